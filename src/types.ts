@@ -1,0 +1,85 @@
+/**
+ * Core types shared by every layer. Wire types of the providers live in their own files;
+ * what crosses a layer boundary is defined here.
+ */
+
+export type Group = 'closed' | 'open';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Sampling knobs passed to every provider (names follow the OpenAI API). */
+export interface SamplingParams {
+  temperature?: number;
+  max_tokens?: number;
+  top_p?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+/** Why a request failed. Providers classify; the scheduler decides what to retry. */
+export type ErrorKind =
+  | 'rate_limit'
+  | 'timeout'
+  | 'network'
+  | 'server'
+  | 'bad_response'
+  | 'auth'
+  | 'not_found'
+  | 'bad_request'
+  | 'aborted'
+  | 'skipped'
+  | 'unknown';
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  params: SamplingParams;
+  /** Aborts the request (per-request timeout, interrupt). */
+  signal: AbortSignal;
+}
+
+/** A successful completion. Token counts are what the server reported (undefined when it did not). */
+export interface Completion {
+  text: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  finishReason?: string;
+  latencyMs: number;
+}
+
+/**
+ * One test case, after loading: the rendered prompt and everything a grader needs.
+ * `expected` is whatever the suite gave (usually a string); graders interpret it.
+ */
+export interface Case {
+  id: string;
+  prompt: string;
+  system?: string;
+  expected?: unknown;
+  category: string;
+  grader: GraderSpec;
+  /** The raw fields of the case (template variables, source row), for graders and templates. */
+  vars: Record<string, unknown>;
+  /** Hand-written answers that must pass / fail this case's grader (checked by `gapbench validate`). */
+  examples?: { pass?: string[]; fail?: string[] };
+  /** A machine-checkable expression whose value must equal `expected` (checked by `gapbench validate`). */
+  check?: string;
+}
+
+/** A grader reference as written in a suite: `{type: 'numeric', tolerance: 0.01, not: false}`. */
+export interface GraderSpec {
+  type: string;
+  [option: string]: unknown;
+}
+
+/** What every grader returns: the score, the verdict, why, and what it read from the output. */
+export interface Grade {
+  score: number;
+  passed: boolean;
+  reason: string;
+  extracted?: string;
+  /** True when the grader could not grade (e.g. a judge answered garbage): counted as a failure. */
+  error?: boolean;
+}
