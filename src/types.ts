@@ -82,4 +82,6 @@ export interface Grade {
   extracted?: string;
   /** True when the grader could not grade (e.g. a judge answered garbage): counted as a failure. */
   error?: boolean;
+  /** Grader-specific evidence kept in the record (e.g. a judge's prompt and raw verdict). */
+  details?: Record<string, unknown>;
 }
