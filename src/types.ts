@@ -30,6 +30,7 @@ export type ErrorKind =
   | 'not_found'
   | 'bad_request'
   | 'aborted'
+  | 'missing'
   | 'skipped'
   | 'unknown';
 
@@ -38,6 +39,8 @@ export interface ChatRequest {
   params: SamplingParams;
   /** Aborts the request (per-request timeout, interrupt). */
   signal: AbortSignal;
+  /** Which job asks; only the replay provider needs it (it answers by case id). */
+  job?: { suite: string; caseId: string; caseIndex: number; repeat: number; vars: Record<string, unknown> };
 }
 
 /** A successful completion. Token counts are what the server reported (undefined when it did not). */

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+export const paramsSchema = z
+  .object({
+    temperature: z.number().min(0).max(2).optional(),
+    max_tokens: positiveInt.optional(),
+    top_p: z.number().min(0).max(1).optional(),
+    seed: z.number().int().optional(),
+    stop: z.union([z.string(), z.array(z.string())]).optional(),
+  })
+  .strict();
+
+export const priceSchema = z
+  .object({
+    /** USD per 1M input tokens. */
+    input: z.number().min(0).optional(),
+    /** USD per 1M output tokens. */
+    output: z.number().min(0).optional(),
+    /** USD per hour of the machine (open models you host). */
+    perHour: z.number().min(0).optional(),
+  })
+  .strict();
+
+/** Settings every model may carry; `defaults` in the config applies them to all models. */
+const laneFields = {
+  concurrency: positiveInt.optional(),
+  timeoutMs: positiveInt.optional(),
+  maxRetries: z.number().int().min(0).max(50).optional(),
+  rpm: z.number().positive().optional(),
+  tpm: z.number().positive().optional(),
+  params: paramsSchema.optional(),
+  cache: z.boolean().optional(),
+};
+
+export const modelSchema = z
+  .object({
+    id: z.string().min(1).optional(),
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    group: z.enum(['closed', 'open']).optional(),
+    baseURL: z.string().url().optional(),
+    host: z.string().min(1).optional(),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a key').optional(),
+    price: priceSchema.optional(),
+    /** Used only as a judge by graders, not benchmarked. */
+    judgeOnly: z.boolean().optional(),
+    /** Options for the replay provider. */
+    replay: z
+      .object({
+        idField: z.string().optional(),
+        outputField: z.string().optional(),
+        idTemplate: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    ...laneFields,
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    models: z.array(modelSchema).optional(),
+    suites: z.array(z.string().min(1)).optional(),
+    defaults: z.object(laneFields).strict().optional(),
+    out: z.string().min(1).optional(),
+    repeat: positiveInt.optional(),
+  })
+  .strict();
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type RawModel = z.infer<typeof modelSchema>;

@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FileError, UsageError } from '../errors.js';
+import { buildGrader, describeGrader } from '../graders/index.js';
+import type { GradeFn } from '../graders/grader.js';
+import { GraderOptionError } from '../graders/grader.js';
+import type { Case, GraderSpec } from '../types.js';
+import { readYamlFile, type YamlFile } from '../util/yamlfile.js';
+import { formatPath, schemaError } from '../util/zodmsg.js';
+import { CASE_KEYS, suiteSchema, type RawSuite } from './schema.js';
+import { readSourceRows, resolveSourcePath } from './source.js';
+import { placeholders, render } from './template.js';
+
+export interface Suite {
+  name: string;
+  description: string;
+  /** The file as the user named it (for messages) and its absolute path. */
+  file: string;
+  path: string;
+  hash: string;
+  cases: Case[];
+  /** The grader function for a case (built once per distinct spec). */
+  graderOf(c: Case): GradeFn;
+  /** A short stable description of a case's grader for the CSVs. */
+  graderName(c: Case): string;
+}
+
+export interface LoadOptions {
+  cwd: string;
+  /** Variables for `${VAR}` in source paths: the environment plus `--set` overrides. */
+  vars: Record<string, string | undefined>;
+}
+
+export const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
+
+export function bundledSuites(): string[] {
+  if (!existsSync(BUNDLED_SUITES_DIR)) return [];
+  return readdirSync(BUNDLED_SUITES_DIR).filter((f) => /\.ya?ml$/.test(f)).map((f) => basename(f, extname(f))).sort();
+}
+
+/** A path to a suite file, or the name of a bundled suite. */
+export function resolveSuiteRef(ref: string, cwd: string): { shown: string; path: string } {
+  const direct = resolve(cwd, ref);
+  if (existsSync(direct)) return { shown: ref, path: direct };
+  for (const ext of ['.yaml', '.yml']) {
+    const bundled = join(BUNDLED_SUITES_DIR, `${ref}${ext}`);
+    if (!/[\\/]/.test(ref) && existsSync(bundled)) return { shown: `suites/${ref}${ext}`, path: bundled };
+  }
+  const names = bundledSuites();
+  throw new UsageError(`--suite ${ref}: no such file, and not a bundled suite (bundled: ${names.join(', ') || 'none'})`);
+}
+
+export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> {
+  const { shown, path } = resolveSuiteRef(ref, opts.cwd);
+  const yaml = readYamlFile(path, shown);
+  if (yaml.data == null || typeof yaml.data !== 'object' || Array.isArray(yaml.data)) throw new FileError(shown, 1, 'a suite must be a YAML mapping with name and cases (or source)');
+  const parsed = suiteSchema.safeParse(yaml.data);
+  if (!parsed.success) throw schemaError(yaml, parsed.error);
+  const raw = parsed.data;
+  const dir = dirname(path);
+  const cases: Case[] = [];
+  const defaultGrader = normalizeSpec(raw.grader ?? 'exact');
+  /** Where each distinct grader spec first appears, so an option error can name its line. */
+  const specWhere = new Map<string, (string | number)[]>([[JSON.stringify(defaultGrader), ['grader']]]);
+  if (raw.cases) loadInlineCases(raw, yaml, defaultGrader, cases, specWhere);
+  if (raw.source) loadSourceCases(raw, yaml, dir, opts, defaultGrader, cases);
+  if (!cases.length) throw new FileError(shown, yaml.lineOf(['cases']) ?? 1, 'the suite has no cases (add cases: or source:)');
+
+  const built = new Map<string, { fn: GradeFn; name: string }>();
+  for (const c of cases) {
+    const key = JSON.stringify(c.grader);
+    if (built.has(key)) continue;
+    const where = specWhere.get(key) ?? ['grader'];
+    try {
+      const fn = await buildGrader(c.grader, { suiteDir: dir, path: where.join('.') });
+      built.set(key, { fn, name: describeGrader(c.grader) });
+    } catch (e) {
+      if (e instanceof GraderOptionError || e instanceof Error) throw new FileError(shown, yaml.lineOf(where), `${formatPath(where)}: ${e.message}`);
+      throw e;
+    }
+  }
+  const hash = hashSuite(raw.name, cases);
+  return {
+    name: raw.name,
+    description: raw.description ?? '',
+    file: shown,
+    path,
+    hash,
+    cases,
+    graderOf: (c) => built.get(JSON.stringify(c.grader))!.fn,
+    graderName: (c) => built.get(JSON.stringify(c.grader))!.name,
+  };
+}
+
+function normalizeSpec(spec: unknown): GraderSpec {
+  return typeof spec === 'string' ? { type: spec } : (spec as GraderSpec);
+}
+
+function loadInlineCases(raw: RawSuite, yaml: YamlFile, defaultGrader: GraderSpec, out: Case[], specWhere: Map<string, (string | number)[]>): void {
+  const fields = raw.template ? placeholders(raw.template) : [];
+  const ids = new Set<string>();
+  raw.cases!.forEach((c, i) => {
+    const at = (key?: string) => yaml.lineOf(['cases', i], key);
+    const fail = (key: string | undefined, msg: string) => new FileError(yaml.file, at(key), `cases[${i}]${key ? `.${key}` : ''}: ${msg}`);
+    for (const key of Object.keys(c)) {
+      if (!CASE_KEYS.has(key) && !fields.includes(key)) {
+        throw fail(key, `unknown field '${key}'${raw.template ? ` (the template uses: ${fields.join(', ') || 'none'})` : ' (no template uses it)'}`);
+      }
+    }
+    const id = c.id;
+    if (id === undefined || id === null || id === '') throw fail(undefined, 'missing id');
+    if (typeof id !== 'string' && typeof id !== 'number') throw fail('id', 'must be a string');
+    const sid = String(id);
+    if (ids.has(sid)) throw fail('id', `duplicate case id '${sid}'`);
+    ids.add(sid);
+    let prompt: string;
+    if (c.prompt !== undefined) {
+      if (typeof c.prompt !== 'string' || !c.prompt.trim()) throw fail('prompt', 'must be a non-empty string');
+      prompt = c.prompt;
+    } else if (raw.template) {
+      const r = render(raw.template, c);
+      if (r.missing.length) throw fail(undefined, `the template needs '${r.missing[0]}', which this case does not set`);
+      prompt = r.text;
+    } else throw fail(undefined, 'needs a prompt (or the suite needs a template)');
+    if (c.category !== undefined && typeof c.category !== 'string') throw fail('category', 'must be a string');
+    if (c.system !== undefined && typeof c.system !== 'string') throw fail('system', 'must be a string');
+    if (c.check !== undefined && typeof c.check !== 'string' && typeof c.check !== 'number') throw fail('check', 'must be an expression string');
+    const grader = c.grader === undefined ? defaultGrader : normalizeSpec(c.grader);
+    if (!grader || typeof grader !== 'object' || typeof grader.type !== 'string') throw fail('grader', 'must be a grader name or {type: ...}');
+    if (!specWhere.has(JSON.stringify(grader))) specWhere.set(JSON.stringify(grader), ['cases', i, 'grader']);
+    const examples = c.examples as Case['examples'] | undefined;
+    if (examples !== undefined && (typeof examples !== 'object' || examples === null || Object.keys(examples).some((k) => k !== 'pass' && k !== 'fail'))) throw fail('examples', 'must be {pass: [...], fail: [...]}');
+    const vars: Record<string, unknown> = { ...c };
+    out.push({
+      id: sid,
+      prompt,
+      system: (c.system as string | undefined) ?? raw.system,
+      expected: c.expected,
+      category: (c.category as string | undefined) ?? 'default',
+      grader,
+      vars,
+      ...(examples ? { examples } : {}),
+      ...(c.check !== undefined ? { check: String(c.check) } : {}),
+    });
+  });
+}
+
+function loadSourceCases(raw: RawSuite, yaml: YamlFile, dir: string, opts: LoadOptions, defaultGrader: GraderSpec, out: Case[]): void {
+  const source = raw.source!;
+  const line = yaml.lineOf(['source', 'path']) ?? yaml.lineOf(['source']);
+  const path = resolveSourcePath(source, yaml.file, dir, opts.cwd, opts.vars, line);
+  const rows = readSourceRows(source, path, yaml.file, line);
+  const fields = source.fields ?? {};
+  let pattern: RegExp | undefined;
+  if (source.expected_pattern) {
+    try {
+      pattern = new RegExp(source.expected_pattern, 'm');
+    } catch (e) {
+      throw new FileError(yaml.file, yaml.lineOf(['source', 'expected_pattern']), `source.expected_pattern: invalid regex (${(e as Error).message})`);
+    }
+  }
+  const ids = new Set(out.map((c) => c.id));
+  const multiFile = new Set(rows.map((r) => r.path)).size > 1;
+  const idTemplate = source.id ?? (multiFile ? '{file}-{index}' : '{index}');
+  for (const r of rows) {
+    const shown = `${r.path}${r.line ? `:${r.line}` : ''}`;
+    const tokens: Record<string, unknown> = { ...r.row, index: r.index, file: r.file, line: r.line };
+    const get = (f: string) => r.row[f];
+    const id = fields.id ? String(get(fields.id) ?? '') : fillTokens(idTemplate, tokens);
+    if (!id) throw new UsageError(`${shown}: the id field '${fields.id}' is empty`);
+    if (ids.has(id)) throw new UsageError(`${shown}: duplicate case id '${id}' (set source.id to a template such as '{file}-{index}')`);
+    ids.add(id);
+    let prompt: string;
+    if (fields.prompt) {
+      const p = get(fields.prompt);
+      if (p === undefined || p === null || String(p).trim() === '') throw new UsageError(`${shown}: field '${fields.prompt}' (the prompt) is missing or empty`);
+      prompt = String(p);
+    } else if (raw.template) {
+      const rendered = render(raw.template, r.row);
+      if (rendered.missing.length) throw new UsageError(`${shown}: the template needs '${rendered.missing[0]}', which this row lacks (fields: ${Object.keys(r.row).join(', ')})`);
+      prompt = rendered.text;
+    } else throw new FileError(yaml.file, line, 'source: set fields.prompt or a template to build each prompt');
+    let expected: unknown = fields.expected ? get(fields.expected) : undefined;
+    if (pattern && expected !== undefined) {
+      const m = pattern.exec(String(expected));
+      if (!m) throw new UsageError(`${shown}: expected_pattern /${source.expected_pattern}/ does not match '${String(expected).slice(-60)}'`);
+      expected = (m.groups?.answer ?? m[1] ?? m[0]).trim();
+    }
+    const category = fields.category ? String(get(fields.category) ?? 'default') : source.category ? fillTokens(source.category, tokens) : multiFile ? r.file : 'default';
+    out.push({ id, prompt, system: raw.system, expected, category, grader: defaultGrader, vars: { ...r.row } });
+  }
+}
+
+function fillTokens(template: string, tokens: Record<string, unknown>): string {
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string) => (tokens[name] === undefined ? m : String(tokens[name])));
+}
+
+function hashSuite(name: string, cases: readonly Case[]): string {
+  const h = createHash('sha256');
+  h.update(name);
+  for (const c of cases) h.update(JSON.stringify([c.id, c.system ?? null, c.prompt, c.expected ?? null, c.category, c.grader]));
+  return h.digest('hex').slice(0, 16);
+}

@@ -1,0 +1,55 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** node:util parseArgs, strict, with its errors turned into one-line usage errors. */
+export function parse<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+/g, ' ');
+    throw new UsageError(`gapbench ${command}: ${msg} (see gapbench ${command} --help)`);
+  }
+}
+
+export function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} ${v}: expected a whole number from 1 and up`);
+  return n;
+}
+
+export function fraction(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${name} ${v}: expected a score between 0 and 1`);
+  return n;
+}
+
+/** `90s`, `30m`, `1h30m`, `1500ms`, or plain seconds. */
+export function duration(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/gy;
+  let total = 0;
+  let pos = 0;
+  for (let m = re.exec(v); m; m = re.exec(v)) {
+    const n = Number(m[1]);
+    total += m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+    pos = re.lastIndex;
+  }
+  if (pos !== v.length || total <= 0) throw new UsageError(`${name} ${v}: expected a duration such as 90s, 30m or 1h30m`);
+  return total;
+}
+
+/** `KEY=VALUE` pairs. */
+export function keyValues(name: string, vs: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of vs ?? []) {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new UsageError(`${name} ${v}: expected KEY=VALUE`);
+    out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
+import { FileError } from '../errors.js';
+
+export type YamlPath = readonly (string | number)[];
+
+/** A parsed YAML file that can say on which line any value (or key) stands. */
+export interface YamlFile {
+  file: string;
+  data: unknown;
+  text: string;
+  lineOf(path: YamlPath, key?: string): number | undefined;
+}
+
+/** Reads and parses a YAML file; syntax errors become a FileError naming the line. */
+export function readYamlFile(file: string, displayName = file): YamlFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FileError(displayName, undefined, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(err)})`);
+  }
+  return parseYamlText(text, displayName);
+}
+
+export function parseYamlText(text: string, file: string): YamlFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0]?.line ?? lineCounter.linePos(first.pos[0]).line;
+    const msg = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new FileError(file, line, `invalid YAML: ${msg}`);
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const lineOf = (path: YamlPath, key?: string): number | undefined => {
+    let node: unknown = doc.contents;
+    let lastLine: number | undefined;
+    const lineOfNode = (n: unknown) => {
+      const range = (n as Node | null)?.range;
+      return range ? lineCounter.linePos(range[0]).line : undefined;
+    };
+    lastLine = lineOfNode(node);
+    for (const seg of [...path, ...(key === undefined ? [] : [key])]) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+        if (!pair) return lastLine;
+        if (seg === key) return lineOfNode(pair.key) ?? lastLine;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        node = node.items[seg];
+      } else {
+        return lastLine;
+      }
+      lastLine = lineOfNode(node) ?? lastLine;
+    }
+    return lastLine;
+  };
+  return { file, data, text, lineOf };
+}

@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import { FileError } from '../errors.js';
+import type { YamlFile } from './yamlfile.js';
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : `${out ? '.' : ''}${String(seg)}`;
+  return out || '(top level)';
+}
+
+/** Turns the first schema issue into a one-line FileError naming the line and field. */
+export function schemaError(yaml: YamlFile, error: z.ZodError, prefix: readonly (string | number)[] = []): FileError {
+  const issue = error.issues[0];
+  const path = [...prefix, ...(issue.path as (string | number)[])];
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    return new FileError(yaml.file, yaml.lineOf(path, key), `${formatPath([...path, key])}: unknown field '${key}'`);
+  }
+  let msg = issue.message.replace(/^Invalid input: /, '');
+  if (issue.code === 'invalid_value' && 'values' in issue) msg = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  return new FileError(yaml.file, yaml.lineOf(path), `${formatPath(path)}: ${msg}`);
+}

@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { IO } from '../src/io.js';
+
+export const REPO = resolve(import.meta.dirname, '..');
+export const CLI = join(REPO, 'dist', 'cli.js');
+export const DATASETS = resolve(REPO, '../shared/datasets');
+
+export function tempDir(prefix = 'gapbench-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+}
+
+/** Calls the CLI in-process with captured output (what a user would see), in `cwd`. */
+export async function cli(argv: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: IO = {
+    stdout: { write: (s: string) => (stdout += s), isTTY: false },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false },
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, GAPBENCH_CACHE_DIR: join(opts.cwd, '.cache'), ...opts.env },
+  };
+  const { main } = await import('../src/cli.js');
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+/** Spawns the built CLI as a real process. */
+export function spawnCli(argv: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }) {
+  const child = spawn(process.execPath, [CLI, ...argv], {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, GAPBENCH_CACHE_DIR: join(opts.cwd, '.cache'), ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((res) =>
+    child.on('close', (code, signal) => res({ code, signal, stdout, stderr })),
+  );
+  return { child, done, output: () => ({ stdout, stderr }) };
+}
+
+/** Minimal RFC 4180 reader for assertions (tests of the CSV writer itself use csv-parse). */
+export { parse as parseCsv } from 'csv-parse/sync';
