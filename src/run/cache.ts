@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ModelConfig } from '../config/config.js';
+import type { ChatMessage, Completion } from '../types.js';
+
+export type CacheMode = 'use' | 'refresh' | 'off';
+
+/** Where answers are cached: GAPBENCH_CACHE_DIR, else $XDG_CACHE_HOME/gapbench, else ~/.cache/gapbench. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.GAPBENCH_CACHE_DIR) return env.GAPBENCH_CACHE_DIR;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'gapbench');
+}
+
+/**
+ * Content-addressed response cache: the key covers provider, endpoint, model, messages, sampling
+ * params and the repeat index (so `--repeat 5` keeps five samples). Only successes are stored.
+ * One file per answer, written to a temp name and renamed, so a crash never leaves half an entry.
+ */
+export class ResponseCache {
+  private readonly made = new Set<string>();
+
+  constructor(
+    readonly dir: string,
+    readonly mode: CacheMode,
+  ) {}
+
+  key(model: ModelConfig, messages: readonly ChatMessage[], repeat: number): string {
+    const endpoint = model.protocol === 'ollama' ? model.host : model.baseURL;
+    return createHash('sha256')
+      .update(JSON.stringify([1, model.protocol, endpoint ?? '', model.model, messages, model.params, repeat]))
+      .digest('hex');
+  }
+
+  enabledFor(model: ModelConfig): boolean {
+    return this.mode !== 'off' && model.cache;
+  }
+
+  get(key: string): Completion | undefined {
+    if (this.mode !== 'use') return undefined;
+    try {
+      const v = JSON.parse(readFileSync(this.file(key), 'utf8')) as Completion;
+      return typeof v?.text === 'string' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  put(key: string, c: Completion): void {
+    const sub = join(this.dir, 'responses', key.slice(0, 2));
+    if (!this.made.has(sub)) {
+      mkdirSync(sub, { recursive: true });
+      this.made.add(sub);
+    }
+    const target = this.file(key);
+    const tmp = `${target}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(c));
+      renameSync(tmp, target);
+    } catch {
+      /* a cache that cannot be written only costs a future request */
+    }
+  }
+
+  private file(key: string): string {
+    return join(this.dir, 'responses', key.slice(0, 2), `${key}.json`);
+  }
+}

@@ -1,0 +1,77 @@
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs';
+import { isJobRecord, type JobRecord } from './record.js';
+
+/**
+ * records.jsonl, append-only. Each record is one `write` of one complete line, done before the
+ * job counts as finished; a crash can leave at most a torn last line, which `open` cuts off.
+ * fsync runs on a timer and at close, so a power cut loses at most the last second.
+ */
+export class Journal {
+  private fd: number;
+  private dirty = false;
+  private timer?: NodeJS.Timeout;
+
+  private constructor(readonly path: string, fd: number) {
+    this.fd = fd;
+    this.timer = setInterval(() => this.sync(), 1000);
+    this.timer.unref();
+  }
+
+  /** Opens (creating if needed) and repairs a torn tail. Returns what the file already held. */
+  static open(path: string): { journal: Journal; dropped: number } {
+    const fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
+    const dropped = repairTail(fd);
+    return { journal: new Journal(path, fd), dropped };
+  }
+
+  append(record: JobRecord): void {
+    const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+    let off = 0;
+    while (off < line.length) off += writeSync(this.fd, line, off, line.length - off, null);
+    this.dirty = true;
+  }
+
+  sync(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      fsyncSync(this.fd);
+    } catch {
+      /* fsync is best effort on filesystems that do not support it */
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.sync();
+    closeSync(this.fd);
+  }
+}
+
+/** Cuts the file back to its last complete, parseable line. Returns the bytes dropped. */
+function repairTail(fd: number): number {
+  const size = fstatSync(fd).size;
+  if (size === 0) return 0;
+  // Records are far smaller than this window (outputs are capped by max_tokens); the last two
+  // newlines are what matters.
+  const len = Math.min(size, 8 << 20);
+  const tail = Buffer.alloc(len);
+  readSync(fd, tail, 0, len, size - len);
+  const lastNl = tail.lastIndexOf(0x0a);
+  let end = lastNl < 0 ? (len === size ? 0 : size) : size - len + lastNl + 1;
+  if (lastNl >= 0) {
+    const prevNl = lastNl > 0 ? tail.lastIndexOf(0x0a, lastNl - 1) : -1;
+    if (prevNl >= 0 || len === size) {
+      const line = tail.subarray(prevNl + 1, lastNl).toString('utf8');
+      let ok = false;
+      try {
+        ok = isJobRecord(JSON.parse(line));
+      } catch {
+        ok = false;
+      }
+      if (!ok) end = size - len + prevNl + 1;
+    }
+  }
+  if (end < size) ftruncateSync(fd, end);
+  return size - end;
+}

@@ -1,0 +1,167 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { ModelConfig } from '../config/config.js';
+import { FATAL_FOR_LANE, ProviderError, RETRYABLE } from '../errors.js';
+import type { Provider } from '../providers/provider.js';
+import type { ChatRequest, Completion, ErrorKind } from '../types.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { systemClock, type Clock } from './clock.js';
+import { estimateTokens, TokenBucket } from './limiter.js';
+
+export type Attempted =
+  | { status: 'ok'; completion: Completion; attempts: number; lastErrorKind?: ErrorKind }
+  | { status: 'error'; error: { kind: ErrorKind; message: string }; attempts: number };
+
+export interface LaneCounters {
+  total: number;
+  done: number;
+  errors: number;
+  retries: number;
+  rateLimited: number;
+  cached: number;
+}
+
+export interface LaneOptions {
+  clock?: Clock;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+  /** Stops starting requests (first Ctrl-C): queued jobs and backoff sleeps end, in-flight ones go on. */
+  stop?: AbortSignal;
+  /** Aborts in-flight requests too (grace period over, or second Ctrl-C). */
+  signal?: AbortSignal;
+  onFatal?: (lane: Lane, error: ProviderError) => void;
+}
+
+/**
+ * One model's lane: its own concurrency (p-limit), rate budget, retries and timeout. All lanes
+ * run at once, so a slow local model never holds back a fast API.
+ */
+export class Lane {
+  readonly limit: LimitFunction;
+  readonly counters: LaneCounters = { total: 0, done: 0, errors: 0, retries: 0, rateLimited: 0, cached: 0 };
+  /** Set when an auth or not-found error makes every further request pointless. */
+  fatal?: ProviderError;
+  private readonly clock: Clock;
+  private readonly backoff: BackoffPolicy;
+  private readonly random: () => number;
+  private readonly requests?: TokenBucket;
+  private readonly tokens?: TokenBucket;
+  private pausedUntil = 0;
+  /** Either stop or abort: what ends a wait. */
+  private readonly waitSignal?: AbortSignal;
+  private successStreak = 0;
+  /** Busy time: wall time with at least one request in flight (for hourly-priced models). */
+  private busySince = 0;
+  busyMs = 0;
+  inFlight = 0;
+
+  constructor(
+    readonly provider: Provider,
+    readonly maxConcurrency: number,
+    private readonly opts: LaneOptions = {},
+  ) {
+    this.limit = pLimit(maxConcurrency);
+    this.clock = opts.clock ?? systemClock;
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.random = opts.random ?? Math.random;
+    const m = provider.model;
+    const sigs = [opts.stop, opts.signal].filter((x): x is AbortSignal => !!x);
+    this.waitSignal = sigs.length > 1 ? AbortSignal.any(sigs) : sigs[0];
+    if (m.rpm) this.requests = new TokenBucket(m.rpm, Math.max(1, Math.min(m.rpm / 60, maxConcurrency)), this.clock);
+    if (m.tpm) this.tokens = new TokenBucket(m.tpm, Math.max(1, m.tpm / 60), this.clock);
+  }
+
+  get model(): ModelConfig {
+    return this.provider.model;
+  }
+
+  get concurrency(): number {
+    return this.limit.concurrency;
+  }
+
+  /**
+   * Runs one request with retries. Never throws for model failures: they come back as an
+   * error outcome. Rejects only when the lane's signal aborts (the run is stopping).
+   */
+  async request(messages: ChatRequest['messages'], job?: ChatRequest['job']): Promise<Attempted> {
+    const m = this.model;
+    let attempts = 0;
+    let lastKind: ErrorKind | undefined;
+    for (;;) {
+      if (this.fatal) return { status: 'error', error: { kind: this.fatal.kind, message: `not sent: ${this.fatal.message}` }, attempts };
+      const outcome = await this.limit(async (): Promise<Attempted | { retryIn: number }> => {
+        this.throwIfStopping();
+        if (this.fatal) return { status: 'error', error: { kind: this.fatal.kind, message: `not sent: ${this.fatal.message}` }, attempts };
+        const wait = this.pausedUntil - this.clock.now();
+        if (wait > 0) await this.clock.sleep(wait, this.waitSignal);
+        const estimate = this.tokens ? estimateTokens(messages.map((x) => x.content).join('\n')) : 0;
+        await this.requests?.take(1, this.waitSignal);
+        await this.tokens?.take(estimate, this.waitSignal);
+        this.throwIfStopping();
+        attempts++;
+        const timeout = AbortSignal.timeout(m.timeoutMs);
+        const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
+        this.enter();
+        try {
+          const completion = await this.provider.complete({ messages, params: m.params, signal, job });
+          this.tokens?.adjust((completion.inputTokens ?? estimate) + (completion.outputTokens ?? 0) - estimate);
+          this.onSuccess();
+          return { status: 'ok', completion, attempts, ...(lastKind ? { lastErrorKind: lastKind } : {}) };
+        } catch (err) {
+          const e = err instanceof ProviderError ? err : new ProviderError('unknown', err instanceof Error ? err.message : String(err));
+          if (e.kind === 'aborted' || (this.opts.signal?.aborted && e.kind !== 'timeout')) throw this.opts.signal?.reason ?? e;
+          lastKind = e.kind;
+          if (FATAL_FOR_LANE.has(e.kind)) {
+            if (!this.fatal) {
+              this.fatal = e;
+              this.opts.onFatal?.(this, e);
+            }
+            return { status: 'error', error: { kind: e.kind, message: e.message }, attempts };
+          }
+          if (!RETRYABLE.has(e.kind) || attempts > m.maxRetries) {
+            const tail = RETRYABLE.has(e.kind) ? ` (gave up after ${attempts} attempts)` : '';
+            return { status: 'error', error: { kind: e.kind, message: e.message + tail }, attempts };
+          }
+          const delay = backoffDelay(attempts, e.retryAfterMs, this.backoff, this.random);
+          if (e.kind === 'rate_limit') this.onRateLimited(delay);
+          this.counters.retries++;
+          return { retryIn: delay };
+        } finally {
+          this.leave();
+        }
+      });
+      if ('status' in outcome) return outcome;
+      // Back off outside the concurrency slot so other jobs of the lane can go on meanwhile.
+      await this.clock.sleep(outcome.retryIn, this.waitSignal);
+    }
+  }
+
+  private throwIfStopping(): void {
+    if (this.opts.stop?.aborted) throw this.opts.stop.reason;
+    if (this.opts.signal?.aborted) throw this.opts.signal.reason;
+  }
+
+  /** A 429: fewer in flight at once, and nobody starts before the server's retry-after. */
+  private onRateLimited(delay: number): void {
+    this.counters.rateLimited++;
+    this.successStreak = 0;
+    this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + delay);
+    this.limit.concurrency = Math.max(1, Math.floor(this.limit.concurrency / 2));
+  }
+
+  /** Recovers gradually: one more slot after a full window of successes. */
+  private onSuccess(): void {
+    if (this.limit.concurrency >= this.maxConcurrency) return;
+    if (++this.successStreak >= this.limit.concurrency) {
+      this.successStreak = 0;
+      this.limit.concurrency = Math.min(this.maxConcurrency, this.limit.concurrency + 1);
+    }
+  }
+
+  private enter(): void {
+    if (this.inFlight++ === 0) this.busySince = this.clock.now();
+  }
+
+  private leave(): void {
+    if (--this.inFlight === 0) this.busyMs += this.clock.now() - this.busySince;
+  }
+}

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import type { ModelConfig } from '../config/config.js';
+import type { Suite } from '../suite/load.js';
+import type { Case } from '../types.js';
+
+/** One unit of work: a case asked of a model, the n-th time. */
+export interface Job {
+  id: string;
+  suite: Suite;
+  case: Case;
+  caseIndex: number;
+  model: ModelConfig;
+  repeat: number;
+}
+
+/** Deterministic: the same suite, case, model and repeat always give the same id (resume relies on it). */
+export function jobId(suite: string, caseId: string, model: string, repeat: number): string {
+  return createHash('sha256').update(`${suite}\u0000${caseId}\u0000${model}\u0000${repeat}`).digest('hex').slice(0, 20);
+}
+
+/** A model's jobs, lazily, in suite order (suites x cases x repeats). */
+export function* laneJobs(model: ModelConfig, suites: readonly Suite[], repeat: number): Generator<Job> {
+  for (const suite of suites) {
+    for (let i = 0; i < suite.cases.length; i++) {
+      const c = suite.cases[i];
+      for (let r = 0; r < repeat; r++) yield { id: jobId(suite.name, c.id, model.id, r), suite, case: c, caseIndex: i, model, repeat: r };
+    }
+  }
+}
+
+export function countJobs(suites: readonly Suite[], repeat: number): number {
+  return suites.reduce((n, s) => n + s.cases.length, 0) * repeat;
+}
