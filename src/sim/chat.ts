@@ -1,0 +1,183 @@
+/**
+ * One chat request, from body to last byte, for either protocol:
+ * parse -> model -> rate limit -> fault draw -> latency -> reply (whole or streamed).
+ * Timers are released when the response closes (finished, client gone, or server closing).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ModelRuntime } from './model.js';
+import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
+import { countTokens, shapeAnswer, streamPieces } from './text.js';
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export interface ChatDeps {
+  resolve(name: string): ModelRuntime | undefined;
+  /** Server-wide count of chat requests in flight. */
+  global: { inFlight: number };
+  /** Releases (timers, in-flight counts) of the chat requests still open, for server close. */
+  active: Set<() => void>;
+  nextId(): string;
+}
+
+export function sendBody(res: ServerResponse, status: number, contentType: string, body: string, headers?: Record<string, string>): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+export function sendError(res: ServerResponse, proto: Protocol, status: number, e: SimError, headers?: Record<string, string>): void {
+  sendBody(res, status, 'application/json', proto.errorBody(e), headers);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** `1.5s`, `120ms`, `1m0s`: the style of OpenAI's x-ratelimit-reset-* headers. */
+export function formatResetDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(1, Math.ceil(ms))}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(3))}s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m}m${Number(((ms - m * 60_000) / 1000).toFixed(3))}s`;
+}
+
+function rateLimitHeaders(retryAfterMs: number, resetMs: number, limit: number): Record<string, string> {
+  return {
+    'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+    'retry-after-ms': String(Math.max(1, Math.ceil(retryAfterMs))),
+    'x-ratelimit-limit-requests': String(limit),
+    'x-ratelimit-remaining-requests': '0',
+    'x-ratelimit-reset-requests': formatResetDuration(resetMs),
+  };
+}
+
+export async function handleChat(req: IncomingMessage, res: ServerResponse, proto: Protocol, deps: ChatDeps): Promise<void> {
+  const startNs = process.hrtime.bigint();
+  let raw: string;
+  try {
+    raw = await readBody(req);
+  } catch {
+    res.destroy();
+    return;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (err) {
+    sendError(res, proto, 400, { kind: 'bad_json', detail: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  const call = proto.parseChat(body);
+  if ('error' in call) {
+    sendError(res, proto, 400, call.error);
+    return;
+  }
+  const rt = deps.resolve(call.model);
+  if (rt === undefined) {
+    sendError(res, proto, 404, { kind: 'not_found', model: call.model });
+    return;
+  }
+
+  // In flight from here until the response closes, however it closes.
+  let timer: NodeJS.Timeout | undefined;
+  rt.counters.requests++;
+  rt.inFlight++;
+  deps.global.inFlight++;
+  if (rt.inFlight > rt.maxInFlight) rt.maxInFlight = rt.inFlight;
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    if (timer !== undefined) clearTimeout(timer);
+    rt.inFlight--;
+    deps.global.inFlight--;
+    deps.active.delete(release);
+  };
+  deps.active.add(release);
+  res.once('close', release);
+  // The client may have gone while its body was read; 'close' has then already fired.
+  if (req.socket.destroyed) {
+    release();
+    return;
+  }
+  const later = (ms: number, fn: () => void): void => {
+    if (ms <= 0) fn();
+    else timer = setTimeout(fn, ms);
+  };
+
+  const rate = rt.admit(performance.now());
+  if (!rate.ok) {
+    rt.counters.rateLimited++;
+    const e: SimError = { kind: 'rate_limited', model: rt.name, limit: rate.limit, retryAfterMs: rate.retryAfterMs };
+    sendError(res, proto, 429, e, rateLimitHeaders(rate.retryAfterMs, rate.resetMs, rate.limit));
+    return;
+  }
+  const fault = rt.drawFault();
+  const firstByteMs = rt.firstByteDelayMs();
+  if (fault !== undefined) rt.counters.faults[fault]++;
+  // A hung request keeps its socket until the client aborts or the server closes.
+  if (fault === 'hang') return;
+
+  const ctx: ReplyContext = { id: deps.nextId(), created: Math.floor(Date.now() / 1000), model: rt.name, startNs };
+  if (fault !== undefined) {
+    later(firstByteMs, () => {
+      if (fault === 'reset') res.socket?.destroy();
+      else if (fault === 'malformed') {
+        const m = proto.malformed(call, ctx, rt.nextMalformedVariant());
+        sendBody(res, 200, m.contentType, m.body);
+      } else sendError(res, proto, fault === 'error500' ? 500 : 503, { kind: fault });
+    });
+    return;
+  }
+
+  const c = complete(rt, call);
+  if (!call.stream) {
+    later(firstByteMs + rt.generationMs(c.completionTokens), () => {
+      sendBody(res, 200, 'application/json', proto.completionBody(call, c, ctx));
+      rt.counters.ok++;
+    });
+    return;
+  }
+  later(firstByteMs, () => {
+    res.writeHead(200, { 'content-type': proto.streamContentType, 'cache-control': 'no-cache' });
+    const pieces = streamPieces(c.text);
+    const totalMs = rt.generationMs(c.completionTokens);
+    if (totalMs === 0) {
+      let out = proto.streamHead(call, ctx);
+      for (const p of pieces) out += proto.streamPiece(call, ctx, p);
+      res.end(out + proto.streamTail(call, c, ctx));
+      rt.counters.ok++;
+      return;
+    }
+    const head = proto.streamHead(call, ctx);
+    if (head !== '') res.write(head);
+    let i = 0;
+    const next = (): void => {
+      if (res.destroyed) return;
+      if (i === pieces.length) {
+        res.end(proto.streamTail(call, c, ctx));
+        rt.counters.ok++;
+        return;
+      }
+      const piece = pieces[i++];
+      res.write(proto.streamPiece(call, ctx, piece));
+      later((totalMs * piece.length) / c.text.length, next);
+    };
+    next();
+  });
+}
+
+/** What the model answers this call, after stop strings and the token budget. */
+function complete(rt: ModelRuntime, call: ChatCall): SimCompletion {
+  const { text, finishReason } = shapeAnswer(rt.answer(call.prompt, call.seed), call.stop, call.maxTokens);
+  return { text, finishReason, promptTokens: call.promptTokens, completionTokens: countTokens(text) };
+}

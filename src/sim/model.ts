@@ -1,0 +1,147 @@
+/**
+ * The live state of one simulated model: its answers, its fault and jitter streams,
+ * its rate limiter and its counters. One instance per served model, created at start.
+ */
+import type { AnswerKey, SimFaults, SimModel } from './server.js';
+import { hashUnit, prng, seedOf } from './text.js';
+
+export type FaultKind = keyof SimFaults;
+
+/** The order in which fault fractions are laid out on [0, 1) for each request's draw. */
+export const FAULT_KINDS: readonly FaultKind[] = ['error500', 'error503', 'reset', 'hang', 'malformed'];
+
+export type RateDecision =
+  | { ok: true }
+  | { ok: false; retryAfterMs: number; resetMs: number; limit: number };
+
+/**
+ * Token bucket: capacity = one second's worth of requests (rpm / 60, at least 1),
+ * refilled continuously at rpm / 60 per second. A client that spaces its requests at
+ * 60 / rpm seconds is never limited; a burst above one second's worth is, and the
+ * retry-after it gets is short (the time for one token), as with OpenAI, which
+ * enforces per-minute limits over sub-minute periods.
+ */
+class TokenBucket {
+  private readonly capacity: number;
+  private readonly perMs: number;
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    readonly rpm: number,
+    now: number,
+  ) {
+    this.capacity = Math.max(1, rpm / 60);
+    this.perMs = rpm / 60_000;
+    this.tokens = this.capacity;
+    this.last = now;
+  }
+
+  take(now: number): RateDecision {
+    this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.perMs);
+    this.last = now;
+    if (this.tokens >= 1 - 1e-9) {
+      this.tokens -= 1;
+      return { ok: true };
+    }
+    return {
+      ok: false,
+      retryAfterMs: (1 - this.tokens) / this.perMs,
+      resetMs: (this.capacity - this.tokens) / this.perMs,
+      limit: this.rpm,
+    };
+  }
+}
+
+export interface ModelCounters {
+  requests: number;
+  ok: number;
+  faults: Record<FaultKind, number>;
+  rateLimited: number;
+}
+
+function zeroFaults(): Record<FaultKind, number> {
+  return { error500: 0, error503: 0, reset: 0, hang: 0, malformed: 0 };
+}
+
+export class ModelRuntime {
+  readonly name: string;
+  readonly counters: ModelCounters = { requests: 0, ok: 0, faults: zeroFaults(), rateLimited: 0 };
+  inFlight = 0;
+  maxInFlight = 0;
+  private readonly accuracy: number;
+  private readonly latencyMs: number;
+  private readonly jitterMs: number;
+  private readonly tokensPerSecond: number | undefined;
+  private readonly faultEdges: number[];
+  private readonly nextFault: () => number;
+  private readonly nextJitter: () => number;
+  private readonly bucket: TokenBucket | undefined;
+  private malformedCount = 0;
+
+  constructor(
+    model: SimModel,
+    private readonly seed: number,
+    private readonly answers: AnswerKey | undefined,
+    now: number,
+  ) {
+    this.name = model.name;
+    this.accuracy = model.accuracy ?? 0.8;
+    this.latencyMs = model.latencyMs ?? 0;
+    this.jitterMs = model.jitterMs ?? 0;
+    this.tokensPerSecond = model.tokensPerSecond;
+    let edge = 0;
+    this.faultEdges = FAULT_KINDS.map((k) => (edge += model.faults?.[k] ?? 0));
+    // Separate streams, so changing the jitter never changes which requests fail.
+    this.nextFault = prng(seedOf(seed, model.name, 'faults'));
+    this.nextJitter = prng(seedOf(seed, model.name, 'jitter'));
+    this.bucket = model.rpm === undefined ? undefined : new TokenBucket(model.rpm, now);
+  }
+
+  /** Admits one request against the rate limit; a refused request takes no token. */
+  admit(now: number): RateDecision {
+    return this.bucket === undefined ? { ok: true } : this.bucket.take(now);
+  }
+
+  /** The next request's fault, drawn from this model's stream (one draw per admitted request). */
+  drawFault(): FaultKind | undefined {
+    const u = this.nextFault();
+    for (let i = 0; i < FAULT_KINDS.length; i++) if (u < this.faultEdges[i]) return FAULT_KINDS[i];
+    return undefined;
+  }
+
+  /** Time before the first byte: base latency plus this request's jitter draw. */
+  firstByteDelayMs(): number {
+    const u = this.nextJitter();
+    return this.latencyMs + u * this.jitterMs;
+  }
+
+  /** Generation time for `tokens` at tokensPerSecond (0 when unpaced). */
+  generationMs(tokens: number): number {
+    return this.tokensPerSecond === undefined ? 0 : (tokens * 1000) / this.tokensPerSecond;
+  }
+
+  /** Alternates the two malformed variants (OpenAI: broken JSON, then `choices: []`). */
+  nextMalformedVariant(): number {
+    return this.malformedCount++ % 2;
+  }
+
+  /**
+   * The full answer before stop / max-token shaping. Correct when
+   * hash(seed, model, request seed, prompt) < accuracy, so a prompt always gets the same answer.
+   */
+  answer(prompt: string | undefined, requestSeed: number | undefined): string {
+    const key = prompt === undefined ? undefined : this.answers?.lookup(prompt);
+    if (key === undefined || prompt === undefined) return `Simulated answer from ${this.name}.`;
+    const u = hashUnit(`${this.seed}\u0000${this.name}\u0000${requestSeed ?? ''}\u0000${prompt}`);
+    return u < this.accuracy ? key.correct : key.wrong;
+  }
+
+  resetCounters(): void {
+    this.counters.requests = 0;
+    this.counters.ok = 0;
+    this.counters.rateLimited = 0;
+    this.counters.faults = zeroFaults();
+    this.maxInFlight = this.inFlight;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Simulated models on the command line, and the one validator shared with `startSimulator`:
+ * `NAME[@key=value,key=value...]`, e.g. `llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600`.
+ * NAME may contain ':' (Ollama tags), so only the first '@' separates it from the options.
+ */
+import type { SimFaults, SimModel } from './server.js';
+
+/** A bad simulated-model spec or option. The message is one line and names the key and value. */
+export class SimSpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimSpecError';
+  }
+}
+
+const FAULT_KEYS = ['error500', 'error503', 'reset', 'hang', 'malformed'] as const satisfies readonly (keyof SimFaults)[];
+
+type Range = 'fraction' | 'nonNegative' | 'positive';
+
+/** Spec key -> SimModel field (fault keys go under `faults`) and the allowed range. */
+const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
+  accuracy: { field: 'accuracy', range: 'fraction' },
+  latency: { field: 'latencyMs', range: 'nonNegative' },
+  jitter: { field: 'jitterMs', range: 'nonNegative' },
+  rpm: { field: 'rpm', range: 'positive' },
+  tps: { field: 'tokensPerSecond', range: 'positive' },
+  ...Object.fromEntries(FAULT_KEYS.map((k) => [k, { field: k, range: 'fraction' as const }])),
+};
+
+const RANGE_TEXT: Record<Range, string> = {
+  fraction: 'a number from 0 to 1',
+  nonNegative: 'a number >= 0',
+  positive: 'a number > 0',
+};
+
+function inRange(v: number, range: Range): boolean {
+  if (!Number.isFinite(v)) return false;
+  if (range === 'fraction') return v >= 0 && v <= 1;
+  return range === 'positive' ? v > 0 : v >= 0;
+}
+
+/** Parses `NAME[@key=value,...]` into a SimModel; throws SimSpecError naming the bad part. */
+export function parseSimModelSpec(s: string): SimModel {
+  const where = `sim model spec "${s}"`;
+  const at = s.indexOf('@');
+  const name = (at < 0 ? s : s.slice(0, at)).trim();
+  if (name === '') throw new SimSpecError(`${where}: the model name before '@' is empty`);
+  const model: SimModel = { name };
+  if (at < 0) return model;
+  const list = s.slice(at + 1);
+  if (list.trim() === '') throw new SimSpecError(`${where}: nothing after '@' (expected key=value pairs)`);
+  const faults: SimFaults = {};
+  const seen = new Set<string>();
+  for (const pair of list.split(',')) {
+    const eq = pair.indexOf('=');
+    const key = (eq < 0 ? pair : pair.slice(0, eq)).trim();
+    const raw = eq < 0 ? '' : pair.slice(eq + 1).trim();
+    const def = SPEC_KEYS[key];
+    if (def === undefined) {
+      throw new SimSpecError(`${where}: unknown key "${key}" (expected one of ${Object.keys(SPEC_KEYS).join(', ')})`);
+    }
+    if (seen.has(key)) throw new SimSpecError(`${where}: key "${key}" is given twice`);
+    seen.add(key);
+    const value = raw === '' ? NaN : Number(raw);
+    if (!inRange(value, def.range)) {
+      throw new SimSpecError(`${where}: ${key} must be ${RANGE_TEXT[def.range]}, got "${raw}"`);
+    }
+    if ((FAULT_KEYS as readonly string[]).includes(key)) faults[key as keyof SimFaults] = value;
+    else (model as unknown as Record<string, number>)[def.field] = value;
+  }
+  if (Object.keys(faults).length > 0) model.faults = faults;
+  validateSimModel(model, where);
+  return model;
+}
+
+/** Checks one model's options (ranges, fault fractions adding up to at most 1). */
+export function validateSimModel(m: SimModel, where = `sim model "${String(m?.name)}"`): void {
+  if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || m.name.trim() === '') {
+    throw new SimSpecError(`${where}: expected an object with a non-empty string \`name\``);
+  }
+  const check = (label: string, v: number | undefined, range: Range): void => {
+    if (v !== undefined && !(typeof v === 'number' && inRange(v, range))) {
+      throw new SimSpecError(`${where}: ${label} must be ${RANGE_TEXT[range]}, got ${String(v)}`);
+    }
+  };
+  check('accuracy', m.accuracy, 'fraction');
+  check('latencyMs', m.latencyMs, 'nonNegative');
+  check('jitterMs', m.jitterMs, 'nonNegative');
+  check('rpm', m.rpm, 'positive');
+  check('tokensPerSecond', m.tokensPerSecond, 'positive');
+  let sum = 0;
+  for (const k of FAULT_KEYS) {
+    const v = m.faults?.[k];
+    check(`faults.${k}`, v, 'fraction');
+    sum += v ?? 0;
+  }
+  if (sum > 1 + 1e-9) {
+    throw new SimSpecError(`${where}: fault fractions add up to ${Number(sum.toFixed(6))}; they must add up to at most 1`);
+  }
+}
