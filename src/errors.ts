@@ -64,3 +64,15 @@ export function redact(text: string, secrets: readonly string[] = []): string {
     .replace(/\b(sk|bce-v3|ak|key)-[A-Za-z0-9/_\-]{8,}/g, '[redacted]')
     .replace(/Bearer\s+[A-Za-z0-9._\-/+=]{8,}/g, 'Bearer [redacted]');
 }
+
+/** The system error code (ECONNREFUSED, ECONNRESET, ...) somewhere in an error's cause chain. */
+export function errorCode(err: unknown, depth = 0): string | undefined {
+  if (!err || typeof err !== 'object' || depth > 5) return undefined;
+  const e = err as { code?: unknown; cause?: unknown; errors?: unknown[] };
+  if (typeof e.code === 'string' && /^E[A-Z]+$|^UND_ERR/.test(e.code)) return e.code;
+  for (const inner of e.errors ?? []) {
+    const c = errorCode(inner, depth + 1);
+    if (c) return c;
+  }
+  return errorCode(e.cause, depth + 1);
+}

@@ -1,5 +1,5 @@
 import { Ollama } from 'ollama';
-import { ProviderError, redact } from '../errors.js';
+import { errorCode, ProviderError, redact } from '../errors.js';
 import { parseRetryAfter } from '../run/retry-after.js';
 import type { ChatRequest, Completion, ErrorKind } from '../types.js';
 import { abortKind, type Provider, type ProviderFactory } from './provider.js';
@@ -65,8 +65,7 @@ function classifyFetchFailure(err: unknown, signal: AbortSignal, id: string, hos
     const kind = abortKind(signal);
     return new ProviderError(kind, kind === 'timeout' ? `model '${id}': no answer within the timeout` : `model '${id}': request aborted`);
   }
-  const cause = (err as { cause?: { code?: string } }).cause;
-  const code = cause?.code;
+  const code = errorCode(err) ?? ((err as { cause?: { message?: string } }).cause?.message || undefined);
   const hint = code === 'ECONNREFUSED' ? ` (is Ollama running at ${host}? start it with \`ollama serve\`)` : '';
   return new ProviderError('network', `model '${id}': connection to ${host} failed${code ? ` (${code})` : ''}${hint}`);
 }

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { ProviderError, redact } from '../errors.js';
+import { errorCode, ProviderError, redact } from '../errors.js';
 import { parseRetryAfter } from '../run/retry-after.js';
 import type { ChatRequest, Completion, ErrorKind } from '../types.js';
 import { abortKind, type Provider, type ProviderFactory } from './provider.js';
@@ -64,8 +64,7 @@ export function classifyOpenAIError(err: unknown, signal: AbortSignal, modelId: 
   }
   if (err instanceof OpenAI.APIConnectionTimeoutError) return new ProviderError('timeout', `model '${modelId}': request timed out`);
   if (err instanceof OpenAI.APIConnectionError) {
-    const cause = (err as { cause?: { code?: string; cause?: { code?: string }; message?: string } }).cause;
-    const code = cause?.code ?? cause?.cause?.code;
+    const code = errorCode(err);
     return new ProviderError('network', `model '${modelId}': connection failed${code ? ` (${code})` : ''}`);
   }
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {

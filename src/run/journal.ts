@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs';
 import { isJobRecord, type JobRecord } from './record.js';
 
 /**
@@ -19,7 +19,8 @@ export class Journal {
 
   /** Opens (creating if needed) and repairs a torn tail. Returns what the file already held. */
   static open(path: string): { journal: Journal; dropped: number } {
-    const fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
+    // O_APPEND: every write lands at the end, whatever was read or cut before.
+    const fd = openSync(path, 'a+');
     const dropped = repairTail(fd);
     return { journal: new Journal(path, fd), dropped };
   }

@@ -118,8 +118,11 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
     let r: { attempted: Attempted; cached: boolean };
     try {
       r = await callThroughCache(lane, job.model, messages, job.repeat, jobInfo, opts.cache);
-    } catch {
-      return undefined; // stopped before an answer: not recorded, so a resume runs it
+    } catch (err) {
+      // Stopped before an answer: not recorded, so a resume runs it.
+      if (opts.stop.aborted || opts.abort.aborted) return undefined;
+      const message = err instanceof Error ? err.message : String(err);
+      r = { attempted: { status: 'error', error: { kind: 'unknown', message }, attempts: 1 }, cached: false };
     }
     const finishedAt = Date.now();
     const a = r.attempted;

@@ -4,9 +4,11 @@ import { UsageError } from '../errors.js';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** node:util parseArgs, strict, with its errors turned into one-line usage errors. */
-export function parse<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true }>>;
+
+export function parse<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false): Parsed<O> {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return parseArgs({ args: argv, options, strict: true, allowPositionals }) as Parsed<O>;
   } catch (e) {
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+/g, ' ');
     throw new UsageError(`gapbench ${command}: ${msg} (see gapbench ${command} --help)`);

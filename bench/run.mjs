@@ -1,0 +1,171 @@
+// npm run bench: speed, fault tolerance, rate limiting and scale, with printed figures and ratios.
+// The simulator runs in this process; the harness runs in a child process (what is measured).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { answerKeyFromCases, loadSuite, startSimulator } from '../dist/index.js';
+
+const only = process.argv[2];
+const dir = mkdtempSync(join(tmpdir(), 'gapbench-bench-'));
+const results = [];
+
+function writeSuite(name, n) {
+  const lines = [];
+  for (let i = 0; i < n; i++) lines.push(JSON.stringify({ q: `Case ${i}: what is ${i} plus ${i % 97}?`, a: String(i + (i % 97)) }));
+  writeFileSync(join(dir, `${name}.jsonl`), `${lines.join('\n')}\n`);
+  writeFileSync(join(dir, `${name}.yaml`), `name: ${name}\ntemplate: "{{q}}"\ngrader: numeric\nsource: { path: ${name}.jsonl, fields: { expected: a } }\n`);
+  return join(dir, `${name}.yaml`);
+}
+
+function writeConfig(name, models) {
+  const yaml = ['models:'];
+  for (const m of models) {
+    yaml.push(`  - id: ${m.id}`, `    provider: ${m.provider}`, `    model: "${m.model}"`);
+    for (const [k, v] of Object.entries(m.extra ?? {})) yaml.push(`    ${k}: ${v}`);
+  }
+  writeFileSync(join(dir, `${name}.config.yaml`), `${yaml.join('\n')}\n`);
+  return join(dir, `${name}.config.yaml`);
+}
+
+function harness(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL('./harness.mjs', import.meta.url).pathname, ...args], { cwd: dir, env: { ...process.env, GAPBENCH_CACHE_DIR: join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', () => {
+      const m = /@@BENCH (.*)/.exec(out);
+      if (!m) return reject(new Error(`harness failed:\n${out}\n${err}`));
+      resolve({ ...JSON.parse(m[1]), out, err });
+    });
+  });
+}
+
+function journalStats(runDir, expected) {
+  const ids = new Map();
+  let errors = 0;
+  let lines = 0;
+  for (const line of readFileSync(join(runDir, 'records.jsonl'), 'utf8').split('\n')) {
+    if (!line) continue;
+    lines++;
+    const r = JSON.parse(line);
+    ids.set(r.job_id, (ids.get(r.job_id) ?? 0) + 1);
+    if (r.status === 'error') errors++;
+  }
+  const duplicated = [...ids.values()].filter((n) => n > 1).length;
+  return { lines, lost: expected - ids.size, duplicated, errors };
+}
+
+async function withSim(models, suitePath, fn) {
+  const suite = await loadSuite(suitePath, { cwd: dir, vars: {} });
+  const sim = await startSimulator({ port: 0, seed: 1, models, answers: answerKeyFromCases(suite.cases) });
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.close();
+  }
+}
+
+function report(name, rows) {
+  console.log(`\n== ${name}`);
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(34)} ${v}`);
+  results.push({ name, rows });
+}
+
+async function speed() {
+  const n = 5000;
+  const latency = 50;
+  const conc = 32;
+  const suite = writeSuite('speed', n);
+  await withSim([{ name: 'closed-sim', accuracy: 0.9, latencyMs: latency }, { name: 'open-sim:8b', accuracy: 0.7, latencyMs: latency }], suite, async (sim) => {
+    const config = writeConfig('speed', [
+      { id: 'closed', provider: 'openai', model: 'closed-sim', extra: { baseURL: sim.openaiBaseURL, concurrency: conc, group: 'closed' } },
+      { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, concurrency: conc } },
+    ]);
+    const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'speed', '--cache', 'off']);
+    const ideal = (n * latency) / conc;
+    const j = journalStats(join(dir, 'results', 'speed'), 2 * n);
+    report('speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model', [
+      ['wall time', `${(r.wallMs / 1000).toFixed(2)} s`],
+      ['ideal (cases x latency / conc.)', `${(ideal / 1000).toFixed(2)} s`],
+      ['ratio ideal / wall (target >= 0.90)', (ideal / r.wallMs).toFixed(3)],
+      ['peak RSS (target <= 150 MiB)', `${r.maxRssMiB.toFixed(1)} MiB`],
+      ['max in flight per model', JSON.stringify(sim.stats().maxInFlight)],
+      ['records / lost / duplicated', `${j.lines} / ${j.lost} / ${j.duplicated}`],
+    ]);
+  });
+}
+
+async function faults() {
+  const n = 2000;
+  const suite = writeSuite('faults', n);
+  const f = { error500: 0.025, error503: 0.025, reset: 0.02, hang: 0.01, malformed: 0.01 };
+  await withSim([{ name: 'closed-sim', accuracy: 0.9, latencyMs: 5, faults: f }, { name: 'open-sim:8b', accuracy: 0.7, latencyMs: 5, faults: f }], suite, async (sim) => {
+    const lane = { concurrency: 32, timeoutMs: 1000, maxRetries: 5 };
+    const config = writeConfig('faults', [
+      { id: 'closed', provider: 'openai', model: 'closed-sim', extra: { baseURL: sim.openaiBaseURL, group: 'closed', ...lane } },
+      { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, ...lane } },
+    ]);
+    const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'faults', '--cache', 'off']);
+    const j = journalStats(join(dir, 'results', 'faults'), 2 * n);
+    const s = sim.stats();
+    const injected = Object.values(s.byModel).reduce((a, m) => a + Object.values(m.faults).reduce((x, y) => x + y, 0), 0);
+    report('faults: 2 models x 2,000 cases; 5% 5xx, 2% resets, 1% hangs, 1% malformed', [
+      ['wall time', `${(r.wallMs / 1000).toFixed(2)} s`],
+      ['faults injected', String(injected)],
+      ['rows lost (target 0)', String(j.lost)],
+      ['rows duplicated (target 0)', String(j.duplicated)],
+      ['error rows (retries ran out)', String(j.errors)],
+    ]);
+  });
+}
+
+async function rateLimit() {
+  const rpm = 600;
+  const n = 300;
+  const suite = writeSuite('ratelimit', n);
+  await withSim([{ name: 'limited-sim', accuracy: 0.9, latencyMs: 20, rpm }], suite, async (sim) => {
+    const config = writeConfig('ratelimit', [{ id: 'limited', provider: 'openai', model: 'limited-sim', extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 16, rpm } }]);
+    const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'ratelimit', '--cache', 'off']);
+    const s = sim.stats().byModel['limited-sim'];
+    const achieved = (n / r.wallMs) * 60_000;
+    const j = journalStats(join(dir, 'results', 'ratelimit'), n);
+    report(`rate limit: one model limited to ${rpm} rpm, ${n} cases`, [
+      ['achieved rate', `${achieved.toFixed(0)} rpm (${((achieved / rpm) * 100).toFixed(1)}% of the limit; target >= 95%)`],
+      ['requests answered 429', `${s.rateLimited} of ${s.requests} (${((s.rateLimited / s.requests) * 100).toFixed(2)}%; target <= 1%)`],
+      ['rows lost', String(j.lost)],
+    ]);
+  });
+}
+
+async function scale() {
+  const n = 100_000;
+  const suite = writeSuite('scale', n);
+  await withSim([{ name: 'fast-sim', accuracy: 0.8, latencyMs: 0 }], suite, async (sim) => {
+    const config = writeConfig('scale', [{ id: 'fast', provider: 'openai', model: 'fast-sim', extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 64 } }]);
+    const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'scale', '--cache', 'off']);
+    const j = journalStats(join(dir, 'results', 'scale'), n);
+    report('scale: 100,000 jobs at zero latency through the real openai SDK over loopback HTTP', [
+      ['jobs per second (target >= 5,000)', (n / (r.wallMs / 1000)).toFixed(0)],
+      ['wall time', `${(r.wallMs / 1000).toFixed(2)} s`],
+      ['peak RSS (target <= 150 MiB)', `${r.maxRssMiB.toFixed(1)} MiB`],
+      ['records / lost / duplicated', `${j.lines} / ${j.lost} / ${j.duplicated}`],
+    ]);
+  });
+  // The harness's own overhead, without HTTP: the replay provider answers from a file.
+  const lines = [];
+  for (let i = 0; i < n; i++) lines.push(JSON.stringify({ id: String(i), output: `The answer is ${i + (i % 97)}.` }));
+  writeFileSync(join(dir, 'replay.jsonl'), `${lines.join('\n')}\n`);
+  const config = writeConfig('replay', [{ id: 'replayed', provider: 'replay', model: 'replay.jsonl', extra: { concurrency: 64 } }]);
+  const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'scale-replay', '--cache', 'off']);
+  report('scale: 100,000 jobs through the replay provider (harness overhead only)', [
+    ['jobs per second', (n / (r.wallMs / 1000)).toFixed(0)],
+    ['peak RSS', `${r.maxRssMiB.toFixed(1)} MiB`],
+  ]);
+}
+
+const all = { speed, faults, rateLimit, scale };
+for (const [name, fn] of Object.entries(all)) if (!only || only === name) await fn();
+console.log(`\n(bench files in ${dir})`);

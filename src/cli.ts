@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { compareCommand, COMPARE_HELP } from './commands/compare.js';
+import { demoCommand, DEMO_HELP } from './commands/demo.js';
+import { modelsCommand, MODELS_HELP } from './commands/models.js';
+import { regradeCommand, REGRADE_HELP } from './commands/regrade.js';
+import { reportCommand, REPORT_HELP } from './commands/report.js';
+import { runCommand, RUN_HELP } from './commands/run.js';
+import { simCommand, SIM_HELP } from './commands/sim.js';
+import { startCommand, START_HELP } from './commands/start.js';
+import { suitesCommand, SUITES_HELP, validateCommand, VALIDATE_HELP } from './commands/suites.js';
+import { InterruptedError, redact, UsageError } from './errors.js';
+import { EXIT, processIO, type IO } from './io.js';
+import { VERSION } from './version.js';
+
+type Command = { run: (argv: string[], io: IO) => Promise<number>; help: string; summary: string };
+
+const COMMANDS: Record<string, Command> = {
+  run: { run: runCommand, help: RUN_HELP, summary: 'run suites against models and write results/<run-id>/' },
+  demo: { run: demoCommand, help: DEMO_HELP, summary: 'run the demo suite on two simulated models (no keys needed)' },
+  start: { run: startCommand, help: START_HELP, summary: 'what `npm start` runs: your config if its keys are set, else the demo' },
+  report: { run: reportCommand, help: REPORT_HELP, summary: 'rebuild every CSV and the terminal report from records.jsonl' },
+  compare: { run: compareCommand, help: COMPARE_HELP, summary: 'per suite x model deltas between two runs, with a paired test' },
+  regrade: { run: regradeCommand, help: REGRADE_HELP, summary: 're-score a run\'s stored outputs with the current graders' },
+  validate: { run: validateCommand, help: VALIDATE_HELP, summary: 'check a suite (schema, graders, checks, examples) without calling a model' },
+  suites: { run: suitesCommand, help: SUITES_HELP, summary: 'list the bundled suites' },
+  models: { run: modelsCommand, help: MODELS_HELP, summary: 'list the providers and vendor presets' },
+  sim: { run: simCommand, help: SIM_HELP, summary: 'serve simulated models over the OpenAI and Ollama protocols' },
+};
+
+export const MAIN_HELP = `gapbench ${VERSION}: how far do open models trail closed ones, on your tasks, at what cost?
+
+Usage: gapbench <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run \`gapbench <command> --help\` for a command's options.
+Quick start: gapbench demo
+             gapbench run --model openai:gpt-4o-mini --model ollama:llama3.1:8b --suite knowledge-mc
+
+Exit codes: 0 finished; 1 a threshold failed; 2 bad usage, config or suite; 130 interrupted.`;
+
+/** argv -> exit code. The only place that knows about process.exit is the entry below. */
+export async function main(argv: string[], io: IO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    io.stdout.write(`${MAIN_HELP}\n`);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === '-v' || name === '--version') {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.stderr.write(`gapbench: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; see gapbench --help)\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`gapbench ${name}: ${oneLine(err.message)}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof InterruptedError) {
+      io.stderr.write(`gapbench ${name}: ${err.message}\n`);
+      return EXIT.interrupted;
+    }
+    const e = err as Error;
+    io.stderr.write(`gapbench ${name}: unexpected error: ${oneLine(redact(e?.message ?? String(err)))}\n`);
+    if (io.env.GAPBENCH_DEBUG) io.stderr.write(`${redact(e?.stack ?? '')}\n`);
+    return 70;
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+const isEntry = (() => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+
+if (isEntry) {
+  const io = processIO();
+  let signals = 0;
+  // A command that handles signals (run) winds down on the first; the second exits at once, which
+  // is safe because the journal is written in whole lines. Commands that do not listen exit at once.
+  const hard = (sig: 'SIGINT' | 'SIGTERM') => {
+    if (++signals >= 2 || process.listenerCount(sig) === 1) process.exit(EXIT.interrupted);
+  };
+  process.on('SIGINT', () => hard('SIGINT'));
+  process.on('SIGTERM', () => hard('SIGTERM'));
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+  });
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`gapbench: ${redact(String((err as Error)?.message ?? err))}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ModelConfig } from '../config/config.js';
+import { EXIT, type IO } from '../io.js';
+import { ResponseCache } from '../run/cache.js';
+import { answerKeyFromCases, startSimulator } from '../sim/index.js';
+import { loadSuite } from '../suite/load.js';
+import { parse, positiveInt } from '../util/args.js';
+import { executeRun } from './run.js';
+import { DEFAULT_SIM_MODELS } from './sim.js';
+
+export const DEMO_HELP = `Usage: gapbench demo [options]
+
+Starts the built-in simulator in-process and runs suites/demo.yaml on two SIMULATED models:
+'gpt-sim' (closed, through the real openai SDK) and 'llama-sim:8b' (open, through the real
+ollama SDK). Needs no keys and no servers. Writes a normal run directory.
+
+Options:
+  --out DIR       parent directory of run directories (default: results)
+  --run-id NAME   name of the run directory (default: a UTC timestamp)
+  --repeat N      ask each case N times
+  --excel         CSVs with a UTF-8 BOM
+  --quiet         print only the final summary and the run directory
+  -h, --help      show this help`;
+
+export const DEMO_BANNER = [
+  'SIMULATED MODELS: this demo runs gapbench against its built-in simulator, not real models.',
+  'The scores show how gapbench works, not how any real model performs. To compare real models,',
+  'see README.md (gapbench run --model openai:gpt-4o-mini --model ollama:llama3.1:8b --suite knowledge-mc).',
+];
+
+export async function demoCommand(argv: string[], io: IO, reason?: string): Promise<number> {
+  const { values } = parse('demo', argv, {
+    out: { type: 'string' },
+    'run-id': { type: 'string' },
+    repeat: { type: 'string' },
+    excel: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout.write(`${DEMO_HELP}\n`);
+    return EXIT.ok;
+  }
+  const suite = await loadSuite('demo', { cwd: io.cwd, vars: {} });
+  const sim = await startSimulator({ port: 0, models: DEFAULT_SIM_MODELS, seed: 7, answers: answerKeyFromCases(suite.cases) });
+  try {
+    const base = { keyOptional: true, maxRetries: 2, timeoutMs: 30_000, params: { temperature: 0 }, cache: false, judgeOnly: false } as const;
+    const models: ModelConfig[] = [
+      { ...base, id: 'gpt-sim', provider: 'openai', protocol: 'openai', model: 'gpt-sim', group: 'closed', baseURL: sim.openaiBaseURL, concurrency: 8, price: { input: 0.15, output: 0.6 } },
+      { ...base, id: 'llama-sim:8b', provider: 'ollama', protocol: 'ollama', model: 'llama-sim:8b', group: 'open', host: sim.ollamaHost, concurrency: 2, price: { perHour: 0.8 } },
+    ];
+    const outDir = resolve(io.cwd, values.out ?? 'results');
+    let runId = values['run-id'] ?? `demo-${new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
+    for (let i = 2; !values['run-id'] && existsSync(join(outDir, runId)); i++) runId = `${runId.replace(/-\d+$/, '')}-${i}`;
+    const repeat = positiveInt('--repeat', values.repeat) ?? 1;
+    return await executeRun(
+      {
+        models,
+        suites: [suite],
+        repeat,
+        outDir,
+        runId,
+        retryErrors: false,
+        cache: new ResponseCache(join(outDir, '.cache'), 'off'),
+        invocation: { models: [], suites: ['demo'], repeat, sets: {}, cwd: io.cwd },
+        progressIntervalSec: 10,
+        quiet: Boolean(values.quiet),
+        excel: Boolean(values.excel),
+        matrixOutputs: false,
+        thresholds: {},
+        banner: [...(reason ? [reason] : []), ...DEMO_BANNER, ''],
+      },
+      io,
+    );
+  } finally {
+    await sim.close();
+  }
+}

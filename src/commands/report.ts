@@ -1,0 +1,33 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { EXIT, type IO } from '../io.js';
+import { writeReports } from '../report/index.js';
+import { readManifest } from '../run/manifest.js';
+import { parse } from '../util/args.js';
+
+export const REPORT_HELP = `Usage: gapbench report <run-dir> [options]
+
+Rebuilds results.csv, summary.csv, gap.csv and matrix.csv and the terminal report from the run's
+records.jsonl (and the prices in manifest.json). Does not touch history.csv or call any model.
+
+Options:
+  --excel            CSVs with a UTF-8 BOM (Excel shows Chinese text correctly)
+  --matrix-outputs   add one output column per model to matrix.csv
+  -h, --help         show this help`;
+
+export async function reportCommand(argv: string[], io: IO): Promise<number> {
+  const { values, positionals } = parse('report', argv, { excel: { type: 'boolean' }, 'matrix-outputs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (values.help) {
+    io.stdout.write(`${REPORT_HELP}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError('expected one run directory: gapbench report results/<run-id>');
+  const dir = resolve(io.cwd, positionals[0]);
+  const manifest = readManifest(dir);
+  if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${positionals[0]}: no records.jsonl`);
+  const report = await writeReports(dir, { excel: Boolean(values.excel), matrixOutputs: Boolean(values['matrix-outputs']), history: false, manifest });
+  io.stdout.write(report.terminal(io.stdout, io.env));
+  io.stdout.write(`Rebuilt from ${report.records} records: ${dir}\n`);
+  return EXIT.ok;
+}

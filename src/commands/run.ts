@@ -1,0 +1,295 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig, missingKeys, type Config, type ModelConfig } from '../config/config.js';
+import { ProviderError, UsageError } from '../errors.js';
+import { EXIT, type IO } from '../io.js';
+import { createProvider } from '../providers/index.js';
+import { writeReports } from '../report/index.js';
+import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
+import { configHash, readManifest, writeManifest, type Manifest } from '../run/manifest.js';
+import { countJobs } from '../run/plan.js';
+import { Progress } from '../run/progress.js';
+import { runJobs } from '../run/runner.js';
+import { loadSuite, type Suite } from '../suite/load.js';
+import { parse, duration, keyValues, positiveInt } from '../util/args.js';
+import { VERSION } from '../version.js';
+import { applyThresholds, thresholdOptions, THRESHOLD_HELP, type ThresholdOptions } from './thresholds.js';
+
+export const RUN_HELP = `Usage: gapbench run [options]
+
+Runs every suite against every model (each model in its own lane, all at once) and writes
+results/<run-id>/: records.jsonl, manifest.json, results.csv, summary.csv, gap.csv, matrix.csv.
+
+Options:
+  --config FILE          config file (default: gapbench.config.yaml when present)
+  --suite FILE|NAME      suite file or bundled suite name (repeatable; default: the config's suites)
+  --model PROVIDER:MODEL add a model, e.g. openai:gpt-4o-mini, ollama:llama3.1:8b (repeatable)
+  --set KEY=VALUE        variable for \${KEY} in suite source paths (repeatable; overrides the environment)
+  --out DIR              parent directory of run directories (default: results)
+  --run-id NAME          name of the run directory (default: a UTC timestamp)
+  --repeat N             ask each case N times (default 1)
+  --concurrency N        requests in flight per model, overriding every lane
+  --resume DIR           continue an interrupted run: only jobs with no record are run
+  --retry-errors         with --resume, also re-run jobs whose record is an error
+  --force                with --resume, accept a changed config or suite
+  --cache MODE           use | refresh | off (default use; see README: which models are cached)
+  --cache-dir DIR        response cache location (default: $GAPBENCH_CACHE_DIR or ~/.cache/gapbench)
+  --max-duration TIME    stop starting jobs after TIME (e.g. 30m), write results, exit 130
+  --progress-interval S  seconds between progress lines when not on a terminal (default 10)
+  --excel                write CSVs with a UTF-8 BOM (Excel shows Chinese text correctly)
+  --matrix-outputs       add one output column per model to matrix.csv
+  --quiet                print only the final summary and the run directory
+${THRESHOLD_HELP}
+  -h, --help             show this help
+
+Exit codes: 0 finished; 1 finished but a threshold failed; 2 bad usage, config or suite
+(nothing run); 130 interrupted (journal intact; resume with --resume DIR).`;
+
+export const RUN_OPTIONS = {
+  config: { type: 'string' },
+  suite: { type: 'string', multiple: true },
+  model: { type: 'string', multiple: true },
+  set: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  'run-id': { type: 'string' },
+  repeat: { type: 'string' },
+  concurrency: { type: 'string' },
+  resume: { type: 'string' },
+  'retry-errors': { type: 'boolean' },
+  force: { type: 'boolean' },
+  cache: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'max-duration': { type: 'string' },
+  'progress-interval': { type: 'string' },
+  excel: { type: 'boolean' },
+  'matrix-outputs': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  'fail-under': { type: 'string', multiple: true },
+  'fail-on-regression': { type: 'string' },
+  baseline: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Everything a run needs, already validated. `demo` builds one of these around the simulator. */
+export interface PreparedRun {
+  models: ModelConfig[];
+  suites: Suite[];
+  repeat: number;
+  outDir: string;
+  runId: string;
+  resumeDir?: string;
+  retryErrors: boolean;
+  cache: ResponseCache;
+  invocation: Manifest['invocation'];
+  maxDurationMs?: number;
+  progressIntervalSec: number;
+  quiet: boolean;
+  excel: boolean;
+  matrixOutputs: boolean;
+  thresholds: ThresholdOptions;
+  /** Extra lines printed before anything else (the demo says its models are simulated). */
+  banner?: string[];
+}
+
+export async function runCommand(argv: string[], io: IO): Promise<number> {
+  const { values } = parse('run', argv, RUN_OPTIONS);
+  if (values.help) {
+    io.stdout.write(`${RUN_HELP}\n`);
+    return EXIT.ok;
+  }
+  const prepared = await prepareRun(values, io);
+  return executeRun(prepared, io);
+}
+
+type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
+
+export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun> {
+  let manifest: Manifest | undefined;
+  const resumeDir = values.resume ? resolve(io.cwd, values.resume) : undefined;
+  if (resumeDir) manifest = readManifest(resumeDir);
+  const inv = manifest?.invocation;
+  const sets = { ...(inv?.sets ?? {}), ...keyValues('--set', values.set) };
+  const vars = { ...io.env, ...sets };
+  const configPath = values.config ?? inv?.config;
+  const cliModels = values.model ?? inv?.models ?? [];
+  const config: Config = loadConfig({ configPath, cliModels, cwd: io.cwd, env: io.env });
+  const concurrency = positiveInt('--concurrency', values.concurrency);
+  const models = config.models.map((m) => (concurrency ? { ...m, concurrency } : m));
+  if (!models.some((m) => !m.judgeOnly)) {
+    throw new UsageError('no models to run: pass --model provider:model (e.g. --model openai:gpt-4o-mini) or list models in gapbench.config.yaml');
+  }
+  const missing = missingKeys(models, io.env);
+  if (missing.length) throw new UsageError(missing[0] + (missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''));
+
+  const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
+  if (!suiteRefs.length) throw new UsageError('no suites to run: pass --suite FILE|NAME (see `gapbench suites`) or list suites in the config');
+  const suites: Suite[] = [];
+  for (const ref of suiteRefs) {
+    const s = await loadSuite(ref, { cwd: inv?.cwd && !values.suite ? inv.cwd : io.cwd, vars });
+    if (suites.some((x) => x.name === s.name)) throw new UsageError(`--suite ${ref}: two suites are named '${s.name}'`);
+    suites.push(s);
+  }
+  const repeat = positiveInt('--repeat', values.repeat) ?? inv?.repeat ?? config.repeat ?? 1;
+
+  for (const m of models) {
+    const p = createProvider(m, { env: io.env, cwd: io.cwd });
+    await p.preflight?.(AbortSignal.timeout(10_000));
+  }
+
+  const cacheMode = (values.cache ?? 'use') as CacheMode;
+  if (!['use', 'refresh', 'off'].includes(cacheMode)) throw new UsageError(`--cache ${values.cache}: expected use, refresh or off`);
+  const cache = new ResponseCache(values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env), cacheMode);
+
+  if (manifest && !values.force) {
+    const now = configHash(models, suites, repeat);
+    if (now !== manifest.config_hash) {
+      throw new UsageError(`--resume ${values.resume}: the models, suites or repeat count changed since the run started (hash ${manifest.config_hash} -> ${now}); pass --force to resume anyway`);
+    }
+  }
+  let outDir: string;
+  let runId: string;
+  if (resumeDir) {
+    outDir = resolve(resumeDir, '..');
+    runId = manifest!.run_id;
+  } else {
+    outDir = resolve(io.cwd, values.out ?? config.out ?? 'results');
+    runId = values['run-id'] ?? defaultRunId(outDir);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(runId)) throw new UsageError(`--run-id ${runId}: use letters, digits, '.', '-' or '_'`);
+    if (existsSync(join(outDir, runId))) throw new UsageError(`--run-id ${runId}: ${join(outDir, runId)} already exists (choose another id, or --resume it)`);
+  }
+  const interval = values['progress-interval'] === undefined ? 10 : Number(values['progress-interval']);
+  if (!(interval > 0)) throw new UsageError(`--progress-interval ${values['progress-interval']}: expected seconds above 0`);
+  return {
+    models,
+    suites,
+    repeat,
+    outDir,
+    runId,
+    resumeDir,
+    retryErrors: Boolean(values['retry-errors']),
+    cache,
+    invocation: { config: config.file, models: cliModels, suites: suiteRefs, repeat, sets, cwd: inv?.cwd ?? io.cwd },
+    maxDurationMs: duration('--max-duration', values['max-duration']),
+    progressIntervalSec: interval,
+    quiet: Boolean(values.quiet),
+    excel: Boolean(values.excel),
+    matrixOutputs: Boolean(values['matrix-outputs']),
+    thresholds: thresholdOptions(values, io.cwd),
+  };
+}
+
+function defaultRunId(outDir: string): string {
+  const base = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
+  let id = base;
+  for (let i = 2; existsSync(join(outDir, id)); i++) id = `${base}-${i}`;
+  return id;
+}
+
+/** Runs a prepared plan: journal, lanes, progress, interrupt handling, reports, thresholds. */
+export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
+  for (const line of p.banner ?? []) io.stdout.write(`${line}\n`);
+  const runDir = join(p.outDir, p.runId);
+  const createdDir = !existsSync(runDir);
+  mkdirSync(runDir, { recursive: true });
+  const previous = p.resumeDir ? readManifest(runDir) : undefined;
+  const manifest: Manifest = {
+    gapbench: VERSION,
+    node: process.version,
+    run_id: p.runId,
+    status: 'running',
+    created_at: previous?.created_at ?? new Date().toISOString(),
+    started_at: new Date().toISOString(),
+    config_hash: configHash(p.models, p.suites, p.repeat),
+    invocation: p.invocation,
+    models: p.models,
+    suites: p.suites.map((s) => ({ name: s.name, file: s.file, hash: s.hash, cases: s.cases.length, description: s.description })),
+    repeat: p.repeat,
+    cache: { mode: p.cache.mode, dir: p.cache.dir },
+  };
+  try {
+    writeManifest(runDir, manifest);
+  } catch (e) {
+    if (createdDir) rmSync(runDir, { recursive: true, force: true });
+    throw new UsageError(`cannot write to ${runDir}: ${(e as Error).message}`);
+  }
+
+  const stop = new AbortController();
+  const abort = new AbortController();
+  let interruptedBy: string | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onSignal = () => {
+    if (!stop.signal.aborted) {
+      interruptedBy = 'interrupted';
+      io.stderr.write('\nStopping: no new requests; waiting up to 5 s for those in flight (Ctrl-C again to stop at once)...\n');
+      stop.abort(new Error('interrupted'));
+      graceTimer = setTimeout(() => abort.abort(new Error('interrupted')), 5_000);
+      graceTimer.unref();
+    } else {
+      abort.abort(new Error('interrupted'));
+    }
+  };
+  io.signals?.on('SIGINT', onSignal);
+  io.signals?.on('SIGTERM', onSignal);
+  let durationTimer: NodeJS.Timeout | undefined;
+  if (p.maxDurationMs) {
+    durationTimer = setTimeout(() => {
+      interruptedBy = 'stopped by --max-duration';
+      io.stderr.write(`\n--max-duration reached: no new requests; finishing those in flight...\n`);
+      stop.abort(new Error('max-duration'));
+      graceTimer = setTimeout(() => abort.abort(new Error('max-duration')), 5_000);
+      graceTimer.unref();
+    }, p.maxDurationMs);
+    durationTimer.unref();
+  }
+
+  const total = countJobs(p.suites, p.repeat) * p.models.filter((m) => !m.judgeOnly).length;
+  if (!p.quiet) io.stderr.write(`Run ${p.runId}: ${total} jobs (${p.suites.length} suite(s) x ${p.models.filter((m) => !m.judgeOnly).length} model(s) x ${p.repeat} repeat(s)) -> ${runDir}\n`);
+  const progress = new Progress({ out: io.stderr, intervalSec: p.progressIntervalSec, quiet: p.quiet });
+  const stoppedLanes: string[] = [];
+  let result;
+  try {
+    result = await runJobs({
+      runId: p.runId,
+      journalPath: join(runDir, 'records.jsonl'),
+      models: p.models,
+      suites: p.suites,
+      repeat: p.repeat,
+      cache: p.cache,
+      providerEnv: { env: io.env, cwd: io.cwd },
+      stop: stop.signal,
+      abort: abort.signal,
+      retryErrors: p.retryErrors,
+      onLanes: (lanes) => progress.start(lanes),
+      onLaneStopped: (m, e: ProviderError) => {
+        const line = `model '${m.id}' stopped after a ${e.kind} error: ${e.message}`;
+        stoppedLanes.push(line);
+        io.stderr.write(`${line}\n`);
+      },
+    });
+  } finally {
+    progress.stop();
+    io.signals?.off('SIGINT', onSignal);
+    io.signals?.off('SIGTERM', onSignal);
+    if (graceTimer) clearTimeout(graceTimer);
+    if (durationTimer) clearTimeout(durationTimer);
+  }
+  if (result.droppedBytes) io.stderr.write(`records.jsonl: dropped a torn last line (${result.droppedBytes} bytes) left by a crash; its job runs again\n`);
+
+  const hardStop = abort.signal.aborted && interruptedBy === 'interrupted' && !graceTimer?.hasRef?.();
+  const report = await writeReports(runDir, { excel: p.excel, matrixOutputs: p.matrixOutputs, history: !interruptedBy, manifest });
+  const interrupted = Boolean(interruptedBy) && result.unfinished > 0;
+  manifest.status = interrupted ? 'interrupted' : 'finished';
+  manifest.finished_at = new Date().toISOString();
+  manifest.counts = { jobs: total, records: report.records, ok: report.ok, errors: report.errors, unfinished: result.unfinished };
+  writeManifest(runDir, manifest);
+  void hardStop;
+
+  io.stdout.write(report.terminal(io.stdout, io.env));
+  if (stoppedLanes.length) for (const l of stoppedLanes) io.stdout.write(`! ${l}\n`);
+  io.stdout.write(`Results: ${runDir}\n`);
+  if (interrupted) {
+    io.stdout.write(`${interruptedBy}: ${result.unfinished} job(s) not run. Resume with: gapbench run --resume ${runDir}\n`);
+    return EXIT.interrupted;
+  }
+  return applyThresholds(p.thresholds, report, runDir, io);
+}

@@ -1,0 +1,91 @@
+import { UsageError } from '../errors.js';
+import { EXIT, type IO } from '../io.js';
+import { answerKeyFromCases, parseSimModelSpec, SimSpecError, startSimulator, type SimModel } from '../sim/index.js';
+import { loadSuite } from '../suite/load.js';
+import type { Case } from '../types.js';
+import { keyValues, parse, positiveInt } from '../util/args.js';
+
+export const SIM_HELP = `Usage: gapbench sim [options]
+
+Serves simulated models on 127.0.0.1 over the OpenAI protocol (/v1/chat/completions with JSON
+and SSE streaming, /v1/models) and the Ollama protocol (/api/chat with NDJSON streaming and
+stream:false, /api/tags, /api/version). Answers are deterministic by seed: each model answers a
+known prompt correctly with its accuracy. Faults are drawn per request, deterministic by seed.
+
+Options:
+  --port N           port (default 11435; 0 = any free port)
+  --model SPEC       NAME[@key=value,...] (repeatable); keys: accuracy (0-1), latency (ms),
+                     jitter (ms), error500, error503, reset, hang, malformed (fractions of
+                     requests), rpm (limit, answered with 429 + retry-after), tps (tokens/s)
+                     e.g. --model 'llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600'
+                     (default: gpt-sim@accuracy=0.9 and llama-sim:8b@accuracy=0.75)
+  --suite FILE|NAME  suites whose expected answers the models know (repeatable; default demo)
+  --set KEY=VALUE    variable for \${KEY} in suite source paths (repeatable)
+  --seed N           seed for answers and faults (default 0)
+  --api-key-env VAR  require 'Authorization: Bearer <value of VAR>' on OpenAI routes
+  -h, --help         show this help
+
+Point gapbench at it with baseURL http://127.0.0.1:PORT/v1 (provider openai, any key) or
+host http://127.0.0.1:PORT (provider ollama). Stop with Ctrl-C.`;
+
+export const DEFAULT_SIM_MODELS: SimModel[] = [
+  { name: 'gpt-sim', accuracy: 0.9, latencyMs: 20, jitterMs: 20 },
+  { name: 'llama-sim:8b', accuracy: 0.75, latencyMs: 40, jitterMs: 40 },
+];
+
+export async function simCommand(argv: string[], io: IO): Promise<number> {
+  const { values } = parse('sim', argv, {
+    port: { type: 'string' },
+    model: { type: 'string', multiple: true },
+    suite: { type: 'string', multiple: true },
+    set: { type: 'string', multiple: true },
+    seed: { type: 'string' },
+    'api-key-env': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout.write(`${SIM_HELP}\n`);
+    return EXIT.ok;
+  }
+  const port = values.port === undefined ? 11435 : values.port === '0' ? 0 : positiveInt('--port', values.port)!;
+  let models: SimModel[];
+  try {
+    models = values.model?.map(parseSimModelSpec) ?? DEFAULT_SIM_MODELS;
+  } catch (e) {
+    if (e instanceof SimSpecError) throw new UsageError(`--model: ${e.message}`);
+    throw e;
+  }
+  const seed = values.seed === undefined ? 0 : Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: expected a whole number`);
+  let apiKey: string | undefined;
+  if (values['api-key-env']) {
+    apiKey = io.env[values['api-key-env']];
+    if (!apiKey) throw new UsageError(`--api-key-env ${values['api-key-env']}: that variable is not set`);
+  }
+  const vars = { ...io.env, ...keyValues('--set', values.set) };
+  const cases: Case[] = [];
+  for (const ref of values.suite ?? ['demo']) cases.push(...(await loadSuite(ref, { cwd: io.cwd, vars })).cases);
+  let sim;
+  try {
+    sim = await startSimulator({ port, models, seed, answers: answerKeyFromCases(cases), apiKey });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`--port ${port}: already in use (pick another, or --port 0)`);
+    if (e instanceof SimSpecError) throw new UsageError(e.message);
+    throw e;
+  }
+  io.stdout.write(
+    `gapbench simulator (SIMULATED models, not real ones) on ${sim.url}\n` +
+      `  OpenAI protocol: baseURL ${sim.openaiBaseURL}\n  Ollama protocol: host ${sim.ollamaHost}\n` +
+      models.map((m) => `  model ${m.name}: accuracy ${m.accuracy ?? 0.8}, latency ${m.latencyMs ?? 0} ms${m.rpm ? `, ${m.rpm} rpm` : ''}`).join('\n') +
+      `\n  answers known for ${cases.length} prompts; Ctrl-C to stop\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    io.signals?.on('SIGINT', stop);
+    io.signals?.on('SIGTERM', stop);
+    if (!io.signals) resolve();
+  });
+  await sim.close();
+  return EXIT.ok;
+}

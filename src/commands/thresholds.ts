@@ -1,0 +1,81 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { UsageError } from '../errors.js';
+import { EXIT, type IO } from '../io.js';
+import { aggregateRun, compareRuns } from '../report/compare.js';
+import type { Report } from '../report/index.js';
+import { readManifest } from '../run/manifest.js';
+import { fraction } from '../util/args.js';
+
+export const THRESHOLD_HELP = `  --fail-under SCORE     exit 1 when any model scores below SCORE (0-1) on any suite;
+                         MODEL=SCORE sets it for one model (repeatable)
+  --fail-on-regression PP  exit 1 when a model's score on a suite fell by more than PP points
+                         against --baseline DIR, else against the previous run in history.csv
+  --baseline DIR         the run to compare against for --fail-on-regression`;
+
+export interface ThresholdOptions {
+  failUnder?: { model?: string; score: number }[];
+  failOnRegressionPP?: number;
+  baseline?: string;
+}
+
+export function thresholdOptions(values: { 'fail-under'?: string[]; 'fail-on-regression'?: string; baseline?: string }, cwd: string): ThresholdOptions {
+  const failUnder = values['fail-under']?.map((v) => {
+    const i = v.lastIndexOf('=');
+    return i > 0 ? { model: v.slice(0, i), score: fraction('--fail-under', v.slice(i + 1))! } : { score: fraction('--fail-under', v)! };
+  });
+  let pp: number | undefined;
+  if (values['fail-on-regression'] !== undefined) {
+    pp = Number(values['fail-on-regression']);
+    if (!Number.isFinite(pp) || pp < 0) throw new UsageError(`--fail-on-regression ${values['fail-on-regression']}: expected percentage points >= 0`);
+  }
+  const baseline = values.baseline ? resolve(cwd, values.baseline) : undefined;
+  if (baseline) readManifest(baseline);
+  if (baseline && pp === undefined) throw new UsageError('--baseline needs --fail-on-regression PP');
+  return { failUnder, failOnRegressionPP: pp, baseline };
+}
+
+/** Checks the thresholds of a finished run; prints each failure; returns the exit code. */
+export async function applyThresholds(t: ThresholdOptions, report: Report, runDir: string, io: IO): Promise<number> {
+  const failures: string[] = [];
+  for (const row of report.summary) {
+    const rule = t.failUnder?.find((f) => f.model === row.model) ?? t.failUnder?.find((f) => f.model === undefined);
+    if (rule && !(row.score >= rule.score)) failures.push(`${row.model} scored ${row.score.toFixed(4)} on ${row.suite}, under --fail-under ${rule.score}`);
+  }
+  const unknown = t.failUnder?.filter((f) => f.model && !report.summary.some((r) => r.model === f.model)) ?? [];
+  for (const f of unknown) failures.push(`--fail-under ${f.model}=${f.score}: no model '${f.model}' in this run`);
+  if (t.failOnRegressionPP !== undefined) {
+    const pp = t.failOnRegressionPP;
+    if (t.baseline) {
+      const base = await aggregateRun(t.baseline, readManifest(t.baseline).run_id);
+      const rows = compareRuns(base, report.aggregate);
+      for (const r of rows) if (r.delta_pp < -pp) failures.push(`${r.model} on ${r.suite}: ${(r.score_a * 100).toFixed(1)}% -> ${(r.score_b * 100).toFixed(1)}% (${r.delta_pp.toFixed(1)} pp, p = ${r.p_value.toFixed(3)}) against ${r.run_a}`);
+      if (!rows.length) failures.push(`--baseline ${t.baseline}: no suite x model in common with this run`);
+    } else {
+      const prev = previousScores(join(dirname(runDir), 'history.csv'), report.summary[0]?.run_id ?? '');
+      if (!prev.size) io.stderr.write('--fail-on-regression: no earlier run in history.csv to compare with; nothing checked\n');
+      for (const row of report.summary) {
+        const p = prev.get(`${row.suite}\u0000${row.model}`);
+        if (!p) continue;
+        const delta = (row.score - p.score) * 100;
+        if (delta < -pp) failures.push(`${row.model} on ${row.suite}: ${(p.score * 100).toFixed(1)}% -> ${(row.score * 100).toFixed(1)}% (${delta.toFixed(1)} pp) against ${p.runId}`);
+      }
+    }
+  }
+  for (const f of failures) io.stdout.write(`FAIL ${f}\n`);
+  return failures.length ? EXIT.threshold : EXIT.ok;
+}
+
+/** The latest earlier score of each suite x model in history.csv (rows of `currentRun` skipped). */
+function previousScores(path: string, currentRun: string): Map<string, { score: number; runId: string }> {
+  const out = new Map<string, { score: number; runId: string }>();
+  if (!existsSync(path)) return out;
+  const rows = parseCsv(readFileSync(path, 'utf8'), { columns: true, bom: true, skip_empty_lines: true }) as Record<string, string>[];
+  for (const r of rows) {
+    if (r.run_id === currentRun) continue;
+    const score = Number(r.score);
+    if (Number.isFinite(score)) out.set(`${r.suite}\u0000${r.model}`, { score, runId: r.run_id });
+  }
+  return out;
+}

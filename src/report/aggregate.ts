@@ -1,0 +1,133 @@
+import type { ModelConfig } from '../config/config.js';
+import type { JobRecord } from '../run/record.js';
+import type { Group } from '../types.js';
+
+/** Everything the reports need about one suite x model, gathered in one pass over the journal. */
+export interface Cell {
+  suite: string;
+  model: string;
+  group: Group;
+  provider: string;
+  n: number;
+  passed: number;
+  scoreSum: number;
+  /** Per-record scores (for the bootstrap when scores are not 0/1). */
+  scores: number[];
+  binary: boolean;
+  errors: number;
+  cached: number;
+  latencies: number[];
+  latencySumMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Token-priced cost, summed per record. */
+  tokenCost: number;
+  /** Request intervals [start, end] in unix ms, uncached only (for busy-time cost). */
+  intervals: number[];
+}
+
+/** Per case: its metadata and each model's mean score over repeats. */
+export interface CaseRow {
+  suite: string;
+  caseId: string;
+  caseIndex: number;
+  category: string;
+  expected: unknown;
+  /** model -> [score sum, count, passed count] */
+  byModel: Map<string, [number, number, number]>;
+  outputs?: Map<string, string>;
+}
+
+export interface Aggregate {
+  runId: string;
+  cells: Map<string, Cell>;
+  cases: Map<string, CaseRow>;
+  suites: string[];
+  models: { id: string; group: Group; provider: string }[];
+  records: number;
+  ok: number;
+  errors: number;
+}
+
+export const cellKey = (suite: string, model: string) => `${suite}\u0000${model}`;
+
+export class Aggregator {
+  readonly agg: Aggregate;
+
+  constructor(
+    runId: string,
+    private readonly keepOutputs: boolean,
+  ) {
+    this.agg = { runId, cells: new Map(), cases: new Map(), suites: [], models: [], records: 0, ok: 0, errors: 0 };
+  }
+
+  add(r: JobRecord, priceOf: (model: string) => ModelConfig['price'] | undefined): void {
+    const a = this.agg;
+    a.records++;
+    if (!a.suites.includes(r.suite)) a.suites.push(r.suite);
+    if (!a.models.some((m) => m.id === r.model)) a.models.push({ id: r.model, group: r.group, provider: r.provider });
+    const key = cellKey(r.suite, r.model);
+    let c = a.cells.get(key);
+    if (!c) {
+      c = { suite: r.suite, model: r.model, group: r.group, provider: r.provider, n: 0, passed: 0, scoreSum: 0, scores: [], binary: true, errors: 0, cached: 0, latencies: [], latencySumMs: 0, inputTokens: 0, outputTokens: 0, tokenCost: 0, intervals: [] };
+      a.cells.set(key, c);
+    }
+    const score = r.grade.score;
+    c.n++;
+    c.scoreSum += score;
+    c.scores.push(score);
+    if (score !== 0 && score !== 1) c.binary = false;
+    if (r.grade.passed) c.passed++;
+    if ((score === 1) !== r.grade.passed) c.binary = false;
+    if (r.cached) c.cached++;
+    if (r.status === 'ok') {
+      a.ok++;
+      c.latencies.push(r.latency_ms);
+      c.latencySumMs += r.latency_ms;
+      c.inputTokens += r.input_tokens ?? 0;
+      c.outputTokens += r.output_tokens ?? 0;
+      const price = priceOf(r.model);
+      if (price && (price.input !== undefined || price.output !== undefined)) {
+        c.tokenCost += ((r.input_tokens ?? 0) * (price.input ?? 0) + (r.output_tokens ?? 0) * (price.output ?? 0)) / 1e6;
+      }
+    } else {
+      a.errors++;
+      c.errors++;
+    }
+    if (!r.cached && r.t_end >= r.t_start) c.intervals.push(r.t_start, r.t_end);
+
+    const caseKey = `${r.suite}\u0000${r.case_id}`;
+    let row = a.cases.get(caseKey);
+    if (!row) {
+      row = { suite: r.suite, caseId: r.case_id, caseIndex: r.case_index, category: r.category, expected: r.expected, byModel: new Map() };
+      if (this.keepOutputs) row.outputs = new Map();
+      a.cases.set(caseKey, row);
+    }
+    const s = row.byModel.get(r.model) ?? [0, 0, 0];
+    s[0] += score;
+    s[1] += 1;
+    s[2] += r.grade.passed ? 1 : 0;
+    row.byModel.set(r.model, s);
+    if (row.outputs && r.repeat === 0) row.outputs.set(r.model, r.status === 'ok' ? r.output : `[error: ${r.error.kind}]`);
+  }
+}
+
+/** Total length of the union of [start, end] intervals (flat array of pairs), in ms. */
+export function unionLength(flat: readonly number[]): number {
+  const n = flat.length / 2;
+  if (!n) return 0;
+  const idx = Array.from({ length: n }, (_, i) => i).sort((x, y) => flat[2 * x] - flat[2 * y]);
+  let total = 0;
+  let curStart = flat[2 * idx[0]];
+  let curEnd = flat[2 * idx[0] + 1];
+  for (let k = 1; k < n; k++) {
+    const s = flat[2 * idx[k]];
+    const e = flat[2 * idx[k] + 1];
+    if (s > curEnd) {
+      total += curEnd - curStart;
+      curStart = s;
+      curEnd = e;
+    } else if (e > curEnd) curEnd = e;
+  }
+  return total + (curEnd - curStart);
+}

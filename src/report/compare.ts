@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import { readLatestRecords } from '../run/read.js';
+import { Aggregator, type Aggregate } from './aggregate.js';
+import { ALPHA, isBinaryEntry, pairedComparison } from './paired.js';
+
+export interface CompareRow {
+  suite: string;
+  model: string;
+  group: string;
+  run_a: string;
+  run_b: string;
+  score_a: number;
+  score_b: number;
+  delta_pp: number;
+  ci_low_pp: number;
+  ci_high_pp: number;
+  p_value: number;
+  test: 'mcnemar_exact' | 'permutation';
+  n_paired: number;
+  verdict: 'improved' | 'regressed' | 'no_significant_difference';
+}
+
+export const COMPARE_COLUMNS = ['suite', 'model', 'group', 'run_a', 'run_b', 'score_a', 'score_b', 'delta_pp', 'ci_low_pp', 'ci_high_pp', 'p_value', 'test', 'n_paired', 'verdict'] as const;
+
+export async function aggregateRun(runDir: string, runId: string): Promise<Aggregate> {
+  const agg = new Aggregator(runId, false);
+  for await (const r of readLatestRecords(join(runDir, 'records.jsonl'))) agg.add(r, () => undefined);
+  return agg.agg;
+}
+
+/**
+ * Per suite x model present in both runs: B minus A on the cases both answered (mean over
+ * repeats per case), with a paired bootstrap interval and an exact McNemar (pass/fail) or paired
+ * permutation test.
+ */
+export function compareRuns(a: Aggregate, b: Aggregate): CompareRow[] {
+  const rows: CompareRow[] = [];
+  for (const suite of b.suites) {
+    if (!a.suites.includes(suite)) continue;
+    for (const m of b.models) {
+      if (!a.models.some((x) => x.id === m.id)) continue;
+      const xs: number[] = [];
+      const ys: number[] = [];
+      let binary = true;
+      for (const [key, rowB] of b.cases) {
+        if (rowB.suite !== suite) continue;
+        const sb = rowB.byModel.get(m.id);
+        const sa = a.cases.get(key)?.byModel.get(m.id);
+        if (!sa || !sb) continue;
+        if (!isBinaryEntry(sa) || !isBinaryEntry(sb)) binary = false;
+        xs.push(sa[0] / sa[1]);
+        ys.push(sb[0] / sb[1]);
+      }
+      // B first: the interval and the test are of B minus A.
+      const r = pairedComparison(ys, xs, binary);
+      if (!r) continue;
+      const delta = (r.meanA - r.meanB) * 100;
+      rows.push({
+        suite,
+        model: m.id,
+        group: m.group,
+        run_a: a.runId,
+        run_b: b.runId,
+        score_a: r.meanB,
+        score_b: r.meanA,
+        delta_pp: delta,
+        ci_low_pp: r.ci.low * 100,
+        ci_high_pp: r.ci.high * 100,
+        p_value: r.p,
+        test: r.test,
+        n_paired: r.n,
+        verdict: r.p < ALPHA && delta !== 0 ? (delta > 0 ? 'improved' : 'regressed') : 'no_significant_difference',
+      });
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,88 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { stringify } from 'csv-stringify/sync';
+
+/**
+ * Every CSV gapbench writes goes through here, so every file is safe to open in Excel, WPS,
+ * LibreOffice and Google Sheets:
+ * - RFC 4180: CRLF between records; fields with a comma, quote, CR or LF are quoted, quotes doubled.
+ * - Formula injection: a text cell starting with =, +, -, @, TAB or CR gets a leading ' (OWASP).
+ *   Numbers we write are numbers and are left alone (a gap of -3.5 stays -3.5).
+ * - Excel holds at most 32,767 characters a cell: longer text is cut at 32,000 with a visible marker.
+ * - NUL characters are dropped (some importers stop reading at them).
+ * - Numbers use '.' decimals, no thousands separators, no exponents; NaN/Infinity are empty cells.
+ * - `bom: true` writes a UTF-8 BOM so Excel reads Chinese text as UTF-8.
+ */
+export type CsvValue = string | number | boolean | null | undefined;
+
+export const MAX_CELL = 32_000;
+const DANGEROUS = /^[=+\-@\t\r]/;
+
+export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return '';
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
+  // Round away float noise (0.1 + 0.2), then print without an exponent.
+  const rounded = Number(n.toPrecision(12));
+  let s = rounded.toString();
+  if (/e/i.test(s)) {
+    const digits = Math.min(20, Math.max(0, 12 - Math.floor(Math.log10(Math.abs(rounded)))));
+    s = rounded.toFixed(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  }
+  return s;
+}
+
+/** The text of one cell, made safe. */
+export function safeCell(v: CsvValue): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return formatNumber(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  let s = v.includes('\u0000') ? v.replace(/\u0000/g, '') : v;
+  if (DANGEROUS.test(s)) s = `'${s}`;
+  if (s.length > MAX_CELL) s = truncate(s);
+  return s;
+}
+
+function truncate(s: string): string {
+  const cut = (keep: number) => `${s.slice(0, keep)}…[truncated ${s.length - keep} chars]`;
+  let keep = MAX_CELL - 40;
+  // Never split a surrogate pair.
+  const code = s.charCodeAt(keep - 1);
+  if (code >= 0xd800 && code <= 0xdbff) keep--;
+  const out = cut(keep);
+  return out.length <= MAX_CELL ? out : cut(keep - (out.length - MAX_CELL));
+}
+
+function toLine(values: readonly CsvValue[]): string {
+  return stringify([values.map(safeCell)], { record_delimiter: '\r\n' });
+}
+
+export interface CsvWriter {
+  write(row: Record<string, CsvValue> | readonly CsvValue[]): void;
+  close(): Promise<void>;
+}
+
+/** A streaming CSV writer: rows go to disk as they come, so memory stays flat for large runs. */
+export function openCsv(path: string, columns: readonly string[], opts: { bom?: boolean } = {}): CsvWriter {
+  const stream: WriteStream = createWriteStream(path, { encoding: 'utf8' });
+  let failed: Error | undefined;
+  stream.on('error', (e) => (failed = e));
+  stream.write(`${opts.bom ? '\uFEFF' : ''}${toLine(columns)}`);
+  return {
+    write(row) {
+      stream.write(toLine(Array.isArray(row) ? row : columns.map((c) => (row as Record<string, CsvValue>)[c])));
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        if (failed) return reject(failed);
+        stream.end(() => (failed ? reject(failed) : resolve()));
+      });
+    },
+  };
+}
+
+/** A whole CSV as a string (small files; history appends). */
+export function toCsvString(columns: readonly string[], rows: readonly (Record<string, CsvValue> | readonly CsvValue[])[], opts: { bom?: boolean; header?: boolean } = {}): string {
+  let out = opts.bom ? '\uFEFF' : '';
+  if (opts.header !== false) out += toLine(columns);
+  for (const row of rows) out += toLine(Array.isArray(row) ? row : columns.map((c) => (row as Record<string, CsvValue>)[c]));
+  return out;
+}

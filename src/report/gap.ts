@@ -1,0 +1,134 @@
+import type { Aggregate, CaseRow } from './aggregate.js';
+import type { SummaryRow } from './summary.js';
+import { ALPHA, isBinaryEntry, pairedComparison } from './paired.js';
+
+export type Verdict = 'closed_better' | 'open_better' | 'no_significant_difference';
+
+export interface GapRow {
+  run_id: string;
+  suite: string;
+  category: string;
+  scope: 'best' | 'mean';
+  closed_model: string;
+  open_model: string;
+  closed_score: number;
+  open_score: number;
+  gap_pp: number;
+  relative_gap_pct: number | undefined;
+  ci_low_pp: number;
+  ci_high_pp: number;
+  p_value: number;
+  test: 'mcnemar_exact' | 'permutation';
+  n_paired: number;
+  verdict: Verdict;
+  closed_cost_per_correct_usd: number | undefined;
+  open_cost_per_correct_usd: number | undefined;
+}
+
+export const GAP_COLUMNS = [
+  'run_id', 'suite', 'category', 'scope', 'closed_model', 'open_model', 'closed_score', 'open_score', 'gap_pp', 'relative_gap_pct',
+  'ci_low_pp', 'ci_high_pp', 'p_value', 'test', 'n_paired', 'verdict', 'closed_cost_per_correct_usd', 'open_cost_per_correct_usd',
+] as const;
+
+
+/**
+ * Open vs closed, per suite, per category within it, and over all suites. `best` pairs the best
+ * closed with the best open model (by suite score); `mean` pairs the two groups' per-case means.
+ * Pairing is by case: a case enters when both sides have a record for it (an error counts as a
+ * failure). Interval: paired bootstrap of the mean difference (seeded, 2,000 resamples). p-value:
+ * exact McNemar when both sides are pass/fail per case, else a paired sign-flip permutation test.
+ */
+export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[] {
+  const closed = agg.models.filter((m) => m.group === 'closed').map((m) => m.id);
+  const open = agg.models.filter((m) => m.group === 'open').map((m) => m.id);
+  if (!closed.length || !open.length) return [];
+  const rows: GapRow[] = [];
+  const casesBySuite = new Map<string, CaseRow[]>();
+  for (const row of agg.cases.values()) {
+    const list = casesBySuite.get(row.suite) ?? [];
+    list.push(row);
+    casesBySuite.set(row.suite, list);
+  }
+  const sumOf = (suite: string | undefined, models: string[]) => {
+    const rs = summary.filter((s) => models.includes(s.model) && (suite === undefined || s.suite === suite));
+    const cost = rs.reduce((a, s) => (s.cost_usd === undefined || a === undefined ? undefined : a + s.cost_usd), 0 as number | undefined);
+    const passed = rs.reduce((a, s) => a + s.passed, 0);
+    const scoreSum = rs.reduce((a, s) => a + s.score * s.n, 0);
+    const n = rs.reduce((a, s) => a + s.n, 0);
+    return { costPerCorrect: cost !== undefined && passed > 0 && rs.length ? cost / passed : undefined, score: n ? scoreSum / n : -1 };
+  };
+  const best = (suite: string | undefined, models: string[]) =>
+    models.reduce((b, m) => (sumOf(suite, [m]).score > sumOf(suite, [b]).score ? m : b), models[0]);
+
+  const emit = (suite: string, cases: CaseRow[], suiteFilter: string | undefined) => {
+    const bc = best(suiteFilter, closed);
+    const bo = best(suiteFilter, open);
+    const categories = [...new Set(cases.map((c) => c.category))];
+    const groups: [string, CaseRow[]][] = [['all', cases]];
+    if (suiteFilter !== undefined && categories.length > 1) for (const cat of categories) groups.push([cat, cases.filter((c) => c.category === cat)]);
+    for (const [category, list] of groups) {
+      const costs = category === 'all' ? { best: [sumOf(suiteFilter, [bc]).costPerCorrect, sumOf(suiteFilter, [bo]).costPerCorrect], mean: [sumOf(suiteFilter, closed).costPerCorrect, sumOf(suiteFilter, open).costPerCorrect] } : undefined;
+      const b = compare(agg.runId, suite, category, 'best', [bc], [bo], list, costs?.best);
+      if (b) rows.push(b);
+      if (closed.length > 1 || open.length > 1) {
+        const m = compare(agg.runId, suite, category, 'mean', closed, open, list, costs?.mean);
+        if (m) rows.push(m);
+      }
+    }
+  };
+  for (const suite of agg.suites) emit(suite, casesBySuite.get(suite) ?? [], suite);
+  if (agg.suites.length > 1) emit('all', [...agg.cases.values()], undefined);
+  return rows;
+}
+
+/** Mean score of a case for a set of models (mean over repeats, then over models); undefined if any is missing. */
+function caseScore(row: CaseRow, models: string[]): { score: number; binary: boolean } | undefined {
+  let sum = 0;
+  let binary = models.length === 1;
+  for (const m of models) {
+    const s = row.byModel.get(m);
+    if (!s) return undefined;
+    if (!isBinaryEntry(s)) binary = false;
+    sum += s[0] / s[1];
+  }
+  return { score: sum / models.length, binary };
+}
+
+function compare(runId: string, suite: string, category: string, scope: 'best' | 'mean', closed: string[], open: string[], cases: CaseRow[], costs: (number | undefined)[] | undefined): GapRow | undefined {
+  const a: number[] = [];
+  const b: number[] = [];
+  let binary = true;
+  for (const row of cases) {
+    const x = caseScore(row, closed);
+    const y = caseScore(row, open);
+    if (!x || !y) continue;
+    a.push(x.score);
+    b.push(y.score);
+    binary &&= x.binary && y.binary;
+  }
+  const r = pairedComparison(a, b, binary);
+  if (!r) return undefined;
+  const { meanA, meanB, ci, p } = r;
+  const gap = (meanA - meanB) * 100;
+  const verdict: Verdict = p < ALPHA ? (gap > 0 ? 'closed_better' : gap < 0 ? 'open_better' : 'no_significant_difference') : 'no_significant_difference';
+  return {
+    run_id: runId,
+    suite,
+    category,
+    scope,
+    closed_model: closed.join(' + '),
+    open_model: open.join(' + '),
+    closed_score: meanA,
+    open_score: meanB,
+    gap_pp: gap,
+    relative_gap_pct: meanA > 0 ? (gap / (meanA * 100)) * 100 : undefined,
+    ci_low_pp: ci.low * 100,
+    ci_high_pp: ci.high * 100,
+    p_value: p,
+    test: r.test,
+    n_paired: r.n,
+    verdict,
+    closed_cost_per_correct_usd: costs?.[0],
+    open_cost_per_correct_usd: costs?.[1],
+  };
+}

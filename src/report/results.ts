@@ -1,0 +1,44 @@
+import type { JobRecord } from '../run/record.js';
+import type { CsvValue } from './csv.js';
+
+export const RESULTS_COLUMNS = [
+  'run_id', 'suite', 'case_id', 'category', 'model', 'group', 'provider', 'repeat', 'prompt', 'expected', 'output', 'extracted',
+  'grader', 'score', 'passed', 'reason', 'latency_ms', 'input_tokens', 'output_tokens', 'finish_reason', 'attempts', 'cached', 'error_kind', 'error',
+] as const;
+
+/** Text form of an expected answer for a CSV cell (objects as compact JSON). */
+export function expectedText(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** One results.csv row per job. */
+export function resultRow(r: JobRecord): Record<(typeof RESULTS_COLUMNS)[number], CsvValue> {
+  const ok = r.status === 'ok';
+  return {
+    run_id: r.run_id,
+    suite: r.suite,
+    case_id: r.case_id,
+    category: r.category,
+    model: r.model,
+    group: r.group,
+    provider: r.provider,
+    repeat: r.repeat,
+    prompt: r.prompt,
+    expected: expectedText(r.expected),
+    output: ok ? r.output : '',
+    extracted: r.grade.extracted ?? '',
+    grader: r.grader,
+    score: r.grade.score,
+    passed: r.grade.passed,
+    reason: r.grade.reason,
+    latency_ms: ok ? r.latency_ms : undefined,
+    input_tokens: ok ? r.input_tokens : undefined,
+    output_tokens: ok ? r.output_tokens : undefined,
+    finish_reason: ok ? r.finish_reason : undefined,
+    attempts: r.attempts,
+    cached: r.cached,
+    error_kind: ok ? (r.grade.error ? 'grader' : '') : r.error.kind,
+    error: ok ? (r.grade.error ? r.grade.reason : '') : r.error.message,
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * Statistics for comparing models on the same cases. Pure functions, no dependencies.
+ * Every resampling method takes a seed so that a report can be regenerated bit for bit.
+ */
+
+/** A two-sided interval. NaN bounds mean "no data" (they become empty CSV cells). */
+export interface Interval {
+  low: number;
+  high: number;
+}
+
+/** Options shared by the bootstrap intervals; each default is given next to its field. */
+export interface BootstrapOptions {
+  /** Number of bootstrap resamples. Default 2000. */
+  resamples?: number;
+  /** PRNG seed. Default 1. */
+  seed?: number;
+  /** Confidence level, in (0, 1). Default 0.95. */
+  level?: number;
+}
+
+/** Options of the permutation test. */
+export interface PermutationOptions {
+  /** Monte Carlo resamples, used only when there are more than 16 non-zero differences. Default 10000. */
+  resamples?: number;
+  /** PRNG seed. Default 1. */
+  seed?: number;
+}
+
+/** Counts of a 2x2 pass/fail table of two systems on the same cases. */
+export interface PassedTable {
+  both: number;
+  onlyA: number;
+  onlyB: number;
+  neither: number;
+}
+
+/** z for a two-sided 95% interval: the 0.975 quantile of the standard normal. */
+export const Z95 = 1.959963984540054;
+
+/** Largest number of non-zero differences for which the permutation test enumerates all 2^n sign patterns. */
+export const EXACT_PERMUTATION_MAX = 16;
+
+/** Mulberry32 step as a raw uint32 generator; internal so that sign flips can use all 32 bits of one call. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** Seeded PRNG (mulberry32) returning uniform floats in [0, 1). */
+export function createRng(seed: number): () => number {
+  requireFinite(seed, 'seed');
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
+}
+
+/** Arithmetic mean; NaN for an empty array. */
+export function mean(xs: ArrayLike<number>): number {
+  if (xs.length === 0) return NaN;
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += xs[i];
+  return sum / xs.length;
+}
+
+/** Quantile of already ascending-sorted data, linear interpolation (Hyndman-Fan type 7, numpy's default). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`Expected \`q\` to be a number from 0 to 1, got ${q}`);
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, n - 1);
+  const x = sorted[lo];
+  // Written as x + f * (y - x) so that equal neighbours give exactly x, with no rounding noise.
+  return x + (h - lo) * (sorted[hi] - x);
+}
+
+/** Quantile with linear interpolation (type 7, numpy's default); sorts a copy, the input is not mutated. */
+export function quantile(xs: readonly number[], q: number): number {
+  return quantileSorted(sortedCopy(xs), q);
+}
+
+/** Percentile p in [0, 100] (type 7), e.g. percentile(latencies, 95) for p95. */
+export function percentile(xs: readonly number[], p: number): number {
+  return quantile(xs, p / 100);
+}
+
+/** Several percentiles (type 7) with a single sort, e.g. percentiles(latencies, [50, 95]). */
+export function percentiles(xs: readonly number[], ps: readonly number[]): number[] {
+  const sorted = sortedCopy(xs);
+  return ps.map((p) => quantileSorted(sorted, p / 100));
+}
+
+/**
+ * Wilson score interval for a binomial proportion.
+ * For n = 0 it returns {low: NaN, high: NaN}: there is no estimate, and NaN prints as an empty cell.
+ */
+export function wilson(passed: number, n: number, z: number = Z95): Interval {
+  requireCount(n, 'n');
+  requireCount(passed, 'passed');
+  if (passed > n) throw new RangeError(`Expected \`passed\` (${passed}) to be at most \`n\` (${n})`);
+  if (!(z > 0)) throw new RangeError(`Expected \`z\` to be a positive number, got ${z}`);
+  if (n === 0) return { low: NaN, high: NaN };
+  const p = passed / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const center = (p + z2 / (2 * n)) / denom;
+  const half = (z / denom) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  // At 0/n and n/n the bound is exactly 0 or 1 in exact arithmetic; pin it so float noise does not show.
+  return {
+    low: passed === 0 ? 0 : Math.max(0, center - half),
+    high: passed === n ? 1 : Math.min(1, center + half),
+  };
+}
+
+/** Percentile bootstrap confidence interval of the mean (for continuous scores). NaN bounds when empty. */
+export function bootstrapMeanCI(values: readonly number[], opts: BootstrapOptions = {}): Interval {
+  return bootstrapMeans(toFiniteArray(values, 'values'), opts);
+}
+
+/**
+ * Paired percentile bootstrap of mean(a) - mean(b): resamples case indices so each case keeps its pair.
+ * a[i] and b[i] must be the same case.
+ */
+export function pairedBootstrapDiffCI(
+  a: readonly number[],
+  b: readonly number[],
+  opts: BootstrapOptions = {},
+): Interval {
+  return bootstrapMeans(pairedDiffs(a, b), opts);
+}
+
+/**
+ * Exact two-sided McNemar test (binomial test on the discordant pairs):
+ * p = min(1, 2 * P(X <= min(b, c))) with X ~ Binomial(b + c, 1/2); 1 when b + c = 0.
+ * b and c are the counts of cases only A passed and only B passed.
+ */
+export function mcnemarExact(b: number, c: number): number {
+  requireCount(b, 'b');
+  requireCount(c, 'c');
+  const n = b + c;
+  if (n === 0) return 1;
+  const k = Math.min(b, c);
+  // log C(n, k) built term by term: no factorials, so nothing overflows even for n in the millions.
+  let logChooseK = 0;
+  for (let j = 0; j < k; j++) logChooseK += Math.log((n - j) / (j + 1));
+  // Sum C(n, i) / C(n, k) for i = k down to 0; terms only shrink (k <= n/2), so stop once they vanish.
+  let ratioSum = 1;
+  let term = 1;
+  for (let i = k; i > 0; i--) {
+    term *= i / (n - i + 1);
+    ratioSum += term;
+    if (term < ratioSum * 1e-17) break;
+  }
+  const logTail = logChooseK + Math.log(ratioSum) - n * Math.LN2;
+  return Math.min(1, 2 * Math.exp(logTail));
+}
+
+/**
+ * Two-sided paired sign-flip permutation test on d = a - b, statistic |sum(d)|.
+ * Zero differences are dropped (flipping them changes nothing); with at most 16 left, all 2^n sign
+ * patterns are enumerated (exact p), otherwise Monte Carlo with p = (count + 1) / (resamples + 1).
+ * Returns 1 when every difference is zero or there are no pairs.
+ */
+export function pairedPermutationTest(
+  a: readonly number[],
+  b: readonly number[],
+  opts: PermutationOptions = {},
+): number {
+  const resamples = opts.resamples ?? 10000;
+  requirePositiveInt(resamples, 'resamples');
+  const seed = opts.seed ?? 1;
+  requireFinite(seed, 'seed');
+  const all = pairedDiffs(a, b);
+  const d = all.filter((x) => x !== 0);
+  const m = d.length;
+  if (m === 0) return 1;
+  let observed = 0;
+  let scale = 0;
+  for (let i = 0; i < m; i++) {
+    observed += d[i];
+    scale += Math.abs(d[i]);
+  }
+  // Sign patterns that tie the observed statistic in exact arithmetic may differ from it by rounding;
+  // they must count as "at least as extreme", or the p-value comes out too small.
+  const threshold = Math.abs(observed) - scale * 1e-12;
+  if (m <= EXACT_PERMUTATION_MAX) {
+    const patterns = 2 ** m;
+    let count = 0;
+    for (let mask = 0; mask < patterns; mask++) {
+      let sum = 0;
+      for (let i = 0; i < m; i++) sum += (mask >>> i) & 1 ? -d[i] : d[i];
+      if (Math.abs(sum) >= threshold) count++;
+    }
+    return count / patterns;
+  }
+  const next = mulberry32(seed);
+  let count = 0;
+  for (let r = 0; r < resamples; r++) {
+    let sum = 0;
+    let bits = 0;
+    for (let i = 0; i < m; i++) {
+      if ((i & 31) === 0) bits = next();
+      sum += (bits >>> (i & 31)) & 1 ? -d[i] : d[i];
+    }
+    if (Math.abs(sum) >= threshold) count++;
+  }
+  return (count + 1) / (resamples + 1);
+}
+
+/** 2x2 pass/fail table of two systems on the same cases (input for mcnemarExact(onlyA, onlyB)). */
+export function passedTable(a: readonly boolean[], b: readonly boolean[]): PassedTable {
+  requireSameLength(a, b);
+  const table: PassedTable = { both: 0, onlyA: 0, onlyB: 0, neither: 0 };
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] && b[i]) table.both++;
+    else if (a[i]) table.onlyA++;
+    else if (b[i]) table.onlyB++;
+    else table.neither++;
+  }
+  return table;
+}
+
+function bootstrapMeans(values: Float64Array, opts: BootstrapOptions): Interval {
+  const resamples = opts.resamples ?? 2000;
+  const seed = opts.seed ?? 1;
+  const level = opts.level ?? 0.95;
+  requirePositiveInt(resamples, 'resamples');
+  requireFinite(seed, 'seed');
+  if (!(level > 0 && level < 1)) throw new RangeError(`Expected \`level\` to be a number between 0 and 1, got ${level}`);
+  const n = values.length;
+  if (n === 0) return { low: NaN, high: NaN };
+  const rng = createRng(seed);
+  const means = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += values[Math.floor(rng() * n)];
+    means[r] = sum / n;
+  }
+  means.sort();
+  const alpha = 1 - level;
+  return { low: quantileSorted(means, alpha / 2), high: quantileSorted(means, 1 - alpha / 2) };
+}
+
+function pairedDiffs(a: readonly number[], b: readonly number[]): Float64Array {
+  requireSameLength(a, b);
+  const d = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    requireFinite(a[i], `a[${i}]`);
+    requireFinite(b[i], `b[${i}]`);
+    d[i] = a[i] - b[i];
+  }
+  return d;
+}
+
+function toFiniteArray(xs: readonly number[], name: string): Float64Array {
+  const out = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    requireFinite(xs[i], `${name}[${i}]`);
+    out[i] = xs[i];
+  }
+  return out;
+}
+
+function sortedCopy(xs: readonly number[]): Float64Array {
+  // A Float64Array sorts numerically; Array.prototype.sort would compare as strings.
+  return Float64Array.from(xs).sort();
+}
+
+function requireSameLength(a: ArrayLike<unknown>, b: ArrayLike<unknown>): void {
+  if (a.length !== b.length) {
+    throw new RangeError(`Expected paired arrays of equal length, got ${a.length} and ${b.length}`);
+  }
+}
+
+function requireFinite(x: number, name: string): void {
+  if (typeof x !== 'number' || !Number.isFinite(x)) {
+    throw new RangeError(`Expected \`${name}\` to be a finite number, got ${String(x)}`);
+  }
+}
+
+function requireCount(x: number, name: string): void {
+  if (!Number.isInteger(x) || x < 0) {
+    throw new RangeError(`Expected \`${name}\` to be an integer from 0 and up, got ${String(x)}`);
+  }
+}
+
+function requirePositiveInt(x: number, name: string): void {
+  if (!Number.isInteger(x) || x < 1) {
+    throw new RangeError(`Expected \`${name}\` to be an integer from 1 and up, got ${String(x)}`);
+  }
+}

@@ -1,0 +1,204 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
+import type { Case } from '../src/types.js';
+import { cli, parseCsv, spawnCli, tempDir, writeFiles } from './helpers.js';
+
+const N = 40;
+const suiteYaml = ['name: arith', 'grader: numeric', 'cases:'];
+const cases: Case[] = [];
+for (let i = 0; i < N; i++) {
+  const prompt = `What is ${i} + ${i * 3}?`;
+  suiteYaml.push(`  - { id: q${i}, prompt: "${prompt}", expected: ${i * 4}, category: ${i % 2 ? 'odd' : 'even'} }`);
+  cases.push({ id: `q${i}`, prompt, expected: String(i * 4), category: 'x', grader: { type: 'numeric' }, vars: {} });
+}
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({
+    port: 0,
+    seed: 5,
+    answers: answerKeyFromCases(cases),
+    models: [
+      { name: 'always-right', accuracy: 1, latencyMs: 2 },
+      { name: 'never-right:7b', accuracy: 0, latencyMs: 2 },
+      { name: 'half:7b', accuracy: 0.5, latencyMs: 2 },
+      { name: 'slow', accuracy: 0.8, latencyMs: 150 },
+    ],
+  });
+});
+afterAll(() => sim.close());
+
+function project(config: string): string {
+  const dir = tempDir();
+  writeFiles(dir, { 'gapbench.config.yaml': config, 'arith.yaml': suiteYaml.join('\n') });
+  return dir;
+}
+
+const twoModels = () => `models:
+  - id: closed-model
+    provider: openai
+    model: always-right
+    baseURL: ${sim.openaiBaseURL}
+    apiKeyEnv: TEST_KEY
+  - id: open-model
+    provider: ollama
+    model: half:7b
+    host: ${sim.ollamaHost}
+    concurrency: 2
+`;
+
+function csv(dir: string, file: string): Record<string, string>[] {
+  return parseCsv(readFileSync(join(dir, file), 'utf8'), { columns: true }) as Record<string, string>[];
+}
+
+describe('gapbench run', () => {
+  it('scores each model by the fraction its server answered right, and writes every output file', async () => {
+    const dir = project(twoModels());
+    const r = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'r1'], { cwd: dir, env: { TEST_KEY: 'k' } });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const run = join(dir, 'results', 'r1');
+    for (const f of ['records.jsonl', 'manifest.json', 'results.csv', 'summary.csv', 'gap.csv', 'matrix.csv']) expect(existsSync(join(run, f))).toBe(true);
+    expect(r.stdout).toContain(`Results: ${run}`);
+    const results = csv(run, 'results.csv');
+    expect(results).toHaveLength(2 * N);
+    const summary = csv(run, 'summary.csv');
+    const byModel = Object.fromEntries(summary.map((s) => [s.model, s]));
+    expect(Number(byModel['closed-model'].score)).toBe(1);
+    // The open model's score is exactly the share of its rows that passed, and near its accuracy.
+    const openRows = results.filter((x) => x.model === 'open-model');
+    const passed = openRows.filter((x) => x.passed === 'true').length;
+    expect(Number(byModel['open-model'].score)).toBeCloseTo(passed / N, 10);
+    expect(passed / N).toBeGreaterThan(0.25);
+    expect(passed / N).toBeLessThan(0.75);
+    expect(byModel['open-model']).toMatchObject({ group: 'open', provider: 'ollama', n: String(N), errors: '0' });
+    const manifest = JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ run_id: 'r1', status: 'finished', counts: { jobs: 2 * N, records: 2 * N, errors: 0 } });
+    expect(JSON.stringify(manifest)).not.toContain('"k"');
+    expect(r.stdout).toMatch(/Gap \(open-model vs closed-model\): open trails closed by/);
+  });
+
+  it('accepts --model provider:model without a config file', async () => {
+    const dir = tempDir();
+    writeFiles(dir, { 'arith.yaml': suiteYaml.join('\n') });
+    const r = await cli(['run', '--model', 'ollama:never-right:7b', '--suite', 'arith.yaml', '--run-id', 'x', '--quiet'], { cwd: dir, env: { OLLAMA_HOST: sim.ollamaHost } });
+    expect(r.code).toBe(0);
+    const s = csv(join(dir, 'results', 'x'), 'summary.csv');
+    expect(s).toEqual([expect.objectContaining({ model: 'ollama:never-right:7b', group: 'open', score: '0' })]);
+  });
+
+  it.each([
+    ['a malformed config', 'models:\n  - provider: openai\n   model: x\n', [], /gapbench\.config\.yaml:3: invalid YAML/],
+    ['an unknown provider', 'models:\n  - provider: openia\n    model: x\n', [], /gapbench\.config\.yaml:2: .*unknown provider 'openia'/],
+    ['a missing API key', 'models:\n  - provider: moonshot\n    model: kimi-k2.6\n', [], /model 'moonshot:kimi-k2.6': environment variable MOONSHOT_API_KEY is not set/],
+    ['an unknown suite', 'models: []\n', ['--model', 'ollama:x'], /--suite nope: no such file, and not a bundled suite/],
+    ['an unknown option', 'models: []\n', ['--model', 'ollama:x', '--frobnicate'], /gapbench run: Unknown option '--frobnicate'/],
+    ['a bad --repeat', 'models: []\n', ['--model', 'ollama:x', '--repeat', 'two'], /--repeat two: expected a whole number/],
+    ['no models', 'models: []\n', [], /no models to run/],
+  ])('%s: one-line error, exit 2, nothing written', async (_, config, extra, msg) => {
+    const dir = project(config);
+    const suite = extra.includes('--model') && String(msg).includes('nope') ? 'nope' : 'arith.yaml';
+    const r = await cli(['run', '--suite', suite, ...extra], { cwd: dir, env: {} });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
+    expect(existsSync(join(dir, 'results'))).toBe(false);
+  });
+
+  it('stops only the lane whose model is not found, with one clear message', async () => {
+    const dir = project(`models:
+  - { id: good, provider: openai, model: always-right, baseURL: "${sim.openaiBaseURL}" }
+  - { id: missing, provider: ollama, model: "qwen9:404b", host: "${sim.ollamaHost}" }
+`);
+    const r = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'nf', '--quiet'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/model 'missing' stopped after a not_found error: .*ollama pull qwen9:404b/);
+    const rows = csv(join(dir, 'results', 'nf'), 'results.csv');
+    expect(rows.filter((x) => x.model === 'good' && x.passed === 'true')).toHaveLength(N);
+    const missing = rows.filter((x) => x.model === 'missing');
+    expect(missing).toHaveLength(N);
+    expect(missing.every((x) => x.error_kind === 'not_found')).toBe(true);
+    expect(missing.filter((x) => x.attempts === '1')).toHaveLength(1);
+  });
+
+  it('reuses cached answers without a request when the model is cached', async () => {
+    const dir = project(`models:\n  - { id: c, provider: openai, model: half:7b, baseURL: "${sim.openaiBaseURL}", cache: true }\n`);
+    await cli(['run', '--suite', 'arith.yaml', '--run-id', 'a', '--quiet'], { cwd: dir });
+    const before = sim.stats().byModel['half:7b']?.requests ?? 0;
+    const r = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'b', '--quiet'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(sim.stats().byModel['half:7b'].requests).toBe(before);
+    const a = csv(join(dir, 'results', 'a'), 'results.csv');
+    const b = csv(join(dir, 'results', 'b'), 'results.csv');
+    expect(b.map((x) => x.output)).toEqual(a.map((x) => x.output));
+    expect(b.every((x) => x.cached === 'true')).toBe(true);
+    // --cache refresh asks again; --repeat 2 keeps two samples per case.
+    await cli(['run', '--suite', 'arith.yaml', '--run-id', 'c', '--quiet', '--cache', 'refresh'], { cwd: dir });
+    expect(sim.stats().byModel['half:7b'].requests).toBe(before + N);
+  });
+
+  it('gapbench report rebuilds the same CSVs from records.jsonl alone', async () => {
+    const dir = project(twoModels());
+    await cli(['run', '--suite', 'arith.yaml', '--run-id', 'rep', '--quiet'], { cwd: dir, env: { TEST_KEY: 'k' } });
+    const run = join(dir, 'results', 'rep');
+    const before = Object.fromEntries(['results.csv', 'summary.csv', 'gap.csv', 'matrix.csv'].map((f) => [f, readFileSync(join(run, f), 'utf8')]));
+    const r = await cli(['report', run], { cwd: dir });
+    expect(r.code).toBe(0);
+    for (const [f, text] of Object.entries(before)) expect(readFileSync(join(run, f), 'utf8')).toBe(text);
+  });
+});
+
+describe('the CLI as a process', () => {
+  it('demo says first that its models are simulated and writes a run directory', async () => {
+    const dir = tempDir();
+    const p = spawnCli(['demo', '--run-id', 'd'], { cwd: dir });
+    const r = await p.done;
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^SIMULATED MODELS/);
+    expect(readdirSync(join(dir, 'results', 'd')).sort()).toEqual(['gap.csv', 'manifest.json', 'matrix.csv', 'records.jsonl', 'results.csv', 'summary.csv']);
+  });
+
+  it('after kill -9, --resume records every job exactly once and repeats no finished request', async () => {
+    const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 4 }\n`);
+    sim.resetStats();
+    const p = spawnCli(['run', '--suite', 'arith.yaml', '--run-id', 'k', '--quiet'], { cwd: dir });
+    const journal = join(dir, 'results', 'k', 'records.jsonl');
+    for (let i = 0; i < 200; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      if (existsSync(journal) && readFileSync(journal, 'utf8').split('\n').length > 12) break;
+    }
+    p.child.kill('SIGKILL');
+    await p.done;
+    const first = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).job_id as string);
+    expect(first.length).toBeGreaterThan(5);
+    expect(first.length).toBeLessThan(N);
+    const requestsBefore = sim.stats().byModel.slow.requests;
+    const r = await spawnCli(['run', '--resume', join('results', 'k'), '--quiet'], { cwd: dir }).done;
+    expect(r.code).toBe(0);
+    const all = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).job_id as string);
+    expect(all).toHaveLength(N);
+    expect(new Set(all).size).toBe(N);
+    // Only the jobs with no record were asked again (in-flight ones at the kill had no record).
+    expect(sim.stats().byModel.slow.requests - requestsBefore).toBe(N - first.length);
+  });
+
+  it('Ctrl-C stops starting jobs, writes the CSVs, prints how to resume and exits 130', async () => {
+    const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 2 }\n`);
+    const p = spawnCli(['run', '--suite', 'arith.yaml', '--run-id', 'int'], { cwd: dir });
+    const journal = join(dir, 'results', 'int', 'records.jsonl');
+    for (let i = 0; i < 200 && !(existsSync(journal) && readFileSync(journal, 'utf8').length > 0); i++) await new Promise((r) => setTimeout(r, 25));
+    p.child.kill('SIGINT');
+    const r = await p.done;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/Resume with: gapbench run --resume .*int/);
+    expect(existsSync(join(dir, 'results', 'int', 'summary.csv'))).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(dir, 'results', 'int', 'manifest.json'), 'utf8'));
+    expect(manifest.status).toBe('interrupted');
+    const resumed = await spawnCli(['run', '--resume', join('results', 'int'), '--quiet'], { cwd: dir }).done;
+    expect(resumed.code).toBe(0);
+    expect(readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(N);
+  });
+});

@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+import {
+  bootstrapMeanCI,
+  createRng,
+  mcnemarExact,
+  mean,
+  pairedBootstrapDiffCI,
+  pairedPermutationTest,
+  passedTable,
+  percentile,
+  percentiles,
+  quantile,
+  wilson,
+} from '../src/report/stats.js';
+
+describe('createRng', () => {
+  it('is deterministic per seed and uniform in [0, 1)', () => {
+    const a = createRng(42);
+    const b = createRng(42);
+    const xs = Array.from({ length: 10000 }, () => a());
+    expect(xs.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => b()));
+    expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...xs)).toBeLessThan(1);
+    expect(mean(xs)).toBeCloseTo(0.5, 1);
+    expect(createRng(43)()).not.toBe(createRng(42)());
+  });
+});
+
+describe('mean, quantile, percentile', () => {
+  it('interpolates linearly between order statistics like numpy (type 7)', () => {
+    // Hand-computed: h = (n - 1) * q, value = x[floor h] + frac(h) * (x[floor h + 1] - x[floor h]).
+    expect(quantile([4, 1, 3, 2], 0.25)).toBe(1.75); // h = 0.75
+    expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
+    expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.95)).toBeCloseTo(9.55, 12); // h = 8.55
+    expect(quantile([7], 0.3)).toBe(7);
+    expect(quantile([], 0.5)).toBeNaN();
+    expect(() => quantile([1], 1.5)).toThrow(RangeError);
+  });
+
+  it('does not mutate its input and sorts numerically, not as strings', () => {
+    const xs = [10, 9, 100, 1];
+    expect(quantile(xs, 0)).toBe(1);
+    expect(quantile(xs, 1)).toBe(100);
+    expect(xs).toEqual([10, 9, 100, 1]);
+  });
+
+  it('gives latency p50 / p95 from percent values', () => {
+    const latencies = [120, 80, 100, 300, 90];
+    expect(percentile(latencies, 50)).toBe(100);
+    expect(percentiles(latencies, [50, 95])).toEqual([100, 120 + 0.8 * 180]); // h = 3.8 -> 120 + 0.8 * (300 - 120)
+    expect(mean([1, 2, 3, 4])).toBe(2.5);
+    expect(mean([])).toBeNaN();
+  });
+});
+
+describe('wilson', () => {
+  it('matches the published Wilson interval for 80/100', () => {
+    // Reference: the roots of the score equation |0.8 - p| = z * sqrt(p (1 - p) / 100), found by
+    // bisection in Python (independent of the closed form used here): 0.7111708344, 0.8666330667.
+    // To 4 d.p. that is [0.7112, 0.8666]; 0.8667 quoted elsewhere is a rounding slip.
+    const { low, high } = wilson(80, 100);
+    expect(low).toBeCloseTo(0.7111708344, 9);
+    expect(high).toBeCloseTo(0.8666330667, 9);
+  });
+
+  it('handles 0/n and n/n without leaving [0, 1]', () => {
+    // 0/10: upper bound z^2/n / (1 + z^2/n) = 0.38415 / 1.38415 = 0.27753 (closed form at p = 0),
+    // confirmed by the same bisection: 0.2775327999; 10/10 mirrors it: 0.7224672001.
+    expect(wilson(0, 10)).toEqual({ low: 0, high: expect.closeTo(0.2775327999, 9) });
+    expect(wilson(10, 10)).toEqual({ low: expect.closeTo(0.7224672001, 9), high: 1 });
+  });
+
+  it('returns NaN bounds for n = 0 and rejects impossible counts', () => {
+    expect(wilson(0, 0)).toEqual({ low: NaN, high: NaN });
+    expect(() => wilson(11, 10)).toThrow(RangeError);
+    expect(() => wilson(1.5, 10)).toThrow(RangeError);
+  });
+});
+
+describe('mcnemarExact', () => {
+  it('matches hand-computed binomial tails', () => {
+    // b=10, c=2: n=12, P(X <= 2) = (1 + 12 + 66) / 2^12, two-sided = 158/4096.
+    expect(mcnemarExact(10, 2)).toBeCloseTo(158 / 4096, 14);
+    expect(mcnemarExact(2, 10)).toBeCloseTo(158 / 4096, 14);
+    // b=0, c=5: 2 * (1/2)^5.
+    expect(mcnemarExact(0, 5)).toBeCloseTo(0.0625, 14);
+    expect(mcnemarExact(7, 7)).toBe(1);
+    expect(mcnemarExact(0, 0)).toBe(1);
+  });
+
+  it('stays finite and accurate for large n', () => {
+    // Exact value from Python integers: 2 * sum(math.comb(10000, i) for i <= 4800) / 2**10000.
+    const p = mcnemarExact(5200, 4800);
+    expect(p).toBeGreaterThan(0);
+    expect(p).toBeLessThan(1);
+    expect(p / 6.593515598672442e-5).toBeCloseTo(1, 8);
+    // Normal approximation with continuity correction, erfc(3.99 / sqrt 2) = 6.607e-5: within 1%.
+    expect(Math.abs(p / 6.60732952588049e-5 - 1)).toBeLessThan(0.01);
+    expect(mcnemarExact(50000, 50000)).toBe(1);
+    const tiny = mcnemarExact(60000, 40000);
+    expect(Number.isFinite(tiny)).toBe(true);
+    expect(tiny).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('passedTable', () => {
+  it('counts the 2x2 table that McNemar needs', () => {
+    const a = [true, true, false, false, true];
+    const b = [true, false, true, false, false];
+    expect(passedTable(a, b)).toEqual({ both: 1, onlyA: 2, onlyB: 1, neither: 1 });
+    expect(() => passedTable([true], [])).toThrow(RangeError);
+  });
+});
+
+describe('pairedPermutationTest', () => {
+  it('is exact on small samples', () => {
+    // d = [1, 2, 3]: of the 8 sign patterns only +6 and -6 reach |sum| >= 6, so p = 2/8.
+    expect(pairedPermutationTest([1, 2, 3], [0, 0, 0])).toBe(0.25);
+    // d = [5, 1, 2, -3]: |±5 ± 1 ± 2 ± 3| >= 5 in 10 of 16 patterns (5 with +5, 5 with -5).
+    expect(pairedPermutationTest([5, 1, 2, -3], [0, 0, 0, 0])).toBe(10 / 16);
+    // Same sample in tenths: rounding makes some exact ties look smaller; they must still count.
+    expect(pairedPermutationTest([0.5, 0.1, 0.2, -0.3], [0, 0, 0, 0])).toBe(10 / 16);
+  });
+
+  it('ignores zero differences and returns 1 when nothing differs', () => {
+    expect(pairedPermutationTest([1, 2, 3, 9], [0, 0, 0, 9])).toBe(0.25);
+    expect(pairedPermutationTest([1, 2, 3], [1, 2, 3])).toBe(1);
+    expect(pairedPermutationTest([], [])).toBe(1);
+  });
+
+  it('uses seeded Monte Carlo with the +1 correction on large samples', () => {
+    const rng = createRng(7);
+    const b = Array.from({ length: 200 }, () => rng());
+    const better = b.map((x) => x + 0.2);
+    const same = b.map((x) => x + (rng() - 0.5) * 0.01);
+    const p = pairedPermutationTest(better, b, { resamples: 999 });
+    expect(p).toBe(1 / 1000); // never reached, but the +1 correction keeps p above 0
+    const q1 = pairedPermutationTest(same, b, { resamples: 999, seed: 3 });
+    expect(q1).toBe(pairedPermutationTest(same, b, { resamples: 999, seed: 3 }));
+    expect(q1).toBeGreaterThan(0.01);
+  });
+});
+
+describe('bootstrapMeanCI', () => {
+  const rng = createRng(2024);
+  const sample = Array.from({ length: 400 }, () => rng()); // uniform(0, 1): true mean 0.5
+
+  it('is reproducible by seed', () => {
+    expect(bootstrapMeanCI(sample, { seed: 5 })).toEqual(bootstrapMeanCI(sample, { seed: 5 }));
+    const other = bootstrapMeanCI(sample, { seed: 6 });
+    expect(other).not.toEqual(bootstrapMeanCI(sample, { seed: 5 }));
+    expect(other.low).toBeCloseTo(bootstrapMeanCI(sample, { seed: 5 }).low, 2);
+  });
+
+  it('covers the true mean with about the normal-theory width', () => {
+    const { low, high } = bootstrapMeanCI(sample);
+    expect(low).toBeLessThan(0.5);
+    expect(high).toBeGreaterThan(0.5);
+    // sd of uniform(0,1) = 1/sqrt(12); 95% half-width ~ 1.96 * 0.2887 / 20 = 0.0283.
+    expect((high - low) / 2).toBeGreaterThan(0.024);
+    expect((high - low) / 2).toBeLessThan(0.033);
+    const wider = bootstrapMeanCI(sample, { level: 0.99 });
+    expect(wider.high - wider.low).toBeGreaterThan(high - low);
+  });
+
+  it('returns NaN bounds for no data and rejects non-finite values', () => {
+    expect(bootstrapMeanCI([])).toEqual({ low: NaN, high: NaN });
+    expect(() => bootstrapMeanCI([1, NaN])).toThrow(RangeError);
+    expect(() => bootstrapMeanCI([1], { level: 95 })).toThrow(RangeError);
+  });
+});
+
+describe('pairedBootstrapDiffCI', () => {
+  it('collapses to the constant when a = b + 0.1 for every case', () => {
+    const rng = createRng(9);
+    const b = Array.from({ length: 300 }, () => rng());
+    const a = b.map((x) => x + 0.1);
+    const { low, high } = pairedBootstrapDiffCI(a, b);
+    // Exactly [0.1, 0.1] in real arithmetic; float subtraction leaves noise far below 1e-12.
+    expect(low).toBeCloseTo(0.1, 12);
+    expect(high).toBeCloseTo(0.1, 12);
+  });
+
+  it('keeps pairs together: a shared case effect does not widen the interval', () => {
+    const rng = createRng(11);
+    const difficulty = Array.from({ length: 500 }, () => rng() * 10);
+    const a = difficulty.map((x) => x + 1 + (rng() - 0.5));
+    const b = difficulty.map((x) => x + (rng() - 0.5));
+    const { low, high } = pairedBootstrapDiffCI(a, b);
+    expect(low).toBeLessThan(1);
+    expect(high).toBeGreaterThan(1);
+    expect(high - low).toBeLessThan(0.1); // unpaired, the spread of difficulty would make it ~0.5
+  });
+
+  it('handles 2,000 resamples of 10,000 pairs well under a second', () => {
+    const rng = createRng(1);
+    const a = Array.from({ length: 10000 }, () => (rng() < 0.7 ? 1 : 0));
+    const b = Array.from({ length: 10000 }, () => (rng() < 0.6 ? 1 : 0));
+    const started = performance.now();
+    const ci = pairedBootstrapDiffCI(a, b, { resamples: 2000 });
+    const elapsed = performance.now() - started;
+    expect(ci.low).toBeLessThan(ci.high);
+    // A generous bound so slow CI machines pass; locally this is ~0.1 s.
+    expect(elapsed).toBeLessThan(1000);
+  });
+});
