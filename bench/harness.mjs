@@ -9,7 +9,14 @@ const io = {
   signals: process,
 };
 const started = performance.now();
+const samples = [];
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  samples.push([Math.round(performance.now() - started), Math.round(m.rss / 2 ** 20), Math.round(m.heapUsed / 2 ** 20), Math.round(m.external / 2 ** 20), Math.round(m.arrayBuffers / 2 ** 20)]);
+}, 250);
+sampler.unref();
 const code = await main(process.argv.slice(2), io);
 const wallMs = performance.now() - started;
-process.stdout.write(`\n@@BENCH ${JSON.stringify({ code, wallMs, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
+if (process.env.BENCH_MEM) process.stderr.write(`mem samples [ms, rss, heapUsed, external, arrayBuffers] MiB: ${JSON.stringify(samples)}\n`);
+process.stdout.write(`\n@@BENCH ${JSON.stringify({ code, wallMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, mem: process.memoryUsage() })}\n`);
 process.exitCode = code;

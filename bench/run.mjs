@@ -30,7 +30,7 @@ function writeConfig(name, models) {
 
 function harness(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [new URL('./harness.mjs', import.meta.url).pathname, ...args], { cwd: dir, env: { ...process.env, GAPBENCH_CACHE_DIR: join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), new URL('./harness.mjs', import.meta.url).pathname, ...args], { cwd: dir, env: { ...process.env, GAPBENCH_CACHE_DIR: join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -38,6 +38,7 @@ function harness(args) {
     child.on('close', () => {
       const m = /@@BENCH (.*)/.exec(out);
       if (!m) return reject(new Error(`harness failed:\n${out}\n${err}`));
+      if (process.env.BENCH_MEM) process.stderr.write(err);
       resolve({ ...JSON.parse(m[1]), out, err });
     });
   });
@@ -47,15 +48,19 @@ function journalStats(runDir, expected) {
   const ids = new Map();
   let errors = 0;
   let lines = 0;
+  let first = Infinity;
+  let last = 0;
   for (const line of readFileSync(join(runDir, 'records.jsonl'), 'utf8').split('\n')) {
     if (!line) continue;
     lines++;
     const r = JSON.parse(line);
     ids.set(r.job_id, (ids.get(r.job_id) ?? 0) + 1);
     if (r.status === 'error') errors++;
+    first = Math.min(first, r.t_start);
+    last = Math.max(last, r.t_end);
   }
   const duplicated = [...ids.values()].filter((n) => n > 1).length;
-  return { lines, lost: expected - ids.size, duplicated, errors };
+  return { lines, lost: expected - ids.size, duplicated, errors, requestPhaseMs: last - first };
 }
 
 async function withSim(models, suitePath, fn) {
@@ -84,14 +89,20 @@ async function speed() {
       { id: 'closed', provider: 'openai', model: 'closed-sim', extra: { baseURL: sim.openaiBaseURL, concurrency: conc, group: 'closed' } },
       { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, concurrency: conc } },
     ]);
+    const simCpu0 = process.cpuUsage();
     const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'speed', '--cache', 'off']);
+    const simCpu = process.cpuUsage(simCpu0);
     const ideal = (n * latency) / conc;
     const j = journalStats(join(dir, 'results', 'speed'), 2 * n);
     report('speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model', [
-      ['wall time', `${(r.wallMs / 1000).toFixed(2)} s`],
+      ['wall time (whole command)', `${(r.wallMs / 1000).toFixed(2)} s`],
+      ['  of which requests (first to last)', `${(j.requestPhaseMs / 1000).toFixed(2)} s`],
       ['ideal (cases x latency / conc.)', `${(ideal / 1000).toFixed(2)} s`],
       ['ratio ideal / wall (target >= 0.90)', (ideal / r.wallMs).toFixed(3)],
+      ['ratio ideal / request phase', (ideal / j.requestPhaseMs).toFixed(3)],
+      ['simulator CPU (other process)', `${((simCpu.user + simCpu.system) / 1e6).toFixed(2)} s`],
       ['peak RSS (target <= 150 MiB)', `${r.maxRssMiB.toFixed(1)} MiB`],
+      ['harness CPU time', `${(r.cpuMs / 1000).toFixed(2)} s (${((r.cpuMs * 1000) / (2 * n)).toFixed(0)} us per job)`],
       ['max in flight per model', JSON.stringify(sim.stats().maxInFlight)],
       ['records / lost / duplicated', `${j.lines} / ${j.lost} / ${j.duplicated}`],
     ]);

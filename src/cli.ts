@@ -1,32 +1,25 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compareCommand, COMPARE_HELP } from './commands/compare.js';
-import { demoCommand, DEMO_HELP } from './commands/demo.js';
-import { modelsCommand, MODELS_HELP } from './commands/models.js';
-import { regradeCommand, REGRADE_HELP } from './commands/regrade.js';
-import { reportCommand, REPORT_HELP } from './commands/report.js';
-import { runCommand, RUN_HELP } from './commands/run.js';
-import { simCommand, SIM_HELP } from './commands/sim.js';
-import { startCommand, START_HELP } from './commands/start.js';
-import { suitesCommand, SUITES_HELP, validateCommand, VALIDATE_HELP } from './commands/suites.js';
 import { InterruptedError, redact, UsageError } from './errors.js';
 import { EXIT, processIO, type IO } from './io.js';
 import { VERSION } from './version.js';
 
-type Command = { run: (argv: string[], io: IO) => Promise<number>; help: string; summary: string };
+type Run = (argv: string[], io: IO) => Promise<number>;
+/** Each command's module is loaded only when it runs, so a run does not pay for the simulator's code. */
+type Command = { load: () => Promise<Run>; summary: string };
 
 const COMMANDS: Record<string, Command> = {
-  run: { run: runCommand, help: RUN_HELP, summary: 'run suites against models and write results/<run-id>/' },
-  demo: { run: demoCommand, help: DEMO_HELP, summary: 'run the demo suite on two simulated models (no keys needed)' },
-  start: { run: startCommand, help: START_HELP, summary: 'what `npm start` runs: your config if its keys are set, else the demo' },
-  report: { run: reportCommand, help: REPORT_HELP, summary: 'rebuild every CSV and the terminal report from records.jsonl' },
-  compare: { run: compareCommand, help: COMPARE_HELP, summary: 'per suite x model deltas between two runs, with a paired test' },
-  regrade: { run: regradeCommand, help: REGRADE_HELP, summary: 're-score a run\'s stored outputs with the current graders' },
-  validate: { run: validateCommand, help: VALIDATE_HELP, summary: 'check a suite (schema, graders, checks, examples) without calling a model' },
-  suites: { run: suitesCommand, help: SUITES_HELP, summary: 'list the bundled suites' },
-  models: { run: modelsCommand, help: MODELS_HELP, summary: 'list the providers and vendor presets' },
-  sim: { run: simCommand, help: SIM_HELP, summary: 'serve simulated models over the OpenAI and Ollama protocols' },
+  run: { load: async () => (await import('./commands/run.js')).runCommand, summary: 'run suites against models and write results/<run-id>/' },
+  demo: { load: async () => (await import('./commands/demo.js')).demoCommand, summary: 'run the demo suite on two simulated models (no keys needed)' },
+  start: { load: async () => (await import('./commands/start.js')).startCommand, summary: 'what `npm start` runs: your config if its keys are set, else the demo' },
+  report: { load: async () => (await import('./commands/report.js')).reportCommand, summary: 'rebuild every CSV and the terminal report from records.jsonl' },
+  compare: { load: async () => (await import('./commands/compare.js')).compareCommand, summary: 'per suite x model deltas between two runs, with a paired test' },
+  regrade: { load: async () => (await import('./commands/regrade.js')).regradeCommand, summary: "re-score a run's stored outputs with the current graders" },
+  validate: { load: async () => (await import('./commands/suites.js')).validateCommand, summary: 'check a suite (schema, graders, checks, examples) without calling a model' },
+  suites: { load: async () => (await import('./commands/suites.js')).suitesCommand, summary: 'list the bundled suites' },
+  models: { load: async () => (await import('./commands/models.js')).modelsCommand, summary: 'list the providers and vendor presets' },
+  sim: { load: async () => (await import('./commands/sim.js')).simCommand, summary: 'serve simulated models over the OpenAI and Ollama protocols' },
 };
 
 export const MAIN_HELP = `gapbench ${VERSION}: how far do open models trail closed ones, on your tasks, at what cost?
@@ -61,7 +54,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
     return EXIT.usage;
   }
   try {
-    return await cmd.run(rest, io);
+    return await (await cmd.load())(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`gapbench ${name}: ${oneLine(err.message)}\n`);

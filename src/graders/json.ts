@@ -5,8 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
 import { grade, GraderOptionError, type GraderEnv } from './grader.js';
 import { isRecord, optBool, optString, show, type BuiltinGrader } from './builtin.js';
 
@@ -142,7 +141,8 @@ async function loadSchema(options: Record<string, unknown>, env: GraderEnv): Pro
   // Strict mode rejects unknown keywords (a misspelt `requierd` would otherwise check nothing).
   // Formats are not validated: that needs ajv-formats, which we do not ship.
   const opts = { allErrors: true, strict: true, validateFormats: false } as const;
-  const ajv = draft2020 ? new Ajv2020(opts) : new Ajv(opts);
+  // Loaded on first use: most runs have no schema, and ajv costs start-up time and memory.
+  const ajv = draft2020 ? new (await import('ajv/dist/2020.js')).Ajv2020(opts) : new (await import('ajv')).Ajv(opts);
   try {
     const validate = ajv.compile(schema);
     return { validate, errorsText: () => ajv.errorsText(validate.errors, { dataVar: 'json' }) };

@@ -2,6 +2,7 @@ import { Ollama } from 'ollama';
 import { errorCode, ProviderError, redact } from '../errors.js';
 import { parseRetryAfter } from '../run/retry-after.js';
 import type { ChatRequest, Completion, ErrorKind } from '../types.js';
+import { nodeFetch } from './http.js';
 import { abortKind, type Provider, type ProviderFactory } from './provider.js';
 
 /**
@@ -15,7 +16,7 @@ export const ollamaProvider: ProviderFactory = (model) => {
     const fetchWithSignal: typeof fetch = async (input, init) => {
       let res: Response;
       try {
-        res = await fetch(input, { ...init, signal: req.signal });
+        res = await nodeFetch(input, { ...init, signal: req.signal });
       } catch (err) {
         throw classifyFetchFailure(err, req.signal, model.id, host);
       }

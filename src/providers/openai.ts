@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { errorCode, ProviderError, redact } from '../errors.js';
 import { parseRetryAfter } from '../run/retry-after.js';
 import type { ChatRequest, Completion, ErrorKind } from '../types.js';
+import { nodeFetch } from './http.js';
 import { abortKind, type Provider, type ProviderFactory } from './provider.js';
 
 /** Placeholder for local servers started without a key (the SDK refuses an empty one). */
@@ -16,6 +17,7 @@ export const openaiProvider: ProviderFactory = (model, { env }) => {
     // The lane owns retries and timeouts; the SDK must not retry behind its back.
     maxRetries: 0,
     timeout: model.timeoutMs + 5_000,
+    fetch: nodeFetch,
   });
   const secrets = key ? [key] : [];
 

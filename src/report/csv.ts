@@ -1,5 +1,7 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { stringify } from 'csv-stringify/sync';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { stringify } from 'csv-stringify';
+import { stringify as stringifySync } from 'csv-stringify/sync';
 
 /**
  * Every CSV gapbench writes goes through here, so every file is safe to open in Excel, WPS,
@@ -51,29 +53,39 @@ function truncate(s: string): string {
   return out.length <= MAX_CELL ? out : cut(keep - (out.length - MAX_CELL));
 }
 
+const OPTIONS = { record_delimiter: '\r\n' } as const;
+
 function toLine(values: readonly CsvValue[]): string {
-  return stringify([values.map(safeCell)], { record_delimiter: '\r\n' });
+  return stringifySync([values.map(safeCell)], OPTIONS);
 }
 
+/** Rows are written as arrays; csv-stringify does the RFC 4180 quoting. */
 export interface CsvWriter {
-  write(row: Record<string, CsvValue> | readonly CsvValue[]): void;
+  write(row: Record<string, CsvValue> | readonly CsvValue[]): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A streaming CSV writer: rows go to disk as they come, so memory stays flat for large runs. */
 export function openCsv(path: string, columns: readonly string[], opts: { bom?: boolean } = {}): CsvWriter {
-  const stream: WriteStream = createWriteStream(path, { encoding: 'utf8' });
+  const file = createWriteStream(path, { encoding: 'utf8' });
+  const csv = stringify({ ...OPTIONS, bom: Boolean(opts.bom) });
   let failed: Error | undefined;
-  stream.on('error', (e) => (failed = e));
-  stream.write(`${opts.bom ? '\uFEFF' : ''}${toLine(columns)}`);
+  const fail = (e: Error) => (failed ??= e);
+  file.on('error', fail);
+  csv.on('error', fail);
+  csv.pipe(file);
+  csv.write(columns.map((c) => safeCell(c)));
   return {
-    write(row) {
-      stream.write(toLine(Array.isArray(row) ? row : columns.map((c) => (row as Record<string, CsvValue>)[c])));
+    async write(row) {
+      const values = Array.isArray(row) ? row : columns.map((c) => (row as Record<string, CsvValue>)[c]);
+      // Respect backpressure: a large results.csv must not pile up in memory ahead of the disk.
+      if (!csv.write(values.map(safeCell)) && !failed) await once(csv, 'drain');
     },
     close() {
       return new Promise((resolve, reject) => {
-        if (failed) return reject(failed);
-        stream.end(() => (failed ? reject(failed) : resolve()));
+        file.on('finish', () => (failed ? reject(failed) : resolve()));
+        file.on('error', reject);
+        csv.end();
       });
     },
   };

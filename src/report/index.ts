@@ -41,7 +41,7 @@ export async function writeReports(runDir: string, opts: ReportOptions): Promise
   const agg = new Aggregator(opts.manifest.run_id, opts.matrixOutputs);
   const results = openCsv(join(runDir, 'results.csv'), RESULTS_COLUMNS, { bom });
   for await (const r of readLatestRecords(join(runDir, 'records.jsonl'))) {
-    results.write(resultRow(r));
+    await results.write(resultRow(r));
     agg.add(r, priceOf);
   }
   await results.close();
@@ -54,16 +54,16 @@ export async function writeReports(runDir: string, opts: ReportOptions): Promise
 
   const summary = summarize(a, priceOf);
   const sw = openCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, { bom });
-  for (const row of summary) sw.write({ ...row });
+  for (const row of summary) await sw.write({ ...row });
   await sw.close();
 
   const gaps = gapRows(a, summary);
   const gw = openCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, { bom });
-  for (const row of gaps) gw.write({ ...row });
+  for (const row of gaps) await gw.write({ ...row });
   await gw.close();
 
   const mw = openCsv(join(runDir, 'matrix.csv'), matrixColumns(a, opts.matrixOutputs), { bom });
-  for (const row of matrixRows(a, opts.matrixOutputs)) mw.write(row);
+  for (const row of matrixRows(a, opts.matrixOutputs)) await mw.write(row);
   await mw.close();
 
   if (opts.history && summary.length) await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, summary);

@@ -9,7 +9,7 @@ import { isJobRecord, type JobRecord } from './record.js';
  */
 export async function* readRecords(path: string): AsyncGenerator<JobRecord> {
   if (!existsSync(path)) return;
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
   for await (const line of rl) {
     if (!line) continue;
     let v: unknown;
@@ -29,23 +29,41 @@ export async function recordedJobs(path: string): Promise<Map<string, 'ok' | 'er
   return out;
 }
 
-/**
- * Reads every record, keeping only the latest per job (a resumed run with --retry-errors appends a
- * newer record for a job that had failed). Holds one record per job in memory; for reports that
- * must stay flat, use `latestLineNumbers` + a second streaming pass.
- */
-export async function latestLineIndex(path: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  let i = 0;
-  for await (const r of readRecords(path)) out.set(r.job_id, i++);
-  return out;
-}
+const JOB_ID = /"job_id":"([^"]+)"/;
 
-/** Streams the latest record of each job, in journal order (two passes, flat memory). */
+/**
+ * Streams the latest record of each job, in journal order, in two passes with flat memory: the
+ * first pass only finds each job's last line (a regex, no JSON parse), the second yields those.
+ * A job recorded twice comes from a resume with --retry-errors; its newer record wins.
+ */
 export async function* readLatestRecords(path: string): AsyncGenerator<JobRecord> {
-  const latest = await latestLineIndex(path);
-  let i = 0;
-  for await (const r of readRecords(path)) {
-    if (latest.get(r.job_id) === i++) yield r;
+  if (!existsSync(path)) return;
+  const last = new Map<string, number>();
+  let lineNo = 0;
+  let duplicates = false;
+  for await (const line of createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
+    const m = JOB_ID.exec(line);
+    if (m) {
+      if (last.has(m[1])) duplicates = true;
+      last.set(m[1], lineNo);
+    }
+    lineNo++;
+  }
+  if (!duplicates) {
+    yield* readRecords(path);
+    return;
+  }
+  lineNo = 0;
+  for await (const line of createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
+    const at = lineNo++;
+    const m = JOB_ID.exec(line);
+    if (!m || last.get(m[1]) !== at) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (isJobRecord(v)) yield v;
   }
 }
