@@ -21,7 +21,7 @@ const DANGEROUS = /^[=+\-@\t\r]/;
 
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return '';
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
+  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? n.toFixed(0) : BigInt(n).toString();
   // Round away float noise (0.1 + 0.2), then print without an exponent.
   const rounded = Number(n.toPrecision(12));
   let s = rounded.toString();

@@ -1,0 +1,165 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { formatNumber, MAX_CELL, openCsv, safeCell, toCsvString } from '../src/report/csv.js';
+import { terminalSafe } from '../src/report/text.js';
+import { cli, tempDir, writeFiles } from './helpers.js';
+
+const N = 200;
+
+/**
+ * A synthetic run with a known truth: two closed and two open replayed models; per case the
+ * answer is right or wrong by a fixed rule, so every score, gap and discordant count is known.
+ */
+function syntheticProject(rightOf: Record<string, (i: number) => boolean>): string {
+  const dir = tempDir();
+  const suite = ['name: syn', 'grader: numeric', 'cases:'];
+  for (let i = 0; i < N; i++) suite.push(`  - { id: c${i}, prompt: "q${i}", expected: ${i}, category: ${i < N / 2 ? 'first' : 'second'} }`);
+  const files: Record<string, string> = { 'syn.yaml': suite.join('\n') };
+  const models: string[] = ['models:'];
+  for (const [name, right] of Object.entries(rightOf)) {
+    const rows = Array.from({ length: N }, (_, i) => JSON.stringify({ id: `c${i}`, output: `The answer is ${right(i) ? i : i + 1}.` }));
+    files[`${name}.jsonl`] = rows.join('\n');
+    models.push(`  - { id: ${name}, provider: replay, model: ${name}.jsonl, group: ${name.startsWith('closed') ? 'closed' : 'open'}, price: { input: 1, output: 1 } }`);
+  }
+  files['gapbench.config.yaml'] = models.join('\n');
+  writeFiles(dir, files);
+  return dir;
+}
+
+const rows = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
+
+describe('gap.csv on a run whose true gap is known', () => {
+  it('gives the exact gap, McNemar p and verdict, per suite and per category', async () => {
+    // closedA right on 80% (i % 5 != 0); openA right on 60% (i % 5 < 3); closedB 50%, openB 40%.
+    const dir = syntheticProject({
+      closedA: (i) => i % 5 !== 0,
+      closedB: (i) => i % 2 === 0,
+      openA: (i) => i % 5 < 3,
+      openB: (i) => i % 5 < 2,
+    });
+    const r = await cli(['run', '--suite', 'syn.yaml', '--run-id', 'g', '--quiet'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const gap = rows(join(dir, 'results', 'g', 'gap.csv'));
+    const best = gap.find((g) => g.suite === 'syn' && g.category === 'all' && g.scope === 'best')!;
+    expect(best).toMatchObject({ closed_model: 'closedA', open_model: 'openA', test: 'mcnemar_exact', n_paired: String(N), verdict: 'closed_better' });
+    expect(Number(best.closed_score)).toBe(0.8);
+    expect(Number(best.open_score)).toBe(0.6);
+    expect(Number(best.gap_pp)).toBeCloseTo(20, 9);
+    expect(Number(best.relative_gap_pct)).toBeCloseTo(25, 9);
+    // Discordant pairs: closed right & open wrong when i%5 in {3,4}: 80 cases; the reverse: i%5==0 and <3: 40.
+    // Exact two-sided binomial p, 2 * P(X <= 40), X ~ Bin(120, 1/2), computed independently with exact
+    // integer arithmetic (Python: 2 * sum(comb(120, i) for i in range(41)) / 2**120) = 0.0003304000183913207.
+    expect(Math.abs(Number(best.p_value) - 0.0003304000183913207)).toBeLessThan(1e-12);
+    expect(Number(best.ci_low_pp)).toBeLessThan(20);
+    expect(Number(best.ci_high_pp)).toBeGreaterThan(20);
+    expect(Number(best.ci_low_pp)).toBeGreaterThan(8);
+    // Group means: closed (0.8 + 0.5) / 2 = 0.65, open (0.6 + 0.4) / 2 = 0.5; per-case means are not 0/1: permutation test.
+    const mean = gap.find((g) => g.suite === 'syn' && g.category === 'all' && g.scope === 'mean')!;
+    expect(mean).toMatchObject({ closed_model: 'closedA + closedB', open_model: 'openA + openB', test: 'permutation' });
+    expect(Number(mean.gap_pp)).toBeCloseTo(15, 9);
+    // Categories are rows of their own.
+    expect(gap.filter((g) => g.scope === 'best').map((g) => g.category)).toEqual(['all', 'first', 'second']);
+    // Cost per correct on the suite row: replay has no tokens, so cost 0 / passed.
+    expect(best.closed_cost_per_correct_usd).toBe('0');
+  });
+
+  it('says no_significant_difference when the two sides differ by noise only', async () => {
+    const dir = syntheticProject({ closedA: (i) => i % 10 < 7, openA: (i) => (i + 3) % 10 < 7 });
+    const r = await cli(['run', '--suite', 'syn.yaml', '--run-id', 'n', '--quiet'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const best = rows(join(dir, 'results', 'n', 'gap.csv'))[0];
+    expect(Number(best.gap_pp)).toBeCloseTo(0, 9);
+    expect(best.verdict).toBe('no_significant_difference');
+    expect(Number(best.p_value)).toBe(1);
+  });
+
+  it('history.csv gains rows per run; compare and --fail-on-regression catch a model made worse', async () => {
+    const dir = syntheticProject({ closedA: (i) => i % 5 !== 0, openA: (i) => i % 5 < 3 });
+    expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'before', '--quiet'], { cwd: dir })).code).toBe(0);
+    // The open model gets worse: 40% instead of 60%.
+    writeFileSync(join(dir, 'openA.jsonl'), Array.from({ length: N }, (_, i) => JSON.stringify({ id: `c${i}`, output: `${i % 5 < 2 ? i : -1}` })).join('\n'));
+    const after = await cli(['run', '--suite', 'syn.yaml', '--run-id', 'after', '--quiet', '--fail-on-regression', '5'], { cwd: dir });
+    expect(after.code).toBe(1);
+    expect(after.stdout).toMatch(/FAIL openA on syn: 60\.0% -> 40\.0% \(-20\.0 pp\) against before/);
+    const history = rows(join(dir, 'results', 'history.csv'));
+    expect(history.map((h) => [h.run_id, h.model, h.score])).toEqual([
+      ['before', 'closedA', '0.8'],
+      ['before', 'openA', '0.6'],
+      ['after', 'closedA', '0.8'],
+      ['after', 'openA', '0.4'],
+    ]);
+    const cmp = await cli(['compare', join('results', 'before'), join('results', 'after'), '--fail-on-regression', '10'], { cwd: dir });
+    expect(cmp.code).toBe(1);
+    const c = rows(join(dir, 'results', 'after', 'compare.csv'));
+    const open = c.find((x) => x.model === 'openA')!;
+    expect(open).toMatchObject({ verdict: 'regressed', test: 'mcnemar_exact', n_paired: String(N) });
+    expect(Number(open.delta_pp)).toBeCloseTo(-20, 9);
+    expect(c.find((x) => x.model === 'closedA')).toMatchObject({ delta_pp: '0', verdict: 'no_significant_difference' });
+    expect((await cli(['compare', join('results', 'before'), join('results', 'after'), '--fail-on-regression', '25'], { cwd: dir })).code).toBe(0);
+    // --fail-under per model and for all.
+    const fu = await cli(['run', '--suite', 'syn.yaml', '--run-id', 'fu', '--quiet', '--fail-under', 'closedA=0.9'], { cwd: dir });
+    expect(fu.code).toBe(1);
+    expect(fu.stdout).toMatch(/FAIL closedA scored 0\.8000 on syn, under --fail-under 0\.9/);
+    expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'fu2', '--quiet', '--fail-under', '0.3'], { cwd: dir })).code).toBe(0);
+  });
+});
+
+describe('spreadsheet-safe CSV', () => {
+  const hostile = [
+    '=1+1',
+    '=HYPERLINK("http://evil.example","click")',
+    '+SUM(A1:A9)',
+    '-2+3',
+    '@cmd',
+    '\tleading tab',
+    '\rleading CR',
+    'say "hi", then, leave',
+    'line one\r\nline two\nline three',
+    '中文输出，带逗号',
+    'emoji 😀 and 🇨🇳',
+    'nul\u0000inside',
+    'x'.repeat(40_000),
+    '😀'.repeat(20_000),
+  ];
+
+  it('round-trips hostile cells through a real CSV parser, neutralised where required', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'h.csv');
+    const w = openCsv(file, ['i', 'text', 'num'], {});
+    for (let i = 0; i < hostile.length; i++) await w.write({ i, text: hostile[i], num: -3.5 });
+    await w.close();
+    const raw = readFileSync(file, 'utf8');
+    expect(raw.charCodeAt(0)).not.toBe(0xfeff);
+    expect(raw.split('\r\n')[0]).toBe('i,text,num');
+    const back = parse(raw, { columns: true, relax_quotes: false }) as Record<string, string>[];
+    expect(back).toHaveLength(hostile.length);
+    back.forEach((row, i) => {
+      expect(row.num).toBe('-3.5');
+      expect(row.i).toBe(String(i));
+      expect(row.text).toBe(safeCell(hostile[i]));
+      expect(row.text.length).toBeLessThanOrEqual(MAX_CELL);
+    });
+    expect(back[0].text).toBe("'=1+1");
+    expect(back[1].text).toBe(`'=HYPERLINK("http://evil.example","click")`);
+    expect(back[3].text).toBe("'-2+3");
+    expect(back[5].text).toBe("'\tleading tab");
+    expect(back[8].text).toBe('line one\r\nline two\nline three');
+    expect(back[9].text).toBe('中文输出，带逗号');
+    expect(back[11].text).toBe('nulinside');
+    expect(back[12].text).toMatch(/^x+…\[truncated \d+ chars\]$/);
+    expect(back[13].text).toMatch(/^(😀)+…\[truncated \d+ chars\]$/);
+    expect(back[13].text).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
+  it('--excel writes a UTF-8 BOM; numbers are plain', () => {
+    expect(toCsvString(['a'], [['中文']], { bom: true }).startsWith('\uFEFFa\r\n')).toBe(true);
+    expect([0.1 + 0.2, 1e-7, 12345678.9, -0, 2e21, NaN, Infinity].map(formatNumber)).toEqual(['0.3', '0.0000001', '12345678.9', '0', '2000000000000000000000', '', '']);
+  });
+
+  it('model output cannot drive the terminal', () => {
+    expect(terminalSafe('\u001b[31mred\u001b[0m \u001b]0;title\u0007ok\r\nnext\u0007')).toBe('red ok next');
+    expect(terminalSafe('中文很长的输出', 7)).toBe('中文很…');
+  });
+});
