@@ -53,7 +53,9 @@ export async function validateSuite(suite: Suite): Promise<ValidationResult> {
 function choiceProblem(c: Case): string | undefined {
   const e = typeof c.expected === 'string' ? c.expected.trim().replace(/^\(?([A-Ja-j])[).]?$/, '$1').toUpperCase() : '';
   if (!e || e.length !== 1 || !LETTERS.includes(e)) return `expected ${JSON.stringify(c.expected)} is not an option letter A-J`;
-  const optionKeys = Object.keys(c.vars).filter((k) => /^[A-J]$/.test(k));
+  let optionKeys = Object.keys(c.vars).filter((k) => /^[A-J]$/.test(k));
+  // A literal prompt lists its options itself: "A. ...", "(B) ...", "C) ...".
+  if (!optionKeys.length) optionKeys = [...c.prompt.matchAll(/^\s*\(?([A-J])[.)）．]\s/gm)].map((m) => m[1]);
   if (optionKeys.length && !optionKeys.includes(e)) return `expected ${e} is not one of the case's options (${optionKeys.sort().join(', ')})`;
   return undefined;
 }
