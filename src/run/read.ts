@@ -1,17 +1,42 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { isJobRecord, type JobRecord } from './record.js';
 
+const CHUNK = 1 << 20;
+
 /**
- * Streams the records of a journal, one at a time (memory stays flat however long the run).
- * A job recorded twice (a resumed run that re-ran errors) yields its last record only when
- * `latestOnly` is set; a torn or foreign line is skipped and counted.
+ * The lines of a file, pulled chunk by chunk: nothing is read ahead of the consumer, so memory
+ * stays flat however large the journal and however slow the consumer (readline's iterator
+ * buffers lines it has already read).
  */
+export async function* readLines(path: string): AsyncGenerator<string> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let rest: Buffer<ArrayBufferLike> = Buffer.alloc(0);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      let data: Buffer<ArrayBufferLike> = rest.length ? Buffer.concat([rest, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      let start = 0;
+      for (let nl = data.indexOf(0x0a, start); nl >= 0; nl = data.indexOf(0x0a, start)) {
+        const end = nl > start && data[nl - 1] === 0x0d ? nl - 1 : nl;
+        if (end > start) yield data.toString('utf8', start, end);
+        start = nl + 1;
+      }
+      rest = Buffer.from(data.subarray(start));
+      data = rest;
+    }
+    if (rest.length) yield rest.toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Streams the records of a journal, one at a time; a torn or foreign line is skipped. */
 export async function* readRecords(path: string): AsyncGenerator<JobRecord> {
   if (!existsSync(path)) return;
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-  for await (const line of rl) {
-    if (!line) continue;
+  for await (const line of readLines(path)) {
     let v: unknown;
     try {
       v = JSON.parse(line);
@@ -41,7 +66,7 @@ export async function* readLatestRecords(path: string): AsyncGenerator<JobRecord
   const last = new Map<string, number>();
   let lineNo = 0;
   let duplicates = false;
-  for await (const line of createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
+  for await (const line of readLines(path)) {
     const m = JOB_ID.exec(line);
     if (m) {
       if (last.has(m[1])) duplicates = true;
@@ -54,7 +79,7 @@ export async function* readLatestRecords(path: string): AsyncGenerator<JobRecord
     return;
   }
   lineNo = 0;
-  for await (const line of createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
+  for await (const line of readLines(path)) {
     const at = lineNo++;
     const m = JOB_ID.exec(line);
     if (!m || last.get(m[1]) !== at) continue;
