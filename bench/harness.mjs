@@ -11,6 +11,7 @@ const io = {
 const started = performance.now();
 const samples = [];
 const sampler = setInterval(() => {
+  if (process.env.BENCH_GC && globalThis.gc) globalThis.gc();
   const m = process.memoryUsage();
   samples.push([Math.round(performance.now() - started), Math.round(m.rss / 2 ** 20), Math.round(m.heapUsed / 2 ** 20), Math.round(m.external / 2 ** 20), Math.round(m.arrayBuffers / 2 ** 20)]);
 }, 250);

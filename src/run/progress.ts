@@ -45,8 +45,9 @@ export class Progress {
     const idWidth = Math.min(28, Math.max(5, ...this.lanes.map((l) => l.model.id.length)));
     return this.lanes.map((l) => {
       const c = l.counters;
-      const rate = this.rate(l.model.id, c.done, now);
       const left = c.total - c.done;
+      // While running: the rate over the last 10 s; once done: the lane's average.
+      const rate = left > 0 ? this.rate(l.model.id, c.done, now) : (c.done * 1000) / Math.max(1, now - this.started);
       const eta = rate > 0 && left > 0 ? formatSecs(left / rate) : left === 0 ? 'done' : '-';
       const stopped = l.fatal ? `  STOPPED: ${terminalSafe(l.fatal.message, 80)}` : '';
       return (

@@ -9,7 +9,7 @@ import type { ResponseCache } from './cache.js';
 import type { Clock } from './clock.js';
 import { Journal } from './journal.js';
 import { Lane, type Attempted } from './lane.js';
-import { laneJobs, type Job } from './plan.js';
+import { countJobs, laneJobs, type Job } from './plan.js';
 import type { JobRecord } from './record.js';
 import { recordedJobs } from './read.js';
 
@@ -74,8 +74,8 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
     const lane = laneFor(m);
     const running = new Set<Promise<void>>();
     let started = 0;
+    lane.counters.total = countJobs(opts.suites, opts.repeat);
     for (const job of laneJobs(m, opts.suites, opts.repeat)) {
-      lane.counters.total++;
       const prev = previous.get(job.id);
       if (prev === 'ok' || (prev === 'error' && !opts.retryErrors)) {
         skipped++;
