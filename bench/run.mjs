@@ -166,15 +166,7 @@ async function scale() {
     ]);
   });
   // The harness's own overhead, without HTTP: the replay provider answers from a file.
-  const lines = [];
-  for (let i = 0; i < n; i++) lines.push(JSON.stringify({ id: String(i), output: `The answer is ${i + (i % 97)}.` }));
-  writeFileSync(join(dir, 'replay.jsonl'), `${lines.join('\n')}\n`);
-  const config = writeConfig('replay', [{ id: 'replayed', provider: 'replay', model: 'replay.jsonl', extra: { concurrency: 64 } }]);
-  const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'scale-replay', '--cache', 'off']);
-  report('scale: 100,000 jobs through the replay provider (harness overhead only)', [
-    ['jobs per second', (n / (r.wallMs / 1000)).toFixed(0)],
-    ['peak RSS', `${r.maxRssMiB.toFixed(1)} MiB`],
-  ]);
+  await replayScale(n);
 }
 
 async function replayScale(n = Number(process.env.BENCH_N ?? 100_000)) {

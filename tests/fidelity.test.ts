@@ -15,6 +15,7 @@ import { numeric } from '../src/graders/numeric.js';
 import { choice } from '../src/graders/choice.js';
 import type { GradeFn, GraderEnv } from '../src/graders/grader.js';
 import type { Case } from '../src/types.js';
+import { uniform } from '../src/util/rng.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const datasets = path.resolve(repoRoot, '../shared/datasets');
@@ -122,17 +123,8 @@ describe('numeric grader vs ZeroEval GSM8K', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Small seeded PRNG (mulberry32), so the right/wrong mix is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so the right/wrong mix is the same on every run. */
+const seeded = uniform;
 
 const LETTERS = 'ABCD';
 type Style = (q: { question: string; options: string[] }, letter: string) => string | null;

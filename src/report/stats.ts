@@ -3,6 +3,8 @@
  * Every resampling method takes a seed so that a report can be regenerated bit for bit.
  */
 
+import { mulberry32, uniform } from '../util/rng.js';
+
 /** A two-sided interval. NaN bounds mean "no data" (they become empty CSV cells). */
 export interface Interval {
   low: number;
@@ -41,23 +43,10 @@ export const Z95 = 1.959963984540054;
 /** Largest number of non-zero differences for which the permutation test enumerates all 2^n sign patterns. */
 export const EXACT_PERMUTATION_MAX = 16;
 
-/** Mulberry32 step as a raw uint32 generator; internal so that sign flips can use all 32 bits of one call. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 /** Seeded PRNG (mulberry32) returning uniform floats in [0, 1). */
 export function createRng(seed: number): () => number {
   requireFinite(seed, 'seed');
-  const next = mulberry32(seed);
-  return () => next() / 4294967296;
+  return uniform(seed);
 }
 
 /** Arithmetic mean; NaN for an empty array. */

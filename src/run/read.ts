@@ -33,17 +33,22 @@ export async function* readLines(path: string): AsyncGenerator<string> {
   }
 }
 
+/** A journal line as a record, or undefined for a torn or foreign line. */
+function parseRecord(line: string): JobRecord | undefined {
+  try {
+    const v: unknown = JSON.parse(line);
+    return isJobRecord(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Streams the records of a journal, one at a time; a torn or foreign line is skipped. */
 export async function* readRecords(path: string): AsyncGenerator<JobRecord> {
   if (!existsSync(path)) return;
   for await (const line of readLines(path)) {
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (isJobRecord(v)) yield v;
+    const r = parseRecord(line);
+    if (r) yield r;
   }
 }
 
@@ -83,12 +88,7 @@ export async function* readLatestRecords(path: string): AsyncGenerator<JobRecord
     const at = lineNo++;
     const m = JOB_ID.exec(line);
     if (!m || last.get(m[1]) !== at) continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (isJobRecord(v)) yield v;
+    const r = parseRecord(line);
+    if (r) yield r;
   }
 }

@@ -4,6 +4,8 @@
  * Everything here is pure and cheap: it runs once or twice per simulated request.
  */
 
+import { uniform } from '../util/rng.js';
+
 /** cyrb53: a fast 53-bit string hash, returned as a fraction in [0, 1). */
 export function hashUnit(s: string): number {
   let h1 = 0xdeadbeef;
@@ -23,17 +25,8 @@ export function seedOf(...parts: (string | number)[]): number {
   return Math.floor(hashUnit(parts.join('\u0000')) * 4294967296) >>> 0;
 }
 
-/** mulberry32: a tiny seeded PRNG; each call returns the next fraction in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG stream; each call returns the next fraction in [0, 1). */
+export const prng = uniform;
 
 /** Hiragana, katakana, CJK ideographs and Hangul: roughly one token per character. */
 function isCjk(c: number): boolean {
