@@ -53,6 +53,10 @@ models:
   it('reads OLLAMA_HOST and OPENAI_BASE_URL from the environment', () => {
     const c = load('models: []', { cliModels: ['ollama:llama3.1:8b', 'openai:gpt-4o-mini'], env: { OLLAMA_HOST: '10.0.0.5:11434', OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1' } });
     expect(c.models[0].host).toBe('http://10.0.0.5:11434');
+    const bare = load('models: []', { cliModels: ['ollama:x'], env: { OLLAMA_HOST: '0.0.0.0' } });
+    expect(bare.models[0].host).toBe('http://0.0.0.0:11434');
+    const tls = load('models: []', { cliModels: ['ollama:x'], env: { OLLAMA_HOST: 'https://ollama.example.com' } });
+    expect(tls.models[0].host).toBe('https://ollama.example.com');
     expect(c.models[1].baseURL).toBe('http://127.0.0.1:9999/v1');
     expect(c.models[1].keyOptional).toBe(true);
   });

@@ -124,9 +124,16 @@ function resolveModel(m: RawModel, defaults: NonNullable<RawConfig['defaults']>,
   };
 }
 
+/** Like Ollama's own clients: `0.0.0.0` or `myhost` without a port means port 11434. */
 function normalizeHost(host: string): string {
   const withScheme = /^[a-z]+:\/\//i.test(host) ? host : `http://${host}`;
-  return withScheme.replace(/\/+$/, '');
+  try {
+    const u = new URL(withScheme);
+    if (!u.port && !/:\d+(\/|$)/.test(withScheme.replace(/^[a-z]+:\/\//i, '')) && u.protocol === 'http:') u.port = '11434';
+    return u.href.replace(/\/+$/, '');
+  } catch {
+    return withScheme.replace(/\/+$/, '');
+  }
 }
 
 /**
