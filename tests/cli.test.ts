@@ -64,6 +64,8 @@ describe('gapbench run', () => {
     expect(r.stdout).toContain(`Results: ${run}`);
     const results = csv(run, 'results.csv');
     expect(results).toHaveLength(2 * N);
+    // In suite order: case by case, the models in config order (whatever order answers came in).
+    expect(results.slice(0, 4).map((x) => `${x.case_id}/${x.model}`)).toEqual(['q0/closed-model', 'q0/open-model', 'q1/closed-model', 'q1/open-model']);
     const summary = csv(run, 'summary.csv');
     const byModel = Object.fromEntries(summary.map((s) => [s.model, s]));
     expect(Number(byModel['closed-model'].score)).toBe(1);

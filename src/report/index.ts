@@ -2,7 +2,8 @@ import { dirname, join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
 import { useColor, type Out } from '../io.js';
 import type { Manifest } from '../run/manifest.js';
-import { readLatestRecords } from '../run/read.js';
+import { openLineReader, readRecordLines } from '../run/read.js';
+import type { JobRecord } from '../run/record.js';
 import { Aggregator, type Aggregate } from './aggregate.js';
 import { openCsv } from './csv.js';
 import { GAP_COLUMNS, gapRows, type GapRow } from './gap.js';
@@ -39,17 +40,27 @@ export async function writeReports(runDir: string, opts: ReportOptions): Promise
   const priceOf = (id: string) => prices.get(id);
   const bom = opts.excel;
   const agg = new Aggregator(opts.manifest.run_id, opts.matrixOutputs);
+  // Config order for models and suites, not the order records happened to finish in.
+  const modelOrder = new Map(opts.manifest.models.map((m, i) => [m.id, i]));
+  const suiteOrder = new Map(opts.manifest.suites.map((s, i) => [s.name, i]));
+  const journal = join(runDir, 'records.jsonl');
+  const order = new RowOrder();
+  for await (const { record, line } of readRecordLines(journal, true)) {
+    agg.add(record, priceOf);
+    order.push(suiteOrder.get(record.suite) ?? 65535, record.case_index, modelOrder.get(record.model) ?? 65535, record.repeat, line.offset, line.bytes);
+  }
+  // results.csv in suite, case, model, repeat order: each line is read back by its offset, so
+  // memory holds a few numbers per record, never the outputs.
   const results = openCsv(join(runDir, 'results.csv'), RESULTS_COLUMNS, { bom });
-  for await (const r of readLatestRecords(join(runDir, 'records.jsonl'))) {
-    await results.write(resultRow(r));
-    agg.add(r, priceOf);
+  const reader = order.size ? openLineReader(journal) : undefined;
+  try {
+    for (const [offset, bytes] of order.sorted()) await results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
+  } finally {
+    reader?.close();
   }
   await results.close();
   const a = agg.agg;
-  // Keep the manifest's model order (config order), not the order records happened to finish in.
-  const order = new Map(opts.manifest.models.map((m, i) => [m.id, i]));
-  a.models.sort((x, y) => (order.get(x.id) ?? 1e9) - (order.get(y.id) ?? 1e9));
-  const suiteOrder = new Map(opts.manifest.suites.map((s, i) => [s.name, i]));
+  a.models.sort((x, y) => (modelOrder.get(x.id) ?? 1e9) - (modelOrder.get(y.id) ?? 1e9));
   a.suites.sort((x, y) => (suiteOrder.get(x) ?? 1e9) - (suiteOrder.get(y) ?? 1e9));
 
   const summary = summarize(a, priceOf);
@@ -77,4 +88,36 @@ export async function writeReports(runDir: string, opts: ReportOptions): Promise
     aggregate: a,
     terminal: (out, env) => renderTerminal(summary, gaps, useColor(out, env)),
   };
+}
+
+/** Sort keys and line positions of every record, in typed arrays (a few bytes per record). */
+class RowOrder {
+  private n = 0;
+  get size(): number {
+    return this.n;
+  }
+  private keys = new Float64Array(1024 * 4);
+  private pos = new Float64Array(1024 * 2);
+
+  push(suite: number, caseIndex: number, model: number, repeat: number, offset: number, bytes: number): void {
+    if (this.n * 4 >= this.keys.length) {
+      const k = new Float64Array(this.keys.length * 2);
+      k.set(this.keys);
+      this.keys = k;
+      const p = new Float64Array(this.pos.length * 2);
+      p.set(this.pos);
+      this.pos = p;
+    }
+    this.keys.set([suite, caseIndex, model, repeat], this.n * 4);
+    this.pos.set([offset, bytes], this.n * 2);
+    this.n++;
+  }
+
+  *sorted(): Generator<[number, number]> {
+    const k = this.keys;
+    const idx = new Uint32Array(this.n);
+    for (let i = 0; i < this.n; i++) idx[i] = i;
+    idx.sort((x, y) => k[x * 4] - k[y * 4] || k[x * 4 + 1] - k[y * 4 + 1] || k[x * 4 + 2] - k[y * 4 + 2] || k[x * 4 + 3] - k[y * 4 + 3]);
+    for (const i of idx) yield [this.pos[i * 2], this.pos[i * 2 + 1]];
+  }
 }

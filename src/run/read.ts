@@ -1,36 +1,63 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isJobRecord, type JobRecord } from './record.js';
 
 const CHUNK = 1 << 20;
+const JOB_ID = /"job_id":"([^"]+)"/;
+
+export interface Line {
+  text: string;
+  /** Byte offset of the line in the file, and its length in bytes (without the newline). */
+  offset: number;
+  bytes: number;
+}
 
 /**
  * The lines of a file, pulled chunk by chunk: nothing is read ahead of the consumer, so memory
  * stays flat however large the journal and however slow the consumer (readline's iterator
  * buffers lines it has already read).
  */
-export async function* readLines(path: string): AsyncGenerator<string> {
+export async function* readLines(path: string): AsyncGenerator<Line> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
     let rest: Buffer<ArrayBufferLike> = Buffer.alloc(0);
+    let base = 0; // file offset of data[0]
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
       if (bytesRead === 0) break;
-      let data: Buffer<ArrayBufferLike> = rest.length ? Buffer.concat([rest, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      const data: Buffer<ArrayBufferLike> = rest.length ? Buffer.concat([rest, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
       let start = 0;
       for (let nl = data.indexOf(0x0a, start); nl >= 0; nl = data.indexOf(0x0a, start)) {
         const end = nl > start && data[nl - 1] === 0x0d ? nl - 1 : nl;
-        if (end > start) yield data.toString('utf8', start, end);
+        if (end > start) yield { text: data.toString('utf8', start, end), offset: base + start, bytes: end - start };
         start = nl + 1;
       }
       rest = Buffer.from(data.subarray(start));
-      data = rest;
+      base += start;
     }
-    if (rest.length) yield rest.toString('utf8');
+    if (rest.length) yield { text: rest.toString('utf8'), offset: base, bytes: rest.length };
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Reads single lines back by offset (see `Line`), for writing records in another order. Reads are
+ * synchronous: from the page cache they take microseconds, where a promise round trip per line
+ * would cost ten times more.
+ */
+export function openLineReader(path: string): { read(offset: number, bytes: number): string; close(): void } {
+  const fd = openSync(path, 'r');
+  let buf = Buffer.allocUnsafe(1 << 16);
+  return {
+    read(offset, bytes) {
+      if (bytes > buf.length) buf = Buffer.allocUnsafe(bytes);
+      readSync(fd, buf, 0, bytes, offset);
+      return buf.toString('utf8', 0, bytes);
+    },
+    close: () => closeSync(fd),
+  };
 }
 
 /** A journal line as a record, or undefined for a torn or foreign line. */
@@ -45,10 +72,38 @@ function parseRecord(line: string): JobRecord | undefined {
 
 /** Streams the records of a journal, one at a time; a torn or foreign line is skipped. */
 export async function* readRecords(path: string): AsyncGenerator<JobRecord> {
+  for await (const { record } of readRecordLines(path, false)) yield record;
+}
+
+/** Each record with where its line stands in the file; `latestOnly` keeps a job's newest record. */
+export async function* readRecordLines(path: string, latestOnly: boolean): AsyncGenerator<{ record: JobRecord; line: Line }> {
   if (!existsSync(path)) return;
+  let last: Map<string, number> | undefined;
+  if (latestOnly) {
+    // First pass: only each job's last line (a regex, no JSON parse). A job recorded twice comes
+    // from a resume with --retry-errors; its newer record wins.
+    last = new Map();
+    let lineNo = 0;
+    let duplicates = false;
+    for await (const line of readLines(path)) {
+      const m = JOB_ID.exec(line.text);
+      if (m) {
+        if (last.has(m[1])) duplicates = true;
+        last.set(m[1], lineNo);
+      }
+      lineNo++;
+    }
+    if (!duplicates) last = undefined;
+  }
+  let lineNo = 0;
   for await (const line of readLines(path)) {
-    const r = parseRecord(line);
-    if (r) yield r;
+    const at = lineNo++;
+    if (last) {
+      const m = JOB_ID.exec(line.text);
+      if (!m || last.get(m[1]) !== at) continue;
+    }
+    const record = parseRecord(line.text);
+    if (record) yield { record, line };
   }
 }
 
@@ -59,36 +114,7 @@ export async function recordedJobs(path: string): Promise<Map<string, 'ok' | 'er
   return out;
 }
 
-const JOB_ID = /"job_id":"([^"]+)"/;
-
-/**
- * Streams the latest record of each job, in journal order, in two passes with flat memory: the
- * first pass only finds each job's last line (a regex, no JSON parse), the second yields those.
- * A job recorded twice comes from a resume with --retry-errors; its newer record wins.
- */
+/** The latest record of each job, in journal order, with flat memory (see readRecordLines). */
 export async function* readLatestRecords(path: string): AsyncGenerator<JobRecord> {
-  if (!existsSync(path)) return;
-  const last = new Map<string, number>();
-  let lineNo = 0;
-  let duplicates = false;
-  for await (const line of readLines(path)) {
-    const m = JOB_ID.exec(line);
-    if (m) {
-      if (last.has(m[1])) duplicates = true;
-      last.set(m[1], lineNo);
-    }
-    lineNo++;
-  }
-  if (!duplicates) {
-    yield* readRecords(path);
-    return;
-  }
-  lineNo = 0;
-  for await (const line of readLines(path)) {
-    const at = lineNo++;
-    const m = JOB_ID.exec(line);
-    if (!m || last.get(m[1]) !== at) continue;
-    const r = parseRecord(line);
-    if (r) yield r;
-  }
+  for await (const { record } of readRecordLines(path, true)) yield record;
 }
