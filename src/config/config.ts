@@ -149,8 +149,3 @@ export function missingKeys(models: readonly ModelConfig[], env: NodeJS.ProcessE
   }
   return out;
 }
-
-/** The config as written to manifest.json: everything but secrets (there are none in ModelConfig). */
-export function publicModel(m: ModelConfig): ModelConfig {
-  return { ...m };
-}
