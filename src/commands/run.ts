@@ -275,8 +275,8 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   }
   if (result.droppedBytes) io.stderr.write(`records.jsonl: dropped a torn last line (${result.droppedBytes} bytes) left by a crash; its job runs again\n`);
 
-  const report = await writeReports(runDir, { excel: p.excel, matrixOutputs: p.matrixOutputs, history: !interruptedBy && previous?.status !== 'finished', manifest });
   const interrupted = Boolean(interruptedBy) && result.unfinished > 0;
+  const report = await writeReports(runDir, { excel: p.excel, matrixOutputs: p.matrixOutputs, history: !interrupted && previous?.status !== 'finished', manifest });
   manifest.status = interrupted ? 'interrupted' : 'finished';
   manifest.finished_at = new Date().toISOString();
   manifest.counts = { jobs: total, records: report.records, ok: report.ok, errors: report.errors, unfinished: result.unfinished };
