@@ -67,8 +67,9 @@ export interface CsvWriter {
 
 /** A streaming CSV writer: rows go to disk as they come, so memory stays flat for large runs. */
 export function openCsv(path: string, columns: readonly string[], opts: { bom?: boolean } = {}): CsvWriter {
-  const file = createWriteStream(path, { encoding: 'utf8' });
-  const csv = stringify({ ...OPTIONS, bom: Boolean(opts.bom) });
+  // Large buffers: a results.csv of 100,000 rows is written in a few hundred writes, not thousands.
+  const file = createWriteStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const csv = stringify({ ...OPTIONS, bom: Boolean(opts.bom), writableHighWaterMark: 512, readableHighWaterMark: 1 << 20 });
   let failed: Error | undefined;
   const fail = (e: Error) => (failed ??= e);
   file.on('error', fail);
