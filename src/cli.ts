@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InterruptedError, redact, UsageError } from './errors.js';
 import { EXIT, processIO, type IO } from './io.js';
+import { terminalSafe } from './report/text.js';
 import { VERSION } from './version.js';
 
 type Run = (argv: string[], io: IO) => Promise<number>;
@@ -71,8 +72,9 @@ export async function main(argv: string[], io: IO): Promise<number> {
   }
 }
 
+/** Messages may quote files and servers: one line, no escape sequences. */
 function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
+  return terminalSafe(s.replace(/\s*\n\s*/g, ' ').trim(), 2000);
 }
 
 const isEntry = (() => {

@@ -5,6 +5,7 @@ import { ProviderError, UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { createProvider } from '../providers/index.js';
 import { writeReports } from '../report/index.js';
+import { terminalSafe } from '../report/text.js';
 import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
 import { configHash, readManifest, writeManifest, type Manifest } from '../run/manifest.js';
 import { countJobs } from '../run/plan.js';
@@ -261,7 +262,7 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
       retryErrors: p.retryErrors,
       onLanes: (lanes) => progress.start(lanes),
       onLaneStopped: (m, e: ProviderError) => {
-        const line = `model '${m.id}' stopped after a ${e.kind} error: ${e.message}`;
+        const line = terminalSafe(`model '${m.id}' stopped after a ${e.kind} error: ${e.message}`, 500);
         stoppedLanes.push(line);
         io.stderr.write(`${line}\n`);
       },
