@@ -69,7 +69,7 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
         excel: Boolean(values.excel),
         matrixOutputs: false,
         thresholds: {},
-        banner: [...(reason ? [reason] : []), ...DEMO_BANNER, ''],
+        banner: [...DEMO_BANNER, ...(reason ? [reason] : []), ''],
       },
       io,
     );
