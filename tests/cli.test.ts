@@ -163,6 +163,15 @@ describe('the CLI as a process', () => {
     expect(readdirSync(join(dir, 'results', 'd')).sort()).toEqual(['gap.csv', 'manifest.json', 'matrix.csv', 'records.jsonl', 'results.csv', 'summary.csv']);
   });
 
+  it('start runs the demo when there is no config, saying first that its models are simulated, then why', async () => {
+    const dir = tempDir();
+    const r = await cli(['start', '--run-id', 's', '--quiet'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^SIMULATED MODELS/);
+    expect(r.stdout).toMatch(/No gapbench\.config\.yaml here, so this is the demo/);
+  });
+
   it('after kill -9, --resume records every job exactly once and repeats no finished request', async () => {
     const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 4 }\n`);
     sim.resetStats();
