@@ -108,6 +108,16 @@ describe('regrade and replay', () => {
       ['1', 'true', ''],
       ['2', 'false', 'missing'],
     ]);
+    // Once the missing output is supplied, --resume --retry-errors re-runs only the error job;
+    // its newer record replaces the old one in every report.
+    writeFiles(dir, { 'out.json': JSON.stringify([{ key: 'x1', resp: { text: '4' } }, { key: 'x2', resp: { text: '6' } }]) });
+    const again = await cli(['run', '--resume', join('results', 'r'), '--retry-errors', '--quiet'], { cwd: dir });
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(dir, 'results', 'r', 'records.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+    expect(rows(join(dir, 'results', 'r', 'results.csv')).map((x) => [x.case_id, x.passed, x.error_kind])).toEqual([
+      ['1', 'true', ''],
+      ['2', 'true', ''],
+    ]);
     const bad = await cli(['run', '--model', 'replay:nope.jsonl', '--suite', 's.yaml'], { cwd: dir });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/replay file nope\.jsonl not found/);
