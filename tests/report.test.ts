@@ -122,6 +122,10 @@ describe('spreadsheet-safe CSV', () => {
     'nul\u0000inside',
     'x'.repeat(40_000),
     '😀'.repeat(20_000),
+    'a\nb',
+    '多行\n文本',
+    'ok\r=1+2',
+    'bare\rCR',
   ];
 
   it('round-trips hostile cells through a real CSV parser, neutralised where required', async () => {
@@ -151,6 +155,16 @@ describe('spreadsheet-safe CSV', () => {
     expect(back[12].text).toMatch(/^x+…\[truncated \d+ chars\]$/);
     expect(back[13].text).toMatch(/^(😀)+…\[truncated \d+ chars\]$/);
     expect(back[13].text).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+    expect(back.slice(14).map((r) => r.text)).toEqual(['a\nb', '多行\n文本', 'ok\r=1+2', 'bare\rCR']);
+  });
+
+  it('quotes every cell that holds a bare LF or CR, so no row splits and no formula starts a row', () => {
+    for (const text of ['a\nb', '多行\n文本', 'ok\r=1+2', 'bare\rCR', 'tail\n', 'x\n=cmd|calc']) {
+      const csv = toCsvString(['i', 'text', 'n'], [[1, text, 2]]);
+      expect(csv).toBe(`i,text,n\r\n1,"${text}",2\r\n`);
+      const back = parse(csv, { columns: true }) as Record<string, string>[];
+      expect(back).toEqual([{ i: '1', text, n: '2' }]);
+    }
   });
 
   it('--excel writes a UTF-8 BOM; numbers are plain', () => {

@@ -6,7 +6,8 @@ import { stringify as stringifySync } from 'csv-stringify/sync';
 /**
  * Every CSV gapbench writes goes through here, so every file is safe to open in Excel, WPS,
  * LibreOffice and Google Sheets:
- * - RFC 4180: CRLF between records; fields with a comma, quote, CR or LF are quoted, quotes doubled.
+ * - RFC 4180: CRLF between records; fields with a comma, quote, CR or LF (bare or paired) are
+ *   quoted, quotes doubled.
  * - Formula injection: a text cell starting with =, +, -, @, TAB or CR gets a leading ' (OWASP).
  *   Numbers we write are numbers and are left alone (a gap of -3.5 stays -3.5).
  * - Excel holds at most 32,767 characters a cell: longer text is cut at 32,000 with a visible marker.
@@ -53,7 +54,9 @@ function truncate(s: string): string {
   return out.length <= MAX_CELL ? out : cut(keep - (out.length - MAX_CELL));
 }
 
-const OPTIONS = { record_delimiter: '\r\n' } as const;
+// csv-stringify quotes a field holding the record delimiter (CRLF), a comma or a quote, but not a
+// bare LF or CR; spreadsheets end a row at either, so those cells are quoted too.
+const OPTIONS = { record_delimiter: '\r\n', quoted_match: /[\r\n]/ } as const;
 
 function toLine(values: readonly CsvValue[]): string {
   return stringifySync([values.map(safeCell)], OPTIONS);
