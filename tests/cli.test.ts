@@ -172,6 +172,13 @@ describe('the CLI as a process', () => {
     expect(r.stdout).toMatch(/No gapbench\.config\.yaml here, so this is the demo/);
   });
 
+  it('many requests in flight on one run print no Node warnings (no listener leak on the run signal)', async () => {
+    const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 32 }\n  - { id: o, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}", concurrency: 16 }\n`);
+    const r = await spawnCli(['run', '--suite', 'arith.yaml', '--run-id', 'many', '--quiet'], { cwd: dir }).done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/Warning|MaxListeners/);
+  });
+
   it('after kill -9, --resume records every job exactly once and repeats no finished request', async () => {
     const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 4 }\n`);
     sim.resetStats();

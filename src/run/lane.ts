@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ModelConfig } from '../config/config.js';
 import { FATAL_FOR_LANE, ProviderError, RETRYABLE } from '../errors.js';
@@ -66,6 +67,9 @@ export class Lane {
     const m = provider.model;
     const sigs = [opts.stop, opts.signal].filter((x): x is AbortSignal => !!x);
     this.waitSignal = sigs.length > 1 ? AbortSignal.any(sigs) : sigs[0];
+    // Every request in flight and every wait listens on these signals: with lanes of 32 that is far
+    // past Node's default of 10 listeners, which is not a leak (each listener is removed after use).
+    for (const s of [...sigs, this.waitSignal]) if (s) setMaxListeners(0, s);
     if (m.rpm) this.requests = new TokenBucket(m.rpm, Math.max(1, Math.min(m.rpm / 60, maxConcurrency)), this.clock);
     if (m.tpm) this.tokens = new TokenBucket(m.tpm, Math.max(1, m.tpm / 60), this.clock);
   }
