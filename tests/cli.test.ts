@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
@@ -96,7 +96,7 @@ describe('gapbench run', () => {
     ['an unknown provider', 'models:\n  - provider: openia\n    model: x\n', [], /gapbench\.config\.yaml:2: .*unknown provider 'openia'/],
     ['a missing API key', 'models:\n  - provider: moonshot\n    model: kimi-k2.6\n', [], /model 'moonshot:kimi-k2.6': environment variable MOONSHOT_API_KEY is not set/],
     ['an unknown suite', 'models: []\n', ['--model', 'ollama:x'], /--suite nope: no such file, and not a bundled suite/],
-    ['an unknown option', 'models: []\n', ['--model', 'ollama:x', '--frobnicate'], /gapbench run: Unknown option '--frobnicate'/],
+    ['an unknown option', 'models: []\n', ['--model', 'ollama:x', '--frobnicate'], /^gapbench run: Unknown option '--frobnicate'/],
     ['a bad --repeat', 'models: []\n', ['--model', 'ollama:x', '--repeat', 'two'], /--repeat two: expected a whole number/],
     ['no models', 'models: []\n', [], /no models to run/],
   ])('%s: one-line error, exit 2, nothing written', async (_, config, extra, msg) => {
@@ -105,9 +105,25 @@ describe('gapbench run', () => {
     const r = await cli(['run', '--suite', suite, ...extra], { cwd: dir, env: {} });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(msg);
+    expect(r.stderr).not.toMatch(/gapbench \w+: gapbench \w+:/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
     expect(existsSync(join(dir, 'results'))).toBe(false);
+  });
+
+  it('suites listed in the config resolve from the config directory; a missing one names the config file and line', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'conf'));
+    writeFiles(join(dir, 'conf'), { 'arith.yaml': suiteYaml.join('\n'), 'gb.yaml': `models:\n  - { id: o, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}" }\nsuites:\n  - arith.yaml\n  - nope.yaml\n` });
+    const bad = await cli(['run', '--config', join('conf', 'gb.yaml'), '--quiet'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/^gapbench run: conf[\\/]gb\.yaml:5: suites\[1\] 'nope\.yaml': no such file, and not a bundled suite/);
+    expect(existsSync(join(dir, 'results'))).toBe(false);
+    writeFiles(join(dir, 'conf'), { 'gb.yaml': `models:\n  - { id: o, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}" }\nsuites: [arith.yaml, demo]\n` });
+    const ok = await cli(['run', '--config', join('conf', 'gb.yaml'), '--run-id', 'cs', '--quiet'], { cwd: dir });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(csv(join(dir, 'results', 'cs'), 'summary.csv').map((r) => r.suite).sort()).toEqual(['arith', 'demo']);
   });
 
   it('stops only the lane whose model is not found, with one clear message', async () => {

@@ -122,12 +122,17 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   const missing = missingKeys(models, io.env);
   if (missing.length) throw new UsageError(missing[0] + (missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''));
 
+  // --suite wins; a resumed run keeps its own; else the config's list, resolved from the config's directory.
+  const fromConfig = !values.suite && !inv?.suites.length;
   const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
   if (!suiteRefs.length) throw new UsageError('no suites to run: pass --suite FILE|NAME (see `gapbench suites`) or list suites in the config');
   const suites: Suite[] = [];
-  for (const ref of suiteRefs) {
-    const s = await loadSuite(ref, { cwd: inv?.cwd && !values.suite ? inv.cwd : io.cwd, vars });
-    if (suites.some((x) => x.name === s.name)) throw new UsageError(`--suite ${ref}: two suites are named '${s.name}'`);
+  for (const [i, ref] of suiteRefs.entries()) {
+    const source = fromConfig ? config.suiteSources?.[i] : undefined;
+    const label = source?.label ?? `--suite ${ref}`;
+    const cwd = source?.dir ?? (inv?.cwd && !values.suite ? inv.cwd : io.cwd);
+    const s = await loadSuite(ref, { cwd, vars, label });
+    if (suites.some((x) => x.name === s.name)) throw new UsageError(`${label}: two suites are named '${s.name}'`);
     suites.push(s);
   }
   const repeat = positiveInt('--repeat', values.repeat) ?? inv?.repeat ?? config.repeat ?? 1;
@@ -262,7 +267,7 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
       retryErrors: p.retryErrors,
       onLanes: (lanes) => progress.start(lanes),
       onLaneStopped: (m, e: ProviderError) => {
-        const line = terminalSafe(`model '${m.id}' stopped after a ${e.kind} error: ${e.message}`, 500);
+        const line = terminalSafe(`model '${m.id}' stopped after ${/^[aeiou]/.test(e.kind) ? 'an' : 'a'} ${e.kind} error: ${e.message}`, 500);
         stoppedLanes.push(line);
         io.stderr.write(`${line}\n`);
       },

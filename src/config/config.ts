@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { FileError, UsageError } from '../errors.js';
 import type { Group, SamplingParams } from '../types.js';
 import { readYamlFile, type YamlFile } from '../util/yamlfile.js';
@@ -37,6 +37,8 @@ export interface Config {
   file?: string;
   models: ModelConfig[];
   suites: string[];
+  /** Per listed suite: where it is written (`file:line`), and the directory it is resolved from (the config's). */
+  suiteSources?: { label: string; dir: string }[];
   out?: string;
   repeat?: number;
 }
@@ -70,7 +72,13 @@ export function loadConfig(opts: { configPath?: string; cliModels?: string[]; cw
     }
     seen.set(m.id, i);
   });
-  return { file: path, models, suites: raw.suites ?? [], out: raw.out, repeat: raw.repeat };
+  const suites = raw.suites ?? [];
+  const configDir = path ? dirname(resolve(opts.cwd, path)) : opts.cwd;
+  const suiteSources = suites.map((ref, i) => {
+    const line = yaml?.lineOf(['suites', i]);
+    return { label: `${path}${line ? `:${line}` : ''}: suites[${i}] '${ref}'`, dir: configDir };
+  });
+  return { file: path, models, suites, suiteSources, out: raw.out, repeat: raw.repeat };
 }
 
 /** `provider:model`, split at the first colon only (`ollama:llama3.1:8b`). */

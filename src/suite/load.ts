@@ -31,6 +31,8 @@ export interface LoadOptions {
   cwd: string;
   /** Variables for `${VAR}` in source paths: the environment plus `--set` overrides. */
   vars: Record<string, string | undefined>;
+  /** Where the reference came from, for errors (default `--suite REF`; a config names its file and line). */
+  label?: string;
 }
 
 export const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
@@ -41,7 +43,7 @@ export function bundledSuites(): string[] {
 }
 
 /** A path to a suite file, or the name of a bundled suite. */
-export function resolveSuiteRef(ref: string, cwd: string): { shown: string; path: string } {
+export function resolveSuiteRef(ref: string, cwd: string, label = `--suite ${ref}`): { shown: string; path: string } {
   const direct = resolve(cwd, ref);
   if (existsSync(direct)) return { shown: ref, path: direct };
   for (const ext of ['.yaml', '.yml']) {
@@ -49,11 +51,11 @@ export function resolveSuiteRef(ref: string, cwd: string): { shown: string; path
     if (!/[\\/]/.test(ref) && existsSync(bundled)) return { shown: `suites/${ref}${ext}`, path: bundled };
   }
   const names = bundledSuites();
-  throw new UsageError(`--suite ${ref}: no such file, and not a bundled suite (bundled: ${names.join(', ') || 'none'})`);
+  throw new UsageError(`${label}: no such file, and not a bundled suite (bundled: ${names.join(', ') || 'none'})`);
 }
 
 export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> {
-  const { shown, path } = resolveSuiteRef(ref, opts.cwd);
+  const { shown, path } = resolveSuiteRef(ref, opts.cwd, opts.label);
   const yaml = readYamlFile(path, shown);
   if (yaml.data == null || typeof yaml.data !== 'object' || Array.isArray(yaml.data)) throw new FileError(shown, 1, 'a suite must be a YAML mapping with name and cases (or source)');
   const parsed = suiteSchema.safeParse(yaml.data);

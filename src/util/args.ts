@@ -11,7 +11,7 @@ export function parse<O extends Options>(command: string, argv: string[], option
     return parseArgs({ args: argv, options, strict: true, allowPositionals }) as Parsed<O>;
   } catch (e) {
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+/g, ' ');
-    throw new UsageError(`gapbench ${command}: ${msg} (see gapbench ${command} --help)`);
+    throw new UsageError(`${msg} (see gapbench ${command} --help)`);
   }
 }
 
