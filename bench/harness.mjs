@@ -9,6 +9,7 @@ const io = {
   signals: process,
 };
 const started = performance.now();
+const startedEpoch = Date.now();
 const samples = [];
 const sampler = setInterval(() => {
   if (process.env.BENCH_GC && globalThis.gc) globalThis.gc();
@@ -19,5 +20,5 @@ sampler.unref();
 const code = await main(process.argv.slice(2), io);
 const wallMs = performance.now() - started;
 if (process.env.BENCH_MEM) process.stderr.write(`mem samples [ms, rss, heapUsed, external, arrayBuffers] MiB: ${JSON.stringify(samples)}\n`);
-process.stdout.write(`\n@@BENCH ${JSON.stringify({ code, wallMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, mem: process.memoryUsage() })}\n`);
+process.stdout.write(`\n@@BENCH ${JSON.stringify({ code, wallMs, startedEpoch, endedEpoch: Date.now(), processWallMs: Date.now() - performance.timeOrigin, maxRssMiB: process.resourceUsage().maxRSS / 1024, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, mem: process.memoryUsage() })}\n`);
 process.exitCode = code;

@@ -60,7 +60,7 @@ function journalStats(runDir, expected) {
     last = Math.max(last, r.t_end);
   }
   const duplicated = [...ids.values()].filter((n) => n > 1).length;
-  return { lines, lost: expected - ids.size, duplicated, errors, requestPhaseMs: last - first };
+  return { lines, lost: expected - ids.size, duplicated, errors, requestPhaseMs: last - first, first, last };
 }
 
 async function withSim(models, suitePath, fn) {
@@ -96,7 +96,10 @@ async function speed() {
     const j = journalStats(join(dir, 'results', 'speed'), 2 * n);
     report('speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model', [
       ['wall time (whole command)', `${(r.wallMs / 1000).toFixed(2)} s`],
-      ['  of which requests (first to last)', `${(j.requestPhaseMs / 1000).toFixed(2)} s`],
+      ['  before the first request', `${((j.first - r.startedEpoch) / 1000).toFixed(2)} s`],
+      ['  requests (first to last)', `${(j.requestPhaseMs / 1000).toFixed(2)} s`],
+      ['  after the last answer', `${((r.endedEpoch - j.last) / 1000).toFixed(2)} s`],
+      ['process lifetime (incl. Node boot)', `${(r.processWallMs / 1000).toFixed(2)} s`],
       ['ideal (cases x latency / conc.)', `${(ideal / 1000).toFixed(2)} s`],
       ['ratio ideal / wall (target >= 0.90)', (ideal / r.wallMs).toFixed(3)],
       ['ratio ideal / request phase', (ideal / j.requestPhaseMs).toFixed(3)],

@@ -158,12 +158,16 @@ describe('gapbench run', () => {
     expect(sim.stats().byModel['half:7b'].requests).toBe(before + N);
   });
 
-  it('gapbench report rebuilds the same CSVs from records.jsonl alone', async () => {
-    const dir = project(twoModels());
-    await cli(['run', '--suite', 'arith.yaml', '--run-id', 'rep', '--quiet'], { cwd: dir, env: { TEST_KEY: 'k' } });
+  it.each([[[]], [['--matrix-outputs']]])('gapbench report %j rebuilds from records.jsonl alone the same CSVs the run wrote from its live state', async (extra) => {
+    const dir = project(`${twoModels()}  - { id: gone, provider: ollama, model: "nope:1b", host: "${sim.ollamaHost}" }\n  - { id: flaky, provider: openai, model: "half:7b", baseURL: "${sim.openaiBaseURL}", group: closed }\n`);
     const run = join(dir, 'results', 'rep');
+    const r1 = await cli(['run', '--suite', 'arith.yaml', '--suite', 'demo', '--repeat', '2', '--run-id', 'rep', '--quiet', ...extra], { cwd: dir, env: { TEST_KEY: 'k' } });
+    expect(r1.code).toBe(0);
+    const rows = csv(run, 'results.csv');
+    expect(rows).toHaveLength((N + 12) * 2 * 4);
+    expect(rows.some((x) => x.error_kind === 'not_found')).toBe(true);
     const before = Object.fromEntries(['results.csv', 'summary.csv', 'gap.csv', 'matrix.csv'].map((f) => [f, readFileSync(join(run, f), 'utf8')]));
-    const r = await cli(['report', run], { cwd: dir });
+    const r = await cli(['report', run, ...extra], { cwd: dir });
     expect(r.code).toBe(0);
     for (const [f, text] of Object.entries(before)) expect(readFileSync(join(run, f), 'utf8')).toBe(text);
   });

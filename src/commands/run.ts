@@ -4,7 +4,7 @@ import { loadConfig, missingKeys, type Config, type ModelConfig } from '../confi
 import { ProviderError, UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { createProvider } from '../providers/index.js';
-import { writeReports } from '../report/index.js';
+import { ReportState, writeReports } from '../report/index.js';
 import { terminalSafe } from '../report/text.js';
 import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
 import { configHash, readManifest, writeManifest, type Manifest } from '../run/manifest.js';
@@ -252,6 +252,7 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   if (!p.quiet) io.stderr.write(`Run ${p.runId}: ${total} jobs (${p.suites.length} suite(s) x ${p.models.filter((m) => !m.judgeOnly).length} model(s) x ${p.repeat} repeat(s)) -> ${runDir}\n`);
   const progress = new Progress({ out: io.stderr, intervalSec: p.progressIntervalSec, quiet: p.quiet });
   const stoppedLanes: string[] = [];
+  const live = new ReportState(manifest, p.matrixOutputs);
   let result;
   try {
     result = await runJobs({
@@ -266,6 +267,7 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
       abort: abort.signal,
       retryErrors: p.retryErrors,
       onLanes: (lanes) => progress.start(lanes),
+      onRecord: (rec, offset, bytes) => live.add(rec, offset, bytes),
       onLaneStopped: (m, e: ProviderError) => {
         const line = terminalSafe(`model '${m.id}' stopped after ${/^[aeiou]/.test(e.kind) ? 'an' : 'a'} ${e.kind} error: ${e.message}`, 500);
         stoppedLanes.push(line);
@@ -282,7 +284,11 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   if (result.droppedBytes) io.stderr.write(`records.jsonl: dropped a torn last line (${result.droppedBytes} bytes) left by a crash; its job runs again\n`);
 
   const interrupted = Boolean(interruptedBy) && result.unfinished > 0;
-  const report = await writeReports(runDir, { excel: p.excel, matrixOutputs: p.matrixOutputs, history: !interrupted && previous?.status !== 'finished', manifest });
+  const report = await writeReports(
+    runDir,
+    { excel: p.excel, matrixOutputs: p.matrixOutputs, history: !interrupted && previous?.status !== 'finished', manifest },
+    result.journalWasEmpty ? live : undefined,
+  );
   manifest.status = interrupted ? 'interrupted' : 'finished';
   manifest.finished_at = new Date().toISOString();
   manifest.counts = { jobs: total, records: report.records, ok: report.ok, errors: report.errors, unfinished: result.unfinished };

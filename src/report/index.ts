@@ -32,23 +32,47 @@ export interface Report {
 }
 
 /**
+ * What the reports need from the journal, gathered one record at a time: per-cell aggregates and,
+ * for results.csv, each record's sort key and line position (a few numbers, never the outputs).
+ * `gapbench run` fills it as records reach the journal, so the reports need no second pass over a
+ * fresh run's journal; `report`, `regrade` and resumed runs fill it from records.jsonl.
+ */
+export class ReportState {
+  readonly aggregator: Aggregator;
+  readonly order = new RowOrder();
+  readonly priceOf: (id: string) => ModelConfig['price'] | undefined;
+  readonly modelOrder: Map<string, number>;
+  readonly suiteOrder: Map<string, number>;
+
+  constructor(manifest: Manifest, matrixOutputs: boolean) {
+    const prices = new Map<string, ModelConfig['price']>(manifest.models.map((m) => [m.id, m.price]));
+    this.priceOf = (id) => prices.get(id);
+    this.aggregator = new Aggregator(manifest.run_id, matrixOutputs);
+    // Config order for models and suites, not the order records happened to finish in.
+    this.modelOrder = new Map(manifest.models.map((m, i) => [m.id, i]));
+    this.suiteOrder = new Map(manifest.suites.map((s, i) => [s.name, i]));
+  }
+
+  add(record: JobRecord, offset: number, bytes: number): void {
+    this.aggregator.add(record, this.priceOf);
+    this.order.push(this.suiteOrder.get(record.suite) ?? 65535, record.case_index, this.modelOrder.get(record.model) ?? 65535, record.repeat, offset, bytes);
+  }
+}
+
+/**
  * Derives every CSV of a run from records.jsonl alone (plus prices from the manifest):
  * results.csv streams record by record; summary, gap and matrix come from per-cell aggregates.
+ * `live` is the state gathered while the run wrote every record of the journal (see ReportState).
  */
-export async function writeReports(runDir: string, opts: ReportOptions): Promise<Report> {
-  const prices = new Map<string, ModelConfig['price']>(opts.manifest.models.map((m) => [m.id, m.price]));
-  const priceOf = (id: string) => prices.get(id);
+export async function writeReports(runDir: string, opts: ReportOptions, live?: ReportState): Promise<Report> {
   const bom = opts.excel;
-  const agg = new Aggregator(opts.manifest.run_id, opts.matrixOutputs);
-  // Config order for models and suites, not the order records happened to finish in.
-  const modelOrder = new Map(opts.manifest.models.map((m, i) => [m.id, i]));
-  const suiteOrder = new Map(opts.manifest.suites.map((s, i) => [s.name, i]));
   const journal = join(runDir, 'records.jsonl');
-  const order = new RowOrder();
-  for await (const { record, line } of readRecordLines(journal, true)) {
-    agg.add(record, priceOf);
-    order.push(suiteOrder.get(record.suite) ?? 65535, record.case_index, modelOrder.get(record.model) ?? 65535, record.repeat, line.offset, line.bytes);
+  let state = live;
+  if (!state) {
+    state = new ReportState(opts.manifest, opts.matrixOutputs);
+    for await (const { record, line } of readRecordLines(journal, true)) state.add(record, line.offset, line.bytes);
   }
+  const { aggregator: agg, order, priceOf, modelOrder, suiteOrder } = state;
   // results.csv in suite, case, model, repeat order: each line is read back by its offset, so
   // memory holds a few numbers per record, never the outputs.
   const results = openCsv(join(runDir, 'results.csv'), RESULTS_COLUMNS, { bom });

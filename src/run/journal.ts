@@ -9,10 +9,13 @@ import { isJobRecord, type JobRecord } from './record.js';
 export class Journal {
   private fd: number;
   private dirty = false;
+  /** Bytes in the file: where the next line starts (this process is its only writer). */
+  size: number;
   private timer?: NodeJS.Timeout;
 
   private constructor(readonly path: string, fd: number) {
     this.fd = fd;
+    this.size = fstatSync(fd).size;
     this.timer = setInterval(() => this.sync(), 1000);
     this.timer.unref();
   }
@@ -25,11 +28,15 @@ export class Journal {
     return { journal: new Journal(path, fd), dropped };
   }
 
-  append(record: JobRecord): void {
+  /** Writes one record as one line; returns where the line starts and its length without the newline. */
+  append(record: JobRecord): { offset: number; bytes: number } {
     const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
     let off = 0;
     while (off < line.length) off += writeSync(this.fd, line, off, line.length - off, null);
     this.dirty = true;
+    const offset = this.size;
+    this.size += line.length;
+    return { offset, bytes: line.length - 1 };
   }
 
   sync(): void {

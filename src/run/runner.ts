@@ -31,6 +31,8 @@ export interface RunnerOptions {
   /** Called once per lane that stops early (auth, model not found). */
   onLaneStopped?: (model: ModelConfig, error: ProviderError) => void;
   onLanes?: (lanes: Lane[]) => void;
+  /** Called with each record as its line reaches the journal (offset and length of the line). */
+  onRecord?: (record: JobRecord, offset: number, bytes: number) => void;
 }
 
 export interface RunnerResult {
@@ -42,12 +44,15 @@ export interface RunnerResult {
   /** Jobs planned but not recorded (the run stopped early). */
   unfinished: number;
   droppedBytes: number;
+  /** The journal was empty when this invocation opened it: onRecord saw every record it holds. */
+  journalWasEmpty: boolean;
 }
 
 /** Runs every lane at once; each finished job is graded and appended to the journal before it counts. */
 export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
   const previous = await recordedJobs(opts.journalPath);
   const { journal, dropped } = Journal.open(opts.journalPath);
+  const journalWasEmpty = journal.size === 0;
   const lanes = new Map<string, Lane>();
   const laneFor = (m: ModelConfig) => {
     let lane = lanes.get(m.id);
@@ -72,7 +77,19 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
   let unfinished = 0;
   const runLane = async (m: ModelConfig) => {
     const lane = laneFor(m);
-    const running = new Set<Promise<void>>();
+    // Jobs started and not yet recorded; the loop waits for a free slot (no Promise.race over all
+    // of them: that adds a reaction to every pending job each time, O(concurrency) per job).
+    let active = 0;
+    let wake: (() => void) | undefined;
+    let drained: (() => void) | undefined;
+    // A record that cannot be written (disk full) stops the lane; the run reports it.
+    let failure: { error: unknown } | undefined;
+    const finished = () => {
+      active--;
+      wake?.();
+      wake = undefined;
+      if (active === 0) drained?.();
+    };
     let started = 0;
     lane.counters.total = countJobs(opts.suites, opts.repeat);
     for (const job of laneJobs(m, opts.suites, opts.repeat)) {
@@ -82,17 +99,19 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
         lane.counters.done++;
         continue;
       }
-      if (opts.stop.aborted) {
+      if (opts.stop.aborted || failure) {
         unfinished++;
         continue;
       }
-      const p: Promise<void> = runJob(job, lane).then(
+      active++;
+      void runJob(job, lane).then(
         (rec) => {
           if (!rec) {
             unfinished++;
             return;
           }
-          journal.append(rec);
+          const at = journal.append(rec);
+          opts.onRecord?.(rec, at.offset, at.bytes);
           written++;
           lane.counters.done++;
           if (rec.status === 'error') lane.counters.errors++;
@@ -101,16 +120,17 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
         () => {
           unfinished++;
         },
-      );
-      const tracked = p.finally(() => running.delete(tracked));
-      running.add(tracked);
+      )
+        .catch((error: unknown) => (failure ??= { error }))
+        .finally(finished);
       // Keep only a little work queued per lane: memory stays flat however many jobs there are.
-      if (running.size >= lane.maxConcurrency * 2) await Promise.race(running);
+      if (active >= lane.maxConcurrency * 2) await new Promise<void>((r) => (wake = r));
       // A provider that answers without I/O (replay, cache hits) would otherwise never let timers
       // and signals run: yield to the event loop now and then.
       if (++started % 256 === 0) await new Promise((r) => setImmediate(r));
     }
-    await Promise.all(running);
+    if (active > 0) await new Promise<void>((r) => (drained = r));
+    if (failure) throw failure.error;
   };
 
   const runJob = async (job: Job, lane: Lane): Promise<JobRecord | undefined> => {
@@ -190,7 +210,7 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
   } finally {
     journal.close();
   }
-  return { lanes: benchModels.map(laneFor), written, skipped, unfinished, droppedBytes: dropped };
+  return { lanes: benchModels.map(laneFor), written, skipped, unfinished, droppedBytes: dropped, journalWasEmpty };
 }
 
 /** A grader's way to ask another configured model (a judge), through that model's lane and cache. */
