@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../src/config/config.js';
 import { createProvider } from '../src/providers/index.js';
 import type { Clock } from '../src/run/clock.js';
 import { Lane } from '../src/run/lane.js';
+import { jobId } from '../src/run/plan.js';
 import { TokenBucket } from '../src/run/limiter.js';
 import { parseDuration, parseRetryAfter } from '../src/run/retry-after.js';
 import { backoffDelay } from '../src/run/backoff.js';
@@ -124,5 +126,12 @@ describe('retry policy pieces', () => {
     for (let i = 0; i < 11; i++) await bucket.take(1);
     expect(clock.now()).toBeGreaterThanOrEqual(1000);
     expect(clock.now()).toBeLessThan(1100);
+  });
+});
+
+describe('job ids', () => {
+  it('are stable across versions (resume finds the jobs of runs made by older releases)', () => {
+    expect(jobId('s', 'c1', 'm', 2)).toBe('39b25b9da6feb7ff6687');
+    expect(jobId('math-word', '中文', 'ollama:llama3.1:8b', 0)).toBe(createHash('sha256').update('math-word\u0000中文\u0000ollama:llama3.1:8b\u00000').digest('hex').slice(0, 20));
   });
 });

@@ -152,6 +152,20 @@ describe('bootstrapMeanCI', () => {
     expect(other.low).toBeCloseTo(bootstrapMeanCI(sample, { seed: 5 }).low, 2);
   });
 
+  it('is the textbook percentile bootstrap driven by createRng(seed)', () => {
+    // Reference: draw n indices with replacement per resample, sort the means, type-7 quantiles.
+    const reference = (xs: number[], seed: number, B: number) => {
+      const r = createRng(seed);
+      const means = Array.from({ length: B }, () => {
+        let s = 0;
+        for (let i = 0; i < xs.length; i++) s += xs[Math.floor(r() * xs.length)];
+        return s / xs.length;
+      }).sort((a, b) => a - b);
+      return { low: quantile(means, 0.025), high: quantile(means, 0.975) };
+    };
+    for (const seed of [1, 7, 123456]) expect(bootstrapMeanCI(sample, { seed, resamples: 500 })).toEqual(reference(sample, seed, 500));
+  });
+
   it('covers the true mean with about the normal-theory width', () => {
     const { low, high } = bootstrapMeanCI(sample);
     expect(low).toBeLessThan(0.5);

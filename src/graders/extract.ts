@@ -147,6 +147,9 @@ const ANSWER_KEYS = ['answer', 'final_answer', 'finalAnswer', 'Answer', 'final a
 export function jsonAnswerFields(output: string): { value: string; how: string }[] {
   const found: { value: string; how: string }[] = [];
   for (const span of jsonObjectSpans(output)) {
+    // Only a JSON object with a key can hold an answer field (`\boxed{42}` and `{'a': 1}` are not
+    // JSON; the field regex below reads the latter).
+    if (!/^\{\s*"/.test(span)) continue;
     const parsed = parseJsonLoosely(span);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) continue;
     const record = parsed as Record<string, unknown>;

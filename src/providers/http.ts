@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { brotliDecompressSync, constants as zlibConstants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 
 /**
  * A small `fetch` over node:http(s) with keep-alive agents, handed to the openai and ollama SDKs.
@@ -47,15 +48,134 @@ export const nodeFetch: typeof fetch = (input, init = {}) =>
       });
       res.on('end', () => {
         done();
-        const h: [string, string][] = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) h.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
         const status = res.statusCode ?? 0;
-        const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks);
-        resolve(new Response(payload, { status, statusText: res.statusMessage ?? '', headers: h }));
+        let payload = status === 204 || status === 304 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        // No accept-encoding is sent, but a server may compress anyway: undo it as fetch would.
+        const encoding = res.headers['content-encoding']?.trim().toLowerCase();
+        if (payload && encoding && encoding !== 'identity') {
+          try {
+            payload = decode(payload, encoding);
+          } catch (err) {
+            return reject(new TypeError('fetch failed', { cause: err }));
+          }
+        }
+        resolve(new BufferedResponse(url.href, status, res.statusMessage ?? '', res.rawHeaders, payload) as unknown as Response);
       });
     });
     req.end(body);
   });
+
+/**
+ * The `Headers` of a buffered response: what the SDKs and gapbench read (get, has, iteration).
+ * Repeated fields are joined with ", " as fetch does (set-cookie too; nothing here reads cookies).
+ */
+class BufferedHeaders {
+  private readonly map = new Map<string, string>();
+
+  constructor(raw: readonly string[]) {
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const k = raw[i].toLowerCase();
+      const prev = this.map.get(k);
+      this.map.set(k, prev === undefined ? raw[i + 1] : `${prev}, ${raw[i + 1]}`);
+    }
+  }
+  get(name: string): string | null {
+    return this.map.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.map.has(name.toLowerCase());
+  }
+  getSetCookie(): string[] {
+    const v = this.map.get('set-cookie');
+    return v === undefined ? [] : [v];
+  }
+  forEach(fn: (value: string, key: string, parent: BufferedHeaders) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+  *entries(): IterableIterator<[string, string]> {
+    // Sorted by name, as fetch's Headers iterate.
+    yield* [...this.map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+  *keys(): IterableIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+  *values(): IterableIterator<string> {
+    for (const [, v] of this.entries()) yield v;
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+}
+
+/**
+ * A whole, already received response with the part of the fetch `Response` interface the SDKs
+ * use (status, ok, headers, text, json, arrayBuffer, body). The built-in Response wraps every body
+ * in a web stream, which costs more per request than the rest of this transport.
+ */
+class BufferedResponse {
+  readonly ok: boolean;
+  readonly headers: BufferedHeaders;
+  readonly redirected = false;
+  readonly type = 'basic';
+  bodyUsed = false;
+
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly statusText: string,
+    rawHeaders: readonly string[],
+    private payload: Buffer | null,
+  ) {
+    this.ok = status >= 200 && status <= 299;
+    this.headers = new BufferedHeaders(rawHeaders);
+  }
+
+  private take(): Buffer {
+    if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read');
+    this.bodyUsed = true;
+    const b = this.payload ?? Buffer.alloc(0);
+    this.payload = null;
+    return b;
+  }
+  async text(): Promise<string> {
+    const s = this.take().toString('utf8');
+    return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+  }
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = this.take();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  }
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(await this.arrayBuffer());
+  }
+  /** A stream over the bytes (read by SDKs only on paths gapbench does not take: streaming, cancel). */
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.bodyUsed || this.payload === null) return null;
+    const bytes = new Uint8Array(this.take());
+    return new ReadableStream({
+      start(c) {
+        c.enqueue(bytes);
+        c.close();
+      },
+    });
+  }
+  clone(): BufferedResponse {
+    if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');
+    const raw: string[] = [];
+    for (const [k, v] of this.headers.entries()) raw.push(k, v);
+    return new BufferedResponse(this.url, this.status, this.statusText, raw, this.payload && Buffer.from(this.payload));
+  }
+}
+
+function decode(body: Buffer, encoding: string): Buffer {
+  if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(body, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  if (encoding === 'deflate') return body[0] !== undefined && (body[0] & 0x0f) === 8 ? inflateSync(body) : inflateRawSync(body);
+  if (encoding === 'br') return brotliDecompressSync(body);
+  throw new Error(`unsupported content-encoding '${encoding}'`);
+}
 
 function abortError(signal: AbortSignal): Error {
   const reason = signal.reason as Error | undefined;

@@ -78,7 +78,10 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
   const results = openCsv(join(runDir, 'results.csv'), RESULTS_COLUMNS, { bom });
   const reader = order.size ? openLineReader(journal) : undefined;
   try {
-    for (const [offset, bytes] of order.sorted()) await results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
+    for (const [offset, bytes] of order.sorted()) {
+      const wait = results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
+      if (wait) await wait;
+    }
   } finally {
     reader?.close();
   }

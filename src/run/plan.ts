@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { ModelConfig } from '../config/config.js';
 import type { Suite } from '../suite/load.js';
 import type { Case } from '../types.js';
@@ -15,8 +15,12 @@ export interface Job {
 
 /** Deterministic: the same suite, case, model and repeat always give the same id (resume relies on it). */
 export function jobId(suite: string, caseId: string, model: string, repeat: number): string {
-  return createHash('sha256').update(`${suite}\u0000${caseId}\u0000${model}\u0000${repeat}`).digest('hex').slice(0, 20);
+  return sha256Hex(`${suite}\u0000${caseId}\u0000${model}\u0000${repeat}`).slice(0, 20);
 }
+
+// crypto.hash (Node >= 20.12) is the one-shot form, several times cheaper than createHash per call.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
+const sha256Hex = oneShot ? (s: string) => oneShot('sha256', s) : (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 /** A model's jobs, lazily, in suite order (suites x cases x repeats). */
 export function* laneJobs(model: ModelConfig, suites: readonly Suite[], repeat: number): Generator<Job> {
