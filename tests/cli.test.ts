@@ -25,6 +25,7 @@ beforeAll(async () => {
       { name: 'never-right:7b', accuracy: 0, latencyMs: 2 },
       { name: 'half:7b', accuracy: 0.5, latencyMs: 2 },
       { name: 'slow', accuracy: 0.8, latencyMs: 150 },
+      { name: 'jittery', accuracy: 0.6, latencyMs: 1, jitterMs: 25 },
     ],
   });
 });
@@ -170,6 +171,35 @@ describe('gapbench run', () => {
     const r = await cli(['report', run, ...extra], { cwd: dir });
     expect(r.code).toBe(0);
     for (const [f, text] of Object.entries(before)) expect(readFileSync(join(run, f), 'utf8')).toBe(text);
+  });
+});
+
+describe('results.csv order', () => {
+  it('comes out in suite, case, model, repeat order however the answers arrive, byte for byte what report rebuilds', async () => {
+    const dir = project(`models:
+  - { id: j8, provider: openai, model: jittery, baseURL: "${sim.openaiBaseURL}", concurrency: 8 }
+  - { id: one, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}", concurrency: 1 }
+  - { id: j3, provider: ollama, model: jittery, host: "${sim.ollamaHost}", concurrency: 3 }
+`);
+    const r = await cli(['run', '--suite', 'arith.yaml', '--suite', 'demo', '--repeat', '3', '--run-id', 'order', '--quiet'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const run = join(dir, 'results', 'order');
+    const journalOrder = readFileSync(join(run, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { suite: string; case_index: number; model: string; repeat: number });
+    const key = (x: { suite: string; case_index: number; model: string; repeat: number }) => [x.suite === 'arith' ? 0 : 1, x.case_index, ['j8', 'one', 'j3'].indexOf(x.model), x.repeat];
+    const cmp = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || a[3] - b[3];
+    // The answers did arrive out of order...
+    expect(journalOrder.some((x, i) => i > 0 && cmp(key(journalOrder[i - 1]), key(x)) > 0)).toBe(true);
+    // ...and results.csv is sorted all the same.
+    const rows = csv(run, 'results.csv');
+    expect(rows).toHaveLength((N + 12) * 3 * 3);
+    const keys = rows.map((x) => [x.suite === 'arith' ? 0 : 1, x.suite === 'arith' ? Number(x.case_id.slice(1)) : 0, ['j8', 'one', 'j3'].indexOf(x.model), Number(x.repeat)]);
+    for (let i = 1; i < keys.length; i++) {
+      if (keys[i][0] === 0 && keys[i - 1][0] === 0) expect(cmp(keys[i - 1], keys[i])).toBeLessThan(0);
+      else expect(keys[i][0]).toBeGreaterThanOrEqual(keys[i - 1][0]);
+    }
+    const before = readFileSync(join(run, 'results.csv'), 'utf8');
+    expect((await cli(['report', run], { cwd: dir })).code).toBe(0);
+    expect(readFileSync(join(run, 'results.csv'), 'utf8')).toBe(before);
   });
 });
 

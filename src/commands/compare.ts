@@ -37,8 +37,8 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
   if (!rows.length) throw new UsageError(`${positionals[0]} and ${positionals[1]} share no suite x model with answered cases`);
   const outPath = values.out ? resolve(io.cwd, values.out) : join(dirB, 'compare.csv');
   const w = openCsv(outPath, COMPARE_COLUMNS, { bom: Boolean(values.excel) });
-  for (const r of rows) await w.write({ ...r });
-  await w.close();
+  for (const r of rows) w.write({ ...r });
+  w.close();
 
   const color = useColor(io.stdout, io.env);
   const header = ['suite', 'model', 'A %', 'B %', 'delta pp [95% CI]', 'p', 'n', 'verdict'];

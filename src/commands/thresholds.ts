@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
+import type * as csvParse from 'csv-parse/sync';
+import { requireCjs } from '../util/cjs.js';
+
+const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { aggregateRun, compareRuns } from '../report/compare.js';

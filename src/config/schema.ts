@@ -1,4 +1,7 @@
-import { z } from 'zod';
+import type * as zod from 'zod';
+import { requireCjs } from '../util/cjs.js';
+
+const { z } = requireCjs('zod') as typeof zod;
 
 const positiveInt = z.number().int().positive();
 
@@ -69,5 +72,5 @@ export const configSchema = z
   })
   .strict();
 
-export type RawConfig = z.infer<typeof configSchema>;
-export type RawModel = z.infer<typeof modelSchema>;
+export type RawConfig = zod.infer<typeof configSchema>;
+export type RawModel = zod.infer<typeof modelSchema>;

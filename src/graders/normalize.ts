@@ -21,7 +21,9 @@ const WORD_CHAR = String.raw`(?:(?!${CJK_CHAR})[\p{L}\p{M}\p{N}_])`;
  * Decimals and thousands (`3.5`, `1,000`) are one token, as are `don't` and `well-known`:
  * models write them that way and a reader counts them as one word.
  */
-const TOKEN = new RegExp(String.raw`\p{N}+(?:[.,]\p{N}+)+|${WORD_CHAR}+(?:['’\-]${WORD_CHAR}+)*|${CJK_CHAR}`, 'gu');
+let token: RegExp | undefined;
+// Built on first use: Unicode property classes take milliseconds to build, and most runs never tokenise.
+const TOKEN = () => (token ??= new RegExp(String.raw`\p{N}+(?:[.,]\p{N}+)+|${WORD_CHAR}+(?:['’\-]${WORD_CHAR}+)*|${CJK_CHAR}`, 'gu'));
 
 /**
  * NFKC turns full-width forms into ASCII (`１２` -> `12`, `！` -> `!`); the ideographic full stop
@@ -40,7 +42,7 @@ export function normalizeText(text: string, options: NormalizeOptions = {}): str
 /** Tokens: latin/cyrillic/... words, numbers, and single CJK characters; punctuation is dropped. */
 export function tokenize(text: string, options: { ignoreCase?: boolean } = {}): string[] {
   const s = text.normalize('NFKC');
-  const tokens = s.match(TOKEN) ?? [];
+  const tokens = s.match(TOKEN()) ?? [];
   return options.ignoreCase ? tokens.map((t) => t.toLowerCase()) : tokens;
 }
 

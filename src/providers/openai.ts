@@ -1,9 +1,12 @@
-import OpenAI from 'openai';
+import type * as OpenAIModule from 'openai';
+import { requireCjs } from '../util/cjs.js';
 import { errorCode, ProviderError, redact } from '../errors.js';
 import { parseRetryAfter } from '../run/retry-after.js';
 import type { ChatRequest, Completion, ErrorKind } from '../types.js';
 import { nodeFetch } from './http.js';
 import { abortKind, type Provider, type ProviderFactory } from './provider.js';
+
+const { OpenAI } = requireCjs('openai') as typeof OpenAIModule;
 
 /** Placeholder for local servers started without a key (the SDK refuses an empty one). */
 const NO_KEY = 'sk-no-key-required';
@@ -24,7 +27,7 @@ export const openaiProvider: ProviderFactory = (model, { env }) => {
   async function complete(req: ChatRequest): Promise<Completion> {
     const started = performance.now();
     const p = req.params;
-    let res: OpenAI.Chat.Completions.ChatCompletion;
+    let res: OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
     try {
       res = await client.chat.completions.create(
         {

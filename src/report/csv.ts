@@ -1,6 +1,8 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { stringify as stringifySync } from 'csv-stringify/sync';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type * as csvStringify from 'csv-stringify/sync';
+import { requireCjs } from '../util/cjs.js';
+
+const { stringify: stringifySync } = requireCjs('csv-stringify/sync') as typeof csvStringify;
 
 /**
  * Every CSV gapbench writes goes through here, so every file is safe to open in Excel, WPS,
@@ -63,49 +65,51 @@ function toLine(values: readonly CsvValue[]): string {
 
 /** Rows are written as arrays or records; csv-stringify does the RFC 4180 quoting. */
 export interface CsvWriter {
-  /** Returns a promise only when the rows went to the file and it asked to wait (backpressure). */
-  write(row: Record<string, CsvValue> | readonly CsvValue[]): Promise<void> | void;
-  close(): Promise<void>;
+  write(row: Record<string, CsvValue> | readonly CsvValue[]): void;
+  /** Writes the rows still held in memory. */
+  flush(): void;
+  close(): void;
 }
 
 const BATCH_ROWS = 256;
 const BATCH_CHARS = 1 << 20;
 
 /**
- * A streaming CSV writer: rows are formatted in batches and go to disk as they come, so memory
- * stays flat for large runs (a batch is at most 256 rows or about 1 MiB of text).
+ * A CSV file written as rows come: rows are formatted in batches (at most 256 rows or about 1 MiB
+ * of text) and appended with synchronous writes, so memory stays flat however large the file.
  */
 export function openCsv(path: string, columns: readonly string[], opts: { bom?: boolean } = {}): CsvWriter {
-  const file = createWriteStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  let failed: Error | undefined;
-  file.on('error', (e) => (failed ??= e));
+  const fd = openSync(path, 'w');
   let batch: string[][] = [columns.map((c) => safeCell(c))];
   let chars = 0;
-  if (opts.bom) file.write('\uFEFF');
-  const flush = (): Promise<void> | void => {
+  const put = (text: string) => {
+    const buf = Buffer.from(text, 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  };
+  if (opts.bom) put('\uFEFF');
+  const flush = (): void => {
     if (!batch.length) return;
     const text = stringifySync(batch, OPTIONS);
     batch = [];
     chars = 0;
-    // Respect backpressure: a large results.csv must not pile up in memory ahead of the disk.
-    if (!file.write(text) && !failed) return once(file, 'drain').then(() => undefined);
+    put(text);
   };
   return {
     write(row) {
-      if (failed) throw failed;
       const values = Array.isArray(row) ? row : columns.map((c) => (row as Record<string, CsvValue>)[c]);
       const cells = values.map(safeCell);
       for (const c of cells) chars += c.length;
       batch.push(cells);
-      if (batch.length >= BATCH_ROWS || chars >= BATCH_CHARS) return flush();
+      if (batch.length >= BATCH_ROWS || chars >= BATCH_CHARS) flush();
     },
-    async close() {
-      await flush();
-      await new Promise<void>((resolve, reject) => {
-        file.on('finish', () => (failed ? reject(failed) : resolve()));
-        file.on('error', reject);
-        file.end();
-      });
+    flush,
+    close() {
+      try {
+        flush();
+      } finally {
+        closeSync(fd);
+      }
     },
   };
 }

@@ -78,31 +78,28 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
   const results = openCsv(join(runDir, 'results.csv'), RESULTS_COLUMNS, { bom });
   const reader = order.size ? openLineReader(journal) : undefined;
   try {
-    for (const [offset, bytes] of order.sorted()) {
-      const wait = results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
-      if (wait) await wait;
-    }
+    for (const [offset, bytes] of order.sorted()) results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
   } finally {
     reader?.close();
+    results.close();
   }
-  await results.close();
   const a = agg.agg;
   a.models.sort((x, y) => (modelOrder.get(x.id) ?? 1e9) - (modelOrder.get(y.id) ?? 1e9));
   a.suites.sort((x, y) => (suiteOrder.get(x) ?? 1e9) - (suiteOrder.get(y) ?? 1e9));
 
   const summary = summarize(a, priceOf);
   const sw = openCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, { bom });
-  for (const row of summary) await sw.write({ ...row });
-  await sw.close();
+  for (const row of summary) sw.write({ ...row });
+  sw.close();
 
   const gaps = gapRows(a, summary);
   const gw = openCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, { bom });
-  for (const row of gaps) await gw.write({ ...row });
-  await gw.close();
+  for (const row of gaps) gw.write({ ...row });
+  gw.close();
 
   const mw = openCsv(join(runDir, 'matrix.csv'), matrixColumns(a, opts.matrixOutputs), { bom });
-  for (const row of matrixRows(a, opts.matrixOutputs)) await mw.write(row);
-  await mw.close();
+  for (const row of matrixRows(a, opts.matrixOutputs)) mw.write(row);
+  mw.close();
 
   if (opts.history && summary.length) await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, summary);
 

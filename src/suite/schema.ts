@@ -1,4 +1,7 @@
-import { z } from 'zod';
+import type * as zod from 'zod';
+import { requireCjs } from '../util/cjs.js';
+
+const { z } = requireCjs('zod') as typeof zod;
 
 export const graderSpecSchema = z.union([z.string().min(1), z.object({ type: z.string().min(1) }).passthrough()]);
 
@@ -36,8 +39,8 @@ export const suiteSchema = z
   })
   .strict();
 
-export type RawSuite = z.infer<typeof suiteSchema>;
-export type RawSource = z.infer<typeof sourceSchema>;
+export type RawSuite = zod.infer<typeof suiteSchema>;
+export type RawSource = zod.infer<typeof sourceSchema>;
 
 /** Keys a case may carry besides its template's fields. */
 export const CASE_KEYS = new Set(['id', 'prompt', 'expected', 'category', 'grader', 'check', 'examples', 'system']);

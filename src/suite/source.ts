@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
+import type * as csvParse from 'csv-parse/sync';
+import { requireCjs } from '../util/cjs.js';
+
+const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
 import { FileError } from '../errors.js';
 import type { RawSource } from './schema.js';
 import { expandVars } from './template.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as zod from 'zod';
 import { FileError } from '../errors.js';
 import type { YamlFile } from './yamlfile.js';
 
@@ -9,7 +9,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Turns the first schema issue into a one-line FileError naming the line and field. */
-export function schemaError(yaml: YamlFile, error: z.ZodError, prefix: readonly (string | number)[] = []): FileError {
+export function schemaError(yaml: YamlFile, error: zod.ZodError, prefix: readonly (string | number)[] = []): FileError {
   const issue = error.issues[0];
   const path = [...prefix, ...(issue.path as (string | number)[])];
   if (issue.code === 'unrecognized_keys') {
