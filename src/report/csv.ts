@@ -55,9 +55,9 @@ function truncate(s: string): string {
   return out.length <= MAX_CELL ? out : cut(keep - (out.length - MAX_CELL));
 }
 
-// csv-stringify quotes a field holding the record delimiter (CRLF), a comma or a quote, but not a
-// bare LF or CR; spreadsheets end a row at either, so those cells are quoted too.
-const OPTIONS = { record_delimiter: '\r\n', quoted_match: /[\r\n]/ } as const;
+// With a custom record_delimiter csv-stringify quotes a bare LF or CR only when asked
+// (quote_record_delimiter); spreadsheets end a row at either, so those cells must be quoted.
+const OPTIONS = { record_delimiter: '\r\n', quote_record_delimiter: true } as const;
 
 function toLine(values: readonly CsvValue[]): string {
   return stringifySync([values.map(safeCell)], OPTIONS);

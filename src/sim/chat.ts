@@ -4,6 +4,7 @@
  * Timers are released when the response closes (finished, client gone, or server closing).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Deadlines } from './deadline.js';
 import type { ModelRuntime } from './model.js';
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
 import { countTokens, shapeAnswer, streamPieces } from './text.js';
@@ -17,6 +18,8 @@ export interface ChatDeps {
   /** Releases (timers, in-flight counts) of the chat requests still open, for server close. */
   active: Set<() => void>;
   nextId(): string;
+  /** Timers that keep the configured latency on average (see Deadlines). */
+  deadlines: Deadlines;
 }
 
 export function sendBody(res: ServerResponse, status: number, contentType: string, body: string, headers?: Record<string, string>): void {
@@ -62,6 +65,8 @@ function rateLimitHeaders(retryAfterMs: number, resetMs: number, limit: number):
 
 export async function handleChat(req: IncomingMessage, res: ServerResponse, proto: Protocol, deps: ChatDeps): Promise<void> {
   const startNs = process.hrtime.bigint();
+  // Latency counts from the request's arrival, not from when its body was read and parsed.
+  const arrival = performance.now();
   let raw: string;
   try {
     raw = await readBody(req);
@@ -109,9 +114,12 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, prot
     release();
     return;
   }
+  let first = true;
   const later = (ms: number, fn: () => void): void => {
-    if (ms <= 0) fn();
-    else timer = setTimeout(fn, ms);
+    // The first delay runs from arrival; the pacing of stream pieces from the previous piece.
+    const deadline = (first ? arrival : performance.now()) + ms;
+    first = false;
+    timer = deps.deadlines.at(deadline, fn);
   };
 
   const rate = rt.admit(performance.now());
@@ -144,6 +152,7 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, prot
     later(firstByteMs + rt.generationMs(c.completionTokens), () => {
       sendBody(res, 200, 'application/json', proto.completionBody(call, c, ctx));
       rt.counters.ok++;
+      rt.counters.latencySumMs += performance.now() - arrival;
     });
     return;
   }
@@ -156,6 +165,7 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, prot
       for (const p of pieces) out += proto.streamPiece(call, ctx, p);
       res.end(out + proto.streamTail(call, c, ctx));
       rt.counters.ok++;
+      rt.counters.latencySumMs += performance.now() - arrival;
       return;
     }
     const head = proto.streamHead(call, ctx);
@@ -166,6 +176,7 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, prot
       if (i === pieces.length) {
         res.end(proto.streamTail(call, c, ctx));
         rt.counters.ok++;
+        rt.counters.latencySumMs += performance.now() - arrival;
         return;
       }
       const piece = pieces[i++];

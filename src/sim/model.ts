@@ -58,6 +58,8 @@ export interface ModelCounters {
   ok: number;
   faults: Record<FaultKind, number>;
   rateLimited: number;
+  /** Arrival to the last byte, summed over the answers counted in `ok`. */
+  latencySumMs: number;
 }
 
 function zeroFaults(): Record<FaultKind, number> {
@@ -66,7 +68,7 @@ function zeroFaults(): Record<FaultKind, number> {
 
 export class ModelRuntime {
   readonly name: string;
-  readonly counters: ModelCounters = { requests: 0, ok: 0, faults: zeroFaults(), rateLimited: 0 };
+  readonly counters: ModelCounters = { requests: 0, ok: 0, faults: zeroFaults(), rateLimited: 0, latencySumMs: 0 };
   inFlight = 0;
   maxInFlight = 0;
   private readonly accuracy: number;
@@ -141,6 +143,7 @@ export class ModelRuntime {
     this.counters.requests = 0;
     this.counters.ok = 0;
     this.counters.rateLimited = 0;
+    this.counters.latencySumMs = 0;
     this.counters.faults = zeroFaults();
     this.maxInFlight = this.inFlight;
   }

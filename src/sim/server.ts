@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Deadlines } from './deadline.js';
 import { handleChat, sendBody, sendError, type ChatDeps } from './chat.js';
 import { ModelRuntime } from './model.js';
 import { OLLAMA_VERSION, ollamaProtocol, ollamaTagEntry } from './ollama.js';
@@ -64,8 +65,11 @@ export interface SimOptions {
 export interface SimStats {
   /** Every HTTP request, any route. */
   requests: number;
-  /** Chat requests per served model: ok = complete replies; faults by kind; rateLimited = 429s. */
-  byModel: Record<string, { requests: number; ok: number; faults: Record<string, number>; rateLimited: number }>;
+  /**
+   * Chat requests per served model: ok = complete replies; faults by kind; rateLimited = 429s;
+   * meanLatencyMs = arrival to last byte of the complete replies (NaN before the first).
+   */
+  byModel: Record<string, { requests: number; ok: number; faults: Record<string, number>; rateLimited: number; meanLatencyMs: number }>;
   /** Chat requests in flight now, all models. */
   inFlight: number;
   /** Highest number of concurrent chat requests seen per model since start / resetStats(). */
@@ -137,6 +141,7 @@ export async function startSimulator(opts: SimOptions): Promise<Simulator> {
     global: { inFlight: 0 },
     active: new Set(),
     nextId: () => `chatcmpl-sim${(++seq).toString(36).padStart(10, '0')}`,
+    deadlines: new Deadlines(),
   };
 
   const routeOpenAI = (req: IncomingMessage, res: ServerResponse, method: string, path: string): void => {
@@ -198,7 +203,7 @@ export async function startSimulator(opts: SimOptions): Promise<Simulator> {
       const maxInFlight: Record<string, number> = {};
       for (const rt of runtimes.values()) {
         const c = rt.counters;
-        byModel[rt.name] = { requests: c.requests, ok: c.ok, faults: { ...c.faults }, rateLimited: c.rateLimited };
+        byModel[rt.name] = { requests: c.requests, ok: c.ok, faults: { ...c.faults }, rateLimited: c.rateLimited, meanLatencyMs: c.ok ? c.latencySumMs / c.ok : NaN };
         maxInFlight[rt.name] = rt.maxInFlight;
       }
       return { requests, byModel, inFlight: deps.global.inFlight, maxInFlight };
