@@ -101,6 +101,7 @@ async function speed() {
       ['  after the last answer', `${((r.endedEpoch - j.last) / 1000).toFixed(2)} s`],
       ['process lifetime (incl. Node boot)', `${(r.processWallMs / 1000).toFixed(2)} s`],
       ['ideal (cases x latency / conc.)', `${(ideal / 1000).toFixed(2)} s`],
+      ['simulator latency, arrival to answer', Object.entries(sim.stats().byModel).map(([m, s]) => `${m} ${s.meanLatencyMs.toFixed(2)} ms`).join(', ')],
       ['ratio ideal / wall (target >= 0.90)', (ideal / r.wallMs).toFixed(3)],
       ['ratio ideal / request phase', (ideal / j.requestPhaseMs).toFixed(3)],
       ['simulator CPU (other process)', `${((simCpu.user + simCpu.system) / 1e6).toFixed(2)} s`],
