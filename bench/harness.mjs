@@ -1,5 +1,8 @@
 // Runs the gapbench CLI in this process (the one being measured) and reports its peak RSS.
-import { main } from '../dist/cli.js';
+// It sets the process up as the `gapbench` entry point does, then calls the same main().
+import { configureProcess, main } from '../dist/cli.js';
+
+configureProcess();
 
 const io = {
   stdout: { write: (s) => process.stdout.write(s), isTTY: false },

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { InterruptedError, redact, UsageError } from './errors.js';
 import { EXIT, processIO, type IO } from './io.js';
 import { terminalSafe } from './report/text.js';
@@ -77,6 +78,19 @@ function oneLine(s: string): string {
   return terminalSafe(s.replace(/\s*\n\s*/g, ' ').trim(), 2000);
 }
 
+/**
+ * Settings of the gapbench process itself (the command line, not the library). V8 lets the old
+ * generation grow to several times its live size between full collections; a run allocates fast
+ * and keeps little (records stream to disk), so a 50% growth step keeps resident memory close to
+ * what is live, at no measurable cost in speed (`npm run bench`: peak RSS of the speed scenario
+ * about 125 MiB instead of 140-165). The flag is read at each collection, so setting it at start
+ * takes effect; a value given in NODE_OPTIONS or on the command line wins.
+ */
+export function configureProcess(): void {
+  const given = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+  if (!given.includes('heap-growing-percent') && !given.includes('heap_growing_percent')) setFlagsFromString('--heap-growing-percent=50');
+}
+
 const isEntry = (() => {
   try {
     return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
@@ -86,6 +100,7 @@ const isEntry = (() => {
 })();
 
 if (isEntry) {
+  configureProcess();
   const io = processIO();
   let signals = 0;
   // A command that handles signals (run) winds down on the first; the second exits at once, which

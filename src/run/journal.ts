@@ -1,10 +1,11 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs';
 import { isJobRecord, type JobRecord } from './record.js';
 
 /**
  * records.jsonl, append-only. Each record is one `write` of one complete line, done before the
  * job counts as finished; a crash can leave at most a torn last line, which `open` cuts off.
- * fsync runs on a timer and at close, so a power cut loses at most the last second.
+ * fsync runs every second (in the background) and at close, so a power cut loses at most the last
+ * second.
  */
 export class Journal {
   private fd: number;
@@ -16,7 +17,7 @@ export class Journal {
   private constructor(readonly path: string, fd: number) {
     this.fd = fd;
     this.size = fstatSync(fd).size;
-    this.timer = setInterval(() => this.sync(), 1000);
+    this.timer = setInterval(() => this.syncInBackground(), 1000);
     this.timer.unref();
   }
 
@@ -39,6 +40,24 @@ export class Journal {
     return { offset, bytes: line.length - 1 };
   }
 
+  /**
+   * The periodic fsync runs on libuv's thread pool: on a slow disk it can take tens of
+   * milliseconds, which would otherwise stall every request in flight. close() waits for it.
+   */
+  private syncing = false;
+  private closed = false;
+
+  private syncInBackground(): void {
+    if (!this.dirty || this.syncing || this.closed) return;
+    this.dirty = false;
+    this.syncing = true;
+    fsync(this.fd, () => {
+      // Errors are ignored: fsync is best effort on filesystems that do not support it.
+      this.syncing = false;
+      if (this.closed) closeSync(this.fd);
+    });
+  }
+
   sync(): void {
     if (!this.dirty) return;
     this.dirty = false;
@@ -52,7 +71,9 @@ export class Journal {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.sync();
-    closeSync(this.fd);
+    this.closed = true;
+    // A background fsync still running closes the descriptor when it ends.
+    if (!this.syncing) closeSync(this.fd);
   }
 }
 

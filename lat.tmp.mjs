@@ -1,0 +1,11 @@
+import { startSimulator } from './dist/index.js';
+import { nodeFetch } from './dist/providers/http.js';
+const sim = await startSimulator({ port: 0, seed: 1, models: [{ name: 'm', latencyMs: 50 }] });
+const url = `${sim.openaiBaseURL}/chat/completions`;
+const C = Number(process.env.C ?? 64), N = 6000;
+const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+let i = 0; const lat = [];
+const w = async () => { while (i++ < N) { const t = performance.now(); const r = await nodeFetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } }); await r.json(); lat.push(performance.now() - t); } };
+const t0 = performance.now(); await Promise.all(Array.from({ length: C }, w)); const T = performance.now() - t0;
+console.log('client mean', (lat.reduce((a, b) => a + b) / lat.length).toFixed(2), 'rate', (N / T * 1000).toFixed(0), 'server mean', sim.stats().byModel.m.meanLatencyMs.toFixed(2));
+const {Deadlines}=await import('./dist/sim/deadline.js'); console.log('mean off', Deadlines.debug.sumOff/Deadlines.debug.n, Deadlines.debug.n); await sim.close();
