@@ -44,6 +44,19 @@ function harness(args) {
   });
 }
 
+function sdkCeiling(baseURL, model, n, c) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL('./sdk-ceiling.mjs', import.meta.url).pathname, baseURL, model, String(n), String(c)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', () => {
+      const m = /@@CEILING (.*)/.exec(out);
+      if (m) resolve(JSON.parse(m[1]));
+      else reject(new Error(`sdk-ceiling failed: ${out}`));
+    });
+  });
+}
+
 function journalStats(runDir, expected) {
   const ids = new Map();
   let errors = 0;
@@ -198,7 +211,14 @@ async function httpScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 10
     const config = writeConfig('scale', [{ id: 'fast', provider: 'openai', model: 'fast-sim', extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 64 } }]);
     const runId = `scale-http-${cases}`;
     const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', runId, '--cache', 'off', '--repeat', String(repeat)]);
-    report(`scale: ${n} jobs (${cases} cases x ${repeat} repeats) at zero latency, real openai SDK over loopback HTTP (simulator in the other core)`, scaleRows(r, n, runId));
+    const ceilingN = Math.min(n, 20_000);
+    const ceiling = await sdkCeiling(sim.openaiBaseURL, 'fast-sim', ceilingN, 64);
+    const sdkRate = ceilingN / (ceiling.wallMs / 1000);
+    report(`scale: ${n} jobs (${cases} cases x ${repeat} repeats) at zero latency, real openai SDK over loopback HTTP (simulator in the other core)`, [
+      ...scaleRows(r, n, runId),
+      ['the openai SDK alone, same server', `${sdkRate.toFixed(0)} requests/s (no gapbench code, Node's fetch; ${((ceiling.cpuMs * 1000) / ceilingN).toFixed(0)} us CPU each)`],
+      ['gapbench rate / SDK-alone rate', ((n / (r.wallMs / 1000)) / sdkRate).toFixed(2)],
+    ]);
   });
 }
 
