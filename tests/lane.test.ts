@@ -20,6 +20,7 @@ beforeAll(async () => {
       { name: 'flaky', faults: { error503: 0.5 } },
       { name: 'bad-request', faults: {} },
       { name: 'limited', rpm: 60 },
+      { name: 'sleepy', latencyMs: 120_000 },
     ],
   });
 });
@@ -52,6 +53,20 @@ describe('lanes', () => {
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) => ask(lane, i)));
     expect(results.every((r) => r.status === 'ok')).toBe(true);
     expect(sim.stats().maxInFlight.slow).toBe(3);
+  });
+
+  it("the run's abort ends the requests in flight of every lane, and no request starts after it", async () => {
+    const abort = new AbortController();
+    const lanes = ['sleepy', 'sleepy'].map((n, i) => new Lane(createProvider(model(n, { id: `${n}${i}`, timeoutMs: 600_000 }), { env: {}, cwd: '.' }), 4, { signal: abort.signal }));
+    const pending = lanes.flatMap((lane) => Array.from({ length: 6 }, (_, i) => ask(lane, i)));
+    // Wait until the server holds every request a lane may have in flight (4 per lane).
+    while (lanes.some((l) => l.inFlight < 4)) await new Promise((r) => setTimeout(r, 5));
+    abort.abort(new Error('second Ctrl-C'));
+    const settled = await Promise.allSettled(pending);
+    // Without the abort these would wait two minutes for the simulator (and the test would time out).
+    expect(settled.every((s) => s.status === 'rejected' && (s.reason as Error).message === 'second Ctrl-C')).toBe(true);
+    expect(lanes.map((l) => l.inFlight)).toEqual([0, 0]);
+    await expect(ask(lanes[0], 99)).rejects.toThrow('second Ctrl-C');
   });
 
   it('retries retryable failures until they succeed, counting attempts', async () => {

@@ -2,7 +2,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Journal } from '../src/run/journal.js';
-import { readLatestRecords } from '../src/run/read.js';
+import { openLineReader, readLatestRecords, readLines } from '../src/run/read.js';
 import type { JobRecord } from '../src/run/record.js';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
 import type { Case } from '../src/types.js';
@@ -53,6 +53,42 @@ describe('journal', () => {
     journal.append(record('a'));
     journal.close();
     expect((await all(path)).map((r) => [r.job_id, r.status])).toEqual([['b', 'ok'], ['a', 'ok']]);
+  });
+});
+
+describe('line reader (results.csv reads journal lines back by offset)', () => {
+  it('returns every line exactly, in any order, including lines longer than its window and multi-byte text', async () => {
+    const path = join(tempDir(), 'lines.jsonl');
+    // Lines of very different sizes, some far larger than the 256-byte window used here.
+    const texts = Array.from({ length: 400 }, (_, i) => `${i}:${'é漢x'.repeat((i * 37) % 50)}${i % 97 === 0 ? 'z'.repeat(2000) : ''}`);
+    writeFileSync(path, `${texts.join('\n')}\n`);
+    const lines: { text: string; offset: number; bytes: number }[] = [];
+    for await (const l of readLines(path)) lines.push(l);
+    expect(lines.map((l) => l.text)).toEqual(texts);
+    const orders = {
+      forward: lines.map((_, i) => i),
+      backward: lines.map((_, i) => lines.length - 1 - i),
+      shuffled: lines.map((_, i) => (i * 7919) % lines.length),
+    };
+    for (const order of Object.values(orders)) {
+      const reader = openLineReader(path, 256);
+      try {
+        expect(order.map((i) => reader.read(lines[i].offset, lines[i].bytes))).toEqual(order.map((i) => texts[i]));
+      } finally {
+        reader.close();
+      }
+    }
+  });
+
+  it('names the file when a line lies past its end', () => {
+    const path = join(tempDir(), 'short.jsonl');
+    writeFileSync(path, 'abc\n');
+    const reader = openLineReader(path);
+    try {
+      expect(() => reader.read(2, 10)).toThrow(/short\.jsonl: line at byte 2 is past the end/);
+    } finally {
+      reader.close();
+    }
   });
 });
 

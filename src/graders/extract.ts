@@ -33,8 +33,12 @@ interface Token {
   index: number;
 }
 
+/** Every rewrite below needs one of these characters. */
+const LATEXISH = /[\\{\u000c\u0008]/;
+
 /** Rewrites LaTeX numbers into plain text: `\frac{3}{4}` -> `3/4`, `1{,}000` -> `1,000`, `\$5` -> `$5`. */
 function delatex(text: string): string {
+  if (!LATEXISH.test(text)) return text;
   return text
     .replace(/\u000c(?=rac)/g, '\\f') // "\frac" read as a JSON form feed
     .replace(/\u0008(?=oxed)/g, '\\b')

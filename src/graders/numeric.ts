@@ -16,10 +16,20 @@ function nonNegative(options: Record<string, unknown>, name: string): number | u
   return v;
 }
 
+/** Parsed gold answers: every repeat and every model of a case grades against the same one. */
+const parsedGold = new Map<string, number | null>();
+
 /** A gold answer as a number: numbers as is, strings parsed like model output ("2,125", "# 18", "3/4"). */
 function toExpected(value: unknown): number | null {
+  if (typeof value === 'string') {
+    let n = parsedGold.get(value);
+    if (n === undefined) {
+      if (parsedGold.size >= 4096) parsedGold.clear();
+      parsedGold.set(value, (n = parseNumber(value)));
+    }
+    return n;
+  }
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value === 'string') return parseNumber(value);
   return null;
 }
 

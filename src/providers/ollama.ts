@@ -11,6 +11,9 @@ import { abortKind, type Provider, type ProviderFactory } from './provider.js';
  */
 export const ollamaProvider: ProviderFactory = (model) => {
   const host = model.host!;
+  // The SDK takes no per-request signal, so each request needs its own fetch. Building a client
+  // per request re-parses the host every time; a view of one client with its own `fetch` does not.
+  const base = new Ollama({ host, fetch: nodeFetch });
 
   async function complete(req: ChatRequest): Promise<Completion> {
     const fetchWithSignal: typeof fetch = async (input, init) => {
@@ -23,7 +26,7 @@ export const ollamaProvider: ProviderFactory = (model) => {
       if (!res.ok) throw await classifyHttp(res, model.id, model.model);
       return res;
     };
-    const client = new Ollama({ host, fetch: fetchWithSignal });
+    const client = Object.create(base, { fetch: { value: fetchWithSignal } }) as Ollama;
     const p = req.params;
     const options: Record<string, unknown> = {};
     if (p.temperature !== undefined) options.temperature = p.temperature;

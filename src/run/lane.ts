@@ -54,6 +54,8 @@ export class Lane {
   private busySince = 0;
   busyMs = 0;
   inFlight = 0;
+  /** One per request in flight: aborted by its timeout or by the run's abort signal. */
+  private readonly controllers = new Set<AbortController>();
 
   constructor(
     readonly provider: Provider,
@@ -70,6 +72,10 @@ export class Lane {
     // Every request in flight and every wait listens on these signals: with lanes of 32 that is far
     // past Node's default of 10 listeners, which is not a leak (each listener is removed after use).
     for (const s of [...sigs, this.waitSignal]) if (s) setMaxListeners(0, s);
+    // The run's abort reaches every request in flight through one listener, not one per request.
+    opts.signal?.addEventListener('abort', () => {
+      for (const c of this.controllers) c.abort(opts.signal?.reason);
+    }, { once: true });
     if (m.rpm) this.requests = new TokenBucket(m.rpm, Math.max(1, Math.min(m.rpm / 60, maxConcurrency)), this.clock);
     if (m.tpm) this.tokens = new TokenBucket(m.tpm, Math.max(1, m.tpm / 60), this.clock);
   }
@@ -106,8 +112,8 @@ export class Lane {
         // AbortSignal.timeout cost several times more per request).
         const controller = new AbortController();
         const timer = setTimeout(() => controller.abort(new DOMException('request timed out', 'TimeoutError')), m.timeoutMs);
-        const onAbort = () => controller.abort(this.opts.signal?.reason);
-        this.opts.signal?.addEventListener('abort', onAbort, { once: true });
+        if (this.opts.signal?.aborted) controller.abort(this.opts.signal.reason);
+        this.controllers.add(controller);
         const signal = controller.signal;
         this.enter();
         try {
@@ -136,7 +142,7 @@ export class Lane {
           return { retryIn: delay };
         } finally {
           clearTimeout(timer);
-          this.opts.signal?.removeEventListener('abort', onAbort);
+          this.controllers.delete(controller);
           this.leave();
         }
       });
