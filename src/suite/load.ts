@@ -167,31 +167,34 @@ function loadSourceCases(raw: RawSuite, yaml: YamlFile, dir: string, opts: LoadO
   const multiFile = new Set(rows.map((r) => r.path)).size > 1;
   const idTemplate = source.id ?? (multiFile ? '{file}-{index}' : '{index}');
   for (const r of rows) {
-    const shown = `${r.path}${r.line ? `:${r.line}` : ''}`;
-    const tokens: Record<string, unknown> = { ...r.row, index: r.index, file: r.file, line: r.line };
+    // Built only when needed: most rows need neither (an error, or an id or category template).
+    let shown_: string | undefined;
+    let tokens_: Record<string, unknown> | undefined;
+    const where = () => (shown_ ??= `${r.path}${r.line ? `:${r.line}` : ''}`);
+    const tokens = () => (tokens_ ??= { ...r.row, index: r.index, file: r.file, line: r.line });
     const get = (f: string) => r.row[f];
-    const id = fields.id ? String(get(fields.id) ?? '') : fillTokens(idTemplate, tokens);
-    if (!id) throw new UsageError(`${shown}: the id field '${fields.id}' is empty`);
-    if (ids.has(id)) throw new UsageError(`${shown}: duplicate case id '${id}' (set source.id to a template such as '{file}-{index}')`);
+    const id = fields.id ? String(get(fields.id) ?? '') : idTemplate === '{index}' ? String(r.index) : fillTokens(idTemplate, tokens());
+    if (!id) throw new UsageError(`${where()}: the id field '${fields.id}' is empty`);
+    if (ids.has(id)) throw new UsageError(`${where()}: duplicate case id '${id}' (set source.id to a template such as '{file}-{index}')`);
     ids.add(id);
     let prompt: string;
     if (fields.prompt) {
       const p = get(fields.prompt);
-      if (p === undefined || p === null || String(p).trim() === '') throw new UsageError(`${shown}: field '${fields.prompt}' (the prompt) is missing or empty`);
+      if (p === undefined || p === null || String(p).trim() === '') throw new UsageError(`${where()}: field '${fields.prompt}' (the prompt) is missing or empty`);
       prompt = String(p);
     } else if (raw.template) {
       const rendered = render(raw.template, r.row);
-      if (rendered.missing.length) throw new UsageError(`${shown}: the template needs '${rendered.missing[0]}', which this row lacks (fields: ${Object.keys(r.row).join(', ')})`);
+      if (rendered.missing.length) throw new UsageError(`${where()}: the template needs '${rendered.missing[0]}', which this row lacks (fields: ${Object.keys(r.row).join(', ')})`);
       prompt = rendered.text;
     } else throw new FileError(yaml.file, line, 'source: set fields.prompt or a template to build each prompt');
     let expected: unknown = fields.expected ? get(fields.expected) : undefined;
     if (pattern && expected !== undefined) {
       const m = pattern.exec(String(expected));
-      if (!m) throw new UsageError(`${shown}: expected_pattern /${source.expected_pattern}/ does not match '${String(expected).slice(-60)}'`);
+      if (!m) throw new UsageError(`${where()}: expected_pattern /${source.expected_pattern}/ does not match '${String(expected).slice(-60)}'`);
       expected = (m.groups?.answer ?? m[1] ?? m[0]).trim();
     }
-    const category = fields.category ? String(get(fields.category) ?? 'default') : source.category ? fillTokens(source.category, tokens) : multiFile ? r.file : 'default';
-    out.push({ id, prompt, system: raw.system, expected, category, grader: defaultGrader, vars: { ...r.row } });
+    const category = fields.category ? String(get(fields.category) ?? 'default') : source.category ? fillTokens(source.category, tokens()) : multiFile ? r.file : 'default';
+    out.push({ id, prompt, system: raw.system, expected, category, grader: defaultGrader, vars: r.row });
   }
 }
 
