@@ -97,7 +97,8 @@ describe('gapbench run', () => {
     ['an unknown provider', 'models:\n  - provider: openia\n    model: x\n', [], /gapbench\.config\.yaml:2: .*unknown provider 'openia'/],
     ['a missing API key', 'models:\n  - provider: moonshot\n    model: kimi-k2.6\n', [], /model 'moonshot:kimi-k2.6': environment variable MOONSHOT_API_KEY is not set/],
     ['an unknown suite', 'models: []\n', ['--model', 'ollama:x'], /--suite nope: no such file, and not a bundled suite/],
-    ['an unknown option', 'models: []\n', ['--model', 'ollama:x', '--frobnicate'], /^gapbench run: Unknown option '--frobnicate'/],
+    ['an unknown option', 'models: []\n', ['--model', 'ollama:x', '--frobnicate'], /^gapbench run: unknown option '--frobnicate' \(see gapbench run --help\)\n$/],
+    ['a misspelled option', 'models: []\n', ['--model', 'ollama:x', '--concurency', '2'], /^gapbench run: unknown option '--concurency' \(did you mean --concurrency\? see gapbench run --help\)\n$/],
     ['a bad --repeat', 'models: []\n', ['--model', 'ollama:x', '--repeat', 'two'], /--repeat two: expected a whole number/],
     ['no models', 'models: []\n', [], /no models to run/],
   ])('%s: one-line error, exit 2, nothing written', async (_, config, extra, msg) => {
@@ -141,6 +142,14 @@ describe('gapbench run', () => {
     expect(missing).toHaveLength(N);
     expect(missing.every((x) => x.error_kind === 'not_found')).toBe(true);
     expect(missing.filter((x) => x.attempts === '1')).toHaveLength(1);
+    // A model with no answer takes no part in the gap: no "significant gap" against errors.
+    expect(csv(join(dir, 'results', 'nf'), 'gap.csv')).toEqual([]);
+    expect(r.stdout).toContain("(no gap: no open model answered anything: 'missing' gave only errors)");
+    // --max-errors makes an unattended run fail on it.
+    const strict = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'nf2', '--quiet', '--max-errors', '0.5'], { cwd: dir });
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain(`FAIL missing had ${N} error rows of ${N} on arith, over --max-errors 0.5`);
+    expect(strict.stdout).not.toMatch(/FAIL good/);
   });
 
   it('reuses cached answers without a request when the model is cached', async () => {

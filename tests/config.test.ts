@@ -67,6 +67,9 @@ models:
     ['models:\n  - provider: openai\n    model: x\n    concurrency: -1\n', 4, /models\[0\]\.concurrency/],
     ['models:\n  - provider: openai\n    model: x\n  - provider: openai\n    model: x\n', 4, /duplicate model id 'openai:x'/],
     ['models:\n  - provider: openai\n    model: a: b\n', 3, /invalid YAML/],
+    // Unclosed at the end of the file: the file's last line, not the one after it.
+    ['models:\n  - provider: openai\n    model: [x, y\n', 3, /invalid YAML/],
+    ['models:\n  - provider: openai\n    model: "x\n', 3, /invalid YAML/],
     ['models:\n  - provider: ollama\n    model: x\n    baseURL: http://x/v1\n', 4, /take 'host'/],
     ['models:\n  - provider: openai\n    model: x\n    group: half-open\n', 4, /group: must be one of "closed", "open"/],
     ['models:\n  - provider: openai\n    model: x\n    apiKeyEnv: sk-abc123\n', 4, /environment variable name/],

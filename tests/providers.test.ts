@@ -128,6 +128,8 @@ describe('provider specifics', () => {
       expect(e.kind).toBe('auth');
       expect(e.message).not.toContain('sk-wrong-secret-987654');
       expect(e.message).toMatch(/check K/);
+      // The status once: "HTTP 401: <server's message>", not "HTTP 401: 401 ...".
+      expect(e.message).toMatch(/HTTP 401: (?!401)/);
       const ok = await createProvider(m, { env: { K: 'right-key-123' }, cwd: '.' }).complete(req());
       expect(ok.text.length).toBeGreaterThan(0);
     } finally {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,43 @@ function syntheticProject(rightOf: Record<string, (i: number) => boolean>): stri
 }
 
 const rows = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
+
+describe('statistics do not depend on the order answers finished in', () => {
+  it('gives the same intervals, p-values and CSVs for the same answers in any journal order', async () => {
+    // Partial credit (contains, mode all): summary intervals come from the bootstrap, gap p-values
+    // from the Monte Carlo permutation test; both draw seeded indices into arrays whose order, before
+    // the fix, was the order records reached the journal.
+    const dir = tempDir();
+    const words = ['alpha', 'beta', 'gamma', 'delta'];
+    const n = 80;
+    const files: Record<string, string> = {
+      'part.yaml': ['name: part', 'grader: { type: contains, mode: all }', 'cases:', ...Array.from({ length: n }, (_, i) => `  - { id: p${i}, prompt: "q${i}", expected: [${words.join(', ')}] }`)].join('\n'),
+    };
+    const models = ['models:'];
+    for (const [name, group, keep] of [['closedA', 'closed', (i: number) => 1 + (i % 4)], ['openA', 'open', (i: number) => (i * 7) % 5]] as const) {
+      files[`${name}.jsonl`] = Array.from({ length: n }, (_, i) => JSON.stringify({ id: `p${i}`, output: `says ${words.slice(0, keep(i)).join(' ')}` })).join('\n');
+      models.push(`  - { id: ${name}, provider: replay, model: ${name}.jsonl, group: ${group} }`);
+    }
+    files['gapbench.config.yaml'] = models.join('\n');
+    writeFiles(dir, files);
+    expect((await cli(['run', '--suite', 'part.yaml', '--run-id', 'a', '--quiet'], { cwd: dir })).code).toBe(0);
+    const runA = join(dir, 'results', 'a');
+    const runB = join(dir, 'results', 'b');
+    cpSync(runA, runB, { recursive: true });
+    // The same records, in another order (a fixed shuffle, not a reversal or a sort).
+    const lines = readFileSync(join(runA, 'records.jsonl'), 'utf8').trim().split('\n');
+    const shuffled = lines.map((l, i) => [(i * 7919) % 1009, l] as const).sort((x, y) => x[0] - y[0]).map((x) => x[1]);
+    expect(shuffled).not.toEqual(lines);
+    writeFileSync(join(runB, 'records.jsonl'), `${shuffled.join('\n')}\n`);
+    for (const run of [runA, runB]) expect((await cli(['report', run], { cwd: dir })).code).toBe(0);
+    const summary = rows(join(runA, 'summary.csv'));
+    expect(summary.every((r) => r.ci_method === 'bootstrap')).toBe(true);
+    expect(rows(join(runA, 'gap.csv'))[0].test).toBe('permutation');
+    for (const f of ['summary.csv', 'gap.csv', 'matrix.csv', 'results.csv']) {
+      expect(readFileSync(join(runB, f), 'utf8')).toBe(readFileSync(join(runA, f), 'utf8'));
+    }
+  });
+});
 
 describe('gap.csv on a run whose true gap is known', () => {
   it('gives the exact gap, McNemar p and verdict, per suite and per category', async () => {

@@ -153,6 +153,43 @@ models:
     expect(done).toBeLessThan(N);
   });
 
+  it('a resume with changed inputs says what changed, and runs with --force', async () => {
+    const dir = tempDir();
+    const three = suite.split('\n').slice(0, 6).join('\n');
+    writeFiles(dir, {
+      'f.yaml': three,
+      'gapbench.config.yaml': `models:\n  - { id: sp, provider: openai, model: slowpoke, baseURL: "${sim.openaiBaseURL}", concurrency: 4 }\n`,
+    });
+    expect((await cli(['run', '--suite', 'f.yaml', '--run-id', 'x', '--quiet'], { cwd: dir })).code).toBe(0);
+    writeFiles(dir, {
+      'f.yaml': suite.split('\n').slice(0, 7).join('\n'),
+      'gapbench.config.yaml': `models:\n  - { id: sp, provider: openai, model: slowpoke, baseURL: "${sim.openaiBaseURL}", concurrency: 4, params: { temperature: 0.7 } }\n  - { id: new, provider: openai, model: slowpoke, baseURL: "${sim.openaiBaseURL}" }\n`,
+    });
+    const run = join(dir, 'results', 'x');
+    const r = await cli(['run', '--resume', run, '--quiet'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      `gapbench run: --resume ${run}: model 'sp' changed (provider, endpoint, model name, group or params); model 'new' added; suite 'f' changed (3 -> 4 cases) since the run started; pass --force to resume anyway`,
+    );
+    expect((await cli(['run', '--resume', run, '--force', '--quiet'], { cwd: dir })).code).toBe(0);
+  });
+
+  it('a resume keeps the --concurrency the run started with; run through npx, the hint says npx', async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      'f.yaml': suite.split('\n').slice(0, 23).join('\n'),
+      'gapbench.config.yaml': `models:\n  - { id: sp, provider: openai, model: slowpoke, baseURL: "${sim.openaiBaseURL}", concurrency: 8 }\n`,
+    });
+    const env = { ...process.env, npm_command: 'exec' };
+    const r = await cli(['run', '--suite', 'f.yaml', '--run-id', 'c', '--max-duration', '0.5s', '--concurrency', '2', '--quiet'], { cwd: dir, env });
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain(`Resume with: npx gapbench run --resume ${join(dir, 'results', 'c')}`);
+    sim.resetStats();
+    const resumed = await cli(['run', '--resume', join(dir, 'results', 'c'), '--quiet'], { cwd: dir, env });
+    expect(resumed.code).toBe(0);
+    expect(sim.stats().maxInFlight.slowpoke).toBe(2);
+  });
+
   it('prints a plain progress line per lane when not on a terminal', async () => {
     const dir = tempDir();
     writeFiles(dir, {

@@ -33,7 +33,7 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
   }
   const [dirA, dirB] = positionals.map((p) => resolve(io.cwd, p));
   const [ma, mb] = [readManifest(dirA), readManifest(dirB)];
-  const rows = compareRuns(await aggregateRun(dirA, ma.run_id), await aggregateRun(dirB, mb.run_id));
+  const rows = compareRuns(await aggregateRun(dirA, ma), await aggregateRun(dirB, mb));
   if (!rows.length) throw new UsageError(`${positionals[0]} and ${positionals[1]} share no suite x model with answered cases`);
   const outPath = values.out ? resolve(io.cwd, values.out) : join(dirB, 'compare.csv');
   const w = openCsv(outPath, COMPARE_COLUMNS, { bom: Boolean(values.excel) });
@@ -54,9 +54,9 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   io.stdout.write(`Compare ${ma.run_id} -> ${mb.run_id}\n`);
-  io.stdout.write(`${header.map((h, i) => (i >= 2 && i <= 6 ? padStart(h, widths[i]) : padEnd(h, widths[i]))).join('  ')}\n`);
+  io.stdout.write(`${header.map((h, i) => (i >= 2 && i <= 6 ? padStart(h, widths[i]) : padEnd(h, widths[i]))).join('  ').trimEnd()}\n`);
   for (const b of body) {
-    const line = b.map((c, i) => (i >= 2 && i <= 6 ? padStart(c, widths[i]) : padEnd(c, widths[i]))).join('  ');
+    const line = b.map((c, i) => (i >= 2 && i <= 6 ? padStart(c, widths[i]) : padEnd(c, widths[i]))).join('  ').trimEnd();
     io.stdout.write(`${b[7] === 'regressed' ? paint(color, 31, line) : b[7] === 'improved' ? paint(color, 32, line) : line}\n`);
   }
   io.stdout.write(`Wrote ${outPath}\n`);

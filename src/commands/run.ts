@@ -7,7 +7,7 @@ import { createProvider } from '../providers/index.js';
 import { ReportState, writeReports } from '../report/index.js';
 import { terminalSafe } from '../report/text.js';
 import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
-import { configHash, readManifest, writeManifest, type Manifest } from '../run/manifest.js';
+import { configHash, describeChange, readManifest, writeManifest, type Manifest } from '../run/manifest.js';
 import { countJobs } from '../run/plan.js';
 import { Progress } from '../run/progress.js';
 import { runJobs } from '../run/runner.js';
@@ -68,6 +68,7 @@ export const RUN_OPTIONS = {
   'fail-under': { type: 'string', multiple: true },
   'fail-on-regression': { type: 'string' },
   baseline: { type: 'string' },
+  'max-errors': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -92,6 +93,11 @@ export interface PreparedRun {
   banner?: string[];
 }
 
+/** A path as one shell word (quoted only when it needs to be). */
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+}
+
 export async function runCommand(argv: string[], io: IO): Promise<number> {
   const { values } = parse('run', argv, RUN_OPTIONS);
   if (values.help) {
@@ -114,7 +120,8 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   const configPath = values.config ?? inv?.config;
   const cliModels = values.model ?? inv?.models ?? [];
   const config: Config = loadConfig({ configPath, cliModels, cwd: io.cwd, env: io.env });
-  const concurrency = positiveInt('--concurrency', values.concurrency);
+  // A resumed run keeps the --concurrency it was started with unless given another.
+  const concurrency = positiveInt('--concurrency', values.concurrency) ?? inv?.concurrency;
   const models = config.models.map((m) => (concurrency ? { ...m, concurrency } : m));
   if (!models.some((m) => !m.judgeOnly)) {
     throw new UsageError('no models to run: pass --model provider:model (e.g. --model openai:gpt-4o-mini) or list models in gapbench.config.yaml');
@@ -149,7 +156,8 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   if (manifest && !values.force) {
     const now = configHash(models, suites, repeat);
     if (now !== manifest.config_hash) {
-      throw new UsageError(`--resume ${values.resume}: the models, suites or repeat count changed since the run started (hash ${manifest.config_hash} -> ${now}); pass --force to resume anyway`);
+      const what = describeChange(manifest, models, suites, repeat);
+      throw new UsageError(`--resume ${values.resume}: ${what.length ? what.join('; ') : `the models, suites or repeat count changed (hash ${manifest.config_hash} -> ${now})`} since the run started; pass --force to resume anyway`);
     }
   }
   let outDir: string;
@@ -174,7 +182,7 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     resumeDir,
     retryErrors: Boolean(values['retry-errors']),
     cache,
-    invocation: { config: config.file, models: cliModels, suites: suiteRefs, repeat, sets, cwd: inv?.cwd ?? io.cwd },
+    invocation: { config: config.file, models: cliModels, suites: suiteRefs, repeat, sets, cwd: inv?.cwd ?? io.cwd, ...(concurrency ? { concurrency } : {}) },
     maxDurationMs: duration('--max-duration', values['max-duration']),
     progressIntervalSec: interval,
     quiet: Boolean(values.quiet),
@@ -269,7 +277,9 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
       onLanes: (lanes) => progress.start(lanes),
       onRecord: (rec, offset, bytes) => live.add(rec, offset, bytes),
       onLaneStopped: (m, e: ProviderError) => {
-        const line = terminalSafe(`model '${m.id}' stopped after ${/^[aeiou]/.test(e.kind) ? 'an' : 'a'} ${e.kind} error: ${e.message}`, 500);
+        // The provider's message starts by naming the model too: once is enough.
+        const why = e.message.startsWith(`model '${m.id}': `) ? e.message.slice(`model '${m.id}': `.length) : e.message;
+        const line = terminalSafe(`model '${m.id}' stopped after ${/^[aeiou]/.test(e.kind) ? 'an' : 'a'} ${e.kind} error: ${why}`, 500);
         stoppedLanes.push(line);
         io.stderr.write(`${line}\n`);
       },
@@ -298,7 +308,9 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   if (stoppedLanes.length) for (const l of stoppedLanes) io.stdout.write(`! ${l}\n`);
   io.stdout.write(`Results: ${runDir}\n`);
   if (interrupted) {
-    io.stdout.write(`${interruptedBy}: ${result.unfinished} job(s) not run. Resume with: gapbench run --resume ${runDir}\n`);
+    // Run through npx (a clone, not a global install): the hint says npx too.
+    const cmd = io.env.npm_command === 'exec' ? 'npx gapbench' : 'gapbench';
+    io.stdout.write(`${interruptedBy}: ${result.unfinished} job(s) not run. Resume with: ${cmd} run --resume ${shellQuote(runDir)}\n`);
     return EXIT.interrupted;
   }
   return applyThresholds(p.thresholds, report, runDir, io);

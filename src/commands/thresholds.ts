@@ -15,15 +15,19 @@ export const THRESHOLD_HELP = `  --fail-under SCORE     exit 1 when any model sc
                          MODEL=SCORE sets it for one model (repeatable)
   --fail-on-regression PP  exit 1 when a model's score on a suite fell by more than PP points
                          against --baseline DIR, else against the previous run in history.csv
-  --baseline DIR         the run to compare against for --fail-on-regression`;
+  --baseline DIR         the run to compare against for --fail-on-regression
+  --max-errors FRACTION  exit 1 when any model's error rows exceed FRACTION (0-1) of its
+                         jobs on any suite (0: any error fails; catches a lane stopped by a
+                         bad key or an unknown model)`;
 
 export interface ThresholdOptions {
   failUnder?: { model?: string; score: number }[];
   failOnRegressionPP?: number;
   baseline?: string;
+  maxErrors?: number;
 }
 
-export function thresholdOptions(values: { 'fail-under'?: string[]; 'fail-on-regression'?: string; baseline?: string }, cwd: string): ThresholdOptions {
+export function thresholdOptions(values: { 'fail-under'?: string[]; 'fail-on-regression'?: string; baseline?: string; 'max-errors'?: string }, cwd: string): ThresholdOptions {
   const failUnder = values['fail-under']?.map((v) => {
     const i = v.lastIndexOf('=');
     return i > 0 ? { model: v.slice(0, i), score: fraction('--fail-under', v.slice(i + 1))! } : { score: fraction('--fail-under', v)! };
@@ -36,7 +40,7 @@ export function thresholdOptions(values: { 'fail-under'?: string[]; 'fail-on-reg
   const baseline = values.baseline ? resolve(cwd, values.baseline) : undefined;
   if (baseline) readManifest(baseline);
   if (baseline && pp === undefined) throw new UsageError('--baseline needs --fail-on-regression PP');
-  return { failUnder, failOnRegressionPP: pp, baseline };
+  return { failUnder, failOnRegressionPP: pp, baseline, maxErrors: fraction('--max-errors', values['max-errors']) };
 }
 
 /** Checks the thresholds of a finished run; prints each failure; returns the exit code. */
@@ -46,12 +50,17 @@ export async function applyThresholds(t: ThresholdOptions, report: Report, runDi
     const rule = t.failUnder?.find((f) => f.model === row.model) ?? t.failUnder?.find((f) => f.model === undefined);
     if (rule && !(row.score >= rule.score)) failures.push(`${row.model} scored ${row.score.toFixed(4)} on ${row.suite}, under --fail-under ${rule.score}`);
   }
+  if (t.maxErrors !== undefined) {
+    for (const row of report.summary) {
+      if (row.n > 0 && row.errors / row.n > t.maxErrors) failures.push(`${row.model} had ${row.errors} error rows of ${row.n} on ${row.suite}, over --max-errors ${t.maxErrors}`);
+    }
+  }
   const unknown = t.failUnder?.filter((f) => f.model && !report.summary.some((r) => r.model === f.model)) ?? [];
   for (const f of unknown) failures.push(`--fail-under ${f.model}=${f.score}: no model '${f.model}' in this run`);
   if (t.failOnRegressionPP !== undefined) {
     const pp = t.failOnRegressionPP;
     if (t.baseline) {
-      const base = await aggregateRun(t.baseline, readManifest(t.baseline).run_id);
+      const base = await aggregateRun(t.baseline, readManifest(t.baseline));
       const rows = compareRuns(base, report.aggregate);
       for (const r of rows) if (r.delta_pp < -pp) failures.push(`${r.model} on ${r.suite}: ${(r.score_a * 100).toFixed(1)}% -> ${(r.score_b * 100).toFixed(1)}% (${r.delta_pp.toFixed(1)} pp, p = ${r.p_value.toFixed(3)}) against ${r.run_a}`);
       if (!rows.length) failures.push(`--baseline ${t.baseline}: no suite x model in common with this run`);

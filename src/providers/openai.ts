@@ -74,7 +74,8 @@ export function classifyOpenAIError(err: unknown, signal: AbortSignal, modelId: 
   }
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const status = err.status;
-    const msg = clean(err.message || `HTTP ${status}`);
+    // The SDK's message starts with the status ("401 bad key"); ours says "HTTP 401:" already.
+    const msg = clean((err.message || '').replace(new RegExp(`^${status}\\s+`), '') || `HTTP ${status}`);
     const kind: ErrorKind =
       status === 429 ? 'rate_limit' : status === 401 || status === 403 ? 'auth' : status === 404 ? 'not_found' : status === 408 ? 'timeout' : status >= 500 ? 'server' : 'bad_request';
     const hint =

@@ -112,6 +112,27 @@ export class Aggregator {
   }
 }
 
+/**
+ * Puts an aggregate in a canonical order: suites and models by the given ranks (config order; by
+ * name where absent), cases by suite and then position in the suite, each cell's scores ascending.
+ * Records reach the journal in the order answers happen to finish; the bootstrap and permutation
+ * draws are seeded but depend on the order of their inputs, so without this the same answers could
+ * give different intervals from one run (or resume) to the next.
+ */
+export function canonicalize(agg: Aggregate, suiteRank?: ReadonlyMap<string, number>, modelRank?: ReadonlyMap<string, number>): void {
+  const byRank = (rank: ReadonlyMap<string, number> | undefined) => (x: string, y: string) =>
+    (rank?.get(x) ?? Infinity) - (rank?.get(y) ?? Infinity) || (x < y ? -1 : x > y ? 1 : 0);
+  agg.suites.sort(byRank(suiteRank));
+  const modelOrder = byRank(modelRank);
+  agg.models.sort((x, y) => modelOrder(x.id, y.id));
+  const suitePos = new Map(agg.suites.map((s, i) => [s, i]));
+  const rows = [...agg.cases.entries()].sort(
+    ([, x], [, y]) => suitePos.get(x.suite)! - suitePos.get(y.suite)! || x.caseIndex - y.caseIndex || (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0),
+  );
+  agg.cases = new Map(rows);
+  for (const c of agg.cells.values()) c.scores.sort((x, y) => x - y);
+}
+
 /** Total length of the union of [start, end] intervals (flat array of pairs), in ms. */
 export function unionLength(flat: readonly number[]): number {
   const n = flat.length / 2;

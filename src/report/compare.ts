@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { readLatestRecords } from '../run/read.js';
-import { Aggregator, type Aggregate } from './aggregate.js';
+import type { Manifest } from '../run/manifest.js';
+import { Aggregator, canonicalize, type Aggregate } from './aggregate.js';
 import { ALPHA, isBinaryEntry, pairedComparison } from './paired.js';
 
 export interface CompareRow {
@@ -22,9 +23,10 @@ export interface CompareRow {
 
 export const COMPARE_COLUMNS = ['suite', 'model', 'group', 'run_a', 'run_b', 'score_a', 'score_b', 'delta_pp', 'ci_low_pp', 'ci_high_pp', 'p_value', 'test', 'n_paired', 'verdict'] as const;
 
-export async function aggregateRun(runDir: string, runId: string): Promise<Aggregate> {
-  const agg = new Aggregator(runId, false);
+export async function aggregateRun(runDir: string, manifest: Pick<Manifest, 'run_id' | 'models' | 'suites'>): Promise<Aggregate> {
+  const agg = new Aggregator(manifest.run_id, false);
   for await (const r of readLatestRecords(join(runDir, 'records.jsonl'))) agg.add(r, () => undefined);
+  canonicalize(agg.agg, new Map(manifest.suites.map((s, i) => [s.name, i])), new Map(manifest.models.map((m, i) => [m.id, i])));
   return agg.agg;
 }
 

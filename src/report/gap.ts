@@ -35,13 +35,13 @@ export const GAP_COLUMNS = [
  * Open vs closed, per suite, per category within it, and over all suites. `best` pairs the best
  * closed with the best open model (by suite score); `mean` pairs the two groups' per-case means.
  * Pairing is by case: a case enters when both sides have a record for it (an error counts as a
- * failure). Interval: paired bootstrap of the mean difference (seeded, 2,000 resamples). p-value:
+ * failure). A model without a single answer in the scope takes no part. Interval: paired bootstrap of the mean difference (seeded, 2,000 resamples). p-value:
  * exact McNemar when both sides are pass/fail per case, else a paired sign-flip permutation test.
  */
 export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[] {
-  const closed = agg.models.filter((m) => m.group === 'closed').map((m) => m.id);
-  const open = agg.models.filter((m) => m.group === 'open').map((m) => m.id);
-  if (!closed.length || !open.length) return [];
+  const closedAll = agg.models.filter((m) => m.group === 'closed').map((m) => m.id);
+  const openAll = agg.models.filter((m) => m.group === 'open').map((m) => m.id);
+  if (!closedAll.length || !openAll.length) return [];
   const rows: GapRow[] = [];
   const casesBySuite = new Map<string, CaseRow[]>();
   for (const row of agg.cases.values()) {
@@ -60,7 +60,13 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[
   const best = (suite: string | undefined, models: string[]) =>
     models.reduce((b, m) => (sumOf(suite, [m]).score > sumOf(suite, [b]).score ? m : b), models[0]);
 
+  // A model with no answer at all in the scope (its lane stopped on a bad key or an unknown
+  // model, or every request failed) is left out: a gap against nothing but errors says nothing.
+  const answered = (suite: string | undefined, m: string) => summary.some((s) => s.model === m && (suite === undefined || s.suite === suite) && s.n > s.errors);
   const emit = (suite: string, cases: CaseRow[], suiteFilter: string | undefined) => {
+    const closed = closedAll.filter((m) => answered(suiteFilter, m));
+    const open = openAll.filter((m) => answered(suiteFilter, m));
+    if (!closed.length || !open.length) return;
     const bc = best(suiteFilter, closed);
     const bo = best(suiteFilter, open);
     const categories = [...new Set(cases.map((c) => c.category))];

@@ -4,7 +4,7 @@ import { useColor, type Out } from '../io.js';
 import type { Manifest } from '../run/manifest.js';
 import { openLineReader, readRecordLines } from '../run/read.js';
 import type { JobRecord } from '../run/record.js';
-import { Aggregator, type Aggregate } from './aggregate.js';
+import { Aggregator, canonicalize, type Aggregate } from './aggregate.js';
 import { openCsv } from './csv.js';
 import { GAP_COLUMNS, gapRows, type GapRow } from './gap.js';
 import { appendHistory } from './history.js';
@@ -84,8 +84,7 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
     results.close();
   }
   const a = agg.agg;
-  a.models.sort((x, y) => (modelOrder.get(x.id) ?? 1e9) - (modelOrder.get(y.id) ?? 1e9));
-  a.suites.sort((x, y) => (suiteOrder.get(x) ?? 1e9) - (suiteOrder.get(y) ?? 1e9));
+  canonicalize(a, suiteOrder, modelOrder);
 
   const summary = summarize(a, priceOf);
   const sw = openCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, { bom });

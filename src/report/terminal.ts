@@ -28,12 +28,33 @@ export function renderTerminal(summary: readonly SummaryRow[], gaps: readonly Ga
     lines.push(header.map((h, i) => (i >= 3 ? padStart(h, widths[i]) : padEnd(h, widths[i]))).join('  '));
     for (const b of body) lines.push(b.map((c, i) => (i >= 3 ? padStart(c, widths[i]) : padEnd(c, widths[i]))).join('  '));
     const g = gaps.find((x) => x.suite === suite && x.category === 'all' && x.scope === 'best');
-    if (g) lines.push(gapLine(g, color));
-    else lines.push('  (no gap: needs at least one closed and one open model)');
+    if (g) {
+      lines.push(gapLine(g, color));
+      const note = errorNote(rows, [g.closed_model, g.open_model]);
+      if (note) lines.push(note);
+    } else lines.push(noGapReason(rows));
   }
   const overall = gaps.find((x) => x.suite === 'all' && x.scope === 'best');
   if (overall) lines.push('', paint(color, 1, 'All suites'), gapLine(overall, color));
   return `${lines.join('\n')}\n`;
+}
+
+/** Why a suite has no gap line: a group is missing, or none of its models answered anything. */
+function noGapReason(rows: readonly SummaryRow[]): string {
+  const silent = (group: string) => rows.filter((r) => r.group === group && r.n <= r.errors).map((r) => `'${terminalSafe(r.model, 40)}'`);
+  for (const group of ['closed', 'open']) {
+    const inGroup = rows.filter((r) => r.group === group);
+    if (inGroup.length && silent(group).length === inGroup.length) {
+      return `  (no gap: no ${group} model answered anything: ${silent(group).join(', ')} gave only errors)`;
+    }
+  }
+  return '  (no gap: needs at least one closed and one open model)';
+}
+
+/** Errors count as failures in the gap: say so when the compared models had any. */
+function errorNote(rows: readonly SummaryRow[], models: readonly string[]): string | undefined {
+  const parts = rows.filter((r) => models.includes(r.model) && r.errors > 0).map((r) => `'${terminalSafe(r.model, 40)}' ${r.errors} of ${r.n}`);
+  return parts.length ? `  note: error rows count as wrong answers in this gap (${parts.join(', ')})` : undefined;
 }
 
 export function gapLine(g: GapRow, color: boolean): string {

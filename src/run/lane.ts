@@ -15,6 +15,8 @@ export type Attempted =
 export interface LaneCounters {
   total: number;
   done: number;
+  /** Of `done`: recorded by an earlier invocation (resume), not run now. */
+  skipped: number;
   errors: number;
   retries: number;
   rateLimited: number;
@@ -38,7 +40,7 @@ export interface LaneOptions {
  */
 export class Lane {
   readonly limit: LimitFunction;
-  readonly counters: LaneCounters = { total: 0, done: 0, errors: 0, retries: 0, rateLimited: 0, cached: 0 };
+  readonly counters: LaneCounters = { total: 0, done: 0, skipped: 0, errors: 0, retries: 0, rateLimited: 0, cached: 0 };
   /** Set when an auth or not-found error makes every further request pointless. */
   fatal?: ProviderError;
   private readonly clock: Clock;

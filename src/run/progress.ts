@@ -46,8 +46,10 @@ export class Progress {
     return this.lanes.map((l) => {
       const c = l.counters;
       const left = c.total - c.done;
-      // While running: the rate over the last 10 s; once done: the lane's average.
-      const rate = left > 0 ? this.rate(l.model.id, c.done, now) : (c.done * 1000) / Math.max(1, now - this.started);
+      // While running: the rate over the last 10 s; once done: the lane's average. Jobs a resumed
+      // run found already recorded are not part of either.
+      const ran = c.done - c.skipped;
+      const rate = left > 0 ? this.rate(l.model.id, ran, now) : (ran * 1000) / Math.max(1, now - this.started);
       const eta = rate > 0 && left > 0 ? formatSecs(left / rate) : left === 0 ? 'done' : '-';
       const stopped = l.fatal ? `  STOPPED: ${terminalSafe(l.fatal.message, 80)}` : '';
       return (

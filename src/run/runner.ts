@@ -97,6 +97,7 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
       if (prev === 'ok' || (prev === 'error' && !opts.retryErrors)) {
         skipped++;
         lane.counters.done++;
+        lane.counters.skipped++;
         continue;
       }
       if (opts.stop.aborted || failure) {

@@ -10,9 +10,34 @@ export function parse<O extends Options>(command: string, argv: string[], option
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals }) as Parsed<O>;
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+/g, ' ');
-    throw new UsageError(`${msg} (see gapbench ${command} --help)`);
+    let msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+/g, ' ');
+    msg = msg.charAt(0).toLowerCase() + msg.slice(1);
+    const unknown = /^unknown option '--([^'=]+)/.exec(msg)?.[1];
+    const near = unknown === undefined ? undefined : closest(unknown, Object.keys(options));
+    throw new UsageError(`${msg} (${near ? `did you mean --${near}? ` : ''}see gapbench ${command} --help)`);
   }
+}
+
+/** The name within two edits of `word` (the nearest), for "did you mean". */
+function closest(word: string, names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const n of names) {
+    const d = editDistance(word, n);
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 export function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -25,7 +50,7 @@ export function positiveInt(name: string, v: string | undefined): number | undef
 export function fraction(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${name} ${v}: expected a score between 0 and 1`);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${name} ${v}: expected a number from 0 to 1`);
   return n;
 }
 

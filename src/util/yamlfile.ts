@@ -29,7 +29,10 @@ export function parseYamlText(text: string, file: string): YamlFile {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
-    const line = first.linePos?.[0]?.line ?? lineCounter.linePos(first.pos[0]).line;
+    // An error found at the end of the input (an unclosed bracket or quote) is placed after the
+    // last newline, a line the file does not have: name the file's last line instead.
+    const lastLine = Math.max(1, text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
+    const line = Math.min(first.linePos?.[0]?.line ?? lineCounter.linePos(first.pos[0]).line, lastLine);
     const msg = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     throw new FileError(file, line, `invalid YAML: ${msg}`);
   }
