@@ -1,8 +1,9 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { formatNumber, MAX_CELL, openCsv, safeCell, toCsvString } from '../src/report/csv.js';
+import { csvRows, formatNumber, MAX_CELL, openCsv, safeCell, toCsvString } from '../src/report/csv.js';
 import { terminalSafe } from '../src/report/text.js';
 import { cli, tempDir, writeFiles } from './helpers.js';
 
@@ -164,6 +165,31 @@ describe('spreadsheet-safe CSV', () => {
     'ok\r=1+2',
     'bare\rCR',
   ];
+
+  it('quotes exactly as csv-stringify does (CRLF records, bare CR/LF quoted), byte for byte', () => {
+    // csv-stringify as the oracle: random rows of cells built from the characters that matter.
+    const alphabet = ['a', 'Z', '0', ' ', ',', '"', "'", '\r', '\n', '\r\n', '\t', '=', '+', '-', '@', ';', '中', 'é', '😀', '\u2028', '\u001b', '\\', ''];
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return Math.floor((seed / 2 ** 32) * n);
+    };
+    const rowsIn: string[][] = [];
+    for (let r = 0; r < 2000; r++) {
+      const row: string[] = [];
+      for (let c = 0, cells = 1 + rand(6); c < cells; c++) {
+        let cell = '';
+        for (let k = 0, len = rand(8); k < len; k++) cell += alphabet[rand(alphabet.length)];
+        row.push(cell);
+      }
+      rowsIn.push(row);
+    }
+    // The rows hold every kind of cell that needs quoting (a bare CR alone, for one).
+    expect(rowsIn.flat().some((c) => /^[^",\n]*\r[^",\n]*$/.test(c))).toBe(true);
+    expect(csvRows(rowsIn)).toBe(stringify(rowsIn, { record_delimiter: '\r\n', quote_record_delimiter: true }));
+    // And what a parser reads back is what went in.
+    expect(parse(csvRows(rowsIn), { relax_column_count: true })).toEqual(rowsIn.map((r) => (r.length === 1 && r[0] === '' ? [''] : r)));
+  });
 
   it('round-trips hostile cells through a real CSV parser, neutralised where required', async () => {
     const dir = tempDir();

@@ -1,8 +1,4 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type * as csvStringify from 'csv-stringify/sync';
-import { requireCjs } from '../util/cjs.js';
-
-const { stringify: stringifySync } = requireCjs('csv-stringify/sync') as typeof csvStringify;
 
 /**
  * Every CSV gapbench writes goes through here, so every file is safe to open in Excel, WPS,
@@ -55,15 +51,34 @@ function truncate(s: string): string {
   return out.length <= MAX_CELL ? out : cut(keep - (out.length - MAX_CELL));
 }
 
-// With a custom record_delimiter csv-stringify quotes a bare LF or CR only when asked
-// (quote_record_delimiter); spreadsheets end a row at either, so those cells must be quoted.
-const OPTIONS = { record_delimiter: '\r\n', quote_record_delimiter: true } as const;
+/**
+ * RFC 4180 quoting: a field is quoted when it holds a comma, a quote, a CR or an LF (a bare CR
+ * or LF too: spreadsheets end a row at either), and its quotes are doubled. The tests check it
+ * byte for byte against csv-stringify (record_delimiter CRLF, quote_record_delimiter) on hostile
+ * text; csv-stringify itself normalises its options on every call and costs about ten times
+ * more per row, which made writing results.csv most of the time a run spent after its last answer.
+ */
+const NEEDS_QUOTES = /[",\r\n]/;
 
-function toLine(values: readonly CsvValue[]): string {
-  return stringifySync([values.map(safeCell)], OPTIONS);
+function field(s: string): string {
+  return NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-/** Rows are written as arrays or records; csv-stringify does the RFC 4180 quoting. */
+/** Rows of cells already made safe (safeCell), as CSV text: each row ends with CRLF. */
+export function csvRows(rows: readonly (readonly string[])[]): string {
+  let out = '';
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) out += i ? `,${field(row[i])}` : field(row[i]);
+    out += '\r\n';
+  }
+  return out;
+}
+
+function toLine(values: readonly CsvValue[]): string {
+  return csvRows([values.map(safeCell)]);
+}
+
+/** Rows are written as arrays or records. */
 export interface CsvWriter {
   write(row: Record<string, CsvValue> | readonly CsvValue[]): void;
   /** Writes the rows still held in memory. */
@@ -90,7 +105,7 @@ export function openCsv(path: string, columns: readonly string[], opts: { bom?: 
   if (opts.bom) put('\uFEFF');
   const flush = (): void => {
     if (!batch.length) return;
-    const text = stringifySync(batch, OPTIONS);
+    const text = csvRows(batch);
     batch = [];
     chars = 0;
     put(text);
