@@ -128,6 +128,14 @@ describe('gapbench run', () => {
     expect(csv(join(dir, 'results', 'cs'), 'summary.csv').map((r) => r.suite).sort()).toEqual(['arith', 'demo']);
   });
 
+  it('warns before the run when a gold answer disagrees with its own check', async () => {
+    const dir = project(`models:\n  - { id: good, provider: openai, model: always-right, baseURL: "${sim.openaiBaseURL}" }\n`);
+    writeFiles(dir, { 'chk.yaml': 'name: chk\ngrader: numeric\ncases:\n  - { id: ok, prompt: "17 + 25?", expected: 42, check: 17 + 25 }\n  - { id: typo, prompt: "6 * 7?", expected: 43, check: 6 * 7 }\n' });
+    const r = await cli(['run', '--suite', 'chk.yaml', '--run-id', 'chk', '--quiet'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("warning: chk.yaml: 1 case(s) whose check disagrees with expected (case typo: check '6 * 7' = 42, but expected is 43); see gapbench validate chk.yaml\n");
+  });
+
   it('stops only the lane whose model is not found, with one clear message', async () => {
     const dir = project(`models:
   - { id: good, provider: openai, model: always-right, baseURL: "${sim.openaiBaseURL}" }

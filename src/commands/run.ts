@@ -12,6 +12,7 @@ import { countJobs } from '../run/plan.js';
 import { Progress } from '../run/progress.js';
 import { runJobs } from '../run/runner.js';
 import { loadSuite, type Suite } from '../suite/load.js';
+import { checkProblem } from '../suite/validate.js';
 import { parse, duration, keyValues, positiveInt } from '../util/args.js';
 import { VERSION } from '../version.js';
 import { applyThresholds, thresholdOptions, THRESHOLD_HELP, type ThresholdOptions } from './thresholds.js';
@@ -143,6 +144,12 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     suites.push(s);
   }
   const repeat = positiveInt('--repeat', values.repeat) ?? inv?.repeat ?? config.repeat ?? 1;
+  // A gold answer that disagrees with its own `check` makes every grade of that case suspect: say
+  // so before spending anything (the run goes on; `gapbench validate` lists them all).
+  for (const s of suites) {
+    const bad = s.cases.map(checkProblem).filter((p): p is string => p !== undefined);
+    if (bad.length) io.stderr.write(`warning: ${terminalSafe(s.file, 200)}: ${bad.length} case(s) whose check disagrees with expected (${terminalSafe(bad[0], 200)}); see gapbench validate ${terminalSafe(s.file, 200)}\n`);
+  }
 
   for (const m of models) {
     const p = createProvider(m, { env: io.env, cwd: io.cwd });

@@ -23,12 +23,8 @@ export async function validateSuite(suite: Suite): Promise<ValidationResult> {
   for (const c of suite.cases) {
     if (c.check !== undefined) {
       checks++;
-      try {
-        const v = evaluateCheck(c.check);
-        if (!checkMatches(v, c.expected)) problems.push(`case ${c.id}: check '${c.check}' = ${v}, but expected is ${JSON.stringify(c.expected)}`);
-      } catch (e) {
-        problems.push(`case ${c.id}: check '${c.check}': ${e instanceof CheckError ? e.message : String(e)}`);
-      }
+      const p = checkProblem(c);
+      if (p) problems.push(p);
     }
     if (c.grader.type === 'choice') {
       const p = choiceProblem(c);
@@ -48,6 +44,17 @@ export async function validateSuite(suite: Suite): Promise<ValidationResult> {
     }
   }
   return { problems, checks, examples };
+}
+
+/** A case whose `check` does not evaluate to its expected answer (undefined when it does, or has none). */
+export function checkProblem(c: Case): string | undefined {
+  if (c.check === undefined) return undefined;
+  try {
+    const v = evaluateCheck(c.check);
+    return checkMatches(v, c.expected) ? undefined : `case ${c.id}: check '${c.check}' = ${v}, but expected is ${JSON.stringify(c.expected)}`;
+  } catch (e) {
+    return `case ${c.id}: check '${c.check}': ${e instanceof CheckError ? e.message : String(e)}`;
+  }
 }
 
 function choiceProblem(c: Case): string | undefined {
