@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerKeyFromCases, loadSuite, startSimulator } from '../dist/index.js';
+import { answerKeyFromCases, loadSuite, startSimulator, stats as st } from '../dist/index.js';
 
 const only = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), 'gapbench-bench-'));
@@ -222,7 +222,31 @@ async function httpScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 10
   });
 }
 
-const all = { speed, faults, rateLimit, scale };
+/** The statistics a report computes, on the sizes a large run gives them. */
+async function stats() {
+  const time = (fn) => {
+    fn(); // warm up
+    const t = performance.now();
+    fn();
+    return performance.now() - t;
+  };
+  const rng = st.createRng(1);
+  const rows = [];
+  for (const n of [1_000, 10_000, 100_000]) {
+    const a = Array.from({ length: n }, () => (rng() < 0.7 ? 1 : 0));
+    const b = Array.from({ length: n }, () => (rng() < 0.6 ? 1 : 0));
+    const half = Array.from({ length: n }, () => Math.round(rng() * 2) / 2); // mean of two models per case
+    const c = Array.from({ length: n }, () => rng()); // continuous scores (e.g. similarity)
+    const k = n.toLocaleString('en');
+    rows.push([`paired bootstrap, ${k} pass/fail pairs x 2,000`, `${time(() => st.pairedBootstrapDiffCI(a, b, { resamples: 2000 })).toFixed(1)} ms`]);
+    rows.push([`paired bootstrap, ${k} continuous pairs x 2,000`, `${time(() => st.pairedBootstrapDiffCI(c, b, { resamples: 2000 })).toFixed(1)} ms`]);
+    rows.push([`permutation test, ${k} 0/0.5/1 pairs x 10,000`, `${time(() => st.pairedPermutationTest(half, b)).toFixed(1)} ms`]);
+    rows.push([`permutation test, ${k} continuous pairs x 10,000`, `${time(() => st.pairedPermutationTest(c, b)).toFixed(1)} ms`]);
+  }
+  report('stats: the report statistics at growing sizes (one thread; few distinct values are resampled as counts)', rows);
+}
+
+const all = { speed, faults, rateLimit, scale, stats };
 const extra = { replayScale, httpScale };
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);

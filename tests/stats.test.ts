@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  binomialFromUniform,
   bootstrapMeanCI,
   createRng,
+  logFactorial,
   mcnemarExact,
   mean,
   pairedBootstrapDiffCI,
@@ -206,15 +208,120 @@ describe('pairedBootstrapDiffCI', () => {
     expect(high - low).toBeLessThan(0.1); // unpaired, the spread of difficulty would make it ~0.5
   });
 
-  it('handles 2,000 resamples of 10,000 pairs well under a second', () => {
+  it('on 10,000 pass/fail pairs, brackets the observed difference with about the normal-theory width', () => {
+    // (Its speed is a benchmark matter: npm run bench -- stats.)
     const rng = createRng(1);
     const a = Array.from({ length: 10000 }, () => (rng() < 0.7 ? 1 : 0));
     const b = Array.from({ length: 10000 }, () => (rng() < 0.6 ? 1 : 0));
-    const started = performance.now();
+    const d = a.map((x, i) => x - b[i]);
+    const mean = d.reduce((s, x) => s + x, 0) / d.length;
+    const sd = Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (d.length - 1));
     const ci = pairedBootstrapDiffCI(a, b, { resamples: 2000 });
-    const elapsed = performance.now() - started;
-    expect(ci.low).toBeLessThan(ci.high);
-    // A generous bound so slow CI machines pass; locally this is ~0.1 s.
-    expect(elapsed).toBeLessThan(1000);
+    expect(ci.low).toBeLessThan(mean);
+    expect(ci.high).toBeGreaterThan(mean);
+    const half = (1.96 * sd) / Math.sqrt(d.length);
+    expect((ci.high - ci.low) / 2).toBeGreaterThan(half * 0.9);
+    expect((ci.high - ci.low) / 2).toBeLessThan(half * 1.1);
+  });
+});
+
+describe('exact binomial draws (the resampling of data with few distinct values)', () => {
+  it('logFactorial matches summed logarithms on both sides of its table', () => {
+    let sum = 0;
+    for (let k = 1; k <= 100_000; k++) {
+      sum += Math.log(k);
+      if ([1, 10, 255, 256, 257, 1000, 99_999, 100_000].includes(k)) expect(Math.abs(logFactorial(k) - sum)).toBeLessThan(1e-12 * Math.max(1, sum));
+    }
+    expect(logFactorial(0)).toBe(0);
+  });
+
+  it('draws Binomial(12, 0.3) with the exact probabilities (chi-square)', () => {
+    const n = 12;
+    const p = 0.3;
+    const draws = 200_000;
+    const rng = createRng(3);
+    const seen = new Array(n + 1).fill(0);
+    for (let i = 0; i < draws; i++) seen[binomialFromUniform(n, p, rng())]++;
+    let chi2 = 0;
+    let c = 1; // C(n, k)
+    for (let k = 0; k <= n; k++) {
+      if (k > 0) c = (c * (n - k + 1)) / k;
+      const expected = draws * c * p ** k * (1 - p) ** (n - k);
+      if (expected >= 5) chi2 += (seen[k] - expected) ** 2 / expected;
+    }
+    // 11 usable cells: the 99.9% point of chi-square with 10 degrees of freedom is 29.6.
+    expect(chi2).toBeLessThan(29.6);
+  });
+
+  it.each([
+    [5_000, 0.5],
+    [100_000, 0.7],
+    [1_000, 0.002],
+    [7, 0.999],
+  ])('draws Binomial(%i, %f) with the right mean and variance', (n, p) => {
+    const rng = createRng(n);
+    const draws = 50_000;
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < draws; i++) {
+      const x = binomialFromUniform(n, p, rng());
+      expect(x >= 0 && x <= n && Number.isInteger(x)).toBe(true);
+      s1 += x;
+      s2 += x * x;
+    }
+    const m = s1 / draws;
+    const v = s2 / draws - m * m;
+    const sd = Math.sqrt(n * p * (1 - p));
+    expect(Math.abs(m - n * p)).toBeLessThan((5 * sd) / Math.sqrt(draws));
+    expect(Math.abs(v / (n * p * (1 - p)) - 1)).toBeLessThan(0.05);
+  });
+
+  it('bootstrap intervals of pass/fail data agree with the case-by-case bootstrap', () => {
+    // Same distribution, another stream: the bounds agree within Monte Carlo error.
+    const rng = createRng(5);
+    const xs = Array.from({ length: 400 }, () => (rng() < 0.62 ? 1 : 0));
+    const textbook = (B: number) => {
+      const r = createRng(99);
+      const means = Array.from({ length: B }, () => {
+        let sum = 0;
+        for (let i = 0; i < xs.length; i++) sum += xs[Math.floor(r() * xs.length)];
+        return sum / xs.length;
+      }).sort((a, b) => a - b);
+      return { low: quantile(means, 0.025), high: quantile(means, 0.975) };
+    };
+    const ref = textbook(40_000);
+    const ci = bootstrapMeanCI(xs, { resamples: 40_000 });
+    expect(Math.abs(ci.low - ref.low)).toBeLessThanOrEqual(0.005);
+    expect(Math.abs(ci.high - ref.high)).toBeLessThanOrEqual(0.005);
+    // Three levels of partial credit too.
+    const ys = xs.map((x, i) => (i % 3 === 0 ? 0.5 : x));
+    const p = pairedBootstrapDiffCI(ys, xs, { resamples: 20_000 });
+    const d = ys.map((y, i) => y - xs[i]);
+    const md = d.reduce((a, b) => a + b, 0) / d.length;
+    const sd = Math.sqrt(d.reduce((a, b) => a + (b - md) ** 2, 0) / (d.length - 1));
+    expect(Math.abs((p.low + p.high) / 2 - md)).toBeLessThan(0.003);
+    expect(Math.abs((p.high - p.low) / 2 / ((1.96 * sd) / Math.sqrt(d.length)) - 1)).toBeLessThan(0.08);
+  });
+
+  it('permutation p-values of few-valued differences agree with sign-by-sign flipping', () => {
+    const rng = createRng(8);
+    // Per-case means of two models: 0, 0.5 or 1, with a small gap (p about 0.4: far from 0 and 1).
+    const a = Array.from({ length: 300 }, () => Math.round(rng() * 2) / 2);
+    const b = a.map((x) => (rng() < 0.16 ? Math.max(0, x - 0.5) : rng() < 0.09 ? Math.min(1, x + 0.5) : x));
+    const d = a.map((x, i) => x - b[i]).filter((x) => x !== 0);
+    const observed = Math.abs(d.reduce((s, x) => s + x, 0));
+    const r = createRng(77);
+    let count = 0;
+    const B = 40_000;
+    for (let k = 0; k < B; k++) {
+      let sum = 0;
+      for (const x of d) sum += r() < 0.5 ? -x : x;
+      if (Math.abs(sum) >= observed - 1e-9) count++;
+    }
+    const textbook = (count + 1) / (B + 1);
+    const p = pairedPermutationTest(a, b, { resamples: B });
+    expect(textbook).toBeGreaterThan(0.005);
+    expect(textbook).toBeLessThan(0.6);
+    expect(Math.abs(p - textbook)).toBeLessThan(4 * Math.sqrt((textbook * (1 - textbook)) / B) * Math.SQRT2);
   });
 });

@@ -189,6 +189,21 @@ export function pairedPermutationTest(
     }
     return count / patterns;
   }
+  const groups = tally(d, MAX_GROUPS);
+  if (groups) {
+    // Few distinct differences (pass/fail or partial-credit scores): the flips among the c cases
+    // sharing a difference v change the sum by v * (c - 2 * flips), flips ~ Binomial(c, 1/2). One
+    // draw per distinct value instead of one sign per case: the same distribution, m/K times less work.
+    const next = uniform(seed);
+    const { values: vs, counts: cs } = groups;
+    let count = 0;
+    for (let r = 0; r < resamples; r++) {
+      let sum = 0;
+      for (let k = 0; k < vs.length; k++) sum += vs[k] * (cs[k] - 2 * binomialFromUniform(cs[k], 0.5, next()));
+      if (Math.abs(sum) >= threshold) count++;
+    }
+    return (count + 1) / (resamples + 1);
+  }
   const next = mulberry32(seed);
   let count = 0;
   for (let r = 0; r < resamples; r++) {
@@ -225,6 +240,8 @@ function bootstrapMeans(values: Float64Array, opts: BootstrapOptions): Interval 
   if (!(level > 0 && level < 1)) throw new RangeError(`Expected \`level\` to be a number between 0 and 1, got ${level}`);
   const n = values.length;
   if (n === 0) return { low: NaN, high: NaN };
+  const groups = tally(values, MAX_GROUPS);
+  if (groups) return quantilesOf(groupedBootstrapMeans(groups, n, resamples, seed), level);
   // mulberry32 inlined (the same stream as createRng(seed)): this loop draws resamples x n indices,
   // 10 million for 5,000 cases, and a closure call per draw would double its time.
   let state = seed >>> 0;
@@ -240,9 +257,108 @@ function bootstrapMeans(values: Float64Array, opts: BootstrapOptions): Interval 
     }
     means[r] = sum / n;
   }
+  return quantilesOf(means, level);
+}
+
+function quantilesOf(means: Float64Array, level: number): Interval {
   means.sort();
   const alpha = 1 - level;
   return { low: quantileSorted(means, alpha / 2), high: quantileSorted(means, 1 - alpha / 2) };
+}
+
+/** Above this many distinct values, resampling draws case by case. */
+const MAX_GROUPS = 64;
+
+/**
+ * Bootstrap means of data with few distinct values: a resample of n cases is a draw of how many
+ * times each value comes up, Multinomial(n; counts / n), drawn as one binomial per value given
+ * those before it. The same distribution as drawing n indices, in K binomial draws instead of n.
+ */
+function groupedBootstrapMeans(groups: { values: Float64Array; counts: Float64Array }, n: number, resamples: number, seed: number): Float64Array {
+  const next = uniform(seed);
+  const { values: vs, counts: cs } = groups;
+  const last = vs.length - 1;
+  const means = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let rest = n; // cases of this resample not yet given a value
+    let mass = n; // cases of the data with this value or a later one
+    let sum = 0;
+    for (let k = 0; k < last && rest > 0; k++) {
+      const x = binomialFromUniform(rest, cs[k] / mass, next());
+      sum += x * vs[k];
+      rest -= x;
+      mass -= cs[k];
+    }
+    sum += rest * vs[last];
+    means[r] = sum / n;
+  }
+  return means;
+}
+
+/** The distinct values of `xs` (ascending) and how often each occurs; undefined past `max` of them. */
+function tally(xs: ArrayLike<number>, max: number): { values: Float64Array; counts: Float64Array } | undefined {
+  const sorted = Float64Array.from(xs).sort();
+  const values: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    if (i > 0 && sorted[i] === sorted[i - 1]) counts[counts.length - 1]++;
+    else {
+      if (values.length === max) return undefined;
+      values.push(sorted[i]);
+      counts.push(1);
+    }
+  }
+  return { values: Float64Array.from(values), counts: Float64Array.from(counts) };
+}
+
+const LOG_FACTORIALS = (() => {
+  const t = new Float64Array(256);
+  for (let k = 2; k < t.length; k++) t[k] = t[k - 1] + Math.log(k);
+  return t;
+})();
+
+/** ln(k!): a table below 256, Stirling's series above (error under 1e-20 there). */
+export function logFactorial(k: number): number {
+  if (k < LOG_FACTORIALS.length) return LOG_FACTORIALS[k];
+  const x = k + 1;
+  const x2 = x * x;
+  return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * x) - 1 / (360 * x * x2) + 1 / (1260 * x * x2 * x2) - 1 / (1680 * x * x2 * x2 * x2);
+}
+
+/**
+ * One draw from Binomial(n, p) given a uniform u in [0, 1), by inversion: u is spent on the
+ * probabilities of m, m - 1, m + 1, m - 2, ... outward from the mode m until it runs out. Any fixed
+ * order of the outcomes gives the exact distribution; this one needs about as many steps as the
+ * standard deviation, where counting from 0 needs about the mean.
+ */
+export function binomialFromUniform(n: number, p: number, u: number): number {
+  if (n === 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  const q = 1 - p;
+  const m = Math.min(n, Math.floor((n + 1) * p));
+  const fm = Math.exp(logFactorial(n) - logFactorial(m) - logFactorial(n - m) + m * Math.log(p) + (n - m) * Math.log(q));
+  u -= fm;
+  if (u < 0) return m;
+  const odds = p / q;
+  let lo = m;
+  let hi = m;
+  let flo = fm;
+  let fhi = fm;
+  while ((lo > 0 && flo > 0) || (hi < n && fhi > 0)) {
+    if (lo > 0) {
+      flo *= lo / ((n - lo + 1) * odds);
+      lo--;
+      u -= flo;
+      if (u < 0) return lo;
+    }
+    if (hi < n) {
+      fhi *= ((n - hi) / (hi + 1)) * odds;
+      hi++;
+      u -= fhi;
+      if (u < 0) return hi;
+    }
+  }
+  return m; // rounding left u a hair above the whole mass (probability ~1e-12)
 }
 
 function pairedDiffs(a: readonly number[], b: readonly number[]): Float64Array {
