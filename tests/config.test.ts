@@ -64,7 +64,9 @@ models:
   it.each([
     ['models:\n  - provider: openai\n    model: x\n    temprature: 0\n', 4, /unknown field 'temprature'/],
     ['models:\n  - provider: nope\n    model: x\n', 2, /unknown provider 'nope'/],
-    ['models:\n  - provider: openai\n    model: x\n    concurrency: -1\n', 4, /models\[0\]\.concurrency/],
+    ['models:\n  - provider: openai\n    model: x\n    concurrency: -1\n', 4, /models\[0\]\.concurrency: number must be greater than 0$/],
+    ['models:\n  - provider: openai\n    model: x\n    concurrency: many\n', 4, /models\[0\]\.concurrency: expected number, received string$/],
+    ['models:\n  - provider: openai\n    timeoutMs: 100\n', 2, /models\[0\]\.model: required$/],
     ['models:\n  - provider: openai\n    model: x\n  - provider: openai\n    model: x\n', 4, /duplicate model id 'openai:x'/],
     ['models:\n  - provider: openai\n    model: a: b\n', 3, /invalid YAML/],
     // Unclosed at the end of the file: the file's last line, not the one after it.

@@ -1,7 +1,7 @@
-import type * as zod from 'zod';
+import type * as zod from 'zod/v3';
 import { requireCjs } from '../util/cjs.js';
 
-const { z } = requireCjs('zod') as typeof zod;
+const { z } = requireCjs('zod/v3') as typeof zod;
 
 export const graderSpecSchema = z.union([z.string().min(1), z.object({ type: z.string().min(1) }).passthrough()]);
 
