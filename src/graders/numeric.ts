@@ -4,6 +4,8 @@ import { extractFinalNumber, parseNumber } from './extract.js';
 
 /** Prints a number without float noise: 0.30000000000000004 -> 0.3. */
 function show(n: number): string {
+  // Whole numbers of up to 12 digits print as they are (the common case, and toPrecision is slow).
+  if (Number.isInteger(n) && Math.abs(n) < 1e12) return String(n);
   return String(Number(n.toPrecision(12)));
 }
 
