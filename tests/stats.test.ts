@@ -183,6 +183,9 @@ describe('bootstrapMeanCI', () => {
     expect(bootstrapMeanCI([])).toEqual({ low: NaN, high: NaN });
     expect(() => bootstrapMeanCI([1, NaN])).toThrow(RangeError);
     expect(() => bootstrapMeanCI([1], { level: 95 })).toThrow(RangeError);
+    // Finite scores whose difference is not: rejected, not turned into a NaN bound or p = 0.
+    expect(() => pairedBootstrapDiffCI([1e308], [-1e308])).toThrow(/a\[0\] - b\[0\]/);
+    expect(() => pairedPermutationTest([1e308, 1], [-1e308, 0])).toThrow(RangeError);
   });
 });
 
@@ -233,6 +236,12 @@ describe('exact binomial draws (the resampling of data with few distinct values)
       if ([1, 10, 255, 256, 257, 1000, 99_999, 100_000].includes(k)) expect(Math.abs(logFactorial(k) - sum)).toBeLessThan(1e-12 * Math.max(1, sum));
     }
     expect(logFactorial(0)).toBe(0);
+  });
+
+  it('rejects impossible arguments', () => {
+    for (const [n, p, u] of [[-3, 0.5, 0.5], [2.5, 0.5, 0.5], [5, NaN, 0.5], [5, 1.5, 0.5], [5, 0.5, 1], [5, 0.5, -0.1]]) {
+      expect(() => binomialFromUniform(n, p, u)).toThrow(RangeError);
+    }
   });
 
   it('draws Binomial(12, 0.3) with the exact probabilities (chi-square)', () => {
@@ -306,9 +315,16 @@ describe('exact binomial draws (the resampling of data with few distinct values)
   it('permutation p-values of few-valued differences agree with sign-by-sign flipping', () => {
     const rng = createRng(8);
     // Per-case means of two models: 0, 0.5 or 1, with a small gap (p about 0.4: far from 0 and 1).
-    const a = Array.from({ length: 300 }, () => Math.round(rng() * 2) / 2);
-    const b = a.map((x) => (rng() < 0.16 ? Math.max(0, x - 0.5) : rng() < 0.09 ? Math.min(1, x + 0.5) : x));
+    // About 300 differences of 4 values: enough cases per value for the grouped draws to be used.
+    const a = Array.from({ length: 2000 }, () => Math.round(rng() * 2) / 2);
+    const b = a.map((x) => {
+      const r = rng();
+      const step = rng() < 0.3 ? 1 : 0.5;
+      return r < 0.1 ? Math.max(0, x - step) : r < 0.19 ? Math.min(1, x + step) : x;
+    });
     const d = a.map((x, i) => x - b[i]).filter((x) => x !== 0);
+    expect(new Set(d).size).toBe(4);
+    expect(d.length).toBeGreaterThan(16 * 4);
     const observed = Math.abs(d.reduce((s, x) => s + x, 0));
     const r = createRng(77);
     let count = 0;
