@@ -35,8 +35,9 @@ export const GAP_COLUMNS = [
  * Open vs closed, per suite, per category within it, and over all suites. `best` pairs the best
  * closed with the best open model (by suite score); `mean` pairs the two groups' per-case means.
  * Pairing is by case: a case enters when both sides have a record for it (an error counts as a
- * failure). A model without a single answer in the scope takes no part. Interval: paired bootstrap of the mean difference (seeded, 2,000 resamples). p-value:
- * exact McNemar when both sides are pass/fail per case, else a paired sign-flip permutation test.
+ * failure). A model without a single answer in the scope takes no part. Interval: paired
+ * bootstrap of the mean difference (seeded, 2,000 resamples). p-value: exact McNemar when both
+ * sides are pass/fail per case, else a paired sign-flip permutation test.
  */
 export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[] {
   const closedAll = agg.models.filter((m) => m.group === 'closed').map((m) => m.id);

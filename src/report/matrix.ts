@@ -9,10 +9,9 @@ export function matrixColumns(agg: Aggregate, outputs: boolean): string[] {
   return cols;
 }
 
+/** Rows in the aggregate's case order: suite, then position in the suite (see canonicalize). */
 export function* matrixRows(agg: Aggregate, outputs: boolean): Generator<Record<string, CsvValue>> {
-  const order = new Map(agg.suites.map((s, i) => [s, i]));
-  const rows = [...agg.cases.values()].sort((a, b) => order.get(a.suite)! - order.get(b.suite)! || a.caseIndex - b.caseIndex);
-  for (const r of rows) {
+  for (const r of agg.cases.values()) {
     const out: Record<string, CsvValue> = { suite: r.suite, case_id: r.caseId, category: r.category, expected: expectedText(r.expected) };
     for (const m of agg.models) {
       const s = r.byModel.get(m.id);

@@ -41,11 +41,10 @@ export function renderTerminal(summary: readonly SummaryRow[], gaps: readonly Ga
 
 /** Why a suite has no gap line: a group is missing, or none of its models answered anything. */
 function noGapReason(rows: readonly SummaryRow[]): string {
-  const silent = (group: string) => rows.filter((r) => r.group === group && r.n <= r.errors).map((r) => `'${terminalSafe(r.model, 40)}'`);
   for (const group of ['closed', 'open']) {
     const inGroup = rows.filter((r) => r.group === group);
-    if (inGroup.length && silent(group).length === inGroup.length) {
-      return `  (no gap: no ${group} model answered anything: ${silent(group).join(', ')} gave only errors)`;
+    if (inGroup.length && inGroup.every((r) => r.n <= r.errors)) {
+      return `  (no gap: no ${group} model answered anything: ${inGroup.map((r) => `'${terminalSafe(r.model, 40)}'`).join(', ')} gave only errors)`;
     }
   }
   return '  (no gap: needs at least one closed and one open model)';
