@@ -143,6 +143,17 @@ describe('pairedPermutationTest', () => {
   });
 });
 
+/** The textbook percentile bootstrap: n indices drawn with replacement per resample, sorted means, type-7 quantiles. */
+function textbookBootstrap(xs: readonly number[], seed: number, B: number): { low: number; high: number } {
+  const r = createRng(seed);
+  const means = Array.from({ length: B }, () => {
+    let sum = 0;
+    for (let i = 0; i < xs.length; i++) sum += xs[Math.floor(r() * xs.length)];
+    return sum / xs.length;
+  }).sort((a, b) => a - b);
+  return { low: quantile(means, 0.025), high: quantile(means, 0.975) };
+}
+
 describe('bootstrapMeanCI', () => {
   const rng = createRng(2024);
   const sample = Array.from({ length: 400 }, () => rng()); // uniform(0, 1): true mean 0.5
@@ -155,17 +166,7 @@ describe('bootstrapMeanCI', () => {
   });
 
   it('is the textbook percentile bootstrap driven by createRng(seed)', () => {
-    // Reference: draw n indices with replacement per resample, sort the means, type-7 quantiles.
-    const reference = (xs: number[], seed: number, B: number) => {
-      const r = createRng(seed);
-      const means = Array.from({ length: B }, () => {
-        let s = 0;
-        for (let i = 0; i < xs.length; i++) s += xs[Math.floor(r() * xs.length)];
-        return s / xs.length;
-      }).sort((a, b) => a - b);
-      return { low: quantile(means, 0.025), high: quantile(means, 0.975) };
-    };
-    for (const seed of [1, 7, 123456]) expect(bootstrapMeanCI(sample, { seed, resamples: 500 })).toEqual(reference(sample, seed, 500));
+    for (const seed of [1, 7, 123456]) expect(bootstrapMeanCI(sample, { seed, resamples: 500 })).toEqual(textbookBootstrap(sample, seed, 500));
   });
 
   it('covers the true mean with about the normal-theory width', () => {
@@ -289,16 +290,7 @@ describe('exact binomial draws (the resampling of data with few distinct values)
     // Same distribution, another stream: the bounds agree within Monte Carlo error.
     const rng = createRng(5);
     const xs = Array.from({ length: 400 }, () => (rng() < 0.62 ? 1 : 0));
-    const textbook = (B: number) => {
-      const r = createRng(99);
-      const means = Array.from({ length: B }, () => {
-        let sum = 0;
-        for (let i = 0; i < xs.length; i++) sum += xs[Math.floor(r() * xs.length)];
-        return sum / xs.length;
-      }).sort((a, b) => a - b);
-      return { low: quantile(means, 0.025), high: quantile(means, 0.975) };
-    };
-    const ref = textbook(40_000);
+    const ref = textbookBootstrap(xs, 99, 40_000);
     const ci = bootstrapMeanCI(xs, { resamples: 40_000 });
     expect(Math.abs(ci.low - ref.low)).toBeLessThanOrEqual(0.005);
     expect(Math.abs(ci.high - ref.high)).toBeLessThanOrEqual(0.005);

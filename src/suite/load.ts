@@ -167,10 +167,9 @@ function loadSourceCases(raw: RawSuite, yaml: YamlFile, dir: string, opts: LoadO
   const multiFile = new Set(rows.map((r) => r.path)).size > 1;
   const idTemplate = source.id ?? (multiFile ? '{file}-{index}' : '{index}');
   for (const r of rows) {
-    // Built only when needed: most rows need neither (an error, or an id or category template).
-    let shown_: string | undefined;
+    // Built only when needed: the location for an error, the tokens for an id or category template.
+    const where = () => `${r.path}${r.line ? `:${r.line}` : ''}`;
     let tokens_: Record<string, unknown> | undefined;
-    const where = () => (shown_ ??= `${r.path}${r.line ? `:${r.line}` : ''}`);
     const tokens = () => (tokens_ ??= { ...r.row, index: r.index, file: r.file, line: r.line });
     const get = (f: string) => r.row[f];
     const id = fields.id ? String(get(fields.id) ?? '') : idTemplate === '{index}' ? String(r.index) : fillTokens(idTemplate, tokens());
