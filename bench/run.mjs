@@ -63,17 +63,23 @@ function journalStats(runDir, expected) {
   let lines = 0;
   let first = Infinity;
   let last = 0;
+  let latencySum = 0;
+  let ok = 0;
   for (const line of readFileSync(join(runDir, 'records.jsonl'), 'utf8').split('\n')) {
     if (!line) continue;
     lines++;
     const r = JSON.parse(line);
     ids.set(r.job_id, (ids.get(r.job_id) ?? 0) + 1);
     if (r.status === 'error') errors++;
+    else {
+      ok++;
+      latencySum += r.latency_ms;
+    }
     first = Math.min(first, r.t_start);
     last = Math.max(last, r.t_end);
   }
   const duplicated = [...ids.values()].filter((n) => n > 1).length;
-  return { lines, lost: expected - ids.size, duplicated, errors, requestPhaseMs: last - first, first, last };
+  return { lines, lost: expected - ids.size, duplicated, errors, requestPhaseMs: last - first, first, last, meanLatencyMs: latencySum / Math.max(1, ok) };
 }
 
 async function withSim(models, suitePath, fn) {
@@ -92,29 +98,57 @@ function report(name, rows) {
   results.push({ name, rows });
 }
 
+/**
+ * Warms the simulator up (its JIT) with requests through both protocols before a measured run, as
+ * a real server would be: the first run against a cold simulator would otherwise pay for it and
+ * later runs would not, which biases any comparison. The measured gapbench process starts cold.
+ */
+async function warmUp(sim, models, count = 2000, conc = 64) {
+  let next = 0;
+  const one = async () => {
+    while (next < count) {
+      const i = next++;
+      const m = models[i % models.length];
+      const content = `Case ${i}: what is ${i} plus ${i % 97}?`;
+      const res = m.ollama
+        ? await fetch(`${sim.ollamaHost}/api/chat`, { method: 'POST', body: JSON.stringify({ model: m.name, stream: false, messages: [{ role: 'user', content }] }) })
+        : await fetch(`${sim.openaiBaseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: m.name, messages: [{ role: 'user', content }] }) });
+      await res.text();
+    }
+  };
+  await Promise.all(Array.from({ length: conc }, one));
+}
+
 async function speed() {
   const n = 5000;
   const latency = 50;
   const conc = 32;
   const suite = writeSuite('speed', n);
   await withSim([{ name: 'closed-sim', accuracy: 0.9, latencyMs: latency }, { name: 'open-sim:8b', accuracy: 0.7, latencyMs: latency }], suite, async (sim) => {
+    // (the simulator is warmed up first; see warmUp)
     const config = writeConfig('speed', [
       { id: 'closed', provider: 'openai', model: 'closed-sim', extra: { baseURL: sim.openaiBaseURL, concurrency: conc, group: 'closed' } },
       { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, concurrency: conc } },
     ]);
+    await warmUp(sim, [{ name: 'closed-sim' }, { name: 'open-sim:8b', ollama: true }]);
     const simCpu0 = process.cpuUsage();
     const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'speed', '--cache', 'off']);
     const simCpu = process.cpuUsage(simCpu0);
     const ideal = (n * latency) / conc;
     const j = journalStats(join(dir, 'results', 'speed'), 2 * n);
-    report('speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model', [
+    const simLatency = sim.stats().byModel;
+    // The same run with every lane on the main thread, for comparison (see src/run/threads.ts).
+    const one = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'speed-one-thread', '--cache', 'off', '--threads', '0']);
+    const jOne = journalStats(join(dir, 'results', 'speed-one-thread'), 2 * n);
+    report('speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model (simulator warmed up, gapbench started cold)', [
       ['wall time (whole command)', `${(r.wallMs / 1000).toFixed(2)} s`],
       ['  before the first request', `${((j.first - r.startedEpoch) / 1000).toFixed(2)} s`],
       ['  requests (first to last)', `${(j.requestPhaseMs / 1000).toFixed(2)} s`],
       ['  after the last answer', `${((r.endedEpoch - j.last) / 1000).toFixed(2)} s`],
       ['process lifetime (incl. Node boot)', `${(r.processWallMs / 1000).toFixed(2)} s`],
       ['ideal (cases x latency / conc.)', `${(ideal / 1000).toFixed(2)} s`],
-      ['simulator latency, arrival to answer', Object.entries(sim.stats().byModel).map(([m, s]) => `${m} ${s.meanLatencyMs.toFixed(2)} ms`).join(', ')],
+      ['simulator latency, arrival to answer', Object.entries(simLatency).map(([m, s]) => `${m} ${s.meanLatencyMs.toFixed(2)} ms`).join(', ')],
+      ['latency recorded (mean latency_ms)', `${j.meanLatencyMs.toFixed(2)} ms`],
       ['ratio ideal / wall (target >= 0.90)', (ideal / r.wallMs).toFixed(3)],
       ['ratio ideal / request phase', (ideal / j.requestPhaseMs).toFixed(3)],
       ['simulator CPU (other process)', `${((simCpu.user + simCpu.system) / 1e6).toFixed(2)} s`],
@@ -122,6 +156,7 @@ async function speed() {
       ['harness CPU time', `${(r.cpuMs / 1000).toFixed(2)} s (${((r.cpuMs * 1000) / (2 * n)).toFixed(0)} us per job)`],
       ['max in flight per model', JSON.stringify(sim.stats().maxInFlight)],
       ['records / lost / duplicated', `${j.lines} / ${j.lost} / ${j.duplicated}`],
+      ['with --threads 0 (every lane on one thread)', `wall ${(one.wallMs / 1000).toFixed(2)} s, ratio ${(ideal / one.wallMs).toFixed(3)}, latency recorded ${jOne.meanLatencyMs.toFixed(2)} ms, peak RSS ${one.maxRssMiB.toFixed(1)} MiB`],
     ]);
   });
 }

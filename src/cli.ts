@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { InterruptedError, redact, UsageError } from './errors.js';
 import { EXIT, processIO, type IO } from './io.js';
+import { prestartLaneThreads, stopPrestartedThreads } from './run/threads.js';
 import { terminalSafe } from './report/text.js';
 import { VERSION } from './version.js';
 
@@ -55,6 +56,9 @@ export async function main(argv: string[], io: IO): Promise<number> {
     io.stderr.write(`gapbench: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; see gapbench --help)\n`);
     return EXIT.usage;
   }
+  // Commands that make model requests start their lane threads now, so the threads' start-up
+  // overlaps the loading of the command's code and config (see run/threads.ts).
+  if (REQUESTS.has(name) && !rest.some((a) => a === '-h' || a === '--help')) prestartLaneThreads();
   try {
     return await (await cmd.load())(rest, io);
   } catch (err) {
@@ -70,8 +74,12 @@ export async function main(argv: string[], io: IO): Promise<number> {
     io.stderr.write(`gapbench ${name}: unexpected error: ${oneLine(redact(e?.message ?? String(err)))}\n`);
     if (io.env.GAPBENCH_DEBUG) io.stderr.write(`${redact(e?.stack ?? '')}\n`);
     return 70;
+  } finally {
+    await stopPrestartedThreads();
   }
 }
+
+const REQUESTS = new Set(['run', 'start', 'demo']);
 
 /** Messages may quote files and servers: one line, no escape sequences. */
 function oneLine(s: string): string {

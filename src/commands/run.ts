@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig, missingKeys, type Config, type ModelConfig } from '../config/config.js';
 import { ProviderError, UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
-import { createProvider } from '../providers/index.js';
+import { createProvider, hasPreflight } from '../providers/index.js';
 import { ReportState, writeReports } from '../report/index.js';
 import { terminalSafe } from '../report/text.js';
 import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
@@ -13,7 +13,7 @@ import { Progress } from '../run/progress.js';
 import { runJobs } from '../run/runner.js';
 import { loadSuite, type Suite } from '../suite/load.js';
 import { checkProblem } from '../suite/validate.js';
-import { parse, duration, keyValues, positiveInt } from '../util/args.js';
+import { parse, duration, keyValues, nonNegativeInt, positiveInt } from '../util/args.js';
 import { VERSION } from '../version.js';
 import { applyThresholds, thresholdOptions, THRESHOLD_HELP, type ThresholdOptions } from './thresholds.js';
 
@@ -31,6 +31,8 @@ Options:
   --run-id NAME          name of the run directory (default: a UTC timestamp)
   --repeat N             ask each case N times (default 1)
   --concurrency N        requests in flight per model, overriding every lane
+  --threads N            threads for the lanes of network models (default: one per such model,
+                         up to the number of cores minus one); 0 runs every lane on the main thread
   --resume DIR           continue an interrupted run: only jobs with no record are run
   --retry-errors         with --resume, also re-run jobs whose record is an error
   --force                with --resume, accept a changed config or suite
@@ -56,6 +58,7 @@ export const RUN_OPTIONS = {
   'run-id': { type: 'string' },
   repeat: { type: 'string' },
   concurrency: { type: 'string' },
+  threads: { type: 'string' },
   resume: { type: 'string' },
   'retry-errors': { type: 'boolean' },
   force: { type: 'boolean' },
@@ -90,6 +93,8 @@ export interface PreparedRun {
   excel: boolean;
   matrixOutputs: boolean;
   thresholds: ThresholdOptions;
+  /** Lane threads (--threads); undefined: the default (run/threads.ts). */
+  threads?: number;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
 }
@@ -151,7 +156,7 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     if (bad.length) io.stderr.write(`warning: ${terminalSafe(s.file, 200)}: ${bad.length} case(s) whose check disagrees with expected (${terminalSafe(bad[0], 200)}); see gapbench validate ${terminalSafe(s.file, 200)}\n`);
   }
 
-  for (const m of models) {
+  for (const m of models.filter(hasPreflight)) {
     const p = createProvider(m, { env: io.env, cwd: io.cwd });
     await p.preflight?.(AbortSignal.timeout(10_000));
   }
@@ -196,6 +201,7 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     excel: Boolean(values.excel),
     matrixOutputs: Boolean(values['matrix-outputs']),
     thresholds: thresholdOptions(values, io.cwd),
+    threads: nonNegativeInt('--threads', values.threads),
   };
 }
 
@@ -281,6 +287,7 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
       stop: stop.signal,
       abort: abort.signal,
       retryErrors: p.retryErrors,
+      threads: p.threads,
       onLanes: (lanes) => progress.start(lanes),
       onRecord: (rec, offset, bytes) => live.add(rec, offset, bytes),
       onLaneStopped: (m, e: ProviderError) => {

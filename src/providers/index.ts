@@ -11,6 +11,13 @@ const factories: Record<ModelConfig['protocol'], ProviderFactory> = {
   replay: replayProvider,
 };
 
+/** Protocols whose providers check something before the run (replay: the recorded file loads). */
+const PREFLIGHT: ReadonlySet<ModelConfig['protocol']> = new Set(['replay']);
+
+export function hasPreflight(model: ModelConfig): boolean {
+  return PREFLIGHT.has(model.protocol);
+}
+
 export function createProvider(model: ModelConfig, env: ProviderEnv): Provider {
   return factories[model.protocol](model, env);
 }

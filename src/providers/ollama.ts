@@ -1,4 +1,5 @@
-import { Ollama } from 'ollama';
+import type { Ollama } from 'ollama';
+import { requireCjs } from '../util/cjs.js';
 import { errorCode, ProviderError, redact } from '../errors.js';
 import { parseRetryAfter } from '../run/retry-after.js';
 import type { ChatRequest, Completion, ErrorKind } from '../types.js';
@@ -13,7 +14,9 @@ export const ollamaProvider: ProviderFactory = (model) => {
   const host = model.host!;
   // The SDK takes no per-request signal, so each request needs its own fetch. Building a client
   // per request re-parses the host every time; a view of one client with its own `fetch` does not.
-  const base = new Ollama({ host, fetch: nodeFetch });
+  // Loaded on first use, like the openai SDK (see openai.ts).
+  const { Ollama: OllamaClient } = requireCjs('ollama') as typeof import('ollama');
+  const base = new OllamaClient({ host, fetch: nodeFetch });
 
   async function complete(req: ChatRequest): Promise<Completion> {
     const fetchWithSignal: typeof fetch = async (input, init) => {

@@ -6,7 +6,14 @@ import type { ChatRequest, Completion, ErrorKind } from '../types.js';
 import { nodeFetch } from './http.js';
 import { abortKind, type Provider, type ProviderFactory } from './provider.js';
 
-const { OpenAI } = requireCjs('openai') as typeof OpenAIModule;
+/**
+ * The SDK is loaded on first use: a run whose network lanes are on provider threads never needs
+ * it on the main thread (about 50 ms of start-up there).
+ */
+let sdk: typeof OpenAIModule.OpenAI | undefined;
+function OpenAISdk(): typeof OpenAIModule.OpenAI {
+  return (sdk ??= (requireCjs('openai') as typeof OpenAIModule).OpenAI);
+}
 
 /** Placeholder for local servers started without a key (the SDK refuses an empty one). */
 const NO_KEY = 'sk-no-key-required';
@@ -14,6 +21,7 @@ const NO_KEY = 'sk-no-key-required';
 /** The official `openai` SDK against any OpenAI-compatible chat-completions endpoint. */
 export const openaiProvider: ProviderFactory = (model, { env }) => {
   const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || (model.keyOptional ? NO_KEY : '');
+  const OpenAI = OpenAISdk();
   const client = new OpenAI({
     apiKey: key || NO_KEY,
     baseURL: model.baseURL,
@@ -62,6 +70,7 @@ export const openaiProvider: ProviderFactory = (model, { env }) => {
 };
 
 export function classifyOpenAIError(err: unknown, signal: AbortSignal, modelId: string, keyEnv: string | undefined, secrets: string[]): ProviderError {
+  const OpenAI = OpenAISdk();
   const clean = (s: string) => redact(s, secrets).replace(/\s+/g, ' ').slice(0, 500);
   if (err instanceof OpenAI.APIUserAbortError || (signal.aborted && !(err instanceof OpenAI.APIError && err.status))) {
     const kind = abortKind(signal);

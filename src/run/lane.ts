@@ -23,6 +23,19 @@ export interface LaneCounters {
   cached: number;
 }
 
+/** What the runner, the progress display and judges use of a lane, on this thread or another (threads.ts). */
+export interface LaneHandle {
+  readonly model: ModelConfig;
+  readonly maxConcurrency: number;
+  readonly counters: LaneCounters;
+  /** Set when an auth or not-found error makes every further request pointless. */
+  readonly fatal?: ProviderError;
+  readonly inFlight: number;
+  /** Concurrency now (halved on a 429, recovering gradually). */
+  readonly concurrency: number;
+  request(messages: ChatRequest['messages'], job?: ChatRequest['job']): Promise<Attempted>;
+}
+
 export interface LaneOptions {
   clock?: Clock;
   backoff?: BackoffPolicy;
@@ -31,14 +44,14 @@ export interface LaneOptions {
   stop?: AbortSignal;
   /** Aborts in-flight requests too (grace period over, or second Ctrl-C). */
   signal?: AbortSignal;
-  onFatal?: (lane: Lane, error: ProviderError) => void;
+  onFatal?: (lane: LaneHandle, error: ProviderError) => void;
 }
 
 /**
  * One model's lane: its own concurrency (p-limit), rate budget, retries and timeout. All lanes
  * run at once, so a slow local model never holds back a fast API.
  */
-export class Lane {
+export class Lane implements LaneHandle {
   readonly limit: LimitFunction;
   readonly counters: LaneCounters = { total: 0, done: 0, skipped: 0, errors: 0, retries: 0, rateLimited: 0, cached: 0 };
   /** Set when an auth or not-found error makes every further request pointless. */

@@ -8,10 +8,11 @@ import type { ChatMessage, Completion, Grade } from '../types.js';
 import type { ResponseCache } from './cache.js';
 import type { Clock } from './clock.js';
 import { Journal } from './journal.js';
-import { Lane, type Attempted } from './lane.js';
+import { Lane, type Attempted, type LaneHandle } from './lane.js';
 import { countJobs, laneJobs, type Job } from './plan.js';
 import type { JobRecord } from './record.js';
 import { recordedJobs } from './read.js';
+import { defaultThreadCount, LaneThreads, runsOnThread } from './threads.js';
 
 export interface RunnerOptions {
   runId: string;
@@ -30,13 +31,15 @@ export interface RunnerOptions {
   clock?: Clock;
   /** Called once per lane that stops early (auth, model not found). */
   onLaneStopped?: (model: ModelConfig, error: ProviderError) => void;
-  onLanes?: (lanes: Lane[]) => void;
+  onLanes?: (lanes: LaneHandle[]) => void;
+  /** Threads for network lanes (default: see run/threads.ts; 0: every lane on this thread). */
+  threads?: number;
   /** Called with each record as its line reaches the journal (offset and length of the line). */
   onRecord?: (record: JobRecord, offset: number, bytes: number) => void;
 }
 
 export interface RunnerResult {
-  lanes: Lane[];
+  lanes: LaneHandle[];
   /** Records written by this invocation. */
   written: number;
   /** Jobs already recorded before this invocation (resume). */
@@ -53,16 +56,17 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
   const previous = await recordedJobs(opts.journalPath);
   const { journal, dropped } = Journal.open(opts.journalPath);
   const journalWasEmpty = journal.size === 0;
-  const lanes = new Map<string, Lane>();
-  const laneFor = (m: ModelConfig) => {
+  const lanes = new Map<string, LaneHandle>();
+  const onFatal = (l: LaneHandle, e: ProviderError) => opts.onLaneStopped?.(l.model, e);
+  const networkLanes = opts.models.filter(runsOnThread).length;
+  // A test's fake clock cannot reach another thread: with one, every lane runs here.
+  const threads = new LaneThreads(opts.clock ? 0 : Math.min(networkLanes, opts.threads ?? defaultThreadCount(networkLanes)), { stop: opts.stop, abort: opts.abort, onFatal });
+  const laneFor = (m: ModelConfig): LaneHandle => {
     let lane = lanes.get(m.id);
     if (!lane) {
-      lane = new Lane(createProvider(m, opts.providerEnv), m.concurrency, {
-        stop: opts.stop,
-        signal: opts.abort,
-        clock: opts.clock,
-        onFatal: (l, e) => opts.onLaneStopped?.(l.model, e),
-      });
+      lane =
+        threads.lane(m, opts.providerEnv) ??
+        new Lane(createProvider(m, opts.providerEnv), m.concurrency, { stop: opts.stop, signal: opts.abort, clock: opts.clock, onFatal });
       lanes.set(m.id, lane);
     }
     return lane;
@@ -134,7 +138,7 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
     if (failure) throw failure.error;
   };
 
-  const runJob = async (job: Job, lane: Lane): Promise<JobRecord | undefined> => {
+  const runJob = async (job: Job, lane: LaneHandle): Promise<JobRecord | undefined> => {
     const messages: ChatMessage[] = [];
     if (job.case.system) messages.push({ role: 'system', content: job.case.system });
     messages.push({ role: 'user', content: job.case.prompt });
@@ -210,12 +214,13 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
     await Promise.all(benchModels.map(runLane));
   } finally {
     journal.close();
+    await threads.close();
   }
   return { lanes: benchModels.map(laneFor), written, skipped, unfinished, droppedBytes: dropped, journalWasEmpty };
 }
 
 /** A grader's way to ask another configured model (a judge), through that model's lane and cache. */
-export function makeAsk(models: readonly ModelConfig[], laneFor: (m: ModelConfig) => Lane, cache: ResponseCache) {
+export function makeAsk(models: readonly ModelConfig[], laneFor: (m: ModelConfig) => LaneHandle, cache: ResponseCache) {
   return async (ref: string, messages: ChatMessage[]): Promise<Completion> => {
     const m = models.find((x) => x.id === ref) ?? models.find((x) => `${x.provider}:${x.model}` === ref);
     if (!m) throw new ProviderError('not_found', `judge '${ref}' is not a model in the config (add it, with judgeOnly: true to keep it out of the results)`);
@@ -226,11 +231,11 @@ export function makeAsk(models: readonly ModelConfig[], laneFor: (m: ModelConfig
 }
 
 async function callThroughCache(
-  lane: Lane,
+  lane: LaneHandle,
   m: ModelConfig,
   messages: ChatMessage[],
   repeat: number,
-  job: Parameters<Lane['request']>[1],
+  job: Parameters<LaneHandle['request']>[1],
   cache: ResponseCache,
 ): Promise<{ attempted: Attempted; cached: boolean }> {
   const key = cache.enabledFor(m) ? cache.key(m, messages, repeat) : undefined;

@@ -47,6 +47,13 @@ export function positiveInt(name: string, v: string | undefined): number | undef
   return n;
 }
 
+export function nonNegativeInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`${name} ${v}: expected a whole number from 0 and up`);
+  return n;
+}
+
 export function fraction(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
