@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
@@ -64,6 +64,42 @@ describe('statistics do not depend on the order answers finished in', () => {
     expect(rows(join(runA, 'gap.csv'))[0].test).toBe('permutation');
     for (const f of ['summary.csv', 'gap.csv', 'matrix.csv', 'results.csv']) {
       expect(readFileSync(join(runB, f), 'utf8')).toBe(readFileSync(join(runA, f), 'utf8'));
+    }
+  });
+});
+
+describe('results.csv of a fresh run (rows formatted during the run)', () => {
+  it('is byte for byte the file rebuilt from the journal, for hostile outputs and rows longer than the read window', async () => {
+    const dir = tempDir();
+    const n = 60;
+    const hostile = (i: number) =>
+      [
+        `答案是 ${i}，对吗？`,
+        `=HYPERLINK("http://x","${i}")`,
+        `line one\r\nline "two" ${i}\rthree\nfour`,
+        `${'长'.repeat(30_000)} ${i}`, // 90 KB of UTF-8: longer than the 64 KiB read window, cut at 32,000 characters
+        `+${i}, -${i}; @${i}\t`,
+        `\u0000nul ${i}`,
+      ][i % 6];
+    writeFiles(dir, {
+      'h.yaml': ['name: h', 'grader: contains', 'cases:', ...Array.from({ length: n }, (_, i) => `  - { id: h${i}, prompt: "q${i}", expected: "${i}" }`)].join('\n'),
+      'a.jsonl': Array.from({ length: n }, (_, i) => JSON.stringify({ id: `h${i}`, output: hostile(i) })).join('\n'),
+      'b.jsonl': Array.from({ length: n }, (_, i) => JSON.stringify({ id: `h${i}`, output: hostile(i + 1) })).join('\n'),
+      'gapbench.config.yaml': 'models:\n  - { id: a, provider: replay, model: a.jsonl, group: closed }\n  - { id: b, provider: replay, model: b.jsonl, group: open }\n',
+    });
+    for (const excel of [false, true]) {
+      const id = excel ? 'x' : 'p';
+      expect((await cli(['run', '--suite', 'h.yaml', '--run-id', id, '--quiet', ...(excel ? ['--excel'] : [])], { cwd: dir })).code).toBe(0);
+      const run = join(dir, 'results', id);
+      expect(existsSync(join(run, '.results.csv.spool'))).toBe(false);
+      const fresh = readFileSync(join(run, 'results.csv'));
+      expect(fresh.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(excel);
+      expect((await cli(['report', run, ...(excel ? ['--excel'] : [])], { cwd: dir })).code).toBe(0);
+      expect(readFileSync(join(run, 'results.csv')).equals(fresh)).toBe(true);
+      const parsed = rows(join(run, 'results.csv'));
+      expect(parsed).toHaveLength(2 * n);
+      expect(parsed.map((r) => `${r.case_id}/${r.model}`).slice(0, 4)).toEqual(['h0/a', 'h0/b', 'h1/a', 'h1/b']);
+      expect(parsed.find((r) => r.case_id === 'h1' && r.model === 'a')!.output).toBe(`'=HYPERLINK("http://x","1")`);
     }
   });
 });

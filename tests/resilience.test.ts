@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Journal } from '../src/run/journal.js';
@@ -151,6 +151,15 @@ models:
     const done = readFileSync(join(dir, 'results', 'm', 'records.jsonl'), 'utf8').trim().split('\n').length;
     expect(done).toBeGreaterThan(4);
     expect(done).toBeLessThan(N);
+    // The results.csv rows formatted during the run are gone once the reports are written; one
+    // left by a run that was killed is removed by its resume.
+    expect(existsSync(join(dir, 'results', 'm', '.results.csv.spool'))).toBe(false);
+    expect(readFileSync(join(dir, 'results', 'm', 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(done + 1);
+    writeFileSync(join(dir, 'results', 'm', '.results.csv.spool'), 'left by kill -9');
+    const resumed = await cli(['run', '--resume', join(dir, 'results', 'm'), '--concurrency', '100', '--quiet'], { cwd: dir });
+    expect(resumed.code).toBe(0);
+    expect(existsSync(join(dir, 'results', 'm', '.results.csv.spool'))).toBe(false);
+    expect(readFileSync(join(dir, 'results', 'm', 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(N + 1);
   });
 
   it('a resume with changed inputs says what changed, and runs with --force', async () => {

@@ -5,6 +5,7 @@ import { ProviderError, UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { createProvider, hasPreflight } from '../providers/index.js';
 import { ReportState, writeReports } from '../report/index.js';
+import { RowSpool } from '../report/spool.js';
 import { terminalSafe } from '../report/text.js';
 import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
 import { configHash, describeChange, readManifest, writeManifest, type Manifest } from '../run/manifest.js';
@@ -16,6 +17,9 @@ import { checkProblem } from '../suite/validate.js';
 import { parse, duration, keyValues, nonNegativeInt, positiveInt } from '../util/args.js';
 import { VERSION } from '../version.js';
 import { applyThresholds, thresholdOptions, THRESHOLD_HELP, type ThresholdOptions } from './thresholds.js';
+
+/** results.csv rows formatted during a run, in the run directory until the run writes its reports. */
+const SPOOL_FILE = '.results.csv.spool';
 
 export const RUN_HELP = `Usage: gapbench run [options]
 
@@ -273,7 +277,9 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   if (!p.quiet) io.stderr.write(`Run ${p.runId}: ${total} jobs (${p.suites.length} suite(s) x ${p.models.filter((m) => !m.judgeOnly).length} model(s) x ${p.repeat} repeat(s)) -> ${runDir}\n`);
   const progress = new Progress({ out: io.stderr, intervalSec: p.progressIntervalSec, quiet: p.quiet });
   const stoppedLanes: string[] = [];
-  const live = new ReportState(manifest, p.matrixOutputs);
+  // A fresh run formats results.csv rows as records come (see report/spool.ts).
+  const spool = p.resumeDir ? undefined : new RowSpool(join(runDir, SPOOL_FILE));
+  const live = new ReportState(manifest, p.matrixOutputs, spool);
   let result;
   try {
     result = await runJobs({
@@ -298,6 +304,9 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
         io.stderr.write(`${line}\n`);
       },
     });
+  } catch (err) {
+    spool?.remove();
+    throw err;
   } finally {
     progress.stop();
     io.signals?.off('SIGINT', onSignal);
@@ -308,6 +317,11 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   if (result.droppedBytes) io.stderr.write(`records.jsonl: dropped a torn last line (${result.droppedBytes} bytes) left by a crash; its job runs again\n`);
 
   const interrupted = Boolean(interruptedBy) && result.unfinished > 0;
+  if (!spool || !result.journalWasEmpty) {
+    spool?.remove();
+    // A scratch file left by a run that was killed is of no use to its resume.
+    rmSync(join(runDir, SPOOL_FILE), { force: true });
+  }
   const report = await writeReports(
     runDir,
     { excel: p.excel, matrixOutputs: p.matrixOutputs, history: !interrupted && previous?.status !== 'finished', manifest },

@@ -74,7 +74,8 @@ export function csvRows(rows: readonly (readonly string[])[]): string {
   return out;
 }
 
-function toLine(values: readonly CsvValue[]): string {
+/** One row as CSV text, cells made safe, ending with CRLF. */
+export function toLine(values: readonly CsvValue[]): string {
   return csvRows([values.map(safeCell)]);
 }
 

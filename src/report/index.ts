@@ -5,11 +5,13 @@ import type { Manifest } from '../run/manifest.js';
 import { openLineReader, readRecordLines } from '../run/read.js';
 import type { JobRecord } from '../run/record.js';
 import { Aggregator, canonicalize, type Aggregate } from './aggregate.js';
-import { openCsv } from './csv.js';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { openCsv, toLine } from './csv.js';
 import { GAP_COLUMNS, gapRows, type GapRow } from './gap.js';
 import { appendHistory } from './history.js';
 import { matrixColumns, matrixRows } from './matrix.js';
 import { RESULTS_COLUMNS, resultRow } from './results.js';
+import type { RowSpool } from './spool.js';
 import { SUMMARY_COLUMNS, summarize, type SummaryRow } from './summary.js';
 import { renderTerminal } from './terminal.js';
 
@@ -44,7 +46,15 @@ export class ReportState {
   readonly modelOrder: Map<string, number>;
   readonly suiteOrder: Map<string, number>;
 
-  constructor(manifest: Manifest, matrixOutputs: boolean) {
+  /**
+   * `spool`: results.csv rows are formatted as records come and kept there (a fresh run); without
+   * one, writeReports reads each record back from the journal and formats it at the end.
+   */
+  constructor(
+    manifest: Manifest,
+    matrixOutputs: boolean,
+    readonly spool?: RowSpool,
+  ) {
     const prices = new Map<string, ModelConfig['price']>(manifest.models.map((m) => [m.id, m.price]));
     this.priceOf = (id) => prices.get(id);
     this.aggregator = new Aggregator(manifest.run_id, matrixOutputs);
@@ -55,6 +65,12 @@ export class ReportState {
 
   add(record: JobRecord, offset: number, bytes: number): void {
     this.aggregator.add(record, this.priceOf);
+    if (this.spool) {
+      const row = resultRow(record);
+      const text = toLine(RESULTS_COLUMNS.map((c) => row[c]));
+      bytes = Buffer.byteLength(text);
+      offset = this.spool.append(text, bytes);
+    }
     this.order.push(this.suiteOrder.get(record.suite) ?? 65535, record.case_index, this.modelOrder.get(record.model) ?? 65535, record.repeat, offset, bytes);
   }
 }
@@ -73,15 +89,26 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
     for await (const { record, line } of readRecordLines(journal, true)) state.add(record, line.offset, line.bytes);
   }
   const { aggregator: agg, order, priceOf, modelOrder, suiteOrder } = state;
-  // results.csv in suite, case, model, repeat order: each line is read back by its offset, so
-  // memory holds a few numbers per record, never the outputs.
-  const results = openCsv(join(runDir, 'results.csv'), RESULTS_COLUMNS, { bom });
-  const reader = order.size ? openLineReader(journal) : undefined;
-  try {
-    for (const [offset, bytes] of order.sorted()) results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
-  } finally {
-    reader?.close();
-    results.close();
+  // results.csv in suite, case, model, repeat order: each row is read back by its offset (from the
+  // spool, already formatted, or from the journal), so memory holds a few numbers per record.
+  if (state.spool) {
+    const fd = openSync(join(runDir, 'results.csv'), 'w');
+    try {
+      writeSync(fd, (bom ? '\uFEFF' : '') + toLine(RESULTS_COLUMNS));
+      state.spool.copyTo(fd, order.sorted());
+    } finally {
+      closeSync(fd);
+      state.spool.remove();
+    }
+  } else {
+    const results = openCsv(join(runDir, 'results.csv'), RESULTS_COLUMNS, { bom });
+    const reader = order.size ? openLineReader(journal) : undefined;
+    try {
+      for (const [offset, bytes] of order.sorted()) results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
+    } finally {
+      reader?.close();
+      results.close();
+    }
   }
   const a = agg.agg;
   canonicalize(a, suiteOrder, modelOrder);
