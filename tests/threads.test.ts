@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { runJobs, type RunnerOptions } from '../src/run/runner.js';
 import { defaultThreadCount, LaneThreads } from '../src/run/threads.js';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
 import { loadSuite, type Suite } from '../src/suite/load.js';
-import { cli, tempDir, writeFiles } from './helpers.js';
+import { cli, REPO, tempDir, writeFiles } from './helpers.js';
 
 const KEY = 'sk-test-threads-0123456789';
 let sim: Simulator;
@@ -145,6 +146,39 @@ describe('lane threads', () => {
     const replay: ModelConfig = { ...openaiModel('r', 'r'), provider: 'replay', protocol: 'replay' };
     expect(t.lane(replay, { env: {}, cwd: '.' })).toBeUndefined();
     return t.close();
+  });
+});
+
+describe('V8 flags set at run time', () => {
+  // Child processes: flags are process-wide. Each allocates enough short-lived objects, in slices
+  // as a run does, for V8 to grow its young generation to the default 32 MiB if it could.
+  const child = (body: string) => {
+    const script = `
+      import { capYoungGeneration, setProcessV8Flags } from ${JSON.stringify(join(REPO, 'dist/util/v8flags.js'))};
+      import { prestartLaneThreads, stopPrestartedThreads } from ${JSON.stringify(join(REPO, 'dist/run/threads.js'))};
+      import { getHeapSpaceStatistics } from 'node:v8';
+      const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 ** 20;
+      const churn = async () => { let keep = []; for (let k = 0; k < 60; k++) { for (let i = 0; i < 50000; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20000) keep = []; } await new Promise((r) => setImmediate(r)); } };
+      ${body}
+      console.log(JSON.stringify({ newSpace: newSpace() }));
+      await stopPrestartedThreads();
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout) as { newSpace: number };
+  };
+
+  it('still hold after a lane thread starts (a new thread resets them; threads.ts sets them again)', () => {
+    const r = child(`
+      setProcessV8Flags('--semi-space-growth-factor=1');
+      prestartLaneThreads(1);
+      await new Promise((r) => setTimeout(r, 1000));
+      await churn();`);
+    expect(r.newSpace).toBeLessThanOrEqual(4);
+  });
+
+  it("cap the young generation's growth", () => {
+    expect(child('capYoungGeneration(4); await churn();').newSpace).toBeLessThan(32);
   });
 });
 

@@ -1,14 +1,17 @@
 // A lane thread (see threads.ts): runs the lanes the main thread gives it, with the real
 // providers, and answers each request with its outcome and the lane's live figures.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ProviderError, redact } from '../errors.js';
 import { createProvider } from '../providers/index.js';
 import type { Provider } from '../providers/provider.js';
 import { requireCjs } from '../util/cjs.js';
+import { reapplyV8Flags } from '../util/v8flags.js';
 import { Lane } from './lane.js';
 import type { FromThread, LaneStats, ToThread } from './threads.js';
 
 const port = parentPort!;
+// The process's run-time V8 flags, which starting this thread has reset (see util/v8flags.ts).
+reapplyV8Flags((workerData as { v8Flags?: string[] } | undefined)?.v8Flags ?? []);
 
 // Start-up work done now, while the main thread reads the config, rather than in the first
 // requests: the SDKs' code, and Node's lazily loaded fetch classes (both SDKs touch Headers).

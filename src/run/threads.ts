@@ -6,6 +6,7 @@ import type { ModelConfig } from '../config/config.js';
 import { ProviderError } from '../errors.js';
 import type { ProviderEnv } from '../providers/provider.js';
 import type { ChatRequest, ErrorKind } from '../types.js';
+import { processV8Flags, reapplyV8Flags } from '../util/v8flags.js';
 import type { Attempted, LaneCounters, LaneHandle } from './lane.js';
 
 /**
@@ -91,8 +92,11 @@ function spawn(): Worker {
     // Only what a lane needs: the CLI's flags (and a test runner's loaders) stay out.
     execArgv: [],
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    workerData: { v8Flags: processV8Flags() },
   });
   worker.unref();
+  // A new thread resets the V8 flags set at run time (see util/v8flags.ts).
+  worker.once('online', () => reapplyV8Flags());
   // A thread that dies before a run takes it over is dropped; the run starts a fresh one.
   const drop = () => {
     const i = warm.indexOf(worker);
@@ -101,6 +105,16 @@ function spawn(): Worker {
   worker.on('error', drop);
   worker.on('exit', drop);
   return worker;
+}
+
+/** Whether lane threads can start here (their script is built); if not, lanes run on the main thread. */
+function threadsAvailable(): boolean {
+  try {
+    workerPath();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The compiled worker script; under the tests (TypeScript sources) the built copy in dist/. */
@@ -143,7 +157,7 @@ export class LaneThreads {
 
   /** The model's lane on a thread, or undefined when it should run on the main thread. */
   lane(model: ModelConfig, env: ProviderEnv): LaneHandle | undefined {
-    if (this.size === 0 || !runsOnThread(model)) return undefined;
+    if (this.size === 0 || !runsOnThread(model) || !threadsAvailable()) return undefined;
     const i = this.assigned++ % this.size;
     const thread = (this.threads[i] ??= new Thread(this.opts));
     return thread.lane(model, env, this.nextKey++);
@@ -214,7 +228,12 @@ class Thread {
 
   request(lane: RemoteLane, messages: ChatRequest['messages'], job?: ChatRequest['job']): Promise<Attempted> {
     if (this.closed) return Promise.reject(new Error('the run has ended'));
-    const worker = (this.worker ??= this.start());
+    let worker: Worker;
+    try {
+      worker = this.worker ??= this.start();
+    } catch (err) {
+      return Promise.reject(new Error(`cannot start a lane thread: ${err instanceof Error ? err.message : String(err)}`));
+    }
     const id = this.nextId++;
     return new Promise<Attempted>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
