@@ -210,6 +210,8 @@ models:
     const lines = r.stderr.split('\n').filter((l) => l.includes('sp '));
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(lines.at(-1)).toMatch(/^\[\d+s\] sp\s+37\/37\s+err\s+0\s+retry\s+0\s+in-flight\s+0\/8\s+[\d.]+\/s\s+eta done$/);
+    // The lane runs on a lane thread; its requests in flight show while they are.
+    expect(lines.some((l) => /in-flight\s+[1-8]\/8/.test(l))).toBe(true);
     expect(r.stderr).not.toMatch(/\u001b\[/);
     const quiet = await cli(['run', '--suite', 'f.yaml', '--run-id', 'q', '--quiet'], { cwd: dir });
     expect(quiet.stderr).toBe('');

@@ -57,6 +57,19 @@ function request(msg: Extract<ToThread, { t: 'req' }>): void {
   );
 }
 
+// Progress shows each lane's requests in flight: between answers (a slow model may take minutes)
+// the figures are sent twice a second when they changed.
+const lastSent = new Map<number, string>();
+setInterval(() => {
+  for (const [key, lane] of lanes) {
+    const s = stats(lane);
+    const text = s.join();
+    if (lastSent.get(key) === text) continue;
+    lastSent.set(key, text);
+    port.postMessage({ t: 'stats', key, stats: s } satisfies FromThread);
+  }
+}, 500).unref();
+
 port.on('message', (msg: ToThread) => {
   switch (msg.t) {
     case 'req':

@@ -39,7 +39,9 @@ export type FromThread =
   | { t: 'done'; id: number; key: number; attempted: Attempted; stats: LaneStats }
   /** The request was not answered because the run is stopping (first Ctrl-C) or aborting. */
   | { t: 'dropped'; id: number; key: number; message: string; stats: LaneStats }
-  | { t: 'fatal'; key: number; kind: ErrorKind; message: string; status?: number };
+  | { t: 'fatal'; key: number; kind: ErrorKind; message: string; status?: number }
+  /** The lane's figures between answers (for the progress display). */
+  | { t: 'stats'; key: number; stats: LaneStats };
 
 /** Protocols whose lanes make network requests, worth a thread. */
 const NETWORK: ReadonlySet<ModelConfig['protocol']> = new Set(['openai', 'ollama']);
@@ -269,6 +271,7 @@ class Thread {
       return;
     }
     lane?.update(msg.stats);
+    if (msg.t === 'stats') return;
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
