@@ -282,8 +282,25 @@ describe('the CLI as a process', () => {
     expect(existsSync(join(dir, 'results', 'int', 'summary.csv'))).toBe(true);
     const manifest = JSON.parse(readFileSync(join(dir, 'results', 'int', 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('interrupted');
+    expect(existsSync(join(dir, 'results', 'int', '.results.csv.spool'))).toBe(false);
     const resumed = await spawnCli(['run', '--resume', join('results', 'int'), '--quiet'], { cwd: dir }).done;
     expect(resumed.code).toBe(0);
     expect(readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(N);
+  });
+
+  it('a second Ctrl-C exits at once and leaves no scratch file; the journal resumes', async () => {
+    const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 2 }\n`);
+    const p = spawnCli(['run', '--suite', 'arith.yaml', '--run-id', 'int2'], { cwd: dir });
+    const journal = join(dir, 'results', 'int2', 'records.jsonl');
+    for (let i = 0; i < 200 && !(existsSync(journal) && readFileSync(journal, 'utf8').length > 0); i++) await new Promise((r) => setTimeout(r, 25));
+    p.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 50));
+    p.child.kill('SIGINT');
+    const r = await p.done;
+    expect(r.code).toBe(130);
+    expect(readdirSync(join(dir, 'results', 'int2')).sort()).toEqual(['manifest.json', 'records.jsonl']);
+    const resumed = await spawnCli(['run', '--resume', join('results', 'int2'), '--quiet'], { cwd: dir }).done;
+    expect(resumed.code).toBe(0);
+    expect(new Set(readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).job_id)).size).toBe(N);
   });
 });

@@ -59,6 +59,13 @@ models:
     expect(tls.models[0].host).toBe('https://ollama.example.com');
     expect(c.models[1].baseURL).toBe('http://127.0.0.1:9999/v1');
     expect(c.models[1].keyOptional).toBe(true);
+    // An address that is not a URL would fail every request: it is an error now, saying where it came from.
+    expect(errorOf(() => load('models: []', { cliModels: ['ollama:x'], env: { OLLAMA_HOST: 'http://[::1' } })).message).toBe(
+      "(command line): model 'ollama:x': host 'http://[::1' is not an http(s) address (from OLLAMA_HOST)",
+    );
+    expect(errorOf(() => load('models: []', { cliModels: ['openai:x'], env: { OPENAI_BASE_URL: 'not a url' } })).message).toBe(
+      "(command line): model 'openai:x': baseURL 'not a url' is not an http(s) URL (from OPENAI_BASE_URL)",
+    );
   });
 
   it.each([
@@ -75,6 +82,9 @@ models:
     ['models:\n  - provider: ollama\n    model: x\n    baseURL: http://x/v1\n', 4, /take 'host'/],
     ['models:\n  - provider: openai\n    model: x\n    group: half-open\n', 4, /group: must be one of "closed", "open"/],
     ['models:\n  - provider: openai\n    model: x\n    apiKeyEnv: sk-abc123\n', 4, /environment variable name/],
+    ['models:\n  - provider: openai\n    model: x\n    baseURL: api.example.com/v1\n', 4, /models\[0\]\.baseURL: invalid url$/],
+    ['models:\n  - provider: vllm\n    model: x\n    baseURL: "http://[::1"\n', 4, /models\[0\]\.baseURL: invalid url$/],
+    ['models:\n  - provider: ollama\n    model: x\n    host: ftp://gpu-box\n', 4, /model 'ollama:x': host 'ftp:\/\/gpu-box' is not an http\(s\) address$/],
   ])('rejects bad config with the file, line and field: %#', (yaml, line, msg) => {
     const e = errorOf(() => load(yaml));
     expect(e).toBeInstanceOf(FileError);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { ResponseCache } from '../src/run/cache.js';
 import type { LaneHandle } from '../src/run/lane.js';
 import type { JobRecord } from '../src/run/record.js';
 import { runJobs, type RunnerOptions } from '../src/run/runner.js';
-import { defaultThreadCount, LaneThreads } from '../src/run/threads.js';
+import { defaultThreadCount, LaneThreads, LaneThreadError } from '../src/run/threads.js';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
 import { loadSuite, type Suite } from '../src/suite/load.js';
 import { cli, REPO, tempDir, writeFiles } from './helpers.js';
@@ -33,6 +33,7 @@ beforeAll(async () => {
       { name: 'open-sim:1b', accuracy: 0.5, latencyMs: 15 },
       { name: 'limited', accuracy: 0.8, latencyMs: 5, rpm: 300 },
       { name: 'slow', accuracy: 0.8, latencyMs: 60_000 },
+      { name: 'medium', accuracy: 0.8, latencyMs: 300 },
     ],
   });
 });
@@ -138,6 +139,38 @@ describe('lane threads', () => {
     expect(sim.stats().inFlight).toBe(0);
   });
 
+  it('a lane thread that stops is restarted and its unanswered requests sent again; past two restarts they are given up, unrecorded', async () => {
+    const signals = { stop: new AbortController().signal, abort: new AbortController().signal };
+    const threads = new LaneThreads(1, signals);
+    try {
+      const lane = threads.lane(openaiModel('m', 'medium', { concurrency: 3 }), { env: { SIM_KEY: KEY }, cwd: '.' })!;
+      const ask = (i: number) => lane.request([{ role: 'user', content: `What is ${i} plus ${i}?` }]);
+      const crash = async () => {
+        await new Promise((r) => setTimeout(r, 150));
+        await threads.workersForTests()[0]!.terminate();
+      };
+      // Killed while three requests are in flight and three wait: all six still answer.
+      const first = Promise.all([0, 1, 2, 3, 4, 5].map(ask));
+      await crash();
+      const answers = await first;
+      expect(answers.map((a) => a.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+      expect(threads.failure).toBeUndefined();
+      // Twice more: the third failure is for good.
+      const second = Promise.allSettled([6, 7].map(ask));
+      await crash();
+      await crash();
+      const given = await second;
+      expect(given.map((g) => g.status)).toEqual(['rejected', 'rejected']);
+      const reason = (given[0] as PromiseRejectedResult).reason as Error;
+      expect(reason).toBeInstanceOf(LaneThreadError);
+      expect(reason.message).toBe("the lane thread of model 'm' stopped (exit code 1)");
+      expect(threads.failure).toBe(reason.message);
+      await expect(ask(8)).rejects.toBeInstanceOf(LaneThreadError);
+    } finally {
+      await threads.close();
+    }
+  });
+
   it('leaves a core to the main thread, and never gives a run more threads than network lanes', () => {
     expect(defaultThreadCount(1)).toBe(1);
     expect(defaultThreadCount(0)).toBe(0);
@@ -146,6 +179,65 @@ describe('lane threads', () => {
     const replay: ModelConfig = { ...openaiModel('r', 'r'), provider: 'replay', protocol: 'replay' };
     expect(t.lane(replay, { env: {}, cwd: '.' })).toBeUndefined();
     return t.close();
+  });
+});
+
+describe('a run whose lane thread keeps failing', () => {
+  it('leaves the unanswered jobs unrecorded, exits 130 naming the model, and a resume runs exactly those', async () => {
+    const dir = tempDir();
+    // A preload that kills the lane thread at every 5th request it is sent (as a crash would).
+    writeFiles(dir, {
+      'crash.mjs': `import { Worker, isMainThread } from 'node:worker_threads';
+        if (isMainThread) { const post = Worker.prototype.postMessage; let n = 0;
+          Worker.prototype.postMessage = function (m, ...rest) { if (m && m.t === 'req' && ++n % 5 === 0) setTimeout(() => this.terminate(), 20); return post.call(this, m, ...rest); }; }`,
+      'gapbench.config.yaml': `models:\n  - { id: o, provider: ollama, model: "medium", host: "${sim.ollamaHost}", concurrency: 2 }\n`,
+      's.yaml': ['name: s', 'grader: numeric', 'cases:', ...Array.from({ length: 30 }, (_, i) => `  - { id: c${i}, prompt: "What is ${i} plus ${i}?", expected: "${2 * i}" }`)].join('\n'),
+    });
+    const run = (args: string[], node: string[] = []) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+        const child = spawn(process.execPath, [...node, join(REPO, 'dist/cli.js'), ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (code) => res({ code, stdout, stderr }));
+      });
+    const r = await run(['run', '--suite', 's.yaml', '--run-id', 'c', '--quiet', '--cache', 'off'], ['--import', join(dir, 'crash.mjs')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/stopped: the lane thread of model 'o' stopped \(exit code 1\): \d+ job\(s\) not run\. Resume with: gapbench run --resume /);
+    const journal = join(dir, 'results', 'c', 'records.jsonl');
+    const first = readFileSync(journal, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as JobRecord);
+    expect(first.every((x) => x.status === 'ok')).toBe(true);
+    expect(first.length).toBeLessThan(30);
+    const resumed = await run(['run', '--resume', join('results', 'c'), '--quiet', '--cache', 'off']);
+    expect(resumed.code).toBe(0);
+    const all = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as JobRecord);
+    expect(all).toHaveLength(30);
+    expect(new Set(all.map((x) => x.job_id)).size).toBe(30);
+  });
+});
+
+describe('where threads cannot start', () => {
+  it('lanes run on the main thread (here: Node\'s permission model forbids worker threads)', async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      'gapbench.config.yaml': `models:\n  - { id: o, provider: ollama, model: "open-sim:1b", host: "${sim.ollamaHost}", concurrency: 2 }\n`,
+      's.yaml': ['name: s', 'grader: numeric', 'cases:', ...Array.from({ length: 8 }, (_, i) => `  - { id: c${i}, prompt: "What is ${i} plus ${i}?", expected: "${2 * i}" }`)].join('\n'),
+    });
+    // Not spawnSync: the simulator answers from this process.
+    const code = await new Promise<number | null>((res) => {
+      const child = spawn(process.execPath, ['--experimental-permission', '--allow-fs-read=*', '--allow-fs-write=*', join(REPO, 'dist/cli.js'), 'run', '--suite', 's.yaml', '--run-id', 'p', '--quiet', '--cache', 'off'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        stdio: 'ignore',
+      });
+      child.on('close', res);
+    });
+    expect(code).toBe(0);
+    const records = readFileSync(join(dir, 'results', 'p', 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as JobRecord);
+    expect(records.filter((x) => x.status !== 'ok')).toEqual([]);
+    expect(records).toHaveLength(8);
   });
 });
 
@@ -189,9 +281,11 @@ describe('--threads', () => {
       'gapbench.config.yaml': `models:\n  - { id: o, provider: ollama, model: "open-sim:1b", host: "${sim.ollamaHost}", concurrency: 2 }\n`,
       's.yaml': `name: s\ngrader: numeric\ncases:\n  - { id: a, prompt: "What is 2 plus 2?", expected: "4" }\n  - { id: b, prompt: "What is 3 plus 3?", expected: "6" }\n`,
     });
-    const bad = await cli(['run', '--suite', 's.yaml', '--threads', 'two'], { cwd: dir });
-    expect(bad.code).toBe(2);
-    expect(bad.stderr.trim()).toBe('gapbench run: --threads two: expected a whole number from 0 and up');
+    for (const v of ['two', '-1', '1e3', '0x10', '1.5', '']) {
+      const bad = await cli(['run', '--suite', 's.yaml', `--threads=${v}`], { cwd: dir });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim()).toBe(`gapbench run: --threads ${v}: expected a whole number from 0 and up`);
+    }
     for (const n of ['0', '1']) {
       const r = await cli(['run', '--suite', 's.yaml', '--threads', n, '--quiet', '--run-id', `t${n}`], { cwd: dir });
       expect(r.code).toBe(0);

@@ -5,7 +5,7 @@ import { ProviderError, UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { createProvider, hasPreflight } from '../providers/index.js';
 import { ReportState, writeReports } from '../report/index.js';
-import { RowSpool } from '../report/spool.js';
+import { RowSpool, SPOOL_FILE } from '../report/spool.js';
 import { terminalSafe } from '../report/text.js';
 import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
 import { configHash, describeChange, readManifest, writeManifest, type Manifest } from '../run/manifest.js';
@@ -17,9 +17,6 @@ import { checkProblem } from '../suite/validate.js';
 import { parse, duration, keyValues, nonNegativeInt, positiveInt } from '../util/args.js';
 import { VERSION } from '../version.js';
 import { applyThresholds, thresholdOptions, THRESHOLD_HELP, type ThresholdOptions } from './thresholds.js';
-
-/** results.csv rows formatted during a run, in the run directory until the run writes its reports. */
-const SPOOL_FILE = '.results.csv.spool';
 
 export const RUN_HELP = `Usage: gapbench run [options]
 
@@ -279,6 +276,9 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   const stoppedLanes: string[] = [];
   // A fresh run formats results.csv rows as records come (see report/spool.ts).
   const spool = p.resumeDir ? undefined : new RowSpool(join(runDir, SPOOL_FILE));
+  // A second Ctrl-C exits at once (cli.ts): the scratch file goes with the process.
+  const dropSpool = () => spool?.remove();
+  if (spool) process.once('exit', dropSpool);
   const live = new ReportState(manifest, p.matrixOutputs, spool);
   let result;
   try {
@@ -306,6 +306,7 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
     });
   } catch (err) {
     spool?.remove();
+    process.off('exit', dropSpool);
     throw err;
   } finally {
     progress.stop();
@@ -316,6 +317,10 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   }
   if (result.droppedBytes) io.stderr.write(`records.jsonl: dropped a torn last line (${result.droppedBytes} bytes) left by a crash; its job runs again\n`);
 
+  // A lane thread that failed for good left its jobs unrecorded: like an interruption, they wait for a resume.
+  if (result.threadFailure && result.unfinished > 0 && !interruptedBy) {
+    interruptedBy = `stopped: ${terminalSafe(result.threadFailure, 300)}`;
+  }
   const interrupted = Boolean(interruptedBy) && result.unfinished > 0;
   if (!spool || !result.journalWasEmpty) {
     spool?.remove();
@@ -327,6 +332,7 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
     { excel: p.excel, matrixOutputs: p.matrixOutputs, history: !interrupted && previous?.status !== 'finished', manifest },
     result.journalWasEmpty ? live : undefined,
   );
+  process.off('exit', dropSpool);
   manifest.status = interrupted ? 'interrupted' : 'finished';
   manifest.finished_at = new Date().toISOString();
   manifest.counts = { jobs: total, records: report.records, ok: report.ok, errors: report.errors, unfinished: result.unfinished };

@@ -102,6 +102,15 @@ function resolveModel(m: RawModel, defaults: NonNullable<RawConfig['defaults']>,
   if (preset.protocol === 'openai' && m.host) throw where('host')(`model '${label}': OpenAI-compatible models take 'baseURL', not 'host'`);
   const baseURL = preset.protocol === 'openai' ? m.baseURL ?? (m.provider === 'openai' ? env.OPENAI_BASE_URL : undefined) ?? preset.baseURL : undefined;
   const host = preset.protocol === 'ollama' ? m.host ?? env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST : undefined;
+  // An address that is not a URL fails every request: say so now, naming where it came from.
+  if (baseURL !== undefined && !validURL(baseURL, true)) {
+    const from = m.baseURL !== undefined ? '' : env.OPENAI_BASE_URL === baseURL ? ' (from OPENAI_BASE_URL)' : '';
+    throw where('baseURL')(`model '${label}': baseURL '${baseURL}' is not an http(s) URL${from}`);
+  }
+  if (host !== undefined && !validURL(host, false)) {
+    const from = m.host !== undefined ? '' : env.OLLAMA_HOST === host ? ' (from OLLAMA_HOST)' : '';
+    throw where('host')(`model '${label}': host '${host}' is not an http(s) address${from}`);
+  }
   const local = (baseURL && isLocalURL(baseURL)) || preset.protocol === 'ollama';
   const stop = m.params?.stop ?? defaults.params?.stop;
   const { stop: _d, ...defaultParams } = defaults.params ?? {};
@@ -133,6 +142,18 @@ function resolveModel(m: RawModel, defaults: NonNullable<RawConfig['defaults']>,
 }
 
 /** Like Ollama's own clients: `0.0.0.0` or `myhost` without a port means port 11434. */
+/** An http(s) URL (for `host`, the scheme may be left out, as Ollama allows). */
+function validURL(value: string, needScheme: boolean): boolean {
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+  if (needScheme && !hasScheme) return false;
+  try {
+    const u = new URL(hasScheme ? value : `http://${value}`);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 function normalizeHost(host: string): string {
   const withScheme = /^[a-z]+:\/\//i.test(host) ? host : `http://${host}`;
   try {

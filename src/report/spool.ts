@@ -1,5 +1,8 @@
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 
+/** The spool's name in a run directory; there until the run writes its reports. */
+export const SPOOL_FILE = '.results.csv.spool';
+
 const FLUSH_BYTES = 1 << 18;
 const WINDOW_BYTES = 1 << 16;
 

@@ -12,7 +12,7 @@ import { Lane, type Attempted, type LaneHandle } from './lane.js';
 import { countJobs, laneJobs, type Job } from './plan.js';
 import type { JobRecord } from './record.js';
 import { recordedJobs } from './read.js';
-import { defaultThreadCount, LaneThreads, runsOnThread } from './threads.js';
+import { defaultThreadCount, LaneThreads, LaneThreadError, runsOnThread } from './threads.js';
 
 export interface RunnerOptions {
   runId: string;
@@ -49,6 +49,8 @@ export interface RunnerResult {
   droppedBytes: number;
   /** The journal was empty when this invocation opened it: onRecord saw every record it holds. */
   journalWasEmpty: boolean;
+  /** Why a lane thread failed for good (its unanswered jobs are among `unfinished`). */
+  threadFailure?: string;
 }
 
 /** Runs every lane at once; each finished job is graded and appended to the journal before it counts. */
@@ -148,8 +150,8 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
     try {
       r = await callThroughCache(lane, job.model, messages, job.repeat, jobInfo, opts.cache);
     } catch (err) {
-      // Stopped before an answer: not recorded, so a resume runs it.
-      if (opts.stop.aborted || opts.abort.aborted) return undefined;
+      // Stopped before an answer, or its lane thread failed: not recorded, so a resume runs it.
+      if (opts.stop.aborted || opts.abort.aborted || err instanceof LaneThreadError) return undefined;
       const message = err instanceof Error ? err.message : String(err);
       r = { attempted: { status: 'error', error: { kind: 'unknown', message }, attempts: 1 }, cached: false };
     }
@@ -163,7 +165,8 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
         ask,
       };
       grade = await gradeSafely(job.suite.graderOf(job.case), a.completion.text, ctx);
-      if (opts.abort.aborted && grade.error) return undefined;
+      // A judge cut off by the run's abort, or by a failed lane thread: left for a resume.
+      if ((opts.abort.aborted || threads.failure) && grade.error) return undefined;
     } else {
       grade = { score: 0, passed: false, reason: `no answer: ${a.error.kind}` };
     }
@@ -216,7 +219,8 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
     journal.close();
     await threads.close();
   }
-  return { lanes: benchModels.map(laneFor), written, skipped, unfinished, droppedBytes: dropped, journalWasEmpty };
+  const threadFailure = threads.failure;
+  return { lanes: benchModels.map(laneFor), written, skipped, unfinished, droppedBytes: dropped, journalWasEmpty, ...(threadFailure ? { threadFailure } : {}) };
 }
 
 /** A grader's way to ask another configured model (a judge), through that model's lane and cache. */

@@ -91,8 +91,7 @@ export async function stopPrestartedThreads(): Promise<void> {
 
 function spawn(): Worker {
   const worker = new Worker(workerPath(), {
-    // Only what a lane needs: the CLI's flags (and a test runner's loaders) stay out.
-    execArgv: [],
+    // The process's Node flags are inherited (a --require'd proxy bootstrap reaches the SDKs' requests).
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     workerData: { v8Flags: processV8Flags() },
   });
@@ -160,9 +159,27 @@ export class LaneThreads {
   /** The model's lane on a thread, or undefined when it should run on the main thread. */
   lane(model: ModelConfig, env: ProviderEnv): LaneHandle | undefined {
     if (this.size === 0 || !runsOnThread(model) || !threadsAvailable()) return undefined;
-    const i = this.assigned++ % this.size;
+    const i = this.assigned % this.size;
     const thread = (this.threads[i] ??= new Thread(this.opts));
+    try {
+      // Started now, so a thread that cannot start here (a permission model, a resource limit)
+      // leaves the lane on the main thread instead of failing its every job.
+      thread.ensureStarted();
+    } catch {
+      return undefined;
+    }
+    this.assigned++;
     return thread.lane(model, env, this.nextKey++);
+  }
+
+  /** For the tests: the threads' workers, to stop one as a crash would. */
+  workersForTests(): (Worker | undefined)[] {
+    return this.threads.map((t) => t.workerForTests());
+  }
+
+  /** Why a lane thread failed for good, when one did (its jobs are left for a resume). */
+  get failure(): string | undefined {
+    return this.threads.find((t) => t.failure)?.failure;
   }
 
   async close(): Promise<void> {
@@ -170,9 +187,22 @@ export class LaneThreads {
   }
 }
 
+/**
+ * A request a lane thread could not answer because the thread itself failed (not the model): the
+ * runner leaves its job unrecorded, so a resume runs it.
+ */
+export class LaneThreadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LaneThreadError';
+  }
+}
+
 interface Pending {
   resolve: (a: Attempted) => void;
   reject: (e: Error) => void;
+  lane: RemoteLane;
+  msg: Extract<ToThread, { t: 'req' }>;
 }
 
 /** A lane whose work happens on a thread; the runner uses it as it uses a `Lane`. */
@@ -203,16 +233,26 @@ class RemoteLane implements LaneHandle {
   }
 }
 
+/** A thread that stops unexpectedly is restarted, and its unanswered requests sent again, this many times. */
+const MAX_RESTARTS = 2;
+
 class Thread {
   private worker?: Worker;
   private readonly lanes = new Map<number, { lane: RemoteLane; env: ProviderEnv }>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private closed = false;
+  private restarts = 0;
+  /** Set when the thread failed more often than it may be restarted. */
+  failure?: string;
   /** Stop and abort already sent: a restarted thread is told again. */
   private readonly told = new Set<'stop' | 'abort'>();
 
   constructor(private readonly opts: LaneThreadOptions) {}
+
+  ensureStarted(): Worker {
+    return (this.worker ??= this.start());
+  }
 
   lane(model: ModelConfig, env: ProviderEnv, key: number): RemoteLane {
     const lane = new RemoteLane(model, key, this);
@@ -229,18 +269,19 @@ class Thread {
   }
 
   request(lane: RemoteLane, messages: ChatRequest['messages'], job?: ChatRequest['job']): Promise<Attempted> {
-    if (this.closed) return Promise.reject(new Error('the run has ended'));
+    if (this.closed) return Promise.reject(new LaneThreadError(`model '${lane.model.id}': the run has ended`));
+    if (this.failure) return Promise.reject(new LaneThreadError(this.failure));
     let worker: Worker;
     try {
-      worker = this.worker ??= this.start();
+      worker = this.ensureStarted();
     } catch (err) {
-      return Promise.reject(new Error(`cannot start a lane thread: ${err instanceof Error ? err.message : String(err)}`));
+      return Promise.reject(new LaneThreadError(`model '${lane.model.id}': cannot start a lane thread (${err instanceof Error ? err.message : String(err)})`));
     }
-    const id = this.nextId++;
+    const msg: Pending['msg'] = { t: 'req', id: this.nextId++, key: lane.key, messages, ...(job ? { job } : {}) };
     return new Promise<Attempted>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(msg.id, { resolve, reject, lane, msg });
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ t: 'req', id, key: lane.key, messages, ...(job ? { job } : {}) } satisfies ToThread);
+      worker.postMessage(msg);
     });
   }
 
@@ -249,16 +290,35 @@ class Thread {
     for (const { lane, env } of this.lanes.values()) worker.postMessage(laneMessage(lane, env));
     for (const t of this.told) worker.postMessage({ t });
     worker.on('message', (msg: FromThread) => this.receive(worker, msg));
-    const fail = (why: string) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      const pending = [...this.pending.values()];
-      this.pending.clear();
-      for (const p of pending) p.reject(new Error(`lane thread stopped (${why})`));
-    };
-    worker.on('error', (err) => fail(err instanceof Error ? err.message : String(err)));
-    worker.on('exit', (code) => fail(`exit code ${code}`));
+    worker.on('error', (err) => this.failed(worker, err instanceof Error ? err.message : String(err)));
+    worker.on('exit', (code) => this.failed(worker, `exit code ${code}`));
     return worker;
+  }
+
+  /**
+   * The thread stopped while the run goes on (a crash, or killed): its unanswered requests are sent
+   * again on a new thread (a request that reached the server before the crash is sent twice, as
+   * after a dropped connection). Past MAX_RESTARTS they are given up, unrecorded, for a resume.
+   */
+  private failed(worker: Worker, why: string): void {
+    if (this.worker !== worker || this.closed) return;
+    this.worker = undefined;
+    const pending = [...this.pending.values()];
+    if (this.restarts < MAX_RESTARTS) {
+      this.restarts++;
+      try {
+        const fresh = this.ensureStarted();
+        if (pending.length) fresh.ref();
+        for (const p of pending) fresh.postMessage(p.msg);
+        return;
+      } catch (err) {
+        why = `${why}; restarting it failed: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    const models = [...this.lanes.values()].map(({ lane }) => `'${lane.model.id}'`);
+    this.failure = `the lane thread of model${models.length > 1 ? 's' : ''} ${models.join(', ')} stopped (${why})`;
+    this.pending.clear();
+    for (const p of pending) p.reject(new LaneThreadError(this.failure));
   }
 
   private receive(worker: Worker, msg: FromThread): void {
@@ -280,11 +340,16 @@ class Thread {
     else p.reject(new Error(msg.message));
   }
 
+  /** For the tests: the thread's worker, to stop it as a crash would. */
+  workerForTests(): Worker | undefined {
+    return this.worker;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const w = this.worker;
     this.worker = undefined;
-    for (const p of this.pending.values()) p.reject(new Error('the run has ended'));
+    for (const p of this.pending.values()) p.reject(new LaneThreadError(`model '${p.lane.model.id}': the run has ended`));
     this.pending.clear();
     if (w) await w.terminate();
   }

@@ -42,15 +42,15 @@ function editDistance(a: string, b: string): number {
 
 export function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} ${v}: expected a whole number from 1 and up`);
+  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} ${v}: expected a whole number from 1 and up`);
   return n;
 }
 
 export function nonNegativeInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`${name} ${v}: expected a whole number from 0 and up`);
+  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${name} ${v}: expected a whole number from 0 and up`);
   return n;
 }
 
