@@ -322,11 +322,8 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
     interruptedBy = `stopped: ${terminalSafe(result.threadFailure, 300)}`;
   }
   const interrupted = Boolean(interruptedBy) && result.unfinished > 0;
-  if (!spool || !result.journalWasEmpty) {
-    spool?.remove();
-    // A scratch file left by a run that was killed is of no use to its resume.
-    rmSync(join(runDir, SPOOL_FILE), { force: true });
-  }
+  // A resume: a scratch file left by the run it continues (killed) is of no use.
+  if (!spool) rmSync(join(runDir, SPOOL_FILE), { force: true });
   const report = await writeReports(
     runDir,
     { excel: p.excel, matrixOutputs: p.matrixOutputs, history: !interrupted && previous?.status !== 'finished', manifest },

@@ -37,7 +37,7 @@ function addLane(msg: Extract<ToThread, { t: 'lane' }>): void {
     const message = redact(err instanceof Error ? err.message : String(err));
     provider = { model: msg.model, complete: () => Promise.reject(new ProviderError('unknown', message)) };
   }
-  const lane = new Lane(provider, msg.concurrency, {
+  const lane = new Lane(provider, msg.model.concurrency, {
     stop: stop.signal,
     signal: abort.signal,
     onFatal: (_, e) => port.postMessage({ t: 'fatal', key: msg.key, kind: e.kind, message: e.message, ...(e.status === undefined ? {} : { status: e.status }) } satisfies FromThread),
