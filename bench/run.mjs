@@ -130,7 +130,7 @@ async function speed() {
       { id: 'closed', provider: 'openai', model: 'closed-sim', extra: { baseURL: sim.openaiBaseURL, concurrency: conc, group: 'closed' } },
       { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, concurrency: conc } },
     ]);
-    await warmUp(sim, [{ name: 'closed-sim' }, { name: 'open-sim:8b', ollama: true }]);
+    if (!process.env.BENCH_NO_WARMUP) await warmUp(sim, [{ name: 'closed-sim' }, { name: 'open-sim:8b', ollama: true }]);
     const simCpu0 = process.cpuUsage();
     const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'speed', '--cache', 'off']);
     const simCpu = process.cpuUsage(simCpu0);
@@ -140,7 +140,7 @@ async function speed() {
     // The same run with every lane on the main thread, for comparison (see src/run/threads.ts).
     const one = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'speed-one-thread', '--cache', 'off', '--threads', '0']);
     const jOne = journalStats(join(dir, 'results', 'speed-one-thread'), 2 * n);
-    report('speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model (simulator warmed up, gapbench started cold)', [
+    report(`speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model (simulator ${process.env.BENCH_NO_WARMUP ? 'cold' : 'warmed up'}, gapbench started cold)`, [
       ['wall time (whole command)', `${(r.wallMs / 1000).toFixed(2)} s`],
       ['  before the first request', `${((j.first - r.startedEpoch) / 1000).toFixed(2)} s`],
       ['  requests (first to last)', `${(j.requestPhaseMs / 1000).toFixed(2)} s`],
