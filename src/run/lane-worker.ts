@@ -32,9 +32,9 @@ function addLane(msg: Extract<ToThread, { t: 'lane' }>): void {
   try {
     provider = createProvider(msg.model, msg.env);
   } catch (err) {
-    // The main thread built the same provider before the run, so this is not expected: every
-    // request of the lane then fails with the reason.
-    const message = redact(err instanceof Error ? err.message : String(err));
+    // Not expected (the config's checks catch bad addresses before a run): every request of the
+    // lane then fails with the reason, naming the model.
+    const message = `model '${msg.model.id}': ${redact(err instanceof Error ? err.message : String(err))}`;
     provider = { model: msg.model, complete: () => Promise.reject(new ProviderError('unknown', message)) };
   }
   const lane = new Lane(provider, msg.model.concurrency, {
