@@ -82,8 +82,9 @@ models:
     ['models:\n  - provider: ollama\n    model: x\n    baseURL: http://x/v1\n', 4, /take 'host'/],
     ['models:\n  - provider: openai\n    model: x\n    group: half-open\n', 4, /group: must be one of "closed", "open"/],
     ['models:\n  - provider: openai\n    model: x\n    apiKeyEnv: sk-abc123\n', 4, /environment variable name/],
-    ['models:\n  - provider: openai\n    model: x\n    baseURL: api.example.com/v1\n', 4, /models\[0\]\.baseURL: invalid url$/],
-    ['models:\n  - provider: vllm\n    model: x\n    baseURL: "http://[::1"\n', 4, /models\[0\]\.baseURL: invalid url$/],
+    ['models:\n  - provider: openai\n    model: x\n    baseURL: api.example.com/v1\n', 4, /model 'openai:x': baseURL 'api.example.com\/v1' is not an http\(s\) URL$/],
+    ['models:\n  - provider: vllm\n    model: x\n    baseURL: "http://[::1"\n', 4, /model 'vllm:x': baseURL 'http:\/\/\[::1' is not an http\(s\) URL$/],
+    ['models:\n  - provider: ollama\n    model: x\n    host: "http//127.0.0.1:11434"\n', 4, /model 'ollama:x': host 'http\/\/127.0.0.1:11434' is not an http\(s\) address$/],
     ['models:\n  - provider: ollama\n    model: x\n    host: ftp://gpu-box\n', 4, /model 'ollama:x': host 'ftp:\/\/gpu-box' is not an http\(s\) address$/],
   ])('rejects bad config with the file, line and field: %#', (yaml, line, msg) => {
     const e = errorOf(() => load(yaml));

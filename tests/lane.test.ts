@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ProviderError } from '../src/errors.js';
+import type { Provider } from '../src/providers/provider.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../src/config/config.js';
 import { createProvider } from '../src/providers/index.js';
@@ -97,6 +101,40 @@ describe('lanes', () => {
     expect(results.filter((r) => r.attempts === 1)).toHaveLength(1); // only the first was sent
     expect(lane.fatal?.kind).toBe('not_found');
     expect(clock.slept).toEqual([]);
+  });
+
+  it('stops the lane when its server was never reached through every retry (down, or a wrong address)', async () => {
+    const clock = fakeClock();
+    // A port nothing listens on: connection refused, through the real SDK.
+    const closed = await new Promise<number>((res) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const port = (srv.address() as AddressInfo).port;
+        srv.close(() => res(port));
+      });
+    });
+    const lane = new Lane(createProvider(model('slow', { baseURL: `http://127.0.0.1:${closed}/v1`, maxRetries: 2 }), { env: {}, cwd: '.' }), 1, { clock });
+    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => ask(lane, i)));
+    expect(results[0]).toMatchObject({ status: 'error', attempts: 3, error: { kind: 'network' } });
+    expect(results[0].status === 'error' && results[0].error.message).toMatch(/ECONNREFUSED.*gave up after 3 attempts; no request to this model has succeeded, so its other jobs are not sent\)$/);
+    // The others stop at their next try once the first has given up (jobs take turns while one backs off).
+    expect(results.slice(1).every((r) => r.status === 'error' && r.error.kind === 'network' && r.attempts < 3 && r.error.message.startsWith('not sent: '))).toBe(true);
+    expect(lane.fatal?.kind).toBe('network');
+  });
+
+  it('keeps going through network errors once its server has answered', async () => {
+    let calls = 0;
+    const provider: Provider = {
+      model: model('m', { maxRetries: 1 }),
+      complete: async () => {
+        if (calls++ === 0) return { text: 'ok', latencyMs: 1 };
+        throw new ProviderError('network', "model 'm': connection failed (ECONNRESET)");
+      },
+    };
+    const lane = new Lane(provider, 1, { clock: fakeClock() });
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await ask(lane, i));
+    expect(results.map((r) => [r.status, r.attempts])).toEqual([['ok', 1], ['error', 2], ['error', 2]]);
+    expect(lane.fatal).toBeUndefined();
   });
 
   it('honours the server retry-after before any backoff of its own', async () => {

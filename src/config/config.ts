@@ -142,10 +142,14 @@ function resolveModel(m: RawModel, defaults: NonNullable<RawConfig['defaults']>,
 }
 
 /** Like Ollama's own clients: `0.0.0.0` or `myhost` without a port means port 11434. */
-/** An http(s) URL (for `host`, the scheme may be left out, as Ollama allows). */
+/**
+ * An http(s) URL. For `host` the scheme may be left out, as Ollama allows (`10.0.0.5:11434`,
+ * `gpu-box`), but then it is a host and port only: `http//gpu-box` is a typo, not a path.
+ */
 function validURL(value: string, needScheme: boolean): boolean {
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
   if (needScheme && !hasScheme) return false;
+  if (!hasScheme && value.includes('/')) return false;
   try {
     const u = new URL(hasScheme ? value : `http://${value}`);
     return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';

@@ -43,7 +43,8 @@ export const modelSchema = z
     provider: z.string().min(1),
     model: z.string().min(1),
     group: z.enum(['closed', 'open']).optional(),
-    baseURL: z.string().url().optional(),
+    // Checked as an http(s) URL when the model resolves (config.ts), with the model's name.
+    baseURL: z.string().min(1).optional(),
     host: z.string().min(1).optional(),
     apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a key').optional(),
     price: priceSchema.optional(),

@@ -65,6 +65,8 @@ export class Lane implements LaneHandle {
   /** Either stop or abort: what ends a wait. */
   private readonly waitSignal?: AbortSignal;
   private successStreak = 0;
+  /** Some request of this lane has succeeded (a server that was never reached stops the lane). */
+  private answered = false;
   /** Busy time: wall time with at least one request in flight (for hourly-priced models). */
   private busySince = 0;
   busyMs = 0;
@@ -134,6 +136,7 @@ export class Lane implements LaneHandle {
         try {
           const completion = await this.provider.complete({ messages, params: m.params, signal, job });
           this.tokens?.adjust((completion.inputTokens ?? estimate) + (completion.outputTokens ?? 0) - estimate);
+          this.answered = true;
           this.onSuccess();
           return { status: 'ok', completion, attempts, ...(lastKind ? { lastErrorKind: lastKind } : {}) };
         } catch (err) {
@@ -146,6 +149,16 @@ export class Lane implements LaneHandle {
               this.opts.onFatal?.(this, e);
             }
             return { status: 'error', error: { kind: e.kind, message: e.message }, attempts };
+          }
+          if (e.kind === 'network' && attempts > m.maxRetries && !this.answered) {
+            // Never reached, through every retry: the server is down or the address is wrong, and
+            // every other job would spend the same retries learning it. Stop the lane, as for a bad key.
+            const stop = new ProviderError('network', `${e.message} (gave up after ${attempts} attempts; no request to this model has succeeded, so its other jobs are not sent)`);
+            if (!this.fatal) {
+              this.fatal = stop;
+              this.opts.onFatal?.(this, stop);
+            }
+            return { status: 'error', error: { kind: e.kind, message: stop.message }, attempts };
           }
           if (!RETRYABLE.has(e.kind) || attempts > m.maxRetries) {
             const tail = RETRYABLE.has(e.kind) ? ` (gave up after ${attempts} attempts)` : '';

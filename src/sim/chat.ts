@@ -109,6 +109,14 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, prot
   };
   deps.active.add(release);
   res.once('close', release);
+  // A request is answered when its last byte is written, not when the server later sees the
+  // socket's close: a client may send its next request in between, and counting the answered
+  // one too would report one more in flight than the client ever had.
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    release();
+    return end(...args);
+  }) as typeof res.end;
   // The client may have gone while its body was read; 'close' has then already fired.
   if (req.socket.destroyed) {
     release();
