@@ -270,16 +270,17 @@ describe('the CLI as a process', () => {
     expect(sim.stats().byModel.slow.requests - requestsBefore).toBe(N - first.length);
   });
 
-  /** Waits (up to 5 s) until the run has recorded a job. */
-  const firstRecord = async (journal: string) => {
+  /** A run against the slow model, returned once it has recorded a job (or after 5 s). */
+  const startedRun = async (runId: string) => {
+    const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 2 }\n`);
+    const p = spawnCli(['run', '--suite', 'arith.yaml', '--run-id', runId], { cwd: dir });
+    const journal = join(dir, 'results', runId, 'records.jsonl');
     for (let i = 0; i < 200 && !(existsSync(journal) && readFileSync(journal, 'utf8').length > 0); i++) await new Promise((r) => setTimeout(r, 25));
+    return { dir, p, journal };
   };
 
   it('Ctrl-C stops starting jobs, writes the CSVs, prints how to resume and exits 130', async () => {
-    const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 2 }\n`);
-    const p = spawnCli(['run', '--suite', 'arith.yaml', '--run-id', 'int'], { cwd: dir });
-    const journal = join(dir, 'results', 'int', 'records.jsonl');
-    await firstRecord(journal);
+    const { dir, p, journal } = await startedRun('int');
     p.child.kill('SIGINT');
     const r = await p.done;
     expect(r.code).toBe(130);
@@ -294,10 +295,7 @@ describe('the CLI as a process', () => {
   });
 
   it('a second Ctrl-C exits at once and leaves no scratch file; the journal resumes', async () => {
-    const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 2 }\n`);
-    const p = spawnCli(['run', '--suite', 'arith.yaml', '--run-id', 'int2'], { cwd: dir });
-    const journal = join(dir, 'results', 'int2', 'records.jsonl');
-    await firstRecord(journal);
+    const { dir, p, journal } = await startedRun('int2');
     p.child.kill('SIGINT');
     await new Promise((r) => setTimeout(r, 50));
     p.child.kill('SIGINT');
