@@ -141,7 +141,6 @@ function resolveModel(m: RawModel, defaults: NonNullable<RawConfig['defaults']>,
   };
 }
 
-/** Like Ollama's own clients: `0.0.0.0` or `myhost` without a port means port 11434. */
 /**
  * An http(s) URL. For `host` the scheme may be left out, as Ollama allows (`10.0.0.5:11434`,
  * `gpu-box`), but then it is a host and port only: `http//gpu-box` is a typo, not a path.
@@ -158,6 +157,7 @@ function validURL(value: string, needScheme: boolean): boolean {
   }
 }
 
+/** Like Ollama's own clients: `0.0.0.0` or `myhost` without a port means port 11434. */
 function normalizeHost(host: string): string {
   const withScheme = /^[a-z]+:\/\//i.test(host) ? host : `http://${host}`;
   try {

@@ -1,4 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { writeAllSync } from '../util/write.js';
 
 /**
  * Every CSV gapbench writes goes through here, so every file is safe to open in Excel, WPS,
@@ -98,11 +99,7 @@ export function openCsv(path: string, columns: readonly string[], opts: { bom?: 
   const fd = openSync(path, 'w');
   let batch: string[][] = [columns.map((c) => safeCell(c))];
   let chars = 0;
-  const put = (text: string) => {
-    const buf = Buffer.from(text, 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-  };
+  const put = (text: string) => writeAllSync(fd, Buffer.from(text, 'utf8'));
   if (opts.bom) put('\uFEFF');
   const flush = (): void => {
     if (!batch.length) return;

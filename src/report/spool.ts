@@ -1,10 +1,11 @@
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { openLineReader } from '../run/read.js';
+import { writeAllSync } from '../util/write.js';
 
 /** The spool's name in a run directory; there until the run writes its reports. */
 export const SPOOL_FILE = '.results.csv.spool';
 
 const FLUSH_BYTES = 1 << 18;
-const WINDOW_BYTES = 1 << 16;
 
 /**
  * results.csv rows formatted while the run goes on, appended to a scratch file in the order jobs
@@ -20,7 +21,7 @@ export class RowSpool {
   private size = 0;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'w+');
+    this.fd = openSync(path, 'w');
   }
 
   /** Appends one row's text; returns its byte offset (its length is `Buffer.byteLength(text)`). */
@@ -35,7 +36,7 @@ export class RowSpool {
 
   private flush(): void {
     if (!this.parts.length) return;
-    writeAll(this.fd, Buffer.from(this.parts.join(''), 'utf8'));
+    writeAllSync(this.fd, Buffer.from(this.parts.join(''), 'utf8'));
     this.parts = [];
     this.pendingBytes = 0;
   }
@@ -43,31 +44,25 @@ export class RowSpool {
   /** Writes the rows at these (offset, bytes) positions, in this order, to `out`. */
   copyTo(out: number, order: Iterable<readonly [number, number]>): void {
     this.flush();
-    let win = Buffer.allocUnsafe(WINDOW_BYTES);
-    let start = 0;
-    let filled = 0;
+    if (this.size === 0) return;
+    // The journal's windowed reader: rows asked for in sorted order lie near each other too.
+    const reader = openLineReader(this.path);
     const outBuf = Buffer.allocUnsafe(FLUSH_BYTES);
     let used = 0;
-    for (const [offset, bytes] of order) {
-      if (offset < start || offset + bytes > start + filled) {
-        if (bytes > win.length) win = Buffer.allocUnsafe(bytes);
-        start = offset;
-        filled = 0;
-        while (filled < win.length && start + filled < this.size) {
-          const n = readSync(this.fd, win, filled, Math.min(win.length, this.size - start) - filled, start + filled);
-          if (n === 0) break;
-          filled += n;
+    try {
+      for (const [offset, bytes] of order) {
+        const row = reader.bytes(offset, bytes);
+        if (used + bytes > outBuf.length) {
+          writeAllSync(out, outBuf.subarray(0, used));
+          used = 0;
         }
-        if (bytes > filled) throw new Error(`${this.path}: row at ${offset} lies past the end of the file`);
+        if (bytes > outBuf.length) writeAllSync(out, row);
+        else used += row.copy(outBuf, used);
       }
-      if (used + bytes > outBuf.length) {
-        writeAll(out, outBuf.subarray(0, used));
-        used = 0;
-      }
-      if (bytes > outBuf.length) writeAll(out, win.subarray(offset - start, offset - start + bytes));
-      else used += win.copy(outBuf, used, offset - start, offset - start + bytes);
+      if (used) writeAllSync(out, outBuf.subarray(0, used));
+    } finally {
+      reader.close();
     }
-    if (used) writeAll(out, outBuf.subarray(0, used));
   }
 
   /** Closes and deletes the scratch file. */
@@ -76,9 +71,4 @@ export class RowSpool {
     this.fd = -1;
     rmSync(this.path, { force: true });
   }
-}
-
-function writeAll(fd: number, buf: Buffer): void {
-  let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, fsync, fsyncSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, openSync, readSync, ftruncateSync } from 'node:fs';
+import { writeAllSync } from '../util/write.js';
 import { isJobRecord, type JobRecord } from './record.js';
 
 /**
@@ -32,8 +33,7 @@ export class Journal {
   /** Writes one record as one line; returns where the line starts and its length without the newline. */
   append(record: JobRecord): { offset: number; bytes: number } {
     const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-    let off = 0;
-    while (off < line.length) off += writeSync(this.fd, line, off, line.length - off, null);
+    writeAllSync(this.fd, line);
     this.dirty = true;
     const offset = this.size;
     this.size += line.length;

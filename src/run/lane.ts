@@ -143,22 +143,12 @@ export class Lane implements LaneHandle {
           const e = err instanceof ProviderError ? err : new ProviderError('unknown', err instanceof Error ? err.message : String(err));
           if (e.kind === 'aborted' || (this.opts.signal?.aborted && e.kind !== 'timeout')) throw this.opts.signal?.reason ?? e;
           lastKind = e.kind;
-          if (FATAL_FOR_LANE.has(e.kind)) {
-            if (!this.fatal) {
-              this.fatal = e;
-              this.opts.onFatal?.(this, e);
-            }
-            return { status: 'error', error: { kind: e.kind, message: e.message }, attempts };
-          }
+          if (FATAL_FOR_LANE.has(e.kind)) return this.stopLane(e, attempts);
           if (e.kind === 'network' && attempts > m.maxRetries && !this.answered) {
             // Never reached, through every retry: the server is down or the address is wrong, and
             // every other job would spend the same retries learning it. Stop the lane, as for a bad key.
-            const stop = new ProviderError('network', `${e.message} (gave up after ${attempts} attempts; no request to this model has succeeded, so its other jobs are not sent)`);
-            if (!this.fatal) {
-              this.fatal = stop;
-              this.opts.onFatal?.(this, stop);
-            }
-            return { status: 'error', error: { kind: e.kind, message: stop.message }, attempts };
+            const why = `${e.message} (gave up after ${attempts} attempts; no request to this model has succeeded, so its other jobs are not sent)`;
+            return this.stopLane(new ProviderError('network', why), attempts);
           }
           if (!RETRYABLE.has(e.kind) || attempts > m.maxRetries) {
             const tail = RETRYABLE.has(e.kind) ? ` (gave up after ${attempts} attempts)` : '';
@@ -183,6 +173,15 @@ export class Lane implements LaneHandle {
   private throwIfStopping(): void {
     if (this.opts.stop?.aborted) throw this.opts.stop.reason;
     if (this.opts.signal?.aborted) throw this.opts.signal.reason;
+  }
+
+  /** Stops the lane (its other jobs are not sent) and answers this job with the error. */
+  private stopLane(e: ProviderError, attempts: number): Attempted {
+    if (!this.fatal) {
+      this.fatal = e;
+      this.opts.onFatal?.(this, e);
+    }
+    return { status: 'error', error: { kind: e.kind, message: e.message }, attempts };
   }
 
   /** A 429: fewer in flight at once, and nobody starts before the server's retry-after. */

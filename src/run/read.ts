@@ -49,22 +49,28 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
  * file (a fresh run appends records roughly in case order), so a window of the file is read at once
  * and later lines inside it cost no system call; a line outside the window moves the window there.
  */
-export function openLineReader(path: string, windowBytes = 1 << 16): { read(offset: number, bytes: number): string; close(): void } {
+export function openLineReader(
+  path: string,
+  windowBytes = 1 << 16,
+): { read(offset: number, bytes: number): string; bytes(offset: number, bytes: number): Buffer; close(): void } {
   const fd = openSync(path, 'r');
   let buf = Buffer.allocUnsafe(windowBytes);
   let start = 0; // file offset of buf[0]
   let filled = 0; // bytes of buf holding file data
+  /** The bytes, as a view of the window: valid until the next call. */
+  const bytes = (offset: number, n: number): Buffer => {
+    if (offset < start || offset + n > start + filled) {
+      if (n > buf.length) buf = Buffer.allocUnsafe(n);
+      // A little before the line too: the lines wanted next may have been written just before it.
+      start = Math.max(0, offset - (buf.length >> 3), offset + n - buf.length);
+      filled = readSync(fd, buf, 0, buf.length, start);
+      if (offset + n > start + filled) throw new Error(`${path}: line at byte ${offset} is past the end of the file`);
+    }
+    return buf.subarray(offset - start, offset - start + n);
+  };
   return {
-    read(offset, bytes) {
-      if (offset < start || offset + bytes > start + filled) {
-        if (bytes > buf.length) buf = Buffer.allocUnsafe(bytes);
-        // A little before the line too: the lines wanted next may have been written just before it.
-        start = Math.max(0, offset - (buf.length >> 3), offset + bytes - buf.length);
-        filled = readSync(fd, buf, 0, buf.length, start);
-        if (offset + bytes > start + filled) throw new Error(`${path}: line at byte ${offset} is past the end of the file`);
-      }
-      return buf.toString('utf8', offset - start, offset - start + bytes);
-    },
+    read: (offset, n) => bytes(offset, n).toString('utf8'),
+    bytes,
     close: () => closeSync(fd),
   };
 }
