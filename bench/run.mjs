@@ -12,9 +12,13 @@ const results = [];
 
 function writeSuite(name, n) {
   const lines = [];
-  for (let i = 0; i < n; i++) lines.push(JSON.stringify({ q: `Case ${i}: what is ${i} plus ${i % 97}?`, a: String(i + (i % 97)) }));
+  for (let i = 0; i < n; i++)
+    lines.push(JSON.stringify({ q: `Case ${i}: what is ${i} plus ${i % 97}?`, a: String(i + (i % 97)) }));
   writeFileSync(join(dir, `${name}.jsonl`), `${lines.join('\n')}\n`);
-  writeFileSync(join(dir, `${name}.yaml`), `name: ${name}\ntemplate: "{{q}}"\ngrader: numeric\nsource: { path: ${name}.jsonl, fields: { expected: a } }\n`);
+  writeFileSync(
+    join(dir, `${name}.yaml`),
+    `name: ${name}\ntemplate: "{{q}}"\ngrader: numeric\nsource: { path: ${name}.jsonl, fields: { expected: a } }\n`,
+  );
   return join(dir, `${name}.yaml`);
 }
 
@@ -30,7 +34,15 @@ function writeConfig(name, models) {
 
 function harness(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), new URL('./harness.mjs', import.meta.url).pathname, ...args], { cwd: dir, env: { ...process.env, GAPBENCH_CACHE_DIR: join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []),
+        new URL('./harness.mjs', import.meta.url).pathname,
+        ...args,
+      ],
+      { cwd: dir, env: { ...process.env, GAPBENCH_CACHE_DIR: join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -46,7 +58,11 @@ function harness(args) {
 
 function sdkCeiling(baseURL, model, n, c) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [new URL('./sdk-ceiling.mjs', import.meta.url).pathname, baseURL, model, String(n), String(c)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [new URL('./sdk-ceiling.mjs', import.meta.url).pathname, baseURL, model, String(n), String(c)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('close', () => {
@@ -79,7 +95,16 @@ function journalStats(runDir, expected) {
     last = Math.max(last, r.t_end);
   }
   const duplicated = [...ids.values()].filter((n) => n > 1).length;
-  return { lines, lost: expected - ids.size, duplicated, errors, requestPhaseMs: last - first, first, last, meanLatencyMs: latencySum / Math.max(1, ok) };
+  return {
+    lines,
+    lost: expected - ids.size,
+    duplicated,
+    errors,
+    requestPhaseMs: last - first,
+    first,
+    last,
+    meanLatencyMs: latencySum / Math.max(1, ok),
+  };
 }
 
 async function withSim(models, suitePath, fn) {
@@ -111,8 +136,15 @@ async function warmUp(sim, models, count = 2000, conc = 64) {
       const m = models[i % models.length];
       const content = `Case ${i}: what is ${i} plus ${i % 97}?`;
       const res = m.ollama
-        ? await fetch(`${sim.ollamaHost}/api/chat`, { method: 'POST', body: JSON.stringify({ model: m.name, stream: false, messages: [{ role: 'user', content }] }) })
-        : await fetch(`${sim.openaiBaseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: m.name, messages: [{ role: 'user', content }] }) });
+        ? await fetch(`${sim.ollamaHost}/api/chat`, {
+            method: 'POST',
+            body: JSON.stringify({ model: m.name, stream: false, messages: [{ role: 'user', content }] }),
+          })
+        : await fetch(`${sim.openaiBaseURL}/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ model: m.name, messages: [{ role: 'user', content }] }),
+          });
       await res.text();
     }
   };
@@ -124,65 +156,142 @@ async function speed() {
   const latency = 50;
   const conc = 32;
   const suite = writeSuite('speed', n);
-  await withSim([{ name: 'closed-sim', accuracy: 0.9, latencyMs: latency }, { name: 'open-sim:8b', accuracy: 0.7, latencyMs: latency }], suite, async (sim) => {
-    // (the simulator is warmed up first; see warmUp)
-    const config = writeConfig('speed', [
-      { id: 'closed', provider: 'openai', model: 'closed-sim', extra: { baseURL: sim.openaiBaseURL, concurrency: conc, group: 'closed' } },
-      { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, concurrency: conc } },
-    ]);
-    if (!process.env.BENCH_NO_WARMUP) await warmUp(sim, [{ name: 'closed-sim' }, { name: 'open-sim:8b', ollama: true }]);
-    const simCpu0 = process.cpuUsage();
-    const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'speed', '--cache', 'off']);
-    const simCpu = process.cpuUsage(simCpu0);
-    const ideal = (n * latency) / conc;
-    const j = journalStats(join(dir, 'results', 'speed'), 2 * n);
-    const simLatency = sim.stats().byModel;
-    // The same run with every lane on the main thread, for comparison (see src/run/threads.ts).
-    const one = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'speed-one-thread', '--cache', 'off', '--threads', '0']);
-    const jOne = journalStats(join(dir, 'results', 'speed-one-thread'), 2 * n);
-    report(`speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model (simulator ${process.env.BENCH_NO_WARMUP ? 'cold' : 'warmed up'}, gapbench started cold)`, [
-      ['wall time (whole command)', `${(r.wallMs / 1000).toFixed(2)} s`],
-      ['  before the first request', `${((j.first - r.startedEpoch) / 1000).toFixed(2)} s`],
-      ['  requests (first to last)', `${(j.requestPhaseMs / 1000).toFixed(2)} s`],
-      ['  after the last answer', `${((r.endedEpoch - j.last) / 1000).toFixed(2)} s`],
-      ['process lifetime (incl. Node boot)', `${(r.processWallMs / 1000).toFixed(2)} s`],
-      ['ideal (cases x latency / conc.)', `${(ideal / 1000).toFixed(2)} s`],
-      ['simulator latency, arrival to answer', Object.entries(simLatency).map(([m, s]) => `${m} ${s.meanLatencyMs.toFixed(2)} ms`).join(', ')],
-      ['latency recorded (mean latency_ms)', `${j.meanLatencyMs.toFixed(2)} ms`],
-      ['ratio ideal / wall (target >= 0.90)', (ideal / r.wallMs).toFixed(3)],
-      ['ratio ideal / request phase', (ideal / j.requestPhaseMs).toFixed(3)],
-      ['simulator CPU (other process)', `${((simCpu.user + simCpu.system) / 1e6).toFixed(2)} s`],
-      ['peak RSS (target <= 150 MiB)', `${r.maxRssMiB.toFixed(1)} MiB`],
-      ['harness CPU time', `${(r.cpuMs / 1000).toFixed(2)} s (${((r.cpuMs * 1000) / (2 * n)).toFixed(0)} us per job)`],
-      ['max in flight per model', JSON.stringify(sim.stats().maxInFlight)],
-      ['records / lost / duplicated', `${j.lines} / ${j.lost} / ${j.duplicated}`],
-      ['with --threads 0 (every lane on one thread)', `wall ${(one.wallMs / 1000).toFixed(2)} s, ratio ${(ideal / one.wallMs).toFixed(3)}, latency recorded ${jOne.meanLatencyMs.toFixed(2)} ms, peak RSS ${one.maxRssMiB.toFixed(1)} MiB`],
-    ]);
-  });
+  await withSim(
+    [
+      { name: 'closed-sim', accuracy: 0.9, latencyMs: latency },
+      { name: 'open-sim:8b', accuracy: 0.7, latencyMs: latency },
+    ],
+    suite,
+    async (sim) => {
+      // (the simulator is warmed up first; see warmUp)
+      const config = writeConfig('speed', [
+        {
+          id: 'closed',
+          provider: 'openai',
+          model: 'closed-sim',
+          extra: { baseURL: sim.openaiBaseURL, concurrency: conc, group: 'closed' },
+        },
+        { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, concurrency: conc } },
+      ]);
+      if (!process.env.BENCH_NO_WARMUP)
+        await warmUp(sim, [{ name: 'closed-sim' }, { name: 'open-sim:8b', ollama: true }]);
+      const simCpu0 = process.cpuUsage();
+      const r = await harness([
+        'run',
+        '--config',
+        config,
+        '--suite',
+        suite,
+        '--quiet',
+        '--run-id',
+        'speed',
+        '--cache',
+        'off',
+      ]);
+      const simCpu = process.cpuUsage(simCpu0);
+      const ideal = (n * latency) / conc;
+      const j = journalStats(join(dir, 'results', 'speed'), 2 * n);
+      const simLatency = sim.stats().byModel;
+      // The same run with every lane on the main thread, for comparison (see src/run/threads.ts).
+      const one = await harness([
+        'run',
+        '--config',
+        config,
+        '--suite',
+        suite,
+        '--quiet',
+        '--run-id',
+        'speed-one-thread',
+        '--cache',
+        'off',
+        '--threads',
+        '0',
+      ]);
+      const jOne = journalStats(join(dir, 'results', 'speed-one-thread'), 2 * n);
+      report(
+        `speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model (simulator ${process.env.BENCH_NO_WARMUP ? 'cold' : 'warmed up'}, gapbench started cold)`,
+        [
+          ['wall time (whole command)', `${(r.wallMs / 1000).toFixed(2)} s`],
+          ['  before the first request', `${((j.first - r.startedEpoch) / 1000).toFixed(2)} s`],
+          ['  requests (first to last)', `${(j.requestPhaseMs / 1000).toFixed(2)} s`],
+          ['  after the last answer', `${((r.endedEpoch - j.last) / 1000).toFixed(2)} s`],
+          ['process lifetime (incl. Node boot)', `${(r.processWallMs / 1000).toFixed(2)} s`],
+          ['ideal (cases x latency / conc.)', `${(ideal / 1000).toFixed(2)} s`],
+          [
+            'simulator latency, arrival to answer',
+            Object.entries(simLatency)
+              .map(([m, s]) => `${m} ${s.meanLatencyMs.toFixed(2)} ms`)
+              .join(', '),
+          ],
+          ['latency recorded (mean latency_ms)', `${j.meanLatencyMs.toFixed(2)} ms`],
+          ['ratio ideal / wall (target >= 0.90)', (ideal / r.wallMs).toFixed(3)],
+          ['ratio ideal / request phase', (ideal / j.requestPhaseMs).toFixed(3)],
+          ['simulator CPU (other process)', `${((simCpu.user + simCpu.system) / 1e6).toFixed(2)} s`],
+          ['peak RSS (target <= 150 MiB)', `${r.maxRssMiB.toFixed(1)} MiB`],
+          [
+            'harness CPU time',
+            `${(r.cpuMs / 1000).toFixed(2)} s (${((r.cpuMs * 1000) / (2 * n)).toFixed(0)} us per job)`,
+          ],
+          ['max in flight per model', JSON.stringify(sim.stats().maxInFlight)],
+          ['records / lost / duplicated', `${j.lines} / ${j.lost} / ${j.duplicated}`],
+          [
+            'with --threads 0 (every lane on one thread)',
+            `wall ${(one.wallMs / 1000).toFixed(2)} s, ratio ${(ideal / one.wallMs).toFixed(3)}, latency recorded ${jOne.meanLatencyMs.toFixed(2)} ms, peak RSS ${one.maxRssMiB.toFixed(1)} MiB`,
+          ],
+        ],
+      );
+    },
+  );
 }
 
 async function faults() {
   const n = 2000;
   const suite = writeSuite('faults', n);
   const f = { error500: 0.025, error503: 0.025, reset: 0.02, hang: 0.01, malformed: 0.01 };
-  await withSim([{ name: 'closed-sim', accuracy: 0.9, latencyMs: 5, faults: f }, { name: 'open-sim:8b', accuracy: 0.7, latencyMs: 5, faults: f }], suite, async (sim) => {
-    const lane = { concurrency: 32, timeoutMs: 1000, maxRetries: 5 };
-    const config = writeConfig('faults', [
-      { id: 'closed', provider: 'openai', model: 'closed-sim', extra: { baseURL: sim.openaiBaseURL, group: 'closed', ...lane } },
-      { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, ...lane } },
-    ]);
-    const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'faults', '--cache', 'off']);
-    const j = journalStats(join(dir, 'results', 'faults'), 2 * n);
-    const s = sim.stats();
-    const injected = Object.values(s.byModel).reduce((a, m) => a + Object.values(m.faults).reduce((x, y) => x + y, 0), 0);
-    report('faults: 2 models x 2,000 cases; 5% 5xx, 2% resets, 1% hangs, 1% malformed', [
-      ['wall time', `${(r.wallMs / 1000).toFixed(2)} s`],
-      ['faults injected', String(injected)],
-      ['rows lost (target 0)', String(j.lost)],
-      ['rows duplicated (target 0)', String(j.duplicated)],
-      ['error rows (retries ran out)', String(j.errors)],
-    ]);
-  });
+  await withSim(
+    [
+      { name: 'closed-sim', accuracy: 0.9, latencyMs: 5, faults: f },
+      { name: 'open-sim:8b', accuracy: 0.7, latencyMs: 5, faults: f },
+    ],
+    suite,
+    async (sim) => {
+      const lane = { concurrency: 32, timeoutMs: 1000, maxRetries: 5 };
+      const config = writeConfig('faults', [
+        {
+          id: 'closed',
+          provider: 'openai',
+          model: 'closed-sim',
+          extra: { baseURL: sim.openaiBaseURL, group: 'closed', ...lane },
+        },
+        { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, ...lane } },
+      ]);
+      const r = await harness([
+        'run',
+        '--config',
+        config,
+        '--suite',
+        suite,
+        '--quiet',
+        '--run-id',
+        'faults',
+        '--cache',
+        'off',
+      ]);
+      const j = journalStats(join(dir, 'results', 'faults'), 2 * n);
+      const s = sim.stats();
+      const injected = Object.values(s.byModel).reduce(
+        (a, m) => a + Object.values(m.faults).reduce((x, y) => x + y, 0),
+        0,
+      );
+      report('faults: 2 models x 2,000 cases; 5% 5xx, 2% resets, 1% hangs, 1% malformed', [
+        ['wall time', `${(r.wallMs / 1000).toFixed(2)} s`],
+        ['faults injected', String(injected)],
+        ['rows lost (target 0)', String(j.lost)],
+        ['rows duplicated (target 0)', String(j.duplicated)],
+        ['error rows (retries ran out)', String(j.errors)],
+      ]);
+    },
+  );
 }
 
 async function rateLimit() {
@@ -190,14 +299,38 @@ async function rateLimit() {
   const n = 300;
   const suite = writeSuite('ratelimit', n);
   await withSim([{ name: 'limited-sim', accuracy: 0.9, latencyMs: 20, rpm }], suite, async (sim) => {
-    const config = writeConfig('ratelimit', [{ id: 'limited', provider: 'openai', model: 'limited-sim', extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 16, rpm } }]);
-    const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'ratelimit', '--cache', 'off']);
+    const config = writeConfig('ratelimit', [
+      {
+        id: 'limited',
+        provider: 'openai',
+        model: 'limited-sim',
+        extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 16, rpm },
+      },
+    ]);
+    const r = await harness([
+      'run',
+      '--config',
+      config,
+      '--suite',
+      suite,
+      '--quiet',
+      '--run-id',
+      'ratelimit',
+      '--cache',
+      'off',
+    ]);
     const s = sim.stats().byModel['limited-sim'];
     const achieved = (n / r.wallMs) * 60_000;
     const j = journalStats(join(dir, 'results', 'ratelimit'), n);
     report(`rate limit: one model limited to ${rpm} rpm, ${n} cases`, [
-      ['achieved rate', `${achieved.toFixed(0)} rpm (${((achieved / rpm) * 100).toFixed(1)}% of the limit; target >= 95%)`],
-      ['requests answered 429', `${s.rateLimited} of ${s.requests} (${((s.rateLimited / s.requests) * 100).toFixed(2)}%; target <= 1%)`],
+      [
+        'achieved rate',
+        `${achieved.toFixed(0)} rpm (${((achieved / rpm) * 100).toFixed(1)}% of the limit; target >= 95%)`,
+      ],
+      [
+        'requests answered 429',
+        `${s.rateLimited} of ${s.requests} (${((s.rateLimited / s.requests) * 100).toFixed(2)}%; target <= 1%)`,
+      ],
       ['rows lost', String(j.lost)],
     ]);
   });
@@ -216,7 +349,8 @@ async function scale() {
 
 function writeReplay(cases) {
   const lines = [];
-  for (let i = 0; i < cases; i++) lines.push(JSON.stringify({ id: String(i), output: `The answer is ${i + (i % 97)}.` }));
+  for (let i = 0; i < cases; i++)
+    lines.push(JSON.stringify({ id: String(i), output: `The answer is ${i + (i % 97)}.` }));
   writeFileSync(join(dir, 'replay.jsonl'), `${lines.join('\n')}\n`);
 }
 
@@ -225,7 +359,12 @@ function scaleRows(r, n, runId) {
     ['jobs per second (target >= 5,000)', (n / (r.wallMs / 1000)).toFixed(0)],
     ['wall time', `${(r.wallMs / 1000).toFixed(2)} s`],
     ['peak RSS (target <= 150 MiB)', `${r.maxRssMiB.toFixed(1)} MiB`],
-    ['records / lost / duplicated', Object.values(journalStats(join(dir, 'results', runId), n)).slice(0, 3).join(' / ')],
+    [
+      'records / lost / duplicated',
+      Object.values(journalStats(join(dir, 'results', runId), n))
+        .slice(0, 3)
+        .join(' / '),
+    ],
   ];
 }
 
@@ -233,27 +372,71 @@ async function replayScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 
   const cases = n / repeat;
   const suite = writeSuite(`scale-${cases}`, cases);
   writeReplay(cases);
-  const config = writeConfig('replay', [{ id: 'replayed', provider: 'replay', model: 'replay.jsonl', extra: { concurrency: 64 } }]);
+  const config = writeConfig('replay', [
+    { id: 'replayed', provider: 'replay', model: 'replay.jsonl', extra: { concurrency: 64 } },
+  ]);
   const runId = `scale-replay-${cases}`;
-  const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', runId, '--cache', 'off', '--repeat', String(repeat)]);
-  report(`scale: ${n} jobs (${cases} cases x ${repeat} repeats) through the replay provider (no HTTP: the harness's own cost)`, scaleRows(r, n, runId));
+  const r = await harness([
+    'run',
+    '--config',
+    config,
+    '--suite',
+    suite,
+    '--quiet',
+    '--run-id',
+    runId,
+    '--cache',
+    'off',
+    '--repeat',
+    String(repeat),
+  ]);
+  report(
+    `scale: ${n} jobs (${cases} cases x ${repeat} repeats) through the replay provider (no HTTP: the harness's own cost)`,
+    scaleRows(r, n, runId),
+  );
 }
 
 async function httpScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 100) {
   const cases = n / repeat;
   const suite = writeSuite(`scale-${cases}`, cases);
   await withSim([{ name: 'fast-sim', accuracy: 0.8, latencyMs: 0 }], suite, async (sim) => {
-    const config = writeConfig('scale', [{ id: 'fast', provider: 'openai', model: 'fast-sim', extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 64 } }]);
+    const config = writeConfig('scale', [
+      {
+        id: 'fast',
+        provider: 'openai',
+        model: 'fast-sim',
+        extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 64 },
+      },
+    ]);
     const runId = `scale-http-${cases}`;
-    const r = await harness(['run', '--config', config, '--suite', suite, '--quiet', '--run-id', runId, '--cache', 'off', '--repeat', String(repeat)]);
+    const r = await harness([
+      'run',
+      '--config',
+      config,
+      '--suite',
+      suite,
+      '--quiet',
+      '--run-id',
+      runId,
+      '--cache',
+      'off',
+      '--repeat',
+      String(repeat),
+    ]);
     const ceilingN = Math.min(n, 20_000);
     const ceiling = await sdkCeiling(sim.openaiBaseURL, 'fast-sim', ceilingN, 64);
     const sdkRate = ceilingN / (ceiling.wallMs / 1000);
-    report(`scale: ${n} jobs (${cases} cases x ${repeat} repeats) at zero latency, real openai SDK over loopback HTTP (simulator in the other core)`, [
-      ...scaleRows(r, n, runId),
-      ['the openai SDK alone, same server', `${sdkRate.toFixed(0)} requests/s (no gapbench code, Node's fetch; ${((ceiling.cpuMs * 1000) / ceilingN).toFixed(0)} us CPU each)`],
-      ['gapbench rate / SDK-alone rate', ((n / (r.wallMs / 1000)) / sdkRate).toFixed(2)],
-    ]);
+    report(
+      `scale: ${n} jobs (${cases} cases x ${repeat} repeats) at zero latency, real openai SDK over loopback HTTP (simulator in the other core)`,
+      [
+        ...scaleRows(r, n, runId),
+        [
+          'the openai SDK alone, same server',
+          `${sdkRate.toFixed(0)} requests/s (no gapbench code, Node's fetch; ${((ceiling.cpuMs * 1000) / ceilingN).toFixed(0)} us CPU each)`,
+        ],
+        ['gapbench rate / SDK-alone rate', (n / (r.wallMs / 1000) / sdkRate).toFixed(2)],
+      ],
+    );
   });
 }
 
@@ -273,12 +456,27 @@ async function stats() {
     const half = Array.from({ length: n }, () => Math.round(rng() * 2) / 2); // mean of two models per case
     const c = Array.from({ length: n }, () => rng()); // continuous scores (e.g. similarity)
     const k = n.toLocaleString('en');
-    rows.push([`paired bootstrap, ${k} pass/fail pairs x 2,000`, `${time(() => st.pairedBootstrapDiffCI(a, b, { resamples: 2000 })).toFixed(1)} ms`]);
-    rows.push([`paired bootstrap, ${k} continuous pairs x 2,000`, `${time(() => st.pairedBootstrapDiffCI(c, b, { resamples: 2000 })).toFixed(1)} ms`]);
-    rows.push([`permutation test, ${k} 0/0.5/1 pairs x 10,000`, `${time(() => st.pairedPermutationTest(half, b)).toFixed(1)} ms`]);
-    rows.push([`permutation test, ${k} continuous pairs x 10,000`, `${time(() => st.pairedPermutationTest(c, b)).toFixed(1)} ms`]);
+    rows.push([
+      `paired bootstrap, ${k} pass/fail pairs x 2,000`,
+      `${time(() => st.pairedBootstrapDiffCI(a, b, { resamples: 2000 })).toFixed(1)} ms`,
+    ]);
+    rows.push([
+      `paired bootstrap, ${k} continuous pairs x 2,000`,
+      `${time(() => st.pairedBootstrapDiffCI(c, b, { resamples: 2000 })).toFixed(1)} ms`,
+    ]);
+    rows.push([
+      `permutation test, ${k} 0/0.5/1 pairs x 10,000`,
+      `${time(() => st.pairedPermutationTest(half, b)).toFixed(1)} ms`,
+    ]);
+    rows.push([
+      `permutation test, ${k} continuous pairs x 10,000`,
+      `${time(() => st.pairedPermutationTest(c, b)).toFixed(1)} ms`,
+    ]);
   }
-  report('stats: the report statistics at growing sizes (one thread; few distinct values are resampled as counts)', rows);
+  report(
+    'stats: the report statistics at growing sizes (one thread; few distinct values are resampled as counts)',
+    rows,
+  );
 }
 
 const all = { speed, faults, rateLimit, scale, stats };

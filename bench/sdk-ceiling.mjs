@@ -9,7 +9,11 @@ let next = 0;
 const worker = async () => {
   while (next < n) {
     const i = next++;
-    await client.chat.completions.create({ model, messages: [{ role: 'user', content: `Case ${i % 1000}: what is ${i % 1000} plus ${i % 97}?` }], temperature: 0 });
+    await client.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: `Case ${i % 1000}: what is ${i % 1000} plus ${i % 97}?` }],
+      temperature: 0,
+    });
   }
 };
 const t0 = performance.now();

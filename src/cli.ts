@@ -13,16 +13,46 @@ type Run = (argv: string[], io: IO) => Promise<number>;
 type Command = { load: () => Promise<Run>; summary: string };
 
 const COMMANDS: Record<string, Command> = {
-  run: { load: async () => (await import('./commands/run.js')).runCommand, summary: 'run suites against models and write results/<run-id>/' },
-  demo: { load: async () => (await import('./commands/demo.js')).demoCommand, summary: 'run the demo suite on two simulated models (no keys needed)' },
-  start: { load: async () => (await import('./commands/start.js')).startCommand, summary: 'what `npm start` runs: your config if its keys are set, else the demo' },
-  report: { load: async () => (await import('./commands/report.js')).reportCommand, summary: 'rebuild every CSV and the terminal report from records.jsonl' },
-  compare: { load: async () => (await import('./commands/compare.js')).compareCommand, summary: 'per suite x model deltas between two runs, with a paired test' },
-  regrade: { load: async () => (await import('./commands/regrade.js')).regradeCommand, summary: "re-score a run's stored outputs with the current graders" },
-  validate: { load: async () => (await import('./commands/suites.js')).validateCommand, summary: 'check a suite (schema, graders, checks, examples) without calling a model' },
-  suites: { load: async () => (await import('./commands/suites.js')).suitesCommand, summary: 'list the bundled suites' },
-  models: { load: async () => (await import('./commands/models.js')).modelsCommand, summary: 'list the providers and vendor presets' },
-  sim: { load: async () => (await import('./commands/sim.js')).simCommand, summary: 'serve simulated models over the OpenAI and Ollama protocols' },
+  run: {
+    load: async () => (await import('./commands/run.js')).runCommand,
+    summary: 'run suites against models and write results/<run-id>/',
+  },
+  demo: {
+    load: async () => (await import('./commands/demo.js')).demoCommand,
+    summary: 'run the demo suite on two simulated models (no keys needed)',
+  },
+  start: {
+    load: async () => (await import('./commands/start.js')).startCommand,
+    summary: 'what `npm start` runs: your config if its keys are set, else the demo',
+  },
+  report: {
+    load: async () => (await import('./commands/report.js')).reportCommand,
+    summary: 'rebuild every CSV and the terminal report from records.jsonl',
+  },
+  compare: {
+    load: async () => (await import('./commands/compare.js')).compareCommand,
+    summary: 'per suite x model deltas between two runs, with a paired test',
+  },
+  regrade: {
+    load: async () => (await import('./commands/regrade.js')).regradeCommand,
+    summary: "re-score a run's stored outputs with the current graders",
+  },
+  validate: {
+    load: async () => (await import('./commands/suites.js')).validateCommand,
+    summary: 'check a suite (schema, graders, checks, examples) without calling a model',
+  },
+  suites: {
+    load: async () => (await import('./commands/suites.js')).suitesCommand,
+    summary: 'list the bundled suites',
+  },
+  models: {
+    load: async () => (await import('./commands/models.js')).modelsCommand,
+    summary: 'list the providers and vendor presets',
+  },
+  sim: {
+    load: async () => (await import('./commands/sim.js')).simCommand,
+    summary: 'serve simulated models over the OpenAI and Ollama protocols',
+  },
 };
 
 export const MAIN_HELP = `gapbench ${VERSION}: how far do open models trail closed ones, on your tasks, at what cost?
@@ -53,14 +83,18 @@ export async function main(argv: string[], io: IO): Promise<number> {
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    io.stderr.write(`gapbench: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; see gapbench --help)\n`);
+    io.stderr.write(
+      `gapbench: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; see gapbench --help)\n`,
+    );
     return EXIT.usage;
   }
   // Commands that make model requests start their lane threads now, so the threads' start-up
   // overlaps the loading of the command's code and config (see run/threads.ts).
   if (REQUESTS.has(name) && !rest.some((a) => a === '-h' || a === '--help')) prestartLaneThreads();
   try {
-    return await (await cmd.load())(rest, io);
+    return await (
+      await cmd.load()
+    )(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`gapbench ${name}: ${oneLine(err.message)}\n`);
@@ -101,13 +135,16 @@ const MAIN_YOUNG_GENERATION_MB = 8;
 
 export function configureProcess(): void {
   const given = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  if (!given.includes('heap-growing-percent') && !given.includes('heap_growing_percent')) setProcessV8Flags('--heap-growing-percent=50');
+  if (!given.includes('heap-growing-percent') && !given.includes('heap_growing_percent'))
+    setProcessV8Flags('--heap-growing-percent=50');
   if (!/semi[-_]space/.test(given)) capYoungGeneration(MAIN_YOUNG_GENERATION_MB);
 }
 
 const isEntry = (() => {
   try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+    return (
+      process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+    );
   } catch {
     return false;
   }

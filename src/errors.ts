@@ -42,7 +42,13 @@ export class ProviderError extends Error {
 }
 
 /** Kinds worth another attempt: the server may answer differently next time. */
-export const RETRYABLE: ReadonlySet<ErrorKind> = new Set(['rate_limit', 'timeout', 'network', 'server', 'bad_response']);
+export const RETRYABLE: ReadonlySet<ErrorKind> = new Set([
+  'rate_limit',
+  'timeout',
+  'network',
+  'server',
+  'bad_response',
+]);
 
 /** Kinds that will fail the same way for every job of a model: stop its lane at once. */
 export const FATAL_FOR_LANE: ReadonlySet<ErrorKind> = new Set(['auth', 'not_found']);

@@ -11,7 +11,10 @@ export interface IO {
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Process signals (SIGINT/SIGTERM); tests can pass their own emitter. */
-  signals?: { on(event: 'SIGINT' | 'SIGTERM', fn: () => void): unknown; off(event: 'SIGINT' | 'SIGTERM', fn: () => void): unknown };
+  signals?: {
+    on(event: 'SIGINT' | 'SIGTERM', fn: () => void): unknown;
+    off(event: 'SIGINT' | 'SIGTERM', fn: () => void): unknown;
+  };
 }
 
 export function processIO(): IO {

@@ -3,7 +3,15 @@ import { bundledSuites, loadSuite } from '../src/suite/load.js';
 import { validateSuite } from '../src/suite/validate.js';
 import { cli, tempDir } from './helpers.js';
 
-const OWN = ['demo', 'extraction-json', 'instruction-following', 'knowledge-mc', 'knowledge-mc-zh', 'math-word', 'math-word-zh'];
+const OWN = [
+  'demo',
+  'extraction-json',
+  'instruction-following',
+  'knowledge-mc',
+  'knowledge-mc-zh',
+  'math-word',
+  'math-word-zh',
+];
 const DATASET_SUITES = ['ceval', 'gsm8k', 'mmlu'];
 
 describe('bundled suites', () => {

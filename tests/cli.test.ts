@@ -61,12 +61,18 @@ describe('gapbench run', () => {
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     const run = join(dir, 'results', 'r1');
-    for (const f of ['records.jsonl', 'manifest.json', 'results.csv', 'summary.csv', 'gap.csv', 'matrix.csv']) expect(existsSync(join(run, f))).toBe(true);
+    for (const f of ['records.jsonl', 'manifest.json', 'results.csv', 'summary.csv', 'gap.csv', 'matrix.csv'])
+      expect(existsSync(join(run, f))).toBe(true);
     expect(r.stdout).toContain(`Results: ${run}`);
     const results = csv(run, 'results.csv');
     expect(results).toHaveLength(2 * N);
     // In suite order: case by case, the models in config order (whatever order answers came in).
-    expect(results.slice(0, 4).map((x) => `${x.case_id}/${x.model}`)).toEqual(['q0/closed-model', 'q0/open-model', 'q1/closed-model', 'q1/open-model']);
+    expect(results.slice(0, 4).map((x) => `${x.case_id}/${x.model}`)).toEqual([
+      'q0/closed-model',
+      'q0/open-model',
+      'q1/closed-model',
+      'q1/open-model',
+    ]);
     const summary = csv(run, 'summary.csv');
     const byModel = Object.fromEntries(summary.map((s) => [s.model, s]));
     expect(Number(byModel['closed-model'].score)).toBe(1);
@@ -78,7 +84,11 @@ describe('gapbench run', () => {
     expect(passed / N).toBeLessThan(0.75);
     expect(byModel['open-model']).toMatchObject({ group: 'open', provider: 'ollama', n: String(N), errors: '0' });
     const manifest = JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ run_id: 'r1', status: 'finished', counts: { jobs: 2 * N, records: 2 * N, errors: 0 } });
+    expect(manifest).toMatchObject({
+      run_id: 'r1',
+      status: 'finished',
+      counts: { jobs: 2 * N, records: 2 * N, errors: 0 },
+    });
     expect(JSON.stringify(manifest)).not.toContain('"k"');
     expect(r.stdout).toMatch(/Gap \(open-model vs closed-model\): open trails closed by/);
   });
@@ -86,20 +96,58 @@ describe('gapbench run', () => {
   it('accepts --model provider:model without a config file', async () => {
     const dir = tempDir();
     writeFiles(dir, { 'arith.yaml': suiteYaml.join('\n') });
-    const r = await cli(['run', '--model', 'ollama:never-right:7b', '--suite', 'arith.yaml', '--run-id', 'x', '--quiet'], { cwd: dir, env: { OLLAMA_HOST: sim.ollamaHost } });
+    const r = await cli(
+      ['run', '--model', 'ollama:never-right:7b', '--suite', 'arith.yaml', '--run-id', 'x', '--quiet'],
+      { cwd: dir, env: { OLLAMA_HOST: sim.ollamaHost } },
+    );
     expect(r.code).toBe(0);
     const s = csv(join(dir, 'results', 'x'), 'summary.csv');
     expect(s).toEqual([expect.objectContaining({ model: 'ollama:never-right:7b', group: 'open', score: '0' })]);
   });
 
   it.each([
-    ['a malformed config', 'models:\n  - provider: openai\n   model: x\n', [], /gapbench\.config\.yaml:3: invalid YAML/],
-    ['an unknown provider', 'models:\n  - provider: openia\n    model: x\n', [], /gapbench\.config\.yaml:2: .*unknown provider 'openia'/],
-    ['a missing API key', 'models:\n  - provider: moonshot\n    model: kimi-k2.6\n', [], /model 'moonshot:kimi-k2.6': environment variable MOONSHOT_API_KEY is not set/],
-    ['an unknown suite', 'models: []\n', ['--model', 'ollama:x'], /--suite nope: no such file, and not a bundled suite/],
-    ['an unknown option', 'models: []\n', ['--model', 'ollama:x', '--frobnicate'], /^gapbench run: unknown option '--frobnicate' \(see gapbench run --help\)\n$/],
-    ['a misspelled option', 'models: []\n', ['--model', 'ollama:x', '--concurency', '2'], /^gapbench run: unknown option '--concurency' \(did you mean --concurrency\? see gapbench run --help\)\n$/],
-    ['a bad --repeat', 'models: []\n', ['--model', 'ollama:x', '--repeat', 'two'], /--repeat two: expected a whole number/],
+    [
+      'a malformed config',
+      'models:\n  - provider: openai\n   model: x\n',
+      [],
+      /gapbench\.config\.yaml:3: invalid YAML/,
+    ],
+    [
+      'an unknown provider',
+      'models:\n  - provider: openia\n    model: x\n',
+      [],
+      /gapbench\.config\.yaml:2: .*unknown provider 'openia'/,
+    ],
+    [
+      'a missing API key',
+      'models:\n  - provider: moonshot\n    model: kimi-k2.6\n',
+      [],
+      /model 'moonshot:kimi-k2.6': environment variable MOONSHOT_API_KEY is not set/,
+    ],
+    [
+      'an unknown suite',
+      'models: []\n',
+      ['--model', 'ollama:x'],
+      /--suite nope: no such file, and not a bundled suite/,
+    ],
+    [
+      'an unknown option',
+      'models: []\n',
+      ['--model', 'ollama:x', '--frobnicate'],
+      /^gapbench run: unknown option '--frobnicate' \(see gapbench run --help\)\n$/,
+    ],
+    [
+      'a misspelled option',
+      'models: []\n',
+      ['--model', 'ollama:x', '--concurency', '2'],
+      /^gapbench run: unknown option '--concurency' \(did you mean --concurrency\? see gapbench run --help\)\n$/,
+    ],
+    [
+      'a bad --repeat',
+      'models: []\n',
+      ['--model', 'ollama:x', '--repeat', 'two'],
+      /--repeat two: expected a whole number/,
+    ],
     ['no models', 'models: []\n', [], /no models to run/],
   ])('%s: one-line error, exit 2, nothing written', async (_, config, extra, msg) => {
     const dir = project(config);
@@ -116,24 +164,42 @@ describe('gapbench run', () => {
   it('suites listed in the config resolve from the config directory; a missing one names the config file and line', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'conf'));
-    writeFiles(join(dir, 'conf'), { 'arith.yaml': suiteYaml.join('\n'), 'gb.yaml': `models:\n  - { id: o, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}" }\nsuites:\n  - arith.yaml\n  - nope.yaml\n` });
+    writeFiles(join(dir, 'conf'), {
+      'arith.yaml': suiteYaml.join('\n'),
+      'gb.yaml': `models:\n  - { id: o, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}" }\nsuites:\n  - arith.yaml\n  - nope.yaml\n`,
+    });
     const bad = await cli(['run', '--config', join('conf', 'gb.yaml'), '--quiet'], { cwd: dir });
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim()).toMatch(/^gapbench run: conf[\\/]gb\.yaml:5: suites\[1\] 'nope\.yaml': no such file, and not a bundled suite/);
+    expect(bad.stderr.trim()).toMatch(
+      /^gapbench run: conf[\\/]gb\.yaml:5: suites\[1\] 'nope\.yaml': no such file, and not a bundled suite/,
+    );
     expect(existsSync(join(dir, 'results'))).toBe(false);
-    writeFiles(join(dir, 'conf'), { 'gb.yaml': `models:\n  - { id: o, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}" }\nsuites: [arith.yaml, demo]\n` });
+    writeFiles(join(dir, 'conf'), {
+      'gb.yaml': `models:\n  - { id: o, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}" }\nsuites: [arith.yaml, demo]\n`,
+    });
     const ok = await cli(['run', '--config', join('conf', 'gb.yaml'), '--run-id', 'cs', '--quiet'], { cwd: dir });
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
-    expect(csv(join(dir, 'results', 'cs'), 'summary.csv').map((r) => r.suite).sort()).toEqual(['arith', 'demo']);
+    expect(
+      csv(join(dir, 'results', 'cs'), 'summary.csv')
+        .map((r) => r.suite)
+        .sort(),
+    ).toEqual(['arith', 'demo']);
   });
 
   it('warns before the run when a gold answer disagrees with its own check', async () => {
-    const dir = project(`models:\n  - { id: good, provider: openai, model: always-right, baseURL: "${sim.openaiBaseURL}" }\n`);
-    writeFiles(dir, { 'chk.yaml': 'name: chk\ngrader: numeric\ncases:\n  - { id: ok, prompt: "17 + 25?", expected: 42, check: 17 + 25 }\n  - { id: typo, prompt: "6 * 7?", expected: 43, check: 6 * 7 }\n' });
+    const dir = project(
+      `models:\n  - { id: good, provider: openai, model: always-right, baseURL: "${sim.openaiBaseURL}" }\n`,
+    );
+    writeFiles(dir, {
+      'chk.yaml':
+        'name: chk\ngrader: numeric\ncases:\n  - { id: ok, prompt: "17 + 25?", expected: 42, check: 17 + 25 }\n  - { id: typo, prompt: "6 * 7?", expected: 43, check: 6 * 7 }\n',
+    });
     const r = await cli(['run', '--suite', 'chk.yaml', '--run-id', 'chk', '--quiet'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe("warning: chk.yaml: 1 case(s) whose check disagrees with expected (case typo: check '6 * 7' = 42, but expected is 43); see gapbench validate chk.yaml\n");
+    expect(r.stderr).toBe(
+      "warning: chk.yaml: 1 case(s) whose check disagrees with expected (case typo: check '6 * 7' = 42, but expected is 43); see gapbench validate chk.yaml\n",
+    );
   });
 
   it('stops only the lane whose model is not found, with one clear message', async () => {
@@ -154,14 +220,18 @@ describe('gapbench run', () => {
     expect(csv(join(dir, 'results', 'nf'), 'gap.csv')).toEqual([]);
     expect(r.stdout).toContain("(no gap: no open model answered anything: 'missing' gave only errors)");
     // --max-errors makes an unattended run fail on it.
-    const strict = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'nf2', '--quiet', '--max-errors', '0.5'], { cwd: dir });
+    const strict = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'nf2', '--quiet', '--max-errors', '0.5'], {
+      cwd: dir,
+    });
     expect(strict.code).toBe(1);
     expect(strict.stdout).toContain(`FAIL missing had ${N} error rows of ${N} on arith, over --max-errors 0.5`);
     expect(strict.stdout).not.toMatch(/FAIL good/);
   });
 
   it('reuses cached answers without a request when the model is cached', async () => {
-    const dir = project(`models:\n  - { id: c, provider: openai, model: half:7b, baseURL: "${sim.openaiBaseURL}", cache: true }\n`);
+    const dir = project(
+      `models:\n  - { id: c, provider: openai, model: half:7b, baseURL: "${sim.openaiBaseURL}", cache: true }\n`,
+    );
     await cli(['run', '--suite', 'arith.yaml', '--run-id', 'a', '--quiet'], { cwd: dir });
     const before = sim.stats().byModel['half:7b']?.requests ?? 0;
     const r = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'b', '--quiet'], { cwd: dir });
@@ -176,19 +246,29 @@ describe('gapbench run', () => {
     expect(sim.stats().byModel['half:7b'].requests).toBe(before + N);
   });
 
-  it.each([[[]], [['--matrix-outputs']]])('gapbench report %j rebuilds from records.jsonl alone the same CSVs the run wrote from its live state', async (extra) => {
-    const dir = project(`${twoModels()}  - { id: gone, provider: ollama, model: "nope:1b", host: "${sim.ollamaHost}" }\n  - { id: flaky, provider: openai, model: "half:7b", baseURL: "${sim.openaiBaseURL}", group: closed }\n`);
-    const run = join(dir, 'results', 'rep');
-    const r1 = await cli(['run', '--suite', 'arith.yaml', '--suite', 'demo', '--repeat', '2', '--run-id', 'rep', '--quiet', ...extra], { cwd: dir, env: { TEST_KEY: 'k' } });
-    expect(r1.code).toBe(0);
-    const rows = csv(run, 'results.csv');
-    expect(rows).toHaveLength((N + 12) * 2 * 4);
-    expect(rows.some((x) => x.error_kind === 'not_found')).toBe(true);
-    const before = Object.fromEntries(['results.csv', 'summary.csv', 'gap.csv', 'matrix.csv'].map((f) => [f, readFileSync(join(run, f), 'utf8')]));
-    const r = await cli(['report', run, ...extra], { cwd: dir });
-    expect(r.code).toBe(0);
-    for (const [f, text] of Object.entries(before)) expect(readFileSync(join(run, f), 'utf8')).toBe(text);
-  });
+  it.each([[[]], [['--matrix-outputs']]])(
+    'gapbench report %j rebuilds from records.jsonl alone the same CSVs the run wrote from its live state',
+    async (extra) => {
+      const dir = project(
+        `${twoModels()}  - { id: gone, provider: ollama, model: "nope:1b", host: "${sim.ollamaHost}" }\n  - { id: flaky, provider: openai, model: "half:7b", baseURL: "${sim.openaiBaseURL}", group: closed }\n`,
+      );
+      const run = join(dir, 'results', 'rep');
+      const r1 = await cli(
+        ['run', '--suite', 'arith.yaml', '--suite', 'demo', '--repeat', '2', '--run-id', 'rep', '--quiet', ...extra],
+        { cwd: dir, env: { TEST_KEY: 'k' } },
+      );
+      expect(r1.code).toBe(0);
+      const rows = csv(run, 'results.csv');
+      expect(rows).toHaveLength((N + 12) * 2 * 4);
+      expect(rows.some((x) => x.error_kind === 'not_found')).toBe(true);
+      const before = Object.fromEntries(
+        ['results.csv', 'summary.csv', 'gap.csv', 'matrix.csv'].map((f) => [f, readFileSync(join(run, f), 'utf8')]),
+      );
+      const r = await cli(['report', run, ...extra], { cwd: dir });
+      expect(r.code).toBe(0);
+      for (const [f, text] of Object.entries(before)) expect(readFileSync(join(run, f), 'utf8')).toBe(text);
+    },
+  );
 });
 
 describe('results.csv order', () => {
@@ -198,18 +278,34 @@ describe('results.csv order', () => {
   - { id: one, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}", concurrency: 1 }
   - { id: j3, provider: ollama, model: jittery, host: "${sim.ollamaHost}", concurrency: 3 }
 `);
-    const r = await cli(['run', '--suite', 'arith.yaml', '--suite', 'demo', '--repeat', '3', '--run-id', 'order', '--quiet'], { cwd: dir });
+    const r = await cli(
+      ['run', '--suite', 'arith.yaml', '--suite', 'demo', '--repeat', '3', '--run-id', 'order', '--quiet'],
+      { cwd: dir },
+    );
     expect(r.code).toBe(0);
     const run = join(dir, 'results', 'order');
-    const journalOrder = readFileSync(join(run, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { suite: string; case_index: number; model: string; repeat: number });
-    const key = (x: { suite: string; case_index: number; model: string; repeat: number }) => [x.suite === 'arith' ? 0 : 1, x.case_index, ['j8', 'one', 'j3'].indexOf(x.model), x.repeat];
+    const journalOrder = readFileSync(join(run, 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { suite: string; case_index: number; model: string; repeat: number });
+    const key = (x: { suite: string; case_index: number; model: string; repeat: number }) => [
+      x.suite === 'arith' ? 0 : 1,
+      x.case_index,
+      ['j8', 'one', 'j3'].indexOf(x.model),
+      x.repeat,
+    ];
     const cmp = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || a[3] - b[3];
     // The answers did arrive out of order...
     expect(journalOrder.some((x, i) => i > 0 && cmp(key(journalOrder[i - 1]), key(x)) > 0)).toBe(true);
     // ...and results.csv is sorted all the same.
     const rows = csv(run, 'results.csv');
     expect(rows).toHaveLength((N + 12) * 3 * 3);
-    const keys = rows.map((x) => [x.suite === 'arith' ? 0 : 1, x.suite === 'arith' ? Number(x.case_id.slice(1)) : 0, ['j8', 'one', 'j3'].indexOf(x.model), Number(x.repeat)]);
+    const keys = rows.map((x) => [
+      x.suite === 'arith' ? 0 : 1,
+      x.suite === 'arith' ? Number(x.case_id.slice(1)) : 0,
+      ['j8', 'one', 'j3'].indexOf(x.model),
+      Number(x.repeat),
+    ]);
     for (let i = 1; i < keys.length; i++) {
       if (keys[i][0] === 0 && keys[i - 1][0] === 0) expect(cmp(keys[i - 1], keys[i])).toBeLessThan(0);
       else expect(keys[i][0]).toBeGreaterThanOrEqual(keys[i - 1][0]);
@@ -227,7 +323,14 @@ describe('the CLI as a process', () => {
     const r = await p.done;
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(/^SIMULATED MODELS/);
-    expect(readdirSync(join(dir, 'results', 'd')).sort()).toEqual(['gap.csv', 'manifest.json', 'matrix.csv', 'records.jsonl', 'results.csv', 'summary.csv']);
+    expect(readdirSync(join(dir, 'results', 'd')).sort()).toEqual([
+      'gap.csv',
+      'manifest.json',
+      'matrix.csv',
+      'records.jsonl',
+      'results.csv',
+      'summary.csv',
+    ]);
   });
 
   it('start runs the demo when there is no config, saying first that its models are simulated, then why', async () => {
@@ -240,14 +343,18 @@ describe('the CLI as a process', () => {
   });
 
   it('many requests in flight on one run print no Node warnings (no listener leak on the run signal)', async () => {
-    const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 32 }\n  - { id: o, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}", concurrency: 16 }\n`);
+    const dir = project(
+      `models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 32 }\n  - { id: o, provider: ollama, model: "half:7b", host: "${sim.ollamaHost}", concurrency: 16 }\n`,
+    );
     const r = await spawnCli(['run', '--suite', 'arith.yaml', '--run-id', 'many', '--quiet'], { cwd: dir }).done;
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/Warning|MaxListeners/);
   });
 
   it('after kill -9, --resume records every job exactly once and repeats no finished request', async () => {
-    const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 4 }\n`);
+    const dir = project(
+      `models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 4 }\n`,
+    );
     sim.resetStats();
     const p = spawnCli(['run', '--suite', 'arith.yaml', '--run-id', 'k', '--quiet'], { cwd: dir });
     const journal = join(dir, 'results', 'k', 'records.jsonl');
@@ -257,13 +364,19 @@ describe('the CLI as a process', () => {
     }
     p.child.kill('SIGKILL');
     await p.done;
-    const first = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).job_id as string);
+    const first = readFileSync(journal, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).job_id as string);
     expect(first.length).toBeGreaterThan(5);
     expect(first.length).toBeLessThan(N);
     const requestsBefore = sim.stats().byModel.slow.requests;
     const r = await spawnCli(['run', '--resume', join('results', 'k'), '--quiet'], { cwd: dir }).done;
     expect(r.code).toBe(0);
-    const all = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).job_id as string);
+    const all = readFileSync(journal, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).job_id as string);
     expect(all).toHaveLength(N);
     expect(new Set(all).size).toBe(N);
     // Only the jobs with no record were asked again (in-flight ones at the kill had no record).
@@ -272,10 +385,13 @@ describe('the CLI as a process', () => {
 
   /** A run against the slow model, returned once it has recorded a job (or after 5 s). */
   const startedRun = async (runId: string) => {
-    const dir = project(`models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 2 }\n`);
+    const dir = project(
+      `models:\n  - { id: s, provider: openai, model: slow, baseURL: "${sim.openaiBaseURL}", concurrency: 2 }\n`,
+    );
     const p = spawnCli(['run', '--suite', 'arith.yaml', '--run-id', runId], { cwd: dir });
     const journal = join(dir, 'results', runId, 'records.jsonl');
-    for (let i = 0; i < 200 && !(existsSync(journal) && readFileSync(journal, 'utf8').length > 0); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && !(existsSync(journal) && readFileSync(journal, 'utf8').length > 0); i++)
+      await new Promise((r) => setTimeout(r, 25));
     return { dir, p, journal };
   };
 
@@ -304,6 +420,13 @@ describe('the CLI as a process', () => {
     expect(readdirSync(join(dir, 'results', 'int2')).sort()).toEqual(['manifest.json', 'records.jsonl']);
     const resumed = await spawnCli(['run', '--resume', join('results', 'int2'), '--quiet'], { cwd: dir }).done;
     expect(resumed.code).toBe(0);
-    expect(new Set(readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).job_id)).size).toBe(N);
+    expect(
+      new Set(
+        readFileSync(journal, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).job_id),
+      ).size,
+    ).toBe(N);
   });
 });

@@ -37,21 +37,47 @@ models:
     params: { temperature: 0.2, max_tokens: 512, stop: "###" }
 `);
     const [kimi, ollama, deepseek, vllm] = c.models;
-    expect(kimi).toMatchObject({ id: 'kimi', protocol: 'openai', group: 'closed', baseURL: 'https://api.moonshot.ai/v1', apiKeyEnv: 'MOONSHOT_API_KEY', concurrency: 8, maxRetries: 5 });
-    expect(ollama).toMatchObject({ id: 'ollama:qwen2.5:7b', protocol: 'ollama', group: 'open', host: 'http://127.0.0.1:11434', concurrency: 1 });
+    expect(kimi).toMatchObject({
+      id: 'kimi',
+      protocol: 'openai',
+      group: 'closed',
+      baseURL: 'https://api.moonshot.ai/v1',
+      apiKeyEnv: 'MOONSHOT_API_KEY',
+      concurrency: 8,
+      maxRetries: 5,
+    });
+    expect(ollama).toMatchObject({
+      id: 'ollama:qwen2.5:7b',
+      protocol: 'ollama',
+      group: 'open',
+      host: 'http://127.0.0.1:11434',
+      concurrency: 1,
+    });
     expect(deepseek.group).toBe('open');
-    expect(vllm).toMatchObject({ baseURL: 'http://127.0.0.1:8000/v1', concurrency: 16, keyOptional: true, params: { temperature: 0.2, max_tokens: 512, stop: ['###'] } });
+    expect(vllm).toMatchObject({
+      baseURL: 'http://127.0.0.1:8000/v1',
+      concurrency: 16,
+      keyOptional: true,
+      params: { temperature: 0.2, max_tokens: 512, stop: ['###'] },
+    });
   });
 
   it('splits --model at the first colon only', () => {
-    expect(parseModelSpec('ollama:llama3.1:8b')).toMatchObject({ provider: 'ollama', model: 'llama3.1:8b', id: 'ollama:llama3.1:8b' });
+    expect(parseModelSpec('ollama:llama3.1:8b')).toMatchObject({
+      provider: 'ollama',
+      model: 'llama3.1:8b',
+      id: 'ollama:llama3.1:8b',
+    });
     expect(parseModelSpec('openai:gpt-4o-mini')).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini' });
     expect(() => parseModelSpec('gpt-4o')).toThrow(UsageError);
     expect(() => parseModelSpec('openai:')).toThrow(/provider:model/);
   });
 
   it('reads OLLAMA_HOST and OPENAI_BASE_URL from the environment', () => {
-    const c = load('models: []', { cliModels: ['ollama:llama3.1:8b', 'openai:gpt-4o-mini'], env: { OLLAMA_HOST: '10.0.0.5:11434', OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1' } });
+    const c = load('models: []', {
+      cliModels: ['ollama:llama3.1:8b', 'openai:gpt-4o-mini'],
+      env: { OLLAMA_HOST: '10.0.0.5:11434', OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1' },
+    });
     expect(c.models[0].host).toBe('http://10.0.0.5:11434');
     const bare = load('models: []', { cliModels: ['ollama:x'], env: { OLLAMA_HOST: '0.0.0.0' } });
     expect(bare.models[0].host).toBe('http://0.0.0.0:11434');
@@ -60,32 +86,64 @@ models:
     expect(c.models[1].baseURL).toBe('http://127.0.0.1:9999/v1');
     expect(c.models[1].keyOptional).toBe(true);
     // An address that is not a URL would fail every request: it is an error now, saying where it came from.
-    expect(errorOf(() => load('models: []', { cliModels: ['ollama:x'], env: { OLLAMA_HOST: 'http://[::1' } })).message).toBe(
-      "(command line): model 'ollama:x': host 'http://[::1' is not an http(s) address (from OLLAMA_HOST)",
-    );
-    expect(errorOf(() => load('models: []', { cliModels: ['openai:x'], env: { OPENAI_BASE_URL: 'not a url' } })).message).toBe(
-      "(command line): model 'openai:x': baseURL 'not a url' is not an http(s) URL (from OPENAI_BASE_URL)",
-    );
+    expect(
+      errorOf(() => load('models: []', { cliModels: ['ollama:x'], env: { OLLAMA_HOST: 'http://[::1' } })).message,
+    ).toBe("(command line): model 'ollama:x': host 'http://[::1' is not an http(s) address (from OLLAMA_HOST)");
+    expect(
+      errorOf(() => load('models: []', { cliModels: ['openai:x'], env: { OPENAI_BASE_URL: 'not a url' } })).message,
+    ).toBe("(command line): model 'openai:x': baseURL 'not a url' is not an http(s) URL (from OPENAI_BASE_URL)");
   });
 
   it.each([
     ['models:\n  - provider: openai\n    model: x\n    temprature: 0\n', 4, /unknown field 'temprature'/],
     ['models:\n  - provider: nope\n    model: x\n', 2, /unknown provider 'nope'/],
-    ['models:\n  - provider: openai\n    model: x\n    concurrency: -1\n', 4, /models\[0\]\.concurrency: number must be greater than 0$/],
-    ['models:\n  - provider: openai\n    model: x\n    concurrency: many\n', 4, /models\[0\]\.concurrency: expected number, received string$/],
+    [
+      'models:\n  - provider: openai\n    model: x\n    concurrency: -1\n',
+      4,
+      /models\[0\]\.concurrency: number must be greater than 0$/,
+    ],
+    [
+      'models:\n  - provider: openai\n    model: x\n    concurrency: many\n',
+      4,
+      /models\[0\]\.concurrency: expected number, received string$/,
+    ],
     ['models:\n  - provider: openai\n    timeoutMs: 100\n', 2, /models\[0\]\.model: required$/],
-    ['models:\n  - provider: openai\n    model: x\n  - provider: openai\n    model: x\n', 4, /duplicate model id 'openai:x'/],
+    [
+      'models:\n  - provider: openai\n    model: x\n  - provider: openai\n    model: x\n',
+      4,
+      /duplicate model id 'openai:x'/,
+    ],
     ['models:\n  - provider: openai\n    model: a: b\n', 3, /invalid YAML/],
     // Unclosed at the end of the file: the file's last line, not the one after it.
     ['models:\n  - provider: openai\n    model: [x, y\n', 3, /invalid YAML/],
     ['models:\n  - provider: openai\n    model: "x\n', 3, /invalid YAML/],
     ['models:\n  - provider: ollama\n    model: x\n    baseURL: http://x/v1\n', 4, /take 'host'/],
-    ['models:\n  - provider: openai\n    model: x\n    group: half-open\n', 4, /group: must be one of "closed", "open"/],
+    [
+      'models:\n  - provider: openai\n    model: x\n    group: half-open\n',
+      4,
+      /group: must be one of "closed", "open"/,
+    ],
     ['models:\n  - provider: openai\n    model: x\n    apiKeyEnv: sk-abc123\n', 4, /environment variable name/],
-    ['models:\n  - provider: openai\n    model: x\n    baseURL: api.example.com/v1\n', 4, /model 'openai:x': baseURL 'api.example.com\/v1' is not an http\(s\) URL$/],
-    ['models:\n  - provider: vllm\n    model: x\n    baseURL: "http://[::1"\n', 4, /model 'vllm:x': baseURL 'http:\/\/\[::1' is not an http\(s\) URL$/],
-    ['models:\n  - provider: ollama\n    model: x\n    host: "http//127.0.0.1:11434"\n', 4, /model 'ollama:x': host 'http\/\/127.0.0.1:11434' is not an http\(s\) address$/],
-    ['models:\n  - provider: ollama\n    model: x\n    host: ftp://gpu-box\n', 4, /model 'ollama:x': host 'ftp:\/\/gpu-box' is not an http\(s\) address$/],
+    [
+      'models:\n  - provider: openai\n    model: x\n    baseURL: api.example.com/v1\n',
+      4,
+      /model 'openai:x': baseURL 'api.example.com\/v1' is not an http\(s\) URL$/,
+    ],
+    [
+      'models:\n  - provider: vllm\n    model: x\n    baseURL: "http://[::1"\n',
+      4,
+      /model 'vllm:x': baseURL 'http:\/\/\[::1' is not an http\(s\) URL$/,
+    ],
+    [
+      'models:\n  - provider: ollama\n    model: x\n    host: "http//127.0.0.1:11434"\n',
+      4,
+      /model 'ollama:x': host 'http\/\/127.0.0.1:11434' is not an http\(s\) address$/,
+    ],
+    [
+      'models:\n  - provider: ollama\n    model: x\n    host: ftp://gpu-box\n',
+      4,
+      /model 'ollama:x': host 'ftp:\/\/gpu-box' is not an http\(s\) address$/,
+    ],
   ])('rejects bad config with the file, line and field: %#', (yaml, line, msg) => {
     const e = errorOf(() => load(yaml));
     expect(e).toBeInstanceOf(FileError);
@@ -95,9 +153,13 @@ models:
   });
 
   it('names the missing key variable and model, never needing the key in the file', () => {
-    const c = load('models:\n  - provider: openai\n    model: gpt-4o-mini\n  - provider: qianfan\n    model: ernie-4.5-turbo-128k\n  - provider: vllm\n    model: m\n');
+    const c = load(
+      'models:\n  - provider: openai\n    model: gpt-4o-mini\n  - provider: qianfan\n    model: ernie-4.5-turbo-128k\n  - provider: vllm\n    model: m\n',
+    );
     const missing = missingKeys(c.models, { OPENAI_API_KEY: 'sk-test' });
-    expect(missing).toEqual([expect.stringMatching(/model 'qianfan:ernie-4.5-turbo-128k': environment variable QIANFAN_API_KEY is not set/)]);
+    expect(missing).toEqual([
+      expect.stringMatching(/model 'qianfan:ernie-4.5-turbo-128k': environment variable QIANFAN_API_KEY is not set/),
+    ]);
   });
 
   it('a missing config file is a one-line error naming the file', () => {

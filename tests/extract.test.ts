@@ -12,8 +12,16 @@ const numbers: [string, number | null, string][] = [
   // JSON answer fields, the format the ZeroEval prompts ask for
   ['{"reasoning": "9 eggs at $2", "answer": 18}', 18, 'JSON answer'],
   [fence('{\n    "reasoning": "16 - 3 - 4 = 9 eggs; 9 * 2 = 18",\n    "answer": "18"\n}'), 18, 'JSON answer'],
-  [fence('{"reasoning": "r", "answer": "$9,500"}') + '\nNote: if he had 12 cows it would be $11,400.', 9500, 'JSON answer'],
-  ['Sure! Here is my answer: {"reasoning": "4 * 4", "answer": "16 hours"} Hope this helps, 3 cheers.', 16, 'JSON answer'],
+  [
+    fence('{"reasoning": "r", "answer": "$9,500"}') + '\nNote: if he had 12 cows it would be $11,400.',
+    9500,
+    'JSON answer',
+  ],
+  [
+    'Sure! Here is my answer: {"reasoning": "4 * 4", "answer": "16 hours"} Hope this helps, 3 cheers.',
+    16,
+    'JSON answer',
+  ],
   ['{"reasoning": "r", "answer": "2/3"}', 2 / 3, 'JSON answer'],
   ['{"reasoning": "r", "answer": "-5"}', -5, 'JSON answer'],
   ['{"reasoning": "r", "answer": "18.0"}', 18, 'JSON answer'],
@@ -29,9 +37,17 @@ const numbers: [string, number | null, string][] = [
   // The prompt's template echoed first, the real answer after it
   ['{"reasoning": "___", "answer": "___"}\nLet me solve it.\n{"reasoning": "5 + 2", "answer": "7"}', 7, 'JSON answer'],
   // LaTeX braces before the JSON, and raw newlines inside its strings
-  ['We have \\frac{4500}{3.01} \\approx 1495.\n```json\n{\n "reasoning": "line one\nline two",\n "answer": "32"\n}\n```', 32, 'JSON answer'],
+  [
+    'We have \\frac{4500}{3.01} \\approx 1495.\n```json\n{\n "reasoning": "line one\nline two",\n "answer": "32"\n}\n```',
+    32,
+    'JSON answer',
+  ],
   // Malformed JSON: an unescaped inch mark, a missing comma, a doubled key, a Python dict
-  ['{\n "reasoning": "the girls are 64" tall, so 536 / 12 = 44.67",\n "answer": "44.67"\n}', 44.67, 'JSON-like answer field'],
+  [
+    '{\n "reasoning": "the girls are 64" tall, so 536 / 12 = 44.67",\n "answer": "44.67"\n}',
+    44.67,
+    'JSON-like answer field',
+  ],
   ['{\n "reasoning": "the difference is $504."\n\n "answer": "504"\n}', 504, 'JSON-like answer field'],
   ['{\n "reasoning": "r",\n "answer": "answer": "7.5"\n}', 7.5, 'JSON-like answer field'],
   ["{'reasoning': 'two dozen', 'answer': 24}", 24, 'JSON-like answer field'],
@@ -188,7 +204,12 @@ describe('numeric grader', () => {
   it('says what it compared', async () => {
     const g = await numeric.create({}, env);
     const pass = await g('{"reasoning": "r", "answer": "18"}', ctx('18'));
-    expect(pass).toMatchObject({ passed: true, score: 1, extracted: '18', reason: 'read 18 from JSON answer; expected 18' });
+    expect(pass).toMatchObject({
+      passed: true,
+      score: 1,
+      extracted: '18',
+      reason: 'read 18 from JSON answer; expected 18',
+    });
     const fail = await g('The answer is 17.', ctx('# 18'));
     expect(fail).toMatchObject({ passed: false, score: 0, reason: 'read 17 from "answer is"; expected 18 (off by 1)' });
   });
@@ -227,7 +248,10 @@ describe('choice grader', () => {
   it('flags a case without a usable expected letter as an error', async () => {
     const g = await choice.create({}, env);
     expect(await g('Answer: B', ctx(undefined))).toMatchObject({ passed: false, error: true });
-    expect(await g('no letter here', ctx('B'))).toMatchObject({ passed: false, reason: 'no choice among ABCDEFGHIJ found' });
+    expect(await g('no letter here', ctx('B'))).toMatchObject({
+      passed: false,
+      reason: 'no choice among ABCDEFGHIJ found',
+    });
   });
 
   it('rejects bad options at create()', () => {

@@ -60,7 +60,9 @@ function loadGsm8k(): { golds: number[]; models: Record<string, ZeroEvalItem[]> 
   });
   const models: Record<string, ZeroEvalItem[]> = {};
   for (const model of Object.keys(PUBLISHED)) {
-    models[model] = JSON.parse(readFileSync(path.join(datasets, 'zeroeval-gsm8k', `${model}.json`), 'utf8')) as ZeroEvalItem[];
+    models[model] = JSON.parse(
+      readFileSync(path.join(datasets, 'zeroeval-gsm8k', `${model}.json`), 'utf8'),
+    ) as ZeroEvalItem[];
   }
   return { golds, models };
 }
@@ -107,12 +109,14 @@ describe('numeric grader vs ZeroEval GSM8K', () => {
         const reasoning = /"reasoning"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(output)?.[1];
         const answer = jsonAnswerFields(output).at(-1)?.value;
         // Only single-number answers: "86 glasses and 42 plates" has no one reading in prose.
-        if (reasoning === undefined || answer === undefined || !/^\s*-?\$?[\d,]*\.?\d+\s*[a-z%]*\s*$/i.test(answer)) continue;
+        if (reasoning === undefined || answer === undefined || !/^\s*-?\$?[\d,]*\.?\d+\s*[a-z%]*\s*$/i.test(answer))
+          continue;
         const c = caseOf(item.id, golds[lineOf(item.id)]);
         const original = await passes(g, output, c);
         for (const [style, make] of styles) {
           checked++;
-          if ((await passes(g, make(reasoning, answer), c)) !== original) mismatches.push(`${model} ${item.id} ${style}: ${answer}`);
+          if ((await passes(g, make(reasoning, answer), c)) !== original)
+            mismatches.push(`${model} ${item.id} ${style}: ${answer}`);
         }
       }
     }
@@ -134,8 +138,17 @@ const STYLES: [string, Style][] = [
   ['Answer: X', (_q, l) => `Answer: ${l}`],
   ['(X) text', (q, l) => `(${l}) ${q.options[LETTERS.indexOf(l)]}`],
   ['**X**', (_q, l) => `**${l}**`],
-  ['correct option because', (_q, l) => `The correct option is ${l} because ${otherLetters(l)} do not fit the question.`],
-  ['JSON', (_q, l) => '```json\n' + JSON.stringify({ reasoning: `Options ${otherLetters(l)} are wrong.`, answer: l }, null, 2) + '\n```'],
+  [
+    'correct option because',
+    (_q, l) => `The correct option is ${l} because ${otherLetters(l)} do not fit the question.`,
+  ],
+  [
+    'JSON',
+    (_q, l) =>
+      '```json\n' +
+      JSON.stringify({ reasoning: `Options ${otherLetters(l)} are wrong.`, answer: l }, null, 2) +
+      '\n```',
+  ],
   ['答案：X', (_q, l) => `分析：选项${otherLetters(l, '和')}都不对。\n答案：${l}`],
   [
     'option text only',
@@ -146,8 +159,15 @@ const STYLES: [string, Style][] = [
       return unique && !/^[A-Da-d]\W*$/.test(text) && !text.includes('\n') ? text : null;
     },
   ],
-  ['explanation, then answer', (_q, l) => `Let's check each option. Option ${otherLetters(l, ' and option ')} can be ruled out.\nSo the answer is ${l}.`],
-  ['restated options, then answer', (q, l) => `${q.options.map((o, i) => `${LETTERS[i]}. ${o}`).join('\n')}\n\nThe answer is (${l}).`],
+  [
+    'explanation, then answer',
+    (_q, l) =>
+      `Let's check each option. Option ${otherLetters(l, ' and option ')} can be ruled out.\nSo the answer is ${l}.`,
+  ],
+  [
+    'restated options, then answer',
+    (q, l) => `${q.options.map((o, i) => `${LETTERS[i]}. ${o}`).join('\n')}\n\nThe answer is (${l}).`,
+  ],
   ['\\boxed{X}', (_q, l) => `Therefore the final answer is $\\boxed{${l}}$.`],
   ['X. text, then why', (q, l) => `${l}. ${q.options[LETTERS.indexOf(l)]}\n\nThis follows from the definitions.`],
   ['lowercase (x)', (_q, l) => `i would go with (${l.toLowerCase()})`],
@@ -191,7 +211,9 @@ describe('choice grader vs MMLU', () => {
     }
     const truth = (right / graded) * 100;
     const measured = (passedCount / graded) * 100;
-    console.log(`MMLU choice: ${graded} items, true accuracy ${truth.toFixed(2)}, graded ${measured.toFixed(2)}, wrong verdicts ${mismatches.length}; ${ambiguous} option texts named no single option and were written as letters`);
+    console.log(
+      `MMLU choice: ${graded} items, true accuracy ${truth.toFixed(2)}, graded ${measured.toFixed(2)}, wrong verdicts ${mismatches.length}; ${ambiguous} option texts named no single option and were written as letters`,
+    );
     expect(mismatches.slice(0, 10)).toEqual([]);
     expect(measured).toBe(truth);
   });

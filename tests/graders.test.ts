@@ -22,7 +22,12 @@ function ctxFor(expected?: unknown, extra: Partial<GradeContext> = {}): GradeCon
 }
 
 /** Builds a grader from a spec and grades one output. */
-async function run(spec: unknown, output: string, expected?: unknown, extra: Partial<GradeContext> = {}): Promise<Grade> {
+async function run(
+  spec: unknown,
+  output: string,
+  expected?: unknown,
+  extra: Partial<GradeContext> = {},
+): Promise<Grade> {
   const fn = await buildGrader(spec, { suiteDir, path: 'cases[0].grader' });
   return fn(output, ctxFor(expected, extra));
 }
@@ -47,7 +52,14 @@ describe('normalize', () => {
 
   test('CJK characters are tokens of their own; latin words, decimals and contractions stay whole', () => {
     expect(tokenize('我喜欢Python和TypeScript')).toEqual(['我', '喜', '欢', 'Python', '和', 'TypeScript']);
-    expect(tokenize("It's 3.5% of 1,000 well-known cases.")).toEqual(["It's", '3.5', 'of', '1,000', 'well-known', 'cases']);
+    expect(tokenize("It's 3.5% of 1,000 well-known cases.")).toEqual([
+      "It's",
+      '3.5',
+      'of',
+      '1,000',
+      'well-known',
+      'cases',
+    ]);
     expect(countWords('人工智能 is changing the world')).toBe(8);
     expect(characters('e\u0301👍🏽')).toHaveLength(2);
   });
@@ -75,7 +87,9 @@ describe('exact', () => {
   });
 
   test('value overrides expected and may list alternatives', async () => {
-    expect((await run({ type: 'exact', value: ['NYC', 'New York City'] }, 'new york city', 'ignored')).passed).toBe(true);
+    expect((await run({ type: 'exact', value: ['NYC', 'New York City'] }, 'new york city', 'ignored')).passed).toBe(
+      true,
+    );
   });
 
   test('no expected and no value -> error grade', async () => {
@@ -115,7 +129,12 @@ describe('regex', () => {
     [{ type: 'regex', pattern: '^\\d+$' }, 'The answer is 42', undefined, false],
     [{ type: 'regex', pattern: 'answer is (\\d+)', group: 1 }, 'The answer is 42.', '42', true],
     [{ type: 'regex', pattern: 'answer is (\\d+)', group: 1 }, 'The answer is 41.', '42', false],
-    [{ type: 'regex', pattern: '答案[是为：:]+\\s*(?<ans>\\S+?)[。，]', group: 'ans' }, '经过计算，答案是：北京。', '北京', true],
+    [
+      { type: 'regex', pattern: '答案[是为：:]+\\s*(?<ans>\\S+?)[。，]', group: 'ans' },
+      '经过计算，答案是：北京。',
+      '北京',
+      true,
+    ],
     [{ type: 'regex', pattern: '^- ', flags: 'm', min_count: 3, max_count: 3 }, bullets, undefined, true],
     [{ type: 'regex', pattern: '^- ', flags: 'm', max_count: 2 }, bullets, undefined, false],
     [{ type: 'regex', pattern: 'SORRY', flags: 'i' }, "I'm sorry, I can't help.", undefined, true],
@@ -143,8 +162,10 @@ describe('regex', () => {
 });
 
 describe('json', () => {
-  const fenced = '好的，结果如下：\n```json\n{"城市": "北京", "人口": 21893095, "区": ["东城", "西城"]}\n```\n希望有帮助。';
-  const embedded = 'Sure! Here is the record: {"name": "Ada Lovelace", "born": "1815", "tags": ["math", "poetry"], "items": [{"name": "Note G"}]} Let me know.';
+  const fenced =
+    '好的，结果如下：\n```json\n{"城市": "北京", "人口": 21893095, "区": ["东城", "西城"]}\n```\n希望有帮助。';
+  const embedded =
+    'Sure! Here is the record: {"name": "Ada Lovelace", "born": "1815", "tags": ["math", "poetry"], "items": [{"name": "Note G"}]} Let me know.';
 
   test('finds JSON bare, fenced, or embedded', () => {
     expect(findJson('[1, 2]')?.text).toBe('[1,2]');
@@ -155,16 +176,44 @@ describe('json', () => {
   });
 
   test.each([
-    ['fenced block with Chinese keys matches expected object', 'json', fenced, { 城市: '北京', 人口: 21893095 }, true, 1],
+    [
+      'fenced block with Chinese keys matches expected object',
+      'json',
+      fenced,
+      { 城市: '北京', 人口: 21893095 },
+      true,
+      1,
+    ],
     ['numeric string equals number, subset of keys', 'json', embedded, { born: 1815 }, true, 1],
     ['one of two expected fields wrong', 'json', embedded, { name: 'Ada Lovelace', born: 1816 }, false, 0.5],
-    ['string compare ignores case and width by default', 'json', '{"city":"ＢＥＩＪＩＮＧ "}', { city: 'beijing' }, true, 1],
+    [
+      'string compare ignores case and width by default',
+      'json',
+      '{"city":"ＢＥＩＪＩＮＧ "}',
+      { city: 'beijing' },
+      true,
+      1,
+    ],
     ['expected written as JSON text', 'json', '{"ok": true}', '{"ok": true}', true, 1],
     ['no JSON', 'json', 'I cannot answer that.', undefined, false, 0],
     ['any JSON when nothing expected', 'json', embedded, undefined, true, 1],
-    ['path + equals with array index', { type: 'json', path: 'items.0.name', equals: 'note g' }, embedded, undefined, true, 1],
+    [
+      'path + equals with array index',
+      { type: 'json', path: 'items.0.name', equals: 'note g' },
+      embedded,
+      undefined,
+      true,
+      1,
+    ],
     ['path without equals uses case.expected', { type: 'json', path: 'tags[1]' }, embedded, 'poetry', true, 1],
-    ['fields map', { type: 'json', fields: { name: 'Ada Lovelace', tags: ['math', 'poetry'], 'items.0.name': 'X' } }, embedded, undefined, false, 2 / 3],
+    [
+      'fields map',
+      { type: 'json', fields: { name: 'Ada Lovelace', tags: ['math', 'poetry'], 'items.0.name': 'X' } },
+      embedded,
+      undefined,
+      false,
+      2 / 3,
+    ],
     ['ignore_case false', { type: 'json', ignore_case: false }, '{"a":"Yes"}', { a: 'yes' }, false, 0],
     ['numbers within 1e-6', 'json', '{"pi": 3.1415926}', { pi: 3.14159260001 }, true, 1],
   ])('%s', async (_name, spec, output, expected, passed, score) => {
@@ -173,7 +222,11 @@ describe('json', () => {
     expect(g.score).toBeCloseTo(score, 6);
   });
 
-  const schema = { type: 'object', required: ['name', 'age'], properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } } };
+  const schema = {
+    type: 'object',
+    required: ['name', 'age'],
+    properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } },
+  };
 
   test('inline schema: valid and invalid', async () => {
     const ok = await run({ type: 'json', schema }, '```json\n{"name": "张三", "age": 30}\n```');
@@ -234,7 +287,13 @@ describe('similarity grader', () => {
     [{ type: 'similarity', threshold: 0.9 }, 'The capital is Paris', 'Paris is the capital city', false, 6 / 7],
     [{ type: 'similarity', metric: 'rouge_l' }, '我喜欢吃苹果', '我爱吃苹果', true, 16 / 22],
     [{ type: 'similarity', metric: 'levenshtein', value: ['sitting', 'kitten!'] }, 'kitten', undefined, true, 1],
-    [{ type: 'similarity', metric: 'bleu', threshold: 0.5 }, 'the cat sat on the mat', 'the cat is on the mat', false, Math.pow(1 / 18, 0.25)],
+    [
+      { type: 'similarity', metric: 'bleu', threshold: 0.5 },
+      'the cat sat on the mat',
+      'the cat is on the mat',
+      false,
+      Math.pow(1 / 18, 0.25),
+    ],
   ])('%j', async (spec, output, expected, passed, score) => {
     const g = await run(spec, output, expected);
     expect(g.passed).toBe(passed);
@@ -291,7 +350,10 @@ describe('latency and cost', () => {
 
   test('missing measurements are error grades, not passes', async () => {
     expect(await run({ type: 'latency', max_ms: 1000 }, 'ok')).toMatchObject({ error: true, passed: false });
-    expect(await run({ type: 'cost', max_usd: 1 }, 'ok', undefined, { completion: { latencyMs: 5 } })).toMatchObject({ error: true, passed: false });
+    expect(await run({ type: 'cost', max_usd: 1 }, 'ok', undefined, { completion: { latencyMs: 5 } })).toMatchObject({
+      error: true,
+      passed: false,
+    });
     expect((await optionError({ type: 'latency' })).path).toBe('cases[3].grader.max_ms');
   });
 });
@@ -301,7 +363,8 @@ describe('custom', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'gapbench-custom-'));
     const files: Record<string, string> = {
-      'keyword.mjs': 'export default (output, ctx) => ({ pass: output.includes(ctx.options.word), reason: `looked for ${ctx.options.word} in case ${ctx.case.id}` });',
+      'keyword.mjs':
+        'export default (output, ctx) => ({ pass: output.includes(ctx.options.word), reason: `looked for ${ctx.options.word} in case ${ctx.case.id}` });',
       'kinds.mjs': [
         'export const yes = () => true;',
         'export const half = () => 0.5;',
@@ -312,8 +375,10 @@ describe('custom', () => {
         'export const notFn = 42;',
       ].join('\n'),
       'broken.mjs': 'export default (output => ;',
-      'typed.ts': 'interface R { pass: boolean; score: number }\nexport function check(output: string): R {\n  return { pass: output.length > 3, score: output.length > 3 ? 0.9 : 0.1 };\n}\nexport default (o: string): boolean => o.includes("北京");\n',
-      'typed.mts': 'export default (o: string, ctx: { options: { min: number } }): number => (o.length >= ctx.options.min ? 1 : 0);\n',
+      'typed.ts':
+        'interface R { pass: boolean; score: number }\nexport function check(output: string): R {\n  return { pass: output.length > 3, score: output.length > 3 ? 0.9 : 0.1 };\n}\nexport default (o: string): boolean => o.includes("北京");\n',
+      'typed.mts':
+        'export default (o: string, ctx: { options: { min: number } }): number => (o.length >= ctx.options.min ? 1 : 0);\n',
       'broken.ts': 'export default (o: string): boolean => {{ ;\n',
       'grader.txt': 'not code',
     };
@@ -347,8 +412,14 @@ describe('custom', () => {
 
   test('TypeScript modules load through tsx (.ts as CommonJS, .mts as ESM)', async () => {
     expect(await (await build({ path: 'typed.ts' }))('答案是北京', ctxFor())).toMatchObject({ passed: true });
-    expect(await (await build({ path: 'typed.ts', export: 'check' }))('hi', ctxFor())).toMatchObject({ passed: false, score: 0.1 });
-    expect(await (await build({ path: 'typed.mts', min: 3 }))('abcd', ctxFor())).toMatchObject({ passed: true, score: 1 });
+    expect(await (await build({ path: 'typed.ts', export: 'check' }))('hi', ctxFor())).toMatchObject({
+      passed: false,
+      score: 0.1,
+    });
+    expect(await (await build({ path: 'typed.mts', min: 3 }))('abcd', ctxFor())).toMatchObject({
+      passed: true,
+      score: 1,
+    });
   });
 
   test.each([
@@ -382,22 +453,51 @@ describe('judge', () => {
     expect(g).toMatchObject({ passed: true, score: 1 });
     expect(calls[0].model).toBe('openai:gpt-4o-mini');
     const user = calls[0].messages[1].content;
-    for (const part of ['names Paris as the capital', 'What is the capital of France?', 'Reference answer\nParis', 'It is Paris.']) expect(user).toContain(part);
-    expect(g.details).toMatchObject({ judge: 'openai:gpt-4o-mini', raw: '{"verdict": "PASS", "score": 1, "reason": "names Paris"}' });
+    for (const part of [
+      'names Paris as the capital',
+      'What is the capital of France?',
+      'Reference answer\nParis',
+      'It is Paris.',
+    ])
+      expect(user).toContain(part);
+    expect(g.details).toMatchObject({
+      judge: 'openai:gpt-4o-mini',
+      raw: '{"verdict": "PASS", "score": 1, "reason": "names Paris"}',
+    });
     expect(g.details?.prompt).toEqual(calls[0].messages);
   });
 
   test.each([
     ['JSON', '{"verdict": "FAIL", "score": 0.1, "reason": "says Lyon"}', {}, { passed: false, score: 0.1 }],
-    ['fenced JSON with FAIL in its reason', 'Here you go:\n```json\n{"verdict":"PASS","score":0.9,"reason":"no FAIL conditions met"}\n```', {}, { passed: true, score: 0.9 }],
-    ['JSON on a 0-10 scale', '{"verdict": "PASS", "score": 8, "reason": "good"}', { scale_max: 10 }, { passed: true, score: 0.8 }],
-    ['JSON with a text score and a lower-case verdict', '{"verdict": "Pass.", "score": "8/10"}', {}, { passed: true, score: 0.8 }],
+    [
+      'fenced JSON with FAIL in its reason',
+      'Here you go:\n```json\n{"verdict":"PASS","score":0.9,"reason":"no FAIL conditions met"}\n```',
+      {},
+      { passed: true, score: 0.9 },
+    ],
+    [
+      'JSON on a 0-10 scale',
+      '{"verdict": "PASS", "score": 8, "reason": "good"}',
+      { scale_max: 10 },
+      { passed: true, score: 0.8 },
+    ],
+    [
+      'JSON with a text score and a lower-case verdict',
+      '{"verdict": "Pass.", "score": "8/10"}',
+      {},
+      { passed: true, score: 0.8 },
+    ],
     ['JSON score only, below threshold', '{"score": 0.4}', {}, { passed: false, score: 0.4 }],
     ['prose verdict line', 'The response correctly identifies Paris.\n\n**PASS**', {}, { passed: true, score: 1 }],
     ['prose "Verdict: FAIL"', 'Verdict: FAIL. It says Lyon.', {}, { passed: false, score: 0 }],
     ['prose "Score: 8/10"', 'Mostly right but verbose. Score: 8/10', {}, { passed: true, score: 0.8 }],
     ['prose "score: 0.7"', 'Reasonable. score: 0.7', {}, { passed: true, score: 0.7 }],
-    ['prose "7 out of 10" with scale_max', 'I would rate this 3 out of 10.', { scale_max: 10 }, { passed: false, score: 0.3 }],
+    [
+      'prose "7 out of 10" with scale_max',
+      'I would rate this 3 out of 10.',
+      { scale_max: 10 },
+      { passed: false, score: 0.3 },
+    ],
     ['prose bare score on 0-10 scale', 'Rating: 9', { scale_max: 10 }, { passed: true, score: 0.9 }],
     ['Chinese 通过', '回答正确地指出了巴黎。\n结论：通过', {}, { passed: true, score: 1 }],
     ['Chinese 不通过', '回答说的是里昂，错误。不通过。', {}, { passed: false, score: 0 }],
@@ -446,15 +546,55 @@ describe('combinators', () => {
   test.each([
     [jsonShort, '{"city": "北京"}', true, 1],
     [jsonShort, 'The city is Beijing, as everyone in the world knows very well.', false, 0],
-    [{ type: 'any', graders: [{ type: 'exact', value: 'Paris' }, { type: 'contains', value: 'Paris' }] }, 'It is Paris.', true, 1],
-    [{ type: 'any', graders: [{ type: 'exact', value: 'Rome' }, { type: 'similarity', value: 'Paris is the capital city' }] }, 'The capital is Paris', true, 6 / 7],
     [
-      { type: 'weighted', threshold: 0.6, graders: [{ weight: 0.7, type: 'contains', value: 'Paris' }, { weight: 0.3, type: 'length', unit: 'words', max: 2 }] },
+      {
+        type: 'any',
+        graders: [
+          { type: 'exact', value: 'Paris' },
+          { type: 'contains', value: 'Paris' },
+        ],
+      },
+      'It is Paris.',
+      true,
+      1,
+    ],
+    [
+      {
+        type: 'any',
+        graders: [
+          { type: 'exact', value: 'Rome' },
+          { type: 'similarity', value: 'Paris is the capital city' },
+        ],
+      },
+      'The capital is Paris',
+      true,
+      6 / 7,
+    ],
+    [
+      {
+        type: 'weighted',
+        threshold: 0.6,
+        graders: [
+          { weight: 0.7, type: 'contains', value: 'Paris' },
+          { weight: 0.3, type: 'length', unit: 'words', max: 2 },
+        ],
+      },
       'The capital of France is Paris.',
       true,
       0.7,
     ],
-    [{ type: 'weighted', graders: [{ weight: 0.25, type: 'contains', value: 'Paris' }, { weight: 0.75, type: 'contains', value: 'France' }] }, 'Paris', false, 0.25],
+    [
+      {
+        type: 'weighted',
+        graders: [
+          { weight: 0.25, type: 'contains', value: 'Paris' },
+          { weight: 0.75, type: 'contains', value: 'France' },
+        ],
+      },
+      'Paris',
+      false,
+      0.25,
+    ],
   ])('%j on %j', async (spec, output, passed, score) => {
     const g = await run(spec, output);
     expect(g.passed).toBe(passed);
@@ -462,22 +602,50 @@ describe('combinators', () => {
   });
 
   test('all: mean score, reasons joined, first extracted', async () => {
-    const g = await run({ type: 'all', graders: [{ type: 'contains', value: 'Paris' }, { type: 'exact', value: 'Paris' }] }, 'It is Paris');
+    const g = await run(
+      {
+        type: 'all',
+        graders: [
+          { type: 'contains', value: 'Paris' },
+          { type: 'exact', value: 'Paris' },
+        ],
+      },
+      'It is Paris',
+    );
     expect(g).toMatchObject({ passed: false, score: 0.5, extracted: 'Paris' });
     expect(g.reason).toMatch(/\[1\] pass: .*; \[2\] fail: /);
   });
 
   test('a child error makes the parent an error', async () => {
-    const g = await run({ type: 'any', graders: [{ type: 'contains', value: 'Paris' }, { type: 'latency', max_ms: 10 }] }, 'Paris');
+    const g = await run(
+      {
+        type: 'any',
+        graders: [
+          { type: 'contains', value: 'Paris' },
+          { type: 'latency', max_ms: 10 },
+        ],
+      },
+      'Paris',
+    );
     expect(g).toMatchObject({ error: true, passed: false });
   });
 
   test('weights must sum to 1; child option errors carry the nested path', async () => {
-    const e = await optionError({ type: 'weighted', graders: [{ weight: 0.5, type: 'exact' }, { weight: 0.6, type: 'exact' }] });
+    const e = await optionError({
+      type: 'weighted',
+      graders: [
+        { weight: 0.5, type: 'exact' },
+        { weight: 0.6, type: 'exact' },
+      ],
+    });
     expect(e.message).toContain('sum to 1');
-    expect((await optionError({ type: 'all', graders: ['exact', { type: 'regex', pattern: '(' }] })).path).toBe('cases[3].grader.graders[1].pattern');
+    expect((await optionError({ type: 'all', graders: ['exact', { type: 'regex', pattern: '(' }] })).path).toBe(
+      'cases[3].grader.graders[1].pattern',
+    );
     expect((await optionError({ type: 'all', graders: [] })).path).toBe('cases[3].grader.graders');
-    expect((await optionError({ type: 'weighted', graders: ['exact'] })).path).toBe('cases[3].grader.graders[0].weight');
+    expect((await optionError({ type: 'weighted', graders: ['exact'] })).path).toBe(
+      'cases[3].grader.graders[0].weight',
+    );
   });
 });
 
@@ -488,16 +656,31 @@ describe('registry', () => {
     const g = await run(refusal, 'The answer is 42.');
     expect(g).toMatchObject({ passed: true, score: 1 });
     expect(g.reason).toMatch(/^NOT: /);
-    expect(await run({ type: 'similarity', value: 'Paris is the capital city', not: true }, 'The capital is Paris')).toMatchObject({ passed: false });
-    expect((await run({ type: 'similarity', value: 'Paris is the capital city', not: true }, 'The capital is Paris')).score).toBeCloseTo(1 / 7, 10);
-    expect(await run({ type: 'latency', max_ms: 10, not: true }, 'x')).toMatchObject({ error: true, passed: false, score: 0 });
-    expect(await run({ type: 'judge', judge: 'm', rubric: 'r', not: true }, 'x')).toMatchObject({ error: true, passed: false });
+    expect(
+      await run({ type: 'similarity', value: 'Paris is the capital city', not: true }, 'The capital is Paris'),
+    ).toMatchObject({ passed: false });
+    expect(
+      (await run({ type: 'similarity', value: 'Paris is the capital city', not: true }, 'The capital is Paris')).score,
+    ).toBeCloseTo(1 / 7, 10);
+    expect(await run({ type: 'latency', max_ms: 10, not: true }, 'x')).toMatchObject({
+      error: true,
+      passed: false,
+      score: 0,
+    });
+    expect(await run({ type: 'judge', judge: 'm', rubric: 'r', not: true }, 'x')).toMatchObject({
+      error: true,
+      passed: false,
+    });
   });
 
   test.each([
     [{ type: 'exactt' }, 'cases[3].grader.type', "unknown grader 'exactt' (known: exact, contains"],
     ['nope', 'cases[3].grader.type', "unknown grader 'nope'"],
-    [{ type: 'exact', ignorecase: true }, 'cases[3].grader.ignorecase', "unknown option 'ignorecase' for grader 'exact'"],
+    [
+      { type: 'exact', ignorecase: true },
+      'cases[3].grader.ignorecase',
+      "unknown option 'ignorecase' for grader 'exact'",
+    ],
     [{ type: 'exact', not: 'yes' }, 'cases[3].grader.not', '`not` must be true or false'],
     [{ type: 'exact', ignore_case: 'no' }, 'cases[3].grader.ignore_case', 'true or false'],
     [42, 'cases[3].grader', 'a grader must be a name'],
@@ -510,7 +693,25 @@ describe('registry', () => {
 
   test('every built-in is listed with a description', () => {
     const types = listGraders().map((g) => g.type);
-    expect(types).toEqual(expect.arrayContaining(['exact', 'contains', 'regex', 'numeric', 'choice', 'json', 'similarity', 'length', 'latency', 'cost', 'custom', 'judge', 'all', 'any', 'weighted']));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'exact',
+        'contains',
+        'regex',
+        'numeric',
+        'choice',
+        'json',
+        'similarity',
+        'length',
+        'latency',
+        'cost',
+        'custom',
+        'judge',
+        'all',
+        'any',
+        'weighted',
+      ]),
+    );
     expect(listGraders().every((g) => g.description.length > 10)).toBe(true);
   });
 
@@ -524,26 +725,76 @@ describe('registry', () => {
       type: 'test_shouty',
       description: 'output is upper case',
       options: ['min'],
-      create: () => (output) => ({ score: output === output.toUpperCase() ? 1 : 0, passed: output === output.toUpperCase(), reason: 'case checked' }),
+      create: () => (output) => ({
+        score: output === output.toUpperCase() ? 1 : 0,
+        passed: output === output.toUpperCase(),
+        reason: 'case checked',
+      }),
     });
     expect((await run({ type: 'test_shouty', not: true }, 'HELLO')).passed).toBe(false);
-    expect(() => registerGrader({ type: 'exact', description: 'dup', create: () => () => ({ score: 1, passed: true, reason: '' }) })).toThrow(/already registered/);
-    registerGrader({ type: 'test_thrower', description: 'always throws', create: () => () => { throw new Error('bug in grader'); } });
-    expect(await run('test_thrower', 'x')).toMatchObject({ error: true, passed: false, reason: 'grader threw: bug in grader' });
+    expect(() =>
+      registerGrader({
+        type: 'exact',
+        description: 'dup',
+        create: () => () => ({ score: 1, passed: true, reason: '' }),
+      }),
+    ).toThrow(/already registered/);
+    registerGrader({
+      type: 'test_thrower',
+      description: 'always throws',
+      create: () => () => {
+        throw new Error('bug in grader');
+      },
+    });
+    expect(await run('test_thrower', 'x')).toMatchObject({
+      error: true,
+      passed: false,
+      reason: 'grader threw: bug in grader',
+    });
   });
 
   test('gradeSafely turns throws and malformed results into error grades', async () => {
-    expect(await gradeSafely(() => { throw new Error('nope'); }, 'x', ctxFor())).toMatchObject({ error: true, passed: false });
+    expect(
+      await gradeSafely(
+        () => {
+          throw new Error('nope');
+        },
+        'x',
+        ctxFor(),
+      ),
+    ).toMatchObject({ error: true, passed: false });
     expect(await gradeSafely(() => ({ ok: 1 }) as unknown as Grade, 'x', ctxFor())).toMatchObject({ error: true });
-    expect(await gradeSafely(() => ({ score: 7, passed: true, reason: 'r' }), 'x', ctxFor())).toMatchObject({ score: 1 });
+    expect(await gradeSafely(() => ({ score: 7, passed: true, reason: 'r' }), 'x', ctxFor())).toMatchObject({
+      score: 1,
+    });
   });
 
   test.each([
     ['exact', 'exact'],
     [{ type: 'regex', pattern: '^\\d+$' }, 'regex(pattern=^\\d+$)'],
-    [{ type: 'contains', value: ['sorry', '抱歉'], not: true, ignore_case: true }, 'not contains(ignore_case=true, value=[sorry, 抱歉])'],
-    [{ type: 'weighted', threshold: 0.6, graders: [{ weight: 0.7, type: 'exact' }, { weight: 0.3, type: 'length', unit: 'words', max: 50 }] }, 'weighted(0.7*exact, 0.3*length(max=50, unit=words), threshold=0.6)'],
-    [{ type: 'judge', judge: 'openai:gpt-4o-mini', rubric: 'The answer must cite at least two primary sources and avoid speculation about motives.' }, 'judge(judge=openai:gpt-4o-mini, rubric=The answer must cite at least two primary sources and avoid…)'],
+    [
+      { type: 'contains', value: ['sorry', '抱歉'], not: true, ignore_case: true },
+      'not contains(ignore_case=true, value=[sorry, 抱歉])',
+    ],
+    [
+      {
+        type: 'weighted',
+        threshold: 0.6,
+        graders: [
+          { weight: 0.7, type: 'exact' },
+          { weight: 0.3, type: 'length', unit: 'words', max: 50 },
+        ],
+      },
+      'weighted(0.7*exact, 0.3*length(max=50, unit=words), threshold=0.6)',
+    ],
+    [
+      {
+        type: 'judge',
+        judge: 'openai:gpt-4o-mini',
+        rubric: 'The answer must cite at least two primary sources and avoid speculation about motives.',
+      },
+      'judge(judge=openai:gpt-4o-mini, rubric=The answer must cite at least two primary sources and avoid…)',
+    ],
   ])('describeGrader(%j)', (spec, label) => {
     expect(describeGrader(spec)).toBe(label);
   });

@@ -17,7 +17,10 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
 }
 
 /** Calls the CLI in-process with captured output (what a user would see), in `cwd`. */
-export async function cli(argv: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function cli(
+  argv: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io: IO = {
@@ -42,8 +45,8 @@ export function spawnCli(argv: string[], opts: { cwd: string; env?: NodeJS.Proce
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((res) =>
-    child.on('close', (code, signal) => res({ code, signal, stdout, stderr })),
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })),
   );
   return { child, done, output: () => ({ stdout, stderr }) };
 }

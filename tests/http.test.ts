@@ -17,7 +17,12 @@ beforeAll(async () => {
       const json = Buffer.from(JSON.stringify({ ok: true, text: '中文 ✓' }));
       switch (req.url) {
         case '/json':
-          res.writeHead(200, [['Content-Type', 'application/json'], ['X-Multi', 'a'], ['x-multi', 'b'], ['X-Request-Id', 'req_1']]);
+          res.writeHead(200, [
+            ['Content-Type', 'application/json'],
+            ['X-Multi', 'a'],
+            ['x-multi', 'b'],
+            ['X-Request-Id', 'req_1'],
+          ]);
           return res.end(json);
         case '/bom':
           res.writeHead(200, { 'content-type': 'application/json' });
@@ -65,9 +70,17 @@ afterAll(() => {
 
 describe('nodeFetch (the transport under both SDKs)', () => {
   it('sends method, headers and body; exposes status, headers and the body as fetch does', async () => {
-    const res = await nodeFetch(`${base}/json`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer k' }, body: '{"q":"中"}' });
+    const res = await nodeFetch(`${base}/json`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer k' },
+      body: '{"q":"中"}',
+    });
     expect(lastRequest).toMatchObject({ method: 'POST', body: '{"q":"中"}' });
-    expect(lastRequest.headers).toMatchObject({ 'content-type': 'application/json', authorization: 'Bearer k', 'content-length': String(Buffer.byteLength('{"q":"中"}')) });
+    expect(lastRequest.headers).toMatchObject({
+      'content-type': 'application/json',
+      authorization: 'Bearer k',
+      'content-length': String(Buffer.byteLength('{"q":"中"}')),
+    });
     expect(res.ok).toBe(true);
     expect(res.status).toBe(200);
     expect(res.url).toBe(`${base}/json`);
@@ -109,7 +122,11 @@ describe('nodeFetch (the transport under both SDKs)', () => {
   });
 
   it('fails as fetch fails: TypeError with a cause for resets, refusals and broken encodings; AbortError on abort', async () => {
-    const failure = async (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error & { cause?: { code?: string } });
+    const failure = async (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e as Error & { cause?: { code?: string } },
+      );
     const reset = await failure(nodeFetch(`${base}/reset`));
     expect(reset).toBeInstanceOf(TypeError);
     expect(reset?.cause?.code).toBe('ECONNRESET');

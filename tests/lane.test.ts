@@ -31,7 +31,22 @@ beforeAll(async () => {
 afterAll(() => sim.close());
 
 function model(name: string, over: Partial<ModelConfig> = {}): ModelConfig {
-  return { id: name, provider: 'openai', protocol: 'openai', model: name, group: 'closed', baseURL: sim.openaiBaseURL, keyOptional: true, concurrency: 3, timeoutMs: 2000, maxRetries: 5, params: {}, cache: false, judgeOnly: false, ...over };
+  return {
+    id: name,
+    provider: 'openai',
+    protocol: 'openai',
+    model: name,
+    group: 'closed',
+    baseURL: sim.openaiBaseURL,
+    keyOptional: true,
+    concurrency: 3,
+    timeoutMs: 2000,
+    maxRetries: 5,
+    params: {},
+    cache: false,
+    judgeOnly: false,
+    ...over,
+  };
 }
 
 /** Time that passes only when the scheduler sleeps: retry waits are recorded, never waited. */
@@ -61,7 +76,12 @@ describe('lanes', () => {
 
   it("the run's abort ends the requests in flight of every lane, and no request starts after it", async () => {
     const abort = new AbortController();
-    const lanes = ['sleepy', 'sleepy'].map((n, i) => new Lane(createProvider(model(n, { id: `${n}${i}`, timeoutMs: 600_000 }), { env: {}, cwd: '.' }), 4, { signal: abort.signal }));
+    const lanes = ['sleepy', 'sleepy'].map(
+      (n, i) =>
+        new Lane(createProvider(model(n, { id: `${n}${i}`, timeoutMs: 600_000 }), { env: {}, cwd: '.' }), 4, {
+          signal: abort.signal,
+        }),
+    );
     const pending = lanes.flatMap((lane) => Array.from({ length: 6 }, (_, i) => ask(lane, i)));
     // Wait until the server holds every request a lane may have in flight (4 per lane).
     while (lanes.some((l) => l.inFlight < 4)) await new Promise((r) => setTimeout(r, 5));
@@ -75,7 +95,10 @@ describe('lanes', () => {
 
   it('retries retryable failures until they succeed, counting attempts', async () => {
     const clock = fakeClock();
-    const lane = new Lane(createProvider(model('flaky', { maxRetries: 20 }), { env: {}, cwd: '.' }), 2, { clock, random: () => 0.5 });
+    const lane = new Lane(createProvider(model('flaky', { maxRetries: 20 }), { env: {}, cwd: '.' }), 2, {
+      clock,
+      random: () => 0.5,
+    });
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => ask(lane, i)));
     expect(results.every((r) => r.status === 'ok')).toBe(true);
     const retried = results.filter((r) => r.attempts > 1);
@@ -85,7 +108,9 @@ describe('lanes', () => {
   });
 
   it('gives up after maxRetries with the last error kind', async () => {
-    const lane = new Lane(createProvider(model('flaky', { maxRetries: 0 }), { env: {}, cwd: '.' }), 1, { clock: fakeClock() });
+    const lane = new Lane(createProvider(model('flaky', { maxRetries: 0 }), { env: {}, cwd: '.' }), 1, {
+      clock: fakeClock(),
+    });
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ask(lane, i)));
     const errors = results.filter((r) => r.status === 'error');
     expect(errors.length).toBeGreaterThan(0);
@@ -112,12 +137,28 @@ describe('lanes', () => {
         srv.close(() => res(port));
       });
     });
-    const lane = new Lane(createProvider(model('slow', { baseURL: `http://127.0.0.1:${closed}/v1`, maxRetries: 2 }), { env: {}, cwd: '.' }), 1, { clock });
+    const lane = new Lane(
+      createProvider(model('slow', { baseURL: `http://127.0.0.1:${closed}/v1`, maxRetries: 2 }), { env: {}, cwd: '.' }),
+      1,
+      { clock },
+    );
     const results = await Promise.all(Array.from({ length: 4 }, (_, i) => ask(lane, i)));
     expect(results[0]).toMatchObject({ status: 'error', attempts: 3, error: { kind: 'network' } });
-    expect(results[0].status === 'error' && results[0].error.message).toMatch(/ECONNREFUSED.*gave up after 3 attempts; no request to this model has succeeded, so its other jobs are not sent\)$/);
+    expect(results[0].status === 'error' && results[0].error.message).toMatch(
+      /ECONNREFUSED.*gave up after 3 attempts; no request to this model has succeeded, so its other jobs are not sent\)$/,
+    );
     // The others stop at their next try once the first has given up (jobs take turns while one backs off).
-    expect(results.slice(1).every((r) => r.status === 'error' && r.error.kind === 'network' && r.attempts < 3 && r.error.message.startsWith('not sent: '))).toBe(true);
+    expect(
+      results
+        .slice(1)
+        .every(
+          (r) =>
+            r.status === 'error' &&
+            r.error.kind === 'network' &&
+            r.attempts < 3 &&
+            r.error.message.startsWith('not sent: '),
+        ),
+    ).toBe(true);
     expect(lane.fatal?.kind).toBe('network');
   });
 
@@ -133,13 +174,20 @@ describe('lanes', () => {
     const lane = new Lane(provider, 1, { clock: fakeClock() });
     const results = [];
     for (let i = 0; i < 3; i++) results.push(await ask(lane, i));
-    expect(results.map((r) => [r.status, r.attempts])).toEqual([['ok', 1], ['error', 2], ['error', 2]]);
+    expect(results.map((r) => [r.status, r.attempts])).toEqual([
+      ['ok', 1],
+      ['error', 2],
+      ['error', 2],
+    ]);
     expect(lane.fatal).toBeUndefined();
   });
 
   it('honours the server retry-after before any backoff of its own', async () => {
     const clock = fakeClock();
-    const lane = new Lane(createProvider(model('limited', { maxRetries: 3 }), { env: {}, cwd: '.' }), 1, { clock, random: () => 0 });
+    const lane = new Lane(createProvider(model('limited', { maxRetries: 3 }), { env: {}, cwd: '.' }), 1, {
+      clock,
+      random: () => 0,
+    });
     expect((await ask(lane, 1)).status).toBe('ok');
     // The simulator's bucket is empty now; a real retry-after (about 1 s at 60 rpm) comes back.
     const second = ask(lane, 2);
@@ -159,7 +207,15 @@ describe('retry policy pieces', () => {
     expect(parseRetryAfter(h({ 'retry-after-ms': '250' }))).toBe(250);
     expect(parseRetryAfter(h({ 'retry-after': '3' }))).toBe(3000);
     expect(parseRetryAfter(h({ 'retry-after': new Date(10_000).toUTCString() }), 4_000)).toBe(6000);
-    expect(parseRetryAfter(h({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1.5s', 'x-ratelimit-reset-tokens': '6m0s' }))).toBe(1500);
+    expect(
+      parseRetryAfter(
+        h({
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': '1.5s',
+          'x-ratelimit-reset-tokens': '6m0s',
+        }),
+      ),
+    ).toBe(1500);
     expect(parseRetryAfter(h({ 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '20ms' }))).toBe(20);
     expect(parseRetryAfter(h({}))).toBeUndefined();
     expect(parseDuration('2h3m')).toBe(7_380_000);
@@ -167,7 +223,9 @@ describe('retry policy pieces', () => {
 
   it('backs off exponentially with full jitter under a cap; retry-after wins', () => {
     const policy = { baseMs: 100, capMs: 1000, maxRetryAfterMs: 60_000 };
-    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, undefined, policy, () => 0.999999))).toEqual([99, 199, 399, 799, 999, 999]);
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, undefined, policy, () => 0.999999))).toEqual([
+      99, 199, 399, 799, 999, 999,
+    ]);
     expect(backoffDelay(3, undefined, policy, () => 0)).toBe(0);
     expect(backoffDelay(1, 4200, policy)).toBe(4200);
     expect(backoffDelay(1, 999_999, policy)).toBe(60_000);
@@ -185,6 +243,8 @@ describe('retry policy pieces', () => {
 describe('job ids', () => {
   it('are stable across versions (resume finds the jobs of runs made by older releases)', () => {
     expect(jobId('s', 'c1', 'm', 2)).toBe('39b25b9da6feb7ff6687');
-    expect(jobId('math-word', '中文', 'ollama:llama3.1:8b', 0)).toBe(createHash('sha256').update('math-word\u0000中文\u0000ollama:llama3.1:8b\u00000').digest('hex').slice(0, 20));
+    expect(jobId('math-word', '中文', 'ollama:llama3.1:8b', 0)).toBe(
+      createHash('sha256').update('math-word\u0000中文\u0000ollama:llama3.1:8b\u00000').digest('hex').slice(0, 20),
+    );
   });
 });

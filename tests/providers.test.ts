@@ -48,7 +48,11 @@ function model(over: Partial<ModelConfig>): ModelConfig {
   };
 }
 
-const req = (timeoutMs = 2000): ChatRequest => ({ messages: [{ role: 'user', content: 'What is 6 times 7?' }], params: { temperature: 0 }, signal: AbortSignal.timeout(timeoutMs) });
+const req = (timeoutMs = 2000): ChatRequest => ({
+  messages: [{ role: 'user', content: 'What is 6 times 7?' }],
+  params: { temperature: 0 },
+  signal: AbortSignal.timeout(timeoutMs),
+});
 
 async function kindOf(p: Promise<unknown>): Promise<ProviderError> {
   try {
@@ -107,13 +111,23 @@ describe.each([
 
 describe('provider specifics', () => {
   it('ollama names the missing model and the pull command', async () => {
-    const e = await kindOf(createProvider(model({ protocol: 'ollama', provider: 'ollama', host: sim.ollamaHost, model: 'qwen9:1b' }), env).complete(req()));
+    const e = await kindOf(
+      createProvider(
+        model({ protocol: 'ollama', provider: 'ollama', host: sim.ollamaHost, model: 'qwen9:1b' }),
+        env,
+      ).complete(req()),
+    );
     expect(e.message).toMatch(/ollama pull qwen9:1b/);
   });
 
   it('a refused connection is a network error that says where', async () => {
     const port = await freePort();
-    const e = await kindOf(createProvider(model({ protocol: 'ollama', provider: 'ollama', host: `http://127.0.0.1:${port}`, model: 'x' }), env).complete(req()));
+    const e = await kindOf(
+      createProvider(
+        model({ protocol: 'ollama', provider: 'ollama', host: `http://127.0.0.1:${port}`, model: 'x' }),
+        env,
+      ).complete(req()),
+    );
     expect(e.kind).toBe('network');
     expect(e.message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED.*ollama serve`));
     const o = await kindOf(createProvider(model({ baseURL: `http://127.0.0.1:${port}/v1` }), env).complete(req()));

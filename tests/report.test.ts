@@ -16,20 +16,26 @@ const N = 200;
 function syntheticProject(rightOf: Record<string, (i: number) => boolean>): string {
   const dir = tempDir();
   const suite = ['name: syn', 'grader: numeric', 'cases:'];
-  for (let i = 0; i < N; i++) suite.push(`  - { id: c${i}, prompt: "q${i}", expected: ${i}, category: ${i < N / 2 ? 'first' : 'second'} }`);
+  for (let i = 0; i < N; i++)
+    suite.push(`  - { id: c${i}, prompt: "q${i}", expected: ${i}, category: ${i < N / 2 ? 'first' : 'second'} }`);
   const files: Record<string, string> = { 'syn.yaml': suite.join('\n') };
   const models: string[] = ['models:'];
   for (const [name, right] of Object.entries(rightOf)) {
-    const rows = Array.from({ length: N }, (_, i) => JSON.stringify({ id: `c${i}`, output: `The answer is ${right(i) ? i : i + 1}.` }));
+    const rows = Array.from({ length: N }, (_, i) =>
+      JSON.stringify({ id: `c${i}`, output: `The answer is ${right(i) ? i : i + 1}.` }),
+    );
     files[`${name}.jsonl`] = rows.join('\n');
-    models.push(`  - { id: ${name}, provider: replay, model: ${name}.jsonl, group: ${name.startsWith('closed') ? 'closed' : 'open'}, price: { input: 1, output: 1 } }`);
+    models.push(
+      `  - { id: ${name}, provider: replay, model: ${name}.jsonl, group: ${name.startsWith('closed') ? 'closed' : 'open'}, price: { input: 1, output: 1 } }`,
+    );
   }
   files['gapbench.config.yaml'] = models.join('\n');
   writeFiles(dir, files);
   return dir;
 }
 
-const rows = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
+const rows = (file: string) =>
+  parse(readFileSync(file, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
 
 describe('statistics do not depend on the order answers finished in', () => {
   it('gives the same intervals, p-values and CSVs for the same answers in any journal order', async () => {
@@ -40,11 +46,21 @@ describe('statistics do not depend on the order answers finished in', () => {
     const words = ['alpha', 'beta', 'gamma', 'delta'];
     const n = 80;
     const files: Record<string, string> = {
-      'part.yaml': ['name: part', 'grader: { type: contains, mode: all }', 'cases:', ...Array.from({ length: n }, (_, i) => `  - { id: p${i}, prompt: "q${i}", expected: [${words.join(', ')}] }`)].join('\n'),
+      'part.yaml': [
+        'name: part',
+        'grader: { type: contains, mode: all }',
+        'cases:',
+        ...Array.from({ length: n }, (_, i) => `  - { id: p${i}, prompt: "q${i}", expected: [${words.join(', ')}] }`),
+      ].join('\n'),
     };
     const models = ['models:'];
-    for (const [name, group, keep] of [['closedA', 'closed', (i: number) => 1 + (i % 4)], ['openA', 'open', (i: number) => (i * 7) % 5]] as const) {
-      files[`${name}.jsonl`] = Array.from({ length: n }, (_, i) => JSON.stringify({ id: `p${i}`, output: `says ${words.slice(0, keep(i)).join(' ')}` })).join('\n');
+    for (const [name, group, keep] of [
+      ['closedA', 'closed', (i: number) => 1 + (i % 4)],
+      ['openA', 'open', (i: number) => (i * 7) % 5],
+    ] as const) {
+      files[`${name}.jsonl`] = Array.from({ length: n }, (_, i) =>
+        JSON.stringify({ id: `p${i}`, output: `says ${words.slice(0, keep(i)).join(' ')}` }),
+      ).join('\n');
       models.push(`  - { id: ${name}, provider: replay, model: ${name}.jsonl, group: ${group} }`);
     }
     files['gapbench.config.yaml'] = models.join('\n');
@@ -55,7 +71,10 @@ describe('statistics do not depend on the order answers finished in', () => {
     cpSync(runA, runB, { recursive: true });
     // The same records, in another order (a fixed shuffle, not a reversal or a sort).
     const lines = readFileSync(join(runA, 'records.jsonl'), 'utf8').trim().split('\n');
-    const shuffled = lines.map((l, i) => [(i * 7919) % 1009, l] as const).sort((x, y) => x[0] - y[0]).map((x) => x[1]);
+    const shuffled = lines
+      .map((l, i) => [(i * 7919) % 1009, l] as const)
+      .sort((x, y) => x[0] - y[0])
+      .map((x) => x[1]);
     expect(shuffled).not.toEqual(lines);
     writeFileSync(join(runB, 'records.jsonl'), `${shuffled.join('\n')}\n`);
     for (const run of [runA, runB]) expect((await cli(['report', run], { cwd: dir })).code).toBe(0);
@@ -82,14 +101,28 @@ describe('results.csv of a fresh run (rows formatted during the run)', () => {
         `\u0000nul ${i}`,
       ][i % 6];
     writeFiles(dir, {
-      'h.yaml': ['name: h', 'grader: contains', 'cases:', ...Array.from({ length: n }, (_, i) => `  - { id: h${i}, prompt: "q${i}", expected: "${i}" }`)].join('\n'),
+      'h.yaml': [
+        'name: h',
+        'grader: contains',
+        'cases:',
+        ...Array.from({ length: n }, (_, i) => `  - { id: h${i}, prompt: "q${i}", expected: "${i}" }`),
+      ].join('\n'),
       'a.jsonl': Array.from({ length: n }, (_, i) => JSON.stringify({ id: `h${i}`, output: hostile(i) })).join('\n'),
-      'b.jsonl': Array.from({ length: n }, (_, i) => JSON.stringify({ id: `h${i}`, output: hostile(i + 1) })).join('\n'),
-      'gapbench.config.yaml': 'models:\n  - { id: a, provider: replay, model: a.jsonl, group: closed }\n  - { id: b, provider: replay, model: b.jsonl, group: open }\n',
+      'b.jsonl': Array.from({ length: n }, (_, i) => JSON.stringify({ id: `h${i}`, output: hostile(i + 1) })).join(
+        '\n',
+      ),
+      'gapbench.config.yaml':
+        'models:\n  - { id: a, provider: replay, model: a.jsonl, group: closed }\n  - { id: b, provider: replay, model: b.jsonl, group: open }\n',
     });
     for (const excel of [false, true]) {
       const id = excel ? 'x' : 'p';
-      expect((await cli(['run', '--suite', 'h.yaml', '--run-id', id, '--quiet', ...(excel ? ['--excel'] : [])], { cwd: dir })).code).toBe(0);
+      expect(
+        (
+          await cli(['run', '--suite', 'h.yaml', '--run-id', id, '--quiet', ...(excel ? ['--excel'] : [])], {
+            cwd: dir,
+          })
+        ).code,
+      ).toBe(0);
       const run = join(dir, 'results', id);
       expect(existsSync(join(run, '.results.csv.spool'))).toBe(false);
       const fresh = readFileSync(join(run, 'results.csv'));
@@ -117,7 +150,13 @@ describe('gap.csv on a run whose true gap is known', () => {
     expect(r.code).toBe(0);
     const gap = rows(join(dir, 'results', 'g', 'gap.csv'));
     const best = gap.find((g) => g.suite === 'syn' && g.category === 'all' && g.scope === 'best')!;
-    expect(best).toMatchObject({ closed_model: 'closedA', open_model: 'openA', test: 'mcnemar_exact', n_paired: String(N), verdict: 'closed_better' });
+    expect(best).toMatchObject({
+      closed_model: 'closedA',
+      open_model: 'openA',
+      test: 'mcnemar_exact',
+      n_paired: String(N),
+      verdict: 'closed_better',
+    });
     expect(Number(best.closed_score)).toBe(0.8);
     expect(Number(best.open_score)).toBe(0.6);
     expect(Number(best.gap_pp)).toBeCloseTo(20, 9);
@@ -153,8 +192,14 @@ describe('gap.csv on a run whose true gap is known', () => {
     const dir = syntheticProject({ closedA: (i) => i % 5 !== 0, openA: (i) => i % 5 < 3 });
     expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'before', '--quiet'], { cwd: dir })).code).toBe(0);
     // The open model gets worse: 40% instead of 60%.
-    writeFileSync(join(dir, 'openA.jsonl'), Array.from({ length: N }, (_, i) => JSON.stringify({ id: `c${i}`, output: `${i % 5 < 2 ? i : -1}` })).join('\n'));
-    const after = await cli(['run', '--suite', 'syn.yaml', '--run-id', 'after', '--quiet', '--fail-on-regression', '5'], { cwd: dir });
+    writeFileSync(
+      join(dir, 'openA.jsonl'),
+      Array.from({ length: N }, (_, i) => JSON.stringify({ id: `c${i}`, output: `${i % 5 < 2 ? i : -1}` })).join('\n'),
+    );
+    const after = await cli(
+      ['run', '--suite', 'syn.yaml', '--run-id', 'after', '--quiet', '--fail-on-regression', '5'],
+      { cwd: dir },
+    );
     expect(after.code).toBe(1);
     expect(after.stdout).toMatch(/FAIL openA on syn: 60\.0% -> 40\.0% \(-20\.0 pp\) against before/);
     const history = rows(join(dir, 'results', 'history.csv'));
@@ -164,19 +209,33 @@ describe('gap.csv on a run whose true gap is known', () => {
       ['after', 'closedA', '0.8'],
       ['after', 'openA', '0.4'],
     ]);
-    const cmp = await cli(['compare', join('results', 'before'), join('results', 'after'), '--fail-on-regression', '10'], { cwd: dir });
+    const cmp = await cli(
+      ['compare', join('results', 'before'), join('results', 'after'), '--fail-on-regression', '10'],
+      { cwd: dir },
+    );
     expect(cmp.code).toBe(1);
     const c = rows(join(dir, 'results', 'after', 'compare.csv'));
     const open = c.find((x) => x.model === 'openA')!;
     expect(open).toMatchObject({ verdict: 'regressed', test: 'mcnemar_exact', n_paired: String(N) });
     expect(Number(open.delta_pp)).toBeCloseTo(-20, 9);
     expect(c.find((x) => x.model === 'closedA')).toMatchObject({ delta_pp: '0', verdict: 'no_significant_difference' });
-    expect((await cli(['compare', join('results', 'before'), join('results', 'after'), '--fail-on-regression', '25'], { cwd: dir })).code).toBe(0);
+    expect(
+      (
+        await cli(['compare', join('results', 'before'), join('results', 'after'), '--fail-on-regression', '25'], {
+          cwd: dir,
+        })
+      ).code,
+    ).toBe(0);
     // --fail-under per model and for all.
-    const fu = await cli(['run', '--suite', 'syn.yaml', '--run-id', 'fu', '--quiet', '--fail-under', 'closedA=0.9'], { cwd: dir });
+    const fu = await cli(['run', '--suite', 'syn.yaml', '--run-id', 'fu', '--quiet', '--fail-under', 'closedA=0.9'], {
+      cwd: dir,
+    });
     expect(fu.code).toBe(1);
     expect(fu.stdout).toMatch(/FAIL closedA scored 0\.8000 on syn, under --fail-under 0\.9/);
-    expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'fu2', '--quiet', '--fail-under', '0.3'], { cwd: dir })).code).toBe(0);
+    expect(
+      (await cli(['run', '--suite', 'syn.yaml', '--run-id', 'fu2', '--quiet', '--fail-under', '0.3'], { cwd: dir }))
+        .code,
+    ).toBe(0);
   });
 });
 
@@ -204,7 +263,31 @@ describe('spreadsheet-safe CSV', () => {
 
   it('quotes exactly as csv-stringify does (CRLF records, bare CR/LF quoted), byte for byte', () => {
     // csv-stringify as the oracle: random rows of cells built from the characters that matter.
-    const alphabet = ['a', 'Z', '0', ' ', ',', '"', "'", '\r', '\n', '\r\n', '\t', '=', '+', '-', '@', ';', '中', 'é', '😀', '\u2028', '\u001b', '\\', ''];
+    const alphabet = [
+      'a',
+      'Z',
+      '0',
+      ' ',
+      ',',
+      '"',
+      "'",
+      '\r',
+      '\n',
+      '\r\n',
+      '\t',
+      '=',
+      '+',
+      '-',
+      '@',
+      ';',
+      '中',
+      'é',
+      '😀',
+      '\u2028',
+      '\u001b',
+      '\\',
+      '',
+    ];
     let seed = 7;
     const rand = (n: number) => {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -224,7 +307,9 @@ describe('spreadsheet-safe CSV', () => {
     expect(rowsIn.flat().some((c) => /^[^",\n]*\r[^",\n]*$/.test(c))).toBe(true);
     expect(csvRows(rowsIn)).toBe(stringify(rowsIn, { record_delimiter: '\r\n', quote_record_delimiter: true }));
     // And what a parser reads back is what went in.
-    expect(parse(csvRows(rowsIn), { relax_column_count: true })).toEqual(rowsIn.map((r) => (r.length === 1 && r[0] === '' ? [''] : r)));
+    expect(parse(csvRows(rowsIn), { relax_column_count: true })).toEqual(
+      rowsIn.map((r) => (r.length === 1 && r[0] === '' ? [''] : r)),
+    );
   });
 
   it('round-trips hostile cells through a real CSV parser, neutralised where required', async () => {
@@ -268,7 +353,15 @@ describe('spreadsheet-safe CSV', () => {
 
   it('--excel writes a UTF-8 BOM; numbers are plain', () => {
     expect(toCsvString(['a'], [['中文']], { bom: true }).startsWith('\uFEFFa\r\n')).toBe(true);
-    expect([0.1 + 0.2, 1e-7, 12345678.9, -0, 2e21, NaN, Infinity].map(formatNumber)).toEqual(['0.3', '0.0000001', '12345678.9', '0', '2000000000000000000000', '', '']);
+    expect([0.1 + 0.2, 1e-7, 12345678.9, -0, 2e21, NaN, Infinity].map(formatNumber)).toEqual([
+      '0.3',
+      '0.0000001',
+      '12345678.9',
+      '0',
+      '2000000000000000000000',
+      '',
+      '',
+    ]);
   });
 
   it('model output cannot drive the terminal', () => {

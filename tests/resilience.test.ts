@@ -10,9 +10,31 @@ import { cli, tempDir, writeFiles } from './helpers.js';
 
 function record(id: string, extra: Partial<JobRecord> = {}): JobRecord {
   return {
-    v: 1, job_id: id, run_id: 'r', suite: 's', case_id: id, case_index: 0, category: 'c', model: 'm', group: 'open', provider: 'p', model_name: 'm',
-    repeat: 0, prompt: 'p', grader: 'exact', grade: { score: 1, passed: true, reason: 'ok' }, attempts: 1, cached: false,
-    started_at: '', finished_at: '', t_start: 0, t_end: 1, status: 'ok', output: 'o', latency_ms: 1, ...extra,
+    v: 1,
+    job_id: id,
+    run_id: 'r',
+    suite: 's',
+    case_id: id,
+    case_index: 0,
+    category: 'c',
+    model: 'm',
+    group: 'open',
+    provider: 'p',
+    model_name: 'm',
+    repeat: 0,
+    prompt: 'p',
+    grader: 'exact',
+    grade: { score: 1, passed: true, reason: 'ok' },
+    attempts: 1,
+    cached: false,
+    started_at: '',
+    finished_at: '',
+    t_start: 0,
+    t_end: 1,
+    status: 'ok',
+    output: 'o',
+    latency_ms: 1,
+    ...extra,
   } as JobRecord;
 }
 
@@ -52,7 +74,10 @@ describe('journal', () => {
     journal.append(record('b'));
     journal.append(record('a'));
     journal.close();
-    expect((await all(path)).map((r) => [r.job_id, r.status])).toEqual([['b', 'ok'], ['a', 'ok']]);
+    expect((await all(path)).map((r) => [r.job_id, r.status])).toEqual([
+      ['b', 'ok'],
+      ['a', 'ok'],
+    ]);
   });
 });
 
@@ -60,7 +85,10 @@ describe('line reader (results.csv reads journal lines back by offset)', () => {
   it('returns every line exactly, in any order, including lines longer than its window and multi-byte text', async () => {
     const path = join(tempDir(), 'lines.jsonl');
     // Lines of very different sizes, some far larger than the 256-byte window used here.
-    const texts = Array.from({ length: 400 }, (_, i) => `${i}:${'é漢x'.repeat((i * 37) % 50)}${i % 97 === 0 ? 'z'.repeat(2000) : ''}`);
+    const texts = Array.from(
+      { length: 400 },
+      (_, i) => `${i}:${'é漢x'.repeat((i * 37) % 50)}${i % 97 === 0 ? 'z'.repeat(2000) : ''}`,
+    );
     writeFileSync(path, `${texts.join('\n')}\n`);
     const lines: { text: string; offset: number; bytes: number }[] = [];
     for await (const l of readLines(path)) lines.push(l);
@@ -93,8 +121,20 @@ describe('line reader (results.csv reads journal lines back by offset)', () => {
 });
 
 const N = 300;
-const cases: Case[] = Array.from({ length: N }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} + 1?`, expected: String(i + 1), category: 'x', grader: { type: 'numeric' }, vars: {} }));
-const suite = ['name: f', 'grader: numeric', 'cases:', ...cases.map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`)].join('\n');
+const cases: Case[] = Array.from({ length: N }, (_, i) => ({
+  id: `q${i}`,
+  prompt: `What is ${i} + 1?`,
+  expected: String(i + 1),
+  category: 'x',
+  grader: { type: 'numeric' },
+  vars: {},
+}));
+const suite = [
+  'name: f',
+  'grader: numeric',
+  'cases:',
+  ...cases.map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`),
+].join('\n');
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -126,10 +166,16 @@ models:
     sim.resetStats();
     const r = await cli(['run', '--suite', 'f.yaml', '--run-id', 'f', '--quiet'], { cwd: dir });
     expect(r.code).toBe(0);
-    const recs = readFileSync(join(dir, 'results', 'f', 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as JobRecord);
+    const recs = readFileSync(join(dir, 'results', 'f', 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as JobRecord);
     expect(recs).toHaveLength(2 * N);
     expect(new Set(recs.map((x) => x.job_id)).size).toBe(2 * N);
-    const faults = Object.values(sim.stats().byModel).reduce((a, m) => a + Object.values(m.faults).reduce((x, y) => x + y, 0), 0);
+    const faults = Object.values(sim.stats().byModel).reduce(
+      (a, m) => a + Object.values(m.faults).reduce((x, y) => x + y, 0),
+      0,
+    );
     expect(faults).toBeGreaterThan(30);
     // With 8 retries, a job fails only if 9 faults in a row hit it: none should.
     expect(recs.filter((x) => x.status === 'error')).toEqual([]);
@@ -148,18 +194,30 @@ models:
     const r = await cli(['run', '--suite', 'f.yaml', '--run-id', 'm', '--max-duration', '1s', '--quiet'], { cwd: dir });
     expect(r.code).toBe(130);
     expect(r.stdout).toMatch(/stopped by --max-duration: \d+ job\(s\) not run\. Resume with: gapbench run --resume/);
-    const done = readFileSync(join(dir, 'results', 'm', 'records.jsonl'), 'utf8').trim().split('\n').length;
+    const done = readFileSync(join(dir, 'results', 'm', 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n').length;
     expect(done).toBeGreaterThan(4);
     expect(done).toBeLessThan(N);
     // The results.csv rows formatted during the run are gone once the reports are written; one
     // left by a run that was killed is removed by its resume.
     expect(existsSync(join(dir, 'results', 'm', '.results.csv.spool'))).toBe(false);
-    expect(readFileSync(join(dir, 'results', 'm', 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(done + 1);
+    expect(
+      readFileSync(join(dir, 'results', 'm', 'results.csv'), 'utf8')
+        .trim()
+        .split('\r\n'),
+    ).toHaveLength(done + 1);
     writeFileSync(join(dir, 'results', 'm', '.results.csv.spool'), 'left by kill -9');
-    const resumed = await cli(['run', '--resume', join(dir, 'results', 'm'), '--concurrency', '100', '--quiet'], { cwd: dir });
+    const resumed = await cli(['run', '--resume', join(dir, 'results', 'm'), '--concurrency', '100', '--quiet'], {
+      cwd: dir,
+    });
     expect(resumed.code).toBe(0);
     expect(existsSync(join(dir, 'results', 'm', '.results.csv.spool'))).toBe(false);
-    expect(readFileSync(join(dir, 'results', 'm', 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(N + 1);
+    expect(
+      readFileSync(join(dir, 'results', 'm', 'results.csv'), 'utf8')
+        .trim()
+        .split('\r\n'),
+    ).toHaveLength(N + 1);
   });
 
   it('a resume with changed inputs says what changed, and runs with --force', async () => {
@@ -190,7 +248,10 @@ models:
       'gapbench.config.yaml': `models:\n  - { id: sp, provider: openai, model: slowpoke, baseURL: "${sim.openaiBaseURL}", concurrency: 8 }\n`,
     });
     const env = { ...process.env, npm_command: 'exec' };
-    const r = await cli(['run', '--suite', 'f.yaml', '--run-id', 'c', '--max-duration', '0.5s', '--concurrency', '2', '--quiet'], { cwd: dir, env });
+    const r = await cli(
+      ['run', '--suite', 'f.yaml', '--run-id', 'c', '--max-duration', '0.5s', '--concurrency', '2', '--quiet'],
+      { cwd: dir, env },
+    );
     expect(r.code).toBe(130);
     expect(r.stdout).toContain(`Resume with: npx gapbench run --resume ${join(dir, 'results', 'c')}`);
     sim.resetStats();
@@ -209,7 +270,9 @@ models:
     expect(r.code).toBe(0);
     const lines = r.stderr.split('\n').filter((l) => l.includes('sp '));
     expect(lines.length).toBeGreaterThanOrEqual(3);
-    expect(lines.at(-1)).toMatch(/^\[\d+s\] sp\s+37\/37\s+err\s+0\s+retry\s+0\s+in-flight\s+0\/8\s+[\d.]+\/s\s+eta done$/);
+    expect(lines.at(-1)).toMatch(
+      /^\[\d+s\] sp\s+37\/37\s+err\s+0\s+retry\s+0\s+in-flight\s+0\/8\s+[\d.]+\/s\s+eta done$/,
+    );
     // The lane runs on a lane thread; its requests in flight show while they are.
     expect(lines.some((l) => /in-flight\s+[1-8]\/8/.test(l))).toBe(true);
     expect(r.stderr).not.toMatch(/\u001b\[/);

@@ -11,12 +11,19 @@ import { parseSimModelSpec, SimSpecError } from '../src/sim/spec.js';
 import type { Case } from '../src/types.js';
 
 /** Every prompt `q...` has the correct answer RIGHT and the wrong answer WRONG. */
-const rightWrong: AnswerKey = { lookup: (p) => (p.startsWith('q') ? { correct: `RIGHT ${p}`, wrong: `WRONG ${p}` } : undefined) };
+const rightWrong: AnswerKey = {
+  lookup: (p) => (p.startsWith('q') ? { correct: `RIGHT ${p}`, wrong: `WRONG ${p}` } : undefined),
+};
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 
 function openai(sim: Simulator, extra: { apiKey?: string; timeout?: number } = {}): OpenAI {
-  return new OpenAI({ baseURL: sim.openaiBaseURL, apiKey: extra.apiKey ?? 'test', maxRetries: 0, timeout: extra.timeout });
+  return new OpenAI({
+    baseURL: sim.openaiBaseURL,
+    apiKey: extra.apiKey ?? 'test',
+    maxRetries: 0,
+    timeout: extra.timeout,
+  });
 }
 
 /** Runs `fn` over `items` with at most `limit` calls at a time; results in input order. */
@@ -65,21 +72,44 @@ describe('OpenAI protocol through the openai SDK', () => {
 
   it('lists the served models', async () => {
     const page = await client.models.list();
-    expect(page.data.map((m) => m.id)).toEqual(['gpt-sim', 'limited', 'broken', 'busy', 'resetting', 'hanging', 'garbled']);
+    expect(page.data.map((m) => m.id)).toEqual([
+      'gpt-sim',
+      'limited',
+      'broken',
+      'busy',
+      'resetting',
+      'hanging',
+      'garbled',
+    ]);
     expect(page.data[0]).toMatchObject({ object: 'model', owned_by: 'gapbench-sim' });
   });
 
   it('answers a chat completion in the exact OpenAI shape', async () => {
-    const r = await client.chat.completions.create({ model: 'gpt-sim', messages: [{ role: 'system', content: 'Be brief.' }, ...user('q1')] });
+    const r = await client.chat.completions.create({
+      model: 'gpt-sim',
+      messages: [{ role: 'system', content: 'Be brief.' }, ...user('q1')],
+    });
     expect(r.id).toMatch(/^chatcmpl-/);
     expect(r).toMatchObject({ object: 'chat.completion', model: 'gpt-sim' });
-    expect(r.choices).toEqual([{ index: 0, message: { role: 'assistant', content: 'RIGHT q1', refusal: null }, logprobs: null, finish_reason: 'stop' }]);
+    expect(r.choices).toEqual([
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'RIGHT q1', refusal: null },
+        logprobs: null,
+        finish_reason: 'stop',
+      },
+    ]);
     // ceil(chars / 4) per message: 'Be brief.' = 3, 'q1' = 1; 'RIGHT q1' = 2.
     expect(r.usage).toEqual({ prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 });
   });
 
   it('streams SSE deltas: role first, content pieces, finish_reason, then a usage chunk', async () => {
-    const stream = await client.chat.completions.create({ model: 'gpt-sim', messages: user('a longer question about streams'), stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-sim',
+      messages: user('a longer question about streams'),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks[0].choices[0].delta.role).toBe('assistant');
@@ -95,7 +125,11 @@ describe('OpenAI protocol through the openai SDK', () => {
     const short = await client.chat.completions.create({ model: 'gpt-sim', messages: user('hello'), max_tokens: 3 });
     expect(short.choices[0]).toMatchObject({ message: { content: 'Simulated an' }, finish_reason: 'length' });
     expect(short.usage?.completion_tokens).toBe(3);
-    const cut = await client.chat.completions.create({ model: 'gpt-sim', messages: user('hello'), stop: [' from', 'answer'] });
+    const cut = await client.chat.completions.create({
+      model: 'gpt-sim',
+      messages: user('hello'),
+      stop: [' from', 'answer'],
+    });
     expect(cut.choices[0]).toMatchObject({ message: { content: 'Simulated ' }, finish_reason: 'stop' });
   });
 
@@ -107,12 +141,18 @@ describe('OpenAI protocol through the openai SDK', () => {
   it('rejects an unknown model with NotFoundError (model_not_found)', async () => {
     const err = await client.chat.completions.create({ model: 'nope', messages: user('q1') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(err).toMatchObject({ status: 404, code: 'model_not_found', message: '404 The model `nope` does not exist or you do not have access to it.' });
+    expect(err).toMatchObject({
+      status: 404,
+      code: 'model_not_found',
+      message: '404 The model `nope` does not exist or you do not have access to it.',
+    });
   });
 
   it('over rpm: RateLimitError with retry-after and x-ratelimit headers', async () => {
     await client.chat.completions.create({ model: 'limited', messages: user('q1') });
-    const err = await client.chat.completions.create({ model: 'limited', messages: user('q1') }).catch((e: unknown) => e);
+    const err = await client.chat.completions
+      .create({ model: 'limited', messages: user('q1') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     const headers = (err as InstanceType<typeof OpenAI.RateLimitError>).headers;
     expect(Number(headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -124,7 +164,9 @@ describe('OpenAI protocol through the openai SDK', () => {
   });
 
   it('500 and 503 faults are InternalServerErrors with an OpenAI error body', async () => {
-    const e500 = await client.chat.completions.create({ model: 'broken', messages: user('q1') }).catch((e: unknown) => e);
+    const e500 = await client.chat.completions
+      .create({ model: 'broken', messages: user('q1') })
+      .catch((e: unknown) => e);
     expect(e500).toBeInstanceOf(OpenAI.InternalServerError);
     expect(e500).toMatchObject({ status: 500, type: 'server_error' });
     const e503 = await client.chat.completions.create({ model: 'busy', messages: user('q1') }).catch((e: unknown) => e);
@@ -132,7 +174,9 @@ describe('OpenAI protocol through the openai SDK', () => {
   });
 
   it('a reset fault is an APIConnectionError', async () => {
-    const err = await client.chat.completions.create({ model: 'resetting', messages: user('q1') }).catch((e: unknown) => e);
+    const err = await client.chat.completions
+      .create({ model: 'resetting', messages: user('q1') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
     expect(sim.stats().byModel.resetting.faults.reset).toBe(1);
   });
@@ -142,7 +186,9 @@ describe('OpenAI protocol through the openai SDK', () => {
       .create({ model: 'hanging', messages: user('q1') }, { signal: AbortSignal.timeout(100) })
       .catch((e: unknown) => e);
     expect(aborted).toBeInstanceOf(OpenAI.APIUserAbortError);
-    const timedOut = await openai(sim, { timeout: 100 }).chat.completions.create({ model: 'hanging', messages: user('q1') }).catch((e: unknown) => e);
+    const timedOut = await openai(sim, { timeout: 100 })
+      .chat.completions.create({ model: 'hanging', messages: user('q1') })
+      .catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
     // The server lets go of the request once the client has gone.
     await vi.waitFor(() => expect(sim.stats().inFlight).toBe(0));
@@ -156,7 +202,11 @@ describe('OpenAI protocol through the openai SDK', () => {
   });
 
   it('answers invalid JSON with a 400 in the OpenAI error shape', async () => {
-    const res = await fetch(`${sim.openaiBaseURL}/chat/completions`, { method: 'POST', body: '{"model":', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${sim.openaiBaseURL}/chat/completions`, {
+      method: 'POST',
+      body: '{"model":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', param: null, code: null } });
   });
@@ -181,7 +231,9 @@ describe('rate limit and shutdown', () => {
 
   it('close() ends hung requests instead of waiting for them', async () => {
     const sim = await startSimulator({ models: [{ name: 'hanging', faults: { hang: 1 } }] });
-    const pending = openai(sim).chat.completions.create({ model: 'hanging', messages: user('q1') }).catch((e: unknown) => e);
+    const pending = openai(sim)
+      .chat.completions.create({ model: 'hanging', messages: user('q1') })
+      .catch((e: unknown) => e);
     await vi.waitFor(() => expect(sim.stats().inFlight).toBe(1));
     await sim.close();
     expect(await pending).toBeInstanceOf(OpenAI.APIConnectionError);
@@ -193,11 +245,16 @@ describe('OpenAI API key', () => {
   it('requires Authorization: Bearer <apiKey> and never echoes the key', async () => {
     const sim = await startSimulator({ models: [{ name: 'gpt-sim' }], apiKey: 'sk-secret-123' });
     try {
-      const err = await openai(sim, { apiKey: 'sk-wrong-456' }).models.list().catch((e: unknown) => e);
+      const err = await openai(sim, { apiKey: 'sk-wrong-456' })
+        .models.list()
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
       expect(err).toMatchObject({ status: 401, code: 'invalid_api_key' });
       expect(String((err as Error).message)).not.toMatch(/sk-(secret|wrong)/);
-      const ok = await openai(sim, { apiKey: 'sk-secret-123' }).chat.completions.create({ model: 'gpt-sim', messages: user('hi') });
+      const ok = await openai(sim, { apiKey: 'sk-secret-123' }).chat.completions.create({
+        model: 'gpt-sim',
+        messages: user('hi'),
+      });
       expect(ok.choices[0].message.content).toBe('Simulated answer from gpt-sim.');
     } finally {
       await sim.close();
@@ -209,7 +266,11 @@ describe('Ollama protocol through the ollama SDK', () => {
   let sim: Simulator;
   let ollama: Ollama;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 1, answers: rightWrong, models: [{ name: 'llama3.1:8b', accuracy: 0 }, { name: 'qwen3' }] });
+    sim = await startSimulator({
+      seed: 1,
+      answers: rightWrong,
+      models: [{ name: 'llama3.1:8b', accuracy: 0 }, { name: 'qwen3' }],
+    });
     ollama = new Ollama({ host: sim.ollamaHost });
   });
   afterAll(() => sim.close());
@@ -224,7 +285,12 @@ describe('Ollama protocol through the ollama SDK', () => {
 
   it('chat with stream: false returns one done object with counts and ns durations', async () => {
     const r = await ollama.chat({ model: 'llama3.1:8b', messages: user('q7'), stream: false });
-    expect(r).toMatchObject({ model: 'llama3.1:8b', message: { role: 'assistant', content: 'WRONG q7' }, done: true, done_reason: 'stop' });
+    expect(r).toMatchObject({
+      model: 'llama3.1:8b',
+      message: { role: 'assistant', content: 'WRONG q7' },
+      done: true,
+      done_reason: 'stop',
+    });
     expect(r).toMatchObject({ prompt_eval_count: 1, eval_count: 2 });
     expect(r.total_duration).toBeGreaterThan(0);
     expect(r.load_duration + r.prompt_eval_duration + r.eval_duration).toBe(r.total_duration);
@@ -232,29 +298,53 @@ describe('Ollama protocol through the ollama SDK', () => {
 
   it('chat streaming yields partial messages, then a done line with the counts', async () => {
     const parts = [];
-    for await (const part of await ollama.chat({ model: 'qwen3', messages: user('tell me'), stream: true })) parts.push(part);
+    for await (const part of await ollama.chat({ model: 'qwen3', messages: user('tell me'), stream: true }))
+      parts.push(part);
     expect(parts.map((p) => p.message.content).join('')).toBe('Simulated answer from qwen3.');
     expect(parts.slice(0, -1).every((p) => !p.done)).toBe(true);
     expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'stop', eval_count: 7, prompt_eval_count: 2 });
   });
 
   it('streams by default when the request omits `stream` (as Ollama does)', async () => {
-    const res = await fetch(`${sim.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'qwen3', messages: user('x') }) });
+    const res = await fetch(`${sim.url}/api/chat`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'qwen3', messages: user('x') }),
+    });
     expect(res.headers.get('content-type')).toBe('application/x-ndjson');
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { done: boolean });
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { done: boolean });
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.at(-1)?.done).toBe(true);
   });
 
   it('honours options.num_predict and options.stop; `qwen3:latest` is `qwen3`', async () => {
-    const short = await ollama.chat({ model: 'qwen3:latest', messages: user('x'), stream: false, options: { num_predict: 2 } });
-    expect(short).toMatchObject({ model: 'qwen3:latest', message: { content: 'Simulate' }, done_reason: 'length', eval_count: 2 });
-    const cut = await ollama.chat({ model: 'qwen3', messages: user('x'), stream: false, options: { stop: ['answer'] } });
+    const short = await ollama.chat({
+      model: 'qwen3:latest',
+      messages: user('x'),
+      stream: false,
+      options: { num_predict: 2 },
+    });
+    expect(short).toMatchObject({
+      model: 'qwen3:latest',
+      message: { content: 'Simulate' },
+      done_reason: 'length',
+      eval_count: 2,
+    });
+    const cut = await ollama.chat({
+      model: 'qwen3',
+      messages: user('x'),
+      stream: false,
+      options: { stop: ['answer'] },
+    });
     expect(cut).toMatchObject({ message: { content: 'Simulated ' }, done_reason: 'stop' });
   });
 
   it('rejects an unknown model with ResponseError 404 "not found"', async () => {
-    const err = await ollama.chat({ model: 'mistral:7b', messages: user('q1'), stream: false }).catch((e: unknown) => e);
+    const err = await ollama
+      .chat({ model: 'mistral:7b', messages: user('q1'), stream: false })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'ResponseError', status_code: 404 });
     expect((err as Error).message).toContain('model "mistral:7b" not found');
   });
@@ -287,7 +377,8 @@ describe('deterministic correctness', () => {
     await withSim([model], 7, async (sim) => {
       const client = openai(sim);
       const ask = async (p: string, seed?: number) =>
-        (await client.chat.completions.create({ model: 'open-7b', messages: user(p), seed })).choices[0].message.content;
+        (await client.chat.completions.create({ model: 'open-7b', messages: user(p), seed })).choices[0].message
+          .content;
       expect(await ask('q-same')).toBe(await ask('q-same'));
       const seeded = await Promise.all(prompts.slice(0, 40).map((p) => ask(p, 1)));
       expect(await Promise.all(prompts.slice(0, 40).map((p) => ask(p, 1)))).toEqual(seeded);
@@ -354,7 +445,11 @@ describe('in-flight tracking', () => {
       await Promise.all(Array.from({ length: 8 }, call));
       expect(sim.stats().maxInFlight).toEqual({ slow: 8, idle: 0 });
       sim.resetStats();
-      await mapLimit(Array.from({ length: 12 }, (_, i) => i), 3, call);
+      await mapLimit(
+        Array.from({ length: 12 }, (_, i) => i),
+        3,
+        call,
+      );
       const s = sim.stats();
       expect(s.maxInFlight.slow).toBe(3);
       expect(s.inFlight).toBe(0);
@@ -366,7 +461,11 @@ describe('in-flight tracking', () => {
     await withSim([{ name: 'l20', latencyMs: 20 }], 0, async (sim) => {
       expect(sim.stats().byModel.l20.meanLatencyMs).toBeNaN();
       const client = openai(sim);
-      await mapLimit(Array.from({ length: 64 }, (_, i) => i), 8, () => client.chat.completions.create({ model: 'l20', messages: user('q1') }));
+      await mapLimit(
+        Array.from({ length: 64 }, (_, i) => i),
+        8,
+        () => client.chat.completions.create({ model: 'l20', messages: user('q1') }),
+      );
       const mean = sim.stats().byModel.l20.meanLatencyMs;
       // Timers are set early by their measured lateness, so the mean sits on the configured value
       // (an upper bound would only measure this machine's load).
@@ -376,7 +475,11 @@ describe('in-flight tracking', () => {
 
   it('paces streams at tokensPerSecond without changing their content', async () => {
     await withSim([{ name: 'paced', tokensPerSecond: 400 }], 0, async (sim) => {
-      const stream = await openai(sim).chat.completions.create({ model: 'paced', messages: user('hello there'), stream: true });
+      const stream = await openai(sim).chat.completions.create({
+        model: 'paced',
+        messages: user('hello there'),
+        stream: true,
+      });
       let text = '';
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
       expect(text).toBe('Simulated answer from paced.');
@@ -391,9 +494,22 @@ describe('answerKeyFromCases', () => {
     { ...base, id: 'c1', prompt: 'Pick one', expected: 'C', grader: { type: 'choice' } },
     { ...base, id: 'e1', prompt: 'Capital of France?', expected: ['Paris', 'paris'], grader: { type: 'contains' } },
     { ...base, id: 'j1', prompt: 'As JSON', expected: { name: 'Ada', age: 36 }, grader: { type: 'json' } },
-    { ...base, id: 'x1', prompt: 'Hand-written', expected: 1, grader: { type: 'numeric' }, examples: { pass: ['one'], fail: ['two'] } },
+    {
+      ...base,
+      id: 'x1',
+      prompt: 'Hand-written',
+      expected: 1,
+      grader: { type: 'numeric' },
+      examples: { pass: ['one'], fail: ['two'] },
+    },
     { ...base, id: 'not', prompt: 'Avoid the word', expected: 'banana', grader: { type: 'contains', not: true } },
-    { ...base, id: 'all', prompt: 'Name both', expected: ['Paris', 'France'], grader: { type: 'contains', mode: 'all' } },
+    {
+      ...base,
+      id: 'all',
+      prompt: 'Name both',
+      expected: ['Paris', 'France'],
+      grader: { type: 'contains', mode: 'all' },
+    },
     { ...base, id: 'val', prompt: 'Sky colour?', grader: { type: 'exact', value: 'blue' } },
   ];
   const key = answerKeyFromCases(cases);
@@ -419,9 +535,17 @@ describe('answerKeyFromCases', () => {
   });
 
   it('drives the simulator: accuracy 1 answers correctly, accuracy 0 wrongly', async () => {
-    const sim = await startSimulator({ models: [{ name: 'good', accuracy: 1 }, { name: 'bad', accuracy: 0 }], answers: key });
+    const sim = await startSimulator({
+      models: [
+        { name: 'good', accuracy: 1 },
+        { name: 'bad', accuracy: 0 },
+      ],
+      answers: key,
+    });
     try {
-      const ask = async (model: string) => (await openai(sim).chat.completions.create({ model, messages: user('Capital of France?') })).choices[0].message.content;
+      const ask = async (model: string) =>
+        (await openai(sim).chat.completions.create({ model, messages: user('Capital of France?') })).choices[0].message
+          .content;
       expect(await ask('good')).toBe('Paris');
       expect(await ask('bad')).toBe('I am not sure.');
     } finally {
@@ -432,7 +556,9 @@ describe('answerKeyFromCases', () => {
 
 describe('parseSimModelSpec', () => {
   it('reads NAME[@key=value,...]; the name may hold a tag', () => {
-    expect(parseSimModelSpec('llama3.1:8b@accuracy=0.7,latency=50,jitter=10,error500=0.05,hang=0.01,rpm=600,tps=40')).toEqual({
+    expect(
+      parseSimModelSpec('llama3.1:8b@accuracy=0.7,latency=50,jitter=10,error500=0.05,hang=0.01,rpm=600,tps=40'),
+    ).toEqual({
       name: 'llama3.1:8b',
       accuracy: 0.7,
       latencyMs: 50,
@@ -459,7 +585,9 @@ describe('parseSimModelSpec', () => {
   });
 
   it('startSimulator validates models the same way', async () => {
-    await expect(startSimulator({ models: [{ name: 'm', accuracy: 2 }] })).rejects.toThrow(/accuracy must be a number from 0 to 1, got 2/);
+    await expect(startSimulator({ models: [{ name: 'm', accuracy: 2 }] })).rejects.toThrow(
+      /accuracy must be a number from 0 to 1, got 2/,
+    );
     await expect(startSimulator({ models: [{ name: 'm' }, { name: 'm' }] })).rejects.toThrow(/listed twice/);
   });
 });

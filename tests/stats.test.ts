@@ -166,7 +166,8 @@ describe('bootstrapMeanCI', () => {
   });
 
   it('is the textbook percentile bootstrap driven by createRng(seed)', () => {
-    for (const seed of [1, 7, 123456]) expect(bootstrapMeanCI(sample, { seed, resamples: 500 })).toEqual(textbookBootstrap(sample, seed, 500));
+    for (const seed of [1, 7, 123456])
+      expect(bootstrapMeanCI(sample, { seed, resamples: 500 })).toEqual(textbookBootstrap(sample, seed, 500));
   });
 
   it('covers the true mean with about the normal-theory width', () => {
@@ -234,13 +235,21 @@ describe('exact binomial draws (the resampling of data with few distinct values)
     let sum = 0;
     for (let k = 1; k <= 100_000; k++) {
       sum += Math.log(k);
-      if ([1, 10, 255, 256, 257, 1000, 99_999, 100_000].includes(k)) expect(Math.abs(logFactorial(k) - sum)).toBeLessThan(1e-12 * Math.max(1, sum));
+      if ([1, 10, 255, 256, 257, 1000, 99_999, 100_000].includes(k))
+        expect(Math.abs(logFactorial(k) - sum)).toBeLessThan(1e-12 * Math.max(1, sum));
     }
     expect(logFactorial(0)).toBe(0);
   });
 
   it('rejects impossible arguments', () => {
-    for (const [n, p, u] of [[-3, 0.5, 0.5], [2.5, 0.5, 0.5], [5, NaN, 0.5], [5, 1.5, 0.5], [5, 0.5, 1], [5, 0.5, -0.1]]) {
+    for (const [n, p, u] of [
+      [-3, 0.5, 0.5],
+      [2.5, 0.5, 0.5],
+      [5, NaN, 0.5],
+      [5, 1.5, 0.5],
+      [5, 0.5, 1],
+      [5, 0.5, -0.1],
+    ]) {
       expect(() => binomialFromUniform(n, p, u)).toThrow(RangeError);
     }
   });

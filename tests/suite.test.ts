@@ -96,7 +96,8 @@ source: { path: "\${DATA}", columns: [question, A, B, answer], fields: { expecte
     writeFiles(dir, {
       'mc.yaml': `name: mc\ntemplate: "{{question}}|{{A}}|{{B}}"\ngrader: choice\nsource: { path: "\${DATA}", columns: [question, A, B, answer], fields: { expected: answer } }\n`,
       'mc.csv': '"Which, of these?","one\ntwo",three,B\nSecond?,x,y,A\n',
-      'h.yaml': 'name: h\ngrader: exact\nsource: { path: h.csv, fields: { prompt: q, expected: a, id: id, category: cat } }\n',
+      'h.yaml':
+        'name: h\ngrader: exact\nsource: { path: h.csv, fields: { prompt: q, expected: a, id: id, category: cat } }\n',
       'h.csv': 'id,q,a,cat\nk1,"Say ""hi""",hi,greet\n',
     });
     const mc = await loadSuite('mc.yaml', { cwd: dir, vars: { DATA: 'mc.csv' } });

@@ -104,7 +104,10 @@ for (const s of suites) {
     if (s.name === 'extraction-json') {
       it('gives every case an expected object matching its schema fields', () => {
         for (const c of suite.cases) {
-          expect(c.expected !== null && typeof c.expected === 'object' && !Array.isArray(c.expected), `${c.id}: expected`).toBe(true);
+          expect(
+            c.expected !== null && typeof c.expected === 'object' && !Array.isArray(c.expected),
+            `${c.id}: expected`,
+          ).toBe(true);
           const g = c.grader as { type?: string; schema?: { required?: string[] } };
           expect(g?.type, `${c.id}: grader type`).toBe('json');
           expect(g.schema?.required, `${c.id}: schema.required`).toEqual(Object.keys(c.expected as object));
@@ -133,11 +136,15 @@ for (const s of suites) {
             vars: {},
           },
         };
-        for (const [kind, want] of [['pass', true], ['fail', false]] as const) {
+        for (const [kind, want] of [
+          ['pass', true],
+          ['fail', false],
+        ] as const) {
           for (const [j, example] of (c.examples?.[kind] ?? []).entries()) {
             const g = await grader(example, ctx);
             if (g.error) problems.push(`${c.id}: ${kind}[${j}] grader error: ${g.reason}`);
-            else if (g.passed !== want) problems.push(`${c.id}: ${kind}[${j}] was ${g.passed ? 'passed' : 'failed'}: ${g.reason}`);
+            else if (g.passed !== want)
+              problems.push(`${c.id}: ${kind}[${j}] was ${g.passed ? 'passed' : 'failed'}: ${g.reason}`);
           }
         }
       }

@@ -21,7 +21,18 @@ interface MathSuite {
   cases: MathCase[];
 }
 
-const CATEGORIES = new Set(['percentages', 'rates', 'money', 'time', 'ratios', 'geometry', 'multi-step', 'units', 'fractions', 'averages']);
+const CATEGORIES = new Set([
+  'percentages',
+  'rates',
+  'money',
+  'time',
+  'ratios',
+  'geometry',
+  'multi-step',
+  'units',
+  'fractions',
+  'averages',
+]);
 const CASE_KEYS = new Set(['id', 'category', 'prompt', 'expected', 'check']);
 
 function load(file: string): MathSuite {
@@ -56,7 +67,10 @@ describe.each(suites)('$file', ({ file, name, prefix, minCases, han }) => {
   it('gives every case a prompt, a numeric expected answer, a known category and a check, and nothing else', () => {
     for (const c of cases) {
       const where = `${file} ${c.id}`;
-      expect(Object.keys(c).filter((k) => !CASE_KEYS.has(k)), where).toEqual([]);
+      expect(
+        Object.keys(c).filter((k) => !CASE_KEYS.has(k)),
+        where,
+      ).toEqual([]);
       expect(typeof c.prompt, where).toBe('string');
       expect(c.prompt.trim().length, where).toBeGreaterThan(20);
       if (han) expect(c.prompt, where).toMatch(/\p{Script=Han}/u);

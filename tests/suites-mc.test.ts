@@ -89,7 +89,10 @@ describe.each(SUITES)('suites/$file', ({ file, name, idPattern, categories }) =>
   it('gives every case a question, four distinct non-empty options and an expected letter', () => {
     for (const c of cases) {
       const where = `case ${String(c.id)}`;
-      expect(Object.keys(c).filter((k) => !ALLOWED_CASE_KEYS.has(k)), where).toEqual([]);
+      expect(
+        Object.keys(c).filter((k) => !ALLOWED_CASE_KEYS.has(k)),
+        where,
+      ).toEqual([]);
       expect(typeof c.question, where).toBe('string');
       expect((c.question as string).trim(), where).not.toBe('');
       const options = LETTERS.map((l) => c[l]);

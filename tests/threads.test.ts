@@ -20,7 +20,10 @@ const N = 40;
 
 beforeAll(async () => {
   const dir = tempDir();
-  const cases = Array.from({ length: N }, (_, i) => `  - { id: c${i}, prompt: "What is ${i} plus ${i}?", expected: "${2 * i}" }`);
+  const cases = Array.from(
+    { length: N },
+    (_, i) => `  - { id: c${i}, prompt: "What is ${i} plus ${i}?", expected: "${2 * i}" }`,
+  );
   writeFiles(dir, { 's.yaml': `name: s\ngrader: numeric\ncases:\n${cases.join('\n')}\n` });
   suite = await loadSuite(join(dir, 's.yaml'), { cwd: dir, vars: {} });
   sim = await startSimulator({
@@ -40,10 +43,41 @@ beforeAll(async () => {
 afterAll(() => sim.close());
 
 function openaiModel(id: string, name: string, over: Partial<ModelConfig> = {}): ModelConfig {
-  return { id, provider: 'openai', protocol: 'openai', model: name, group: 'closed', baseURL: sim.openaiBaseURL, apiKeyEnv: 'SIM_KEY', keyOptional: false, concurrency: 3, timeoutMs: 5000, maxRetries: 3, params: {}, cache: false, judgeOnly: false, ...over };
+  return {
+    id,
+    provider: 'openai',
+    protocol: 'openai',
+    model: name,
+    group: 'closed',
+    baseURL: sim.openaiBaseURL,
+    apiKeyEnv: 'SIM_KEY',
+    keyOptional: false,
+    concurrency: 3,
+    timeoutMs: 5000,
+    maxRetries: 3,
+    params: {},
+    cache: false,
+    judgeOnly: false,
+    ...over,
+  };
 }
 function ollamaModel(id: string, name: string, over: Partial<ModelConfig> = {}): ModelConfig {
-  return { id, provider: 'ollama', protocol: 'ollama', model: name, group: 'open', host: sim.ollamaHost, keyOptional: true, concurrency: 2, timeoutMs: 5000, maxRetries: 3, params: {}, cache: false, judgeOnly: false, ...over };
+  return {
+    id,
+    provider: 'ollama',
+    protocol: 'ollama',
+    model: name,
+    group: 'open',
+    host: sim.ollamaHost,
+    keyOptional: true,
+    concurrency: 2,
+    timeoutMs: 5000,
+    maxRetries: 3,
+    params: {},
+    cache: false,
+    judgeOnly: false,
+    ...over,
+  };
 }
 
 async function run(models: ModelConfig[], over: Partial<RunnerOptions> = {}) {
@@ -66,7 +100,12 @@ async function run(models: ModelConfig[], over: Partial<RunnerOptions> = {}) {
     ...over,
   });
   const text = readFileSync(journalPath, 'utf8');
-  const records = text ? text.trim().split('\n').map((l) => JSON.parse(l) as JobRecord) : [];
+  const records = text
+    ? text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as JobRecord)
+    : [];
   return { result, records, stopped, lanes };
 }
 
@@ -76,7 +115,7 @@ function outcome(r: JobRecord) {
 }
 
 describe('lane threads', () => {
-  it('record the same answers and grades as lanes on the main thread, within each lane\'s concurrency', async () => {
+  it("record the same answers and grades as lanes on the main thread, within each lane's concurrency", async () => {
     const models = [openaiModel('closed', 'closed-sim'), ollamaModel('open', 'open-sim:1b')];
     const before = sim.stats().requests;
     const threaded = await run(models, { threads: 1 });
@@ -90,15 +129,21 @@ describe('lane threads', () => {
     const max = sim.stats().maxInFlight;
     expect(max['closed-sim']).toBeLessThanOrEqual(3);
     expect(max['open-sim:1b']).toBeLessThanOrEqual(2);
-    expect(threaded.lanes.map((l) => [l.model.id, l.counters.done, l.inFlight])).toEqual([['closed', N, 0], ['open', N, 0]]);
+    expect(threaded.lanes.map((l) => [l.model.id, l.counters.done, l.inFlight])).toEqual([
+      ['closed', N, 0],
+      ['open', N, 0],
+    ]);
   });
 
   it('a lane stopped on its thread by a bad key is reported once, and its other jobs are not sent', async () => {
     const before = sim.stats().requests;
-    const { records, stopped, lanes } = await run([openaiModel('closed', 'closed-sim', { concurrency: 1 }), ollamaModel('open', 'open-sim:1b')], {
-      threads: 2,
-      providerEnv: { env: { SIM_KEY: 'sk-wrong-key-0123456789' }, cwd: tempDir() },
-    });
+    const { records, stopped, lanes } = await run(
+      [openaiModel('closed', 'closed-sim', { concurrency: 1 }), ollamaModel('open', 'open-sim:1b')],
+      {
+        threads: 2,
+        providerEnv: { env: { SIM_KEY: 'sk-wrong-key-0123456789' }, cwd: tempDir() },
+      },
+    );
     expect(stopped.map(([id, e]) => [id, e.kind])).toEqual([['closed', 'auth']]);
     expect(stopped[0][1].message).not.toContain('sk-wrong-key');
     // One request of the closed lane (answered 401), all of the open lane's.
@@ -130,7 +175,11 @@ describe('lane threads', () => {
     const started = Date.now();
     setTimeout(() => stop.abort(new Error('interrupted')), 200);
     setTimeout(() => abort.abort(new Error('interrupted')), 400);
-    const { result, records } = await run([openaiModel('slow', 'slow', { concurrency: 3 })], { threads: 1, stop: stop.signal, abort: abort.signal });
+    const { result, records } = await run([openaiModel('slow', 'slow', { concurrency: 3 })], {
+      threads: 1,
+      stop: stop.signal,
+      abort: abort.signal,
+    });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(records).toHaveLength(0);
     expect(result.unfinished).toBe(N);
@@ -191,51 +240,102 @@ describe('a run whose lane thread keeps failing', () => {
         if (isMainThread) { const post = Worker.prototype.postMessage; let n = 0;
           Worker.prototype.postMessage = function (m, ...rest) { if (m && m.t === 'req' && ++n % 5 === 0) setTimeout(() => this.terminate(), 20); return post.call(this, m, ...rest); }; }`,
       'gapbench.config.yaml': `models:\n  - { id: o, provider: ollama, model: "medium", host: "${sim.ollamaHost}", concurrency: 2 }\n`,
-      's.yaml': ['name: s', 'grader: numeric', 'cases:', ...Array.from({ length: 30 }, (_, i) => `  - { id: c${i}, prompt: "What is ${i} plus ${i}?", expected: "${2 * i}" }`)].join('\n'),
+      's.yaml': [
+        'name: s',
+        'grader: numeric',
+        'cases:',
+        ...Array.from(
+          { length: 30 },
+          (_, i) => `  - { id: c${i}, prompt: "What is ${i} plus ${i}?", expected: "${2 * i}" }`,
+        ),
+      ].join('\n'),
     });
     const run = (args: string[], node: string[] = []) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
-        const child = spawn(process.execPath, [...node, join(REPO, 'dist/cli.js'), ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+        const child = spawn(process.execPath, [...node, join(REPO, 'dist/cli.js'), ...args], {
+          cwd: dir,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));
         child.stderr.on('data', (d) => (stderr += d));
         child.on('close', (code) => res({ code, stdout, stderr }));
       });
-    const r = await run(['run', '--suite', 's.yaml', '--run-id', 'c', '--quiet', '--cache', 'off'], ['--import', join(dir, 'crash.mjs')]);
+    const r = await run(
+      ['run', '--suite', 's.yaml', '--run-id', 'c', '--quiet', '--cache', 'off'],
+      ['--import', join(dir, 'crash.mjs')],
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(130);
-    expect(r.stdout).toMatch(/stopped: the lane thread of model 'o' stopped \(exit code 1\): \d+ job\(s\) not run\. Resume with: gapbench run --resume /);
+    expect(r.stdout).toMatch(
+      /stopped: the lane thread of model 'o' stopped \(exit code 1\): \d+ job\(s\) not run\. Resume with: gapbench run --resume /,
+    );
     const journal = join(dir, 'results', 'c', 'records.jsonl');
-    const first = readFileSync(journal, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as JobRecord);
+    const first = readFileSync(journal, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as JobRecord);
     expect(first.every((x) => x.status === 'ok')).toBe(true);
     expect(first.length).toBeLessThan(30);
     const resumed = await run(['run', '--resume', join('results', 'c'), '--quiet', '--cache', 'off']);
     expect(resumed.code).toBe(0);
-    const all = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as JobRecord);
+    const all = readFileSync(journal, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as JobRecord);
     expect(all).toHaveLength(30);
     expect(new Set(all.map((x) => x.job_id)).size).toBe(30);
   });
 });
 
 describe('where threads cannot start', () => {
-  it('lanes run on the main thread (here: Node\'s permission model forbids worker threads)', async () => {
+  it("lanes run on the main thread (here: Node's permission model forbids worker threads)", async () => {
     const dir = tempDir();
     writeFiles(dir, {
       'gapbench.config.yaml': `models:\n  - { id: o, provider: ollama, model: "open-sim:1b", host: "${sim.ollamaHost}", concurrency: 2 }\n`,
-      's.yaml': ['name: s', 'grader: numeric', 'cases:', ...Array.from({ length: 8 }, (_, i) => `  - { id: c${i}, prompt: "What is ${i} plus ${i}?", expected: "${2 * i}" }`)].join('\n'),
+      's.yaml': [
+        'name: s',
+        'grader: numeric',
+        'cases:',
+        ...Array.from(
+          { length: 8 },
+          (_, i) => `  - { id: c${i}, prompt: "What is ${i} plus ${i}?", expected: "${2 * i}" }`,
+        ),
+      ].join('\n'),
     });
     // Not spawnSync: the simulator answers from this process.
     const code = await new Promise<number | null>((res) => {
-      const child = spawn(process.execPath, ['--experimental-permission', '--allow-fs-read=*', '--allow-fs-write=*', join(REPO, 'dist/cli.js'), 'run', '--suite', 's.yaml', '--run-id', 'p', '--quiet', '--cache', 'off'], {
-        cwd: dir,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME },
-        stdio: 'ignore',
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          '--experimental-permission',
+          '--allow-fs-read=*',
+          '--allow-fs-write=*',
+          join(REPO, 'dist/cli.js'),
+          'run',
+          '--suite',
+          's.yaml',
+          '--run-id',
+          'p',
+          '--quiet',
+          '--cache',
+          'off',
+        ],
+        {
+          cwd: dir,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME },
+          stdio: 'ignore',
+        },
+      );
       child.on('close', res);
     });
     expect(code).toBe(0);
-    const records = readFileSync(join(dir, 'results', 'p', 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as JobRecord);
+    const records = readFileSync(join(dir, 'results', 'p', 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as JobRecord);
     expect(records.filter((x) => x.status !== 'ok')).toEqual([]);
     expect(records).toHaveLength(8);
   });

@@ -20,21 +20,34 @@ Options:
   -h, --help                 show this help`;
 
 export async function compareCommand(argv: string[], io: IO): Promise<number> {
-  const { values, positionals } = parse('compare', argv, { out: { type: 'string' }, 'fail-on-regression': { type: 'string' }, excel: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(
+    'compare',
+    argv,
+    {
+      out: { type: 'string' },
+      'fail-on-regression': { type: 'string' },
+      excel: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
   if (values.help) {
     io.stdout.write(`${COMPARE_HELP}\n`);
     return EXIT.ok;
   }
-  if (positionals.length !== 2) throw new UsageError('expected two run directories: gapbench compare results/<run-a> results/<run-b>');
+  if (positionals.length !== 2)
+    throw new UsageError('expected two run directories: gapbench compare results/<run-a> results/<run-b>');
   let pp: number | undefined;
   if (values['fail-on-regression'] !== undefined) {
     pp = Number(values['fail-on-regression']);
-    if (!Number.isFinite(pp) || pp < 0) throw new UsageError(`--fail-on-regression ${values['fail-on-regression']}: expected percentage points >= 0`);
+    if (!Number.isFinite(pp) || pp < 0)
+      throw new UsageError(`--fail-on-regression ${values['fail-on-regression']}: expected percentage points >= 0`);
   }
   const [dirA, dirB] = positionals.map((p) => resolve(io.cwd, p));
   const [ma, mb] = [readManifest(dirA), readManifest(dirB)];
   const rows = compareRuns(await aggregateRun(dirA, ma), await aggregateRun(dirB, mb));
-  if (!rows.length) throw new UsageError(`${positionals[0]} and ${positionals[1]} share no suite x model with answered cases`);
+  if (!rows.length)
+    throw new UsageError(`${positionals[0]} and ${positionals[1]} share no suite x model with answered cases`);
   const outPath = values.out ? resolve(io.cwd, values.out) : join(dirB, 'compare.csv');
   const w = openCsv(outPath, COMPARE_COLUMNS, { bom: Boolean(values.excel) });
   for (const r of rows) w.write({ ...r });
@@ -54,13 +67,24 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   io.stdout.write(`Compare ${ma.run_id} -> ${mb.run_id}\n`);
-  io.stdout.write(`${header.map((h, i) => (i >= 2 && i <= 6 ? padStart(h, widths[i]) : padEnd(h, widths[i]))).join('  ').trimEnd()}\n`);
+  io.stdout.write(
+    `${header
+      .map((h, i) => (i >= 2 && i <= 6 ? padStart(h, widths[i]) : padEnd(h, widths[i])))
+      .join('  ')
+      .trimEnd()}\n`,
+  );
   for (const b of body) {
-    const line = b.map((c, i) => (i >= 2 && i <= 6 ? padStart(c, widths[i]) : padEnd(c, widths[i]))).join('  ').trimEnd();
-    io.stdout.write(`${b[7] === 'regressed' ? paint(color, 31, line) : b[7] === 'improved' ? paint(color, 32, line) : line}\n`);
+    const line = b
+      .map((c, i) => (i >= 2 && i <= 6 ? padStart(c, widths[i]) : padEnd(c, widths[i])))
+      .join('  ')
+      .trimEnd();
+    io.stdout.write(
+      `${b[7] === 'regressed' ? paint(color, 31, line) : b[7] === 'improved' ? paint(color, 32, line) : line}\n`,
+    );
   }
   io.stdout.write(`Wrote ${outPath}\n`);
   const failed = pp === undefined ? [] : rows.filter((r) => r.delta_pp < -pp!);
-  for (const r of failed) io.stdout.write(`FAIL ${r.model} on ${r.suite} fell ${(-r.delta_pp).toFixed(1)} pp (more than ${pp})\n`);
+  for (const r of failed)
+    io.stdout.write(`FAIL ${r.model} on ${r.suite} fell ${(-r.delta_pp).toFixed(1)} pp (more than ${pp})\n`);
   return failed.length ? EXIT.threshold : EXIT.ok;
 }

@@ -43,16 +43,54 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
     return EXIT.ok;
   }
   const suite = await loadSuite('demo', { cwd: io.cwd, vars: {} });
-  const sim = await startSimulator({ port: 0, models: DEFAULT_SIM_MODELS, seed: 7, answers: answerKeyFromCases(suite.cases) });
+  const sim = await startSimulator({
+    port: 0,
+    models: DEFAULT_SIM_MODELS,
+    seed: 7,
+    answers: answerKeyFromCases(suite.cases),
+  });
   try {
-    const base = { keyOptional: true, maxRetries: 2, timeoutMs: 30_000, params: { temperature: 0 }, cache: false, judgeOnly: false } as const;
+    const base = {
+      keyOptional: true,
+      maxRetries: 2,
+      timeoutMs: 30_000,
+      params: { temperature: 0 },
+      cache: false,
+      judgeOnly: false,
+    } as const;
     const models: ModelConfig[] = [
-      { ...base, id: 'gpt-sim', provider: 'openai', protocol: 'openai', model: 'gpt-sim', group: 'closed', baseURL: sim.openaiBaseURL, concurrency: 8, price: { input: 0.15, output: 0.6 } },
-      { ...base, id: 'llama-sim:8b', provider: 'ollama', protocol: 'ollama', model: 'llama-sim:8b', group: 'open', host: sim.ollamaHost, concurrency: 2, price: { perHour: 0.8 } },
+      {
+        ...base,
+        id: 'gpt-sim',
+        provider: 'openai',
+        protocol: 'openai',
+        model: 'gpt-sim',
+        group: 'closed',
+        baseURL: sim.openaiBaseURL,
+        concurrency: 8,
+        price: { input: 0.15, output: 0.6 },
+      },
+      {
+        ...base,
+        id: 'llama-sim:8b',
+        provider: 'ollama',
+        protocol: 'ollama',
+        model: 'llama-sim:8b',
+        group: 'open',
+        host: sim.ollamaHost,
+        concurrency: 2,
+        price: { perHour: 0.8 },
+      },
     ];
     const outDir = resolve(io.cwd, values.out ?? 'results');
-    let runId = values['run-id'] ?? `demo-${new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
-    for (let i = 2; !values['run-id'] && existsSync(join(outDir, runId)); i++) runId = `${runId.replace(/-\d+$/, '')}-${i}`;
+    let runId =
+      values['run-id'] ??
+      `demo-${new Date()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z')
+        .replace(/:/g, '-')}`;
+    for (let i = 2; !values['run-id'] && existsSync(join(outDir, runId)); i++)
+      runId = `${runId.replace(/-\d+$/, '')}-${i}`;
     const repeat = positiveInt('--repeat', values.repeat) ?? 1;
     return await executeRun(
       {

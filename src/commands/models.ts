@@ -13,11 +13,24 @@ export async function modelsCommand(argv: string[], io: IO): Promise<number> {
     io.stdout.write(`${MODELS_HELP}\n`);
     return EXIT.ok;
   }
-  const rows = PRESETS.map((p) => [p.name, p.group, p.protocol, p.baseURL ?? (p.protocol === 'ollama' ? '$OLLAMA_HOST or http://127.0.0.1:11434' : '-'), p.apiKeyEnv ? `${p.apiKeyEnv}${p.keyOptional ? ' (optional)' : ''}` : '-', `${p.name}:${p.example}`]);
+  const rows = PRESETS.map((p) => [
+    p.name,
+    p.group,
+    p.protocol,
+    p.baseURL ?? (p.protocol === 'ollama' ? '$OLLAMA_HOST or http://127.0.0.1:11434' : '-'),
+    p.apiKeyEnv ? `${p.apiKeyEnv}${p.keyOptional ? ' (optional)' : ''}` : '-',
+    `${p.name}:${p.example}`,
+  ]);
   const header = ['provider', 'group', 'protocol', 'base URL / host', 'key variable', 'example --model'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   io.stdout.write(`${fmt(header)}\n${rows.map(fmt).join('\n')}\n`);
-  io.stdout.write('\nGroups are defaults (the weights decide: DeepSeek via its API is open); set group: in the config to override.\n');
+  io.stdout.write(
+    '\nGroups are defaults (the weights decide: DeepSeek via its API is open); set group: in the config to override.\n',
+  );
   return EXIT.ok;
 }

@@ -35,7 +35,13 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
   const { values, positionals } = parse(
     'regrade',
     argv,
-    { suite: { type: 'string', multiple: true }, set: { type: 'string', multiple: true }, 'run-id': { type: 'string' }, excel: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    {
+      suite: { type: 'string', multiple: true },
+      set: { type: 'string', multiple: true },
+      'run-id': { type: 'string' },
+      excel: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     true,
   );
   if (values.help) {
@@ -91,11 +97,25 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
       let grade: Grade = r.grade;
       if (r.status === 'ok') {
         const model = models.find((m) => m.id === r.model);
-        const completion = { latencyMs: r.latency_ms, inputTokens: r.input_tokens, outputTokens: r.output_tokens, costUsd: model ? tokenCost(model, { inputTokens: r.input_tokens, outputTokens: r.output_tokens }) : undefined };
+        const completion = {
+          latencyMs: r.latency_ms,
+          inputTokens: r.input_tokens,
+          outputTokens: r.output_tokens,
+          costUsd: model ? tokenCost(model, { inputTokens: r.input_tokens, outputTokens: r.output_tokens }) : undefined,
+        };
         grade = await gradeSafely(suite.graderOf(c), r.output, { case: c, completion, ask });
       }
       if (grade.score !== r.grade.score || grade.passed !== r.grade.passed) changed++;
-      const next: JobRecord = { ...r, run_id: runId, case_index: idx, category: c.category, expected: c.expected, prompt: c.prompt, grader: suite.graderName(c), grade };
+      const next: JobRecord = {
+        ...r,
+        run_id: runId,
+        case_index: idx,
+        category: c.category,
+        expected: c.expected,
+        prompt: c.prompt,
+        grader: suite.graderName(c),
+        grade,
+      };
       journal.append(next);
       kept++;
     }
@@ -110,14 +130,27 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
     created_at: new Date().toISOString(),
     finished_at: new Date().toISOString(),
     derived_from: old.run_id,
-    suites: [...suites.values()].map((s) => ({ name: s.name, file: s.file, hash: s.hash, cases: s.cases.length, description: s.description })),
+    suites: [...suites.values()].map((s) => ({
+      name: s.name,
+      file: s.file,
+      hash: s.hash,
+      cases: s.cases.length,
+      description: s.description,
+    })),
     config_hash: configHash(old.models, [...suites.values()], old.repeat),
     invocation: { ...old.invocation, suites: refs, cwd: values.suite ? io.cwd : old.invocation.cwd },
   };
   writeManifest(dir, manifest);
-  const report = await writeReports(dir, { excel: Boolean(values.excel), matrixOutputs: false, history: false, manifest });
+  const report = await writeReports(dir, {
+    excel: Boolean(values.excel),
+    matrixOutputs: false,
+    history: false,
+    manifest,
+  });
   io.stdout.write(report.terminal(io.stdout, io.env));
-  io.stdout.write(`Regraded ${kept} records from ${old.run_id} (${changed} changed verdict or score${dropped ? `, ${dropped} dropped: their case is no longer in the suite` : ''})\n`);
+  io.stdout.write(
+    `Regraded ${kept} records from ${old.run_id} (${changed} changed verdict or score${dropped ? `, ${dropped} dropped: their case is no longer in the suite` : ''})\n`,
+  );
   io.stdout.write(`Results: ${dir}\n`);
   return EXIT.ok;
 }

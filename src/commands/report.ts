@@ -18,7 +18,12 @@ Options:
   -h, --help         show this help`;
 
 export async function reportCommand(argv: string[], io: IO): Promise<number> {
-  const { values, positionals } = parse('report', argv, { excel: { type: 'boolean' }, 'matrix-outputs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(
+    'report',
+    argv,
+    { excel: { type: 'boolean' }, 'matrix-outputs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    true,
+  );
   if (values.help) {
     io.stdout.write(`${REPORT_HELP}\n`);
     return EXIT.ok;
@@ -29,7 +34,12 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
   if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${positionals[0]}: no records.jsonl`);
   // A scratch file left by a run that was killed: the journal holds everything it held.
   rmSync(join(dir, SPOOL_FILE), { force: true });
-  const report = await writeReports(dir, { excel: Boolean(values.excel), matrixOutputs: Boolean(values['matrix-outputs']), history: false, manifest });
+  const report = await writeReports(dir, {
+    excel: Boolean(values.excel),
+    matrixOutputs: Boolean(values['matrix-outputs']),
+    history: false,
+    manifest,
+  });
   io.stdout.write(report.terminal(io.stdout, io.env));
   io.stdout.write(`Rebuilt from ${report.records} records: ${dir}\n`);
   return EXIT.ok;

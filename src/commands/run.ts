@@ -131,15 +131,21 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   const concurrency = positiveInt('--concurrency', values.concurrency) ?? inv?.concurrency;
   const models = config.models.map((m) => (concurrency ? { ...m, concurrency } : m));
   if (!models.some((m) => !m.judgeOnly)) {
-    throw new UsageError('no models to run: pass --model provider:model (e.g. --model openai:gpt-4o-mini) or list models in gapbench.config.yaml');
+    throw new UsageError(
+      'no models to run: pass --model provider:model (e.g. --model openai:gpt-4o-mini) or list models in gapbench.config.yaml',
+    );
   }
   const missing = missingKeys(models, io.env);
-  if (missing.length) throw new UsageError(missing[0] + (missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''));
+  if (missing.length)
+    throw new UsageError(missing[0] + (missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''));
 
   // --suite wins; a resumed run keeps its own; else the config's list, resolved from the config's directory.
   const fromConfig = !values.suite && !inv?.suites.length;
   const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
-  if (!suiteRefs.length) throw new UsageError('no suites to run: pass --suite FILE|NAME (see `gapbench suites`) or list suites in the config');
+  if (!suiteRefs.length)
+    throw new UsageError(
+      'no suites to run: pass --suite FILE|NAME (see `gapbench suites`) or list suites in the config',
+    );
   const suites: Suite[] = [];
   for (const [i, ref] of suiteRefs.entries()) {
     const source = fromConfig ? config.suiteSources?.[i] : undefined;
@@ -154,7 +160,10 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   // so before spending anything (the run goes on; `gapbench validate` lists them all).
   for (const s of suites) {
     const bad = s.cases.map(checkProblem).filter((p): p is string => p !== undefined);
-    if (bad.length) io.stderr.write(`warning: ${terminalSafe(s.file, 200)}: ${bad.length} case(s) whose check disagrees with expected (${terminalSafe(bad[0], 200)}); see gapbench validate ${terminalSafe(s.file, 200)}\n`);
+    if (bad.length)
+      io.stderr.write(
+        `warning: ${terminalSafe(s.file, 200)}: ${bad.length} case(s) whose check disagrees with expected (${terminalSafe(bad[0], 200)}); see gapbench validate ${terminalSafe(s.file, 200)}\n`,
+      );
   }
 
   for (const m of models.filter(hasPreflight)) {
@@ -163,14 +172,20 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   }
 
   const cacheMode = (values.cache ?? 'use') as CacheMode;
-  if (!['use', 'refresh', 'off'].includes(cacheMode)) throw new UsageError(`--cache ${values.cache}: expected use, refresh or off`);
-  const cache = new ResponseCache(values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env), cacheMode);
+  if (!['use', 'refresh', 'off'].includes(cacheMode))
+    throw new UsageError(`--cache ${values.cache}: expected use, refresh or off`);
+  const cache = new ResponseCache(
+    values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env),
+    cacheMode,
+  );
 
   if (manifest && !values.force) {
     const now = configHash(models, suites, repeat);
     if (now !== manifest.config_hash) {
       const what = describeChange(manifest, models, suites, repeat);
-      throw new UsageError(`--resume ${values.resume}: ${what.length ? what.join('; ') : `the models, suites or repeat count changed (hash ${manifest.config_hash} -> ${now})`} since the run started; pass --force to resume anyway`);
+      throw new UsageError(
+        `--resume ${values.resume}: ${what.length ? what.join('; ') : `the models, suites or repeat count changed (hash ${manifest.config_hash} -> ${now})`} since the run started; pass --force to resume anyway`,
+      );
     }
   }
   let outDir: string;
@@ -181,11 +196,16 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   } else {
     outDir = resolve(io.cwd, values.out ?? config.out ?? 'results');
     runId = values['run-id'] ?? defaultRunId(outDir);
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(runId)) throw new UsageError(`--run-id ${runId}: use letters, digits, '.', '-' or '_'`);
-    if (existsSync(join(outDir, runId))) throw new UsageError(`--run-id ${runId}: ${join(outDir, runId)} already exists (choose another id, or --resume it)`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(runId))
+      throw new UsageError(`--run-id ${runId}: use letters, digits, '.', '-' or '_'`);
+    if (existsSync(join(outDir, runId)))
+      throw new UsageError(
+        `--run-id ${runId}: ${join(outDir, runId)} already exists (choose another id, or --resume it)`,
+      );
   }
   const interval = values['progress-interval'] === undefined ? 10 : Number(values['progress-interval']);
-  if (!(interval > 0)) throw new UsageError(`--progress-interval ${values['progress-interval']}: expected seconds above 0`);
+  if (!(interval > 0))
+    throw new UsageError(`--progress-interval ${values['progress-interval']}: expected seconds above 0`);
   return {
     models,
     suites,
@@ -195,7 +215,15 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     resumeDir,
     retryErrors: Boolean(values['retry-errors']),
     cache,
-    invocation: { config: config.file, models: cliModels, suites: suiteRefs, repeat, sets, cwd: inv?.cwd ?? io.cwd, ...(concurrency ? { concurrency } : {}) },
+    invocation: {
+      config: config.file,
+      models: cliModels,
+      suites: suiteRefs,
+      repeat,
+      sets,
+      cwd: inv?.cwd ?? io.cwd,
+      ...(concurrency ? { concurrency } : {}),
+    },
     maxDurationMs: duration('--max-duration', values['max-duration']),
     progressIntervalSec: interval,
     quiet: Boolean(values.quiet),
@@ -207,7 +235,10 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
 }
 
 function defaultRunId(outDir: string): string {
-  const base = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
+  const base = new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[:]/g, '-');
   let id = base;
   for (let i = 2; existsSync(join(outDir, id)); i++) id = `${base}-${i}`;
   return id;
@@ -230,7 +261,13 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
     config_hash: configHash(p.models, p.suites, p.repeat),
     invocation: p.invocation,
     models: p.models,
-    suites: p.suites.map((s) => ({ name: s.name, file: s.file, hash: s.hash, cases: s.cases.length, description: s.description })),
+    suites: p.suites.map((s) => ({
+      name: s.name,
+      file: s.file,
+      hash: s.hash,
+      cases: s.cases.length,
+      description: s.description,
+    })),
     repeat: p.repeat,
     cache: { mode: p.cache.mode, dir: p.cache.dir },
   };
@@ -248,7 +285,9 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   const onSignal = () => {
     if (!stop.signal.aborted) {
       interruptedBy = 'interrupted';
-      io.stderr.write('\nStopping: no new requests; waiting up to 5 s for those in flight (Ctrl-C again to stop at once)...\n');
+      io.stderr.write(
+        '\nStopping: no new requests; waiting up to 5 s for those in flight (Ctrl-C again to stop at once)...\n',
+      );
       stop.abort(new Error('interrupted'));
       graceTimer = setTimeout(() => abort.abort(new Error('interrupted')), 5_000);
       graceTimer.unref();
@@ -271,7 +310,10 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   }
 
   const total = countJobs(p.suites, p.repeat) * p.models.filter((m) => !m.judgeOnly).length;
-  if (!p.quiet) io.stderr.write(`Run ${p.runId}: ${total} jobs (${p.suites.length} suite(s) x ${p.models.filter((m) => !m.judgeOnly).length} model(s) x ${p.repeat} repeat(s)) -> ${runDir}\n`);
+  if (!p.quiet)
+    io.stderr.write(
+      `Run ${p.runId}: ${total} jobs (${p.suites.length} suite(s) x ${p.models.filter((m) => !m.judgeOnly).length} model(s) x ${p.repeat} repeat(s)) -> ${runDir}\n`,
+    );
   const progress = new Progress({ out: io.stderr, intervalSec: p.progressIntervalSec, quiet: p.quiet });
   const stoppedLanes: string[] = [];
   // A fresh run formats results.csv rows as records come (see report/spool.ts).
@@ -299,7 +341,10 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
       onLaneStopped: (m, e: ProviderError) => {
         // The provider's message starts by naming the model too: once is enough.
         const why = e.message.startsWith(`model '${m.id}': `) ? e.message.slice(`model '${m.id}': `.length) : e.message;
-        const line = terminalSafe(`model '${m.id}' stopped after ${/^[aeiou]/.test(e.kind) ? 'an' : 'a'} ${e.kind} error: ${why}`, 500);
+        const line = terminalSafe(
+          `model '${m.id}' stopped after ${/^[aeiou]/.test(e.kind) ? 'an' : 'a'} ${e.kind} error: ${why}`,
+          500,
+        );
         stoppedLanes.push(line);
         io.stderr.write(`${line}\n`);
       },
@@ -315,7 +360,10 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
     if (graceTimer) clearTimeout(graceTimer);
     if (durationTimer) clearTimeout(durationTimer);
   }
-  if (result.droppedBytes) io.stderr.write(`records.jsonl: dropped a torn last line (${result.droppedBytes} bytes) left by a crash; its job runs again\n`);
+  if (result.droppedBytes)
+    io.stderr.write(
+      `records.jsonl: dropped a torn last line (${result.droppedBytes} bytes) left by a crash; its job runs again\n`,
+    );
 
   // A lane thread that failed for good left its jobs unrecorded: like an interruption, they wait for a resume.
   if (result.threadFailure && result.unfinished > 0 && !interruptedBy) {
@@ -326,13 +374,24 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   if (!spool) rmSync(join(runDir, SPOOL_FILE), { force: true });
   const report = await writeReports(
     runDir,
-    { excel: p.excel, matrixOutputs: p.matrixOutputs, history: !interrupted && previous?.status !== 'finished', manifest },
+    {
+      excel: p.excel,
+      matrixOutputs: p.matrixOutputs,
+      history: !interrupted && previous?.status !== 'finished',
+      manifest,
+    },
     result.journalWasEmpty ? live : undefined,
   );
   process.off('exit', dropSpool);
   manifest.status = interrupted ? 'interrupted' : 'finished';
   manifest.finished_at = new Date().toISOString();
-  manifest.counts = { jobs: total, records: report.records, ok: report.ok, errors: report.errors, unfinished: result.unfinished };
+  manifest.counts = {
+    jobs: total,
+    records: report.records,
+    ok: report.ok,
+    errors: report.errors,
+    unfinished: result.unfinished,
+  };
   writeManifest(runDir, manifest);
 
   io.stdout.write(report.terminal(io.stdout, io.env));
@@ -341,7 +400,9 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   if (interrupted) {
     // Run through npx (a clone, not a global install): the hint says npx too.
     const cmd = io.env.npm_command === 'exec' ? 'npx gapbench' : 'gapbench';
-    io.stdout.write(`${interruptedBy}: ${result.unfinished} job(s) not run. Resume with: ${cmd} run --resume ${shellQuote(runDir)}\n`);
+    io.stdout.write(
+      `${interruptedBy}: ${result.unfinished} job(s) not run. Resume with: ${cmd} run --resume ${shellQuote(runDir)}\n`,
+    );
     return EXIT.interrupted;
   }
   return applyThresholds(p.thresholds, report, runDir, io);

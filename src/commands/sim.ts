@@ -77,7 +77,12 @@ export async function simCommand(argv: string[], io: IO): Promise<number> {
   io.stdout.write(
     `gapbench simulator (SIMULATED models, not real ones) on ${sim.url}\n` +
       `  OpenAI protocol: baseURL ${sim.openaiBaseURL}\n  Ollama protocol: host ${sim.ollamaHost}\n` +
-      models.map((m) => `  model ${m.name}: accuracy ${m.accuracy ?? 0.8}, latency ${m.latencyMs ?? 0} ms${m.rpm ? `, ${m.rpm} rpm` : ''}`).join('\n') +
+      models
+        .map(
+          (m) =>
+            `  model ${m.name}: accuracy ${m.accuracy ?? 0.8}, latency ${m.latencyMs ?? 0} ms${m.rpm ? `, ${m.rpm} rpm` : ''}`,
+        )
+        .join('\n') +
       `\n  answers known for ${cases.length} prompts; Ctrl-C to stop\n`,
   );
   await new Promise<void>((resolve) => {

@@ -16,10 +16,15 @@ export async function startCommand(argv: string[], io: IO): Promise<number> {
     return EXIT.ok;
   }
   if (!existsSync(resolve(io.cwd, DEFAULT_CONFIG_FILE))) {
-    return demoCommand(argv, io, `No ${DEFAULT_CONFIG_FILE} here, so this is the demo (copy gapbench.config.example.yaml to start).`);
+    return demoCommand(
+      argv,
+      io,
+      `No ${DEFAULT_CONFIG_FILE} here, so this is the demo (copy gapbench.config.example.yaml to start).`,
+    );
   }
   const config = loadConfig({ cwd: io.cwd, env: io.env });
   const missing = missingKeys(config.models, io.env);
-  if (missing.length) return demoCommand(argv, io, `Not running ${DEFAULT_CONFIG_FILE}: ${missing[0]}. Running the demo instead.`);
+  if (missing.length)
+    return demoCommand(argv, io, `Not running ${DEFAULT_CONFIG_FILE}: ${missing[0]}. Running the demo instead.`);
   return runCommand(argv, io);
 }

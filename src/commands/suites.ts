@@ -32,7 +32,12 @@ export async function suitesCommand(argv: string[], io: IO): Promise<number> {
     } catch (e) {
       const msg = (e as Error).message;
       const v = /variable (\w+) is not set/.exec(msg);
-      rows.push([name, '-', '-', v ? `needs ${v[1]}=PATH (see README: public datasets)` : `error: ${msg.slice(0, 80)}`]);
+      rows.push([
+        name,
+        '-',
+        '-',
+        v ? `needs ${v[1]}=PATH (see README: public datasets)` : `error: ${msg.slice(0, 80)}`,
+      ]);
     }
   }
   const header = ['suite', 'cases', 'graders', 'description'];
@@ -43,12 +48,18 @@ export async function suitesCommand(argv: string[], io: IO): Promise<number> {
 }
 
 export async function validateCommand(argv: string[], io: IO): Promise<number> {
-  const { values, positionals } = parse('validate', argv, { set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(
+    'validate',
+    argv,
+    { set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    true,
+  );
   if (values.help) {
     io.stdout.write(`${VALIDATE_HELP}\n`);
     return EXIT.ok;
   }
-  if (!positionals.length) throw new UsageError('expected a suite file or bundled suite name: gapbench validate suites/my-suite.yaml');
+  if (!positionals.length)
+    throw new UsageError('expected a suite file or bundled suite name: gapbench validate suites/my-suite.yaml');
   const vars = { ...io.env, ...keyValues('--set', values.set) };
   let bad = 0;
   for (const ref of positionals) {
@@ -56,7 +67,9 @@ export async function validateCommand(argv: string[], io: IO): Promise<number> {
     const r = await validateSuite(s);
     for (const p of r.problems) io.stderr.write(`${s.file}: ${p}\n`);
     bad += r.problems.length;
-    io.stdout.write(`${s.file}: ${s.cases.length} cases, ${r.checks} checks, ${r.examples} examples: ${r.problems.length ? `${r.problems.length} problem(s)` : 'ok'}\n`);
+    io.stdout.write(
+      `${s.file}: ${s.cases.length} cases, ${r.checks} checks, ${r.examples} examples: ${r.problems.length ? `${r.problems.length} problem(s)` : 'ok'}\n`,
+    );
   }
   return bad ? EXIT.usage : EXIT.ok;
 }

@@ -27,15 +27,21 @@ export interface ThresholdOptions {
   maxErrors?: number;
 }
 
-export function thresholdOptions(values: { 'fail-under'?: string[]; 'fail-on-regression'?: string; baseline?: string; 'max-errors'?: string }, cwd: string): ThresholdOptions {
+export function thresholdOptions(
+  values: { 'fail-under'?: string[]; 'fail-on-regression'?: string; baseline?: string; 'max-errors'?: string },
+  cwd: string,
+): ThresholdOptions {
   const failUnder = values['fail-under']?.map((v) => {
     const i = v.lastIndexOf('=');
-    return i > 0 ? { model: v.slice(0, i), score: fraction('--fail-under', v.slice(i + 1))! } : { score: fraction('--fail-under', v)! };
+    return i > 0
+      ? { model: v.slice(0, i), score: fraction('--fail-under', v.slice(i + 1))! }
+      : { score: fraction('--fail-under', v)! };
   });
   let pp: number | undefined;
   if (values['fail-on-regression'] !== undefined) {
     pp = Number(values['fail-on-regression']);
-    if (!Number.isFinite(pp) || pp < 0) throw new UsageError(`--fail-on-regression ${values['fail-on-regression']}: expected percentage points >= 0`);
+    if (!Number.isFinite(pp) || pp < 0)
+      throw new UsageError(`--fail-on-regression ${values['fail-on-regression']}: expected percentage points >= 0`);
   }
   const baseline = values.baseline ? resolve(cwd, values.baseline) : undefined;
   if (baseline) readManifest(baseline);
@@ -48,11 +54,15 @@ export async function applyThresholds(t: ThresholdOptions, report: Report, runDi
   const failures: string[] = [];
   for (const row of report.summary) {
     const rule = t.failUnder?.find((f) => f.model === row.model) ?? t.failUnder?.find((f) => f.model === undefined);
-    if (rule && !(row.score >= rule.score)) failures.push(`${row.model} scored ${row.score.toFixed(4)} on ${row.suite}, under --fail-under ${rule.score}`);
+    if (rule && !(row.score >= rule.score))
+      failures.push(`${row.model} scored ${row.score.toFixed(4)} on ${row.suite}, under --fail-under ${rule.score}`);
   }
   if (t.maxErrors !== undefined) {
     for (const row of report.summary) {
-      if (row.n > 0 && row.errors / row.n > t.maxErrors) failures.push(`${row.model} had ${row.errors} error rows of ${row.n} on ${row.suite}, over --max-errors ${t.maxErrors}`);
+      if (row.n > 0 && row.errors / row.n > t.maxErrors)
+        failures.push(
+          `${row.model} had ${row.errors} error rows of ${row.n} on ${row.suite}, over --max-errors ${t.maxErrors}`,
+        );
     }
   }
   const unknown = t.failUnder?.filter((f) => f.model && !report.summary.some((r) => r.model === f.model)) ?? [];
@@ -62,16 +72,24 @@ export async function applyThresholds(t: ThresholdOptions, report: Report, runDi
     if (t.baseline) {
       const base = await aggregateRun(t.baseline, readManifest(t.baseline));
       const rows = compareRuns(base, report.aggregate);
-      for (const r of rows) if (r.delta_pp < -pp) failures.push(`${r.model} on ${r.suite}: ${(r.score_a * 100).toFixed(1)}% -> ${(r.score_b * 100).toFixed(1)}% (${r.delta_pp.toFixed(1)} pp, p = ${r.p_value.toFixed(3)}) against ${r.run_a}`);
+      for (const r of rows)
+        if (r.delta_pp < -pp)
+          failures.push(
+            `${r.model} on ${r.suite}: ${(r.score_a * 100).toFixed(1)}% -> ${(r.score_b * 100).toFixed(1)}% (${r.delta_pp.toFixed(1)} pp, p = ${r.p_value.toFixed(3)}) against ${r.run_a}`,
+          );
       if (!rows.length) failures.push(`--baseline ${t.baseline}: no suite x model in common with this run`);
     } else {
       const prev = previousScores(join(dirname(runDir), 'history.csv'), report.summary[0]?.run_id ?? '');
-      if (!prev.size) io.stderr.write('--fail-on-regression: no earlier run in history.csv to compare with; nothing checked\n');
+      if (!prev.size)
+        io.stderr.write('--fail-on-regression: no earlier run in history.csv to compare with; nothing checked\n');
       for (const row of report.summary) {
         const p = prev.get(`${row.suite}\u0000${row.model}`);
         if (!p) continue;
         const delta = (row.score - p.score) * 100;
-        if (delta < -pp) failures.push(`${row.model} on ${row.suite}: ${(p.score * 100).toFixed(1)}% -> ${(row.score * 100).toFixed(1)}% (${delta.toFixed(1)} pp) against ${p.runId}`);
+        if (delta < -pp)
+          failures.push(
+            `${row.model} on ${row.suite}: ${(p.score * 100).toFixed(1)}% -> ${(row.score * 100).toFixed(1)}% (${delta.toFixed(1)} pp) against ${p.runId}`,
+          );
       }
     }
   }
@@ -83,7 +101,10 @@ export async function applyThresholds(t: ThresholdOptions, report: Report, runDi
 function previousScores(path: string, currentRun: string): Map<string, { score: number; runId: string }> {
   const out = new Map<string, { score: number; runId: string }>();
   if (!existsSync(path)) return out;
-  const rows = parseCsv(readFileSync(path, 'utf8'), { columns: true, bom: true, skip_empty_lines: true }) as Record<string, string>[];
+  const rows = parseCsv(readFileSync(path, 'utf8'), { columns: true, bom: true, skip_empty_lines: true }) as Record<
+    string,
+    string
+  >[];
   for (const r of rows) {
     if (r.run_id === currentRun) continue;
     const score = Number(r.score);

@@ -44,8 +44,14 @@ export interface Config {
 }
 
 /** Loads the config file (when given or present) and adds command-line models. */
-export function loadConfig(opts: { configPath?: string; cliModels?: string[]; cwd: string; env: NodeJS.ProcessEnv }): Config {
-  const path = opts.configPath ?? (existsSync(resolve(opts.cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
+export function loadConfig(opts: {
+  configPath?: string;
+  cliModels?: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}): Config {
+  const path =
+    opts.configPath ?? (existsSync(resolve(opts.cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
   let raw: RawConfig = {};
   let yaml: YamlFile | undefined;
   if (path) {
@@ -67,8 +73,12 @@ export function loadConfig(opts: { configPath?: string; cliModels?: string[]; cw
   const seen = new Map<string, number>();
   models.forEach((m, i) => {
     if (seen.has(m.id)) {
-      const where = yaml ? yaml.lineOf(['models', i, 'id']) ?? yaml.lineOf(['models', i]) : undefined;
-      throw new FileError(path ?? '(command line)', where, `models[${i}].id: duplicate model id '${m.id}' (ids label every output and must be unique)`);
+      const where = yaml ? (yaml.lineOf(['models', i, 'id']) ?? yaml.lineOf(['models', i])) : undefined;
+      throw new FileError(
+        path ?? '(command line)',
+        where,
+        `models[${i}].id: duplicate model id '${m.id}' (ids label every output and must be unique)`,
+      );
     }
     seen.set(m.id, i);
   });
@@ -84,11 +94,18 @@ export function loadConfig(opts: { configPath?: string; cliModels?: string[]; cw
 /** `provider:model`, split at the first colon only (`ollama:llama3.1:8b`). */
 export function parseModelSpec(spec: string): RawModel {
   const i = spec.indexOf(':');
-  if (i <= 0 || i === spec.length - 1) throw new UsageError(`--model '${spec}': expected provider:model, e.g. openai:gpt-4o-mini or ollama:llama3.1:8b`);
+  if (i <= 0 || i === spec.length - 1)
+    throw new UsageError(`--model '${spec}': expected provider:model, e.g. openai:gpt-4o-mini or ollama:llama3.1:8b`);
   return { id: spec, provider: spec.slice(0, i), model: spec.slice(i + 1) };
 }
 
-function resolveModel(m: RawModel, defaults: NonNullable<RawConfig['defaults']>, env: NodeJS.ProcessEnv, yaml: YamlFile | undefined, path: (string | number)[]): ModelConfig {
+function resolveModel(
+  m: RawModel,
+  defaults: NonNullable<RawConfig['defaults']>,
+  env: NodeJS.ProcessEnv,
+  yaml: YamlFile | undefined,
+  path: (string | number)[],
+): ModelConfig {
   const preset = findPreset(m.provider);
   const where = (field: string) => {
     const file = yaml?.file ?? '(command line)';
@@ -96,12 +113,19 @@ function resolveModel(m: RawModel, defaults: NonNullable<RawConfig['defaults']>,
   };
   const label = m.id ?? `${m.provider}:${m.model}`;
   if (!preset) {
-    throw where('provider')(`model '${label}': unknown provider '${m.provider}' (known: ${PRESETS.map((p) => p.name).join(', ')}; see \`gapbench models\`)`);
+    throw where('provider')(
+      `model '${label}': unknown provider '${m.provider}' (known: ${PRESETS.map((p) => p.name).join(', ')}; see \`gapbench models\`)`,
+    );
   }
-  if (preset.protocol === 'ollama' && m.baseURL) throw where('baseURL')(`model '${label}': ollama models take 'host', not 'baseURL'`);
-  if (preset.protocol === 'openai' && m.host) throw where('host')(`model '${label}': OpenAI-compatible models take 'baseURL', not 'host'`);
-  const baseURL = preset.protocol === 'openai' ? m.baseURL ?? (m.provider === 'openai' ? env.OPENAI_BASE_URL : undefined) ?? preset.baseURL : undefined;
-  const host = preset.protocol === 'ollama' ? m.host ?? env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST : undefined;
+  if (preset.protocol === 'ollama' && m.baseURL)
+    throw where('baseURL')(`model '${label}': ollama models take 'host', not 'baseURL'`);
+  if (preset.protocol === 'openai' && m.host)
+    throw where('host')(`model '${label}': OpenAI-compatible models take 'baseURL', not 'host'`);
+  const baseURL =
+    preset.protocol === 'openai'
+      ? (m.baseURL ?? (m.provider === 'openai' ? env.OPENAI_BASE_URL : undefined) ?? preset.baseURL)
+      : undefined;
+  const host = preset.protocol === 'ollama' ? (m.host ?? env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST) : undefined;
   // An address that is not a URL fails every request: say so now, naming where it came from.
   if (baseURL !== undefined && !validURL(baseURL, true)) {
     const from = m.baseURL !== undefined ? '' : env.OPENAI_BASE_URL === baseURL ? ' (from OPENAI_BASE_URL)' : '';
@@ -115,7 +139,12 @@ function resolveModel(m: RawModel, defaults: NonNullable<RawConfig['defaults']>,
   const stop = m.params?.stop ?? defaults.params?.stop;
   const { stop: _d, ...defaultParams } = defaults.params ?? {};
   const { stop: _m, ...modelParams } = m.params ?? {};
-  const params: SamplingParams = { temperature: 0, ...defaultParams, ...modelParams, ...(stop === undefined ? {} : { stop: Array.isArray(stop) ? stop : [stop] }) };
+  const params: SamplingParams = {
+    temperature: 0,
+    ...defaultParams,
+    ...modelParams,
+    ...(stop === undefined ? {} : { stop: Array.isArray(stop) ? stop : [stop] }),
+  };
   return {
     id: label,
     provider: m.provider,
@@ -124,7 +153,7 @@ function resolveModel(m: RawModel, defaults: NonNullable<RawConfig['defaults']>,
     group: m.group ?? preset.group,
     baseURL,
     host: host ? normalizeHost(host) : undefined,
-    apiKeyEnv: preset.protocol === 'openai' ? m.apiKeyEnv ?? preset.apiKeyEnv : m.apiKeyEnv,
+    apiKeyEnv: preset.protocol === 'openai' ? (m.apiKeyEnv ?? preset.apiKeyEnv) : m.apiKeyEnv,
     keyOptional: Boolean(preset.keyOptional || (baseURL && isLocalURL(baseURL))),
     // Ollama serves one request at a time unless OLLAMA_NUM_PARALLEL is raised.
     concurrency: m.concurrency ?? defaults.concurrency ?? (preset.protocol === 'ollama' ? 1 : local ? 4 : 8),
@@ -162,7 +191,8 @@ function normalizeHost(host: string): string {
   const withScheme = /^[a-z]+:\/\//i.test(host) ? host : `http://${host}`;
   try {
     const u = new URL(withScheme);
-    if (!u.port && !/:\d+(\/|$)/.test(withScheme.replace(/^[a-z]+:\/\//i, '')) && u.protocol === 'http:') u.port = '11434';
+    if (!u.port && !/:\d+(\/|$)/.test(withScheme.replace(/^[a-z]+:\/\//i, '')) && u.protocol === 'http:')
+      u.port = '11434';
     return u.href.replace(/\/+$/, '');
   } catch {
     return withScheme.replace(/\/+$/, '');
@@ -178,7 +208,10 @@ export function missingKeys(models: readonly ModelConfig[], env: NodeJS.ProcessE
   for (const m of models) {
     if (m.protocol !== 'openai' || m.keyOptional) continue;
     const v = m.apiKeyEnv ? env[m.apiKeyEnv] : undefined;
-    if (!v || !v.trim()) out.push(`model '${m.id}': environment variable ${m.apiKeyEnv ?? 'OPENAI_API_KEY'} is not set (set it to the ${m.provider} API key; keys never go in the config file)`);
+    if (!v || !v.trim())
+      out.push(
+        `model '${m.id}': environment variable ${m.apiKeyEnv ?? 'OPENAI_API_KEY'} is not set (set it to the ${m.provider} API key; keys never go in the config file)`,
+      );
   }
   return out;
 }

@@ -20,21 +20,155 @@ export interface Preset {
 }
 
 export const PRESETS: readonly Preset[] = [
-  { name: 'openai', protocol: 'openai', label: 'OpenAI', baseURL: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY', group: 'closed', example: 'gpt-4o-mini', docs: 'platform.openai.com/docs/api-reference' },
-  { name: 'moonshot', protocol: 'openai', label: 'Moonshot AI (Kimi); China: https://api.moonshot.cn/v1', baseURL: 'https://api.moonshot.ai/v1', apiKeyEnv: 'MOONSHOT_API_KEY', group: 'closed', example: 'kimi-k2.6', docs: 'platform.moonshot.ai/docs' },
-  { name: 'qianfan', protocol: 'openai', label: 'Baidu Qianfan (ERNIE), key bce-v3/...', baseURL: 'https://qianfan.baidubce.com/v2', apiKeyEnv: 'QIANFAN_API_KEY', group: 'closed', example: 'ernie-4.5-turbo-128k', docs: 'cloud.baidu.com/doc/WENXINWORKSHOP' },
-  { name: 'ark', protocol: 'openai', label: 'Volcengine Ark (ByteDance Doubao); model id or ep-... endpoint id', baseURL: 'https://ark.cn-beijing.volces.com/api/v3', apiKeyEnv: 'ARK_API_KEY', group: 'closed', example: 'doubao-seed-1-6-251015', docs: 'volcengine.com/docs/82379' },
-  { name: 'hunyuan', protocol: 'openai', label: 'Tencent Hunyuan', baseURL: 'https://api.hunyuan.cloud.tencent.com/v1', apiKeyEnv: 'HUNYUAN_API_KEY', group: 'closed', example: 'hunyuan-turbos-latest', docs: 'cloud.tencent.com/document/product/1729/111007' },
-  { name: 'dashscope', protocol: 'openai', label: 'Alibaba DashScope (Qwen), compatible mode; intl: https://dashscope-intl.aliyuncs.com/compatible-mode/v1', baseURL: 'https://dashscope.aliyuncs.com/compatible-mode/v1', apiKeyEnv: 'DASHSCOPE_API_KEY', group: 'closed', example: 'qwen-plus', docs: 'alibabacloud.com/help/en/model-studio' },
-  { name: 'deepseek', protocol: 'openai', label: 'DeepSeek API (open weights)', baseURL: 'https://api.deepseek.com', apiKeyEnv: 'DEEPSEEK_API_KEY', group: 'open', example: 'deepseek-chat', docs: 'api-docs.deepseek.com' },
-  { name: 'openrouter', protocol: 'openai', label: 'OpenRouter (set group per model)', baseURL: 'https://openrouter.ai/api/v1', apiKeyEnv: 'OPENROUTER_API_KEY', group: 'closed', example: 'openai/gpt-4o', docs: 'openrouter.ai/docs' },
-  { name: 'together', protocol: 'openai', label: 'Together AI (set group per model)', baseURL: 'https://api.together.ai/v1', apiKeyEnv: 'TOGETHER_API_KEY', group: 'closed', example: 'openai/gpt-oss-20b', docs: 'docs.together.ai' },
-  { name: 'groq', protocol: 'openai', label: 'Groq (set group per model)', baseURL: 'https://api.groq.com/openai/v1', apiKeyEnv: 'GROQ_API_KEY', group: 'closed', example: 'llama-3.1-8b-instant', docs: 'console.groq.com/docs/openai' },
-  { name: 'vllm', protocol: 'openai', label: 'vLLM server (local)', baseURL: 'http://127.0.0.1:8000/v1', apiKeyEnv: 'VLLM_API_KEY', keyOptional: true, group: 'open', example: 'Qwen/Qwen2.5-7B-Instruct', docs: 'docs.vllm.ai' },
-  { name: 'llamacpp', protocol: 'openai', label: 'llama.cpp llama-server (local; newer builds may default to port 9931)', baseURL: 'http://127.0.0.1:8080/v1', apiKeyEnv: 'LLAMA_API_KEY', keyOptional: true, group: 'open', example: 'local-model', docs: 'github.com/ggml-org/llama.cpp' },
-  { name: 'lmstudio', protocol: 'openai', label: 'LM Studio server (local)', baseURL: 'http://127.0.0.1:1234/v1', apiKeyEnv: 'LM_API_TOKEN', keyOptional: true, group: 'open', example: 'qwen2.5-7b-instruct', docs: 'lmstudio.ai/docs' },
-  { name: 'ollama', protocol: 'ollama', label: 'Ollama (local; host from config, OLLAMA_HOST, or http://127.0.0.1:11434)', group: 'open', example: 'llama3.1:8b', docs: 'github.com/ollama/ollama' },
-  { name: 'replay', protocol: 'replay', label: 'Recorded outputs from a JSON/JSONL file: replay:<file>', group: 'open', example: 'outputs.jsonl', docs: 'README: replay provider' },
+  {
+    name: 'openai',
+    protocol: 'openai',
+    label: 'OpenAI',
+    baseURL: 'https://api.openai.com/v1',
+    apiKeyEnv: 'OPENAI_API_KEY',
+    group: 'closed',
+    example: 'gpt-4o-mini',
+    docs: 'platform.openai.com/docs/api-reference',
+  },
+  {
+    name: 'moonshot',
+    protocol: 'openai',
+    label: 'Moonshot AI (Kimi); China: https://api.moonshot.cn/v1',
+    baseURL: 'https://api.moonshot.ai/v1',
+    apiKeyEnv: 'MOONSHOT_API_KEY',
+    group: 'closed',
+    example: 'kimi-k2.6',
+    docs: 'platform.moonshot.ai/docs',
+  },
+  {
+    name: 'qianfan',
+    protocol: 'openai',
+    label: 'Baidu Qianfan (ERNIE), key bce-v3/...',
+    baseURL: 'https://qianfan.baidubce.com/v2',
+    apiKeyEnv: 'QIANFAN_API_KEY',
+    group: 'closed',
+    example: 'ernie-4.5-turbo-128k',
+    docs: 'cloud.baidu.com/doc/WENXINWORKSHOP',
+  },
+  {
+    name: 'ark',
+    protocol: 'openai',
+    label: 'Volcengine Ark (ByteDance Doubao); model id or ep-... endpoint id',
+    baseURL: 'https://ark.cn-beijing.volces.com/api/v3',
+    apiKeyEnv: 'ARK_API_KEY',
+    group: 'closed',
+    example: 'doubao-seed-1-6-251015',
+    docs: 'volcengine.com/docs/82379',
+  },
+  {
+    name: 'hunyuan',
+    protocol: 'openai',
+    label: 'Tencent Hunyuan',
+    baseURL: 'https://api.hunyuan.cloud.tencent.com/v1',
+    apiKeyEnv: 'HUNYUAN_API_KEY',
+    group: 'closed',
+    example: 'hunyuan-turbos-latest',
+    docs: 'cloud.tencent.com/document/product/1729/111007',
+  },
+  {
+    name: 'dashscope',
+    protocol: 'openai',
+    label: 'Alibaba DashScope (Qwen), compatible mode; intl: https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+    baseURL: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
+    apiKeyEnv: 'DASHSCOPE_API_KEY',
+    group: 'closed',
+    example: 'qwen-plus',
+    docs: 'alibabacloud.com/help/en/model-studio',
+  },
+  {
+    name: 'deepseek',
+    protocol: 'openai',
+    label: 'DeepSeek API (open weights)',
+    baseURL: 'https://api.deepseek.com',
+    apiKeyEnv: 'DEEPSEEK_API_KEY',
+    group: 'open',
+    example: 'deepseek-chat',
+    docs: 'api-docs.deepseek.com',
+  },
+  {
+    name: 'openrouter',
+    protocol: 'openai',
+    label: 'OpenRouter (set group per model)',
+    baseURL: 'https://openrouter.ai/api/v1',
+    apiKeyEnv: 'OPENROUTER_API_KEY',
+    group: 'closed',
+    example: 'openai/gpt-4o',
+    docs: 'openrouter.ai/docs',
+  },
+  {
+    name: 'together',
+    protocol: 'openai',
+    label: 'Together AI (set group per model)',
+    baseURL: 'https://api.together.ai/v1',
+    apiKeyEnv: 'TOGETHER_API_KEY',
+    group: 'closed',
+    example: 'openai/gpt-oss-20b',
+    docs: 'docs.together.ai',
+  },
+  {
+    name: 'groq',
+    protocol: 'openai',
+    label: 'Groq (set group per model)',
+    baseURL: 'https://api.groq.com/openai/v1',
+    apiKeyEnv: 'GROQ_API_KEY',
+    group: 'closed',
+    example: 'llama-3.1-8b-instant',
+    docs: 'console.groq.com/docs/openai',
+  },
+  {
+    name: 'vllm',
+    protocol: 'openai',
+    label: 'vLLM server (local)',
+    baseURL: 'http://127.0.0.1:8000/v1',
+    apiKeyEnv: 'VLLM_API_KEY',
+    keyOptional: true,
+    group: 'open',
+    example: 'Qwen/Qwen2.5-7B-Instruct',
+    docs: 'docs.vllm.ai',
+  },
+  {
+    name: 'llamacpp',
+    protocol: 'openai',
+    label: 'llama.cpp llama-server (local; newer builds may default to port 9931)',
+    baseURL: 'http://127.0.0.1:8080/v1',
+    apiKeyEnv: 'LLAMA_API_KEY',
+    keyOptional: true,
+    group: 'open',
+    example: 'local-model',
+    docs: 'github.com/ggml-org/llama.cpp',
+  },
+  {
+    name: 'lmstudio',
+    protocol: 'openai',
+    label: 'LM Studio server (local)',
+    baseURL: 'http://127.0.0.1:1234/v1',
+    apiKeyEnv: 'LM_API_TOKEN',
+    keyOptional: true,
+    group: 'open',
+    example: 'qwen2.5-7b-instruct',
+    docs: 'lmstudio.ai/docs',
+  },
+  {
+    name: 'ollama',
+    protocol: 'ollama',
+    label: 'Ollama (local; host from config, OLLAMA_HOST, or http://127.0.0.1:11434)',
+    group: 'open',
+    example: 'llama3.1:8b',
+    docs: 'github.com/ollama/ollama',
+  },
+  {
+    name: 'replay',
+    protocol: 'replay',
+    label: 'Recorded outputs from a JSON/JSONL file: replay:<file>',
+    group: 'open',
+    example: 'outputs.jsonl',
+    docs: 'README: replay provider',
+  },
 ];
 
 export function findPreset(name: string): Preset | undefined {
@@ -45,7 +179,15 @@ export function findPreset(name: string): Preset | undefined {
 export function isLocalURL(url: string): boolean {
   try {
     const h = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    return h === 'localhost' || h === '::1' || /^127\./.test(h) || /^10\./.test(h) || /^192\.168\./.test(h) || /^172\.(1[6-9]|2\d|3[01])\./.test(h) || h.endsWith('.local');
+    return (
+      h === 'localhost' ||
+      h === '::1' ||
+      /^127\./.test(h) ||
+      /^10\./.test(h) ||
+      /^192\.168\./.test(h) ||
+      /^172\.(1[6-9]|2\d|3[01])\./.test(h) ||
+      h.endsWith('.local')
+    );
   } catch {
     return false;
   }

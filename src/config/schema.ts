@@ -46,7 +46,10 @@ export const modelSchema = z
     // Checked as an http(s) URL when the model resolves (config.ts), with the model's name.
     baseURL: z.string().min(1).optional(),
     host: z.string().min(1).optional(),
-    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a key').optional(),
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a key')
+      .optional(),
     price: priceSchema.optional(),
     /** Used only as a judge by graders, not benchmarked. */
     judgeOnly: z.boolean().optional(),

@@ -73,7 +73,12 @@ export function optNumber(options: Record<string, unknown>, name: string, rule: 
   return n;
 }
 
-export function optEnum<T extends string>(options: Record<string, unknown>, name: string, allowed: readonly T[], fallback: T): T {
+export function optEnum<T extends string>(
+  options: Record<string, unknown>,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const v = options[name];
   if (v === undefined) return fallback;
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
@@ -90,7 +95,8 @@ export function optStringList(options: Record<string, unknown>, name: string): s
   if (list.length === 0) fail(name, `\`${name}\` must not be an empty list`);
   return list.map((item) => {
     if (typeof item === 'number' && Number.isFinite(item)) return String(item);
-    if (typeof item !== 'string' || item === '') fail(name, `\`${name}\` must be a string or a list of strings, got ${show(v)}`);
+    if (typeof item !== 'string' || item === '')
+      fail(name, `\`${name}\` must be a string or a list of strings, got ${show(v)}`);
     return item;
   });
 }
@@ -103,7 +109,8 @@ export function referenceTexts(own: string[] | undefined, testCase: Case): strin
   if (own !== undefined) return own;
   const e = testCase.expected;
   const list = Array.isArray(e) ? e : [e];
-  if (e === undefined || e === null || list.length === 0) return `case ${testCase.id} has no expected value and the grader has no \`value\``;
+  if (e === undefined || e === null || list.length === 0)
+    return `case ${testCase.id} has no expected value and the grader has no \`value\``;
   const out: string[] = [];
   for (const item of list) {
     if (typeof item === 'string') out.push(item);

@@ -5,11 +5,17 @@ import { extractChoice } from './extract.js';
 function lettersOption(value: unknown): string {
   if (value === undefined) return 'ABCDEFGHIJ';
   if (typeof value !== 'string' || !/^[A-Za-z]{2,26}$/.test(value)) {
-    throw new GraderOptionError(`Expected \`letters\` to be 2 to 26 letters A-Z (e.g. "ABCD"), got ${JSON.stringify(value)}`, 'letters');
+    throw new GraderOptionError(
+      `Expected \`letters\` to be 2 to 26 letters A-Z (e.g. "ABCD"), got ${JSON.stringify(value)}`,
+      'letters',
+    );
   }
   const upper = value.toUpperCase();
   if (new Set(upper).size !== upper.length) {
-    throw new GraderOptionError(`Expected \`letters\` to have no repeated letter, got ${JSON.stringify(value)}`, 'letters');
+    throw new GraderOptionError(
+      `Expected \`letters\` to have no repeated letter, got ${JSON.stringify(value)}`,
+      'letters',
+    );
   }
   return upper;
 }
@@ -49,22 +55,38 @@ export const choice: GraderDefinition & { options: readonly string[] } = {
     const letters = lettersOption(options.letters);
     const field = options.options_field;
     if (field !== undefined && (typeof field !== 'string' || field === '')) {
-      throw new GraderOptionError(`Expected \`options_field\` to be a case variable name, got ${JSON.stringify(field)}`, 'options_field');
+      throw new GraderOptionError(
+        `Expected \`options_field\` to be a case variable name, got ${JSON.stringify(field)}`,
+        'options_field',
+      );
     }
     return (output, ctx): Grade => {
       const texts = optionTexts(ctx.case, field, letters);
       const expected = expectedLetter(ctx.case.expected, letters, texts);
       if (expected === null) {
-        return grade(0, false, `cannot grade: case ${ctx.case.id} expects ${JSON.stringify(ctx.case.expected)}, not one of ${letters}`, undefined, {
-          error: true,
-        });
+        return grade(
+          0,
+          false,
+          `cannot grade: case ${ctx.case.id} expects ${JSON.stringify(ctx.case.expected)}, not one of ${letters}`,
+          undefined,
+          {
+            error: true,
+          },
+        );
       }
       const found = extractChoice(output, letters, texts);
-      if (found === null) return grade(0, false, `no choice among ${letters} found`, undefined, { details: { expected } });
+      if (found === null)
+        return grade(0, false, `no choice among ${letters} found`, undefined, { details: { expected } });
       const passed = found.letter === expected;
-      return grade(passed ? 1 : 0, passed, `read ${found.letter} from ${found.how}; expected ${expected}`, found.letter, {
-        details: { how: found.how, expected },
-      });
+      return grade(
+        passed ? 1 : 0,
+        passed,
+        `read ${found.letter} from ${found.how}; expected ${expected}`,
+        found.letter,
+        {
+          details: { how: found.how, expected },
+        },
+      );
     };
   },
 };

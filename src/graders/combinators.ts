@@ -12,7 +12,8 @@ import { errorGrade, isRecord, optNumber, type BuiltinGrader } from './builtin.j
 
 function readChildren(options: Record<string, unknown>): unknown[] {
   const g = options.graders;
-  if (!Array.isArray(g) || g.length === 0) throw new GraderOptionError('`graders` must be a non-empty list of graders', 'graders');
+  if (!Array.isArray(g) || g.length === 0)
+    throw new GraderOptionError('`graders` must be a non-empty list of graders', 'graders');
   return g;
 }
 
@@ -42,7 +43,11 @@ export const all: BuiltinGrader = {
     return async (output, ctx) => {
       const grades = await runAll(children, output, ctx);
       const mean = grades.reduce((s, g) => s + g.score, 0) / grades.length;
-      return combine(grades, mean, grades.every((g) => g.passed));
+      return combine(
+        grades,
+        mean,
+        grades.every((g) => g.passed),
+      );
     };
   },
 };
@@ -55,7 +60,11 @@ export const any: BuiltinGrader = {
     const children = await buildAll(readChildren(options), env);
     return async (output, ctx) => {
       const grades = await runAll(children, output, ctx);
-      return combine(grades, Math.max(...grades.map((g) => g.score)), grades.some((g) => g.passed));
+      return combine(
+        grades,
+        Math.max(...grades.map((g) => g.score)),
+        grades.some((g) => g.passed),
+      );
     };
   },
 };
@@ -71,14 +80,18 @@ export const weighted: BuiltinGrader = {
     const childSpecs = specs.map((spec, i) => {
       const w = isRecord(spec) ? spec.weight : undefined;
       if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
-        throw new GraderOptionError(`\`graders[${i}].weight\` must be a number >= 0, got ${JSON.stringify(w)}`, `graders[${i}].weight`);
+        throw new GraderOptionError(
+          `\`graders[${i}].weight\` must be a number >= 0, got ${JSON.stringify(w)}`,
+          `graders[${i}].weight`,
+        );
       }
       weights.push(w);
       const { weight: _w, ...child } = spec as Record<string, unknown>;
       return child;
     });
     const total = weights.reduce((a, b) => a + b, 0);
-    if (Math.abs(total - 1) > 1e-6) throw new GraderOptionError(`weights must sum to 1, they sum to ${total}`, 'graders');
+    if (Math.abs(total - 1) > 1e-6)
+      throw new GraderOptionError(`weights must sum to 1, they sum to ${total}`, 'graders');
     const children = await buildAll(childSpecs, env);
     return async (output, ctx) => {
       const grades = await runAll(children, output, ctx);

@@ -12,7 +12,8 @@ export const cost: BuiltinGrader = {
     return (_output, ctx) => {
       const usd = ctx.completion?.costUsd;
       // No price (unknown model, server reported no tokens): we cannot vouch for the budget.
-      if (usd === undefined || !Number.isFinite(usd)) return errorGrade('no cost known for this completion (missing token counts or price)');
+      if (usd === undefined || !Number.isFinite(usd))
+        return errorGrade('no cost known for this completion (missing token counts or price)');
       const passed = usd <= maxUsd;
       return grade(passed ? 1 : 0, passed, `$${usd.toFixed(6)} ${passed ? '<=' : '>'} $${maxUsd}`, String(usd));
     };

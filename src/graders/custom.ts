@@ -42,17 +42,24 @@ function pickExport(mod: Record<string, unknown>, name: string): unknown {
 
 /** Turns whatever the user function returned into a Grade, or says why it cannot. */
 export function toGrade(value: unknown): Grade {
-  if (typeof value === 'boolean') return grade(value ? 1 : 0, value, value ? 'custom grader passed' : 'custom grader failed');
+  if (typeof value === 'boolean')
+    return grade(value ? 1 : 0, value, value ? 'custom grader passed' : 'custom grader failed');
   if (typeof value === 'number') {
     if (!(value >= 0 && value <= 1)) return errorGrade(`custom grader returned ${value}; a number must be in [0, 1]`);
     return grade(value, value >= 0.5, `custom score ${value}`);
   }
-  if (!isRecord(value)) return errorGrade(`custom grader returned ${show(value)}; expected a boolean, a number in [0, 1], or {pass, score?, reason?}`);
+  if (!isRecord(value))
+    return errorGrade(
+      `custom grader returned ${show(value)}; expected a boolean, a number in [0, 1], or {pass, score?, reason?}`,
+    );
   const passed = value.passed ?? value.pass;
-  if (typeof passed !== 'boolean') return errorGrade(`custom grader result needs a boolean \`pass\` or \`passed\`, got ${show(value)}`);
+  if (typeof passed !== 'boolean')
+    return errorGrade(`custom grader result needs a boolean \`pass\` or \`passed\`, got ${show(value)}`);
   const score = value.score ?? (passed ? 1 : 0);
-  if (typeof score !== 'number' || !(score >= 0 && score <= 1)) return errorGrade(`custom grader score must be a number in [0, 1], got ${show(value.score)}`);
-  const reason = typeof value.reason === 'string' ? value.reason : passed ? 'custom grader passed' : 'custom grader failed';
+  if (typeof score !== 'number' || !(score >= 0 && score <= 1))
+    return errorGrade(`custom grader score must be a number in [0, 1], got ${show(value.score)}`);
+  const reason =
+    typeof value.reason === 'string' ? value.reason : passed ? 'custom grader passed' : 'custom grader failed';
   const ex = value.extracted;
   const extracted = typeof ex === 'string' ? ex : typeof ex === 'number' ? String(ex) : undefined;
   return grade(score, passed, reason, extracted, isRecord(value.details) ? { details: value.details } : {});
@@ -68,7 +75,10 @@ export const custom: BuiltinGrader = {
     const file = path.resolve(env.suiteDir, rel);
     const ext = path.extname(file);
     if (!TS_EXTENSIONS.has(ext) && !JS_EXTENSIONS.has(ext)) {
-      throw new GraderOptionError(`custom grader ${file}: unsupported extension ${show(ext)} (use .js, .mjs, .cjs, .ts, .mts or .cts)`, 'path');
+      throw new GraderOptionError(
+        `custom grader ${file}: unsupported extension ${show(ext)} (use .js, .mjs, .cjs, .ts, .mts or .cts)`,
+        'path',
+      );
     }
     try {
       await access(file);
@@ -84,7 +94,10 @@ export const custom: BuiltinGrader = {
     const fn = pickExport(mod, exportName);
     if (typeof fn !== 'function') {
       const names = Object.keys(mod).join(', ') || 'none';
-      throw new GraderOptionError(`custom grader ${file} has no function export ${show(exportName)} (exports: ${names})`, 'export');
+      throw new GraderOptionError(
+        `custom grader ${file} has no function export ${show(exportName)} (exports: ${names})`,
+        'export',
+      );
     }
     const userFn = fn as CustomGradeFn;
     const { path: _p, export: _e, ...rest } = options;

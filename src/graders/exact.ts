@@ -8,7 +8,8 @@ import { normalizeText } from './normalize.js';
 
 export const exact: BuiltinGrader = {
   type: 'exact',
-  description: 'Normalised output equals the expected text (NFKC, whitespace, trailing punctuation; case-insensitive by default).',
+  description:
+    'Normalised output equals the expected text (NFKC, whitespace, trailing punctuation; case-insensitive by default).',
   options: ['value', 'ignore_case'],
   create(options) {
     const own = optStringList(options, 'value');

@@ -42,8 +42,9 @@ function delatex(text: string): string {
   return text
     .replace(/\u000c(?=rac)/g, '\\f') // "\frac" read as a JSON form feed
     .replace(/\u0008(?=oxed)/g, '\\b')
-    .replace(/(\d)?\s*\\[dt]?frac\s*\{\s*([^{}]+?)\s*\}\s*\{\s*([^{}]+?)\s*\}/g, (_m, w: string | undefined, a: string, b: string) =>
-      `${w === undefined ? '' : `${w} `}${a}/${b}`,
+    .replace(
+      /(\d)?\s*\\[dt]?frac\s*\{\s*([^{}]+?)\s*\}\s*\{\s*([^{}]+?)\s*\}/g,
+      (_m, w: string | undefined, a: string, b: string) => `${w === undefined ? '' : `${w} `}${a}/${b}`,
     )
     .replace(/\{,\}/g, ',')
     .replace(/(\d)\\[,!;: ](?=\d{3})/g, '$1,')
@@ -164,7 +165,8 @@ export function jsonAnswerFields(output: string): { value: string; how: string }
     found.push({ value, how: 'JSON answer' });
   }
   if (found.length > 0) return found;
-  const field = /["']?(?:final_)?answer["']?\s*:\s*(?:"answer"\s*:\s*)?(?:"((?:[^"\\]|\\.)*)"|'([^'\n]*)'|([^,}\n]+))/gi;
+  const field =
+    /["']?(?:final_)?answer["']?\s*:\s*(?:"answer"\s*:\s*)?(?:"((?:[^"\\]|\\.)*)"|'([^'\n]*)'|([^,}\n]+))/gi;
   for (const m of output.matchAll(field)) {
     if (!/["']/.test(m[0].slice(0, 1)) && m[3] !== undefined) continue; // a bare "Answer: 18" is a phrase, not JSON
     found.push({ value: (m[1] ?? m[2] ?? m[3] ?? '').replace(/\\"/g, '"'), how: 'JSON-like answer field' });
@@ -271,7 +273,10 @@ export function extractChoice(output: string, lettersIn = 'ABCDEFGHIJ', options?
     .filter((m) => m[3] === undefined || /[A-Z]/.test(m[3]))
     .map((m) => ({ index: m.index, letter: m[2] ?? m[3], how: quoted(m[1]) }));
   // The letter first: "B is correct", "(C) is the right answer", "Option D is the best choice".
-  const letterFirst = new RegExp(String.raw`(?<![A-Za-z])[(\[]?(${L})[)\]]?[*_]*(?:\s+is\s+(?:the\s+)?(?:correct|right|best)\b|\s*(?:是|为)正确)`, 'g');
+  const letterFirst = new RegExp(
+    String.raw`(?<![A-Za-z])[(\[]?(${L})[)\]]?[*_]*(?:\s+is\s+(?:the\s+)?(?:correct|right|best)\b|\s*(?:是|为)正确)`,
+    'g',
+  );
   for (const m of output.matchAll(letterFirst)) phrases.push({ index: m.index, letter: m[1], how: '"X is correct"' });
   const lastPhrase = phrases.sort((x, y) => x.index - y.index).at(-1);
   if (lastPhrase) return { letter: lastPhrase.letter.toUpperCase(), how: lastPhrase.how };
@@ -280,8 +285,13 @@ export function extractChoice(output: string, lettersIn = 'ABCDEFGHIJ', options?
     const lone = letterOfValue(output, letters);
     if (lone) return { letter: lone, how: 'lone letter' };
   }
-  const lines = output.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-  const listed = new Set(lines.map((l) => new RegExp(String.raw`^[*_]*\(?(${L})[).:]`).exec(l)?.[1]).filter((x) => x !== undefined));
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  const listed = new Set(
+    lines.map((l) => new RegExp(String.raw`^[*_]*\(?(${L})[).:]`).exec(l)?.[1]).filter((x) => x !== undefined),
+  );
   const first = lines[0] ?? '';
   // "A. x B. y C. z" on one line restates the options; "(D) both (A) and (C)" is a choice.
   const firstMarks = [...first.matchAll(new RegExp(String.raw`(?:^|\s)[*_]*[(\[]?(${L})[).\]]`, 'g'))].map((m) => m[1]);
@@ -290,7 +300,9 @@ export function extractChoice(output: string, lettersIn = 'ABCDEFGHIJ', options?
     const m = new RegExp(String.raw`^[*_]*${letterAlone(L)}`).exec(first);
     if (m) return { letter: m[1] ?? m[2], how: lines.length === 1 && first.length <= 6 ? 'lone letter' : 'first line' };
   }
-  const marked = [...output.matchAll(new RegExp(String.raw`\((${L})\)|\*\*(${L})\*\*|\[(${L})\]`, 'g'))].map((m) => m[1] ?? m[2] ?? m[3]);
+  const marked = [...output.matchAll(new RegExp(String.raw`\((${L})\)|\*\*(${L})\*\*|\[(${L})\]`, 'g'))].map(
+    (m) => m[1] ?? m[2] ?? m[3],
+  );
   // "(A) x (B) y (C) z" restates the options; only a mark after such a listing is a choice.
   let listing = 0;
   while (listing < marked.length && marked[listing] === letters[listing]) listing++;

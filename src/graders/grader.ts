@@ -44,7 +44,13 @@ export class GraderOptionError extends Error {
 }
 
 /** Shorthand for building a Grade. Scores are clamped to [0, 1]. */
-export function grade(score: number, passed: boolean, reason: string, extracted?: string, extra?: Partial<Grade>): Grade {
+export function grade(
+  score: number,
+  passed: boolean,
+  reason: string,
+  extracted?: string,
+  extra?: Partial<Grade>,
+): Grade {
   const s = Number.isFinite(score) ? Math.min(1, Math.max(0, score)) : 0;
   return { score: s, passed, reason, ...(extracted === undefined ? {} : { extracted }), ...extra };
 }

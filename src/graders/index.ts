@@ -6,7 +6,14 @@
  * error grade. A grader file only reads its own options and grades.
  */
 import type { Grade } from '../types.js';
-import { grade, GraderOptionError, type GradeContext, type GradeFn, type GraderDefinition, type GraderEnv } from './grader.js';
+import {
+  grade,
+  GraderOptionError,
+  type GradeContext,
+  type GradeFn,
+  type GraderDefinition,
+  type GraderEnv,
+} from './grader.js';
 import { errorGrade, isRecord, show, type BuiltinGrader } from './builtin.js';
 import { exact } from './exact.js';
 import { contains } from './contains.js';
@@ -102,7 +109,8 @@ function parseSpec(spec: unknown, base: string | undefined): ParsedSpec {
     throw optionError(`a grader must be a name or an object with a \`type\`, got ${show(spec)}`, base);
   }
   const { type, not, ...options } = spec;
-  if (not !== undefined && typeof not !== 'boolean') throw optionError(`\`not\` must be true or false, got ${show(not)}`, joinPath(base, 'not'));
+  if (not !== undefined && typeof not !== 'boolean')
+    throw optionError(`\`not\` must be true or false, got ${show(not)}`, joinPath(base, 'not'));
   return { type, options, not: not === true };
 }
 
@@ -113,7 +121,12 @@ export function negate(g: Grade): Grade {
 }
 
 function isGrade(value: unknown): value is Grade {
-  return isRecord(value) && typeof value.score === 'number' && typeof value.passed === 'boolean' && typeof value.reason === 'string';
+  return (
+    isRecord(value) &&
+    typeof value.score === 'number' &&
+    typeof value.passed === 'boolean' &&
+    typeof value.reason === 'string'
+  );
 }
 
 /** Runs a grading function; a throw or a malformed result becomes an error grade instead of a crash. */
@@ -132,12 +145,16 @@ export async function gradeSafely(fn: GradeFn, output: string, ctx: GradeContext
 async function build(spec: unknown, suiteDir: string, base: string | undefined): Promise<GradeFn> {
   const { type, options, not } = parseSpec(spec, base);
   const def = registry.get(type);
-  if (!def) throw optionError(`unknown grader '${type}' (known: ${[...registry.keys()].join(', ')})`, joinPath(base, 'type'));
+  if (!def)
+    throw optionError(`unknown grader '${type}' (known: ${[...registry.keys()].join(', ')})`, joinPath(base, 'type'));
   if (def.options) {
     for (const key of Object.keys(options)) {
       if (!def.options.includes(key)) {
         const allowed = def.options.length ? def.options.join(', ') : 'none';
-        throw optionError(`unknown option '${key}' for grader '${type}' (allowed: ${allowed}, not)`, joinPath(base, key));
+        throw optionError(
+          `unknown option '${key}' for grader '${type}' (allowed: ${allowed}, not)`,
+          joinPath(base, key),
+        );
       }
     }
   }
@@ -164,7 +181,12 @@ export async function buildGrader(spec: unknown, opts: BuildGraderOptions): Prom
 }
 
 function renderValue(value: unknown): string {
-  const text = typeof value === 'string' ? value : Array.isArray(value) ? `[${value.map(renderValue).join(', ')}]` : (JSON.stringify(value) ?? String(value));
+  const text =
+    typeof value === 'string'
+      ? value
+      : Array.isArray(value)
+        ? `[${value.map(renderValue).join(', ')}]`
+        : (JSON.stringify(value) ?? String(value));
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length > 60 ? `${oneLine.slice(0, 59)}…` : oneLine;
 }

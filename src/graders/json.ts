@@ -69,7 +69,12 @@ export function findJson(text: string): FoundJson | undefined {
 
 /** `items.0.name` or `items[0].name` -> ['items', '0', 'name']; '' is the root. */
 function splitPath(p: string): string[] {
-  return p === '' ? [] : p.replace(/\[(\d+)\]/g, '.$1').replace(/^\./, '').split('.');
+  return p === ''
+    ? []
+    : p
+        .replace(/\[(\d+)\]/g, '.$1')
+        .replace(/^\./, '')
+        .split('.');
 }
 
 function lookup(value: unknown, p: string): { found: boolean; value?: unknown } {
@@ -100,11 +105,14 @@ export function jsonEqual(want: unknown, got: unknown, ignoreCase: boolean): boo
     return a !== undefined && b !== undefined && Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
   }
   if (typeof want === 'string' && typeof got === 'string') {
-    const norm = (s: string): string => (ignoreCase ? s.normalize('NFKC').trim().toLowerCase() : s.normalize('NFKC').trim());
+    const norm = (s: string): string =>
+      ignoreCase ? s.normalize('NFKC').trim().toLowerCase() : s.normalize('NFKC').trim();
     return norm(want) === norm(got);
   }
-  if (Array.isArray(want)) return Array.isArray(got) && want.length === got.length && want.every((w, i) => jsonEqual(w, got[i], ignoreCase));
-  if (isRecord(want)) return isRecord(got) && Object.entries(want).every(([k, w]) => k in got && jsonEqual(w, got[k], ignoreCase));
+  if (Array.isArray(want))
+    return Array.isArray(got) && want.length === got.length && want.every((w, i) => jsonEqual(w, got[i], ignoreCase));
+  if (isRecord(want))
+    return isRecord(got) && Object.entries(want).every(([k, w]) => k in got && jsonEqual(w, got[k], ignoreCase));
   return want === got;
 }
 
@@ -134,9 +142,13 @@ async function loadSchema(options: Record<string, unknown>, env: GraderEnv): Pro
     }
   }
   if (!isRecord(schema) && typeof schema !== 'boolean') {
-    throw new GraderOptionError(`\`schema\` must be a JSON Schema object or a path to a .json file, got ${show(spec)}`, 'schema');
+    throw new GraderOptionError(
+      `\`schema\` must be a JSON Schema object or a path to a .json file, got ${show(spec)}`,
+      'schema',
+    );
   }
-  if (isRecord(schema) && schema.$async === true) throw new GraderOptionError(`${where}: async schemas are not supported`, 'schema');
+  if (isRecord(schema) && schema.$async === true)
+    throw new GraderOptionError(`${where}: async schemas are not supported`, 'schema');
   const draft2020 = isRecord(schema) && typeof schema.$schema === 'string' && schema.$schema.includes('2020-12');
   // Strict mode rejects unknown keywords (a misspelt `requierd` would otherwise check nothing).
   // Formats are not validated: that needs ajv-formats, which we do not ship.
@@ -161,13 +173,15 @@ interface Check {
 function readFields(options: Record<string, unknown>): Check[] {
   const f = options.fields;
   if (f === undefined) return [];
-  if (!isRecord(f) || Object.keys(f).length === 0) throw new GraderOptionError('`fields` must be a non-empty map of path -> expected value', 'fields');
+  if (!isRecord(f) || Object.keys(f).length === 0)
+    throw new GraderOptionError('`fields` must be a non-empty map of path -> expected value', 'fields');
   return Object.entries(f).map(([p, want]) => ({ path: p, want, compare: true }));
 }
 
 export const json: BuiltinGrader = {
   type: 'json',
-  description: 'Output is or contains JSON; optional JSON Schema, values at paths, or match against an expected object.',
+  description:
+    'Output is or contains JSON; optional JSON Schema, values at paths, or match against an expected object.',
   options: ['schema', 'path', 'equals', 'fields', 'ignore_case'],
   async create(options, env) {
     const schema = await loadSchema(options, env);
@@ -197,7 +211,8 @@ export const json: BuiltinGrader = {
         const at = lookup(found.value, c.path);
         const label = c.path === '' ? '(root)' : c.path;
         if (!at.found) problems.push(`${label}: missing`);
-        else if (c.compare && !jsonEqual(c.want, at.value, ignoreCase)) problems.push(`${label}: expected ${show(c.want)}, got ${show(at.value)}`);
+        else if (c.compare && !jsonEqual(c.want, at.value, ignoreCase))
+          problems.push(`${label}: expected ${show(c.want)}, got ${show(at.value)}`);
         else matched++;
       }
       const schemaOk = schema ? schema.validate(found.value) : true;
@@ -206,10 +221,16 @@ export const json: BuiltinGrader = {
       const passed = schemaOk && problems.length === 0;
       const reason = passed
         ? `valid JSON${schema ? ', matches schema' : ''}${checks.length ? `, ${matched}/${checks.length} checks match` : ''}`
-        : [schemaErrors && `schema: ${schemaErrors}`, ...problems.slice(0, 3), problems.length > 3 ? `(+${problems.length - 3} more)` : '']
+        : [
+            schemaErrors && `schema: ${schemaErrors}`,
+            ...problems.slice(0, 3),
+            problems.length > 3 ? `(+${problems.length - 3} more)` : '',
+          ]
             .filter((s) => s !== '')
             .join('; ');
-      return grade(score, passed, reason, found.text, { details: { checks: checks.length, matched, schema_valid: schemaOk } });
+      return grade(score, passed, reason, found.text, {
+        details: { checks: checks.length, matched, schema_valid: schemaOk },
+      });
     };
   },
 };

@@ -22,7 +22,10 @@ export function judgeMessages(rubric: string, testCase: Case, output: string, sc
     const exp = typeof testCase.expected === 'string' ? testCase.expected : JSON.stringify(testCase.expected);
     parts.push(`## Reference answer\n${exp}`);
   }
-  parts.push(`## Response to grade\n<response>\n${output}\n</response>`, 'Grade the response now. Reply with the JSON object only.');
+  parts.push(
+    `## Response to grade\n<response>\n${output}\n</response>`,
+    'Grade the response now. Reply with the JSON object only.',
+  );
   return [
     { role: 'system', content: system },
     { role: 'user', content: parts.join('\n\n') },
@@ -31,7 +34,8 @@ export function judgeMessages(rubric: string, testCase: Case, output: string, sc
 
 type Verdict = 'PASS' | 'FAIL';
 const NUM = String.raw`(\d+(?:\.\d+)?)`;
-export type ParsedVerdict = { ok: true; verdict?: Verdict; score?: number; reason?: string } | { ok: false; problem: string };
+export type ParsedVerdict =
+  { ok: true; verdict?: Verdict; score?: number; reason?: string } | { ok: false; problem: string };
 
 function verdictWord(word: string): Verdict | undefined {
   const w = word.replace(/[^\p{L}]/gu, '').toLowerCase();
@@ -54,16 +58,22 @@ function fromJson(obj: Record<string, unknown>, scaleMax: number | undefined): P
   let verdict: Verdict | undefined;
   if (typeof v === 'boolean') verdict = v ? 'PASS' : 'FAIL';
   else if (typeof v === 'string') verdict = verdictWord(v);
-  if (v !== undefined && verdict === undefined) return { ok: false, problem: `unrecognised verdict ${JSON.stringify(v)}` };
+  if (v !== undefined && verdict === undefined)
+    return { ok: false, problem: `unrecognised verdict ${JSON.stringify(v)}` };
   let score: number | undefined;
   if (rawScore !== undefined && rawScore !== null) {
     // Judges sometimes write the score as text: "0.8", "8/10", "8 out of 10".
-    const m = typeof rawScore === 'string' ? new RegExp(`^\\s*${NUM}\\s*(?:(?:/|out of)\\s*${NUM}\\s*)?$`, 'i').exec(rawScore) : null;
+    const m =
+      typeof rawScore === 'string'
+        ? new RegExp(`^\\s*${NUM}\\s*(?:(?:/|out of)\\s*${NUM}\\s*)?$`, 'i').exec(rawScore)
+        : null;
     if (typeof rawScore === 'number') score = scaled(rawScore, undefined, scaleMax);
     else if (m) score = scaled(Number(m[1]), m[2] === undefined ? undefined : Number(m[2]), scaleMax);
-    if (score === undefined) return { ok: false, problem: `score ${JSON.stringify(rawScore)} is not on the scale 0..${scaleMax ?? 1}` };
+    if (score === undefined)
+      return { ok: false, problem: `score ${JSON.stringify(rawScore)} is not on the scale 0..${scaleMax ?? 1}` };
   }
-  const reason = typeof obj.reason === 'string' ? obj.reason : typeof obj.explanation === 'string' ? obj.explanation : undefined;
+  const reason =
+    typeof obj.reason === 'string' ? obj.reason : typeof obj.explanation === 'string' ? obj.explanation : undefined;
   return { ok: true, verdict, score, reason };
 }
 
@@ -87,7 +97,8 @@ function proseScore(text: string, scaleMax: number | undefined): number | undefi
 
 function proseVerdict(text: string): Verdict | undefined | 'contradictory' {
   const found = new Set<Verdict>();
-  const labelled = /(?:verdict|decision|判定|结论|结果|评判|判断)\s*[:：]?\s*[*_"'`]*\s*(pass(?:ed)?|fail(?:ed)?|不通过|未通过|通过|不合格|合格)/gi;
+  const labelled =
+    /(?:verdict|decision|判定|结论|结果|评判|判断)\s*[:：]?\s*[*_"'`]*\s*(pass(?:ed)?|fail(?:ed)?|不通过|未通过|通过|不合格|合格)/gi;
   for (const m of text.matchAll(labelled)) found.add(verdictWord(m[1]) as Verdict);
   if (found.size === 0) {
     // A line holding only the verdict, e.g. "**PASS**" or "不通过。".
@@ -100,7 +111,8 @@ function proseVerdict(text: string): Verdict | undefined | 'contradictory' {
     // Upper case only: "passes the threshold" in a sentence is not a verdict, "PASS" is.
     for (const m of text.matchAll(/\b(PASS|FAIL)(?:ED)?\b/g)) found.add(m[1] as Verdict);
     // 通过 is also the preposition "by means of" (通过分析); only a sentence-final one is a verdict.
-    for (const m of text.matchAll(/([不未]?)(?:通过|合格)(?=\s*(?:[。！!.,，;；]|$))/gmu)) found.add(m[1] ? 'FAIL' : 'PASS');
+    for (const m of text.matchAll(/([不未]?)(?:通过|合格)(?=\s*(?:[。！!.,，;；]|$))/gmu))
+      found.add(m[1] ? 'FAIL' : 'PASS');
   }
   if (found.size > 1) return 'contradictory';
   return found.values().next().value;
@@ -118,7 +130,8 @@ export function parseVerdict(raw: string, scaleMax?: number): ParsedVerdict {
   if (verdict === 'contradictory') return { ok: false, problem: 'the judge gave both PASS and FAIL' };
   const score = proseScore(raw, scaleMax);
   if (score === 'bad') return { ok: false, problem: `the judge's score does not fit the scale 0..${scaleMax ?? 1}` };
-  if (verdict === undefined && score === undefined) return { ok: false, problem: 'no verdict or score in the judge reply' };
+  if (verdict === undefined && score === undefined)
+    return { ok: false, problem: 'no verdict or score in the judge reply' };
   return { ok: true, verdict, score };
 }
 
@@ -150,11 +163,20 @@ export const judge: BuiltinGrader = {
       const byScore = score >= threshold;
       if (p.verdict !== undefined && p.score !== undefined && (p.verdict === 'PASS') !== byScore) {
         // "PASS, score 2/10" could mean either; trusting one half would be a guess.
-        return errorGrade(`judge ${judgeRef}: verdict ${p.verdict} contradicts score ${score.toFixed(2)} (threshold ${threshold})`, details);
+        return errorGrade(
+          `judge ${judgeRef}: verdict ${p.verdict} contradicts score ${score.toFixed(2)} (threshold ${threshold})`,
+          details,
+        );
       }
       const passed = p.verdict === undefined ? byScore : p.verdict === 'PASS';
       const why = p.reason ? `: ${p.reason}` : '';
-      return grade(score, passed, `judge ${p.verdict ?? (passed ? 'PASS' : 'FAIL')} (score ${score.toFixed(2)})${why}`, undefined, { details });
+      return grade(
+        score,
+        passed,
+        `judge ${p.verdict ?? (passed ? 'PASS' : 'FAIL')} (score ${score.toFixed(2)})${why}`,
+        undefined,
+        { details },
+      );
     };
   },
 };

@@ -37,17 +37,23 @@ export function countUnits(text: string, unit: LengthUnit): number {
 
 export const length: BuiltinGrader = {
   type: 'length',
-  description: 'Counts words (CJK characters count one each), chars, sentences, lines, paragraphs or bullets against min/max.',
+  description:
+    'Counts words (CJK characters count one each), chars, sentences, lines, paragraphs or bullets against min/max.',
   options: ['unit', 'min', 'max'],
   create(options) {
     // No default unit: "max: 100" is ambiguous between words and characters, and the two differ 5x.
     const unit = reqString(options, 'unit') as LengthUnit;
-    if (!UNITS.includes(unit)) throw new GraderOptionError(`\`unit\` must be one of ${UNITS.join(', ')}, got ${show(unit)}`, 'unit');
+    if (!UNITS.includes(unit))
+      throw new GraderOptionError(`\`unit\` must be one of ${UNITS.join(', ')}, got ${show(unit)}`, 'unit');
     const min = optNumber(options, 'min', { min: 0 });
     const max = optNumber(options, 'max', { min: 0 });
     if (min === undefined && max === undefined) throw new GraderOptionError('give `min`, `max` or both', 'min');
-    if (min !== undefined && max !== undefined && min > max) throw new GraderOptionError(`\`min\` (${min}) is greater than \`max\` (${max})`, 'min');
-    const bounds = min === max ? `exactly ${min}` : [min !== undefined ? `>= ${min}` : '', max !== undefined ? `<= ${max}` : ''].filter(Boolean).join(' and ');
+    if (min !== undefined && max !== undefined && min > max)
+      throw new GraderOptionError(`\`min\` (${min}) is greater than \`max\` (${max})`, 'min');
+    const bounds =
+      min === max
+        ? `exactly ${min}`
+        : [min !== undefined ? `>= ${min}` : '', max !== undefined ? `<= ${max}` : ''].filter(Boolean).join(' and ');
     return (output) => {
       const n = countUnits(output, unit);
       const passed = (min === undefined || n >= min) && (max === undefined || n <= max);

@@ -23,7 +23,8 @@ const WORD_CHAR = String.raw`(?:(?!${CJK_CHAR})[\p{L}\p{M}\p{N}_])`;
  */
 let token: RegExp | undefined;
 // Built on first use: Unicode property classes take milliseconds to build, and most runs never tokenise.
-const TOKEN = () => (token ??= new RegExp(String.raw`\p{N}+(?:[.,]\p{N}+)+|${WORD_CHAR}+(?:['’\-]${WORD_CHAR}+)*|${CJK_CHAR}`, 'gu'));
+const TOKEN = () =>
+  (token ??= new RegExp(String.raw`\p{N}+(?:[.,]\p{N}+)+|${WORD_CHAR}+(?:['’\-]${WORD_CHAR}+)*|${CJK_CHAR}`, 'gu'));
 
 /**
  * NFKC turns full-width forms into ASCII (`１２` -> `12`, `！` -> `!`); the ideographic full stop

@@ -53,14 +53,20 @@ export const numeric: GraderDefinition & { options: readonly string[] } = {
     if (options.expected !== undefined) {
       const parsed = toExpected(options.expected);
       if (parsed === null) {
-        throw new GraderOptionError(`Expected \`expected\` to be a number, got ${JSON.stringify(options.expected)}`, 'expected');
+        throw new GraderOptionError(
+          `Expected \`expected\` to be a number, got ${JSON.stringify(options.expected)}`,
+          'expected',
+        );
       }
       fixed = parsed;
     }
     return (output, ctx): Grade => {
       const expected = fixed ?? toExpected(ctx.case.expected);
       if (expected === null) {
-        const given = ctx.case.expected === undefined ? 'no expected answer' : `expected ${JSON.stringify(ctx.case.expected)} is not a number`;
+        const given =
+          ctx.case.expected === undefined
+            ? 'no expected answer'
+            : `expected ${JSON.stringify(ctx.case.expected)} is not a number`;
         return grade(0, false, `cannot grade: case ${ctx.case.id} has ${given}`, undefined, { error: true });
       }
       const found = extractFinalNumber(output);
@@ -68,7 +74,9 @@ export const numeric: GraderDefinition & { options: readonly string[] } = {
       const diff = Math.abs(found.value - expected);
       const passed = diff <= tolerance || (relative !== undefined && diff <= relative * Math.abs(expected));
       const read = `read ${show(found.value)} from ${found.how}`;
-      const reason = passed ? `${read}; expected ${show(expected)}` : `${read}; expected ${show(expected)} (off by ${show(diff)})`;
+      const reason = passed
+        ? `${read}; expected ${show(expected)}`
+        : `${read}; expected ${show(expected)} (off by ${show(diff)})`;
       return grade(passed ? 1 : 0, passed, reason, found.text, {
         details: { value: found.value, expected, how: found.how },
       });

@@ -32,11 +32,13 @@ function readGroup(options: Record<string, unknown>, re: RegExp): number | strin
   const layout = new RegExp(`${re.source}|`, re.flags.replace('y', '')).exec('');
   const groupCount = layout ? layout.length - 1 : 0;
   if (typeof g === 'number' && Number.isInteger(g) && g >= 0) {
-    if (g > groupCount) throw new GraderOptionError(`\`group\` ${g} does not exist: the pattern has ${groupCount} group(s)`, 'group');
+    if (g > groupCount)
+      throw new GraderOptionError(`\`group\` ${g} does not exist: the pattern has ${groupCount} group(s)`, 'group');
     return g;
   }
   if (typeof g === 'string' && g !== '') {
-    if (!layout?.groups || !(g in layout.groups)) throw new GraderOptionError(`\`group\` ${show(g)} is not a named group of the pattern`, 'group');
+    if (!layout?.groups || !(g in layout.groups))
+      throw new GraderOptionError(`\`group\` ${show(g)} is not a named group of the pattern`, 'group');
     return g;
   }
   throw new GraderOptionError(`\`group\` must be a group number or name, got ${show(g)}`, 'group');
@@ -49,7 +51,8 @@ function groupOf(m: RegExpMatchArray, group: number | string | undefined): strin
 
 export const regex: BuiltinGrader = {
   type: 'regex',
-  description: 'Output matches a regular expression; optionally a group equals expected, or the match count is within bounds.',
+  description:
+    'Output matches a regular expression; optionally a group equals expected, or the match count is within bounds.',
   options: ['pattern', 'flags', 'group', 'min_count', 'max_count'],
   create(options) {
     const pattern = reqString(options, 'pattern');
@@ -59,7 +62,10 @@ export const regex: BuiltinGrader = {
     const minCount = optNumber(options, 'min_count', { integer: true, min: 0 });
     const maxCount = optNumber(options, 'max_count', { integer: true, min: 0 });
     if (minCount !== undefined && maxCount !== undefined && minCount > maxCount) {
-      throw new GraderOptionError(`\`min_count\` (${minCount}) is greater than \`max_count\` (${maxCount})`, 'min_count');
+      throw new GraderOptionError(
+        `\`min_count\` (${minCount}) is greater than \`max_count\` (${maxCount})`,
+        'min_count',
+      );
     }
     const counting = minCount !== undefined || maxCount !== undefined;
     const globalRe = new RegExp(pattern, flags.includes('g') ? flags : `${flags}g`);
@@ -72,7 +78,13 @@ export const regex: BuiltinGrader = {
         const bounds = `${minCount ?? 0}..${maxCount ?? '∞'}`;
         const first = matches[0] ? groupOf(matches[0], group) : undefined;
         const ok = (minCount === undefined || n >= minCount) && (maxCount === undefined || n <= maxCount);
-        return grade(ok ? 1 : 0, ok, `${n} match(es) of /${pattern}/, want ${bounds}`, String(n), first === undefined ? undefined : { details: { first } });
+        return grade(
+          ok ? 1 : 0,
+          ok,
+          `${n} match(es) of /${pattern}/, want ${bounds}`,
+          String(n),
+          first === undefined ? undefined : { details: { first } },
+        );
       }
       const m = output.match(matchOnce);
       if (!m) return grade(0, false, `no match for /${pattern}/`);
@@ -82,7 +94,14 @@ export const regex: BuiltinGrader = {
         if (got === undefined) return grade(0, false, `group ${show(group)} did not take part in the match`);
         const want = typeof expected === 'string' ? expected : (JSON.stringify(expected) ?? String(expected));
         const ok = normalizeText(got, { ignoreCase: true }) === normalizeText(want, { ignoreCase: true });
-        return grade(ok ? 1 : 0, ok, ok ? `group ${show(group)} equals ${show(want)}` : `group ${show(group)} is ${show(got)}, expected ${show(want)}`, got);
+        return grade(
+          ok ? 1 : 0,
+          ok,
+          ok
+            ? `group ${show(group)} equals ${show(want)}`
+            : `group ${show(group)} is ${show(got)}, expected ${show(want)}`,
+          got,
+        );
       }
       return grade(1, true, `matches /${pattern}/`, got);
     };

@@ -136,9 +136,15 @@ export const similarity: BuiltinGrader = {
       }
       const passed = best >= threshold;
       const against = refs.length > 1 ? ` (best of ${refs.length}: ${show(bestRef)})` : '';
-      return grade(best, passed, `${metric} ${best.toFixed(3)} ${passed ? '>=' : '<'} ${threshold}${against}`, undefined, {
-        details: { metric, score: best, reference: bestRef },
-      });
+      return grade(
+        best,
+        passed,
+        `${metric} ${best.toFixed(3)} ${passed ? '>=' : '<'} ${threshold}${against}`,
+        undefined,
+        {
+          details: { metric, score: best, reference: bestRef },
+        },
+      );
     };
   },
 };

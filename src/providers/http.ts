@@ -31,7 +31,11 @@ export const nodeFetch: typeof fetch = (input, init = {}) =>
     }
     if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
     const isHttps = url.protocol === 'https:';
-    const req = (isHttps ? httpsRequest : httpRequest)(url, { method: init.method ?? 'GET', headers, agent: isHttps ? agents.https : agents.http });
+    const req = (isHttps ? httpsRequest : httpRequest)(url, {
+      method: init.method ?? 'GET',
+      headers,
+      agent: isHttps ? agents.https : agents.http,
+    });
     const onAbort = () => req.destroy(abortError(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => signal?.removeEventListener('abort', onAbort);
@@ -59,7 +63,15 @@ export const nodeFetch: typeof fetch = (input, init = {}) =>
             return reject(new TypeError('fetch failed', { cause: err }));
           }
         }
-        resolve(new BufferedResponse(url.href, status, res.statusMessage ?? '', res.rawHeaders, payload) as unknown as Response);
+        resolve(
+          new BufferedResponse(
+            url.href,
+            status,
+            res.statusMessage ?? '',
+            res.rawHeaders,
+            payload,
+          ) as unknown as Response,
+        );
       });
     });
     req.end(body);
@@ -171,8 +183,10 @@ class BufferedResponse {
 }
 
 function decode(body: Buffer, encoding: string): Buffer {
-  if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(body, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-  if (encoding === 'deflate') return body[0] !== undefined && (body[0] & 0x0f) === 8 ? inflateSync(body) : inflateRawSync(body);
+  if (encoding === 'gzip' || encoding === 'x-gzip')
+    return gunzipSync(body, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  if (encoding === 'deflate')
+    return body[0] !== undefined && (body[0] & 0x0f) === 8 ? inflateSync(body) : inflateRawSync(body);
   if (encoding === 'br') return brotliDecompressSync(body);
   throw new Error(`unsupported content-encoding '${encoding}'`);
 }

@@ -45,13 +45,22 @@ export const ollamaProvider: ProviderFactory = (model) => {
       if (err instanceof ProviderError) throw err;
       if (req.signal.aborted) {
         const kind = abortKind(req.signal);
-        throw new ProviderError(kind, kind === 'timeout' ? `model '${model.id}': no answer within the timeout` : `model '${model.id}': request aborted`);
+        throw new ProviderError(
+          kind,
+          kind === 'timeout'
+            ? `model '${model.id}': no answer within the timeout`
+            : `model '${model.id}': request aborted`,
+        );
       }
-      throw new ProviderError('bad_response', `model '${model.id}': unreadable response (${redact(err instanceof Error ? err.message : String(err)).slice(0, 300)})`);
+      throw new ProviderError(
+        'bad_response',
+        `model '${model.id}': unreadable response (${redact(err instanceof Error ? err.message : String(err)).slice(0, 300)})`,
+      );
     }
     const latencyMs = performance.now() - started;
     const content = (res as { message?: { content?: unknown } } | null)?.message?.content;
-    if (typeof content !== 'string') throw new ProviderError('bad_response', `model '${model.id}': response has no message content`);
+    if (typeof content !== 'string')
+      throw new ProviderError('bad_response', `model '${model.id}': response has no message content`);
     return {
       text: content,
       inputTokens: numberOrUndefined(res.prompt_eval_count),
@@ -70,7 +79,10 @@ function numberOrUndefined(v: unknown): number | undefined {
 function classifyFetchFailure(err: unknown, signal: AbortSignal, id: string, host: string): ProviderError {
   if (signal.aborted) {
     const kind = abortKind(signal);
-    return new ProviderError(kind, kind === 'timeout' ? `model '${id}': no answer within the timeout` : `model '${id}': request aborted`);
+    return new ProviderError(
+      kind,
+      kind === 'timeout' ? `model '${id}': no answer within the timeout` : `model '${id}': request aborted`,
+    );
   }
   const code = errorCode(err) ?? ((err as { cause?: { message?: string } }).cause?.message || undefined);
   const hint = code === 'ECONNREFUSED' ? ` (is Ollama running at ${host}? start it with \`ollama serve\`)` : '';
@@ -84,7 +96,12 @@ async function classifyHttp(res: Response, id: string, name: string): Promise<Pr
     try {
       const body = JSON.parse(text) as { error?: unknown };
       if (typeof body.error === 'string') message = body.error;
-      else if (body.error && typeof body.error === 'object' && typeof (body.error as { message?: unknown }).message === 'string') message = (body.error as { message: string }).message;
+      else if (
+        body.error &&
+        typeof body.error === 'object' &&
+        typeof (body.error as { message?: unknown }).message === 'string'
+      )
+        message = (body.error as { message: string }).message;
       else if (text) message = text;
     } catch {
       if (text.trim()) message = text.trim();
@@ -95,8 +112,24 @@ async function classifyHttp(res: Response, id: string, name: string): Promise<Pr
   message = redact(message).replace(/\s+/g, ' ').slice(0, 300);
   const s = res.status;
   if (s === 404 && /not found|pull/i.test(message)) {
-    return new ProviderError('not_found', `model '${id}': Ollama has no model '${name}'; run: ollama pull ${name}`, { status: s });
+    return new ProviderError('not_found', `model '${id}': Ollama has no model '${name}'; run: ollama pull ${name}`, {
+      status: s,
+    });
   }
-  const kind: ErrorKind = s === 429 ? 'rate_limit' : s === 401 || s === 403 ? 'auth' : s === 404 ? 'not_found' : s === 408 ? 'timeout' : s >= 500 ? 'server' : 'bad_request';
-  return new ProviderError(kind, `model '${id}': HTTP ${s}: ${message}`, { status: s, retryAfterMs: kind === 'rate_limit' || kind === 'server' ? parseRetryAfter(res.headers) : undefined });
+  const kind: ErrorKind =
+    s === 429
+      ? 'rate_limit'
+      : s === 401 || s === 403
+        ? 'auth'
+        : s === 404
+          ? 'not_found'
+          : s === 408
+            ? 'timeout'
+            : s >= 500
+              ? 'server'
+              : 'bad_request';
+  return new ProviderError(kind, `model '${id}': HTTP ${s}: ${message}`, {
+    status: s,
+    retryAfterMs: kind === 'rate_limit' || kind === 'server' ? parseRetryAfter(res.headers) : undefined,
+  });
 }

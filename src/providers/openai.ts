@@ -53,11 +53,13 @@ export const openaiProvider: ProviderFactory = (model, { env }) => {
       throw classifyOpenAIError(err, req.signal, model.id, model.apiKeyEnv, secrets);
     }
     const latencyMs = performance.now() - started;
-    if (!res || typeof res !== 'object' || !Array.isArray(res.choices)) throw new ProviderError('bad_response', `model '${model.id}': response has no choices array`);
+    if (!res || typeof res !== 'object' || !Array.isArray(res.choices))
+      throw new ProviderError('bad_response', `model '${model.id}': response has no choices array`);
     const choice = res.choices[0];
     if (!choice) throw new ProviderError('bad_response', `model '${model.id}': response has empty choices`);
     const content = choice.message?.content;
-    if (content !== null && content !== undefined && typeof content !== 'string') throw new ProviderError('bad_response', `model '${model.id}': message content is not text`);
+    if (content !== null && content !== undefined && typeof content !== 'string')
+      throw new ProviderError('bad_response', `model '${model.id}': message content is not text`);
     return {
       text: content ?? '',
       inputTokens: res.usage?.prompt_tokens,
@@ -69,14 +71,24 @@ export const openaiProvider: ProviderFactory = (model, { env }) => {
   return { model, complete } satisfies Provider;
 };
 
-export function classifyOpenAIError(err: unknown, signal: AbortSignal, modelId: string, keyEnv: string | undefined, secrets: string[]): ProviderError {
+export function classifyOpenAIError(
+  err: unknown,
+  signal: AbortSignal,
+  modelId: string,
+  keyEnv: string | undefined,
+  secrets: string[],
+): ProviderError {
   const OpenAI = OpenAISdk();
   const clean = (s: string) => redact(s, secrets).replace(/\s+/g, ' ').slice(0, 500);
   if (err instanceof OpenAI.APIUserAbortError || (signal.aborted && !(err instanceof OpenAI.APIError && err.status))) {
     const kind = abortKind(signal);
-    return new ProviderError(kind, kind === 'timeout' ? `model '${modelId}': no answer within the timeout` : `model '${modelId}': request aborted`);
+    return new ProviderError(
+      kind,
+      kind === 'timeout' ? `model '${modelId}': no answer within the timeout` : `model '${modelId}': request aborted`,
+    );
   }
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return new ProviderError('timeout', `model '${modelId}': request timed out`);
+  if (err instanceof OpenAI.APIConnectionTimeoutError)
+    return new ProviderError('timeout', `model '${modelId}': request timed out`);
   if (err instanceof OpenAI.APIConnectionError) {
     const code = errorCode(err);
     return new ProviderError('network', `model '${modelId}': connection failed${code ? ` (${code})` : ''}`);
@@ -86,12 +98,27 @@ export function classifyOpenAIError(err: unknown, signal: AbortSignal, modelId: 
     // The SDK's message starts with the status ("401 bad key"); ours says "HTTP 401:" already.
     const msg = clean((err.message || '').replace(new RegExp(`^${status}\\s+`), '') || `HTTP ${status}`);
     const kind: ErrorKind =
-      status === 429 ? 'rate_limit' : status === 401 || status === 403 ? 'auth' : status === 404 ? 'not_found' : status === 408 ? 'timeout' : status >= 500 ? 'server' : 'bad_request';
+      status === 429
+        ? 'rate_limit'
+        : status === 401 || status === 403
+          ? 'auth'
+          : status === 404
+            ? 'not_found'
+            : status === 408
+              ? 'timeout'
+              : status >= 500
+                ? 'server'
+                : 'bad_request';
     const hint =
-      kind === 'auth' ? ` (check ${keyEnv ?? 'the API key variable'})` : kind === 'not_found' ? ' (is the model name right for this provider?)' : '';
+      kind === 'auth'
+        ? ` (check ${keyEnv ?? 'the API key variable'})`
+        : kind === 'not_found'
+          ? ' (is the model name right for this provider?)'
+          : '';
     return new ProviderError(kind, `model '${modelId}': HTTP ${status}: ${msg}${hint}`, {
       status,
-      retryAfterMs: kind === 'rate_limit' || kind === 'server' ? parseRetryAfter(err.headers as Headers | undefined) : undefined,
+      retryAfterMs:
+        kind === 'rate_limit' || kind === 'server' ? parseRetryAfter(err.headers as Headers | undefined) : undefined,
     });
   }
   // A 200 whose body is not JSON, or a body the SDK could not read.

@@ -50,7 +50,8 @@ export const replayProvider: ProviderFactory = (model, { cwd }) => {
       if (id === undefined || out === undefined || out === null) continue;
       map.set(String(id), typeof out === 'string' ? out : JSON.stringify(out));
     }
-    if (!map.size) throw new UsageError(`model '${model.id}': no items with '${idField}' and '${outputField}' in ${model.model}`);
+    if (!map.size)
+      throw new UsageError(`model '${model.id}': no items with '${idField}' and '${outputField}' in ${model.model}`);
     byId = map;
     return map;
   }
@@ -59,9 +60,12 @@ export const replayProvider: ProviderFactory = (model, { cwd }) => {
     const job = req.job;
     if (!job) throw new ProviderError('bad_request', `model '${model.id}': replay needs the case id`);
     const tokens: Record<string, unknown> = { ...job.vars, id: job.caseId, index: job.caseIndex, repeat: job.repeat };
-    const key = idTemplate.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string) => (tokens[name] === undefined ? m : String(tokens[name])));
+    const key = idTemplate.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string) =>
+      tokens[name] === undefined ? m : String(tokens[name]),
+    );
     const text = load().get(key);
-    if (text === undefined) throw new ProviderError('missing', `model '${model.id}': no recorded output for '${key}' in ${model.model}`);
+    if (text === undefined)
+      throw new ProviderError('missing', `model '${model.id}': no recorded output for '${key}' in ${model.model}`);
     return { text, latencyMs: 0, finishReason: 'replay' };
   }
 

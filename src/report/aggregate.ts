@@ -69,7 +69,25 @@ export class Aggregator {
     const key = cellKey(r.suite, r.model);
     let c = a.cells.get(key);
     if (!c) {
-      c = { suite: r.suite, model: r.model, group: r.group, provider: r.provider, n: 0, passed: 0, scoreSum: 0, scores: [], binary: true, errors: 0, cached: 0, latencies: [], latencySumMs: 0, inputTokens: 0, outputTokens: 0, tokenCost: 0, intervals: [] };
+      c = {
+        suite: r.suite,
+        model: r.model,
+        group: r.group,
+        provider: r.provider,
+        n: 0,
+        passed: 0,
+        scoreSum: 0,
+        scores: [],
+        binary: true,
+        errors: 0,
+        cached: 0,
+        latencies: [],
+        latencySumMs: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        tokenCost: 0,
+        intervals: [],
+      };
       a.cells.set(key, c);
     }
     const score = r.grade.score;
@@ -88,7 +106,8 @@ export class Aggregator {
       c.outputTokens += r.output_tokens ?? 0;
       const price = priceOf(r.model);
       if (price && (price.input !== undefined || price.output !== undefined)) {
-        c.tokenCost += ((r.input_tokens ?? 0) * (price.input ?? 0) + (r.output_tokens ?? 0) * (price.output ?? 0)) / 1e6;
+        c.tokenCost +=
+          ((r.input_tokens ?? 0) * (price.input ?? 0) + (r.output_tokens ?? 0) * (price.output ?? 0)) / 1e6;
       }
     } else {
       a.errors++;
@@ -99,7 +118,14 @@ export class Aggregator {
     const caseKey = `${r.suite}\u0000${r.case_id}`;
     let row = a.cases.get(caseKey);
     if (!row) {
-      row = { suite: r.suite, caseId: r.case_id, caseIndex: r.case_index, category: r.category, expected: r.expected, byModel: new Map() };
+      row = {
+        suite: r.suite,
+        caseId: r.case_id,
+        caseIndex: r.case_index,
+        category: r.category,
+        expected: r.expected,
+        byModel: new Map(),
+      };
       if (this.keepOutputs) row.outputs = new Map();
       a.cases.set(caseKey, row);
     }
@@ -108,7 +134,8 @@ export class Aggregator {
     s[1] += 1;
     s[2] += r.grade.passed ? 1 : 0;
     row.byModel.set(r.model, s);
-    if (row.outputs && r.repeat === 0) row.outputs.set(r.model, r.status === 'ok' ? r.output : `[error: ${r.error.kind}]`);
+    if (row.outputs && r.repeat === 0)
+      row.outputs.set(r.model, r.status === 'ok' ? r.output : `[error: ${r.error.kind}]`);
   }
 }
 
@@ -119,7 +146,11 @@ export class Aggregator {
  * draws are seeded but depend on the order of their inputs, so without this the same answers could
  * give different intervals from one run (or resume) to the next.
  */
-export function canonicalize(agg: Aggregate, suiteRank?: ReadonlyMap<string, number>, modelRank?: ReadonlyMap<string, number>): void {
+export function canonicalize(
+  agg: Aggregate,
+  suiteRank?: ReadonlyMap<string, number>,
+  modelRank?: ReadonlyMap<string, number>,
+): void {
   const byRank = (rank: ReadonlyMap<string, number> | undefined) => (x: string, y: string) =>
     (rank?.get(x) ?? Infinity) - (rank?.get(y) ?? Infinity) || (x < y ? -1 : x > y ? 1 : 0);
   agg.suites.sort(byRank(suiteRank));
@@ -127,7 +158,10 @@ export function canonicalize(agg: Aggregate, suiteRank?: ReadonlyMap<string, num
   agg.models.sort((x, y) => modelOrder(x.id, y.id));
   const suitePos = new Map(agg.suites.map((s, i) => [s, i]));
   const rows = [...agg.cases.entries()].sort(
-    ([, x], [, y]) => suitePos.get(x.suite)! - suitePos.get(y.suite)! || x.caseIndex - y.caseIndex || (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0),
+    ([, x], [, y]) =>
+      suitePos.get(x.suite)! - suitePos.get(y.suite)! ||
+      x.caseIndex - y.caseIndex ||
+      (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0),
   );
   agg.cases = new Map(rows);
   for (const c of agg.cells.values()) c.scores.sort((x, y) => x - y);

@@ -21,12 +21,34 @@ export interface CompareRow {
   verdict: 'improved' | 'regressed' | 'no_significant_difference';
 }
 
-export const COMPARE_COLUMNS = ['suite', 'model', 'group', 'run_a', 'run_b', 'score_a', 'score_b', 'delta_pp', 'ci_low_pp', 'ci_high_pp', 'p_value', 'test', 'n_paired', 'verdict'] as const;
+export const COMPARE_COLUMNS = [
+  'suite',
+  'model',
+  'group',
+  'run_a',
+  'run_b',
+  'score_a',
+  'score_b',
+  'delta_pp',
+  'ci_low_pp',
+  'ci_high_pp',
+  'p_value',
+  'test',
+  'n_paired',
+  'verdict',
+] as const;
 
-export async function aggregateRun(runDir: string, manifest: Pick<Manifest, 'run_id' | 'models' | 'suites'>): Promise<Aggregate> {
+export async function aggregateRun(
+  runDir: string,
+  manifest: Pick<Manifest, 'run_id' | 'models' | 'suites'>,
+): Promise<Aggregate> {
   const agg = new Aggregator(manifest.run_id, false);
   for await (const r of readLatestRecords(join(runDir, 'records.jsonl'))) agg.add(r, () => undefined);
-  canonicalize(agg.agg, new Map(manifest.suites.map((s, i) => [s.name, i])), new Map(manifest.models.map((m, i) => [m.id, i])));
+  canonicalize(
+    agg.agg,
+    new Map(manifest.suites.map((s, i) => [s.name, i])),
+    new Map(manifest.models.map((m, i) => [m.id, i])),
+  );
   return agg.agg;
 }
 

@@ -26,7 +26,10 @@ export function formatNumber(n: number): string {
   let s = rounded.toString();
   if (/e/i.test(s)) {
     const digits = Math.min(20, Math.max(0, 12 - Math.floor(Math.log10(Math.abs(rounded)))));
-    s = rounded.toFixed(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+    s = rounded
+      .toFixed(digits)
+      .replace(/(\.\d*?)0+$/, '$1')
+      .replace(/\.$/, '');
   }
   return s;
 }
@@ -128,9 +131,14 @@ export function openCsv(path: string, columns: readonly string[], opts: { bom?: 
 }
 
 /** A whole CSV as a string (small files; history appends). */
-export function toCsvString(columns: readonly string[], rows: readonly (Record<string, CsvValue> | readonly CsvValue[])[], opts: { bom?: boolean; header?: boolean } = {}): string {
+export function toCsvString(
+  columns: readonly string[],
+  rows: readonly (Record<string, CsvValue> | readonly CsvValue[])[],
+  opts: { bom?: boolean; header?: boolean } = {},
+): string {
   let out = opts.bom ? '\uFEFF' : '';
   if (opts.header !== false) out += toLine(columns);
-  for (const row of rows) out += toLine(Array.isArray(row) ? row : columns.map((c) => (row as Record<string, CsvValue>)[c]));
+  for (const row of rows)
+    out += toLine(Array.isArray(row) ? row : columns.map((c) => (row as Record<string, CsvValue>)[c]));
   return out;
 }

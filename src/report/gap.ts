@@ -26,10 +26,25 @@ export interface GapRow {
 }
 
 export const GAP_COLUMNS = [
-  'run_id', 'suite', 'category', 'scope', 'closed_model', 'open_model', 'closed_score', 'open_score', 'gap_pp', 'relative_gap_pct',
-  'ci_low_pp', 'ci_high_pp', 'p_value', 'test', 'n_paired', 'verdict', 'closed_cost_per_correct_usd', 'open_cost_per_correct_usd',
+  'run_id',
+  'suite',
+  'category',
+  'scope',
+  'closed_model',
+  'open_model',
+  'closed_score',
+  'open_score',
+  'gap_pp',
+  'relative_gap_pct',
+  'ci_low_pp',
+  'ci_high_pp',
+  'p_value',
+  'test',
+  'n_paired',
+  'verdict',
+  'closed_cost_per_correct_usd',
+  'open_cost_per_correct_usd',
 ] as const;
-
 
 /**
  * Open vs closed, per suite, per category within it, and over all suites. `best` pairs the best
@@ -52,18 +67,25 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[
   }
   const sumOf = (suite: string | undefined, models: string[]) => {
     const rs = summary.filter((s) => models.includes(s.model) && (suite === undefined || s.suite === suite));
-    const cost = rs.reduce((a, s) => (s.cost_usd === undefined || a === undefined ? undefined : a + s.cost_usd), 0 as number | undefined);
+    const cost = rs.reduce(
+      (a, s) => (s.cost_usd === undefined || a === undefined ? undefined : a + s.cost_usd),
+      0 as number | undefined,
+    );
     const passed = rs.reduce((a, s) => a + s.passed, 0);
     const scoreSum = rs.reduce((a, s) => a + s.score * s.n, 0);
     const n = rs.reduce((a, s) => a + s.n, 0);
-    return { costPerCorrect: cost !== undefined && passed > 0 && rs.length ? cost / passed : undefined, score: n ? scoreSum / n : -1 };
+    return {
+      costPerCorrect: cost !== undefined && passed > 0 && rs.length ? cost / passed : undefined,
+      score: n ? scoreSum / n : -1,
+    };
   };
   const best = (suite: string | undefined, models: string[]) =>
     models.reduce((b, m) => (sumOf(suite, [m]).score > sumOf(suite, [b]).score ? m : b), models[0]);
 
   // A model with no answer at all in the scope (its lane stopped on a bad key or an unknown
   // model, or every request failed) is left out: a gap against nothing but errors says nothing.
-  const answered = (suite: string | undefined, m: string) => summary.some((s) => s.model === m && (suite === undefined || s.suite === suite) && s.n > s.errors);
+  const answered = (suite: string | undefined, m: string) =>
+    summary.some((s) => s.model === m && (suite === undefined || s.suite === suite) && s.n > s.errors);
   const emit = (suite: string, cases: CaseRow[], suiteFilter: string | undefined) => {
     const closed = closedAll.filter((m) => answered(suiteFilter, m));
     const open = openAll.filter((m) => answered(suiteFilter, m));
@@ -72,9 +94,16 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[
     const bo = best(suiteFilter, open);
     const categories = [...new Set(cases.map((c) => c.category))];
     const groups: [string, CaseRow[]][] = [['all', cases]];
-    if (suiteFilter !== undefined && categories.length > 1) for (const cat of categories) groups.push([cat, cases.filter((c) => c.category === cat)]);
+    if (suiteFilter !== undefined && categories.length > 1)
+      for (const cat of categories) groups.push([cat, cases.filter((c) => c.category === cat)]);
     for (const [category, list] of groups) {
-      const costs = category === 'all' ? { best: [sumOf(suiteFilter, [bc]).costPerCorrect, sumOf(suiteFilter, [bo]).costPerCorrect], mean: [sumOf(suiteFilter, closed).costPerCorrect, sumOf(suiteFilter, open).costPerCorrect] } : undefined;
+      const costs =
+        category === 'all'
+          ? {
+              best: [sumOf(suiteFilter, [bc]).costPerCorrect, sumOf(suiteFilter, [bo]).costPerCorrect],
+              mean: [sumOf(suiteFilter, closed).costPerCorrect, sumOf(suiteFilter, open).costPerCorrect],
+            }
+          : undefined;
       const b = compare(agg.runId, suite, category, 'best', [bc], [bo], list, costs?.best);
       if (b) rows.push(b);
       if (closed.length > 1 || open.length > 1) {
@@ -101,7 +130,16 @@ function caseScore(row: CaseRow, models: string[]): { score: number; binary: boo
   return { score: sum / models.length, binary };
 }
 
-function compare(runId: string, suite: string, category: string, scope: 'best' | 'mean', closed: string[], open: string[], cases: CaseRow[], costs: (number | undefined)[] | undefined): GapRow | undefined {
+function compare(
+  runId: string,
+  suite: string,
+  category: string,
+  scope: 'best' | 'mean',
+  closed: string[],
+  open: string[],
+  cases: CaseRow[],
+  costs: (number | undefined)[] | undefined,
+): GapRow | undefined {
   const a: number[] = [];
   const b: number[] = [];
   let binary = true;
@@ -117,7 +155,14 @@ function compare(runId: string, suite: string, category: string, scope: 'best' |
   if (!r) return undefined;
   const { meanA, meanB, ci, p } = r;
   const gap = (meanA - meanB) * 100;
-  const verdict: Verdict = p < ALPHA ? (gap > 0 ? 'closed_better' : gap < 0 ? 'open_better' : 'no_significant_difference') : 'no_significant_difference';
+  const verdict: Verdict =
+    p < ALPHA
+      ? gap > 0
+        ? 'closed_better'
+        : gap < 0
+          ? 'open_better'
+          : 'no_significant_difference'
+      : 'no_significant_difference';
   return {
     run_id: runId,
     suite,

@@ -4,7 +4,20 @@ import type { Manifest } from '../run/manifest.js';
 import { toCsvString, type CsvValue } from './csv.js';
 import type { SummaryRow } from './summary.js';
 
-export const HISTORY_COLUMNS = ['run_id', 'started_at', 'config_hash', 'suite', 'suite_hash', 'model', 'group', 'score', 'ci_low', 'ci_high', 'n', 'cost_usd'] as const;
+export const HISTORY_COLUMNS = [
+  'run_id',
+  'started_at',
+  'config_hash',
+  'suite',
+  'suite_hash',
+  'model',
+  'group',
+  'score',
+  'ci_low',
+  'ci_high',
+  'n',
+  'cost_usd',
+] as const;
 
 /** Appends a finished run's summary rows to history.csv (created with a header; never rewritten). */
 export async function appendHistory(path: string, manifest: Manifest, rows: readonly SummaryRow[]): Promise<void> {

@@ -71,7 +71,14 @@ export class ReportState {
       bytes = Buffer.byteLength(text);
       offset = this.spool.append(text, bytes);
     }
-    this.order.push(this.suiteOrder.get(record.suite) ?? 65535, record.case_index, this.modelOrder.get(record.model) ?? 65535, record.repeat, offset, bytes);
+    this.order.push(
+      this.suiteOrder.get(record.suite) ?? 65535,
+      record.case_index,
+      this.modelOrder.get(record.model) ?? 65535,
+      record.repeat,
+      offset,
+      bytes,
+    );
   }
 }
 
@@ -104,7 +111,8 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
     const results = openCsv(join(runDir, 'results.csv'), RESULTS_COLUMNS, { bom });
     const reader = order.size ? openLineReader(journal) : undefined;
     try {
-      for (const [offset, bytes] of order.sorted()) results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
+      for (const [offset, bytes] of order.sorted())
+        results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
     } finally {
       reader?.close();
       results.close();
@@ -167,7 +175,13 @@ class RowOrder {
     const k = this.keys;
     const idx = new Uint32Array(this.n);
     for (let i = 0; i < this.n; i++) idx[i] = i;
-    idx.sort((x, y) => k[x * 4] - k[y * 4] || k[x * 4 + 1] - k[y * 4 + 1] || k[x * 4 + 2] - k[y * 4 + 2] || k[x * 4 + 3] - k[y * 4 + 3]);
+    idx.sort(
+      (x, y) =>
+        k[x * 4] - k[y * 4] ||
+        k[x * 4 + 1] - k[y * 4 + 1] ||
+        k[x * 4 + 2] - k[y * 4 + 2] ||
+        k[x * 4 + 3] - k[y * 4 + 3],
+    );
     for (const i of idx) yield [this.pos[i * 2], this.pos[i * 2 + 1]];
   }
 }

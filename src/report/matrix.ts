@@ -12,7 +12,12 @@ export function matrixColumns(agg: Aggregate, outputs: boolean): string[] {
 /** Rows in the aggregate's case order: suite, then position in the suite (see canonicalize). */
 export function* matrixRows(agg: Aggregate, outputs: boolean): Generator<Record<string, CsvValue>> {
   for (const r of agg.cases.values()) {
-    const out: Record<string, CsvValue> = { suite: r.suite, case_id: r.caseId, category: r.category, expected: expectedText(r.expected) };
+    const out: Record<string, CsvValue> = {
+      suite: r.suite,
+      case_id: r.caseId,
+      category: r.category,
+      expected: expectedText(r.expected),
+    };
     for (const m of agg.models) {
       const s = r.byModel.get(m.id);
       out[`score_${m.id}`] = s ? s[0] / s[1] : undefined;

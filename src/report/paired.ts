@@ -18,7 +18,11 @@ export interface PairedResult {
  * difference (cases resampled with their pairs, 2,000 resamples, seed 1). Test: exact McNemar
  * on the discordant pairs when every score is 0 or 1, else a paired sign-flip permutation test.
  */
-export function pairedComparison(a: readonly number[], b: readonly number[], binary: boolean): PairedResult | undefined {
+export function pairedComparison(
+  a: readonly number[],
+  b: readonly number[],
+  binary: boolean,
+): PairedResult | undefined {
   const n = a.length;
   if (!n) return undefined;
   let sumA = 0;

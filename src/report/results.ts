@@ -2,8 +2,30 @@ import type { JobRecord } from '../run/record.js';
 import type { CsvValue } from './csv.js';
 
 export const RESULTS_COLUMNS = [
-  'run_id', 'suite', 'case_id', 'category', 'model', 'group', 'provider', 'repeat', 'prompt', 'expected', 'output', 'extracted',
-  'grader', 'score', 'passed', 'reason', 'latency_ms', 'input_tokens', 'output_tokens', 'finish_reason', 'attempts', 'cached', 'error_kind', 'error',
+  'run_id',
+  'suite',
+  'case_id',
+  'category',
+  'model',
+  'group',
+  'provider',
+  'repeat',
+  'prompt',
+  'expected',
+  'output',
+  'extracted',
+  'grader',
+  'score',
+  'passed',
+  'reason',
+  'latency_ms',
+  'input_tokens',
+  'output_tokens',
+  'finish_reason',
+  'attempts',
+  'cached',
+  'error_kind',
+  'error',
 ] as const;
 
 /** Text form of an expected answer for a CSV cell (objects as compact JSON). */

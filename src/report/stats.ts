@@ -238,7 +238,8 @@ function bootstrapMeans(values: Float64Array, opts: BootstrapOptions): Interval 
   const level = opts.level ?? 0.95;
   requirePositiveInt(resamples, 'resamples');
   requireFinite(seed, 'seed');
-  if (!(level > 0 && level < 1)) throw new RangeError(`Expected \`level\` to be a number between 0 and 1, got ${level}`);
+  if (!(level > 0 && level < 1))
+    throw new RangeError(`Expected \`level\` to be a number between 0 and 1, got ${level}`);
   const n = values.length;
   if (n === 0) return { low: NaN, high: NaN };
   const groups = tally(values, groupLimit(n));
@@ -283,7 +284,12 @@ function groupLimit(n: number): number {
  * times each value comes up, Multinomial(n; counts / n), drawn as one binomial per value given
  * those before it. The same distribution as drawing n indices, in K binomial draws instead of n.
  */
-function groupedBootstrapMeans(groups: { values: Float64Array; counts: Float64Array }, n: number, resamples: number, seed: number): Float64Array {
+function groupedBootstrapMeans(
+  groups: { values: Float64Array; counts: Float64Array },
+  n: number,
+  resamples: number,
+  seed: number,
+): Float64Array {
   const next = uniform(seed);
   const { values: vs, counts: cs } = groups;
   const last = vs.length - 1;
@@ -334,7 +340,15 @@ export function logFactorial(k: number): number {
   if (k < LOG_FACTORIALS.length) return LOG_FACTORIALS[k];
   const x = k + 1;
   const x2 = x * x;
-  return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * x) - 1 / (360 * x * x2) + 1 / (1260 * x * x2 * x2) - 1 / (1680 * x * x2 * x2 * x2);
+  return (
+    (x - 0.5) * Math.log(x) -
+    x +
+    0.5 * Math.log(2 * Math.PI) +
+    1 / (12 * x) -
+    1 / (360 * x * x2) +
+    1 / (1260 * x * x2 * x2) -
+    1 / (1680 * x * x2 * x2 * x2)
+  );
 }
 
 /**
@@ -347,13 +361,17 @@ export function logFactorial(k: number): number {
  */
 export function binomialFromUniform(n: number, p: number, u: number): number {
   if (!(Number.isInteger(n) && n >= 0 && p >= 0 && p <= 1 && u >= 0 && u < 1)) {
-    throw new RangeError(`binomialFromUniform: expected an integer n >= 0, p in [0, 1] and u in [0, 1), got ${n}, ${p}, ${u}`);
+    throw new RangeError(
+      `binomialFromUniform: expected an integer n >= 0, p in [0, 1] and u in [0, 1), got ${n}, ${p}, ${u}`,
+    );
   }
   if (n === 0 || p <= 0) return 0;
   if (p >= 1) return n;
   const q = 1 - p;
   const m = Math.min(n, Math.floor((n + 1) * p));
-  const fm = Math.exp(logFactorial(n) - logFactorial(m) - logFactorial(n - m) + m * Math.log(p) + (n - m) * Math.log(q));
+  const fm = Math.exp(
+    logFactorial(n) - logFactorial(m) - logFactorial(n - m) + m * Math.log(p) + (n - m) * Math.log(q),
+  );
   u -= fm;
   if (u < 0) return m;
   const odds = p / q;

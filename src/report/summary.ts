@@ -26,8 +26,25 @@ export interface SummaryRow {
 }
 
 export const SUMMARY_COLUMNS = [
-  'run_id', 'suite', 'model', 'group', 'provider', 'n', 'passed', 'score', 'ci_low', 'ci_high', 'ci_method', 'errors',
-  'latency_p50_ms', 'latency_p95_ms', 'input_tokens', 'output_tokens', 'cost_usd', 'cost_per_correct_usd', 'tokens_per_s',
+  'run_id',
+  'suite',
+  'model',
+  'group',
+  'provider',
+  'n',
+  'passed',
+  'score',
+  'ci_low',
+  'ci_high',
+  'ci_method',
+  'errors',
+  'latency_p50_ms',
+  'latency_p95_ms',
+  'input_tokens',
+  'output_tokens',
+  'cost_usd',
+  'cost_per_correct_usd',
+  'tokens_per_s',
 ] as const;
 
 /** USD spent by a cell: token prices when the model has them, else hourly price x busy time. */

@@ -4,7 +4,8 @@ import type { SummaryRow } from './summary.js';
 import { displayWidth, padEnd, padStart, terminalSafe } from './text.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(1) : '-');
-const usd = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x >= 0.01 ? `$${x.toFixed(4)}` : `$${x.toPrecision(2)}`);
+const usd = (x: number | undefined) =>
+  x === undefined || !Number.isFinite(x) ? '-' : x >= 0.01 ? `$${x.toFixed(4)}` : `$${x.toPrecision(2)}`;
 const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)} ms` : '-');
 
 /** The end-of-run report: a table per suite, then the open-closed gap line. Colour only on a TTY. */
@@ -26,7 +27,8 @@ export function renderTerminal(summary: readonly SummaryRow[], gaps: readonly Ga
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => displayWidth(b[i]))));
     lines.push('', paint(color, 1, `Suite ${terminalSafe(suite, 60)}`));
     lines.push(header.map((h, i) => (i >= 3 ? padStart(h, widths[i]) : padEnd(h, widths[i]))).join('  '));
-    for (const b of body) lines.push(b.map((c, i) => (i >= 3 ? padStart(c, widths[i]) : padEnd(c, widths[i]))).join('  '));
+    for (const b of body)
+      lines.push(b.map((c, i) => (i >= 3 ? padStart(c, widths[i]) : padEnd(c, widths[i]))).join('  '));
     const g = gaps.find((x) => x.suite === suite && x.category === 'all' && x.scope === 'best');
     if (g) {
       lines.push(gapLine(g, color));
@@ -52,7 +54,9 @@ function noGapReason(rows: readonly SummaryRow[]): string {
 
 /** Errors count as failures in the gap: say so when the compared models had any. */
 function errorNote(rows: readonly SummaryRow[], models: readonly string[]): string | undefined {
-  const parts = rows.filter((r) => models.includes(r.model) && r.errors > 0).map((r) => `'${terminalSafe(r.model, 40)}' ${r.errors} of ${r.n}`);
+  const parts = rows
+    .filter((r) => models.includes(r.model) && r.errors > 0)
+    .map((r) => `'${terminalSafe(r.model, 40)}' ${r.errors} of ${r.n}`);
   return parts.length ? `  note: error rows count as wrong answers in this gap (${parts.join(', ')})` : undefined;
 }
 
@@ -61,8 +65,15 @@ export function gapLine(g: GapRow, color: boolean): string {
   const size = Math.abs(g.gap_pp).toFixed(1);
   const ci = `[${g.ci_low_pp.toFixed(1)}, ${g.ci_high_pp.toFixed(1)}]`;
   const p = g.p_value < 0.001 ? 'p < 0.001' : `p = ${g.p_value.toFixed(3)}`;
-  const lead = g.gap_pp > 0 ? `open trails closed by ${size} pp` : g.gap_pp < 0 ? `open leads closed by ${size} pp` : 'open and closed tie';
-  const verdict = g.verdict === 'no_significant_difference' ? paint(color, 33, 'no significant difference') : paint(color, g.verdict === 'closed_better' ? 31 : 32, g.verdict.replace('_', ' '));
+  const lead =
+    g.gap_pp > 0
+      ? `open trails closed by ${size} pp`
+      : g.gap_pp < 0
+        ? `open leads closed by ${size} pp`
+        : 'open and closed tie';
+  const verdict =
+    g.verdict === 'no_significant_difference'
+      ? paint(color, 33, 'no significant difference')
+      : paint(color, g.verdict === 'closed_better' ? 31 : 32, g.verdict.replace('_', ' '));
   return `  Gap (${who}): ${lead} ${ci}, ${p} (${g.test === 'mcnemar_exact' ? 'McNemar' : 'permutation'}, n = ${g.n_paired}), ${verdict}`;
 }
-

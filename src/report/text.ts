@@ -4,11 +4,15 @@
  * become spaces so one cell stays one line.
  */
 // CSI, OSC (ended by BEL or ST), and other ESC sequences; then C0/C1 controls and DEL.
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[PX^_][^\u001b]*(?:\u001b\\)?|\u001b[@-Z\\-_]?|\u009b[0-?]*[ -/]*[@-~]/g;
+const ANSI =
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[PX^_][^\u001b]*(?:\u001b\\)?|\u001b[@-Z\\-_]?|\u009b[0-?]*[ -/]*[@-~]/g;
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 export function terminalSafe(text: string, maxLen?: number): string {
-  let s = text.replace(ANSI, '').replace(/[\t\n\r]+/g, ' ').replace(CONTROL, '');
+  let s = text
+    .replace(ANSI, '')
+    .replace(/[\t\n\r]+/g, ' ')
+    .replace(CONTROL, '');
   if (maxLen !== undefined && displayWidth(s) > maxLen) {
     let out = '';
     let w = 0;

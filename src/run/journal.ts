@@ -15,7 +15,10 @@ export class Journal {
   size: number;
   private timer?: NodeJS.Timeout;
 
-  private constructor(readonly path: string, fd: number) {
+  private constructor(
+    readonly path: string,
+    fd: number,
+  ) {
     this.fd = fd;
     this.size = fstatSync(fd).size;
     this.timer = setInterval(() => this.syncInBackground(), 1000);

@@ -40,7 +40,14 @@ function addLane(msg: Extract<ToThread, { t: 'lane' }>): void {
   const lane = new Lane(provider, msg.model.concurrency, {
     stop: stop.signal,
     signal: abort.signal,
-    onFatal: (_, e) => port.postMessage({ t: 'fatal', key: msg.key, kind: e.kind, message: e.message, ...(e.status === undefined ? {} : { status: e.status }) } satisfies FromThread),
+    onFatal: (_, e) =>
+      port.postMessage({
+        t: 'fatal',
+        key: msg.key,
+        kind: e.kind,
+        message: e.message,
+        ...(e.status === undefined ? {} : { status: e.status }),
+      } satisfies FromThread),
   });
   lanes.set(msg.key, lane);
 }
@@ -48,12 +55,26 @@ function addLane(msg: Extract<ToThread, { t: 'lane' }>): void {
 function request(msg: Extract<ToThread, { t: 'req' }>): void {
   const lane = lanes.get(msg.key);
   if (!lane) {
-    port.postMessage({ t: 'dropped', id: msg.id, key: msg.key, message: `lane thread: no lane ${msg.key}`, stats: [0, 0, 0, 0] } satisfies FromThread);
+    port.postMessage({
+      t: 'dropped',
+      id: msg.id,
+      key: msg.key,
+      message: `lane thread: no lane ${msg.key}`,
+      stats: [0, 0, 0, 0],
+    } satisfies FromThread);
     return;
   }
   lane.request(msg.messages, msg.job).then(
-    (attempted) => port.postMessage({ t: 'done', id: msg.id, key: msg.key, attempted, stats: stats(lane) } satisfies FromThread),
-    (err: unknown) => port.postMessage({ t: 'dropped', id: msg.id, key: msg.key, message: redact(err instanceof Error ? err.message : String(err)), stats: stats(lane) } satisfies FromThread),
+    (attempted) =>
+      port.postMessage({ t: 'done', id: msg.id, key: msg.key, attempted, stats: stats(lane) } satisfies FromThread),
+    (err: unknown) =>
+      port.postMessage({
+        t: 'dropped',
+        id: msg.id,
+        key: msg.key,
+        message: redact(err instanceof Error ? err.message : String(err)),
+        stats: stats(lane),
+      } satisfies FromThread),
   );
 }
 

@@ -90,9 +90,13 @@ export class Lane implements LaneHandle {
     // past Node's default of 10 listeners, which is not a leak (each listener is removed after use).
     for (const s of [...sigs, this.waitSignal]) if (s) setMaxListeners(0, s);
     // The run's abort reaches every request in flight through one listener, not one per request.
-    opts.signal?.addEventListener('abort', () => {
-      for (const c of this.controllers) c.abort(opts.signal?.reason);
-    }, { once: true });
+    opts.signal?.addEventListener(
+      'abort',
+      () => {
+        for (const c of this.controllers) c.abort(opts.signal?.reason);
+      },
+      { once: true },
+    );
     if (m.rpm) this.requests = new TokenBucket(m.rpm, Math.max(1, Math.min(m.rpm / 60, maxConcurrency)), this.clock);
     if (m.tpm) this.tokens = new TokenBucket(m.tpm, Math.max(1, m.tpm / 60), this.clock);
   }
@@ -114,10 +118,20 @@ export class Lane implements LaneHandle {
     let attempts = 0;
     let lastKind: ErrorKind | undefined;
     for (;;) {
-      if (this.fatal) return { status: 'error', error: { kind: this.fatal.kind, message: `not sent: ${this.fatal.message}` }, attempts };
+      if (this.fatal)
+        return {
+          status: 'error',
+          error: { kind: this.fatal.kind, message: `not sent: ${this.fatal.message}` },
+          attempts,
+        };
       const outcome = await this.limit(async (): Promise<Attempted | { retryIn: number }> => {
         this.throwIfStopping();
-        if (this.fatal) return { status: 'error', error: { kind: this.fatal.kind, message: `not sent: ${this.fatal.message}` }, attempts };
+        if (this.fatal)
+          return {
+            status: 'error',
+            error: { kind: this.fatal.kind, message: `not sent: ${this.fatal.message}` },
+            attempts,
+          };
         const wait = this.pausedUntil - this.clock.now();
         if (wait > 0) await this.clock.sleep(wait, this.waitSignal);
         const estimate = this.tokens ? estimateTokens(messages.map((x) => x.content).join('\n')) : 0;
@@ -128,7 +142,10 @@ export class Lane implements LaneHandle {
         // One controller per attempt, fired by the timeout or the run's abort (AbortSignal.any and
         // AbortSignal.timeout cost several times more per request).
         const controller = new AbortController();
-        const timer = setTimeout(() => controller.abort(new DOMException('request timed out', 'TimeoutError')), m.timeoutMs);
+        const timer = setTimeout(
+          () => controller.abort(new DOMException('request timed out', 'TimeoutError')),
+          m.timeoutMs,
+        );
         if (this.opts.signal?.aborted) controller.abort(this.opts.signal.reason);
         this.controllers.add(controller);
         const signal = controller.signal;
@@ -140,8 +157,12 @@ export class Lane implements LaneHandle {
           this.onSuccess();
           return { status: 'ok', completion, attempts, ...(lastKind ? { lastErrorKind: lastKind } : {}) };
         } catch (err) {
-          const e = err instanceof ProviderError ? err : new ProviderError('unknown', err instanceof Error ? err.message : String(err));
-          if (e.kind === 'aborted' || (this.opts.signal?.aborted && e.kind !== 'timeout')) throw this.opts.signal?.reason ?? e;
+          const e =
+            err instanceof ProviderError
+              ? err
+              : new ProviderError('unknown', err instanceof Error ? err.message : String(err));
+          if (e.kind === 'aborted' || (this.opts.signal?.aborted && e.kind !== 'timeout'))
+            throw this.opts.signal?.reason ?? e;
           lastKind = e.kind;
           if (FATAL_FOR_LANE.has(e.kind)) return this.stopLane(e, attempts);
           if (e.kind === 'network' && attempts > m.maxRetries && !this.answered) {

@@ -18,7 +18,15 @@ export interface Manifest {
   /** Hash of what decides the answers (models, endpoints, params, suites, repeat); resume checks it. */
   config_hash: string;
   /** What to load again on `--resume`. */
-  invocation: { config?: string; models: string[]; suites: string[]; repeat: number; sets: Record<string, string>; cwd: string; /** --concurrency, reused by --resume. */ concurrency?: number };
+  invocation: {
+    config?: string;
+    models: string[];
+    suites: string[];
+    repeat: number;
+    sets: Record<string, string>;
+    cwd: string;
+    /** --concurrency, reused by --resume. */ concurrency?: number;
+  };
   models: ModelConfig[];
   suites: { name: string; file: string; hash: string; cases: number; description: string }[];
   repeat: number;
@@ -29,7 +37,15 @@ export interface Manifest {
 }
 
 /** What of a model decides its answers (the part of the config hash it contributes). */
-const modelIdentity = (m: ModelConfig) => [m.id, m.provider, m.protocol, m.model, m.group, m.baseURL ?? m.host ?? '', m.params];
+const modelIdentity = (m: ModelConfig) => [
+  m.id,
+  m.provider,
+  m.protocol,
+  m.model,
+  m.group,
+  m.baseURL ?? m.host ?? '',
+  m.params,
+];
 
 export function configHash(models: readonly ModelConfig[], suites: readonly Suite[], repeat: number): string {
   const h = createHash('sha256');
@@ -39,7 +55,12 @@ export function configHash(models: readonly ModelConfig[], suites: readonly Suit
 }
 
 /** What differs between a run's manifest and the models, suites and repeat count given now. */
-export function describeChange(m: Manifest, models: readonly ModelConfig[], suites: readonly Suite[], repeat: number): string[] {
+export function describeChange(
+  m: Manifest,
+  models: readonly ModelConfig[],
+  suites: readonly Suite[],
+  repeat: number,
+): string[] {
   const out: string[] = [];
   const before = new Map(m.models.filter((x) => !x.judgeOnly).map((x) => [x.id, JSON.stringify(modelIdentity(x))]));
   const now = new Map(models.filter((x) => !x.judgeOnly).map((x) => [x.id, JSON.stringify(modelIdentity(x))]));
@@ -52,7 +73,10 @@ export function describeChange(m: Manifest, models: readonly ModelConfig[], suit
   for (const s of suites) {
     const o = oldSuites.get(s.name);
     if (!o) out.push(`suite '${s.name}' added`);
-    else if (o.hash !== s.hash) out.push(`suite '${s.name}' changed (${o.cases === s.cases.length ? 'its cases' : `${o.cases} -> ${s.cases.length} cases`})`);
+    else if (o.hash !== s.hash)
+      out.push(
+        `suite '${s.name}' changed (${o.cases === s.cases.length ? 'its cases' : `${o.cases} -> ${s.cases.length} cases`})`,
+      );
   }
   for (const name of oldSuites.keys()) if (!suites.some((s) => s.name === name)) out.push(`suite '${name}' removed`);
   if (m.repeat !== repeat) out.push(`repeat ${m.repeat} -> ${repeat}`);

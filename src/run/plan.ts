@@ -20,14 +20,17 @@ export function jobId(suite: string, caseId: string, model: string, repeat: numb
 
 // crypto.hash (Node >= 20.12) is the one-shot form, several times cheaper than createHash per call.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
-const sha256Hex = oneShot ? (s: string) => oneShot('sha256', s) : (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+const sha256Hex = oneShot
+  ? (s: string) => oneShot('sha256', s)
+  : (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 /** A model's jobs, lazily, in suite order (suites x cases x repeats). */
 export function* laneJobs(model: ModelConfig, suites: readonly Suite[], repeat: number): Generator<Job> {
   for (const suite of suites) {
     for (let i = 0; i < suite.cases.length; i++) {
       const c = suite.cases[i];
-      for (let r = 0; r < repeat; r++) yield { id: jobId(suite.name, c.id, model.id, r), suite, case: c, caseIndex: i, model, repeat: r };
+      for (let r = 0; r < repeat; r++)
+        yield { id: jobId(suite.name, c.id, model.id, r), suite, case: c, caseIndex: i, model, repeat: r };
     }
   }
 }

@@ -26,7 +26,9 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
       if (bytesRead === 0) break;
-      const data: Buffer<ArrayBufferLike> = rest.length ? Buffer.concat([rest, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      const data: Buffer<ArrayBufferLike> = rest.length
+        ? Buffer.concat([rest, buf.subarray(0, bytesRead)])
+        : buf.subarray(0, bytesRead);
       let start = 0;
       for (let nl = data.indexOf(0x0a, start); nl >= 0; nl = data.indexOf(0x0a, start)) {
         const end = nl > start && data[nl - 1] === 0x0d ? nl - 1 : nl;
@@ -91,7 +93,10 @@ export async function* readRecords(path: string): AsyncGenerator<JobRecord> {
 }
 
 /** Each record with where its line stands in the file; `latestOnly` keeps a job's newest record. */
-export async function* readRecordLines(path: string, latestOnly: boolean): AsyncGenerator<{ record: JobRecord; line: Line }> {
+export async function* readRecordLines(
+  path: string,
+  latestOnly: boolean,
+): AsyncGenerator<{ record: JobRecord; line: Line }> {
   if (!existsSync(path)) return;
   let last: Map<string, number> | undefined;
   if (latestOnly) {

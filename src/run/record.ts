@@ -53,5 +53,12 @@ export type JobRecord = OkRecord | ErrorRecord;
 
 export function isJobRecord(v: unknown): v is JobRecord {
   const r = v as Partial<JobRecord> | null;
-  return !!r && typeof r === 'object' && r.v === 1 && typeof r.job_id === 'string' && (r.status === 'ok' || r.status === 'error') && typeof r.grade === 'object';
+  return (
+    !!r &&
+    typeof r === 'object' &&
+    r.v === 1 &&
+    typeof r.job_id === 'string' &&
+    (r.status === 'ok' || r.status === 'error') &&
+    typeof r.grade === 'object'
+  );
 }

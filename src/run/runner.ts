@@ -62,13 +62,21 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
   const onFatal = (l: LaneHandle, e: ProviderError) => opts.onLaneStopped?.(l.model, e);
   const networkLanes = opts.models.filter(runsOnThread).length;
   // A test's fake clock cannot reach another thread: with one, every lane runs here.
-  const threads = new LaneThreads(opts.clock ? 0 : Math.min(networkLanes, opts.threads ?? defaultThreadCount(networkLanes)), { stop: opts.stop, abort: opts.abort, onFatal });
+  const threads = new LaneThreads(
+    opts.clock ? 0 : Math.min(networkLanes, opts.threads ?? defaultThreadCount(networkLanes)),
+    { stop: opts.stop, abort: opts.abort, onFatal },
+  );
   const laneFor = (m: ModelConfig): LaneHandle => {
     let lane = lanes.get(m.id);
     if (!lane) {
       lane =
         threads.lane(m, opts.providerEnv) ??
-        new Lane(createProvider(m, opts.providerEnv), m.concurrency, { stop: opts.stop, signal: opts.abort, clock: opts.clock, onFatal });
+        new Lane(createProvider(m, opts.providerEnv), m.concurrency, {
+          stop: opts.stop,
+          signal: opts.abort,
+          clock: opts.clock,
+          onFatal,
+        });
       lanes.set(m.id, lane);
     }
     return lane;
@@ -111,23 +119,24 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
         continue;
       }
       active++;
-      void runJob(job, lane).then(
-        (rec) => {
-          if (!rec) {
+      void runJob(job, lane)
+        .then(
+          (rec) => {
+            if (!rec) {
+              unfinished++;
+              return;
+            }
+            const at = journal.append(rec);
+            opts.onRecord?.(rec, at.offset, at.bytes);
+            written++;
+            lane.counters.done++;
+            if (rec.status === 'error') lane.counters.errors++;
+            if (rec.cached) lane.counters.cached++;
+          },
+          () => {
             unfinished++;
-            return;
-          }
-          const at = journal.append(rec);
-          opts.onRecord?.(rec, at.offset, at.bytes);
-          written++;
-          lane.counters.done++;
-          if (rec.status === 'error') lane.counters.errors++;
-          if (rec.cached) lane.counters.cached++;
-        },
-        () => {
-          unfinished++;
-        },
-      )
+          },
+        )
         .catch((error: unknown) => (failure ??= { error }))
         .finally(finished);
       // Keep only a little work queued per lane: memory stays flat however many jobs there are.
@@ -145,7 +154,13 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
     if (job.case.system) messages.push({ role: 'system', content: job.case.system });
     messages.push({ role: 'user', content: job.case.prompt });
     const startedAt = Date.now();
-    const jobInfo = { suite: job.suite.name, caseId: job.case.id, caseIndex: job.caseIndex, repeat: job.repeat, vars: job.case.vars };
+    const jobInfo = {
+      suite: job.suite.name,
+      caseId: job.case.id,
+      caseIndex: job.caseIndex,
+      repeat: job.repeat,
+      vars: job.case.vars,
+    };
     let r: { attempted: Attempted; cached: boolean };
     try {
       r = await callThroughCache(lane, job.model, messages, job.repeat, jobInfo, opts.cache);
@@ -161,7 +176,12 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
     if (a.status === 'ok') {
       const ctx: GradeContext = {
         case: job.case,
-        completion: { latencyMs: a.completion.latencyMs, inputTokens: a.completion.inputTokens, outputTokens: a.completion.outputTokens, costUsd: tokenCost(job.model, a.completion) },
+        completion: {
+          latencyMs: a.completion.latencyMs,
+          inputTokens: a.completion.inputTokens,
+          outputTokens: a.completion.outputTokens,
+          costUsd: tokenCost(job.model, a.completion),
+        },
         ask,
       };
       grade = await gradeSafely(job.suite.graderOf(job.case), a.completion.text, ctx);
@@ -220,14 +240,26 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
     await threads.close();
   }
   const threadFailure = threads.failure;
-  return { lanes: benchModels.map(laneFor), written, skipped, unfinished, droppedBytes: dropped, journalWasEmpty, ...(threadFailure ? { threadFailure } : {}) };
+  return {
+    lanes: benchModels.map(laneFor),
+    written,
+    skipped,
+    unfinished,
+    droppedBytes: dropped,
+    journalWasEmpty,
+    ...(threadFailure ? { threadFailure } : {}),
+  };
 }
 
 /** A grader's way to ask another configured model (a judge), through that model's lane and cache. */
 export function makeAsk(models: readonly ModelConfig[], laneFor: (m: ModelConfig) => LaneHandle, cache: ResponseCache) {
   return async (ref: string, messages: ChatMessage[]): Promise<Completion> => {
     const m = models.find((x) => x.id === ref) ?? models.find((x) => `${x.provider}:${x.model}` === ref);
-    if (!m) throw new ProviderError('not_found', `judge '${ref}' is not a model in the config (add it, with judgeOnly: true to keep it out of the results)`);
+    if (!m)
+      throw new ProviderError(
+        'not_found',
+        `judge '${ref}' is not a model in the config (add it, with judgeOnly: true to keep it out of the results)`,
+      );
     const r = await callThroughCache(laneFor(m), m, messages, 0, undefined, cache);
     if (r.attempted.status === 'error') throw new ProviderError(r.attempted.error.kind, r.attempted.error.message);
     return r.attempted.completion;

@@ -148,7 +148,10 @@ export class LaneThreads {
   ) {
     // Threads started ahead that this run will not use are stopped now, not at its end.
     if (size === 0) void stopPrestartedThreads();
-    for (const [signal, t] of [[opts.stop, 'stop'], [opts.abort, 'abort']] as const) {
+    for (const [signal, t] of [
+      [opts.stop, 'stop'],
+      [opts.abort, 'abort'],
+    ] as const) {
       const tell = () => {
         for (const th of this.threads) th.send({ t });
       };
@@ -276,7 +279,11 @@ class Thread {
     try {
       worker = this.ensureStarted();
     } catch (err) {
-      return Promise.reject(new LaneThreadError(`model '${lane.model.id}': cannot start a lane thread (${err instanceof Error ? err.message : String(err)})`));
+      return Promise.reject(
+        new LaneThreadError(
+          `model '${lane.model.id}': cannot start a lane thread (${err instanceof Error ? err.message : String(err)})`,
+        ),
+      );
     }
     const msg: Pending['msg'] = { t: 'req', id: this.nextId++, key: lane.key, messages, ...(job ? { job } : {}) };
     return new Promise<Attempted>((resolve, reject) => {
@@ -350,7 +357,8 @@ class Thread {
     this.closed = true;
     const w = this.worker;
     this.worker = undefined;
-    for (const p of this.pending.values()) p.reject(new LaneThreadError(`model '${p.lane.model.id}': the run has ended`));
+    for (const p of this.pending.values())
+      p.reject(new LaneThreadError(`model '${p.lane.model.id}': the run has ended`));
     this.pending.clear();
     if (w) await w.terminate();
   }

@@ -56,7 +56,10 @@ function numericAnswer(n: number, style: number): string {
     case 1:
       return `We compute the result from the given values.\nChecking the arithmetic once more confirms it.\n#### ${n}`;
     case 2:
-      return JSON.stringify({ reasoning: 'Set up the quantities, combined them, and checked the arithmetic.', answer: n });
+      return JSON.stringify({
+        reasoning: 'Set up the quantities, combined them, and checked the arithmetic.',
+        answer: n,
+      });
     default:
       return `Combining the given values step by step gives the final result: $\\boxed{${n}}$`;
   }
@@ -79,17 +82,23 @@ function optionTexts(c: Case, letters: string): string[] | undefined {
   const field = c.grader.options_field;
   const v = typeof field === 'string' ? c.vars?.[field] : undefined;
   if (Array.isArray(v)) return v.map((x) => String(x));
-  if (typeof v === 'object' && v !== null) return [...letters].map((l) => String((v as Record<string, unknown>)[l] ?? ''));
+  if (typeof v === 'object' && v !== null)
+    return [...letters].map((l) => String((v as Record<string, unknown>)[l] ?? ''));
   return undefined;
 }
 
 function choicePair(c: Case): Pair | undefined {
-  const letters = typeof c.grader.letters === 'string' && /^[A-Za-z]{2,26}$/.test(c.grader.letters) ? c.grader.letters.toUpperCase() : 'ABCDEFGHIJ';
+  const letters =
+    typeof c.grader.letters === 'string' && /^[A-Za-z]{2,26}$/.test(c.grader.letters)
+      ? c.grader.letters.toUpperCase()
+      : 'ABCDEFGHIJ';
   const raw = firstOf(c.expected);
   if (typeof raw !== 'string') return undefined;
   const texts = optionTexts(c, letters);
   const m = /^\s*[([]?\s*([A-Za-z])\s*[)\]]?\s*[.:]?\s*$/.exec(raw);
-  const index = m ? letters.indexOf(m[1].toUpperCase()) : (texts?.findIndex((t) => t.trim().toLowerCase() === raw.trim().toLowerCase()) ?? -1);
+  const index = m
+    ? letters.indexOf(m[1].toUpperCase())
+    : (texts?.findIndex((t) => t.trim().toLowerCase() === raw.trim().toLowerCase()) ?? -1);
   if (index < 0) return undefined;
   // Wrong letters come from the real options (or the first four letters), never the right one.
   const pool = letters.slice(0, Math.max(2, Math.min(letters.length, texts?.length ?? 4)));
@@ -130,7 +139,7 @@ function jsonPair(c: Case): Pair | undefined {
 
 function textOf(v: unknown): string {
   const f = firstOf(v);
-  return typeof f === 'string' ? f : JSON.stringify(f) ?? String(f);
+  return typeof f === 'string' ? f : (JSON.stringify(f) ?? String(f));
 }
 
 const TEXT_GRADERS = new Set(['exact', 'contains', 'similarity']);

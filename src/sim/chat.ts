@@ -22,12 +22,24 @@ export interface ChatDeps {
   deadlines: Deadlines;
 }
 
-export function sendBody(res: ServerResponse, status: number, contentType: string, body: string, headers?: Record<string, string>): void {
+export function sendBody(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers?: Record<string, string>,
+): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
-export function sendError(res: ServerResponse, proto: Protocol, status: number, e: SimError, headers?: Record<string, string>): void {
+export function sendError(
+  res: ServerResponse,
+  proto: Protocol,
+  status: number,
+  e: SimError,
+  headers?: Record<string, string>,
+): void {
   sendBody(res, status, 'application/json', proto.errorBody(e), headers);
 }
 
@@ -40,7 +52,9 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
       else chunks.push(c);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }
@@ -63,7 +77,12 @@ function rateLimitHeaders(retryAfterMs: number, resetMs: number, limit: number):
   };
 }
 
-export async function handleChat(req: IncomingMessage, res: ServerResponse, proto: Protocol, deps: ChatDeps): Promise<void> {
+export async function handleChat(
+  req: IncomingMessage,
+  res: ServerResponse,
+  proto: Protocol,
+  deps: ChatDeps,
+): Promise<void> {
   const startNs = process.hrtime.bigint();
   // Latency counts from the request's arrival, not from when its body was read and parsed.
   const arrival = performance.now();

@@ -10,9 +10,7 @@ export type FaultKind = keyof SimFaults;
 /** The order in which fault fractions are laid out on [0, 1) for each request's draw. */
 export const FAULT_KINDS: readonly FaultKind[] = ['error500', 'error503', 'reset', 'hang', 'malformed'];
 
-export type RateDecision =
-  | { ok: true }
-  | { ok: false; retryAfterMs: number; resetMs: number; limit: number };
+export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number; resetMs: number; limit: number };
 
 /**
  * Token bucket: capacity = one second's worth of requests (rpm / 60, at least 1),

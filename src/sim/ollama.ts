@@ -11,11 +11,21 @@ function errorJson(message: string): string {
 }
 
 /** Durations of a finished reply, split like Ollama's: a little load, some prompt eval, the rest eval. */
-function timings(ctx: ReplyContext): { total_duration: number; load_duration: number; prompt_eval_duration: number; eval_duration: number } {
+function timings(ctx: ReplyContext): {
+  total_duration: number;
+  load_duration: number;
+  prompt_eval_duration: number;
+  eval_duration: number;
+} {
   const total = Math.max(1000, Number(process.hrtime.bigint() - ctx.startNs));
   const load = Math.round(total * 0.05);
   const promptEval = Math.round(total * 0.15);
-  return { total_duration: total, load_duration: load, prompt_eval_duration: promptEval, eval_duration: total - load - promptEval };
+  return {
+    total_duration: total,
+    load_duration: load,
+    prompt_eval_duration: promptEval,
+    eval_duration: total - load - promptEval,
+  };
 }
 
 function finalLine(call: ChatCall, c: SimCompletion, ctx: ReplyContext, content: string): Record<string, unknown> {
@@ -36,13 +46,22 @@ function finalLine(call: ChatCall, c: SimCompletion, ctx: ReplyContext, content:
 }
 
 function pieceLine(call: ChatCall, piece: string): string {
-  return JSON.stringify({ model: call.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: piece }, done: false }) + '\n';
+  return (
+    JSON.stringify({
+      model: call.model,
+      created_at: new Date().toISOString(),
+      message: { role: 'assistant', content: piece },
+      done: false,
+    }) + '\n'
+  );
 }
 
 export const ollamaProtocol: Protocol = {
   parseChat(body: unknown): ChatCall | { error: SimError } {
-    if (!isRecord(body)) return { error: { kind: 'bad_request', message: 'request body must be a JSON object', param: null } };
-    if (typeof body.model !== 'string' || body.model === '') return { error: { kind: 'bad_request', message: 'model is required', param: 'model' } };
+    if (!isRecord(body))
+      return { error: { kind: 'bad_request', message: 'request body must be a JSON object', param: null } };
+    if (typeof body.model !== 'string' || body.model === '')
+      return { error: { kind: 'bad_request', message: 'model is required', param: 'model' } };
     const { prompt, promptTokens } = readMessages(Array.isArray(body.messages) ? body.messages : [], countTokens);
     const options = isRecord(body.options) ? body.options : {};
     const numPredict = finiteNumber(options.num_predict);
@@ -73,7 +92,9 @@ export const ollamaProtocol: Protocol = {
       case 'no_route':
         return errorJson('404 page not found');
       case 'rate_limited':
-        return errorJson(`rate limit exceeded for model "${e.model}": ${e.limit} requests per minute, retry in ${Math.ceil(e.retryAfterMs)}ms`);
+        return errorJson(
+          `rate limit exceeded for model "${e.model}": ${e.limit} requests per minute, retry in ${Math.ceil(e.retryAfterMs)}ms`,
+        );
       case 'error500':
         return errorJson('llama runner process has terminated: exit status 2');
       case 'error503':
@@ -103,11 +124,17 @@ export const ollamaProtocol: Protocol = {
     const model = JSON.stringify(call.model);
     if (call.stream) {
       // 0: a line that is not JSON; 1: a stream that ends without its done line.
-      const body = variant === 0 ? `{"model":${model},"created_at":"2024-01-01T00:00:00Z","message":{"role":"assis\n` : pieceLine(call, 'Sim');
+      const body =
+        variant === 0
+          ? `{"model":${model},"created_at":"2024-01-01T00:00:00Z","message":{"role":"assis\n`
+          : pieceLine(call, 'Sim');
       return { contentType: 'application/x-ndjson', body };
     }
     // 0: invalid JSON; 1: a done object without a message.
-    const body = variant === 0 ? `{"model":${model},"created_at":"2024-01-01T00:00:00Z","message":{"role":"assis` : JSON.stringify({ model: call.model, created_at: new Date().toISOString(), done: true });
+    const body =
+      variant === 0
+        ? `{"model":${model},"created_at":"2024-01-01T00:00:00Z","message":{"role":"assis`
+        : JSON.stringify({ model: call.model, created_at: new Date().toISOString(), done: true });
     return { contentType: 'application/json', body };
   },
 };

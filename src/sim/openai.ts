@@ -8,20 +8,31 @@ function errorJson(message: string, type: string, param: string | null, code: st
 }
 
 function usage(c: SimCompletion): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
-  return { prompt_tokens: c.promptTokens, completion_tokens: c.completionTokens, total_tokens: c.promptTokens + c.completionTokens };
+  return {
+    prompt_tokens: c.promptTokens,
+    completion_tokens: c.completionTokens,
+    total_tokens: c.promptTokens + c.completionTokens,
+  };
 }
 
 function chunk(ctx: ReplyContext, call: ChatCall, choices: unknown[], usageValue?: unknown): string {
-  const body: Record<string, unknown> = { id: ctx.id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.model, choices };
+  const body: Record<string, unknown> = {
+    id: ctx.id,
+    object: 'chat.completion.chunk',
+    created: ctx.created,
+    model: ctx.model,
+    choices,
+  };
   if (call.includeUsage) body.usage = usageValue ?? null;
   return `data: ${JSON.stringify(body)}\n\n`;
 }
 
 export const openaiProtocol: Protocol = {
   parseChat(body: unknown): ChatCall | { error: SimError } {
-    if (!isRecord(body)) return { error: { kind: 'bad_request', message: 'The request body must be a JSON object.', param: null } };
+    if (!isRecord(body))
+      return { error: { kind: 'bad_request', message: 'The request body must be a JSON object.', param: null } };
     if (typeof body.model !== 'string' || body.model === '') {
-      return { error: { kind: 'bad_request', message: "you must provide a model parameter", param: 'model' } };
+      return { error: { kind: 'bad_request', message: 'you must provide a model parameter', param: 'model' } };
     }
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return { error: { kind: 'bad_request', message: "Missing required parameter: 'messages'.", param: 'messages' } };
@@ -61,7 +72,12 @@ export const openaiProtocol: Protocol = {
           'invalid_api_key',
         );
       case 'not_found':
-        return errorJson(`The model \`${e.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found');
+        return errorJson(
+          `The model \`${e.model}\` does not exist or you do not have access to it.`,
+          'invalid_request_error',
+          null,
+          'model_not_found',
+        );
       case 'no_route':
         return errorJson(`Invalid URL (${e.method} ${e.path})`, 'invalid_request_error', null, null);
       case 'rate_limited':
@@ -72,7 +88,12 @@ export const openaiProtocol: Protocol = {
           'rate_limit_exceeded',
         );
       case 'error500':
-        return errorJson('The server had an error while processing your request. Sorry about that!', 'server_error', null, null);
+        return errorJson(
+          'The server had an error while processing your request. Sorry about that!',
+          'server_error',
+          null,
+          null,
+        );
       case 'error503':
         return errorJson('The server is overloaded or not ready yet.', 'server_error', null, null);
     }
@@ -84,7 +105,14 @@ export const openaiProtocol: Protocol = {
       object: 'chat.completion',
       created: ctx.created,
       model: ctx.model,
-      choices: [{ index: 0, message: { role: 'assistant', content: c.text, refusal: null }, logprobs: null, finish_reason: c.finishReason }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: c.text, refusal: null },
+          logprobs: null,
+          finish_reason: c.finishReason,
+        },
+      ],
       usage: usage(c),
     });
   },
@@ -92,7 +120,9 @@ export const openaiProtocol: Protocol = {
   streamContentType: 'text/event-stream; charset=utf-8',
 
   streamHead(call: ChatCall, ctx: ReplyContext): string {
-    return chunk(ctx, call, [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]);
+    return chunk(ctx, call, [
+      { index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null },
+    ]);
   },
 
   streamPiece(call: ChatCall, ctx: ReplyContext, piece: string): string {
@@ -116,7 +146,14 @@ export const openaiProtocol: Protocol = {
     const body =
       variant === 0
         ? `{"id":"${ctx.id}","object":"chat.completion","created":${ctx.created},"model":${JSON.stringify(ctx.model)},"choices":[{"index":0,"message":{"role":"assist`
-        : JSON.stringify({ id: ctx.id, object: 'chat.completion', created: ctx.created, model: ctx.model, choices: [], usage: null });
+        : JSON.stringify({
+            id: ctx.id,
+            object: 'chat.completion',
+            created: ctx.created,
+            model: ctx.model,
+            choices: [],
+            usage: null,
+          });
     return { contentType: 'application/json', body };
   },
 };

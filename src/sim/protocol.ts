@@ -76,7 +76,10 @@ export function contentText(content: unknown): string {
 }
 
 /** The last user message's text, and the prompt token count over all messages. */
-export function readMessages(messages: readonly unknown[], count: (s: string) => number): { prompt: string | undefined; promptTokens: number } {
+export function readMessages(
+  messages: readonly unknown[],
+  count: (s: string) => number,
+): { prompt: string | undefined; promptTokens: number } {
   let prompt: string | undefined;
   let promptTokens = 0;
   for (const m of messages) {

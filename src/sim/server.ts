@@ -69,7 +69,10 @@ export interface SimStats {
    * Chat requests per served model: ok = complete replies; faults by kind; rateLimited = 429s;
    * meanLatencyMs = arrival to last byte of the complete replies (NaN before the first).
    */
-  byModel: Record<string, { requests: number; ok: number; faults: Record<string, number>; rateLimited: number; meanLatencyMs: number }>;
+  byModel: Record<
+    string,
+    { requests: number; ok: number; faults: Record<string, number>; rateLimited: number; meanLatencyMs: number }
+  >;
   /** Chat requests in flight now, all models. */
   inFlight: number;
   /** Highest number of concurrent chat requests seen per model since start / resetStats(). */
@@ -102,7 +105,9 @@ function checkOptions(opts: SimOptions): void {
   }
   const port = opts.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new SimSpecError(`startSimulator: expected \`port\` to be an integer from 0 to 65535, got ${String(opts.port)}`);
+    throw new SimSpecError(
+      `startSimulator: expected \`port\` to be an integer from 0 to 65535, got ${String(opts.port)}`,
+    );
   }
   if (opts.answers !== undefined && typeof opts.answers.lookup !== 'function') {
     throw new SimSpecError('startSimulator: expected `answers` to have a lookup(prompt) function');
@@ -129,8 +134,13 @@ export async function startSimulator(opts: SimOptions): Promise<Simulator> {
     runtimes.get(name) ?? (name.endsWith(':latest') ? runtimes.get(name.slice(0, -7)) : runtimes.get(`${name}:latest`));
 
   const created = Math.floor(startedAt.getTime() / 1000);
-  const modelsBody = JSON.stringify({ object: 'list', data: [...runtimes.keys()].map((n) => openaiModelEntry(n, created)) });
-  const tagsBody = JSON.stringify({ models: [...runtimes.keys()].map((n) => ollamaTagEntry(n, startedAt.toISOString())) });
+  const modelsBody = JSON.stringify({
+    object: 'list',
+    data: [...runtimes.keys()].map((n) => openaiModelEntry(n, created)),
+  });
+  const tagsBody = JSON.stringify({
+    models: [...runtimes.keys()].map((n) => ollamaTagEntry(n, startedAt.toISOString())),
+  });
   const versionBody = JSON.stringify({ version: OLLAMA_VERSION });
   const bearer = opts.apiKey === undefined ? undefined : `Bearer ${opts.apiKey}`;
 
@@ -173,10 +183,12 @@ export async function startSimulator(opts: SimOptions): Promise<Simulator> {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path.startsWith('/v1/')) routeOpenAI(req, res, method, path);
-    else if (method === 'POST' && path === '/api/chat') void handleChat(req, res, ollamaProtocol, deps).catch(() => res.destroy());
+    else if (method === 'POST' && path === '/api/chat')
+      void handleChat(req, res, ollamaProtocol, deps).catch(() => res.destroy());
     else if (method === 'GET' && path === '/api/tags') sendBody(res, 200, 'application/json', tagsBody);
     else if (method === 'GET' && path === '/api/version') sendBody(res, 200, 'application/json', versionBody);
-    else if ((method === 'GET' || method === 'HEAD') && path === '/') sendBody(res, 200, 'text/plain; charset=utf-8', 'Ollama is running');
+    else if ((method === 'GET' || method === 'HEAD') && path === '/')
+      sendBody(res, 200, 'text/plain; charset=utf-8', 'Ollama is running');
     else sendError(res, ollamaProtocol, 404, { kind: 'no_route', method, path });
   });
   // Longer than clients' idle keep-alive, so the server never closes a socket a client is reusing.
@@ -203,7 +215,13 @@ export async function startSimulator(opts: SimOptions): Promise<Simulator> {
       const maxInFlight: Record<string, number> = {};
       for (const rt of runtimes.values()) {
         const c = rt.counters;
-        byModel[rt.name] = { requests: c.requests, ok: c.ok, faults: { ...c.faults }, rateLimited: c.rateLimited, meanLatencyMs: c.ok ? c.latencySumMs / c.ok : NaN };
+        byModel[rt.name] = {
+          requests: c.requests,
+          ok: c.ok,
+          faults: { ...c.faults },
+          rateLimited: c.rateLimited,
+          meanLatencyMs: c.ok ? c.latencySumMs / c.ok : NaN,
+        };
         maxInFlight[rt.name] = rt.maxInFlight;
       }
       return { requests, byModel, inFlight: deps.global.inFlight, maxInFlight };

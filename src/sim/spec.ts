@@ -13,7 +13,13 @@ export class SimSpecError extends Error {
   }
 }
 
-const FAULT_KEYS = ['error500', 'error503', 'reset', 'hang', 'malformed'] as const satisfies readonly (keyof SimFaults)[];
+const FAULT_KEYS = [
+  'error500',
+  'error503',
+  'reset',
+  'hang',
+  'malformed',
+] as const satisfies readonly (keyof SimFaults)[];
 
 type Range = 'fraction' | 'nonNegative' | 'positive';
 
@@ -95,6 +101,8 @@ export function validateSimModel(m: SimModel, where = `sim model "${String(m?.na
     sum += v ?? 0;
   }
   if (sum > 1 + 1e-9) {
-    throw new SimSpecError(`${where}: fault fractions add up to ${Number(sum.toFixed(6))}; they must add up to at most 1`);
+    throw new SimSpecError(
+      `${where}: fault fractions add up to ${Number(sum.toFixed(6))}; they must add up to at most 1`,
+    );
   }
 }

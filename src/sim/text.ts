@@ -73,7 +73,11 @@ export function truncateTokens(s: string, max: number): string {
 export type FinishReason = 'stop' | 'length';
 
 /** What the model "generated": cut at the earliest stop string, then at the token budget. */
-export function shapeAnswer(full: string, stop: readonly string[], maxTokens: number | undefined): { text: string; finishReason: FinishReason } {
+export function shapeAnswer(
+  full: string,
+  stop: readonly string[],
+  maxTokens: number | undefined,
+): { text: string; finishReason: FinishReason } {
   let text = full;
   for (const s of stop) {
     if (s === '') continue;

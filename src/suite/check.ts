@@ -279,7 +279,8 @@ class Parser {
 
 /** Evaluates a `check` expression. Throws `CheckError` (one line, with the position) when it is invalid. */
 export function evaluateCheck(expr: string): number {
-  if (typeof expr !== 'string') throw new CheckError(`expected an expression string, got ${typeof expr}`, 1, String(expr));
+  if (typeof expr !== 'string')
+    throw new CheckError(`expected an expression string, got ${typeof expr}`, 1, String(expr));
   if (expr.length > MAX_LENGTH) throw new CheckError(`longer than ${MAX_LENGTH} characters`, MAX_LENGTH + 1, expr);
   const value = new Parser(expr, tokenize(expr)).parseAll();
   // -0 reads as 0 everywhere else; keep it out of messages.

@@ -39,7 +39,10 @@ export const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)
 
 export function bundledSuites(): string[] {
   if (!existsSync(BUNDLED_SUITES_DIR)) return [];
-  return readdirSync(BUNDLED_SUITES_DIR).filter((f) => /\.ya?ml$/.test(f)).map((f) => basename(f, extname(f))).sort();
+  return readdirSync(BUNDLED_SUITES_DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => basename(f, extname(f)))
+    .sort();
 }
 
 /** A path to a suite file, or the name of a bundled suite. */
@@ -57,7 +60,8 @@ export function resolveSuiteRef(ref: string, cwd: string, label = `--suite ${ref
 export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> {
   const { shown, path } = resolveSuiteRef(ref, opts.cwd, opts.label);
   const yaml = readYamlFile(path, shown);
-  if (yaml.data == null || typeof yaml.data !== 'object' || Array.isArray(yaml.data)) throw new FileError(shown, 1, 'a suite must be a YAML mapping with name and cases (or source)');
+  if (yaml.data == null || typeof yaml.data !== 'object' || Array.isArray(yaml.data))
+    throw new FileError(shown, 1, 'a suite must be a YAML mapping with name and cases (or source)');
   const parsed = suiteSchema.safeParse(yaml.data);
   if (!parsed.success) throw schemaError(yaml, parsed.error);
   const raw = parsed.data;
@@ -68,7 +72,8 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   const specWhere = new Map<string, (string | number)[]>([[JSON.stringify(defaultGrader), ['grader']]]);
   if (raw.cases) loadInlineCases(raw, yaml, defaultGrader, cases, specWhere);
   if (raw.source) loadSourceCases(raw, yaml, dir, opts, defaultGrader, cases);
-  if (!cases.length) throw new FileError(shown, yaml.lineOf(['cases']) ?? 1, 'the suite has no cases (add cases: or source:)');
+  if (!cases.length)
+    throw new FileError(shown, yaml.lineOf(['cases']) ?? 1, 'the suite has no cases (add cases: or source:)');
 
   const built = new Map<string, { fn: GradeFn; name: string }>();
   for (const c of cases) {
@@ -79,7 +84,8 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
       const fn = await buildGrader(c.grader, { suiteDir: dir, path: where.join('.') });
       built.set(key, { fn, name: describeGrader(c.grader) });
     } catch (e) {
-      if (e instanceof GraderOptionError || e instanceof Error) throw new FileError(shown, yaml.lineOf(where), `${formatPath(where)}: ${e.message}`);
+      if (e instanceof GraderOptionError || e instanceof Error)
+        throw new FileError(shown, yaml.lineOf(where), `${formatPath(where)}: ${e.message}`);
       throw e;
     }
   }
@@ -100,15 +106,25 @@ function normalizeSpec(spec: unknown): GraderSpec {
   return typeof spec === 'string' ? { type: spec } : (spec as GraderSpec);
 }
 
-function loadInlineCases(raw: RawSuite, yaml: YamlFile, defaultGrader: GraderSpec, out: Case[], specWhere: Map<string, (string | number)[]>): void {
+function loadInlineCases(
+  raw: RawSuite,
+  yaml: YamlFile,
+  defaultGrader: GraderSpec,
+  out: Case[],
+  specWhere: Map<string, (string | number)[]>,
+): void {
   const fields = raw.template ? placeholders(raw.template) : [];
   const ids = new Set<string>();
   raw.cases!.forEach((c, i) => {
     const at = (key?: string) => yaml.lineOf(['cases', i], key);
-    const fail = (key: string | undefined, msg: string) => new FileError(yaml.file, at(key), `cases[${i}]${key ? `.${key}` : ''}: ${msg}`);
+    const fail = (key: string | undefined, msg: string) =>
+      new FileError(yaml.file, at(key), `cases[${i}]${key ? `.${key}` : ''}: ${msg}`);
     for (const key of Object.keys(c)) {
       if (!CASE_KEYS.has(key) && !fields.includes(key)) {
-        throw fail(key, `unknown field '${key}'${raw.template ? ` (the template uses: ${fields.join(', ') || 'none'})` : ' (no template uses it)'}`);
+        throw fail(
+          key,
+          `unknown field '${key}'${raw.template ? ` (the template uses: ${fields.join(', ') || 'none'})` : ' (no template uses it)'}`,
+        );
       }
     }
     const id = c.id;
@@ -128,12 +144,20 @@ function loadInlineCases(raw: RawSuite, yaml: YamlFile, defaultGrader: GraderSpe
     } else throw fail(undefined, 'needs a prompt (or the suite needs a template)');
     if (c.category !== undefined && typeof c.category !== 'string') throw fail('category', 'must be a string');
     if (c.system !== undefined && typeof c.system !== 'string') throw fail('system', 'must be a string');
-    if (c.check !== undefined && typeof c.check !== 'string' && typeof c.check !== 'number') throw fail('check', 'must be an expression string');
+    if (c.check !== undefined && typeof c.check !== 'string' && typeof c.check !== 'number')
+      throw fail('check', 'must be an expression string');
     const grader = c.grader === undefined ? defaultGrader : normalizeSpec(c.grader);
-    if (!grader || typeof grader !== 'object' || typeof grader.type !== 'string') throw fail('grader', 'must be a grader name or {type: ...}');
+    if (!grader || typeof grader !== 'object' || typeof grader.type !== 'string')
+      throw fail('grader', 'must be a grader name or {type: ...}');
     if (!specWhere.has(JSON.stringify(grader))) specWhere.set(JSON.stringify(grader), ['cases', i, 'grader']);
     const examples = c.examples as Case['examples'] | undefined;
-    if (examples !== undefined && (typeof examples !== 'object' || examples === null || Object.keys(examples).some((k) => k !== 'pass' && k !== 'fail'))) throw fail('examples', 'must be {pass: [...], fail: [...]}');
+    if (
+      examples !== undefined &&
+      (typeof examples !== 'object' ||
+        examples === null ||
+        Object.keys(examples).some((k) => k !== 'pass' && k !== 'fail'))
+    )
+      throw fail('examples', 'must be {pass: [...], fail: [...]}');
     const vars: Record<string, unknown> = { ...c };
     out.push({
       id: sid,
@@ -149,7 +173,14 @@ function loadInlineCases(raw: RawSuite, yaml: YamlFile, defaultGrader: GraderSpe
   });
 }
 
-function loadSourceCases(raw: RawSuite, yaml: YamlFile, dir: string, opts: LoadOptions, defaultGrader: GraderSpec, out: Case[]): void {
+function loadSourceCases(
+  raw: RawSuite,
+  yaml: YamlFile,
+  dir: string,
+  opts: LoadOptions,
+  defaultGrader: GraderSpec,
+  out: Case[],
+): void {
   const source = raw.source!;
   const line = yaml.lineOf(['source', 'path']) ?? yaml.lineOf(['source']);
   const path = resolveSourcePath(source, yaml.file, dir, opts.cwd, opts.vars, line);
@@ -160,7 +191,11 @@ function loadSourceCases(raw: RawSuite, yaml: YamlFile, dir: string, opts: LoadO
     try {
       pattern = new RegExp(source.expected_pattern, 'm');
     } catch (e) {
-      throw new FileError(yaml.file, yaml.lineOf(['source', 'expected_pattern']), `source.expected_pattern: invalid regex (${(e as Error).message})`);
+      throw new FileError(
+        yaml.file,
+        yaml.lineOf(['source', 'expected_pattern']),
+        `source.expected_pattern: invalid regex (${(e as Error).message})`,
+      );
     }
   }
   const ids = new Set(out.map((c) => c.id));
@@ -172,38 +207,61 @@ function loadSourceCases(raw: RawSuite, yaml: YamlFile, dir: string, opts: LoadO
     let tokens_: Record<string, unknown> | undefined;
     const tokens = () => (tokens_ ??= { ...r.row, index: r.index, file: r.file, line: r.line });
     const get = (f: string) => r.row[f];
-    const id = fields.id ? String(get(fields.id) ?? '') : idTemplate === '{index}' ? String(r.index) : fillTokens(idTemplate, tokens());
+    const id = fields.id
+      ? String(get(fields.id) ?? '')
+      : idTemplate === '{index}'
+        ? String(r.index)
+        : fillTokens(idTemplate, tokens());
     if (!id) throw new UsageError(`${where()}: the id field '${fields.id}' is empty`);
-    if (ids.has(id)) throw new UsageError(`${where()}: duplicate case id '${id}' (set source.id to a template such as '{file}-{index}')`);
+    if (ids.has(id))
+      throw new UsageError(
+        `${where()}: duplicate case id '${id}' (set source.id to a template such as '{file}-{index}')`,
+      );
     ids.add(id);
     let prompt: string;
     if (fields.prompt) {
       const p = get(fields.prompt);
-      if (p === undefined || p === null || String(p).trim() === '') throw new UsageError(`${where()}: field '${fields.prompt}' (the prompt) is missing or empty`);
+      if (p === undefined || p === null || String(p).trim() === '')
+        throw new UsageError(`${where()}: field '${fields.prompt}' (the prompt) is missing or empty`);
       prompt = String(p);
     } else if (raw.template) {
       const rendered = render(raw.template, r.row);
-      if (rendered.missing.length) throw new UsageError(`${where()}: the template needs '${rendered.missing[0]}', which this row lacks (fields: ${Object.keys(r.row).join(', ')})`);
+      if (rendered.missing.length)
+        throw new UsageError(
+          `${where()}: the template needs '${rendered.missing[0]}', which this row lacks (fields: ${Object.keys(r.row).join(', ')})`,
+        );
       prompt = rendered.text;
     } else throw new FileError(yaml.file, line, 'source: set fields.prompt or a template to build each prompt');
     let expected: unknown = fields.expected ? get(fields.expected) : undefined;
     if (pattern && expected !== undefined) {
       const m = pattern.exec(String(expected));
-      if (!m) throw new UsageError(`${where()}: expected_pattern /${source.expected_pattern}/ does not match '${String(expected).slice(-60)}'`);
+      if (!m)
+        throw new UsageError(
+          `${where()}: expected_pattern /${source.expected_pattern}/ does not match '${String(expected).slice(-60)}'`,
+        );
       expected = (m.groups?.answer ?? m[1] ?? m[0]).trim();
     }
-    const category = fields.category ? String(get(fields.category) ?? 'default') : source.category ? fillTokens(source.category, tokens()) : multiFile ? r.file : 'default';
+    const category = fields.category
+      ? String(get(fields.category) ?? 'default')
+      : source.category
+        ? fillTokens(source.category, tokens())
+        : multiFile
+          ? r.file
+          : 'default';
     out.push({ id, prompt, system: raw.system, expected, category, grader: defaultGrader, vars: r.row });
   }
 }
 
 function fillTokens(template: string, tokens: Record<string, unknown>): string {
-  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string) => (tokens[name] === undefined ? m : String(tokens[name])));
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string) =>
+    tokens[name] === undefined ? m : String(tokens[name]),
+  );
 }
 
 function hashSuite(name: string, cases: readonly Case[]): string {
   const h = createHash('sha256');
   h.update(name);
-  for (const c of cases) h.update(JSON.stringify([c.id, c.system ?? null, c.prompt, c.expected ?? null, c.category, c.grader]));
+  for (const c of cases)
+    h.update(JSON.stringify([c.id, c.system ?? null, c.prompt, c.expected ?? null, c.category, c.grader]));
   return h.digest('hex').slice(0, 16);
 }

@@ -15,7 +15,15 @@ export const sourceSchema = z
     /** CSV only: column names for a file without a header row. */
     columns: z.array(z.string().min(1)).optional(),
     /** Case field -> source field: `prompt`, `expected`, `id`, `category`. */
-    fields: z.object({ prompt: z.string().min(1).optional(), expected: z.string().min(1).optional(), id: z.string().min(1).optional(), category: z.string().min(1).optional() }).strict().optional(),
+    fields: z
+      .object({
+        prompt: z.string().min(1).optional(),
+        expected: z.string().min(1).optional(),
+        id: z.string().min(1).optional(),
+        category: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     /** Regex applied to the expected field; group 1 (or the group named `answer`) is the expected answer. */
     expected_pattern: z.string().min(1).optional(),
     /** Case id template: `{index}` (0-based row in its file), `{file}`, `{line}`, or any `{field}`. */

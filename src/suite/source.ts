@@ -26,10 +26,21 @@ type Format = (typeof FORMATS)[number];
  * Resolves the source path: `${VAR}` values are taken relative to the working directory (that is
  * where the user typed them); a path written in the suite file is relative to the suite file.
  */
-export function resolveSourcePath(source: RawSource, suiteFile: string, suiteDir: string, cwd: string, vars: Record<string, string | undefined>, line?: number): string {
+export function resolveSourcePath(
+  source: RawSource,
+  suiteFile: string,
+  suiteDir: string,
+  cwd: string,
+  vars: Record<string, string | undefined>,
+  line?: number,
+): string {
   const expanded = expandVars(source.path, vars);
   if (expanded.missing.length) {
-    throw new FileError(suiteFile, line, `source.path: environment variable ${expanded.missing[0]} is not set (set it, or pass --set ${expanded.missing[0]}=PATH, to the file's location)`);
+    throw new FileError(
+      suiteFile,
+      line,
+      `source.path: environment variable ${expanded.missing[0]} is not set (set it, or pass --set ${expanded.missing[0]}=PATH, to the file's location)`,
+    );
   }
   const p = expanded.text;
   if (isAbsolute(p)) return p;
@@ -46,11 +57,20 @@ export function readSourceRows(source: RawSource, path: string, suiteFile: strin
   }
   const format = source.format ?? formatOf(path);
   if (st.isDirectory()) {
-    if (!format) throw new FileError(suiteFile, line, `source.format: set it (jsonl, csv or json) to read the directory ${path}`);
-    files = readdirSync(path).filter((f) => extname(f).toLowerCase() === `.${format}`).sort().map((f) => join(path, f));
+    if (!format)
+      throw new FileError(suiteFile, line, `source.format: set it (jsonl, csv or json) to read the directory ${path}`);
+    files = readdirSync(path)
+      .filter((f) => extname(f).toLowerCase() === `.${format}`)
+      .sort()
+      .map((f) => join(path, f));
     if (!files.length) throw new FileError(suiteFile, line, `source.path: no .${format} files in ${path}`);
   } else {
-    if (!format) throw new FileError(suiteFile, line, `source.format: cannot tell the format of ${basename(path)} (set format: jsonl, csv or json)`);
+    if (!format)
+      throw new FileError(
+        suiteFile,
+        line,
+        `source.format: cannot tell the format of ${basename(path)} (set format: jsonl, csv or json)`,
+      );
     files = [path];
   }
   const out: SourceRow[] = [];
@@ -83,7 +103,8 @@ function readFile(file: string, format: Format, source: RawSource, suiteFile: st
       } catch {
         throw new FileError(shown, i + 1, 'invalid JSON on this line');
       }
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FileError(shown, i + 1, 'each line must be a JSON object');
+      if (!v || typeof v !== 'object' || Array.isArray(v))
+        throw new FileError(shown, i + 1, 'each line must be a JSON object');
       rows.push({ row: v as Record<string, unknown>, index: rows.length, line: i + 1, file: name, path: file });
     }
     return rows;
@@ -101,7 +122,12 @@ function readFile(file: string, format: Format, source: RawSource, suiteFile: st
   const header = source.header ?? !source.columns;
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parseCsv(text, { relax_column_count: true, skip_empty_lines: true, info: true, bom: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    records = parseCsv(text, {
+      relax_column_count: true,
+      skip_empty_lines: true,
+      info: true,
+      bom: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (e) {
     const err = e as Error & { lines?: number };
     throw new FileError(shown, err.lines, `invalid CSV (${err.message.split('\n')[0]})`);

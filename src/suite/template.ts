@@ -22,18 +22,24 @@ export function render(template: string, vars: Record<string, unknown>): { text:
 }
 
 /** Expands `${VAR}` and `${VAR:-default}`; reports variables that are unset and have no default. */
-export function expandVars(text: string, vars: Record<string, string | undefined>): { text: string; missing: string[]; usedVar: boolean } {
+export function expandVars(
+  text: string,
+  vars: Record<string, string | undefined>,
+): { text: string; missing: string[]; usedVar: boolean } {
   const missing: string[] = [];
   let usedVar = false;
-  const out = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, def: string | undefined) => {
-    const v = vars[name];
-    if (v !== undefined && v !== '') {
-      usedVar = true;
-      return v;
-    }
-    if (def !== undefined) return def;
-    missing.push(name);
-    return '';
-  });
+  const out = text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (_, name: string, def: string | undefined) => {
+      const v = vars[name];
+      if (v !== undefined && v !== '') {
+        usedVar = true;
+        return v;
+      }
+      if (def !== undefined) return def;
+      missing.push(name);
+      return '';
+    },
+  );
   return { text: out, missing, usedVar };
 }

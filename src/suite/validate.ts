@@ -32,12 +32,17 @@ export async function validateSuite(suite: Suite): Promise<ValidationResult> {
     }
     if (c.examples && !usesJudge(c.grader)) {
       const fn = suite.graderOf(c);
-      for (const [want, list] of [['pass', c.examples.pass], ['fail', c.examples.fail]] as const) {
+      for (const [want, list] of [
+        ['pass', c.examples.pass],
+        ['fail', c.examples.fail],
+      ] as const) {
         for (const text of list ?? []) {
           examples++;
           const g = await gradeSafely(fn, text, { case: c });
           if (g.error || g.passed !== (want === 'pass')) {
-            problems.push(`case ${c.id}: the ${want} example ${g.passed ? 'passed' : 'failed'} (${g.reason.slice(0, 160)})`);
+            problems.push(
+              `case ${c.id}: the ${want} example ${g.passed ? 'passed' : 'failed'} (${g.reason.slice(0, 160)})`,
+            );
           }
         }
       }
@@ -51,19 +56,29 @@ export function checkProblem(c: Case): string | undefined {
   if (c.check === undefined) return undefined;
   try {
     const v = evaluateCheck(c.check);
-    return checkMatches(v, c.expected) ? undefined : `case ${c.id}: check '${c.check}' = ${v}, but expected is ${JSON.stringify(c.expected)}`;
+    return checkMatches(v, c.expected)
+      ? undefined
+      : `case ${c.id}: check '${c.check}' = ${v}, but expected is ${JSON.stringify(c.expected)}`;
   } catch (e) {
     return `case ${c.id}: check '${c.check}': ${e instanceof CheckError ? e.message : String(e)}`;
   }
 }
 
 function choiceProblem(c: Case): string | undefined {
-  const e = typeof c.expected === 'string' ? c.expected.trim().replace(/^\(?([A-Ja-j])[).]?$/, '$1').toUpperCase() : '';
-  if (!e || e.length !== 1 || !LETTERS.includes(e)) return `expected ${JSON.stringify(c.expected)} is not an option letter A-J`;
+  const e =
+    typeof c.expected === 'string'
+      ? c.expected
+          .trim()
+          .replace(/^\(?([A-Ja-j])[).]?$/, '$1')
+          .toUpperCase()
+      : '';
+  if (!e || e.length !== 1 || !LETTERS.includes(e))
+    return `expected ${JSON.stringify(c.expected)} is not an option letter A-J`;
   let optionKeys = Object.keys(c.vars).filter((k) => /^[A-J]$/.test(k));
   // A literal prompt lists its options itself: "A. ...", "(B) ...", "C) ...".
   if (!optionKeys.length) optionKeys = [...c.prompt.matchAll(/^\s*\(?([A-J])[.)）．]\s/gm)].map((m) => m[1]);
-  if (optionKeys.length && !optionKeys.includes(e)) return `expected ${e} is not one of the case's options (${optionKeys.sort().join(', ')})`;
+  if (optionKeys.length && !optionKeys.includes(e))
+    return `expected ${e} is not one of the case's options (${optionKeys.sort().join(', ')})`;
   return undefined;
 }
 

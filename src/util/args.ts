@@ -4,9 +4,16 @@ import { UsageError } from '../errors.js';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** node:util parseArgs, strict, with its errors turned into one-line usage errors. */
-type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true }>>;
+type Parsed<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true }>
+>;
 
-export function parse<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false): Parsed<O> {
+export function parse<O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  allowPositionals = false,
+): Parsed<O> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals }) as Parsed<O>;
   } catch (e) {
@@ -34,7 +41,8 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length];
@@ -73,7 +81,8 @@ export function duration(name: string, v: string | undefined): number | undefine
     total += m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
     pos = re.lastIndex;
   }
-  if (pos !== v.length || total <= 0) throw new UsageError(`${name} ${v}: expected a duration such as 90s, 30m or 1h30m`);
+  if (pos !== v.length || total <= 0)
+    throw new UsageError(`${name} ${v}: expected a duration such as 90s, 30m or 1h30m`);
   return total;
 }
 

@@ -19,7 +19,11 @@ export function readYamlFile(file: string, displayName = file): YamlFile {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new FileError(displayName, undefined, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(err)})`);
+    throw new FileError(
+      displayName,
+      undefined,
+      code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(err)})`,
+    );
   }
   return parseYamlText(text, displayName);
 }

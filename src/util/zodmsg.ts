@@ -17,7 +17,8 @@ export function schemaError(yaml: YamlFile, error: zod.ZodError, prefix: readonl
     return new FileError(yaml.file, yaml.lineOf(path, key), `${formatPath([...path, key])}: unknown field '${key}'`);
   }
   let msg = issue.message.replace(/^Invalid input: /, '');
-  if (issue.code === 'invalid_enum_value') msg = `must be one of ${issue.options.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'invalid_enum_value')
+    msg = `must be one of ${issue.options.map((v) => JSON.stringify(v)).join(', ')}`;
   // Messages read as the rest of a sentence: "required", "expected number, received string".
   msg = msg.charAt(0).toLowerCase() + msg.slice(1);
   return new FileError(yaml.file, yaml.lineOf(path), `${formatPath(path)}: ${msg}`);
