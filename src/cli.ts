@@ -3,9 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InterruptedError, redact, UsageError } from './errors.js';
 import { EXIT, processIO, type IO } from './io.js';
-import { prestartLaneThreads, stopPrestartedThreads } from './run/threads.js';
-import { terminalSafe } from './report/text.js';
-import { capYoungGeneration, setProcessV8Flags } from './util/v8flags.js';
+import { terminalSafe } from './util/text.js';
 import { VERSION } from './version.js';
 
 type Run = (argv: string[], io: IO) => Promise<number>;
@@ -88,13 +86,9 @@ export async function main(argv: string[], io: IO): Promise<number> {
     );
     return EXIT.usage;
   }
-  // Commands that make model requests start their lane threads now, so the threads' start-up
-  // overlaps the loading of the command's code and config (see run/threads.ts).
-  if (REQUESTS.has(name) && !rest.some((a) => a === '-h' || a === '--help')) prestartLaneThreads();
   try {
-    return await (
-      await cmd.load()
-    )(rest, io);
+    const run = await cmd.load();
+    return await run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`gapbench ${name}: ${oneLine(err.message)}\n`);
@@ -108,36 +102,12 @@ export async function main(argv: string[], io: IO): Promise<number> {
     io.stderr.write(`gapbench ${name}: unexpected error: ${oneLine(redact(e?.message ?? String(err)))}\n`);
     if (io.env.GAPBENCH_DEBUG) io.stderr.write(`${redact(e?.stack ?? '')}\n`);
     return 70;
-  } finally {
-    await stopPrestartedThreads();
   }
 }
-
-const REQUESTS = new Set(['run', 'start', 'demo']);
 
 /** Messages may quote files and servers: one line, no escape sequences. */
 function oneLine(s: string): string {
   return terminalSafe(s.replace(/\s*\n\s*/g, ' ').trim(), 2000);
-}
-
-/**
- * Settings of the gapbench process itself (the command line, not the library), for runs that
- * allocate fast and keep little (records stream to disk):
- * - V8 lets the old generation grow to several times its live size between full collections; a
- *   50% growth step keeps resident memory close to what is live.
- * - The main thread's young generation stops growing at 8 MiB (V8's default grows it to 32): its
- *   garbage dies young, and the lane threads make most of it anyway. `npm run bench`: peak RSS of
- *   the speed scenario about 110 MiB instead of 145, at the same speed; 100,000 jobs over HTTP
- *   about 3,600 jobs/s instead of 4,000, in 126 MiB instead of 157.
- * Both take effect when set at start. A value given in NODE_OPTIONS or on the command line wins.
- */
-const MAIN_YOUNG_GENERATION_MB = 8;
-
-export function configureProcess(): void {
-  const given = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  if (!given.includes('heap-growing-percent') && !given.includes('heap_growing_percent'))
-    setProcessV8Flags('--heap-growing-percent=50');
-  if (!/semi[-_]space/.test(given)) capYoungGeneration(MAIN_YOUNG_GENERATION_MB);
 }
 
 const isEntry = (() => {
@@ -151,7 +121,6 @@ const isEntry = (() => {
 })();
 
 if (isEntry) {
-  configureProcess();
   const io = processIO();
   let signals = 0;
   // A command that handles signals (run) winds down on the first; the second exits at once, which

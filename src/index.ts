@@ -14,12 +14,12 @@ export { createProvider, type Provider, type ProviderFactory } from './providers
 export { Lane, type Attempted } from './run/lane.js';
 export { TokenBucket } from './run/limiter.js';
 export { backoffDelay } from './run/backoff.js';
-export { parseRetryAfter } from './run/retry-after.js';
-export { Journal } from './run/journal.js';
-export { readRecords, readLatestRecords } from './run/read.js';
+export { parseRetryAfter } from './providers/retry-after.js';
+export { Journal } from './journal/journal.js';
+export { readRecords, readLatestRecords } from './journal/read.js';
 export { ResponseCache, type CacheMode } from './run/cache.js';
 export { runJobs, type RunnerOptions } from './run/runner.js';
-export type { JobRecord, OkRecord, ErrorRecord } from './run/record.js';
+export type { JobRecord, OkRecord, ErrorRecord } from './journal/record.js';
 export { writeReports, type Report } from './report/index.js';
 export * as stats from './report/stats.js';
 export { startSimulator, answerKeyFromCases, parseSimModelSpec, type SimModel, type Simulator } from './sim/index.js';

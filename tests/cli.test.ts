@@ -404,7 +404,6 @@ describe('the CLI as a process', () => {
     expect(existsSync(join(dir, 'results', 'int', 'summary.csv'))).toBe(true);
     const manifest = JSON.parse(readFileSync(join(dir, 'results', 'int', 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('interrupted');
-    expect(existsSync(join(dir, 'results', 'int', '.results.csv.spool'))).toBe(false);
     const resumed = await spawnCli(['run', '--resume', join('results', 'int'), '--quiet'], { cwd: dir }).done;
     expect(resumed.code).toBe(0);
     expect(readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(N);

@@ -41,7 +41,7 @@ models:
       id: 'kimi',
       protocol: 'openai',
       group: 'closed',
-      baseURL: 'https://api.moonshot.ai/v1',
+      endpoint: 'https://api.moonshot.ai/v1',
       apiKeyEnv: 'MOONSHOT_API_KEY',
       concurrency: 8,
       maxRetries: 5,
@@ -50,12 +50,12 @@ models:
       id: 'ollama:qwen2.5:7b',
       protocol: 'ollama',
       group: 'open',
-      host: 'http://127.0.0.1:11434',
+      endpoint: 'http://127.0.0.1:11434',
       concurrency: 1,
     });
     expect(deepseek.group).toBe('open');
     expect(vllm).toMatchObject({
-      baseURL: 'http://127.0.0.1:8000/v1',
+      endpoint: 'http://127.0.0.1:8000/v1',
       concurrency: 16,
       keyOptional: true,
       params: { temperature: 0.2, max_tokens: 512, stop: ['###'] },
@@ -78,12 +78,12 @@ models:
       cliModels: ['ollama:llama3.1:8b', 'openai:gpt-4o-mini'],
       env: { OLLAMA_HOST: '10.0.0.5:11434', OPENAI_BASE_URL: 'http://127.0.0.1:9999/v1' },
     });
-    expect(c.models[0].host).toBe('http://10.0.0.5:11434');
+    expect(c.models[0].endpoint).toBe('http://10.0.0.5:11434');
     const bare = load('models: []', { cliModels: ['ollama:x'], env: { OLLAMA_HOST: '0.0.0.0' } });
-    expect(bare.models[0].host).toBe('http://0.0.0.0:11434');
+    expect(bare.models[0].endpoint).toBe('http://0.0.0.0:11434');
     const tls = load('models: []', { cliModels: ['ollama:x'], env: { OLLAMA_HOST: 'https://ollama.example.com' } });
-    expect(tls.models[0].host).toBe('https://ollama.example.com');
-    expect(c.models[1].baseURL).toBe('http://127.0.0.1:9999/v1');
+    expect(tls.models[0].endpoint).toBe('https://ollama.example.com');
+    expect(c.models[1].endpoint).toBe('http://127.0.0.1:9999/v1');
     expect(c.models[1].keyOptional).toBe(true);
     // An address that is not a URL would fail every request: it is an error now, saying where it came from.
     expect(

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../src/config/config.js';
 import { createProvider } from '../src/providers/index.js';
 import type { Clock } from '../src/run/clock.js';
-import { Lane } from '../src/run/lane.js';
+import { Lane, type LaneOptions } from '../src/run/lane.js';
 import { jobId } from '../src/run/plan.js';
 import { TokenBucket } from '../src/run/limiter.js';
-import { parseDuration, parseRetryAfter } from '../src/run/retry-after.js';
+import { parseDuration, parseRetryAfter } from '../src/providers/retry-after.js';
 import { backoffDelay } from '../src/run/backoff.js';
 import { startSimulator, type Simulator } from '../src/sim/index.js';
 
@@ -37,7 +37,7 @@ function model(name: string, over: Partial<ModelConfig> = {}): ModelConfig {
     protocol: 'openai',
     model: name,
     group: 'closed',
-    baseURL: sim.openaiBaseURL,
+    endpoint: sim.openaiBaseURL,
     keyOptional: true,
     concurrency: 3,
     timeoutMs: 2000,
@@ -47,6 +47,11 @@ function model(name: string, over: Partial<ModelConfig> = {}): ModelConfig {
     judgeOnly: false,
     ...over,
   };
+}
+
+/** A lane for the model through its real provider, with `concurrency` requests in flight at most. */
+function newLane(m: ModelConfig, concurrency: number, opts: LaneOptions = {}): Lane {
+  return new Lane(createProvider(m, { env: {}, cwd: '.' }), { ...m, concurrency }, opts);
 }
 
 /** Time that passes only when the scheduler sleeps: retry waits are recorded, never waited. */
@@ -68,7 +73,7 @@ const ask = (lane: Lane, i: number) => lane.request([{ role: 'user', content: `q
 describe('lanes', () => {
   it('never has more requests in flight than its concurrency', async () => {
     sim.resetStats();
-    const lane = new Lane(createProvider(model('slow'), { env: {}, cwd: '.' }), 3);
+    const lane = newLane(model('slow'), 3);
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) => ask(lane, i)));
     expect(results.every((r) => r.status === 'ok')).toBe(true);
     expect(sim.stats().maxInFlight.slow).toBe(3);
@@ -76,11 +81,10 @@ describe('lanes', () => {
 
   it("the run's abort ends the requests in flight of every lane, and no request starts after it", async () => {
     const abort = new AbortController();
-    const lanes = ['sleepy', 'sleepy'].map(
-      (n, i) =>
-        new Lane(createProvider(model(n, { id: `${n}${i}`, timeoutMs: 600_000 }), { env: {}, cwd: '.' }), 4, {
-          signal: abort.signal,
-        }),
+    const lanes = ['sleepy', 'sleepy'].map((n, i) =>
+      newLane(model(n, { id: `${n}${i}`, timeoutMs: 600_000 }), 4, {
+        signal: abort.signal,
+      }),
     );
     const pending = lanes.flatMap((lane) => Array.from({ length: 6 }, (_, i) => ask(lane, i)));
     // Wait until the server holds every request a lane may have in flight (4 per lane).
@@ -95,7 +99,7 @@ describe('lanes', () => {
 
   it('retries retryable failures until they succeed, counting attempts', async () => {
     const clock = fakeClock();
-    const lane = new Lane(createProvider(model('flaky', { maxRetries: 20 }), { env: {}, cwd: '.' }), 2, {
+    const lane = newLane(model('flaky', { maxRetries: 20 }), 2, {
       clock,
       random: () => 0.5,
     });
@@ -108,7 +112,7 @@ describe('lanes', () => {
   });
 
   it('gives up after maxRetries with the last error kind', async () => {
-    const lane = new Lane(createProvider(model('flaky', { maxRetries: 0 }), { env: {}, cwd: '.' }), 1, {
+    const lane = newLane(model('flaky', { maxRetries: 0 }), 1, {
       clock: fakeClock(),
     });
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ask(lane, i)));
@@ -120,7 +124,7 @@ describe('lanes', () => {
   it('never retries a not_found error and stops the lane after the first one', async () => {
     const clock = fakeClock();
     sim.resetStats();
-    const lane = new Lane(createProvider(model('no-such-model'), { env: {}, cwd: '.' }), 1, { clock });
+    const lane = newLane(model('no-such-model'), 1, { clock });
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => ask(lane, i)));
     expect(results.every((r) => r.status === 'error' && r.error.kind === 'not_found')).toBe(true);
     expect(results.filter((r) => r.attempts === 1)).toHaveLength(1); // only the first was sent
@@ -137,11 +141,7 @@ describe('lanes', () => {
         srv.close(() => res(port));
       });
     });
-    const lane = new Lane(
-      createProvider(model('slow', { baseURL: `http://127.0.0.1:${closed}/v1`, maxRetries: 2 }), { env: {}, cwd: '.' }),
-      1,
-      { clock },
-    );
+    const lane = newLane(model('slow', { endpoint: `http://127.0.0.1:${closed}/v1`, maxRetries: 2 }), 1, { clock });
     const results = await Promise.all(Array.from({ length: 4 }, (_, i) => ask(lane, i)));
     expect(results[0]).toMatchObject({ status: 'error', attempts: 3, error: { kind: 'network' } });
     expect(results[0].status === 'error' && results[0].error.message).toMatch(
@@ -171,7 +171,7 @@ describe('lanes', () => {
         throw new ProviderError('network', "model 'm': connection failed (ECONNRESET)");
       },
     };
-    const lane = new Lane(provider, 1, { clock: fakeClock() });
+    const lane = new Lane(provider, { ...model('m', { maxRetries: 1 }), concurrency: 1 }, { clock: fakeClock() });
     const results = [];
     for (let i = 0; i < 3; i++) results.push(await ask(lane, i));
     expect(results.map((r) => [r.status, r.attempts])).toEqual([
@@ -184,7 +184,7 @@ describe('lanes', () => {
 
   it('honours the server retry-after before any backoff of its own', async () => {
     const clock = fakeClock();
-    const lane = new Lane(createProvider(model('limited', { maxRetries: 3 }), { env: {}, cwd: '.' }), 1, {
+    const lane = newLane(model('limited', { maxRetries: 3 }), 1, {
       clock,
       random: () => 0,
     });

@@ -67,8 +67,8 @@ async function kindOf(p: Promise<unknown>): Promise<ProviderError> {
 const env = { env: {}, cwd: process.cwd() };
 
 describe.each([
-  ['openai', () => ({ protocol: 'openai' as const, provider: 'openai', baseURL: sim.openaiBaseURL })],
-  ['ollama', () => ({ protocol: 'ollama' as const, provider: 'ollama', host: sim.ollamaHost })],
+  ['openai', () => ({ protocol: 'openai' as const, provider: 'openai', endpoint: sim.openaiBaseURL })],
+  ['ollama', () => ({ protocol: 'ollama' as const, provider: 'ollama', endpoint: sim.ollamaHost })],
 ])('%s provider through the real SDK', (_, where) => {
   it('returns text, token usage, finish reason and latency', async () => {
     const p = createProvider(model({ ...where(), model: 'llama3.1:8b' }), env);
@@ -113,7 +113,7 @@ describe('provider specifics', () => {
   it('ollama names the missing model and the pull command', async () => {
     const e = await kindOf(
       createProvider(
-        model({ protocol: 'ollama', provider: 'ollama', host: sim.ollamaHost, model: 'qwen9:1b' }),
+        model({ protocol: 'ollama', provider: 'ollama', endpoint: sim.ollamaHost, model: 'qwen9:1b' }),
         env,
       ).complete(req()),
     );
@@ -124,20 +124,20 @@ describe('provider specifics', () => {
     const port = await freePort();
     const e = await kindOf(
       createProvider(
-        model({ protocol: 'ollama', provider: 'ollama', host: `http://127.0.0.1:${port}`, model: 'x' }),
+        model({ protocol: 'ollama', provider: 'ollama', endpoint: `http://127.0.0.1:${port}`, model: 'x' }),
         env,
       ).complete(req()),
     );
     expect(e.kind).toBe('network');
     expect(e.message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED.*ollama serve`));
-    const o = await kindOf(createProvider(model({ baseURL: `http://127.0.0.1:${port}/v1` }), env).complete(req()));
+    const o = await kindOf(createProvider(model({ endpoint: `http://127.0.0.1:${port}/v1` }), env).complete(req()));
     expect(o.kind).toBe('network');
   });
 
   it('a wrong key is auth, and the key never appears in the message', async () => {
     const locked = await startSimulator({ port: 0, models: [{ name: 'good' }], apiKey: 'right-key-123' });
     try {
-      const m = model({ baseURL: locked.openaiBaseURL, keyOptional: false, apiKeyEnv: 'K' });
+      const m = model({ endpoint: locked.openaiBaseURL, keyOptional: false, apiKeyEnv: 'K' });
       const e = await kindOf(createProvider(m, { env: { K: 'sk-wrong-secret-987654' }, cwd: '.' }).complete(req()));
       expect(e.kind).toBe('auth');
       expect(e.message).not.toContain('sk-wrong-secret-987654');

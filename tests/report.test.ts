@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { csvRows, formatNumber, MAX_CELL, openCsv, safeCell, toCsvString } from '../src/report/csv.js';
-import { terminalSafe } from '../src/report/text.js';
+import { terminalSafe } from '../src/util/text.js';
 import { cli, tempDir, writeFiles } from './helpers.js';
 
 const N = 200;
@@ -124,7 +124,6 @@ describe('results.csv of a fresh run (rows formatted during the run)', () => {
         ).code,
       ).toBe(0);
       const run = join(dir, 'results', id);
-      expect(existsSync(join(run, '.results.csv.spool'))).toBe(false);
       const fresh = readFileSync(join(run, 'results.csv'));
       expect(fresh.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(excel);
       expect((await cli(['report', run, ...(excel ? ['--excel'] : [])], { cwd: dir })).code).toBe(0);

@@ -3,8 +3,8 @@ import { UsageError } from '../errors.js';
 import { EXIT, useColor, paint, type IO } from '../io.js';
 import { aggregateRun, COMPARE_COLUMNS, compareRuns } from '../report/compare.js';
 import { openCsv } from '../report/csv.js';
-import { padEnd, padStart, terminalSafe } from '../report/text.js';
-import { readManifest } from '../run/manifest.js';
+import { padEnd, padStart, terminalSafe } from '../util/text.js';
+import { readManifest } from '../journal/manifest.js';
 import { parse } from '../util/args.js';
 
 export const COMPARE_HELP = `Usage: gapbench compare <run-a> <run-b> [options]

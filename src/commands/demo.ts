@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
+import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { ResponseCache } from '../run/cache.js';
 import { answerKeyFromCases, startSimulator } from '../sim/index.js';
 import { loadSuite } from '../suite/load.js';
 import { parse, positiveInt } from '../util/args.js';
-import { executeRun } from './run.js';
+import { executeRun } from './execute.js';
+import { defaultRunId } from './prepare.js';
 import { DEFAULT_SIM_MODELS } from './sim.js';
 
 export const DEMO_HELP = `Usage: gapbench demo [options]
@@ -66,7 +68,7 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
         protocol: 'openai',
         model: 'gpt-sim',
         group: 'closed',
-        baseURL: sim.openaiBaseURL,
+        endpoint: sim.openaiBaseURL,
         concurrency: 8,
         price: { input: 0.15, output: 0.6 },
       },
@@ -77,28 +79,24 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
         protocol: 'ollama',
         model: 'llama-sim:8b',
         group: 'open',
-        host: sim.ollamaHost,
+        endpoint: sim.ollamaHost,
         concurrency: 2,
         price: { perHour: 0.8 },
       },
     ];
     const outDir = resolve(io.cwd, values.out ?? 'results');
-    let runId =
-      values['run-id'] ??
-      `demo-${new Date()
-        .toISOString()
-        .replace(/\.\d+Z$/, 'Z')
-        .replace(/:/g, '-')}`;
-    for (let i = 2; !values['run-id'] && existsSync(join(outDir, runId)); i++)
-      runId = `${runId.replace(/-\d+$/, '')}-${i}`;
+    const runId = values['run-id'] ?? defaultRunId(outDir, 'demo-');
+    if (existsSync(join(outDir, runId)))
+      throw new UsageError(`--run-id ${runId}: ${join(outDir, runId)} already exists`);
     const repeat = positiveInt('--repeat', values.repeat) ?? 1;
     return await executeRun(
       {
         models,
         suites: [suite],
         repeat,
-        outDir,
+        runDir: join(outDir, runId),
         runId,
+        resuming: false,
         retryErrors: false,
         cache: new ResponseCache(join(outDir, '.cache'), 'off'),
         invocation: { models: [], suites: ['demo'], repeat, sets: {}, cwd: io.cwd },

@@ -1,4 +1,5 @@
-import { PRESETS } from '../config/presets.js';
+import { PRESETS, type Preset } from '../config/presets.js';
+import { descriptorOf } from '../providers/index.js';
 import { EXIT, type IO } from '../io.js';
 import { parse } from '../util/args.js';
 
@@ -17,7 +18,7 @@ export async function modelsCommand(argv: string[], io: IO): Promise<number> {
     p.name,
     p.group,
     p.protocol,
-    p.baseURL ?? (p.protocol === 'ollama' ? '$OLLAMA_HOST or http://127.0.0.1:11434' : '-'),
+    endpointText(p),
     p.apiKeyEnv ? `${p.apiKeyEnv}${p.keyOptional ? ' (optional)' : ''}` : '-',
     `${p.name}:${p.example}`,
   ]);
@@ -33,4 +34,13 @@ export async function modelsCommand(argv: string[], io: IO): Promise<number> {
     '\nGroups are defaults (the weights decide: DeepSeek via its API is open); set group: in the config to override.\n',
   );
   return EXIT.ok;
+}
+
+/** The preset's server, or where the protocol looks for one. */
+function endpointText(p: Preset): string {
+  const spec = descriptorOf(p.protocol).endpoint;
+  if (!spec) return '-';
+  const env = p.endpointEnv ?? spec.env;
+  const value = p.endpoint ?? spec.default ?? `set ${spec.field}`;
+  return env ? `$${env} or ${value}` : value;
 }

@@ -1,20 +1,22 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { missingKeys, type ModelConfig } from '../config/config.js';
+import { restoreModel } from '../config/model.js';
 import { UsageError } from '../errors.js';
 import { gradeSafely } from '../graders/index.js';
 import { EXIT, type IO } from '../io.js';
+import { Journal } from '../journal/journal.js';
+import { readManifest, writeManifest, type Manifest } from '../journal/manifest.js';
+import { readLatestRecords } from '../journal/read.js';
+import type { OkRecord } from '../journal/record.js';
 import { createProvider } from '../providers/index.js';
 import { writeReports } from '../report/index.js';
 import { defaultCacheDir, ResponseCache } from '../run/cache.js';
-import { Journal } from '../run/journal.js';
+import { configHash } from '../run/identity.js';
+import { makeAsk, tokenCost } from '../run/job.js';
 import { Lane } from '../run/lane.js';
-import { configHash, readManifest, writeManifest, type Manifest } from '../run/manifest.js';
-import { readLatestRecords } from '../run/read.js';
-import type { JobRecord } from '../run/record.js';
-import { makeAsk, tokenCost } from '../run/runner.js';
 import { loadSuite, type Suite } from '../suite/load.js';
-import type { Grade } from '../types.js';
+import type { Case } from '../types.js';
 import { keyValues, parse } from '../util/args.js';
 import { VERSION } from '../version.js';
 
@@ -51,77 +53,22 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('expected one run directory: gapbench regrade results/<run-id>');
   const src = resolve(io.cwd, positionals[0]);
   const old = readManifest(src);
-  const vars = { ...io.env, ...old.invocation.sets, ...keyValues('--set', values.set) };
+  const suiteCwd = values.suite ? io.cwd : old.invocation.cwd;
   const refs = values.suite ?? old.suites.map((s) => s.file);
+  const vars = { ...io.env, ...old.invocation.sets, ...keyValues('--set', values.set) };
   const suites = new Map<string, Suite>();
   for (const ref of refs) {
-    const s = await loadSuite(ref, { cwd: values.suite ? io.cwd : old.invocation.cwd, vars });
+    const s = await loadSuite(ref, { cwd: suiteCwd, vars });
     suites.set(s.name, s);
   }
-  const outDir = resolve(src, '..');
-  let runId = values['run-id'] ?? `${old.run_id}-regrade`;
-  for (let i = 2; !values['run-id'] && existsSync(join(outDir, runId)); i++) runId = `${old.run_id}-regrade-${i}`;
-  if (existsSync(join(outDir, runId))) throw new UsageError(`--run-id ${runId}: ${join(outDir, runId)} already exists`);
-
-  // Judge graders ask models from the run's config; keys are needed only when a judge is called.
-  const models: ModelConfig[] = old.models;
-  const cache = new ResponseCache(defaultCacheDir(io.env), 'use');
-  const lanes = new Map<string, Lane>();
-  const laneFor = (m: ModelConfig) => {
-    let l = lanes.get(m.id);
-    if (!l) {
-      const missing = missingKeys([m], io.env);
-      if (missing.length) throw new UsageError(missing[0]);
-      l = new Lane(createProvider(m, { env: io.env, cwd: io.cwd }), m.concurrency);
-      lanes.set(m.id, l);
-    }
-    return l;
-  };
-  const ask = makeAsk(models, laneFor, cache);
-
-  const dir = join(outDir, runId);
+  const dir = regradeDir(src, old.run_id, values['run-id']);
+  const runId = basename(dir);
+  const models = old.models.map(restoreModel);
   mkdirSync(dir, { recursive: true });
-  const { journal } = Journal.open(join(dir, 'records.jsonl'));
-  let kept = 0;
-  let dropped = 0;
-  let changed = 0;
-  try {
-    for await (const r of readLatestRecords(join(src, 'records.jsonl'))) {
-      const suite = suites.get(r.suite);
-      const idx = suite?.cases.findIndex((c) => c.id === r.case_id) ?? -1;
-      if (!suite || idx < 0) {
-        dropped++;
-        continue;
-      }
-      const c = suite.cases[idx];
-      let grade: Grade = r.grade;
-      if (r.status === 'ok') {
-        const model = models.find((m) => m.id === r.model);
-        const completion = {
-          latencyMs: r.latency_ms,
-          inputTokens: r.input_tokens,
-          outputTokens: r.output_tokens,
-          costUsd: model ? tokenCost(model, { inputTokens: r.input_tokens, outputTokens: r.output_tokens }) : undefined,
-        };
-        grade = await gradeSafely(suite.graderOf(c), r.output, { case: c, completion, ask });
-      }
-      if (grade.score !== r.grade.score || grade.passed !== r.grade.passed) changed++;
-      const next: JobRecord = {
-        ...r,
-        run_id: runId,
-        case_index: idx,
-        category: c.category,
-        expected: c.expected,
-        prompt: c.prompt,
-        grader: suite.graderName(c),
-        grade,
-      };
-      journal.append(next);
-      kept++;
-    }
-  } finally {
-    journal.close();
-  }
+  const counts = await regradeRecords(join(src, 'records.jsonl'), join(dir, 'records.jsonl'), runId, suites, {
+    models,
+    ask: judgeAsk(models, io),
+  });
   const manifest: Manifest = {
     ...old,
     gapbench: VERSION,
@@ -137,8 +84,8 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
       cases: s.cases.length,
       description: s.description,
     })),
-    config_hash: configHash(old.models, [...suites.values()], old.repeat),
-    invocation: { ...old.invocation, suites: refs, cwd: values.suite ? io.cwd : old.invocation.cwd },
+    config_hash: configHash(models, [...suites.values()], old.repeat),
+    invocation: { ...old.invocation, suites: refs, cwd: suiteCwd },
   };
   writeManifest(dir, manifest);
   const report = await writeReports(dir, {
@@ -148,9 +95,88 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
     manifest,
   });
   io.stdout.write(report.terminal(io.stdout, io.env));
+  const dropped = counts.dropped ? `, ${counts.dropped} dropped: their case is no longer in the suite` : '';
   io.stdout.write(
-    `Regraded ${kept} records from ${old.run_id} (${changed} changed verdict or score${dropped ? `, ${dropped} dropped: their case is no longer in the suite` : ''})\n`,
+    `Regraded ${counts.kept} records from ${old.run_id} (${counts.changed} changed verdict or score${dropped})\n`,
   );
   io.stdout.write(`Results: ${dir}\n`);
   return EXIT.ok;
+}
+
+/** <run-id>-regrade, -regrade-2, ... beside the source run, unless --run-id names it. */
+function regradeDir(src: string, oldId: string, given: string | undefined): string {
+  const outDir = resolve(src, '..');
+  let runId = given ?? `${oldId}-regrade`;
+  for (let i = 2; !given && existsSync(join(outDir, runId)); i++) runId = `${oldId}-regrade-${i}`;
+  if (existsSync(join(outDir, runId))) throw new UsageError(`--run-id ${runId}: ${join(outDir, runId)} already exists`);
+  return join(outDir, runId);
+}
+
+/** Judge graders ask models of the run's config; a key is needed only when a judge is called. */
+function judgeAsk(models: ModelConfig[], io: IO) {
+  const cache = new ResponseCache(defaultCacheDir(io.env), 'use');
+  const lanes = new Map<string, Lane>();
+  const laneOf = (m: ModelConfig) => {
+    let l = lanes.get(m.id);
+    if (!l) {
+      const missing = missingKeys([m], io.env);
+      if (missing.length) throw new UsageError(missing[0]);
+      l = new Lane(createProvider(m, { env: io.env, cwd: io.cwd }), m);
+      lanes.set(m.id, l);
+    }
+    return l;
+  };
+  return makeAsk(models, laneOf, cache);
+}
+
+/** Each latest record of the source run, graded again, into the new journal. */
+async function regradeRecords(
+  from: string,
+  to: string,
+  runId: string,
+  suites: Map<string, Suite>,
+  ctx: { models: ModelConfig[]; ask: ReturnType<typeof makeAsk> },
+): Promise<{ kept: number; dropped: number; changed: number }> {
+  const { journal } = Journal.open(to);
+  const counts = { kept: 0, dropped: 0, changed: 0 };
+  try {
+    for await (const r of readLatestRecords(from)) {
+      const suite = suites.get(r.suite);
+      const idx = suite?.cases.findIndex((c) => c.id === r.case_id) ?? -1;
+      if (!suite || idx < 0) {
+        counts.dropped++;
+        continue;
+      }
+      const c = suite.cases[idx];
+      const grade = r.status === 'ok' ? await regradeOne(r, c, suite, ctx) : r.grade;
+      if (grade.score !== r.grade.score || grade.passed !== r.grade.passed) counts.changed++;
+      const { prompt, category, expected } = c;
+      journal.append({
+        ...r,
+        run_id: runId,
+        case_index: idx,
+        category,
+        expected,
+        prompt,
+        grader: suite.graderName(c),
+        grade,
+      });
+      counts.kept++;
+    }
+  } finally {
+    journal.close();
+  }
+  return counts;
+}
+
+function regradeOne(
+  r: OkRecord,
+  c: Case,
+  suite: Suite,
+  ctx: { models: ModelConfig[]; ask: ReturnType<typeof makeAsk> },
+) {
+  const model = ctx.models.find((m) => m.id === r.model);
+  const tokens = { inputTokens: r.input_tokens, outputTokens: r.output_tokens };
+  const completion = { latencyMs: r.latency_ms, ...tokens, costUsd: model ? tokenCost(model, tokens) : undefined };
+  return gradeSafely(suite.graderOf(c), r.output, { case: c, completion, ask: ctx.ask });
 }

@@ -1,10 +1,9 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { writeReports } from '../report/index.js';
-import { SPOOL_FILE } from '../report/spool.js';
-import { readManifest } from '../run/manifest.js';
+import { readManifest } from '../journal/manifest.js';
 import { parse } from '../util/args.js';
 
 export const REPORT_HELP = `Usage: gapbench report <run-dir> [options]
@@ -32,8 +31,6 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
   const dir = resolve(io.cwd, positionals[0]);
   const manifest = readManifest(dir);
   if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${positionals[0]}: no records.jsonl`);
-  // A scratch file left by a run that was killed: the journal holds everything it held.
-  rmSync(join(dir, SPOOL_FILE), { force: true });
   const report = await writeReports(dir, {
     excel: Boolean(values.excel),
     matrixOutputs: Boolean(values['matrix-outputs']),

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { aggregateRun, compareRuns } from '../report/compare.js';
 import type { Report } from '../report/index.js';
-import { readManifest } from '../run/manifest.js';
+import { readManifest } from '../journal/manifest.js';
 import { fraction } from '../util/args.js';
 
 export const THRESHOLD_HELP = `  --fail-under SCORE     exit 1 when any model scores below SCORE (0-1) on any suite;

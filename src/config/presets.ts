@@ -1,3 +1,4 @@
+import type { Protocol } from '../providers/index.js';
 import type { Group } from '../types.js';
 
 /**
@@ -7,10 +8,13 @@ import type { Group } from '../types.js';
  */
 export interface Preset {
   name: string;
-  /** The wire protocol: the provider implementation that serves it. */
-  protocol: 'openai' | 'ollama' | 'replay';
+  /** The wire protocol: the provider implementation that serves it (providers/index.ts). */
+  protocol: Protocol;
   label: string;
-  baseURL?: string;
+  /** The server (base URL or host, as the protocol's endpoint field takes it). */
+  endpoint?: string;
+  /** Environment variable read for the endpoint before the preset's own (OPENAI_BASE_URL). */
+  endpointEnv?: string;
   apiKeyEnv?: string;
   /** Local servers need no key unless started with one; a placeholder is sent when the variable is unset. */
   keyOptional?: boolean;
@@ -24,7 +28,8 @@ export const PRESETS: readonly Preset[] = [
     name: 'openai',
     protocol: 'openai',
     label: 'OpenAI',
-    baseURL: 'https://api.openai.com/v1',
+    endpoint: 'https://api.openai.com/v1',
+    endpointEnv: 'OPENAI_BASE_URL',
     apiKeyEnv: 'OPENAI_API_KEY',
     group: 'closed',
     example: 'gpt-4o-mini',
@@ -34,7 +39,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'moonshot',
     protocol: 'openai',
     label: 'Moonshot AI (Kimi); China: https://api.moonshot.cn/v1',
-    baseURL: 'https://api.moonshot.ai/v1',
+    endpoint: 'https://api.moonshot.ai/v1',
     apiKeyEnv: 'MOONSHOT_API_KEY',
     group: 'closed',
     example: 'kimi-k2.6',
@@ -44,7 +49,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'qianfan',
     protocol: 'openai',
     label: 'Baidu Qianfan (ERNIE), key bce-v3/...',
-    baseURL: 'https://qianfan.baidubce.com/v2',
+    endpoint: 'https://qianfan.baidubce.com/v2',
     apiKeyEnv: 'QIANFAN_API_KEY',
     group: 'closed',
     example: 'ernie-4.5-turbo-128k',
@@ -54,7 +59,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'ark',
     protocol: 'openai',
     label: 'Volcengine Ark (ByteDance Doubao); model id or ep-... endpoint id',
-    baseURL: 'https://ark.cn-beijing.volces.com/api/v3',
+    endpoint: 'https://ark.cn-beijing.volces.com/api/v3',
     apiKeyEnv: 'ARK_API_KEY',
     group: 'closed',
     example: 'doubao-seed-1-6-251015',
@@ -64,7 +69,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'hunyuan',
     protocol: 'openai',
     label: 'Tencent Hunyuan',
-    baseURL: 'https://api.hunyuan.cloud.tencent.com/v1',
+    endpoint: 'https://api.hunyuan.cloud.tencent.com/v1',
     apiKeyEnv: 'HUNYUAN_API_KEY',
     group: 'closed',
     example: 'hunyuan-turbos-latest',
@@ -74,7 +79,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'dashscope',
     protocol: 'openai',
     label: 'Alibaba DashScope (Qwen), compatible mode; intl: https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
-    baseURL: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
+    endpoint: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
     apiKeyEnv: 'DASHSCOPE_API_KEY',
     group: 'closed',
     example: 'qwen-plus',
@@ -84,7 +89,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'deepseek',
     protocol: 'openai',
     label: 'DeepSeek API (open weights)',
-    baseURL: 'https://api.deepseek.com',
+    endpoint: 'https://api.deepseek.com',
     apiKeyEnv: 'DEEPSEEK_API_KEY',
     group: 'open',
     example: 'deepseek-chat',
@@ -94,7 +99,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'openrouter',
     protocol: 'openai',
     label: 'OpenRouter (set group per model)',
-    baseURL: 'https://openrouter.ai/api/v1',
+    endpoint: 'https://openrouter.ai/api/v1',
     apiKeyEnv: 'OPENROUTER_API_KEY',
     group: 'closed',
     example: 'openai/gpt-4o',
@@ -104,7 +109,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'together',
     protocol: 'openai',
     label: 'Together AI (set group per model)',
-    baseURL: 'https://api.together.ai/v1',
+    endpoint: 'https://api.together.ai/v1',
     apiKeyEnv: 'TOGETHER_API_KEY',
     group: 'closed',
     example: 'openai/gpt-oss-20b',
@@ -114,7 +119,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'groq',
     protocol: 'openai',
     label: 'Groq (set group per model)',
-    baseURL: 'https://api.groq.com/openai/v1',
+    endpoint: 'https://api.groq.com/openai/v1',
     apiKeyEnv: 'GROQ_API_KEY',
     group: 'closed',
     example: 'llama-3.1-8b-instant',
@@ -124,7 +129,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'vllm',
     protocol: 'openai',
     label: 'vLLM server (local)',
-    baseURL: 'http://127.0.0.1:8000/v1',
+    endpoint: 'http://127.0.0.1:8000/v1',
     apiKeyEnv: 'VLLM_API_KEY',
     keyOptional: true,
     group: 'open',
@@ -135,7 +140,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'llamacpp',
     protocol: 'openai',
     label: 'llama.cpp llama-server (local; newer builds may default to port 9931)',
-    baseURL: 'http://127.0.0.1:8080/v1',
+    endpoint: 'http://127.0.0.1:8080/v1',
     apiKeyEnv: 'LLAMA_API_KEY',
     keyOptional: true,
     group: 'open',
@@ -146,7 +151,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'lmstudio',
     protocol: 'openai',
     label: 'LM Studio server (local)',
-    baseURL: 'http://127.0.0.1:1234/v1',
+    endpoint: 'http://127.0.0.1:1234/v1',
     apiKeyEnv: 'LM_API_TOKEN',
     keyOptional: true,
     group: 'open',
@@ -173,22 +178,4 @@ export const PRESETS: readonly Preset[] = [
 
 export function findPreset(name: string): Preset | undefined {
   return PRESETS.find((p) => p.name === name);
-}
-
-/** Loopback and private hosts: a local server, where a missing key is not an error. */
-export function isLocalURL(url: string): boolean {
-  try {
-    const h = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    return (
-      h === 'localhost' ||
-      h === '::1' ||
-      /^127\./.test(h) ||
-      /^10\./.test(h) ||
-      /^192\.168\./.test(h) ||
-      /^172\.(1[6-9]|2\d|3[01])\./.test(h) ||
-      h.endsWith('.local')
-    );
-  } catch {
-    return false;
-  }
 }

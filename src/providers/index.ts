@@ -1,25 +1,36 @@
-import type { ModelConfig } from '../config/config.js';
-import { ollamaProvider } from './ollama.js';
-import { openaiProvider } from './openai.js';
-import type { Provider, ProviderEnv, ProviderFactory } from './provider.js';
-import { replayProvider } from './replay.js';
+/**
+ * The provider registry: the one place that knows the wire protocols. Config, presets, the cache
+ * and the runner ask it; the `Protocol` type is derived from it. Adding a protocol is one provider
+ * file exporting a descriptor and one line here.
+ */
+import { ollamaDescriptor } from './ollama.js';
+import { openaiDescriptor } from './openai.js';
+import type { Provider, ProviderDescriptor, ProviderEnv, ProviderModel } from './provider.js';
+import { replayDescriptor } from './replay.js';
 
-/** One line per wire protocol; presets (moonshot, vllm, ...) resolve to one of these in config/presets.ts. */
-const factories: Record<ModelConfig['protocol'], ProviderFactory> = {
-  openai: openaiProvider,
-  ollama: ollamaProvider,
-  replay: replayProvider,
-};
+export const PROTOCOLS = {
+  openai: openaiDescriptor,
+  ollama: ollamaDescriptor,
+  replay: replayDescriptor,
+} as const satisfies Record<string, ProviderDescriptor>;
 
-/** Protocols whose providers check something before the run (replay: the recorded file loads). */
-const PREFLIGHT: ReadonlySet<ModelConfig['protocol']> = new Set(['replay']);
+export type Protocol = keyof typeof PROTOCOLS;
 
-export function hasPreflight(model: ModelConfig): boolean {
-  return PREFLIGHT.has(model.protocol);
+for (const [key, d] of Object.entries(PROTOCOLS)) {
+  // A key that differs from the descriptor's own name would make `protocol: x` build `y`.
+  if (key !== d.protocol) throw new Error(`provider registry: key '${key}' holds protocol '${d.protocol}'`);
 }
 
-export function createProvider(model: ModelConfig, env: ProviderEnv): Provider {
-  return factories[model.protocol](model, env);
+export function isProtocol(name: string): name is Protocol {
+  return Object.hasOwn(PROTOCOLS, name);
 }
 
-export type { Provider, ProviderEnv, ProviderFactory } from './provider.js';
+export function descriptorOf(protocol: Protocol): ProviderDescriptor {
+  return PROTOCOLS[protocol];
+}
+
+export function createProvider(model: ProviderModel & { protocol: Protocol }, env: ProviderEnv): Provider {
+  return PROTOCOLS[model.protocol].create(model, env);
+}
+
+export type { Provider, ProviderDescriptor, ProviderEnv, ProviderFactory, ProviderModel } from './provider.js';

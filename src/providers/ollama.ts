@@ -1,22 +1,29 @@
 import type { Ollama } from 'ollama';
+import { ProviderError } from '../errors.js';
+import type { ChatRequest, Completion, SamplingParams } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
-import { errorCode, ProviderError, redact } from '../errors.js';
-import { parseRetryAfter } from '../run/retry-after.js';
-import type { ChatRequest, Completion, ErrorKind } from '../types.js';
+import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
 import { nodeFetch } from './http.js';
-import { abortKind, type Provider, type ProviderFactory } from './provider.js';
+import type { Provider, ProviderDescriptor, ProviderFactory } from './provider.js';
+
+export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 
 /**
  * The official `ollama` SDK against `/api/chat` (stream: false). HTTP errors are classified in a
  * fetch wrapper before the SDK sees them, so its console logging never reaches our output.
  */
-export const ollamaProvider: ProviderFactory = (model) => {
-  const host = model.host!;
+export const ollamaProvider: ProviderFactory = (model, { env }) => {
+  const host = model.endpoint ?? DEFAULT_OLLAMA_HOST;
+  const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
+  const secrets = key ? [key] : [];
   // The SDK takes no per-request signal, so each request needs its own fetch. Building a client
   // per request re-parses the host every time; a view of one client with its own `fetch` does not.
-  // Loaded on first use, like the openai SDK (see openai.ts).
   const { Ollama: OllamaClient } = requireCjs('ollama') as typeof import('ollama');
-  const base = new OllamaClient({ host, fetch: nodeFetch });
+  const base = new OllamaClient({
+    host,
+    fetch: nodeFetch,
+    ...(key ? { headers: { Authorization: `Bearer ${key}` } } : {}),
+  });
 
   async function complete(req: ChatRequest): Promise<Completion> {
     const fetchWithSignal: typeof fetch = async (input, init) => {
@@ -24,37 +31,29 @@ export const ollamaProvider: ProviderFactory = (model) => {
       try {
         res = await nodeFetch(input, { ...init, signal: req.signal });
       } catch (err) {
-        throw classifyFetchFailure(err, req.signal, model.id, host);
+        if (req.signal.aborted) throw abortedError(req.signal, model.id);
+        throw networkError(model.id, host, err, ` (is Ollama running at ${host}? start it with \`ollama serve\`)`);
       }
-      if (!res.ok) throw await classifyHttp(res, model.id, model.model);
+      if (!res.ok) throw await classifyHttp(res, model.id, model.model, secrets);
       return res;
     };
     const client = Object.create(base, { fetch: { value: fetchWithSignal } }) as Ollama;
-    const p = req.params;
-    const options: Record<string, unknown> = {};
-    if (p.temperature !== undefined) options.temperature = p.temperature;
-    if (p.max_tokens !== undefined) options.num_predict = p.max_tokens;
-    if (p.top_p !== undefined) options.top_p = p.top_p;
-    if (p.seed !== undefined) options.seed = p.seed;
-    if (p.stop !== undefined) options.stop = p.stop;
     const started = performance.now();
     let res: Awaited<ReturnType<Ollama['chat']>>;
     try {
-      res = await client.chat({ model: model.model, messages: req.messages, stream: false, options });
+      res = await client.chat({
+        model: model.model,
+        messages: req.messages,
+        stream: false,
+        options: options(req.params),
+      });
     } catch (err) {
       if (err instanceof ProviderError) throw err;
-      if (req.signal.aborted) {
-        const kind = abortKind(req.signal);
-        throw new ProviderError(
-          kind,
-          kind === 'timeout'
-            ? `model '${model.id}': no answer within the timeout`
-            : `model '${model.id}': request aborted`,
-        );
-      }
+      if (req.signal.aborted) throw abortedError(req.signal, model.id);
+      const message = err instanceof Error ? err.message : String(err);
       throw new ProviderError(
         'bad_response',
-        `model '${model.id}': unreadable response (${redact(err instanceof Error ? err.message : String(err)).slice(0, 300)})`,
+        `model '${model.id}': unreadable response (${cleanMessage(message, secrets, 300)})`,
       );
     }
     const latencyMs = performance.now() - started;
@@ -72,64 +71,57 @@ export const ollamaProvider: ProviderFactory = (model) => {
   return { model, complete } satisfies Provider;
 };
 
+/** OpenAI-named sampling knobs in Ollama's `options`. */
+function options(p: SamplingParams): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (p.temperature !== undefined) o.temperature = p.temperature;
+  if (p.max_tokens !== undefined) o.num_predict = p.max_tokens;
+  if (p.top_p !== undefined) o.top_p = p.top_p;
+  if (p.seed !== undefined) o.seed = p.seed;
+  if (p.stop !== undefined) o.stop = p.stop;
+  return o;
+}
+
 function numberOrUndefined(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-function classifyFetchFailure(err: unknown, signal: AbortSignal, id: string, host: string): ProviderError {
-  if (signal.aborted) {
-    const kind = abortKind(signal);
-    return new ProviderError(
-      kind,
-      kind === 'timeout' ? `model '${id}': no answer within the timeout` : `model '${id}': request aborted`,
-    );
-  }
-  const code = errorCode(err) ?? ((err as { cause?: { message?: string } }).cause?.message || undefined);
-  const hint = code === 'ECONNREFUSED' ? ` (is Ollama running at ${host}? start it with \`ollama serve\`)` : '';
-  return new ProviderError('network', `model '${id}': connection to ${host} failed${code ? ` (${code})` : ''}${hint}`);
-}
-
-async function classifyHttp(res: Response, id: string, name: string): Promise<ProviderError> {
-  let message = `HTTP ${res.status}`;
-  try {
-    const text = await res.text();
-    try {
-      const body = JSON.parse(text) as { error?: unknown };
-      if (typeof body.error === 'string') message = body.error;
-      else if (
-        body.error &&
-        typeof body.error === 'object' &&
-        typeof (body.error as { message?: unknown }).message === 'string'
-      )
-        message = (body.error as { message: string }).message;
-      else if (text) message = text;
-    } catch {
-      if (text.trim()) message = text.trim();
-    }
-  } catch {
-    /* the body is gone; the status says enough */
-  }
-  message = redact(message).replace(/\s+/g, ' ').slice(0, 300);
-  const s = res.status;
-  if (s === 404 && /not found|pull/i.test(message)) {
+async function classifyHttp(res: Response, id: string, name: string, secrets: string[]): Promise<ProviderError> {
+  const message = cleanMessage(await errorText(res), secrets, 300);
+  if (res.status === 404 && /not found|pull/i.test(message)) {
     return new ProviderError('not_found', `model '${id}': Ollama has no model '${name}'; run: ollama pull ${name}`, {
-      status: s,
+      status: 404,
     });
   }
-  const kind: ErrorKind =
-    s === 429
-      ? 'rate_limit'
-      : s === 401 || s === 403
-        ? 'auth'
-        : s === 404
-          ? 'not_found'
-          : s === 408
-            ? 'timeout'
-            : s >= 500
-              ? 'server'
-              : 'bad_request';
-  return new ProviderError(kind, `model '${id}': HTTP ${s}: ${message}`, {
-    status: s,
-    retryAfterMs: kind === 'rate_limit' || kind === 'server' ? parseRetryAfter(res.headers) : undefined,
-  });
+  return httpError(id, res.status, message, res.headers);
 }
+
+/** The `error` of an Ollama error body, else the body, else the status. */
+async function errorText(res: Response): Promise<string> {
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    return `HTTP ${res.status}`;
+  }
+  try {
+    const body = JSON.parse(text) as { error?: unknown };
+    if (typeof body.error === 'string') return body.error;
+    const inner = body.error as { message?: unknown } | undefined;
+    if (inner && typeof inner.message === 'string') return inner.message;
+  } catch {
+    /* not JSON: the text itself */
+  }
+  return text.trim() || `HTTP ${res.status}`;
+}
+
+export const ollamaDescriptor: ProviderDescriptor = {
+  protocol: 'ollama',
+  description: 'the official ollama SDK against /api/chat (stream: false)',
+  endpoint: { field: 'host', env: 'OLLAMA_HOST', default: DEFAULT_OLLAMA_HOST, bare: { port: 11434 } },
+  key: 'none',
+  // Ollama serves one request at a time unless OLLAMA_NUM_PARALLEL is raised. It can swap the
+  // weights behind a model name, so its answers are not cached unless asked.
+  defaults: () => ({ concurrency: 1, timeoutMs: 300_000, cache: false }),
+  create: ollamaProvider,
+};

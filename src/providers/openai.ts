@@ -1,15 +1,15 @@
 import type * as OpenAIModule from 'openai';
+import { ProviderError } from '../errors.js';
+import type { ChatRequest, Completion } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
-import { errorCode, ProviderError, redact } from '../errors.js';
-import { parseRetryAfter } from '../run/retry-after.js';
-import type { ChatRequest, Completion, ErrorKind } from '../types.js';
+import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
 import { nodeFetch } from './http.js';
-import { abortKind, type Provider, type ProviderFactory } from './provider.js';
+import type { Provider, ProviderDescriptor, ProviderFactory, ProviderModel } from './provider.js';
 
-/**
- * The SDK is loaded on first use: a run whose network lanes are on provider threads never needs
- * it on the main thread (about 50 ms of start-up there).
- */
+type OpenAIClient = OpenAIModule.OpenAI;
+type ChatCompletion = OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
+
+/** Loaded on first use: commands that never call a model (report, validate) do not pay for it. */
 let sdk: typeof OpenAIModule.OpenAI | undefined;
 function OpenAISdk(): typeof OpenAIModule.OpenAI {
   return (sdk ??= (requireCjs('openai') as typeof OpenAIModule).OpenAI);
@@ -20,11 +20,11 @@ const NO_KEY = 'sk-no-key-required';
 
 /** The official `openai` SDK against any OpenAI-compatible chat-completions endpoint. */
 export const openaiProvider: ProviderFactory = (model, { env }) => {
-  const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || (model.keyOptional ? NO_KEY : '');
+  const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
   const OpenAI = OpenAISdk();
-  const client = new OpenAI({
+  const client: OpenAIClient = new OpenAI({
     apiKey: key || NO_KEY,
-    baseURL: model.baseURL,
+    baseURL: model.endpoint,
     // The lane owns retries and timeouts; the SDK must not retry behind its back.
     maxRetries: 0,
     timeout: model.timeoutMs + 5_000,
@@ -34,94 +34,88 @@ export const openaiProvider: ProviderFactory = (model, { env }) => {
 
   async function complete(req: ChatRequest): Promise<Completion> {
     const started = performance.now();
-    const p = req.params;
-    let res: OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
+    let res: ChatCompletion;
     try {
-      res = await client.chat.completions.create(
-        {
-          model: model.model,
-          messages: req.messages,
-          ...(p.temperature === undefined ? {} : { temperature: p.temperature }),
-          ...(p.max_tokens === undefined ? {} : { max_tokens: p.max_tokens }),
-          ...(p.top_p === undefined ? {} : { top_p: p.top_p }),
-          ...(p.seed === undefined ? {} : { seed: p.seed }),
-          ...(p.stop === undefined ? {} : { stop: p.stop }),
-        },
-        { signal: req.signal },
-      );
+      res = await client.chat.completions.create(requestBody(model, req), { signal: req.signal });
     } catch (err) {
-      throw classifyOpenAIError(err, req.signal, model.id, model.apiKeyEnv, secrets);
+      throw classifyOpenAIError(err, req.signal, model, secrets);
     }
-    const latencyMs = performance.now() - started;
-    if (!res || typeof res !== 'object' || !Array.isArray(res.choices))
-      throw new ProviderError('bad_response', `model '${model.id}': response has no choices array`);
-    const choice = res.choices[0];
-    if (!choice) throw new ProviderError('bad_response', `model '${model.id}': response has empty choices`);
-    const content = choice.message?.content;
-    if (content !== null && content !== undefined && typeof content !== 'string')
-      throw new ProviderError('bad_response', `model '${model.id}': message content is not text`);
-    return {
-      text: content ?? '',
-      inputTokens: res.usage?.prompt_tokens,
-      outputTokens: res.usage?.completion_tokens,
-      finishReason: choice.finish_reason ?? undefined,
-      latencyMs,
-    };
+    return completionOf(res, model.id, performance.now() - started);
   }
   return { model, complete } satisfies Provider;
 };
 
+function requestBody(model: ProviderModel, req: ChatRequest) {
+  const p = req.params;
+  return {
+    model: model.model,
+    messages: req.messages,
+    ...(p.temperature === undefined ? {} : { temperature: p.temperature }),
+    ...(p.max_tokens === undefined ? {} : { max_tokens: p.max_tokens }),
+    ...(p.top_p === undefined ? {} : { top_p: p.top_p }),
+    ...(p.seed === undefined ? {} : { seed: p.seed }),
+    ...(p.stop === undefined ? {} : { stop: p.stop }),
+  };
+}
+
+function completionOf(res: ChatCompletion, modelId: string, latencyMs: number): Completion {
+  if (!res || typeof res !== 'object' || !Array.isArray(res.choices)) {
+    throw new ProviderError('bad_response', `model '${modelId}': response has no choices array`);
+  }
+  const choice = res.choices[0];
+  if (!choice) throw new ProviderError('bad_response', `model '${modelId}': response has empty choices`);
+  const content = choice.message?.content;
+  if (content !== null && content !== undefined && typeof content !== 'string') {
+    throw new ProviderError('bad_response', `model '${modelId}': message content is not text`);
+  }
+  return {
+    text: content ?? '',
+    inputTokens: res.usage?.prompt_tokens,
+    outputTokens: res.usage?.completion_tokens,
+    finishReason: choice.finish_reason ?? undefined,
+    latencyMs,
+  };
+}
+
 export function classifyOpenAIError(
   err: unknown,
   signal: AbortSignal,
-  modelId: string,
-  keyEnv: string | undefined,
+  model: ProviderModel,
   secrets: string[],
 ): ProviderError {
   const OpenAI = OpenAISdk();
-  const clean = (s: string) => redact(s, secrets).replace(/\s+/g, ' ').slice(0, 500);
   if (err instanceof OpenAI.APIUserAbortError || (signal.aborted && !(err instanceof OpenAI.APIError && err.status))) {
-    const kind = abortKind(signal);
-    return new ProviderError(
-      kind,
-      kind === 'timeout' ? `model '${modelId}': no answer within the timeout` : `model '${modelId}': request aborted`,
-    );
+    return abortedError(signal, model.id);
   }
-  if (err instanceof OpenAI.APIConnectionTimeoutError)
-    return new ProviderError('timeout', `model '${modelId}': request timed out`);
-  if (err instanceof OpenAI.APIConnectionError) {
-    const code = errorCode(err);
-    return new ProviderError('network', `model '${modelId}': connection failed${code ? ` (${code})` : ''}`);
+  if (err instanceof OpenAI.APIConnectionTimeoutError) {
+    return new ProviderError('timeout', `model '${model.id}': request timed out`);
   }
+  if (err instanceof OpenAI.APIConnectionError) return networkError(model.id, model.endpoint ?? 'the server', err);
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const status = err.status;
     // The SDK's message starts with the status ("401 bad key"); ours says "HTTP 401:" already.
-    const msg = clean((err.message || '').replace(new RegExp(`^${status}\\s+`), '') || `HTTP ${status}`);
-    const kind: ErrorKind =
-      status === 429
-        ? 'rate_limit'
-        : status === 401 || status === 403
-          ? 'auth'
-          : status === 404
-            ? 'not_found'
-            : status === 408
-              ? 'timeout'
-              : status >= 500
-                ? 'server'
-                : 'bad_request';
+    const text = (err.message || '').replace(new RegExp(`^${status}\\s+`), '') || `HTTP ${status}`;
     const hint =
-      kind === 'auth'
-        ? ` (check ${keyEnv ?? 'the API key variable'})`
-        : kind === 'not_found'
+      status === 401 || status === 403
+        ? ` (check ${model.apiKeyEnv ?? 'the API key variable'})`
+        : status === 404
           ? ' (is the model name right for this provider?)'
           : '';
-    return new ProviderError(kind, `model '${modelId}': HTTP ${status}: ${msg}${hint}`, {
-      status,
-      retryAfterMs:
-        kind === 'rate_limit' || kind === 'server' ? parseRetryAfter(err.headers as Headers | undefined) : undefined,
-    });
+    return httpError(model.id, status, cleanMessage(text, secrets), err.headers as Headers | undefined, hint);
   }
   // A 200 whose body is not JSON, or a body the SDK could not read.
   const message = err instanceof Error ? err.message : String(err);
-  return new ProviderError('bad_response', `model '${modelId}': unreadable response (${clean(message)})`);
+  return new ProviderError(
+    'bad_response',
+    `model '${model.id}': unreadable response (${cleanMessage(message, secrets)})`,
+  );
 }
+
+export const openaiDescriptor: ProviderDescriptor = {
+  protocol: 'openai',
+  description: 'the official openai SDK against any OpenAI-compatible /chat/completions endpoint',
+  endpoint: { field: 'baseURL' },
+  key: 'required',
+  defaults: (local) => ({ concurrency: local ? 4 : 8, timeoutMs: local ? 300_000 : 120_000, cache: !local }),
+  create: openaiProvider,
+};

@@ -1,15 +1,32 @@
-import type { ModelConfig } from '../config/config.js';
-import type { ChatRequest, Completion } from '../types.js';
+import type { ChatRequest, Completion, SamplingParams } from '../types.js';
+
+/**
+ * What a provider needs to know about the model it serves. The config layer's `ModelConfig`
+ * extends this with what only the scheduler and the reports use (lane limits, group, price).
+ * Holds no secret: only the name of the variable holding the key.
+ */
+export interface ProviderModel {
+  /** Label in every output (unique per run). */
+  id: string;
+  /** The provider's model name (may contain colons); for `replay`, the recorded file. */
+  model: string;
+  /** The server: a base URL (`baseURL` protocols) or a host (`host` protocols); absent for replay. */
+  endpoint?: string;
+  /** Environment variable holding the API key, when the protocol takes one. */
+  apiKeyEnv?: string;
+  params: SamplingParams;
+  timeoutMs: number;
+  /** Options of the replay provider. */
+  replay?: { idField?: string; outputField?: string; idTemplate?: string };
+}
 
 /**
  * Turns a chat request into a completion, or throws a `ProviderError` whose `kind` says
  * what went wrong. Providers never retry: the lane owns retries, so SDK retries are off.
  */
 export interface Provider {
-  readonly model: ModelConfig;
+  readonly model: ProviderModel;
   complete(req: ChatRequest): Promise<Completion>;
-  /** Optional cheap check before the run (e.g. is the Ollama model pulled?). Throws ProviderError. */
-  preflight?(signal: AbortSignal): Promise<void>;
 }
 
 export interface ProviderEnv {
@@ -17,7 +34,42 @@ export interface ProviderEnv {
   cwd: string;
 }
 
-export type ProviderFactory = (model: ModelConfig, env: ProviderEnv) => Provider;
+export type ProviderFactory = (model: ProviderModel, env: ProviderEnv) => Provider;
+
+/** How a protocol names its server in the config. */
+export interface EndpointSpec {
+  /** The config field: `baseURL` (a URL with its path, OpenAI style) or `host` (Ollama style). */
+  field: 'baseURL' | 'host';
+  /** Used when neither the model nor its preset gives one. */
+  default?: string;
+  /** Environment variable read before the default (e.g. OLLAMA_HOST). */
+  env?: string;
+  /** A host may leave out the scheme and port (`gpu-box` means http://gpu-box:DEFAULT_PORT). */
+  bare?: { port: number };
+}
+
+/**
+ * A wire protocol, as every other layer sees it: config reads the endpoint field and key needs,
+ * the scheduler the lane defaults, the runner `create`. Adding a protocol is one file exporting
+ * one of these and one line in the registry (providers/index.ts).
+ */
+export interface ProviderDescriptor {
+  readonly protocol: string;
+  /** One line for `gapbench models`. */
+  readonly description: string;
+  /** Absent: the protocol talks to no server (replay). */
+  readonly endpoint?: EndpointSpec;
+  /**
+   * `required`: a key must be set unless the endpoint is a local server; `none`: never sent
+   * unless the model names an apiKeyEnv (then it must be set, and is sent as a bearer token).
+   */
+  readonly key: 'required' | 'none';
+  /** Lane defaults, given whether the endpoint is on this machine or a private network. */
+  defaults(local: boolean): { concurrency: number; timeoutMs: number; cache: boolean };
+  readonly create: ProviderFactory;
+  /** A cheap check before the run, whose failure is a usage error (replay: the file loads). */
+  preflight?(model: ProviderModel, env: ProviderEnv): void;
+}
 
 /** Whether an abort came from the per-request timeout (retryable) or from the run stopping. */
 export function abortKind(signal: AbortSignal): 'timeout' | 'aborted' {

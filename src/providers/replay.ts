@@ -1,60 +1,100 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ProviderError, UsageError } from '../errors.js';
 import type { ChatRequest, Completion } from '../types.js';
-import type { Provider, ProviderFactory } from './provider.js';
+import { jsonItemSpans } from '../util/json-spans.js';
+import type { Provider, ProviderDescriptor, ProviderEnv, ProviderFactory, ProviderModel } from './provider.js';
 
 /**
  * Answers from recorded outputs (a JSON array or JSONL), so outputs produced elsewhere (another
  * harness, a paper's release) are graded beside live models. `replay:<file>`; options in config:
  * `replay: {idField: 'id', outputField: 'output.0', idTemplate: 'gsm8k-main-test-#{index}'}`.
  * A case with no recorded item is an error record (kind `missing`), never a silent pass.
+ *
+ * The file is indexed once (item id -> where the item lies in the file) and each answer is read
+ * back when asked for, so memory does not grow with the size of the outputs: recorded
+ * chain-of-thought answers run to tens of megabytes.
  */
-export const replayProvider: ProviderFactory = (model, { cwd }) => {
-  const file = resolve(cwd, model.model);
-  const idField = model.replay?.idField ?? 'id';
-  const outputField = model.replay?.outputField ?? 'output';
-  const idTemplate = model.replay?.idTemplate ?? '{id}';
-  let byId: Map<string, string> | undefined;
+interface ReplayIndex {
+  fd: number;
+  /** Item id -> [byte offset, byte length] of the item in the file. */
+  spans: Map<string, [number, number]>;
+}
 
-  function load(): Map<string, string> {
-    if (byId) return byId;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-    } catch {
-      throw new UsageError(`model '${model.id}': replay file ${model.model} not found`);
-    }
-    const items: unknown[] = [];
-    const trimmed = text.trimStart();
-    if (trimmed.startsWith('[')) {
-      try {
-        items.push(...(JSON.parse(text) as unknown[]));
-      } catch (e) {
-        throw new UsageError(`${model.model}: invalid JSON (${(e as Error).message})`);
-      }
-    } else {
-      text.split('\n').forEach((line, i) => {
-        if (!line.trim()) return;
-        try {
-          items.push(JSON.parse(line));
-        } catch {
-          throw new UsageError(`${model.model}:${i + 1}: invalid JSON line`);
-        }
-      });
-    }
-    const map = new Map<string, string>();
-    for (const item of items) {
-      const id = getPath(item, idField);
-      const out = getPath(item, outputField);
-      if (id === undefined || out === undefined || out === null) continue;
-      map.set(String(id), typeof out === 'string' ? out : JSON.stringify(out));
-    }
-    if (!map.size)
-      throw new UsageError(`model '${model.id}': no items with '${idField}' and '${outputField}' in ${model.model}`);
-    byId = map;
-    return map;
+/** Indexes by file and field choice, valid while the file's size and modification time stay the same. */
+const indexes = new Map<string, { stamp: string; index: ReplayIndex }>();
+
+function options(model: ProviderModel) {
+  return {
+    idField: model.replay?.idField ?? 'id',
+    outputField: model.replay?.outputField ?? 'output',
+    idTemplate: model.replay?.idTemplate ?? '{id}',
+  };
+}
+
+/** Indexes a recorded file (once per file and field choice); throws UsageError naming what is wrong. */
+function indexFor(model: ProviderModel, cwd: string): ReplayIndex {
+  const file = resolve(cwd, model.model);
+  const { idField, outputField } = options(model);
+  const key = JSON.stringify([file, idField, outputField]);
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    throw new UsageError(`model '${model.id}': replay file ${model.model} not found`);
   }
+  const st = fstatSync(fd);
+  const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  const known = indexes.get(key);
+  if (known?.stamp === stamp) {
+    closeSync(fd);
+    return known.index;
+  }
+  if (known) closeSync(known.index.fd);
+  const spans = new Map<string, [number, number]>();
+  const parse = (text: string, where: string): unknown => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e) {
+      closeSync(fd);
+      throw new UsageError(`${model.model}${where}: invalid JSON (${(e as Error).message})`);
+    }
+  };
+  for (const span of jsonItemSpans(fd, st.size)) {
+    if (span.error) {
+      closeSync(fd);
+      throw new UsageError(`${model.model}${span.line ? `:${span.line}` : ''}: ${span.error}`);
+    }
+    const item = parse(readText(fd, span.offset, span.bytes), span.line ? `:${span.line}` : '');
+    const id = getPath(item, idField);
+    const out = getPath(item, outputField);
+    if (id === undefined || out === undefined || out === null) continue;
+    spans.set(String(id), [span.offset, span.bytes]);
+  }
+  if (!spans.size) {
+    closeSync(fd);
+    throw new UsageError(`model '${model.id}': no items with '${idField}' and '${outputField}' in ${model.model}`);
+  }
+  const index = { fd, spans };
+  indexes.set(key, { stamp, index });
+  return index;
+}
+
+function readText(fd: number, offset: number, bytes: number): string {
+  const buf = Buffer.allocUnsafe(bytes);
+  let got = 0;
+  while (got < bytes) {
+    const n = readSync(fd, buf, got, bytes - got, offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.toString('utf8', 0, got);
+}
+
+export const replayProvider: ProviderFactory = (model, { cwd }) => {
+  const { outputField, idTemplate } = options(model);
+  // Indexed at the first request of this run (or taken from the preflight's index of the same file).
+  let index: ReplayIndex | undefined;
 
   async function complete(req: ChatRequest): Promise<Completion> {
     const job = req.job;
@@ -63,19 +103,16 @@ export const replayProvider: ProviderFactory = (model, { cwd }) => {
     const key = idTemplate.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string) =>
       tokens[name] === undefined ? m : String(tokens[name]),
     );
-    const text = load().get(key);
-    if (text === undefined)
+    index ??= indexFor(model, cwd);
+    const span = index.spans.get(key);
+    if (!span)
       throw new ProviderError('missing', `model '${model.id}': no recorded output for '${key}' in ${model.model}`);
+    const out = getPath(JSON.parse(readText(index.fd, span[0], span[1])), outputField);
+    const text = typeof out === 'string' ? out : JSON.stringify(out);
     return { text, latencyMs: 0, finishReason: 'replay' };
   }
 
-  return {
-    model,
-    complete,
-    async preflight() {
-      load();
-    },
-  } satisfies Provider;
+  return { model, complete } satisfies Provider;
 };
 
 /** `output.0.text` style paths into parsed JSON. */
@@ -89,3 +126,12 @@ export function getPath(value: unknown, path: string): unknown {
   }
   return cur;
 }
+
+export const replayDescriptor: ProviderDescriptor = {
+  protocol: 'replay',
+  description: 'recorded outputs from a JSON array or JSONL file, looked up by case id',
+  key: 'none',
+  defaults: () => ({ concurrency: 8, timeoutMs: 120_000, cache: false }),
+  create: replayProvider,
+  preflight: (model: ProviderModel, env: ProviderEnv) => void indexFor(model, env.cwd),
+};

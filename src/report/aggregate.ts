@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../config/config.js';
-import type { JobRecord } from '../run/record.js';
+import type { JobRecord } from '../journal/record.js';
 import type { Group } from '../types.js';
 
 /** Everything the reports need about one suite x model, gathered in one pass over the journal. */

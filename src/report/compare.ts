@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { readLatestRecords } from '../run/read.js';
-import type { Manifest } from '../run/manifest.js';
+import { readLatestRecords } from '../journal/read.js';
+import type { Manifest } from '../journal/manifest.js';
 import { Aggregator, canonicalize, type Aggregate } from './aggregate.js';
 import { ALPHA, isBinaryEntry, pairedComparison } from './paired.js';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
-import type { Manifest } from '../run/manifest.js';
+import type { Manifest } from '../journal/manifest.js';
 import { toCsvString, type CsvValue } from './csv.js';
 import type { SummaryRow } from './summary.js';
 

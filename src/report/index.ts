@@ -1,19 +1,20 @@
 import { dirname, join } from 'node:path';
-import type { ModelConfig } from '../config/config.js';
 import { useColor, type Out } from '../io.js';
-import type { Manifest } from '../run/manifest.js';
-import { openLineReader, readRecordLines } from '../run/read.js';
-import type { JobRecord } from '../run/record.js';
-import { Aggregator, canonicalize, type Aggregate } from './aggregate.js';
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { openCsv, toLine } from './csv.js';
+import type { Manifest } from '../journal/manifest.js';
+import { openLineReader, readRecordLines } from '../journal/read.js';
+import type { JobRecord } from '../journal/record.js';
+import { canonicalize, type Aggregate } from './aggregate.js';
+import { openCsv, type CsvValue } from './csv.js';
 import { GAP_COLUMNS, gapRows, type GapRow } from './gap.js';
 import { appendHistory } from './history.js';
 import { matrixColumns, matrixRows } from './matrix.js';
 import { RESULTS_COLUMNS, resultRow } from './results.js';
-import type { RowSpool } from './spool.js';
 import { SUMMARY_COLUMNS, summarize, type SummaryRow } from './summary.js';
+import type { RowOrder } from './order.js';
+import { ReportState } from './state.js';
 import { renderTerminal } from './terminal.js';
+
+export { ReportState } from './state.js';
 
 export interface ReportOptions {
   excel: boolean;
@@ -33,110 +34,12 @@ export interface Report {
   terminal(out: Out, env: NodeJS.ProcessEnv): string;
 }
 
-/**
- * What the reports need from the journal, gathered one record at a time: per-cell aggregates and,
- * for results.csv, each record's sort key and line position (a few numbers, never the outputs).
- * `gapbench run` fills it as records reach the journal, so the reports need no second pass over a
- * fresh run's journal; `report`, `regrade` and resumed runs fill it from records.jsonl.
- */
-export class ReportState {
-  readonly aggregator: Aggregator;
-  readonly order = new RowOrder();
-  readonly priceOf: (id: string) => ModelConfig['price'] | undefined;
-  readonly modelOrder: Map<string, number>;
-  readonly suiteOrder: Map<string, number>;
-
-  /**
-   * `spool`: results.csv rows are formatted as records come and kept there (a fresh run); without
-   * one, writeReports reads each record back from the journal and formats it at the end.
-   */
-  constructor(
-    manifest: Manifest,
-    matrixOutputs: boolean,
-    readonly spool?: RowSpool,
-  ) {
-    const prices = new Map<string, ModelConfig['price']>(manifest.models.map((m) => [m.id, m.price]));
-    this.priceOf = (id) => prices.get(id);
-    this.aggregator = new Aggregator(manifest.run_id, matrixOutputs);
-    // Config order for models and suites, not the order records happened to finish in.
-    this.modelOrder = new Map(manifest.models.map((m, i) => [m.id, i]));
-    this.suiteOrder = new Map(manifest.suites.map((s, i) => [s.name, i]));
-  }
-
-  add(record: JobRecord, offset: number, bytes: number): void {
-    this.aggregator.add(record, this.priceOf);
-    if (this.spool) {
-      const row = resultRow(record);
-      const text = toLine(RESULTS_COLUMNS.map((c) => row[c]));
-      bytes = Buffer.byteLength(text);
-      offset = this.spool.append(text, bytes);
-    }
-    this.order.push(
-      this.suiteOrder.get(record.suite) ?? 65535,
-      record.case_index,
-      this.modelOrder.get(record.model) ?? 65535,
-      record.repeat,
-      offset,
-      bytes,
-    );
-  }
-}
-
-/**
- * Derives every CSV of a run from records.jsonl alone (plus prices from the manifest):
- * results.csv streams record by record; summary, gap and matrix come from per-cell aggregates.
- * `live` is the state gathered while the run wrote every record of the journal (see ReportState).
- */
-export async function writeReports(runDir: string, opts: ReportOptions, live?: ReportState): Promise<Report> {
-  const bom = opts.excel;
-  const journal = join(runDir, 'records.jsonl');
-  let state = live;
-  if (!state) {
-    state = new ReportState(opts.manifest, opts.matrixOutputs);
-    for await (const { record, line } of readRecordLines(journal, true)) state.add(record, line.offset, line.bytes);
-  }
-  const { aggregator: agg, order, priceOf, modelOrder, suiteOrder } = state;
-  // results.csv in suite, case, model, repeat order: each row is read back by its offset (from the
-  // spool, already formatted, or from the journal), so memory holds a few numbers per record.
-  if (state.spool) {
-    const fd = openSync(join(runDir, 'results.csv'), 'w');
-    try {
-      writeSync(fd, (bom ? '\uFEFF' : '') + toLine(RESULTS_COLUMNS));
-      state.spool.copyTo(fd, order.sorted());
-    } finally {
-      closeSync(fd);
-      state.spool.remove();
-    }
-  } else {
-    const results = openCsv(join(runDir, 'results.csv'), RESULTS_COLUMNS, { bom });
-    const reader = order.size ? openLineReader(journal) : undefined;
-    try {
-      for (const [offset, bytes] of order.sorted())
-        results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
-    } finally {
-      reader?.close();
-      results.close();
-    }
-  }
-  const a = agg.agg;
-  canonicalize(a, suiteOrder, modelOrder);
-
-  const summary = summarize(a, priceOf);
-  const sw = openCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, { bom });
-  for (const row of summary) sw.write({ ...row });
-  sw.close();
-
+/** The figures of a run, from its gathered state: no file is read or written. */
+export function computeReport(state: ReportState): Report {
+  const a = state.aggregator.agg;
+  canonicalize(a, state.suiteOrder, state.modelOrder);
+  const summary = summarize(a, state.priceOf);
   const gaps = gapRows(a, summary);
-  const gw = openCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, { bom });
-  for (const row of gaps) gw.write({ ...row });
-  gw.close();
-
-  const mw = openCsv(join(runDir, 'matrix.csv'), matrixColumns(a, opts.matrixOutputs), { bom });
-  for (const row of matrixRows(a, opts.matrixOutputs)) mw.write(row);
-  mw.close();
-
-  if (opts.history && summary.length) await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, summary);
-
   return {
     records: a.records,
     ok: a.ok,
@@ -148,40 +51,53 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
   };
 }
 
-/** Sort keys and line positions of every record, in typed arrays (a few bytes per record). */
-class RowOrder {
-  private n = 0;
-  get size(): number {
-    return this.n;
+/**
+ * Derives every CSV of a run from records.jsonl alone (plus prices from the manifest):
+ * results.csv streams record by record; summary, gap and matrix come from per-cell aggregates.
+ * `live` is the state gathered while the run wrote every record of the journal (see ReportState).
+ */
+export async function writeReports(runDir: string, opts: ReportOptions, live?: ReportState): Promise<Report> {
+  const journal = join(runDir, 'records.jsonl');
+  let state = live;
+  if (!state) {
+    state = new ReportState(opts.manifest, opts.matrixOutputs);
+    for await (const { record, line } of readRecordLines(journal, true)) state.add(record, line.offset, line.bytes);
   }
-  private keys = new Float64Array(1024 * 4);
-  private pos = new Float64Array(1024 * 2);
+  const bom = opts.excel;
+  writeResults(join(runDir, 'results.csv'), journal, state.order, bom);
+  const report = computeReport(state);
+  const a = report.aggregate;
+  writeCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, report.summary, bom);
+  writeCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, report.gaps, bom);
+  writeCsv(join(runDir, 'matrix.csv'), matrixColumns(a, opts.matrixOutputs), matrixRows(a, opts.matrixOutputs), bom);
+  if (opts.history && report.summary.length) {
+    await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, report.summary);
+  }
+  return report;
+}
 
-  push(suite: number, caseIndex: number, model: number, repeat: number, offset: number, bytes: number): void {
-    if (this.n * 4 >= this.keys.length) {
-      const k = new Float64Array(this.keys.length * 2);
-      k.set(this.keys);
-      this.keys = k;
-      const p = new Float64Array(this.pos.length * 2);
-      p.set(this.pos);
-      this.pos = p;
+/**
+ * results.csv in suite, case, model, repeat order: each record is read back from the journal by
+ * its offset, so memory holds a few numbers per record, never the outputs.
+ */
+function writeResults(path: string, journal: string, order: RowOrder, bom: boolean): void {
+  const results = openCsv(path, RESULTS_COLUMNS, { bom });
+  const reader = order.size ? openLineReader(journal) : undefined;
+  try {
+    for (const [offset, bytes] of order.sorted()) {
+      results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
     }
-    this.keys.set([suite, caseIndex, model, repeat], this.n * 4);
-    this.pos.set([offset, bytes], this.n * 2);
-    this.n++;
+  } finally {
+    reader?.close();
+    results.close();
   }
+}
 
-  *sorted(): Generator<[number, number]> {
-    const k = this.keys;
-    const idx = new Uint32Array(this.n);
-    for (let i = 0; i < this.n; i++) idx[i] = i;
-    idx.sort(
-      (x, y) =>
-        k[x * 4] - k[y * 4] ||
-        k[x * 4 + 1] - k[y * 4 + 1] ||
-        k[x * 4 + 2] - k[y * 4 + 2] ||
-        k[x * 4 + 3] - k[y * 4 + 3],
-    );
-    for (const i of idx) yield [this.pos[i * 2], this.pos[i * 2 + 1]];
+function writeCsv(path: string, columns: readonly string[], rows: Iterable<object>, bom: boolean): void {
+  const w = openCsv(path, columns, { bom });
+  try {
+    for (const row of rows) w.write({ ...row } as Record<string, CsvValue>);
+  } finally {
+    w.close();
   }
 }

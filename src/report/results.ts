@@ -1,4 +1,4 @@
-import type { JobRecord } from '../run/record.js';
+import type { JobRecord } from '../journal/record.js';
 import type { CsvValue } from './csv.js';
 
 export const RESULTS_COLUMNS = [

@@ -1,7 +1,7 @@
 import { paint } from '../io.js';
 import type { GapRow } from './gap.js';
 import type { SummaryRow } from './summary.js';
-import { displayWidth, padEnd, padStart, terminalSafe } from './text.js';
+import { displayWidth, padEnd, padStart, terminalSafe } from '../util/text.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(1) : '-');
 const usd = (x: number | undefined) =>

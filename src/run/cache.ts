@@ -27,9 +27,8 @@ export class ResponseCache {
   ) {}
 
   key(model: ModelConfig, messages: readonly ChatMessage[], repeat: number): string {
-    const endpoint = model.protocol === 'ollama' ? model.host : model.baseURL;
     return createHash('sha256')
-      .update(JSON.stringify([1, model.protocol, endpoint ?? '', model.model, messages, model.params, repeat]))
+      .update(JSON.stringify([1, model.protocol, model.endpoint ?? '', model.model, messages, model.params, repeat]))
       .digest('hex');
   }
 

@@ -12,6 +12,15 @@ export type Attempted =
   | { status: 'ok'; completion: Completion; attempts: number; lastErrorKind?: ErrorKind }
   | { status: 'error'; error: { kind: ErrorKind; message: string }; attempts: number };
 
+/** One attempt's result: done (an answer or an error), or try again after a delay. */
+type Outcome = Attempted | { retryIn: number };
+
+/** A request's attempts so far, shared by its attempts. */
+interface Tries {
+  attempts: number;
+  lastKind?: ErrorKind;
+}
+
 export interface LaneCounters {
   total: number;
   done: number;
@@ -23,19 +32,6 @@ export interface LaneCounters {
   cached: number;
 }
 
-/** What the runner, the progress display and judges use of a lane, on this thread or another (threads.ts). */
-export interface LaneHandle {
-  readonly model: ModelConfig;
-  readonly maxConcurrency: number;
-  readonly counters: LaneCounters;
-  /** Set when an auth or not-found error makes every further request pointless. */
-  readonly fatal?: ProviderError;
-  readonly inFlight: number;
-  /** Concurrency now (halved on a 429, recovering gradually). */
-  readonly concurrency: number;
-  request(messages: ChatRequest['messages'], job?: ChatRequest['job']): Promise<Attempted>;
-}
-
 export interface LaneOptions {
   clock?: Clock;
   backoff?: BackoffPolicy;
@@ -44,14 +40,14 @@ export interface LaneOptions {
   stop?: AbortSignal;
   /** Aborts in-flight requests too (grace period over, or second Ctrl-C). */
   signal?: AbortSignal;
-  onFatal?: (lane: LaneHandle, error: ProviderError) => void;
+  onFatal?: (lane: Lane, error: ProviderError) => void;
 }
 
 /**
  * One model's lane: its own concurrency (p-limit), rate budget, retries and timeout. All lanes
  * run at once, so a slow local model never holds back a fast API.
  */
-export class Lane implements LaneHandle {
+export class Lane {
   readonly limit: LimitFunction;
   readonly counters: LaneCounters = { total: 0, done: 0, skipped: 0, errors: 0, retries: 0, rateLimited: 0, cached: 0 };
   /** Set when an auth or not-found error makes every further request pointless. */
@@ -67,23 +63,22 @@ export class Lane implements LaneHandle {
   private successStreak = 0;
   /** Some request of this lane has succeeded (a server that was never reached stops the lane). */
   private answered = false;
-  /** Busy time: wall time with at least one request in flight (for hourly-priced models). */
-  private busySince = 0;
-  busyMs = 0;
   inFlight = 0;
   /** One per request in flight: aborted by its timeout or by the run's abort signal. */
   private readonly controllers = new Set<AbortController>();
 
+  readonly maxConcurrency: number;
+
   constructor(
     readonly provider: Provider,
-    readonly maxConcurrency: number,
+    readonly model: ModelConfig,
     private readonly opts: LaneOptions = {},
   ) {
+    const maxConcurrency = (this.maxConcurrency = model.concurrency);
     this.limit = pLimit(maxConcurrency);
     this.clock = opts.clock ?? systemClock;
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.random = opts.random ?? Math.random;
-    const m = provider.model;
     const sigs = [opts.stop, opts.signal].filter((x): x is AbortSignal => !!x);
     this.waitSignal = sigs.length > 1 ? AbortSignal.any(sigs) : sigs[0];
     // Every request in flight and every wait listens on these signals: with lanes of 32 that is far
@@ -97,12 +92,15 @@ export class Lane implements LaneHandle {
       },
       { once: true },
     );
-    if (m.rpm) this.requests = new TokenBucket(m.rpm, Math.max(1, Math.min(m.rpm / 60, maxConcurrency)), this.clock);
-    if (m.tpm) this.tokens = new TokenBucket(m.tpm, Math.max(1, m.tpm / 60), this.clock);
+    if (model.rpm) {
+      this.requests = new TokenBucket(model.rpm, Math.max(1, Math.min(model.rpm / 60, maxConcurrency)), this.clock);
+    }
+    if (model.tpm) this.tokens = new TokenBucket(model.tpm, Math.max(1, model.tpm / 60), this.clock);
   }
 
-  get model(): ModelConfig {
-    return this.provider.model;
+  /** The run is stopping: no new request starts. */
+  get stopping(): boolean {
+    return Boolean(this.opts.stop?.aborted || this.opts.signal?.aborted);
   }
 
   get concurrency(): number {
@@ -114,81 +112,86 @@ export class Lane implements LaneHandle {
    * error outcome. Rejects only when the lane's signal aborts (the run is stopping).
    */
   async request(messages: ChatRequest['messages'], job?: ChatRequest['job']): Promise<Attempted> {
-    const m = this.model;
-    let attempts = 0;
-    let lastKind: ErrorKind | undefined;
+    const tries: Tries = { attempts: 0 };
     for (;;) {
-      if (this.fatal)
-        return {
-          status: 'error',
-          error: { kind: this.fatal.kind, message: `not sent: ${this.fatal.message}` },
-          attempts,
-        };
-      const outcome = await this.limit(async (): Promise<Attempted | { retryIn: number }> => {
-        this.throwIfStopping();
-        if (this.fatal)
-          return {
-            status: 'error',
-            error: { kind: this.fatal.kind, message: `not sent: ${this.fatal.message}` },
-            attempts,
-          };
-        const wait = this.pausedUntil - this.clock.now();
-        if (wait > 0) await this.clock.sleep(wait, this.waitSignal);
-        const estimate = this.tokens ? estimateTokens(messages.map((x) => x.content).join('\n')) : 0;
-        await this.requests?.take(1, this.waitSignal);
-        await this.tokens?.take(estimate, this.waitSignal);
-        this.throwIfStopping();
-        attempts++;
-        // One controller per attempt, fired by the timeout or the run's abort (AbortSignal.any and
-        // AbortSignal.timeout cost several times more per request).
-        const controller = new AbortController();
-        const timer = setTimeout(
-          () => controller.abort(new DOMException('request timed out', 'TimeoutError')),
-          m.timeoutMs,
-        );
-        if (this.opts.signal?.aborted) controller.abort(this.opts.signal.reason);
-        this.controllers.add(controller);
-        const signal = controller.signal;
-        this.enter();
-        try {
-          const completion = await this.provider.complete({ messages, params: m.params, signal, job });
-          this.tokens?.adjust((completion.inputTokens ?? estimate) + (completion.outputTokens ?? 0) - estimate);
-          this.answered = true;
-          this.onSuccess();
-          return { status: 'ok', completion, attempts, ...(lastKind ? { lastErrorKind: lastKind } : {}) };
-        } catch (err) {
-          const e =
-            err instanceof ProviderError
-              ? err
-              : new ProviderError('unknown', err instanceof Error ? err.message : String(err));
-          if (e.kind === 'aborted' || (this.opts.signal?.aborted && e.kind !== 'timeout'))
-            throw this.opts.signal?.reason ?? e;
-          lastKind = e.kind;
-          if (FATAL_FOR_LANE.has(e.kind)) return this.stopLane(e, attempts);
-          if (e.kind === 'network' && attempts > m.maxRetries && !this.answered) {
-            // Never reached, through every retry: the server is down or the address is wrong, and
-            // every other job would spend the same retries learning it. Stop the lane, as for a bad key.
-            const why = `${e.message} (gave up after ${attempts} attempts; no request to this model has succeeded, so its other jobs are not sent)`;
-            return this.stopLane(new ProviderError('network', why), attempts);
-          }
-          if (!RETRYABLE.has(e.kind) || attempts > m.maxRetries) {
-            const tail = RETRYABLE.has(e.kind) ? ` (gave up after ${attempts} attempts)` : '';
-            return { status: 'error', error: { kind: e.kind, message: e.message + tail }, attempts };
-          }
-          const delay = backoffDelay(attempts, e.retryAfterMs, this.backoff, this.random);
-          if (e.kind === 'rate_limit') this.onRateLimited(delay);
-          this.counters.retries++;
-          return { retryIn: delay };
-        } finally {
-          clearTimeout(timer);
-          this.controllers.delete(controller);
-          this.leave();
-        }
-      });
+      if (this.fatal) return this.notSent(tries);
+      const outcome = await this.limit(() => this.attempt(messages, job, tries));
       if ('status' in outcome) return outcome;
       // Back off outside the concurrency slot so other jobs of the lane can go on meanwhile.
       await this.clock.sleep(outcome.retryIn, this.waitSignal);
     }
+  }
+
+  /** One attempt, inside a concurrency slot: wait for the rate budget, send, classify. */
+  private async attempt(messages: ChatRequest['messages'], job: ChatRequest['job'], tries: Tries): Promise<Outcome> {
+    this.throwIfStopping();
+    if (this.fatal) return this.notSent(tries);
+    const wait = this.pausedUntil - this.clock.now();
+    if (wait > 0) await this.clock.sleep(wait, this.waitSignal);
+    const estimate = this.tokens ? estimateTokens(messages.map((x) => x.content).join('\n')) : 0;
+    await this.requests?.take(1, this.waitSignal);
+    await this.tokens?.take(estimate, this.waitSignal);
+    this.throwIfStopping();
+    tries.attempts++;
+    // One controller per attempt, fired by the timeout or the run's abort (AbortSignal.any and
+    // AbortSignal.timeout cost several times more per request).
+    const controller = new AbortController();
+    const timeout = new DOMException('request timed out', 'TimeoutError');
+    const timer = setTimeout(() => controller.abort(timeout), this.model.timeoutMs);
+    if (this.opts.signal?.aborted) controller.abort(this.opts.signal.reason);
+    this.controllers.add(controller);
+    this.inFlight++;
+    try {
+      const req = { messages, params: this.model.params, signal: controller.signal, job };
+      const completion = await this.provider.complete(req);
+      this.tokens?.adjust((completion.inputTokens ?? estimate) + (completion.outputTokens ?? 0) - estimate);
+      this.answered = true;
+      this.onSuccess();
+      const last = tries.lastKind ? { lastErrorKind: tries.lastKind } : {};
+      return { status: 'ok', completion, attempts: tries.attempts, ...last };
+    } catch (err) {
+      return this.failed(err, tries);
+    } finally {
+      clearTimeout(timer);
+      this.controllers.delete(controller);
+      this.inFlight--;
+    }
+  }
+
+  /** What a failed attempt leads to: a retry after a delay, an error outcome, or a stopped lane. */
+  private failed(err: unknown, tries: Tries): Outcome {
+    const e =
+      err instanceof ProviderError
+        ? err
+        : new ProviderError('unknown', err instanceof Error ? err.message : String(err));
+    if (e.kind === 'aborted' || (this.opts.signal?.aborted && e.kind !== 'timeout'))
+      throw this.opts.signal?.reason ?? e;
+    const { attempts } = tries;
+    tries.lastKind = e.kind;
+    if (FATAL_FOR_LANE.has(e.kind)) return this.stopLane(e, attempts);
+    if (e.kind === 'network' && attempts > this.model.maxRetries && !this.answered) {
+      // Never reached, through every retry: the server is down or the address is wrong, and
+      // every other job would spend the same retries learning it. Stop the lane, as for a bad key.
+      const why = `${e.message} (gave up after ${attempts} attempts; no request to this model has succeeded, so its other jobs are not sent)`;
+      return this.stopLane(new ProviderError('network', why), attempts);
+    }
+    if (!RETRYABLE.has(e.kind) || attempts > this.model.maxRetries) {
+      const tail = RETRYABLE.has(e.kind) ? ` (gave up after ${attempts} attempts)` : '';
+      return { status: 'error', error: { kind: e.kind, message: e.message + tail }, attempts };
+    }
+    const delay = backoffDelay(attempts, e.retryAfterMs, this.backoff, this.random);
+    if (e.kind === 'rate_limit') this.onRateLimited(delay);
+    this.counters.retries++;
+    return { retryIn: delay };
+  }
+
+  private notSent(tries: Tries): Attempted {
+    const fatal = this.fatal!;
+    return {
+      status: 'error',
+      error: { kind: fatal.kind, message: `not sent: ${fatal.message}` },
+      attempts: tries.attempts,
+    };
   }
 
   private throwIfStopping(): void {
@@ -220,13 +223,5 @@ export class Lane implements LaneHandle {
       this.successStreak = 0;
       this.limit.concurrency = Math.min(this.maxConcurrency, this.limit.concurrency + 1);
     }
-  }
-
-  private enter(): void {
-    if (this.inFlight++ === 0) this.busySince = this.clock.now();
-  }
-
-  private leave(): void {
-    if (--this.inFlight === 0) this.busyMs += this.clock.now() - this.busySince;
   }
 }

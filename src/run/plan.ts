@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import type { ModelConfig } from '../config/config.js';
+import type { RecordedJobs } from '../journal/read.js';
 import type { Suite } from '../suite/load.js';
 import type { Case } from '../types.js';
 
@@ -37,4 +38,28 @@ export function* laneJobs(model: ModelConfig, suites: readonly Suite[], repeat: 
 
 export function countJobs(suites: readonly Suite[], repeat: number): number {
   return suites.reduce((n, s) => n + s.cases.length, 0) * repeat;
+}
+
+/**
+ * How many of the plan's jobs an earlier invocation recorded (and `done` says need not run again),
+ * counted from the records rather than by walking the plan: a stopped run knows how many jobs it
+ * left without visiting them.
+ */
+export function plannedAlready(
+  previous: RecordedJobs,
+  models: readonly ModelConfig[],
+  suites: readonly Suite[],
+  repeat: number,
+  done: (status: 'ok' | 'error') => boolean,
+): number {
+  const modelIds = new Set(models.map((m) => m.id));
+  const caseIds = new Map(suites.map((s) => [s.name, new Set(s.cases.map((c) => c.id))]));
+  let n = 0;
+  for (const [id, r] of previous) {
+    if (!done(r.status) || r.repeat >= repeat || !modelIds.has(r.model) || !caseIds.get(r.suite)?.has(r.caseId))
+      continue;
+    // The id covers all four fields: a record whose fields match but whose id does not is not this plan's.
+    if (jobId(r.suite, r.caseId, r.model, r.repeat) === id) n++;
+  }
+  return n;
 }

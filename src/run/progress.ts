@@ -1,6 +1,6 @@
 import type { Out } from '../io.js';
-import { terminalSafe } from '../report/text.js';
-import type { LaneHandle } from './lane.js';
+import { terminalSafe } from '../util/text.js';
+import type { Lane } from './lane.js';
 
 export interface ProgressOptions {
   out: Out;
@@ -15,14 +15,14 @@ export interface ProgressOptions {
  */
 export class Progress {
   private timer?: NodeJS.Timeout;
-  private lanes: LaneHandle[] = [];
+  private lanes: Lane[] = [];
   private drawn = 0;
   private readonly started = Date.now();
   private readonly history = new Map<string, { t: number; done: number }[]>();
 
   constructor(private readonly opts: ProgressOptions) {}
 
-  start(lanes: LaneHandle[]): void {
+  start(lanes: Lane[]): void {
     this.lanes = lanes;
     if (this.opts.quiet) return;
     const tty = Boolean(this.opts.out.isTTY);

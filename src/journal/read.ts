@@ -127,10 +127,23 @@ export async function* readRecordLines(
   }
 }
 
-/** job_id -> status of its latest record, for resume. */
-export async function recordedJobs(path: string): Promise<Map<string, 'ok' | 'error'>> {
-  const out = new Map<string, 'ok' | 'error'>();
-  for await (const r of readRecords(path)) out.set(r.job_id, r.status);
+/** What a resume needs to know of a job already recorded. */
+export interface RecordedJob {
+  status: 'ok' | 'error';
+  model: string;
+  suite: string;
+  caseId: string;
+  repeat: number;
+}
+
+export type RecordedJobs = Map<string, RecordedJob>;
+
+/** job_id -> its latest record's status and identity, for resume. */
+export async function recordedJobs(path: string): Promise<RecordedJobs> {
+  const out: RecordedJobs = new Map();
+  for await (const r of readRecords(path)) {
+    out.set(r.job_id, { status: r.status, model: r.model, suite: r.suite, caseId: r.case_id, repeat: r.repeat });
+  }
   return out;
 }
 

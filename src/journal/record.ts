@@ -62,3 +62,9 @@ export function isJobRecord(v: unknown): v is JobRecord {
     typeof r.grade === 'object'
   );
 }
+
+/** Where records go: the journal, or memory for a library run that writes no directory. */
+export interface RecordSink {
+  /** Stores one record before it counts; returns where its line starts and its length in bytes. */
+  append(record: JobRecord): { offset: number; bytes: number };
+}

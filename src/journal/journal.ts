@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, fsync, fsyncSync, openSync, readSync, ftruncateSync } from 'node:fs';
 import { writeAllSync } from '../util/write.js';
-import { isJobRecord, type JobRecord } from './record.js';
+import { isJobRecord, type JobRecord, type RecordSink } from './record.js';
 
 /**
  * records.jsonl, append-only. Each record is one `write` of one complete line, done before the
@@ -8,7 +8,7 @@ import { isJobRecord, type JobRecord } from './record.js';
  * fsync runs every second (in the background) and at close, so a power cut loses at most the last
  * second.
  */
-export class Journal {
+export class Journal implements RecordSink {
   private fd: number;
   private dirty = false;
   /** Bytes in the file: where the next line starts (this process is its only writer). */

@@ -1,0 +1,182 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig, missingKeys, type Config, type ModelConfig } from '../config/config.js';
+import { UsageError } from '../errors.js';
+import type { IO } from '../io.js';
+import { readManifest, type Manifest } from '../journal/manifest.js';
+import { PROTOCOLS } from '../providers/index.js';
+import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
+import { configHash, describeChange } from '../run/identity.js';
+import { loadSuite, type Suite } from '../suite/load.js';
+import { checkProblem } from '../suite/validate.js';
+import { duration, keyValues, parse, positiveInt } from '../util/args.js';
+import { terminalSafe } from '../util/text.js';
+import type { RUN_OPTIONS } from './run.js';
+import { thresholdOptions, type ThresholdOptions } from './thresholds.js';
+
+/** Everything a run needs, already validated. `demo` builds one of these around the simulator. */
+export interface PreparedRun {
+  models: ModelConfig[];
+  suites: Suite[];
+  repeat: number;
+  /** The run directory: a new one, or the one given to --resume (wherever it now lies). */
+  runDir: string;
+  runId: string;
+  resuming: boolean;
+  retryErrors: boolean;
+  cache: ResponseCache;
+  invocation: Manifest['invocation'];
+  maxDurationMs?: number;
+  progressIntervalSec: number;
+  quiet: boolean;
+  excel: boolean;
+  matrixOutputs: boolean;
+  thresholds: ThresholdOptions;
+  /** Extra lines printed before anything else (the demo says its models are simulated). */
+  banner?: string[];
+}
+
+type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
+
+/** Reads the config, suites and options of `gapbench run`; throws UsageError before anything is sent. */
+export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun> {
+  const resumeDir = values.resume ? resolve(io.cwd, values.resume) : undefined;
+  const manifest = resumeDir ? readManifest(resumeDir) : undefined;
+  const inv = manifest?.invocation;
+  const sets = { ...(inv?.sets ?? {}), ...keyValues('--set', values.set) };
+  const cliModels = values.model ?? inv?.models ?? [];
+  const config = loadConfig({ configPath: values.config ?? inv?.config, cliModels, cwd: io.cwd, env: io.env });
+  // A resumed run keeps the --concurrency it was started with unless given another.
+  const concurrency = positiveInt('--concurrency', values.concurrency) ?? inv?.concurrency;
+  const models = checkedModels(config, concurrency, io.env);
+  const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
+  const suites = await loadSuites(suiteRefs, config, values, inv, { ...io.env, ...sets }, io);
+  const repeat = positiveInt('--repeat', values.repeat) ?? inv?.repeat ?? config.repeat ?? 1;
+  for (const m of models) PROTOCOLS[m.protocol].preflight?.(m, { env: io.env, cwd: io.cwd });
+  if (manifest && !values.force) checkUnchanged(manifest, models, suites, repeat, values.resume!);
+  const runDir = resumeDir ?? newRunDir(values, config, io.cwd);
+  const interval = values['progress-interval'] === undefined ? 10 : Number(values['progress-interval']);
+  if (!(interval > 0)) {
+    throw new UsageError(`--progress-interval ${values['progress-interval']}: expected seconds above 0`);
+  }
+  return {
+    models,
+    suites,
+    repeat,
+    runDir,
+    runId: manifest?.run_id ?? runDir.split(/[\\/]/).pop()!,
+    resuming: Boolean(resumeDir),
+    retryErrors: Boolean(values['retry-errors']),
+    cache: responseCache(values, io),
+    invocation: {
+      config: config.file,
+      models: cliModels,
+      suites: suiteRefs,
+      repeat,
+      sets,
+      cwd: inv?.cwd ?? io.cwd,
+      ...(concurrency ? { concurrency } : {}),
+    },
+    maxDurationMs: duration('--max-duration', values['max-duration']),
+    progressIntervalSec: interval,
+    quiet: Boolean(values.quiet),
+    excel: Boolean(values.excel),
+    matrixOutputs: Boolean(values['matrix-outputs']),
+    thresholds: thresholdOptions(values, io.cwd),
+  };
+}
+
+function checkedModels(config: Config, concurrency: number | undefined, env: NodeJS.ProcessEnv): ModelConfig[] {
+  const models = config.models.map((m) => (concurrency ? { ...m, concurrency } : m));
+  if (!models.some((m) => !m.judgeOnly)) {
+    throw new UsageError(
+      'no models to run: pass --model provider:model (e.g. --model openai:gpt-4o-mini) or list models in gapbench.config.yaml',
+    );
+  }
+  const missing = missingKeys(models, env);
+  if (missing.length) {
+    throw new UsageError(missing[0] + (missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''));
+  }
+  return models;
+}
+
+/** --suite wins; a resumed run keeps its own; else the config's list, resolved from the config's directory. */
+async function loadSuites(
+  refs: string[],
+  config: Config,
+  values: RunValues,
+  inv: Manifest['invocation'] | undefined,
+  vars: Record<string, string | undefined>,
+  io: IO,
+): Promise<Suite[]> {
+  if (!refs.length) {
+    throw new UsageError(
+      'no suites to run: pass --suite FILE|NAME (see `gapbench suites`) or list suites in the config',
+    );
+  }
+  const fromConfig = !values.suite && !inv?.suites.length;
+  const suites: Suite[] = [];
+  for (const [i, ref] of refs.entries()) {
+    const source = fromConfig ? config.suiteSources?.[i] : undefined;
+    const label = source?.label ?? `--suite ${ref}`;
+    const cwd = source?.dir ?? (inv?.cwd && !values.suite ? inv.cwd : io.cwd);
+    const s = await loadSuite(ref, { cwd, vars, label });
+    if (suites.some((x) => x.name === s.name)) throw new UsageError(`${label}: two suites are named '${s.name}'`);
+    suites.push(s);
+    warnOnBadChecks(s, io);
+  }
+  return suites;
+}
+
+/**
+ * A gold answer that disagrees with its own `check` makes every grade of that case suspect: say
+ * so before spending anything (the run goes on; `gapbench validate` lists them all).
+ */
+function warnOnBadChecks(s: Suite, io: IO): void {
+  const bad = s.cases.map(checkProblem).filter((p): p is string => p !== undefined);
+  if (!bad.length) return;
+  const file = terminalSafe(s.file, 200);
+  io.stderr.write(
+    `warning: ${file}: ${bad.length} case(s) whose check disagrees with expected (${terminalSafe(bad[0], 200)}); see gapbench validate ${file}\n`,
+  );
+}
+
+function checkUnchanged(manifest: Manifest, models: ModelConfig[], suites: Suite[], repeat: number, dir: string): void {
+  const now = configHash(models, suites, repeat);
+  if (now === manifest.config_hash) return;
+  const what = describeChange(manifest, models, suites, repeat);
+  const change = what.length
+    ? what.join('; ')
+    : `the models, suites or repeat count changed (hash ${manifest.config_hash} -> ${now})`;
+  throw new UsageError(`--resume ${dir}: ${change} since the run started; pass --force to resume anyway`);
+}
+
+function newRunDir(values: RunValues, config: Config, cwd: string): string {
+  const outDir = resolve(cwd, values.out ?? config.out ?? 'results');
+  const runId = values['run-id'] ?? defaultRunId(outDir);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(runId)) {
+    throw new UsageError(`--run-id ${runId}: use letters, digits, '.', '-' or '_'`);
+  }
+  const dir = join(outDir, runId);
+  if (existsSync(dir))
+    throw new UsageError(`--run-id ${runId}: ${dir} already exists (choose another id, or --resume it)`);
+  return dir;
+}
+
+export function defaultRunId(outDir: string, prefix = ''): string {
+  const base = `${prefix}${new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[:]/g, '-')}`;
+  let id = base;
+  for (let i = 2; existsSync(join(outDir, id)); i++) id = `${base}-${i}`;
+  return id;
+}
+
+function responseCache(values: RunValues, io: IO): ResponseCache {
+  const mode = (values.cache ?? 'use') as CacheMode;
+  if (!['use', 'refresh', 'off'].includes(mode))
+    throw new UsageError(`--cache ${values.cache}: expected use, refresh or off`);
+  const dir = values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env);
+  return new ResponseCache(dir, mode);
+}

@@ -1,0 +1,72 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { Group, SamplingParams } from '../types.js';
+
+/** A model as the manifest records it (the resolved config; never a key, only its variable's name). */
+export interface ManifestModel {
+  id: string;
+  provider: string;
+  protocol: string;
+  model: string;
+  group: Group;
+  /** The base URL or host requests went to. */
+  endpoint?: string;
+  /** Where manifests written before `endpoint` kept it. */
+  baseURL?: string;
+  host?: string;
+  params: SamplingParams;
+  price?: { input?: number; output?: number; perHour?: number };
+  judgeOnly?: boolean;
+}
+
+/** manifest.json: how a run was produced, so it can be resumed, re-scored or compared. */
+export interface Manifest {
+  gapbench: string;
+  node: string;
+  run_id: string;
+  status: 'running' | 'finished' | 'interrupted';
+  created_at: string;
+  started_at: string;
+  finished_at?: string;
+  /** Hash of what decides the answers (models, endpoints, params, suites, repeat); resume checks it. */
+  config_hash: string;
+  /** What to load again on `--resume`. */
+  invocation: {
+    config?: string;
+    models: string[];
+    suites: string[];
+    repeat: number;
+    sets: Record<string, string>;
+    cwd: string;
+    /** --concurrency, reused by --resume. */ concurrency?: number;
+  };
+  models: ManifestModel[];
+  suites: { name: string; file: string; hash: string; cases: number; description: string }[];
+  repeat: number;
+  cache: { mode: string; dir: string };
+  counts?: { jobs: number; records: number; ok: number; errors: number; unfinished: number };
+  /** The run this one was derived from (regrade). */
+  derived_from?: string;
+}
+
+export function writeManifest(dir: string, m: Manifest): void {
+  const path = join(dir, 'manifest.json');
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(m, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+export function readManifest(dir: string): Manifest {
+  const path = join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`${dir}: not a run directory (no manifest.json)`);
+  }
+  try {
+    return JSON.parse(text) as Manifest;
+  } catch {
+    throw new UsageError(`${path}: invalid JSON`);
+  }
+}

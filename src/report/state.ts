@@ -1,0 +1,40 @@
+import type { ModelConfig } from '../config/config.js';
+import type { Manifest } from '../journal/manifest.js';
+import type { JobRecord } from '../journal/record.js';
+import { Aggregator } from './aggregate.js';
+import { RowOrder } from './order.js';
+
+/**
+ * What the reports need from the journal, gathered one record at a time: per-cell aggregates and,
+ * for results.csv, each record's sort key and line position (a few numbers, never the outputs).
+ * `gapbench run` fills it as records reach the journal, so the reports need no second pass over a
+ * fresh run's journal; `report`, `regrade` and resumed runs fill it from records.jsonl.
+ */
+export class ReportState {
+  readonly aggregator: Aggregator;
+  readonly order = new RowOrder();
+  readonly priceOf: (id: string) => ModelConfig['price'] | undefined;
+  readonly modelOrder: Map<string, number>;
+  readonly suiteOrder: Map<string, number>;
+
+  constructor(manifest: Manifest, matrixOutputs: boolean) {
+    const prices = new Map<string, ModelConfig['price']>(manifest.models.map((m) => [m.id, m.price]));
+    this.priceOf = (id) => prices.get(id);
+    this.aggregator = new Aggregator(manifest.run_id, matrixOutputs);
+    // Config order for models and suites, not the order records happened to finish in.
+    this.modelOrder = new Map(manifest.models.map((m, i) => [m.id, i]));
+    this.suiteOrder = new Map(manifest.suites.map((s, i) => [s.name, i]));
+  }
+
+  add(record: JobRecord, offset: number, bytes: number): void {
+    this.aggregator.add(record, this.priceOf);
+    this.order.push(
+      this.suiteOrder.get(record.suite) ?? 65535,
+      record.case_index,
+      this.modelOrder.get(record.model) ?? 65535,
+      record.repeat,
+      offset,
+      bytes,
+    );
+  }
+}

@@ -1,0 +1,167 @@
+import type { ModelConfig } from '../config/config.js';
+import { ProviderError } from '../errors.js';
+import type { GradeContext } from '../graders/grader.js';
+import { gradeSafely } from '../graders/index.js';
+import type { JobRecord } from '../journal/record.js';
+import type { ChatMessage, Completion, Grade } from '../types.js';
+import type { ResponseCache } from './cache.js';
+import type { Attempted, Lane } from './lane.js';
+import type { Job } from './plan.js';
+
+/** What a job needs besides itself: its lane, the cache, and a way for judges to reach other lanes. */
+export interface JobContext {
+  runId: string;
+  lane: Lane;
+  cache?: ResponseCache;
+  ask: NonNullable<GradeContext['ask']>;
+  /** The run's abort (grace period over): a judge cut off by it leaves the job for a resume. */
+  abort?: AbortSignal;
+}
+
+/** An answer and where it came from. */
+interface Answered {
+  attempted: Attempted;
+  cached: boolean;
+  startedAt: number;
+  finishedAt: number;
+}
+
+/**
+ * Asks, grades and builds the record of one job. Resolves to undefined when the run stopped
+ * before the job had an answer (not recorded, so a resume runs it).
+ */
+export async function runJob(job: Job, ctx: JobContext): Promise<JobRecord | undefined> {
+  const answered = await ask(job, ctx);
+  if (!answered) return undefined;
+  const a = answered.attempted;
+  let grade: Grade;
+  if (a.status === 'ok') {
+    grade = await gradeSafely(job.suite.graderOf(job.case), a.completion.text, gradeContext(job, a.completion, ctx));
+    if (ctx.abort?.aborted && grade.error) return undefined;
+  } else {
+    grade = { score: 0, passed: false, reason: `no answer: ${a.error.kind}` };
+  }
+  return toRecord(job, answered, grade, ctx.runId);
+}
+
+async function ask(job: Job, ctx: JobContext): Promise<Answered | undefined> {
+  const messages: ChatMessage[] = [];
+  if (job.case.system) messages.push({ role: 'system', content: job.case.system });
+  messages.push({ role: 'user', content: job.case.prompt });
+  const startedAt = Date.now();
+  const info = {
+    suite: job.suite.name,
+    caseId: job.case.id,
+    caseIndex: job.caseIndex,
+    repeat: job.repeat,
+    vars: job.case.vars,
+  };
+  let r: { attempted: Attempted; cached: boolean };
+  try {
+    r = await callThroughCache(ctx.lane, job.model, messages, job.repeat, info, ctx.cache);
+  } catch (err) {
+    // The lane rejects only when the run is stopping: not recorded, so a resume runs it.
+    if (ctx.lane.stopping) return undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    r = { attempted: { status: 'error', error: { kind: 'unknown', message }, attempts: 1 }, cached: false };
+  }
+  return { ...r, startedAt, finishedAt: Date.now() };
+}
+
+function gradeContext(job: Job, c: Completion, ctx: JobContext): GradeContext {
+  return {
+    case: job.case,
+    completion: {
+      latencyMs: c.latencyMs,
+      inputTokens: c.inputTokens,
+      outputTokens: c.outputTokens,
+      costUsd: tokenCost(job.model, c),
+    },
+    ask: ctx.ask,
+  };
+}
+
+/** The journal line of a finished job. */
+export function toRecord(job: Job, answered: Answered, grade: Grade, runId: string): JobRecord {
+  const m = job.model;
+  const { attempted: a, cached, startedAt, finishedAt } = answered;
+  const base = {
+    v: 1 as const,
+    job_id: job.id,
+    run_id: runId,
+    suite: job.suite.name,
+    case_id: job.case.id,
+    case_index: job.caseIndex,
+    category: job.case.category,
+    model: m.id,
+    group: m.group,
+    provider: m.provider,
+    model_name: m.model,
+    repeat: job.repeat,
+    prompt: job.case.prompt,
+    ...(job.case.system ? { system: job.case.system } : {}),
+    ...(job.case.expected === undefined ? {} : { expected: job.case.expected }),
+    grader: job.suite.graderName(job.case),
+    grade,
+    attempts: a.attempts,
+    cached,
+    started_at: new Date(startedAt).toISOString(),
+    finished_at: new Date(finishedAt).toISOString(),
+    t_start: startedAt,
+    t_end: finishedAt,
+  };
+  if (a.status === 'error') return { ...base, status: 'error', error: a.error };
+  const c = a.completion;
+  return {
+    ...base,
+    status: 'ok',
+    output: c.text,
+    latency_ms: Math.round(c.latencyMs * 10) / 10,
+    ...(c.inputTokens === undefined ? {} : { input_tokens: c.inputTokens }),
+    ...(c.outputTokens === undefined ? {} : { output_tokens: c.outputTokens }),
+    ...(c.finishReason === undefined ? {} : { finish_reason: c.finishReason }),
+    ...(a.lastErrorKind ? { last_error_kind: a.lastErrorKind } : {}),
+  };
+}
+
+/** A grader's way to ask another configured model (a judge), through that model's lane and cache. */
+export function makeAsk(
+  models: readonly ModelConfig[],
+  laneOf: (m: ModelConfig) => Lane,
+  cache: ResponseCache | undefined,
+): NonNullable<GradeContext['ask']> {
+  return async (ref: string, messages: ChatMessage[]): Promise<Completion> => {
+    const m = models.find((x) => x.id === ref) ?? models.find((x) => `${x.provider}:${x.model}` === ref);
+    if (!m) {
+      throw new ProviderError(
+        'not_found',
+        `judge '${ref}' is not a model in the config (add it, with judgeOnly: true to keep it out of the results)`,
+      );
+    }
+    const r = await callThroughCache(laneOf(m), m, messages, 0, undefined, cache);
+    if (r.attempted.status === 'error') throw new ProviderError(r.attempted.error.kind, r.attempted.error.message);
+    return r.attempted.completion;
+  };
+}
+
+async function callThroughCache(
+  lane: Lane,
+  m: ModelConfig,
+  messages: ChatMessage[],
+  repeat: number,
+  job: Parameters<Lane['request']>[1],
+  cache: ResponseCache | undefined,
+): Promise<{ attempted: Attempted; cached: boolean }> {
+  const key = cache?.enabledFor(m) ? cache.key(m, messages, repeat) : undefined;
+  const hit = key ? cache!.get(key) : undefined;
+  if (hit) return { attempted: { status: 'ok', completion: hit, attempts: 0 }, cached: true };
+  const attempted = await lane.request(messages, job);
+  if (key && attempted.status === 'ok') cache!.put(key, attempted.completion);
+  return { attempted, cached: false };
+}
+
+/** Token-priced cost of one completion (closed models; open models may also set token prices). */
+export function tokenCost(m: ModelConfig, c: { inputTokens?: number; outputTokens?: number }): number | undefined {
+  if (!m.price || (m.price.input === undefined && m.price.output === undefined)) return undefined;
+  return ((c.inputTokens ?? 0) * (m.price.input ?? 0) + (c.outputTokens ?? 0) * (m.price.output ?? 0)) / 1e6;
+}
