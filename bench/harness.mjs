@@ -1,8 +1,19 @@
 // Runs the gapbench CLI in this process (the one being measured) and reports its peak RSS.
-// It sets the process up as the `gapbench` entry point does, then calls the same main().
-import { configureProcess, main } from '../dist/cli.js';
+// It calls the same main() the `gapbench` command calls. BENCH_CLI points at another build's
+// dist/cli.js (BENCH_BASELINE in run.mjs); BENCH_HEAP_AT=10000,100000 records the live heap after
+// a full garbage collection when the journal reaches each count (needs --expose-gc).
+import { pathToFileURL } from 'node:url';
 
-configureProcess();
+const cliUrl = process.env.BENCH_CLI
+  ? pathToFileURL(process.env.BENCH_CLI).href
+  : new URL('../dist/cli.js', import.meta.url).href;
+const cli = await import(cliUrl);
+const { main } = cli;
+// A build whose command set its own process up (older ones set V8 flags) is measured as its command runs.
+cli.configureProcess?.();
+const heapAt = (process.env.BENCH_HEAP_AT ?? '').split(',').filter(Boolean).map(Number);
+const heap = {};
+if (heapAt.length) await watchHeap(new URL('journal/journal.js', cliUrl), new URL('run/journal.js', cliUrl));
 
 const io = {
   stdout: { write: (s) => process.stdout.write(s), isTTY: false },
@@ -15,22 +26,44 @@ const started = performance.now();
 const startedEpoch = Date.now();
 const samples = [];
 const sampler = setInterval(() => {
-  if (process.env.BENCH_GC && globalThis.gc) globalThis.gc();
   const m = process.memoryUsage();
   samples.push([
     Math.round(performance.now() - started),
     Math.round(m.rss / 2 ** 20),
     Math.round(m.heapUsed / 2 ** 20),
-    Math.round(m.external / 2 ** 20),
-    Math.round(m.arrayBuffers / 2 ** 20),
   ]);
 }, 250);
 sampler.unref();
 const code = await main(process.argv.slice(2), io);
 const wallMs = performance.now() - started;
-if (process.env.BENCH_MEM)
-  process.stderr.write(`mem samples [ms, rss, heapUsed, external, arrayBuffers] MiB: ${JSON.stringify(samples)}\n`);
+if (process.env.BENCH_MEM) process.stderr.write(`mem samples [ms, rss, heapUsed] MiB: ${JSON.stringify(samples)}\n`);
+const cpu = process.cpuUsage();
 process.stdout.write(
-  `\n@@BENCH ${JSON.stringify({ code, wallMs, startedEpoch, endedEpoch: Date.now(), processWallMs: Date.now() - performance.timeOrigin, maxRssMiB: process.resourceUsage().maxRSS / 1024, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, mem: process.memoryUsage() })}\n`,
+  `\n@@BENCH ${JSON.stringify({ code, wallMs, startedEpoch, endedEpoch: Date.now(), processWallMs: Date.now() - performance.timeOrigin, maxRssMiB: process.resourceUsage().maxRSS / 1024, cpuMs: (cpu.user + cpu.system) / 1000, heap })}\n`,
 );
 process.exitCode = code;
+
+/** Counts journal appends (this build's Journal class, wherever it lives) and measures the heap at the given counts. */
+async function watchHeap(...candidates) {
+  if (!globalThis.gc) throw new Error('BENCH_HEAP_AT needs node --expose-gc');
+  for (const url of candidates) {
+    let mod;
+    try {
+      mod = await import(url.href);
+    } catch {
+      continue;
+    }
+    const append = mod.Journal.prototype.append;
+    let n = 0;
+    mod.Journal.prototype.append = function (record) {
+      const at = append.call(this, record);
+      if (heapAt.includes(++n)) {
+        globalThis.gc();
+        heap[n] = process.memoryUsage().heapUsed / 2 ** 20;
+      }
+      return at;
+    };
+    return;
+  }
+  throw new Error('no Journal class found in the build under test');
+}

@@ -32,17 +32,24 @@ function writeConfig(name, models) {
   return join(dir, `${name}.config.yaml`);
 }
 
-function harness(args) {
+/**
+ * Runs the harness (gapbench's main() in a child process) with `args`. `opts.cli` measures another
+ * build (BENCH_BASELINE), `opts.heapAt` records the live heap at those journal sizes.
+ */
+function harness(args, opts = {}) {
+  const nodeArgs = [
+    ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []),
+    ...(opts.heapAt ? ['--expose-gc'] : []),
+  ];
+  const env = { ...process.env, GAPBENCH_CACHE_DIR: join(dir, 'cache') };
+  if (opts.cli) env.BENCH_CLI = opts.cli;
+  if (opts.heapAt) env.BENCH_HEAP_AT = opts.heapAt.join(',');
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []),
-        new URL('./harness.mjs', import.meta.url).pathname,
-        ...args,
-      ],
-      { cwd: dir, env: { ...process.env, GAPBENCH_CACHE_DIR: join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [...nodeArgs, new URL('./harness.mjs', import.meta.url).pathname, ...args], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -55,6 +62,9 @@ function harness(args) {
     });
   });
 }
+
+/** The build to compare with (a checkout of an earlier commit, built): BENCH_BASELINE=/path/to/checkout. */
+const BASELINE = process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELINE, 'dist', 'cli.js') : undefined;
 
 function sdkCeiling(baseURL, model, n, c) {
   return new Promise((resolve, reject) => {
@@ -192,22 +202,14 @@ async function speed() {
       const ideal = (n * latency) / conc;
       const j = journalStats(join(dir, 'results', 'speed'), 2 * n);
       const simLatency = sim.stats().byModel;
-      // The same run with every lane on the main thread, for comparison (see src/run/threads.ts).
-      const one = await harness([
-        'run',
-        '--config',
-        config,
-        '--suite',
-        suite,
-        '--quiet',
-        '--run-id',
-        'speed-one-thread',
-        '--cache',
-        'off',
-        '--threads',
-        '0',
-      ]);
-      const jOne = journalStats(join(dir, 'results', 'speed-one-thread'), 2 * n);
+      // The same run by the baseline build, when given, against the same warm simulator.
+      const base = BASELINE
+        ? await harness(
+            ['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'speed-baseline', '--cache', 'off'],
+            { cli: BASELINE },
+          )
+        : undefined;
+      const jBase = base ? journalStats(join(dir, 'results', 'speed-baseline'), 2 * n) : undefined;
       report(
         `speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model (simulator ${process.env.BENCH_NO_WARMUP ? 'cold' : 'warmed up'}, gapbench started cold)`,
         [
@@ -234,10 +236,14 @@ async function speed() {
           ],
           ['max in flight per model', JSON.stringify(sim.stats().maxInFlight)],
           ['records / lost / duplicated', `${j.lines} / ${j.lost} / ${j.duplicated}`],
-          [
-            'with --threads 0 (every lane on one thread)',
-            `wall ${(one.wallMs / 1000).toFixed(2)} s, ratio ${(ideal / one.wallMs).toFixed(3)}, latency recorded ${jOne.meanLatencyMs.toFixed(2)} ms, peak RSS ${one.maxRssMiB.toFixed(1)} MiB`,
-          ],
+          ...(base
+            ? [
+                [
+                  `baseline (${process.env.BENCH_BASELINE})`,
+                  `wall ${(base.wallMs / 1000).toFixed(2)} s, ratio ${(ideal / base.wallMs).toFixed(3)}, latency recorded ${jBase.meanLatencyMs.toFixed(2)} ms, peak RSS ${base.maxRssMiB.toFixed(1)} MiB`,
+                ],
+              ]
+            : []),
         ],
       );
     },
@@ -339,44 +345,23 @@ async function rateLimit() {
 /**
  * Scale: 100,000 jobs. Memory must be flat in the number of jobs (records stream to disk), so the
  * jobs are 1,000 cases x 100 repeats; a suite of 100,000 distinct cases is measured too (it holds
- * its cases in memory by nature).
+ * its cases in memory by nature), and long recorded answers (memory must not grow with their size).
  */
 async function scale() {
   await httpScale();
   await replayScale();
   await replayScale(100_000, 1);
+  await replayLong();
 }
 
-function writeReplay(cases) {
+function writeReplay(cases, file = 'replay.jsonl', output = (i) => `The answer is ${i + (i % 97)}.`) {
   const lines = [];
-  for (let i = 0; i < cases; i++)
-    lines.push(JSON.stringify({ id: String(i), output: `The answer is ${i + (i % 97)}.` }));
-  writeFileSync(join(dir, 'replay.jsonl'), `${lines.join('\n')}\n`);
+  for (let i = 0; i < cases; i++) lines.push(JSON.stringify({ id: String(i), output: output(i) }));
+  writeFileSync(join(dir, file), `${lines.join('\n')}\n`);
 }
 
-function scaleRows(r, n, runId) {
+function runArgs(config, suite, runId, repeat = 1) {
   return [
-    ['jobs per second (target >= 5,000)', (n / (r.wallMs / 1000)).toFixed(0)],
-    ['wall time', `${(r.wallMs / 1000).toFixed(2)} s`],
-    ['peak RSS (target <= 150 MiB)', `${r.maxRssMiB.toFixed(1)} MiB`],
-    [
-      'records / lost / duplicated',
-      Object.values(journalStats(join(dir, 'results', runId), n))
-        .slice(0, 3)
-        .join(' / '),
-    ],
-  ];
-}
-
-async function replayScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 100) {
-  const cases = n / repeat;
-  const suite = writeSuite(`scale-${cases}`, cases);
-  writeReplay(cases);
-  const config = writeConfig('replay', [
-    { id: 'replayed', provider: 'replay', model: 'replay.jsonl', extra: { concurrency: 64 } },
-  ]);
-  const runId = `scale-replay-${cases}`;
-  const r = await harness([
     'run',
     '--config',
     config,
@@ -389,11 +374,79 @@ async function replayScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 
     'off',
     '--repeat',
     String(repeat),
+  ];
+}
+
+function scaleRows(r, n, runId, rssTarget = 300) {
+  return [
+    ['jobs per second', (n / (r.wallMs / 1000)).toFixed(0)],
+    ['wall time', `${(r.wallMs / 1000).toFixed(2)} s`],
+    [`peak RSS (target <= ${rssTarget} MiB)`, `${r.maxRssMiB.toFixed(1)} MiB`],
+    [
+      'records / lost / duplicated',
+      Object.values(journalStats(join(dir, 'results', runId), n))
+        .slice(0, 3)
+        .join(' / '),
+    ],
+  ];
+}
+
+/** The live heap at 10% and 100% of the jobs, and their ratio (flat in N: at most 1.5). */
+function heapRows(r, n) {
+  const [at10, at100] = [r.heap[n / 10], r.heap[n]];
+  if (at10 === undefined || at100 === undefined) return [['live heap after a full GC', 'not measured']];
+  return [
+    [`live heap after GC at ${n / 10} / ${n} jobs`, `${at10.toFixed(1)} / ${at100.toFixed(1)} MiB`],
+    ['  ratio (target <= 1.5)', (at100 / at10).toFixed(2)],
+  ];
+}
+
+function baselineRow(base, n) {
+  if (!base) return [];
+  return [
+    [
+      `baseline (${process.env.BENCH_BASELINE})`,
+      `${(n / (base.wallMs / 1000)).toFixed(0)} jobs/s, peak RSS ${base.maxRssMiB.toFixed(1)} MiB`,
+    ],
+  ];
+}
+
+async function replayScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 100) {
+  const cases = n / repeat;
+  const suite = writeSuite(`scale-${cases}`, cases);
+  writeReplay(cases);
+  const config = writeConfig('replay', [
+    { id: 'replayed', provider: 'replay', model: 'replay.jsonl', extra: { concurrency: 64 } },
   ]);
+  const runId = `scale-replay-${cases}`;
+  const r = await harness(runArgs(config, suite, runId, repeat));
   report(
     `scale: ${n} jobs (${cases} cases x ${repeat} repeats) through the replay provider (no HTTP: the harness's own cost)`,
     scaleRows(r, n, runId),
   );
+}
+
+/**
+ * Long recorded answers: 2 models x 12,000 cases whose outputs total about 30 MB (chain-of-thought
+ * length), replayed. What a run holds must not grow with the size of the outputs.
+ */
+async function replayLong(cases = 12_000) {
+  const suite = writeSuite(`long-${cases}`, cases);
+  const filler = 'Let me think step by step about this problem. '.repeat(28);
+  const answer = (i) => `${filler}So the answer is ${i + (i % 97)}.`;
+  writeReplay(cases, 'long-a.jsonl', answer);
+  writeReplay(cases, 'long-b.jsonl', (i) => (i % 3 ? answer(i) : `${filler}I am not sure.`));
+  const mb = (2 * cases * answer(0).length) / 2 ** 20;
+  const config = writeConfig('long', [
+    { id: 'a', provider: 'replay', model: 'long-a.jsonl', extra: { group: 'closed' } },
+    { id: 'b', provider: 'replay', model: 'long-b.jsonl', extra: { group: 'open' } },
+  ]);
+  const r = await harness(runArgs(config, suite, 'long'));
+  const base = BASELINE ? await harness(runArgs(config, suite, 'long-baseline'), { cli: BASELINE }) : undefined;
+  report(`scale: 2 models x ${cases} cases replayed, outputs ${mb.toFixed(0)} MB in all`, [
+    ...scaleRows(r, 2 * cases, 'long'),
+    ...baselineRow(base, 2 * cases),
+  ]);
 }
 
 async function httpScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 100) {
@@ -409,20 +462,11 @@ async function httpScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 10
       },
     ]);
     const runId = `scale-http-${cases}`;
-    const r = await harness([
-      'run',
-      '--config',
-      config,
-      '--suite',
-      suite,
-      '--quiet',
-      '--run-id',
-      runId,
-      '--cache',
-      'off',
-      '--repeat',
-      String(repeat),
-    ]);
+    const r = await harness(runArgs(config, suite, runId, repeat));
+    const heap = await harness(runArgs(config, suite, `${runId}-heap`, repeat), { heapAt: [n / 10, n] });
+    const base = BASELINE
+      ? await harness(runArgs(config, suite, `${runId}-baseline`, repeat), { cli: BASELINE })
+      : undefined;
     const ceilingN = Math.min(n, 20_000);
     const ceiling = await sdkCeiling(sim.openaiBaseURL, 'fast-sim', ceilingN, 64);
     const sdkRate = ceilingN / (ceiling.wallMs / 1000);
@@ -430,6 +474,8 @@ async function httpScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 10
       `scale: ${n} jobs (${cases} cases x ${repeat} repeats) at zero latency, real openai SDK over loopback HTTP (simulator in the other core)`,
       [
         ...scaleRows(r, n, runId),
+        ...heapRows(heap, n),
+        ...baselineRow(base, n),
         [
           'the openai SDK alone, same server',
           `${sdkRate.toFixed(0)} requests/s (no gapbench code, Node's fetch; ${((ceiling.cpuMs * 1000) / ceilingN).toFixed(0)} us CPU each)`,
@@ -480,6 +526,6 @@ async function stats() {
 }
 
 const all = { speed, faults, rateLimit, scale, stats };
-const extra = { replayScale, httpScale };
+const extra = { replayScale, httpScale, replayLong };
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);

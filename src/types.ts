@@ -5,6 +5,13 @@
 
 export type Group = 'closed' | 'open';
 
+/** What a model costs: USD per 1M input / output tokens (APIs), or per hour of the machine (self-hosted). */
+export interface Price {
+  input?: number;
+  output?: number;
+  perHour?: number;
+}
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;

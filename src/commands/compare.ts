@@ -1,7 +1,7 @@
 import { resolve, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { EXIT, useColor, paint, type IO } from '../io.js';
-import { aggregateRun, COMPARE_COLUMNS, compareRuns } from '../report/compare.js';
+import { aggregateRun, COMPARE_COLUMNS, compareRuns, type CompareRow } from '../report/compare.js';
 import { openCsv } from '../report/csv.js';
 import { padEnd, padStart, terminalSafe } from '../util/text.js';
 import { readManifest } from '../journal/manifest.js';
@@ -53,7 +53,18 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
   for (const r of rows) w.write({ ...r });
   w.close();
 
-  const color = useColor(io.stdout, io.env);
+  io.stdout.write(`Compare ${ma.run_id} -> ${mb.run_id}\n`);
+  io.stdout.write(compareTable(rows, useColor(io.stdout, io.env)));
+  io.stdout.write(`Wrote ${outPath}\n`);
+  const failed = pp === undefined ? [] : rows.filter((r) => r.delta_pp < -pp!);
+  for (const r of failed)
+    io.stdout.write(`FAIL ${r.model} on ${r.suite} fell ${(-r.delta_pp).toFixed(1)} pp (more than ${pp})\n`);
+  return failed.length ? EXIT.threshold : EXIT.ok;
+}
+
+/** The terminal table: regressions red, improvements green. */
+function compareTable(rows: CompareRow[], color: boolean): string {
+  const out: string[] = [];
   const header = ['suite', 'model', 'A %', 'B %', 'delta pp [95% CI]', 'p', 'n', 'verdict'];
   const body = rows.map((r) => [
     terminalSafe(r.suite, 30),
@@ -66,8 +77,7 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
     r.verdict,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  io.stdout.write(`Compare ${ma.run_id} -> ${mb.run_id}\n`);
-  io.stdout.write(
+  out.push(
     `${header
       .map((h, i) => (i >= 2 && i <= 6 ? padStart(h, widths[i]) : padEnd(h, widths[i])))
       .join('  ')
@@ -78,13 +88,9 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
       .map((c, i) => (i >= 2 && i <= 6 ? padStart(c, widths[i]) : padEnd(c, widths[i])))
       .join('  ')
       .trimEnd();
-    io.stdout.write(
+    out.push(
       `${b[7] === 'regressed' ? paint(color, 31, line) : b[7] === 'improved' ? paint(color, 32, line) : line}\n`,
     );
   }
-  io.stdout.write(`Wrote ${outPath}\n`);
-  const failed = pp === undefined ? [] : rows.filter((r) => r.delta_pp < -pp!);
-  for (const r of failed)
-    io.stdout.write(`FAIL ${r.model} on ${r.suite} fell ${(-r.delta_pp).toFixed(1)} pp (more than ${pp})\n`);
-  return failed.length ? EXIT.threshold : EXIT.ok;
+  return out.join('');
 }

@@ -4,7 +4,7 @@ import type { ModelConfig } from '../config/config.js';
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { ResponseCache } from '../run/cache.js';
-import { answerKeyFromCases, startSimulator } from '../sim/index.js';
+import { answerKeyFromCases, startSimulator, type Simulator } from '../sim/index.js';
 import { loadSuite } from '../suite/load.js';
 import { parse, positiveInt } from '../util/args.js';
 import { executeRun } from './execute.js';
@@ -52,38 +52,7 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
     answers: answerKeyFromCases(suite.cases),
   });
   try {
-    const base = {
-      keyOptional: true,
-      maxRetries: 2,
-      timeoutMs: 30_000,
-      params: { temperature: 0 },
-      cache: false,
-      judgeOnly: false,
-    } as const;
-    const models: ModelConfig[] = [
-      {
-        ...base,
-        id: 'gpt-sim',
-        provider: 'openai',
-        protocol: 'openai',
-        model: 'gpt-sim',
-        group: 'closed',
-        endpoint: sim.openaiBaseURL,
-        concurrency: 8,
-        price: { input: 0.15, output: 0.6 },
-      },
-      {
-        ...base,
-        id: 'llama-sim:8b',
-        provider: 'ollama',
-        protocol: 'ollama',
-        model: 'llama-sim:8b',
-        group: 'open',
-        endpoint: sim.ollamaHost,
-        concurrency: 2,
-        price: { perHour: 0.8 },
-      },
-    ];
+    const models = demoModels(sim);
     const outDir = resolve(io.cwd, values.out ?? 'results');
     const runId = values['run-id'] ?? defaultRunId(outDir, 'demo-');
     if (existsSync(join(outDir, runId)))
@@ -112,4 +81,40 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
   } finally {
     await sim.close();
   }
+}
+
+/** The two simulated models: one through the openai SDK, one through the ollama SDK. */
+function demoModels(sim: Simulator): ModelConfig[] {
+  const base = {
+    keyOptional: true,
+    maxRetries: 2,
+    timeoutMs: 30_000,
+    params: { temperature: 0 },
+    cache: false,
+    judgeOnly: false,
+  } as const;
+  return [
+    {
+      ...base,
+      id: 'gpt-sim',
+      provider: 'openai',
+      protocol: 'openai',
+      model: 'gpt-sim',
+      group: 'closed',
+      endpoint: sim.openaiBaseURL,
+      concurrency: 8,
+      price: { input: 0.15, output: 0.6 },
+    },
+    {
+      ...base,
+      id: 'llama-sim:8b',
+      provider: 'ollama',
+      protocol: 'ollama',
+      model: 'llama-sim:8b',
+      group: 'open',
+      endpoint: sim.ollamaHost,
+      concurrency: 2,
+      price: { perHour: 0.8 },
+    },
+  ];
 }

@@ -1,26 +1,24 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
-import { UsageError, type ProviderError } from '../errors.js';
+import type { ProviderError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { Journal } from '../journal/journal.js';
-import { readManifest, writeManifest, type Manifest } from '../journal/manifest.js';
+import type { Manifest } from '../journal/manifest.js';
 import { recordedJobs } from '../journal/read.js';
 import { ReportState, writeReports, type Report } from '../report/index.js';
-import { configHash } from '../run/identity.js';
 import { countJobs } from '../run/plan.js';
 import { Progress } from '../run/progress.js';
+import { finishManifest, openRunDir, startManifest } from '../run/rundir.js';
 import { runJobs, type RunnerResult } from '../run/runner.js';
 import { StopControl } from '../run/stop.js';
 import { terminalSafe } from '../util/text.js';
-import { VERSION } from '../version.js';
 import type { PreparedRun } from './prepare.js';
 import { applyThresholds } from './thresholds.js';
 
 /** Runs a prepared plan: journal, lanes, progress, interrupt handling, reports, thresholds. */
 export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   for (const line of p.banner ?? []) io.stdout.write(`${line}\n`);
-  const { manifest, previousStatus } = openRunDir(p);
+  const { manifest, previousStatus } = openRunDir(p.runDir, p.resuming, startManifest(p));
   const bench = p.models.filter((m) => !m.judgeOnly);
   const total = countJobs(p.suites, p.repeat) * bench.length;
   if (!p.quiet) {
@@ -57,43 +55,6 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
     return EXIT.interrupted;
   }
   return applyThresholds(p.thresholds, report, p.runDir, io);
-}
-
-/**
- * Creates (or reopens, for a resume) the run directory and marks its manifest `running`. Returns
- * the status the run had before (a finished run resumed with --retry-errors is not a new history row).
- */
-function openRunDir(p: PreparedRun): { manifest: Manifest; previousStatus?: Manifest['status'] } {
-  const created = !existsSync(p.runDir);
-  const previous = p.resuming ? readManifest(p.runDir) : undefined;
-  const manifest: Manifest = {
-    gapbench: VERSION,
-    node: process.version,
-    run_id: p.runId,
-    status: 'running',
-    created_at: previous?.created_at ?? new Date().toISOString(),
-    started_at: new Date().toISOString(),
-    config_hash: configHash(p.models, p.suites, p.repeat),
-    invocation: p.invocation,
-    models: p.models,
-    suites: p.suites.map((s) => ({
-      name: s.name,
-      file: s.file,
-      hash: s.hash,
-      cases: s.cases.length,
-      description: s.description,
-    })),
-    repeat: p.repeat,
-    cache: { mode: p.cache.mode, dir: p.cache.dir },
-  };
-  try {
-    mkdirSync(p.runDir, { recursive: true });
-    writeManifest(p.runDir, manifest);
-  } catch (e) {
-    if (created) rmSync(p.runDir, { recursive: true, force: true });
-    throw new UsageError(`cannot write to ${p.runDir}: ${(e as Error).message}`);
-  }
-  return { manifest, previousStatus: previous?.status };
 }
 
 /** The lanes at work, with the journal open, progress shown and Ctrl-C handled. */
@@ -141,20 +102,6 @@ function laneStoppedLine(m: ModelConfig, e: ProviderError): string {
   const why = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
   const article = /^[aeiou]/.test(e.kind) ? 'an' : 'a';
   return terminalSafe(`model '${m.id}' stopped after ${article} ${e.kind} error: ${why}`, 500);
-}
-
-function finishManifest(
-  runDir: string,
-  manifest: Manifest,
-  report: Report,
-  total: number,
-  unfinished: number,
-  interrupted: boolean,
-): void {
-  manifest.status = interrupted ? 'interrupted' : 'finished';
-  manifest.finished_at = new Date().toISOString();
-  manifest.counts = { jobs: total, records: report.records, ok: report.ok, errors: report.errors, unfinished };
-  writeManifest(runDir, manifest);
 }
 
 /** A path as one shell word (quoted only when it needs to be). */

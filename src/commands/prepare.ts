@@ -11,7 +11,6 @@ import { loadSuite, type Suite } from '../suite/load.js';
 import { checkProblem } from '../suite/validate.js';
 import { duration, keyValues, parse, positiveInt } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
-import type { RUN_OPTIONS } from './run.js';
 import { thresholdOptions, type ThresholdOptions } from './thresholds.js';
 
 /** Everything a run needs, already validated. `demo` builds one of these around the simulator. */
@@ -35,6 +34,33 @@ export interface PreparedRun {
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
 }
+
+/** The options of `gapbench run` (documented in RUN_HELP, commands/run.ts). */
+export const RUN_OPTIONS = {
+  config: { type: 'string' },
+  suite: { type: 'string', multiple: true },
+  model: { type: 'string', multiple: true },
+  set: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  'run-id': { type: 'string' },
+  repeat: { type: 'string' },
+  concurrency: { type: 'string' },
+  resume: { type: 'string' },
+  'retry-errors': { type: 'boolean' },
+  force: { type: 'boolean' },
+  cache: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'max-duration': { type: 'string' },
+  'progress-interval': { type: 'string' },
+  excel: { type: 'boolean' },
+  'matrix-outputs': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  'fail-under': { type: 'string', multiple: true },
+  'fail-on-regression': { type: 'string' },
+  baseline: { type: 'string' },
+  'max-errors': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
 

@@ -69,7 +69,32 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
     models,
     ask: judgeAsk(models, io),
   });
-  const manifest: Manifest = {
+  const manifest = regradeManifest(old, runId, suites, models, { ...old.invocation, suites: refs, cwd: suiteCwd });
+  writeManifest(dir, manifest);
+  const report = await writeReports(dir, {
+    excel: Boolean(values.excel),
+    matrixOutputs: false,
+    history: false,
+    manifest,
+  });
+  io.stdout.write(report.terminal(io.stdout, io.env));
+  const dropped = counts.dropped ? `, ${counts.dropped} dropped: their case is no longer in the suite` : '';
+  io.stdout.write(
+    `Regraded ${counts.kept} records from ${old.run_id} (${counts.changed} changed verdict or score${dropped})\n`,
+  );
+  io.stdout.write(`Results: ${dir}\n`);
+  return EXIT.ok;
+}
+
+/** The new run's manifest: the old one's, naming the run it was derived from and the suites graded with. */
+function regradeManifest(
+  old: Manifest,
+  runId: string,
+  suites: Map<string, Suite>,
+  models: ModelConfig[],
+  invocation: Manifest['invocation'],
+): Manifest {
+  return {
     ...old,
     gapbench: VERSION,
     run_id: runId,
@@ -85,22 +110,8 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
       description: s.description,
     })),
     config_hash: configHash(models, [...suites.values()], old.repeat),
-    invocation: { ...old.invocation, suites: refs, cwd: suiteCwd },
+    invocation,
   };
-  writeManifest(dir, manifest);
-  const report = await writeReports(dir, {
-    excel: Boolean(values.excel),
-    matrixOutputs: false,
-    history: false,
-    manifest,
-  });
-  io.stdout.write(report.terminal(io.stdout, io.env));
-  const dropped = counts.dropped ? `, ${counts.dropped} dropped: their case is no longer in the suite` : '';
-  io.stdout.write(
-    `Regraded ${counts.kept} records from ${old.run_id} (${counts.changed} changed verdict or score${dropped})\n`,
-  );
-  io.stdout.write(`Results: ${dir}\n`);
-  return EXIT.ok;
 }
 
 /** <run-id>-regrade, -regrade-2, ... beside the source run, unless --run-id names it. */

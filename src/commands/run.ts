@@ -1,7 +1,7 @@
 import { EXIT, type IO } from '../io.js';
 import { parse } from '../util/args.js';
 import { executeRun } from './execute.js';
-import { prepareRun } from './prepare.js';
+import { prepareRun, RUN_OPTIONS } from './prepare.js';
 import { THRESHOLD_HELP } from './thresholds.js';
 
 export const RUN_HELP = `Usage: gapbench run [options]
@@ -33,32 +33,6 @@ ${THRESHOLD_HELP}
 
 Exit codes: 0 finished; 1 finished but a threshold failed; 2 bad usage, config or suite
 (nothing run); 130 interrupted (journal intact; resume with --resume DIR).`;
-
-export const RUN_OPTIONS = {
-  config: { type: 'string' },
-  suite: { type: 'string', multiple: true },
-  model: { type: 'string', multiple: true },
-  set: { type: 'string', multiple: true },
-  out: { type: 'string' },
-  'run-id': { type: 'string' },
-  repeat: { type: 'string' },
-  concurrency: { type: 'string' },
-  resume: { type: 'string' },
-  'retry-errors': { type: 'boolean' },
-  force: { type: 'boolean' },
-  cache: { type: 'string' },
-  'cache-dir': { type: 'string' },
-  'max-duration': { type: 'string' },
-  'progress-interval': { type: 'string' },
-  excel: { type: 'boolean' },
-  'matrix-outputs': { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  'fail-under': { type: 'string', multiple: true },
-  'fail-on-regression': { type: 'string' },
-  baseline: { type: 'string' },
-  'max-errors': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
 
 export async function runCommand(argv: string[], io: IO): Promise<number> {
   const { values } = parse('run', argv, RUN_OPTIONS);

@@ -1,6 +1,13 @@
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
-import { answerKeyFromCases, parseSimModelSpec, SimSpecError, startSimulator, type SimModel } from '../sim/index.js';
+import {
+  answerKeyFromCases,
+  parseSimModelSpec,
+  SimSpecError,
+  startSimulator,
+  type SimModel,
+  type Simulator,
+} from '../sim/index.js';
 import { loadSuite } from '../suite/load.js';
 import type { Case } from '../types.js';
 import { keyValues, parse, positiveInt } from '../util/args.js';
@@ -74,17 +81,7 @@ export async function simCommand(argv: string[], io: IO): Promise<number> {
     if (e instanceof SimSpecError) throw new UsageError(e.message);
     throw e;
   }
-  io.stdout.write(
-    `gapbench simulator (SIMULATED models, not real ones) on ${sim.url}\n` +
-      `  OpenAI protocol: baseURL ${sim.openaiBaseURL}\n  Ollama protocol: host ${sim.ollamaHost}\n` +
-      models
-        .map(
-          (m) =>
-            `  model ${m.name}: accuracy ${m.accuracy ?? 0.8}, latency ${m.latencyMs ?? 0} ms${m.rpm ? `, ${m.rpm} rpm` : ''}`,
-        )
-        .join('\n') +
-      `\n  answers known for ${cases.length} prompts; Ctrl-C to stop\n`,
-  );
+  io.stdout.write(simBanner(sim, models, cases.length));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     io.signals?.on('SIGINT', stop);
@@ -93,4 +90,18 @@ export async function simCommand(argv: string[], io: IO): Promise<number> {
   });
   await sim.close();
   return EXIT.ok;
+}
+
+function simBanner(sim: Simulator, models: SimModel[], prompts: number): string {
+  return (
+    `gapbench simulator (SIMULATED models, not real ones) on ${sim.url}\n` +
+    `  OpenAI protocol: baseURL ${sim.openaiBaseURL}\n  Ollama protocol: host ${sim.ollamaHost}\n` +
+    models
+      .map(
+        (m) =>
+          `  model ${m.name}: accuracy ${m.accuracy ?? 0.8}, latency ${m.latencyMs ?? 0} ms${m.rpm ? `, ${m.rpm} rpm` : ''}`,
+      )
+      .join('\n') +
+    `\n  answers known for ${prompts} prompts; Ctrl-C to stop\n`
+  );
 }

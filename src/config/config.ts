@@ -4,7 +4,7 @@ import { FileError, UsageError } from '../errors.js';
 import { readYamlFile, type YamlFile } from '../util/yamlfile.js';
 import { schemaError } from '../util/zodmsg.js';
 import { resolveModel, type ModelConfig } from './model.js';
-import { configSchema, type RawConfig, type RawModel } from './schema.js';
+import { configSchema, modelSchema, type RawConfig, type RawModel } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = 'gapbench.config.yaml';
 export type { ModelConfig } from './model.js';
@@ -23,6 +23,11 @@ export interface Config {
 export function loadConfig(opts: {
   configPath?: string;
   cliModels?: string[];
+  /**
+   * Models given to the library, in order: `provider:model` strings as --model takes them, or
+   * entries written as in the config file (validated like the file's).
+   */
+  libraryModels?: unknown[];
   cwd: string;
   env: NodeJS.ProcessEnv;
 }): Config {
@@ -41,6 +46,11 @@ export function loadConfig(opts: {
   }
   const models: ModelConfig[] = [];
   (raw.models ?? []).forEach((m, i) => models.push(resolveModel(m, raw.defaults ?? {}, opts.env, yaml, ['models', i])));
+  (opts.libraryModels ?? []).forEach((entry, i) => {
+    const parsed = modelSchema.safeParse(typeof entry === 'string' ? parseModelSpec(entry) : entry);
+    if (!parsed.success) throw schemaError(ENTRIES, parsed.error, ['models', i]);
+    models.push(resolveModel(parsed.data, raw.defaults ?? {}, opts.env, ENTRIES, ['models', i]));
+  });
   for (const spec of opts.cliModels ?? []) {
     const m = parseModelSpec(spec);
     if (models.some((x) => x.id === m.id)) continue;
@@ -66,6 +76,9 @@ export function loadConfig(opts: {
   });
   return { file: path, models, suites, suiteSources, out: raw.out, repeat: raw.repeat };
 }
+
+/** Where model entries given to the library come from, for messages (they have no lines). */
+const ENTRIES: YamlFile = { file: 'evaluate() models', data: undefined, text: '', lineOf: () => undefined };
 
 /** `provider:model`, split at the first colon only (`ollama:llama3.1:8b`). */
 export function parseModelSpec(spec: string): RawModel {

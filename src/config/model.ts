@@ -2,7 +2,7 @@ import { FileError, UsageError } from '../errors.js';
 import type { ManifestModel } from '../journal/manifest.js';
 import { descriptorOf, isProtocol, type Protocol } from '../providers/index.js';
 import type { ProviderModel } from '../providers/provider.js';
-import type { Group, SamplingParams } from '../types.js';
+import type { Group, Price, SamplingParams } from '../types.js';
 import type { YamlFile } from '../util/yamlfile.js';
 import { chooseEndpoint, isLocalURL, normalizeEndpoint, validEndpoint } from './endpoint.js';
 import { findPreset, PRESETS, type Preset } from './presets.js';
@@ -21,7 +21,7 @@ export interface ModelConfig extends ProviderModel {
   maxRetries: number;
   rpm?: number;
   tpm?: number;
-  price?: { input?: number; output?: number; perHour?: number };
+  price?: Price;
   cache: boolean;
   judgeOnly: boolean;
 }

@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { Group, SamplingParams } from '../types.js';
+import type { Group, Price, SamplingParams } from '../types.js';
 
 /** A model as the manifest records it (the resolved config; never a key, only its variable's name). */
 export interface ManifestModel {
@@ -16,7 +16,7 @@ export interface ManifestModel {
   baseURL?: string;
   host?: string;
   params: SamplingParams;
-  price?: { input?: number; output?: number; perHour?: number };
+  price?: Price;
   judgeOnly?: boolean;
 }
 

@@ -1,6 +1,5 @@
-import type { ModelConfig } from '../config/config.js';
 import type { JobRecord } from '../journal/record.js';
-import type { Group } from '../types.js';
+import type { Group, Price } from '../types.js';
 
 /** Everything the reports need about one suite x model, gathered in one pass over the journal. */
 export interface Cell {
@@ -61,7 +60,7 @@ export class Aggregator {
     this.agg = { runId, cells: new Map(), cases: new Map(), suites: [], models: [], records: 0, ok: 0, errors: 0 };
   }
 
-  add(r: JobRecord, priceOf: (model: string) => ModelConfig['price'] | undefined): void {
+  add(r: JobRecord, priceOf: (model: string) => Price | undefined): void {
     const a = this.agg;
     a.records++;
     if (!a.suites.includes(r.suite)) a.suites.push(r.suite);

@@ -85,7 +85,7 @@ function writeResults(path: string, journal: string, order: RowOrder, bom: boole
   const reader = order.size ? openLineReader(journal) : undefined;
   try {
     for (const [offset, bytes] of order.sorted()) {
-      results.write(resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord));
+      results.write({ ...resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord) });
     }
   } finally {
     reader?.close();

@@ -1,5 +1,5 @@
 import type { JobRecord } from '../journal/record.js';
-import type { CsvValue } from './csv.js';
+import type { Group } from '../types.js';
 
 export const RESULTS_COLUMNS = [
   'run_id',
@@ -26,7 +26,7 @@ export const RESULTS_COLUMNS = [
   'cached',
   'error_kind',
   'error',
-] as const;
+] as const satisfies readonly (keyof RecordRow)[];
 
 /** Text form of an expected answer for a CSV cell (objects as compact JSON). */
 export function expectedText(v: unknown): string {
@@ -34,8 +34,37 @@ export function expectedText(v: unknown): string {
   return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
+/** One row of results.csv: a job, flattened (the columns are documented in the README). */
+export interface RecordRow {
+  run_id: string;
+  suite: string;
+  case_id: string;
+  category: string;
+  model: string;
+  group: Group;
+  provider: string;
+  repeat: number;
+  prompt: string;
+  expected: string;
+  output: string;
+  extracted: string;
+  grader: string;
+  score: number;
+  passed: boolean;
+  reason: string;
+  latency_ms: number | undefined;
+  input_tokens: number | undefined;
+  output_tokens: number | undefined;
+  finish_reason: string | undefined;
+  attempts: number;
+  cached: boolean;
+  /** The error's kind (`grader` when the answer came but could not be graded); empty when none. */
+  error_kind: string;
+  error: string;
+}
+
 /** One results.csv row per job. */
-export function resultRow(r: JobRecord): Record<(typeof RESULTS_COLUMNS)[number], CsvValue> {
+export function resultRow(r: JobRecord): RecordRow {
   const ok = r.status === 'ok';
   return {
     run_id: r.run_id,

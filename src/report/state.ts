@@ -1,4 +1,4 @@
-import type { ModelConfig } from '../config/config.js';
+import type { Price } from '../types.js';
 import type { Manifest } from '../journal/manifest.js';
 import type { JobRecord } from '../journal/record.js';
 import { Aggregator } from './aggregate.js';
@@ -13,12 +13,12 @@ import { RowOrder } from './order.js';
 export class ReportState {
   readonly aggregator: Aggregator;
   readonly order = new RowOrder();
-  readonly priceOf: (id: string) => ModelConfig['price'] | undefined;
+  readonly priceOf: (id: string) => Price | undefined;
   readonly modelOrder: Map<string, number>;
   readonly suiteOrder: Map<string, number>;
 
   constructor(manifest: Manifest, matrixOutputs: boolean) {
-    const prices = new Map<string, ModelConfig['price']>(manifest.models.map((m) => [m.id, m.price]));
+    const prices = new Map<string, Price | undefined>(manifest.models.map((m) => [m.id, m.price]));
     this.priceOf = (id) => prices.get(id);
     this.aggregator = new Aggregator(manifest.run_id, matrixOutputs);
     // Config order for models and suites, not the order records happened to finish in.

@@ -1,5 +1,4 @@
-import type { ModelConfig } from '../config/config.js';
-import type { Group } from '../types.js';
+import type { Group, Price } from '../types.js';
 import { cellKey, unionLength, type Aggregate, type Cell } from './aggregate.js';
 import { bootstrapMeanCI, percentile, wilson } from './stats.js';
 
@@ -48,7 +47,7 @@ export const SUMMARY_COLUMNS = [
 ] as const;
 
 /** USD spent by a cell: token prices when the model has them, else hourly price x busy time. */
-export function cellCost(c: Cell, price: ModelConfig['price'] | undefined): number | undefined {
+export function cellCost(c: Cell, price: Price | undefined): number | undefined {
   if (!price) return undefined;
   if (price.input !== undefined || price.output !== undefined) return c.tokenCost;
   if (price.perHour !== undefined) return (price.perHour * unionLength(c.intervals)) / 3_600_000;
@@ -59,7 +58,7 @@ export function cellCost(c: Cell, price: ModelConfig['price'] | undefined): numb
  * One row per suite x model. Pass rates get a 95% Wilson interval; when scores are not all 0/1
  * (partial credit) the interval is a seeded percentile bootstrap of the mean score.
  */
-export function summarize(agg: Aggregate, priceOf: (model: string) => ModelConfig['price'] | undefined): SummaryRow[] {
+export function summarize(agg: Aggregate, priceOf: (model: string) => Price | undefined): SummaryRow[] {
   const rows: SummaryRow[] = [];
   for (const suite of agg.suites) {
     for (const m of agg.models) {
@@ -70,7 +69,7 @@ export function summarize(agg: Aggregate, priceOf: (model: string) => ModelConfi
   return rows;
 }
 
-export function summaryRow(runId: string, c: Cell, price: ModelConfig['price'] | undefined): SummaryRow {
+export function summaryRow(runId: string, c: Cell, price: Price | undefined): SummaryRow {
   const score = c.n ? c.scoreSum / c.n : NaN;
   const ci = c.binary ? wilson(c.passed, c.n) : bootstrapMeanCI(c.scores, { seed: 1 });
   const cost = cellCost(c, price);

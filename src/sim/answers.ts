@@ -4,7 +4,7 @@
  * `examples.pass[0]` / `examples.fail[0]` win over anything derived here.
  */
 import type { Case } from '../types.js';
-import type { AnswerKey } from './server.js';
+import type { AnswerKey } from './types.js';
 import { hashUnit } from './text.js';
 
 type Pair = { correct: string; wrong: string };

@@ -2,7 +2,7 @@
  * The live state of one simulated model: its answers, its fault and jitter streams,
  * its rate limiter and its counters. One instance per served model, created at start.
  */
-import type { AnswerKey, SimFaults, SimModel } from './server.js';
+import type { AnswerKey, SimFaults, SimModel } from './types.js';
 import { hashUnit, prng, seedOf } from './text.js';
 
 export type FaultKind = keyof SimFaults;

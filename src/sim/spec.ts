@@ -3,7 +3,7 @@
  * `NAME[@key=value,key=value...]`, e.g. `llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600`.
  * NAME may contain ':' (Ollama tags), so only the first '@' separates it from the options.
  */
-import type { SimFaults, SimModel } from './server.js';
+import type { SimFaults, SimModel } from './types.js';
 
 /** A bad simulated-model spec or option. The message is one line and names the key and value. */
 export class SimSpecError extends Error {

@@ -1,0 +1,191 @@
+import { join, resolve } from 'node:path';
+import { loadConfig, missingKeys, type Config, type ModelConfig } from './config/config.js';
+import { UsageError } from './errors.js';
+import { Journal } from './journal/journal.js';
+import type { Manifest } from './journal/manifest.js';
+import type { JobRecord, RecordSink } from './journal/record.js';
+import { PROTOCOLS } from './providers/index.js';
+import { computeReport, ReportState, writeReports, type Report } from './report/index.js';
+import type { GapRow } from './report/gap.js';
+import type { SummaryRow } from './report/summary.js';
+import { ResponseCache, defaultCacheDir, type CacheMode } from './run/cache.js';
+import { countJobs } from './run/plan.js';
+import { finishManifest, openRunDir, startManifest } from './run/rundir.js';
+import { runJobs } from './run/runner.js';
+import { loadSuite, type Suite } from './suite/load.js';
+
+export interface EvaluateOptions {
+  /** A config file, as `gapbench run --config` reads it (paths in it resolve from its folder). */
+  config?: string;
+  /**
+   * Models to run besides the config's: `'provider:model'` as `--model` takes it
+   * (`'ollama:llama3.1:8b'`), or an entry written as in the config file
+   * (`{ provider: 'openai', model: 'gpt-4o-mini', baseURL: '...' }`).
+   */
+  models?: (string | Record<string, unknown>)[];
+  /** Bundled suite names, suite files (relative to `cwd`), or suites loaded with `loadSuite`. Default: the config's. */
+  suites?: (string | Suite)[];
+  /** Ask each case this many times (default: the config's, else 1). */
+  repeat?: number;
+  /**
+   * Parent folder of run directories. When given, the run is written there exactly as
+   * `gapbench run --out` writes it (records.jsonl, manifest.json, the CSVs, history.csv);
+   * otherwise nothing is written and the records are kept in memory.
+   */
+  out?: string;
+  /** Name of the run directory under `out` (default: a UTC timestamp). */
+  runId?: string;
+  /**
+   * Keep every record in `records` (default true). A run too large for memory gives `out` and
+   * `keepRecords: false`, and reads records.jsonl with `readRecords` afterwards.
+   */
+  keepRecords?: boolean;
+  /** Aborting stops new requests and aborts those in flight; the result covers what finished. */
+  signal?: AbortSignal;
+  /** Called after each finished job, once its record is stored. */
+  onProgress?: (progress: EvaluateProgress) => void;
+  /** Response cache: off unless asked (`use` reads and writes it, `refresh` only writes). */
+  cache?: CacheMode;
+  /** Cache location (default: $GAPBENCH_CACHE_DIR, else ~/.cache/gapbench). */
+  cacheDir?: string;
+  /** Where relative paths resolve (default: process.cwd()). */
+  cwd?: string;
+  /** Where API keys and endpoint variables are read (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface EvaluateProgress {
+  /** Jobs finished so far (all models), and all jobs planned. */
+  done: number;
+  total: number;
+  /** The job that just finished. */
+  record: JobRecord;
+}
+
+export interface EvaluateResult {
+  runId: string;
+  /** The run directory, when `out` was given. */
+  runDir?: string;
+  /** One row per suite x model, as in summary.csv. */
+  summary: SummaryRow[];
+  /** Open vs closed per suite (and category), as in gap.csv. */
+  gaps: GapRow[];
+  /** Every record of the run, as in records.jsonl (empty with `keepRecords: false`). */
+  records: JobRecord[];
+  manifest: Manifest;
+  /** Jobs not run because `signal` aborted (0 when the run finished). */
+  unfinished: number;
+  /** The report as the terminal shows it, without colour. */
+  text: string;
+}
+
+/**
+ * Runs suites against models and grades them, as `gapbench run` does: every model in its own
+ * lane, all at once; judges through their own lanes; the same statistics. Rejects with a
+ * `UsageError` (naming the file, field or model) for bad input, before any request is sent.
+ */
+export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  const config = loadConfig({ configPath: opts.config, libraryModels: opts.models, cwd, env });
+  const models = checkedModels(config.models, cwd, env);
+  const suites = await resolveSuites(opts.suites, config, cwd, env);
+  const repeat = opts.repeat ?? config.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw new UsageError(`repeat: expected a whole number from 1, got ${repeat}`);
+  const runId =
+    opts.runId ??
+    new Date()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z')
+      .replace(/:/g, '-');
+  const cache =
+    opts.cache && opts.cache !== 'off'
+      ? new ResponseCache(opts.cacheDir ?? defaultCacheDir(env), opts.cache)
+      : undefined;
+  const invocation = { config: opts.config, models: [], suites: suites.map((s) => s.file), repeat, sets: {}, cwd };
+  const description = { runId, models, suites, repeat, invocation, cache };
+  const runDir = opts.out === undefined ? undefined : join(resolve(cwd, opts.out), runId);
+  const manifest = startManifest(description);
+  if (runDir) openRunDir(runDir, false, manifest);
+  const journal = runDir ? Journal.open(join(runDir, 'records.jsonl')).journal : undefined;
+  const records: JobRecord[] = [];
+  const keep = opts.keepRecords !== false || !journal;
+  let done = 0;
+  const sink: RecordSink = journal ?? { append: () => ({ offset: done, bytes: 0 }) };
+  const live = new ReportState(manifest, false);
+  const total = countJobs(suites, repeat) * models.filter((m) => !m.judgeOnly).length;
+  let result;
+  try {
+    result = await runJobs({
+      runId,
+      models,
+      suites,
+      repeat,
+      sink,
+      cache,
+      providerEnv: { env, cwd },
+      signals: { stop: opts.signal, abort: opts.signal },
+      onRecord: (record, offset, bytes) => {
+        live.add(record, offset, bytes);
+        if (keep) records.push(record);
+        opts.onProgress?.({ done: ++done, total, record });
+      },
+    });
+  } finally {
+    journal?.close();
+  }
+  const interrupted = result.unfinished > 0;
+  let report: Report;
+  if (runDir) {
+    report = await writeReports(runDir, { excel: false, matrixOutputs: false, history: !interrupted, manifest }, live);
+    finishManifest(runDir, manifest, report, total, result.unfinished, interrupted);
+  } else {
+    report = computeReport(live);
+    Object.assign(manifest, {
+      status: interrupted ? 'interrupted' : 'finished',
+      finished_at: new Date().toISOString(),
+    });
+  }
+  const text = report.terminal({ write: () => undefined, isTTY: false }, {});
+  return {
+    runId,
+    runDir,
+    summary: report.summary,
+    gaps: report.gaps,
+    records,
+    manifest,
+    unfinished: result.unfinished,
+    text,
+  };
+}
+
+function checkedModels(models: ModelConfig[], cwd: string, env: NodeJS.ProcessEnv): ModelConfig[] {
+  if (!models.some((m) => !m.judgeOnly))
+    throw new UsageError('evaluate: no models to run (give `models` or a `config` that lists some)');
+  const missing = missingKeys(models, env);
+  if (missing.length) throw new UsageError(missing[0]);
+  for (const m of models) PROTOCOLS[m.protocol].preflight?.(m, { env, cwd });
+  return models;
+}
+
+async function resolveSuites(
+  given: EvaluateOptions['suites'],
+  config: Config,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Suite[]> {
+  const refs = given ?? config.suites;
+  if (!refs.length) throw new UsageError('evaluate: no suites to run (give `suites` or a `config` that lists some)');
+  const suites: Suite[] = [];
+  for (const [i, ref] of refs.entries()) {
+    const fromConfig = given === undefined ? config.suiteSources?.[i] : undefined;
+    const s =
+      typeof ref === 'string'
+        ? await loadSuite(ref, { cwd: fromConfig?.dir ?? cwd, vars: env, label: fromConfig?.label })
+        : ref;
+    if (suites.some((x) => x.name === s.name)) throw new UsageError(`evaluate: two suites are named '${s.name}'`);
+    suites.push(s);
+  }
+  return suites;
+}

@@ -1,0 +1,76 @@
+/** The simulator's public types, in one file every simulator module may import (no cycles). */
+
+/** Fractions of requests (0..1, adding up to at most 1) that fail in each way. */
+export interface SimFaults {
+  /** HTTP 500 with the protocol's error body. */
+  error500?: number;
+  /** HTTP 503 with the protocol's error body. */
+  error503?: number;
+  /** The socket is destroyed without a response. */
+  reset?: number;
+  /** No response ever; released when the client aborts or the server closes. */
+  hang?: number;
+  /** HTTP 200 with an unusable body (broken JSON; alternately `choices: []` / no message). */
+  malformed?: number;
+}
+
+export interface SimModel {
+  /** Served model name; for Ollama may contain a tag: 'llama3.1:8b'. */
+  name: string;
+  /** Probability of answering a known prompt correctly. Default 0.8. */
+  accuracy?: number;
+  /** Base latency before the first byte, ms. Default 0. */
+  latencyMs?: number;
+  /** Uniform extra latency 0..jitterMs per request (deterministic by seed). Default 0. */
+  jitterMs?: number;
+  faults?: SimFaults;
+  /** Requests-per-minute limit (token bucket, burst = one second's worth, at least 1); over it -> 429. */
+  rpm?: number;
+  /** Generation speed: paces stream pieces, and delays whole replies by completion tokens / tps. */
+  tokensPerSecond?: number;
+}
+
+export interface AnswerKey {
+  lookup(prompt: string): { correct: string; wrong: string } | undefined;
+}
+
+export interface SimOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 (default) = a random free port. */
+  port?: number;
+  models: SimModel[];
+  /** Default 0. */
+  seed?: number;
+  answers?: AnswerKey;
+  /** When set, OpenAI routes require `Authorization: Bearer <apiKey>`, else 401. */
+  apiKey?: string;
+}
+
+export interface SimStats {
+  /** Every HTTP request, any route. */
+  requests: number;
+  /**
+   * Chat requests per served model: ok = complete replies; faults by kind; rateLimited = 429s;
+   * meanLatencyMs = arrival to last byte of the complete replies (NaN before the first).
+   */
+  byModel: Record<
+    string,
+    { requests: number; ok: number; faults: Record<string, number>; rateLimited: number; meanLatencyMs: number }
+  >;
+  /** Chat requests in flight now, all models. */
+  inFlight: number;
+  /** Highest number of concurrent chat requests seen per model since start / resetStats(). */
+  maxInFlight: Record<string, number>;
+}
+
+export interface Simulator {
+  url: string;
+  port: number;
+  /** url + '/v1' */
+  openaiBaseURL: string;
+  ollamaHost: string;
+  stats(): SimStats;
+  resetStats(): void;
+  close(): Promise<void>;
+}
