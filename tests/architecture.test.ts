@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -105,5 +107,53 @@ describe('architecture', () => {
       walk(sf);
     }
     expect(long).toEqual([]);
+  });
+});
+
+describe('the provider registry', () => {
+  it('takes a new protocol with one provider file and one registry entry (and its import)', async () => {
+    // A copy of src/ with an `echo` protocol added the way the README says, run through the CLI.
+    const root = join(REPO, '.test-tmp', `protocol-${process.pid}`);
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(root, { recursive: true });
+    try {
+      cpSync(SRC, join(root, 'src'), { recursive: true });
+      cpSync(join(REPO, 'package.json'), join(root, 'package.json'));
+      writeFileSync(
+        join(root, 'src', 'providers', 'echo.ts'),
+        [
+          "import type { ProviderDescriptor } from './provider.js';",
+          'export const echoDescriptor: ProviderDescriptor = {',
+          "  protocol: 'echo',",
+          "  description: 'answers with the prompt',",
+          "  key: 'none',",
+          "  group: 'open',",
+          '  defaults: () => ({ concurrency: 2, timeoutMs: 1000, cache: false }),',
+          '  create: (model) => ({ model, complete: async (req) => ({ text: String(req.messages.at(-1)?.content), latencyMs: 0 }) }),',
+          '};',
+        ].join('\n'),
+      );
+      const index = join(root, 'src', 'providers', 'index.ts');
+      const registry = readFileSync(index, 'utf8')
+        .replace(/^/, "import { echoDescriptor } from './echo.js';\n")
+        .replace('  replay: replayDescriptor,\n', '  replay: replayDescriptor,\n  echo: echoDescriptor,\n');
+      expect(registry).toContain('echo:');
+      writeFileSync(index, registry);
+      writeFileSync(
+        join(root, 'suite.yaml'),
+        'name: echo\ngrader: { type: contains }\ncases:\n  - { id: a, prompt: say 42, expected: "42" }\n',
+      );
+      const cli = (...args: string[]) =>
+        promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli.ts'), ...args], {
+          cwd: root,
+          encoding: 'utf8',
+        });
+      const listed = await cli('models');
+      expect(listed.stdout).toMatch(/^echo\s+open\s+echo\b/m);
+      const run = await cli('run', '--model', 'echo:anything', '--suite', 'suite.yaml', '--out', 'out', '--quiet');
+      expect(run.stdout).toMatch(/echo:anything\s+open\s+100\.0/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

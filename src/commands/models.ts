@@ -1,4 +1,4 @@
-import { PRESETS, type Preset } from '../config/presets.js';
+import { allPresets, type Preset } from '../config/presets.js';
 import { descriptorOf } from '../providers/index.js';
 import { EXIT, type IO } from '../io.js';
 import { parse } from '../util/args.js';
@@ -14,9 +14,9 @@ export async function modelsCommand(argv: string[], io: IO): Promise<number> {
     io.stdout.write(`${MODELS_HELP}\n`);
     return EXIT.ok;
   }
-  const rows = PRESETS.map((p) => [
+  const rows = allPresets().map((p) => [
     p.name,
-    p.group,
+    p.group ?? '(set group)',
     p.protocol,
     endpointText(p),
     p.apiKeyEnv ? `${p.apiKeyEnv}${p.keyOptional ? ' (optional)' : ''}` : '-',

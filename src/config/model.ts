@@ -5,7 +5,7 @@ import type { ProviderModel } from '../providers/provider.js';
 import type { Group, Price, SamplingParams } from '../types.js';
 import type { YamlFile } from '../util/yamlfile.js';
 import { chooseEndpoint, isLocalURL, normalizeEndpoint, validEndpoint } from './endpoint.js';
-import { findPreset, PRESETS, type Preset } from './presets.js';
+import { allPresets, findPreset, type Preset } from './presets.js';
 import type { RawConfig, RawModel } from './schema.js';
 
 /** A model after defaults and presets are applied. Holds no secret: only the variable's name. */
@@ -42,11 +42,18 @@ export function resolveModel(
   const label = m.id ?? `${m.provider}:${m.model}`;
   const preset = findPreset(m.provider);
   if (!preset) {
-    const known = PRESETS.map((p) => p.name).join(', ');
+    const known = allPresets()
+      .map((p) => p.name)
+      .join(', ');
     throw fail('provider')(
       `model '${label}': unknown provider '${m.provider}' (known: ${known}; see \`gapbench models\`)`,
     );
   }
+  const group = m.group ?? preset.group;
+  if (!group)
+    throw fail('provider')(
+      `model '${label}': provider '${m.provider}' has no default group: add group: closed or group: open`,
+    );
   const d = descriptorOf(preset.protocol);
   const endpoint = resolveEndpoint(m, preset, env, label, fail);
   const local = endpoint !== undefined && isLocalURL(endpoint);
@@ -56,7 +63,7 @@ export function resolveModel(
     provider: m.provider,
     protocol: preset.protocol,
     model: m.model,
-    group: m.group ?? preset.group,
+    group,
     endpoint,
     apiKeyEnv: m.apiKeyEnv ?? (d.key === 'required' ? preset.apiKeyEnv : undefined),
     // A variable written in the config must be set, whatever the server.

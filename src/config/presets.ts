@@ -1,4 +1,4 @@
-import type { Protocol } from '../providers/index.js';
+import { PROTOCOLS, type Protocol } from '../providers/index.js';
 import type { Group } from '../types.js';
 
 /**
@@ -18,7 +18,8 @@ export interface Preset {
   apiKeyEnv?: string;
   /** Local servers need no key unless started with one; a placeholder is sent when the variable is unset. */
   keyOptional?: boolean;
-  group: Group;
+  /** Absent (a protocol used without a preset, and no `group` in its descriptor): the model must say. */
+  group?: Group;
   example: string;
   docs: string;
 }
@@ -176,6 +177,29 @@ export const PRESETS: readonly Preset[] = [
   },
 ];
 
+/**
+ * Every provider name a model may use: the presets, then each registered protocol that has no
+ * preset of its own name, as a bare preset drawn from its descriptor (so a new protocol is usable
+ * as `protocol:model` from the line that registers it).
+ */
+export function allPresets(): readonly Preset[] {
+  const bare = (Object.keys(PROTOCOLS) as Protocol[])
+    .filter((protocol) => !PRESETS.some((p) => p.name === protocol))
+    .map((protocol): Preset => {
+      const d = PROTOCOLS[protocol];
+      return {
+        name: protocol,
+        protocol,
+        label: d.description,
+        endpoint: d.endpoint?.default,
+        group: d.group,
+        example: 'MODEL',
+        docs: 'README: providers',
+      };
+    });
+  return [...PRESETS, ...bare];
+}
+
 export function findPreset(name: string): Preset | undefined {
-  return PRESETS.find((p) => p.name === name);
+  return allPresets().find((p) => p.name === name);
 }

@@ -1,4 +1,4 @@
-import type { ChatRequest, Completion, SamplingParams } from '../types.js';
+import type { ChatRequest, Completion, Group, SamplingParams } from '../types.js';
 
 /**
  * What a provider needs to know about the model it serves. The config layer's `ModelConfig`
@@ -64,6 +64,8 @@ export interface ProviderDescriptor {
    * unless the model names an apiKeyEnv (then it must be set, and is sent as a bearer token).
    */
   readonly key: 'required' | 'none';
+  /** Default group of a model used as `protocol:model` without a preset; absent: `group` is required. */
+  readonly group?: Group;
   /** Lane defaults, given whether the endpoint is on this machine or a private network. */
   defaults(local: boolean): { concurrency: number; timeoutMs: number; cache: boolean };
   readonly create: ProviderFactory;
