@@ -65,6 +65,8 @@ function harness(args, opts = {}) {
 
 /** The build to compare with (a checkout of an earlier commit, built): BENCH_BASELINE=/path/to/checkout. */
 const BASELINE = process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELINE, 'dist', 'cli.js') : undefined;
+/** Extra arguments for the baseline's speed run (e.g. `--threads 0` for a build that had lane threads). */
+const BASELINE_ARGS = process.env.BENCH_BASELINE_ARGS ? process.env.BENCH_BASELINE_ARGS.split(' ') : [];
 
 function sdkCeiling(baseURL, model, n, c) {
   return new Promise((resolve, reject) => {
@@ -205,7 +207,21 @@ async function speed() {
       // The same run by the baseline build, when given, against the same warm simulator.
       const base = BASELINE
         ? await harness(
-            ['run', '--config', config, '--suite', suite, '--quiet', '--run-id', 'speed-baseline', '--cache', 'off'],
+            [
+              ...[
+                'run',
+                '--config',
+                config,
+                '--suite',
+                suite,
+                '--quiet',
+                '--run-id',
+                'speed-baseline',
+                '--cache',
+                'off',
+              ],
+              ...BASELINE_ARGS,
+            ],
             { cli: BASELINE },
           )
         : undefined;
@@ -239,7 +255,7 @@ async function speed() {
           ...(base
             ? [
                 [
-                  `baseline (${process.env.BENCH_BASELINE})`,
+                  `baseline (${process.env.BENCH_BASELINE}${BASELINE_ARGS.length ? ` ${BASELINE_ARGS.join(' ')}` : ''})`,
                   `wall ${(base.wallMs / 1000).toFixed(2)} s, ratio ${(ideal / base.wallMs).toFixed(3)}, latency recorded ${jBase.meanLatencyMs.toFixed(2)} ms, peak RSS ${base.maxRssMiB.toFixed(1)} MiB`,
                 ],
               ]
