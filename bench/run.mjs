@@ -188,18 +188,7 @@ async function speed() {
       if (!process.env.BENCH_NO_WARMUP)
         await warmUp(sim, [{ name: 'closed-sim' }, { name: 'open-sim:8b', ollama: true }]);
       const simCpu0 = process.cpuUsage();
-      const r = await harness([
-        'run',
-        '--config',
-        config,
-        '--suite',
-        suite,
-        '--quiet',
-        '--run-id',
-        'speed',
-        '--cache',
-        'off',
-      ]);
+      const r = await harness(runArgs(config, suite, 'speed'));
       const simCpu = process.cpuUsage(simCpu0);
       const ideal = (n * latency) / conc;
       const j = journalStats(join(dir, 'results', 'speed'), 2 * n);
@@ -287,18 +276,7 @@ async function faults() {
         },
         { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, ...lane } },
       ]);
-      const r = await harness([
-        'run',
-        '--config',
-        config,
-        '--suite',
-        suite,
-        '--quiet',
-        '--run-id',
-        'faults',
-        '--cache',
-        'off',
-      ]);
+      const r = await harness(runArgs(config, suite, 'faults'));
       const j = journalStats(join(dir, 'results', 'faults'), 2 * n);
       const s = sim.stats();
       const injected = Object.values(s.byModel).reduce(
@@ -329,18 +307,7 @@ async function rateLimit() {
         extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 16, rpm },
       },
     ]);
-    const r = await harness([
-      'run',
-      '--config',
-      config,
-      '--suite',
-      suite,
-      '--quiet',
-      '--run-id',
-      'ratelimit',
-      '--cache',
-      'off',
-    ]);
+    const r = await harness(runArgs(config, suite, 'ratelimit'));
     const s = sim.stats().byModel['limited-sim'];
     const achieved = (n / r.wallMs) * 60_000;
     const j = journalStats(join(dir, 'results', 'ratelimit'), n);
