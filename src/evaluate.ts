@@ -11,6 +11,7 @@ import type { SummaryRow } from './report/summary.js';
 import { ResponseCache, defaultCacheDir, type CacheMode } from './run/cache.js';
 import { countJobs } from './run/plan.js';
 import { finishManifest, openRunDir, startManifest } from './run/rundir.js';
+import { checkJudges } from './run/judges.js';
 import { runJobs } from './run/runner.js';
 import { loadSuite, type Suite } from './suite/load.js';
 
@@ -90,6 +91,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const config = loadConfig({ configPath: opts.config, libraryModels: opts.models, cwd, env });
   const models = checkedModels(config.models, cwd, env);
   const suites = await resolveSuites(opts.suites, config, cwd, env);
+  checkJudges(suites, models);
   const repeat = opts.repeat ?? config.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1)
     throw new UsageError(`repeat: expected a whole number from 1, got ${repeat}`);
@@ -104,7 +106,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       ? new ResponseCache(opts.cacheDir ?? defaultCacheDir(env), opts.cache)
       : undefined;
   const invocation = { config: opts.config, models: [], suites: suites.map((s) => s.file), repeat, sets: {}, cwd };
-  const description = { runId, models, suites, repeat, invocation, cache };
+  const description = { runId, models, suites, repeat, invocation, cache, pairs: config.pairs, alpha: config.alpha };
   const runDir = opts.out === undefined ? undefined : join(resolve(cwd, opts.out), runId);
   const manifest = startManifest(description);
   if (runDir) openRunDir(runDir, false, manifest);

@@ -39,6 +39,8 @@ export type ErrorKind =
   | 'aborted'
   | 'missing'
   | 'skipped'
+  | 'grader'
+  | 'truncated'
   | 'unknown';
 
 export interface ChatRequest {
@@ -52,9 +54,14 @@ export interface ChatRequest {
 
 /** A successful completion. Token counts are what the server reported (undefined when it did not). */
 export interface Completion {
+  /** The answer, without any reasoning the server returned beside it. */
   text: string;
+  /** Reasoning the server returned beside the answer (`reasoning_content`, `reasoning`, Ollama's `thinking`); never graded. */
+  reasoning?: string;
   inputTokens?: number;
   outputTokens?: number;
+  /** Output tokens spent on reasoning, when the usage reports them. */
+  reasoningTokens?: number;
   finishReason?: string;
   latencyMs: number;
 }

@@ -90,7 +90,7 @@ describe('gapbench run', () => {
       counts: { jobs: 2 * N, records: 2 * N, errors: 0 },
     });
     expect(JSON.stringify(manifest)).not.toContain('"k"');
-    expect(r.stdout).toMatch(/Gap \(open-model vs closed-model\): open trails closed by/);
+    expect(r.stdout).toMatch(/Gap, best pair \(open-model vs closed-model\): open trails closed by/);
   });
 
   it('accepts --model provider:model without a config file', async () => {

@@ -39,9 +39,8 @@ const rows = (file: string) =>
 
 describe('statistics do not depend on the order answers finished in', () => {
   it('gives the same intervals, p-values and CSVs for the same answers in any journal order', async () => {
-    // Partial credit (contains, mode all): summary intervals come from the bootstrap, gap p-values
-    // from the Monte Carlo permutation test; both draw seeded indices into arrays whose order, before
-    // the fix, was the order records reached the journal.
+    // Partial credit (contains, mode all): summary intervals come from the seeded bootstrap, which
+    // draws indices into arrays whose order, before the fix, was the order records reached the journal.
     const dir = tempDir();
     const words = ['alpha', 'beta', 'gamma', 'delta'];
     const n = 80;
@@ -80,7 +79,7 @@ describe('statistics do not depend on the order answers finished in', () => {
     for (const run of [runA, runB]) expect((await cli(['report', run], { cwd: dir })).code).toBe(0);
     const summary = rows(join(runA, 'summary.csv'));
     expect(summary.every((r) => r.ci_method === 'bootstrap')).toBe(true);
-    expect(rows(join(runA, 'gap.csv'))[0].test).toBe('permutation');
+    expect(rows(join(runA, 'gap.csv'))[0].test).toBe('paired_t');
     for (const f of ['summary.csv', 'gap.csv', 'matrix.csv', 'results.csv']) {
       expect(readFileSync(join(runB, f), 'utf8')).toBe(readFileSync(join(runA, f), 'utf8'));
     }
@@ -137,7 +136,7 @@ describe('results.csv of a fresh run (rows formatted during the run)', () => {
 });
 
 describe('gap.csv on a run whose true gap is known', () => {
-  it('gives the exact gap, McNemar p and verdict, per suite and per category', async () => {
+  it('gives the exact gap, paired t p-value, interval and verdict, per suite and per category', async () => {
     // closedA right on 80% (i % 5 != 0); openA right on 60% (i % 5 < 3); closedB 50%, openB 40%.
     const dir = syntheticProject({
       closedA: (i) => i % 5 !== 0,
@@ -152,7 +151,7 @@ describe('gap.csv on a run whose true gap is known', () => {
     expect(best).toMatchObject({
       closed_model: 'closedA',
       open_model: 'openA',
-      test: 'mcnemar_exact',
+      test: 'paired_t',
       n_paired: String(N),
       verdict: 'closed_better',
     });
@@ -160,17 +159,20 @@ describe('gap.csv on a run whose true gap is known', () => {
     expect(Number(best.open_score)).toBe(0.6);
     expect(Number(best.gap_pp)).toBeCloseTo(20, 9);
     expect(Number(best.relative_gap_pct)).toBeCloseTo(25, 9);
-    // Discordant pairs: closed right & open wrong when i%5 in {3,4}: 80 cases; the reverse: i%5==0 and <3: 40.
-    // Exact two-sided binomial p, 2 * P(X <= 40), X ~ Bin(120, 1/2), computed independently with exact
-    // integer arithmetic (Python: 2 * sum(comb(120, i) for i in range(41)) / 2**120) = 0.0003304000183913207.
-    expect(Math.abs(Number(best.p_value) - 0.0003304000183913207)).toBeLessThan(1e-12);
-    expect(Number(best.ci_low_pp)).toBeLessThan(20);
-    expect(Number(best.ci_high_pp)).toBeGreaterThan(20);
-    expect(Number(best.ci_low_pp)).toBeGreaterThan(8);
-    // Group means: closed (0.8 + 0.5) / 2 = 0.65, open (0.6 + 0.4) / 2 = 0.5; per-case means are not 0/1: permutation test.
+    // Per-case differences: -1 when i%5 == 0, 0 when i%5 in {1, 2}, +1 when i%5 in {3, 4}. Paired t test
+    // and its interval computed independently (Python, scipy 1.17: stats.ttest_1samp(d, 0) and its
+    // confidence_interval(0.95)): p = 0.0002149887992295041, 95% CI [9.539202008413087, 30.46079799158692] pp.
+    expect(Math.abs(Number(best.p_value) - 0.000214989)).toBeLessThan(1e-9);
+    expect(Number(best.ci_low_pp)).toBeCloseTo(9.5392, 4);
+    expect(Number(best.ci_high_pp)).toBeCloseTo(30.4608, 4);
+    // 80% power at alpha 0.05: (1.959964 + 0.841621) * sqrt(mean(d^2) = 0.6 / 200) * 100.
+    expect(Number(best.min_detectable_pp)).toBeCloseTo(2.801585 * Math.sqrt(0.6 / 200) * 100, 3);
+    expect(Number(best.cases_for_5pp)).toBe(Math.ceil((2.8015852 ** 2 * 0.6) / 0.0025));
+    // Group means: closed (0.8 + 0.5) / 2 = 0.65, open (0.6 + 0.4) / 2 = 0.5 (scipy: p = 0.0010164380313311828).
     const mean = gap.find((g) => g.suite === 'syn' && g.category === 'all' && g.scope === 'mean')!;
-    expect(mean).toMatchObject({ closed_model: 'closedA + closedB', open_model: 'openA + openB', test: 'permutation' });
+    expect(mean).toMatchObject({ closed_model: 'closedA + closedB', open_model: 'openA + openB', test: 'paired_t' });
     expect(Number(mean.gap_pp)).toBeCloseTo(15, 9);
+    expect(Number(mean.p_value)).toBeCloseTo(0.00101644, 8);
     // Categories are rows of their own.
     expect(gap.filter((g) => g.scope === 'best').map((g) => g.category)).toEqual(['all', 'first', 'second']);
     // Cost per correct on the suite row: replay has no tokens, so cost 0 / passed.
@@ -215,7 +217,7 @@ describe('gap.csv on a run whose true gap is known', () => {
     expect(cmp.code).toBe(1);
     const c = rows(join(dir, 'results', 'after', 'compare.csv'));
     const open = c.find((x) => x.model === 'openA')!;
-    expect(open).toMatchObject({ verdict: 'regressed', test: 'mcnemar_exact', n_paired: String(N) });
+    expect(open).toMatchObject({ verdict: 'regressed', test: 'paired_t', n_paired: String(N) });
     expect(Number(open.delta_pp)).toBeCloseTo(-20, 9);
     expect(c.find((x) => x.model === 'closedA')).toMatchObject({ delta_pp: '0', verdict: 'no_significant_difference' });
     expect(
@@ -350,17 +352,24 @@ describe('spreadsheet-safe CSV', () => {
     }
   });
 
-  it('--excel writes a UTF-8 BOM; numbers are plain', () => {
+  it('--excel writes a UTF-8 BOM; numbers are plain, 6 significant digits, no float noise', () => {
     expect(toCsvString(['a'], [['中文']], { bom: true }).startsWith('\uFEFFa\r\n')).toBe(true);
-    expect([0.1 + 0.2, 1e-7, 12345678.9, -0, 2e21, NaN, Infinity].map(formatNumber)).toEqual([
-      '0.3',
-      '0.0000001',
-      '12345678.9',
-      '0',
-      '2000000000000000000000',
-      '',
-      '',
-    ]);
+    const cases: [number, string][] = [
+      [0.1 + 0.2, '0.3'],
+      [1e-7, '0.0000001'],
+      [12345678.9, '12345700'],
+      [12345678, '12345678'],
+      [-0, '0'],
+      [0.8 - 0.6 - 0.2, '0'],
+      [-1.1102230246251565e-14, '0'],
+      [2 / 3, '0.666667'],
+      [-200 / 3, '-66.6667'],
+      [1.23456789e-9, '0.000000001235'],
+      [2e21, '2000000000000000000000'],
+      [NaN, ''],
+      [Infinity, ''],
+    ];
+    expect(cases.map(([x]) => formatNumber(x))).toEqual(cases.map(([, s]) => s));
   });
 
   it('model output cannot drive the terminal', () => {

@@ -7,6 +7,7 @@ import { readManifest, type Manifest } from '../journal/manifest.js';
 import { PROTOCOLS } from '../providers/index.js';
 import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
 import { configHash, describeChange } from '../run/identity.js';
+import { checkJudges } from '../run/judges.js';
 import { loadSuite, type Suite } from '../suite/load.js';
 import { checkProblem } from '../suite/validate.js';
 import { duration, keyValues, parse, positiveInt } from '../util/args.js';
@@ -31,6 +32,8 @@ export interface PreparedRun {
   excel: boolean;
   matrixOutputs: boolean;
   thresholds: ThresholdOptions;
+  pairs?: Manifest['pairs'];
+  alpha?: number;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
 }
@@ -78,6 +81,7 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
   const suites = await loadSuites(suiteRefs, config, values, inv, { ...io.env, ...sets }, io);
   const repeat = positiveInt('--repeat', values.repeat) ?? inv?.repeat ?? config.repeat ?? 1;
+  checkJudges(suites, models);
   for (const m of models) PROTOCOLS[m.protocol].preflight?.(m, { env: io.env, cwd: io.cwd });
   if (manifest && !values.force) checkUnchanged(manifest, models, suites, repeat, values.resume!);
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd);
@@ -109,6 +113,8 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     excel: Boolean(values.excel),
     matrixOutputs: Boolean(values['matrix-outputs']),
     thresholds: thresholdOptions(values, io.cwd),
+    pairs: config.pairs ?? manifest?.pairs,
+    alpha: config.alpha ?? manifest?.alpha,
   };
 }
 

@@ -8,7 +8,7 @@ import { EXIT, type IO } from '../io.js';
 import { Journal } from '../journal/journal.js';
 import { readManifest, writeManifest, type Manifest } from '../journal/manifest.js';
 import { readLatestRecords } from '../journal/read.js';
-import type { OkRecord } from '../journal/record.js';
+import type { JobRecord, JobRecordBase, OkRecord } from '../journal/record.js';
 import { createProvider } from '../providers/index.js';
 import { writeReports } from '../report/index.js';
 import { defaultCacheDir, ResponseCache } from '../run/cache.js';
@@ -16,7 +16,7 @@ import { configHash } from '../run/identity.js';
 import { makeAsk, tokenCost } from '../run/job.js';
 import { Lane } from '../run/lane.js';
 import { loadSuite, type Suite } from '../suite/load.js';
-import type { Case } from '../types.js';
+import type { Case, Grade } from '../types.js';
 import { keyValues, parse } from '../util/args.js';
 import { VERSION } from '../version.js';
 
@@ -159,19 +159,12 @@ async function regradeRecords(
         continue;
       }
       const c = suite.cases[idx];
-      const grade = r.status === 'ok' ? await regradeOne(r, c, suite, ctx) : r.grade;
+      const answered = r.status === 'ok' || (r.error.kind === 'grader' && r.output !== undefined);
+      const grade = answered ? await regradeOne(r, c, suite, ctx) : r.grade;
       if (grade.score !== r.grade.score || grade.passed !== r.grade.passed) counts.changed++;
       const { prompt, category, expected } = c;
-      journal.append({
-        ...r,
-        run_id: runId,
-        case_index: idx,
-        category,
-        expected,
-        prompt,
-        grader: suite.graderName(c),
-        grade,
-      });
+      const fields = { run_id: runId, case_index: idx, category, expected, prompt, grader: suite.graderName(c), grade };
+      journal.append(answered ? regraded(r, fields) : { ...r, ...fields });
       counts.kept++;
     }
   } finally {
@@ -180,14 +173,22 @@ async function regradeRecords(
   return counts;
 }
 
+/** A record with an answer, given its new grade: a grade that failed makes it a `grader` error, else ok. */
+function regraded(r: JobRecord, fields: Partial<JobRecordBase> & { grade: Grade }): JobRecord {
+  const { status: _s, error: _e, ...rest } = r as JobRecord & { error?: unknown };
+  const base = { ...rest, ...fields } as Omit<OkRecord, 'status'>;
+  if (fields.grade.error) return { ...base, status: 'error', error: { kind: 'grader', message: fields.grade.reason } };
+  return { ...base, status: 'ok', output: base.output ?? '', latency_ms: base.latency_ms ?? 0 };
+}
+
 function regradeOne(
-  r: OkRecord,
+  r: JobRecord & { output?: string; latency_ms?: number; input_tokens?: number; output_tokens?: number },
   c: Case,
   suite: Suite,
   ctx: { models: ModelConfig[]; ask: ReturnType<typeof makeAsk> },
 ) {
   const model = ctx.models.find((m) => m.id === r.model);
   const tokens = { inputTokens: r.input_tokens, outputTokens: r.output_tokens };
-  const completion = { latencyMs: r.latency_ms, ...tokens, costUsd: model ? tokenCost(model, tokens) : undefined };
-  return gradeSafely(suite.graderOf(c), r.output, { case: c, completion, ask: ctx.ask });
+  const completion = { latencyMs: r.latency_ms ?? 0, ...tokens, costUsd: model ? tokenCost(model, tokens) : undefined };
+  return gradeSafely(suite.graderOf(c), r.output ?? '', { case: c, completion, ask: ctx.ask });
 }

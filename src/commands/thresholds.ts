@@ -59,9 +59,10 @@ export async function applyThresholds(t: ThresholdOptions, report: Report, runDi
   }
   if (t.maxErrors !== undefined) {
     for (const row of report.summary) {
-      if (row.n > 0 && row.errors / row.n > t.maxErrors)
+      const records = row.n + row.excluded;
+      if (records > 0 && row.errors / records > t.maxErrors)
         failures.push(
-          `${row.model} had ${row.errors} error rows of ${row.n} on ${row.suite}, over --max-errors ${t.maxErrors}`,
+          `${row.model} had ${row.errors} error rows of ${records} on ${row.suite}, over --max-errors ${t.maxErrors} (most often ${row.top_error ?? '?'})`,
         );
     }
   }

@@ -17,6 +17,8 @@ export interface Config {
   suiteSources?: { label: string; dir: string }[];
   out?: string;
   repeat?: number;
+  pairs?: { closed: string; open: string }[];
+  alpha?: number;
 }
 
 /** Loads the config file (when given or present) and adds command-line models. */
@@ -74,7 +76,42 @@ export function loadConfig(opts: {
     const line = yaml?.lineOf(['suites', i]);
     return { label: `${path}${line ? `:${line}` : ''}: suites[${i}] '${ref}'`, dir: configDir };
   });
-  return { file: path, models, suites, suiteSources, out: raw.out, repeat: raw.repeat };
+  checkPairs(raw.pairs ?? [], models, path, yaml);
+  return {
+    file: path,
+    models,
+    suites,
+    suiteSources,
+    out: raw.out,
+    repeat: raw.repeat,
+    pairs: raw.pairs,
+    alpha: raw.alpha,
+  };
+}
+
+/** Each configured pair names a closed and an open model of this config. */
+function checkPairs(
+  pairs: readonly { closed: string; open: string }[],
+  models: readonly ModelConfig[],
+  path: string | undefined,
+  yaml: YamlFile | undefined,
+): void {
+  pairs.forEach((pair, i) => {
+    for (const side of ['closed', 'open'] as const) {
+      const m = models.find((x) => x.id === pair[side]);
+      const problem = !m
+        ? `'${pair[side]}' is not a model id in the config (ids: ${models.map((x) => x.id).join(', ') || 'none'})`
+        : m.group !== side
+          ? `'${pair[side]}' is in group ${m.group}, not ${side}`
+          : m.judgeOnly
+            ? `'${pair[side]}' is judgeOnly (not benchmarked)`
+            : undefined;
+      if (problem) {
+        const line = yaml?.lineOf(['pairs', i, side]) ?? yaml?.lineOf(['pairs', i]);
+        throw new FileError(path ?? '(command line)', line, `pairs[${i}].${side}: ${problem}`);
+      }
+    }
+  });
 }
 
 /** Where model entries given to the library come from, for messages (they have no lines). */

@@ -73,6 +73,10 @@ export const configSchema = z
     defaults: z.object(laneFields).strict().optional(),
     out: z.string().min(1).optional(),
     repeat: positiveInt.optional(),
+    /** Closed/open model pairs to compare besides the best pair and the group means (by model id). */
+    pairs: z.array(z.object({ closed: z.string().min(1), open: z.string().min(1) }).strict()).optional(),
+    /** Significance level of every test and interval. */
+    alpha: z.number().gt(0).lt(0.5).optional(),
   })
   .strict();
 

@@ -46,6 +46,10 @@ export interface Manifest {
   repeat: number;
   cache: { mode: string; dir: string };
   counts?: { jobs: number; records: number; ok: number; errors: number; unfinished: number };
+  /** Closed/open model pairs the config asks to compare (`pairs:`), by model id. */
+  pairs?: { closed: string; open: string }[];
+  /** Significance level of every test and interval (default 0.05). */
+  alpha?: number;
   /** The run this one was derived from (regrade). */
   derived_from?: string;
 }

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { isJobRecord, type JobRecord } from './record.js';
+import { isJobRecord, type ErrorRecord, type JobRecord } from './record.js';
 
 const CHUNK = 1 << 20;
 const JOB_ID = /"job_id":"([^"]+)"/;
@@ -134,6 +134,8 @@ export interface RecordedJob {
   suite: string;
   caseId: string;
   repeat: number;
+  /** A stored answer whose grading failed (error kind `grader`): a retry grades it again without asking the model. */
+  answer?: ErrorRecord;
 }
 
 export type RecordedJobs = Map<string, RecordedJob>;
@@ -142,7 +144,15 @@ export type RecordedJobs = Map<string, RecordedJob>;
 export async function recordedJobs(path: string): Promise<RecordedJobs> {
   const out: RecordedJobs = new Map();
   for await (const r of readRecords(path)) {
-    out.set(r.job_id, { status: r.status, model: r.model, suite: r.suite, caseId: r.case_id, repeat: r.repeat });
+    const answer = r.status === 'error' && r.error.kind === 'grader' && r.output !== undefined ? r : undefined;
+    out.set(r.job_id, {
+      status: r.status,
+      model: r.model,
+      suite: r.suite,
+      caseId: r.case_id,
+      repeat: r.repeat,
+      ...(answer ? { answer } : {}),
+    });
   }
   return out;
 }

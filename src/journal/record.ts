@@ -40,6 +40,9 @@ export interface OkRecord extends JobRecordBase {
   input_tokens?: number;
   output_tokens?: number;
   finish_reason?: string;
+  /** Reasoning the server returned beside the answer; kept for reading, never graded. */
+  reasoning?: string;
+  reasoning_tokens?: number;
   /** The last error kind when the job needed retries. */
   last_error_kind?: ErrorKind;
 }
@@ -47,7 +50,38 @@ export interface OkRecord extends JobRecordBase {
 export interface ErrorRecord extends JobRecordBase {
   status: 'error';
   error: { kind: ErrorKind; message: string };
+  /** The model's answer when there was one (kind `grader`: the grading failed; `truncated`: cut to nothing). */
+  output?: string;
+  reasoning?: string;
+  finish_reason?: string;
+  latency_ms?: number;
+  input_tokens?: number;
+  output_tokens?: number;
+  reasoning_tokens?: number;
 }
+
+/**
+ * Whether an error counts as a wrong answer. Failures of the model's own service (timeouts, 5xx
+ * and rate limits after every retry, malformed replies, connections that broke) do: a user of
+ * that model would have had no answer either. Errors that say nothing about the model are left
+ * out of scores and gaps (still counted in `errors`): a grader or judge that failed, an answer
+ * cut to nothing by `max_tokens` (a setting), a request the server refused as malformed (a
+ * parameter), a bad key or unknown model name (the lane stopped), a replay file without the case.
+ */
+export function countsAsFailure(kind: ErrorKind): boolean {
+  return !EXCLUDED_KINDS.has(kind);
+}
+
+const EXCLUDED_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
+  'grader',
+  'truncated',
+  'auth',
+  'not_found',
+  'bad_request',
+  'missing',
+  'skipped',
+  'aborted',
+]);
 
 export type JobRecord = OkRecord | ErrorRecord;
 

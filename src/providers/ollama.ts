@@ -1,3 +1,4 @@
+import { splitReasoning } from './reasoning.js';
 import type { Ollama } from 'ollama';
 import { ProviderError } from '../errors.js';
 import type { ChatRequest, Completion, SamplingParams } from '../types.js';
@@ -57,11 +58,14 @@ export const ollamaProvider: ProviderFactory = (model, { env }) => {
       );
     }
     const latencyMs = performance.now() - started;
-    const content = (res as { message?: { content?: unknown } } | null)?.message?.content;
+    const message = (res as { message?: { content?: unknown; thinking?: unknown } } | null)?.message;
+    const content = message?.content;
     if (typeof content !== 'string')
       throw new ProviderError('bad_response', `model '${model.id}': response has no message content`);
+    const { text, reasoning } = splitReasoning(content, message?.thinking);
     return {
-      text: content,
+      text,
+      ...(reasoning ? { reasoning } : {}),
       inputTokens: numberOrUndefined(res.prompt_eval_count),
       outputTokens: numberOrUndefined(res.eval_count),
       finishReason: (res as { done_reason?: string }).done_reason ?? (res.done ? 'stop' : undefined),

@@ -1,5 +1,6 @@
 import type * as OpenAIModule from 'openai';
 import { ProviderError } from '../errors.js';
+import { splitReasoning, tokenCount } from './reasoning.js';
 import type { ChatRequest, Completion } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
@@ -68,10 +69,17 @@ function completionOf(res: ChatCompletion, modelId: string, latencyMs: number): 
   if (content !== null && content !== undefined && typeof content !== 'string') {
     throw new ProviderError('bad_response', `model '${modelId}': message content is not text`);
   }
+  // Not in the SDK's types: the reasoning fields of DeepSeek, DashScope, OpenRouter and vLLM.
+  const message = choice.message as { reasoning_content?: unknown; reasoning?: unknown } | undefined;
+  const { text, reasoning } = splitReasoning(content ?? '', message?.reasoning_content ?? message?.reasoning);
+  const details = res.usage?.completion_tokens_details as { reasoning_tokens?: unknown } | undefined;
+  const reasoningTokens = tokenCount(details?.reasoning_tokens);
   return {
-    text: content ?? '',
+    text,
+    ...(reasoning ? { reasoning } : {}),
     inputTokens: res.usage?.prompt_tokens,
     outputTokens: res.usage?.completion_tokens,
+    ...(reasoningTokens === undefined ? {} : { reasoningTokens }),
     finishReason: choice.finish_reason ?? undefined,
     latencyMs,
   };

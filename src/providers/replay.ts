@@ -108,12 +108,29 @@ export const replayProvider: ProviderFactory = (model, { cwd }) => {
     if (!span)
       throw new ProviderError('missing', `model '${model.id}': no recorded output for '${key}' in ${model.model}`);
     const out = getPath(JSON.parse(readText(index.fd, span[0], span[1])), outputField);
-    const text = typeof out === 'string' ? out : JSON.stringify(out);
-    return { text, latencyMs: 0, finishReason: 'replay' };
+    const recorded = typeof out === 'string' ? out : JSON.stringify(out);
+    const cut = cutAtStop(recorded, req.params.stop);
+    return { text: cut ?? recorded, latencyMs: 0, finishReason: cut === undefined ? 'replay' : 'stop' };
   }
 
   return { model, complete } satisfies Provider;
 };
+
+/**
+ * The text before the first stop sequence, as a live server returns it (OpenAI's `stop`: the
+ * sequence itself is not included); undefined when none occurs. Recorded outputs of base models
+ * run on past the answer ("The answer is (D).\n\nQuestion: ..."): the harness that recorded
+ * them cut there, and a replay has to cut at the same place to grade the same answer.
+ */
+export function cutAtStop(text: string, stop: readonly string[] | undefined): string | undefined {
+  let at = -1;
+  for (const s of stop ?? []) {
+    if (s === '') continue;
+    const i = text.indexOf(s);
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  return at < 0 ? undefined : text.slice(0, at);
+}
 
 /** `output.0.text` style paths into parsed JSON. */
 export function getPath(value: unknown, path: string): unknown {

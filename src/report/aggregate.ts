@@ -1,4 +1,4 @@
-import type { JobRecord } from '../journal/record.js';
+import { countsAsFailure, type JobRecord } from '../journal/record.js';
 import type { Group, Price } from '../types.js';
 
 /** Everything the reports need about one suite x model, gathered in one pass over the journal. */
@@ -10,10 +10,16 @@ export interface Cell {
   n: number;
   passed: number;
   scoreSum: number;
-  /** Per-record scores (for the bootstrap when scores are not 0/1). */
-  scores: number[];
-  binary: boolean;
+  /** Every error record, scored or not. */
   errors: number;
+  /** Error records left out of the score (grader failures, truncated answers, stopped lanes): they say nothing about the model. */
+  excluded: number;
+  /** Answers cut by the token limit (finish_reason length), graded or not. */
+  truncated: number;
+  /** Empty answers (after removing reasoning), graded or not. */
+  empty: number;
+  /** Error count per `kind: message` (message cut to 160 characters), for the most frequent error. */
+  errorCounts: Map<string, number>;
   cached: number;
   latencies: number[];
   latencySumMs: number;
@@ -32,8 +38,8 @@ export interface CaseRow {
   caseIndex: number;
   category: string;
   expected: unknown;
-  /** model -> [score sum, count, passed count] */
-  byModel: Map<string, [number, number, number]>;
+  /** model -> scored answers of this case: [score sum, count, passed count, lowest score, highest score] */
+  byModel: Map<string, CaseEntry>;
   outputs?: Map<string, string>;
 }
 
@@ -47,6 +53,9 @@ export interface Aggregate {
   ok: number;
   errors: number;
 }
+
+/** One model's scored answers to one case: [score sum, count, passed count, lowest score, highest score]. */
+export type CaseEntry = [number, number, number, number, number];
 
 export const cellKey = (suite: string, model: string) => `${suite}\u0000${model}`;
 
@@ -76,9 +85,11 @@ export class Aggregator {
         n: 0,
         passed: 0,
         scoreSum: 0,
-        scores: [],
-        binary: true,
         errors: 0,
+        excluded: 0,
+        truncated: 0,
+        empty: 0,
+        errorCounts: new Map(),
         cached: 0,
         latencies: [],
         latencySumMs: 0,
@@ -89,15 +100,20 @@ export class Aggregator {
       };
       a.cells.set(key, c);
     }
-    const score = r.grade.score;
-    c.n++;
-    c.scoreSum += score;
-    c.scores.push(score);
-    if (score !== 0 && score !== 1) c.binary = false;
-    if (r.grade.passed) c.passed++;
-    if ((score === 1) !== r.grade.passed) c.binary = false;
     if (r.cached) c.cached++;
-    if (r.status === 'ok') {
+    if (r.status === 'ok' ? r.finish_reason === 'length' : r.error.kind === 'truncated') c.truncated++;
+    if (r.status === 'ok' ? r.output.trim() === '' : r.error.kind === 'truncated') c.empty++;
+    if (!r.cached && r.t_end >= r.t_start) c.intervals.push(r.t_start, r.t_end);
+    if (r.status === 'error') {
+      a.errors++;
+      c.errors++;
+      const key = `${r.error.kind}: ${r.error.message.slice(0, 160)}`;
+      c.errorCounts.set(key, (c.errorCounts.get(key) ?? 0) + 1);
+      if (!countsAsFailure(r.error.kind)) {
+        c.excluded++;
+        return;
+      }
+    } else {
       a.ok++;
       c.latencies.push(r.latency_ms);
       c.latencySumMs += r.latency_ms;
@@ -108,12 +124,16 @@ export class Aggregator {
         c.tokenCost +=
           ((r.input_tokens ?? 0) * (price.input ?? 0) + (r.output_tokens ?? 0) * (price.output ?? 0)) / 1e6;
       }
-    } else {
-      a.errors++;
-      c.errors++;
     }
-    if (!r.cached && r.t_end >= r.t_start) c.intervals.push(r.t_start, r.t_end);
+    const score = r.grade.score;
+    c.n++;
+    c.scoreSum += score;
+    if (r.grade.passed) c.passed++;
+    this.addToCase(r, score);
+  }
 
+  private addToCase(r: JobRecord, score: number): void {
+    const a = this.agg;
     const caseKey = `${r.suite}\u0000${r.case_id}`;
     let row = a.cases.get(caseKey);
     if (!row) {
@@ -128,10 +148,12 @@ export class Aggregator {
       if (this.keepOutputs) row.outputs = new Map();
       a.cases.set(caseKey, row);
     }
-    const s = row.byModel.get(r.model) ?? [0, 0, 0];
+    const s = row.byModel.get(r.model) ?? [0, 0, 0, score, score];
     s[0] += score;
     s[1] += 1;
     s[2] += r.grade.passed ? 1 : 0;
+    if (score < s[3]) s[3] = score;
+    if (score > s[4]) s[4] = score;
     row.byModel.set(r.model, s);
     if (row.outputs && r.repeat === 0)
       row.outputs.set(r.model, r.status === 'ok' ? r.output : `[error: ${r.error.kind}]`);
@@ -140,7 +162,7 @@ export class Aggregator {
 
 /**
  * Puts an aggregate in a canonical order: suites and models by the given ranks (config order; by
- * name where absent), cases by suite and then position in the suite, each cell's scores ascending.
+ * name where absent), cases by suite and then position in the suite.
  * Records reach the journal in the order answers happen to finish; the bootstrap and permutation
  * draws are seeded but depend on the order of their inputs, so without this the same answers could
  * give different intervals from one run (or resume) to the next.
@@ -163,7 +185,6 @@ export function canonicalize(
       (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0),
   );
   agg.cases = new Map(rows);
-  for (const c of agg.cells.values()) c.scores.sort((x, y) => x - y);
 }
 
 /** Total length of the union of [start, end] intervals (flat array of pairs), in ms. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { readLatestRecords } from '../journal/read.js';
 import type { Manifest } from '../journal/manifest.js';
 import { Aggregator, canonicalize, type Aggregate } from './aggregate.js';
-import { ALPHA, isBinaryEntry, pairedComparison } from './paired.js';
+import { ALPHA, pairedComparison } from './paired.js';
 
 export interface CompareRow {
   suite: string;
@@ -16,7 +16,7 @@ export interface CompareRow {
   ci_low_pp: number;
   ci_high_pp: number;
   p_value: number;
-  test: 'mcnemar_exact' | 'permutation';
+  test: 'paired_t';
   n_paired: number;
   verdict: 'improved' | 'regressed' | 'no_significant_difference';
 }
@@ -54,8 +54,7 @@ export async function aggregateRun(
 
 /**
  * Per suite x model present in both runs: B minus A on the cases both answered (mean over
- * repeats per case), with a paired bootstrap interval and an exact McNemar (pass/fail) or paired
- * permutation test.
+ * repeats per case), with a paired t test and the interval that inverts it (so they agree).
  */
 export function compareRuns(a: Aggregate, b: Aggregate): CompareRow[] {
   const rows: CompareRow[] = [];
@@ -65,18 +64,16 @@ export function compareRuns(a: Aggregate, b: Aggregate): CompareRow[] {
       if (!a.models.some((x) => x.id === m.id)) continue;
       const xs: number[] = [];
       const ys: number[] = [];
-      let binary = true;
       for (const [key, rowB] of b.cases) {
         if (rowB.suite !== suite) continue;
         const sb = rowB.byModel.get(m.id);
         const sa = a.cases.get(key)?.byModel.get(m.id);
         if (!sa || !sb) continue;
-        if (!isBinaryEntry(sa) || !isBinaryEntry(sb)) binary = false;
         xs.push(sa[0] / sa[1]);
         ys.push(sb[0] / sb[1]);
       }
       // B first: the interval and the test are of B minus A.
-      const r = pairedComparison(ys, xs, binary);
+      const r = pairedComparison(ys, xs);
       if (!r) continue;
       const delta = (r.meanA - r.meanB) * 100;
       rows.push({
@@ -93,7 +90,14 @@ export function compareRuns(a: Aggregate, b: Aggregate): CompareRow[] {
         p_value: r.p,
         test: r.test,
         n_paired: r.n,
-        verdict: r.p < ALPHA && delta !== 0 ? (delta > 0 ? 'improved' : 'regressed') : 'no_significant_difference',
+        verdict:
+          r.p < ALPHA
+            ? r.ci.low > 0
+              ? 'improved'
+              : r.ci.high < 0
+                ? 'regressed'
+                : 'no_significant_difference'
+            : 'no_significant_difference',
       });
     }
   }

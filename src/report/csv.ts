@@ -10,7 +10,8 @@ import { writeAllSync } from '../util/write.js';
  *   Numbers we write are numbers and are left alone (a gap of -3.5 stays -3.5).
  * - Excel holds at most 32,767 characters a cell: longer text is cut at 32,000 with a visible marker.
  * - NUL characters are dropped (some importers stop reading at them).
- * - Numbers use '.' decimals, no thousands separators, no exponents; NaN/Infinity are empty cells.
+ * - Numbers use '.' decimals, no thousands separators, no exponents, at most 6 significant digits
+ *   (integers in full); NaN/Infinity are empty cells.
  * - `bom: true` writes a UTF-8 BOM so Excel reads Chinese text as UTF-8.
  */
 export type CsvValue = string | number | boolean | null | undefined;
@@ -18,20 +19,19 @@ export type CsvValue = string | number | boolean | null | undefined;
 export const MAX_CELL = 32_000;
 const DANGEROUS = /^[=+\-@\t\r]/;
 
+/**
+ * A number as a CSV cell: integers in full; other numbers to 6 significant digits and at most 12
+ * decimals (so float noise such as a gap of -1.1e-14 prints as 0), never with an exponent, and
+ * never as -0.
+ */
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return '';
-  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? n.toFixed(0) : BigInt(n).toString();
-  // Round away float noise (0.1 + 0.2), then print without an exponent.
-  const rounded = Number(n.toPrecision(12));
-  let s = rounded.toString();
-  if (/e/i.test(s)) {
-    const digits = Math.min(20, Math.max(0, 12 - Math.floor(Math.log10(Math.abs(rounded)))));
-    s = rounded
-      .toFixed(digits)
-      .replace(/(\.\d*?)0+$/, '$1')
-      .replace(/\.$/, '');
-  }
-  return s;
+  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? (n === 0 ? '0' : n.toFixed(0)) : BigInt(n).toString();
+  const r = Number(n.toPrecision(6));
+  if (Math.abs(r) < 5e-13) return '0';
+  const digits = Math.min(12, Math.max(0, 5 - Math.floor(Math.log10(Math.abs(r)))));
+  const s = r.toFixed(digits);
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
 
 /** The text of one cell, made safe. */

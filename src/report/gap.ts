@@ -1,6 +1,18 @@
 import type { Aggregate, CaseRow } from './aggregate.js';
 import type { SummaryRow } from './summary.js';
-import { ALPHA, isBinaryEntry, pairedComparison } from './paired.js';
+import { ALPHA, pairedComparison, verdictOf } from './paired.js';
+import { casesForGap } from './stats.js';
+
+/** A closed and an open model the config asks to compare (`pairs:`), besides the best pair and the group means. */
+export interface ModelPair {
+  closed: string;
+  open: string;
+}
+
+export interface GapOptions {
+  pairs?: readonly ModelPair[];
+  alpha?: number;
+}
 
 export type Verdict = 'closed_better' | 'open_better' | 'no_significant_difference';
 
@@ -8,7 +20,8 @@ export interface GapRow {
   run_id: string;
   suite: string;
   category: string;
-  scope: 'best' | 'mean';
+  /** `best`: best closed vs best open model; `mean`: the groups' per-case means; `pair`: a configured pair. */
+  scope: 'best' | 'mean' | 'pair';
   closed_model: string;
   open_model: string;
   closed_score: number;
@@ -18,9 +31,13 @@ export interface GapRow {
   ci_low_pp: number;
   ci_high_pp: number;
   p_value: number;
-  test: 'mcnemar_exact' | 'permutation';
+  test: 'paired_t';
   n_paired: number;
   verdict: Verdict;
+  /** Smallest gap the test detects with 80% power at this n and disagreement rate (empty when no case disagrees). */
+  min_detectable_pp: number;
+  /** Paired cases a 5-point gap would need for 80% power at this disagreement rate. */
+  cases_for_5pp: number;
   closed_cost_per_correct_usd: number | undefined;
   open_cost_per_correct_usd: number | undefined;
 }
@@ -42,19 +59,24 @@ export const GAP_COLUMNS = [
   'test',
   'n_paired',
   'verdict',
+  'min_detectable_pp',
+  'cases_for_5pp',
   'closed_cost_per_correct_usd',
   'open_cost_per_correct_usd',
 ] as const;
 
 /**
  * Open vs closed, per suite, per category within it, and over all suites. `best` pairs the best
- * closed with the best open model (by suite score); `mean` pairs the two groups' per-case means.
- * Pairing is by case: a case enters when both sides have a record for it (an error counts as a
- * failure). A model without a single answer in the scope takes no part. Interval: paired
- * bootstrap of the mean difference (seeded, 2,000 resamples). p-value: exact McNemar when both
- * sides are pass/fail per case, else a paired sign-flip permutation test.
+ * closed with the best open model (by suite score); `mean` pairs the two groups' per-case means;
+ * `pair` each configured pair. Pairing is by case: a case enters when both sides have a scored
+ * answer for it (a service error counts as a failure; errors that say nothing about the model are
+ * left out). A model without a single answer in the scope takes no part. Test and interval: a
+ * paired t test on the per-case differences (a case's score is its mean over repeats) and the
+ * interval that inverts it, so the interval excludes 0 exactly when p < alpha, exactly when the
+ * verdict names a side.
  */
-export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[] {
+export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: GapOptions = {}): GapRow[] {
+  const alpha = opts.alpha ?? ALPHA;
   const closedAll = agg.models.filter((m) => m.group === 'closed').map((m) => m.id);
   const openAll = agg.models.filter((m) => m.group === 'open').map((m) => m.id);
   if (!closedAll.length || !openAll.length) return [];
@@ -72,8 +94,8 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[
       0 as number | undefined,
     );
     const passed = rs.reduce((a, s) => a + s.passed, 0);
-    const scoreSum = rs.reduce((a, s) => a + s.score * s.n, 0);
-    const n = rs.reduce((a, s) => a + s.n, 0);
+    const scoreSum = rs.reduce((a, s) => a + s.score * s.n_cases, 0);
+    const n = rs.reduce((a, s) => a + s.n_cases, 0);
     return {
       costPerCorrect: cost !== undefined && passed > 0 && rs.length ? cost / passed : undefined,
       score: n ? scoreSum / n : -1,
@@ -85,7 +107,7 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[
   // A model with no answer at all in the scope (its lane stopped on a bad key or an unknown
   // model, or every request failed) is left out: a gap against nothing but errors says nothing.
   const answered = (suite: string | undefined, m: string) =>
-    summary.some((s) => s.model === m && (suite === undefined || s.suite === suite) && s.n > s.errors);
+    summary.some((s) => s.model === m && (suite === undefined || s.suite === suite) && s.n > s.errors - s.excluded);
   const emit = (suite: string, cases: CaseRow[], suiteFilter: string | undefined) => {
     const closed = closedAll.filter((m) => answered(suiteFilter, m));
     const open = openAll.filter((m) => answered(suiteFilter, m));
@@ -104,11 +126,21 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[
               mean: [sumOf(suiteFilter, closed).costPerCorrect, sumOf(suiteFilter, open).costPerCorrect],
             }
           : undefined;
-      const b = compare(agg.runId, suite, category, 'best', [bc], [bo], list, costs?.best);
+      const at = { runId: agg.runId, suite, category, cases: list, alpha };
+      const b = compare(at, 'best', [bc], [bo], costs?.best);
       if (b) rows.push(b);
       if (closed.length > 1 || open.length > 1) {
-        const m = compare(agg.runId, suite, category, 'mean', closed, open, list, costs?.mean);
+        const m = compare(at, 'mean', closed, open, costs?.mean);
         if (m) rows.push(m);
+      }
+      for (const pair of opts.pairs ?? []) {
+        if (!closed.includes(pair.closed) || !open.includes(pair.open)) continue;
+        const pc =
+          category === 'all'
+            ? [sumOf(suiteFilter, [pair.closed]).costPerCorrect, sumOf(suiteFilter, [pair.open]).costPerCorrect]
+            : undefined;
+        const r = compare(at, 'pair', [pair.closed], [pair.open], pc);
+        if (r) rows.push(r);
       }
     }
   };
@@ -118,55 +150,48 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[]): GapRow[
 }
 
 /** Mean score of a case for a set of models (mean over repeats, then over models); undefined if any is missing. */
-function caseScore(row: CaseRow, models: string[]): { score: number; binary: boolean } | undefined {
+function caseScore(row: CaseRow, models: string[]): number | undefined {
   let sum = 0;
-  let binary = models.length === 1;
   for (const m of models) {
     const s = row.byModel.get(m);
     if (!s) return undefined;
-    if (!isBinaryEntry(s)) binary = false;
     sum += s[0] / s[1];
   }
-  return { score: sum / models.length, binary };
+  return sum / models.length;
+}
+
+interface Scope {
+  runId: string;
+  suite: string;
+  category: string;
+  cases: CaseRow[];
+  alpha: number;
 }
 
 function compare(
-  runId: string,
-  suite: string,
-  category: string,
-  scope: 'best' | 'mean',
+  at: Scope,
+  scope: GapRow['scope'],
   closed: string[],
   open: string[],
-  cases: CaseRow[],
   costs: (number | undefined)[] | undefined,
 ): GapRow | undefined {
   const a: number[] = [];
   const b: number[] = [];
-  let binary = true;
-  for (const row of cases) {
+  for (const row of at.cases) {
     const x = caseScore(row, closed);
     const y = caseScore(row, open);
-    if (!x || !y) continue;
-    a.push(x.score);
-    b.push(y.score);
-    binary &&= x.binary && y.binary;
+    if (x === undefined || y === undefined) continue;
+    a.push(x);
+    b.push(y);
   }
-  const r = pairedComparison(a, b, binary);
+  const r = pairedComparison(a, b, at.alpha);
   if (!r) return undefined;
   const { meanA, meanB, ci, p } = r;
   const gap = (meanA - meanB) * 100;
-  const verdict: Verdict =
-    p < ALPHA
-      ? gap > 0
-        ? 'closed_better'
-        : gap < 0
-          ? 'open_better'
-          : 'no_significant_difference'
-      : 'no_significant_difference';
   return {
-    run_id: runId,
-    suite,
-    category,
+    run_id: at.runId,
+    suite: at.suite,
+    category: at.category,
     scope,
     closed_model: closed.join(' + '),
     open_model: open.join(' + '),
@@ -179,7 +204,9 @@ function compare(
     p_value: p,
     test: r.test,
     n_paired: r.n,
-    verdict,
+    verdict: verdictOf(r, at.alpha),
+    min_detectable_pp: r.minDetectable * 100,
+    cases_for_5pp: casesForGap(0.05, r.meanSquare, at.alpha),
     closed_cost_per_correct_usd: costs?.[0],
     open_cost_per_correct_usd: costs?.[1],
   };

@@ -39,7 +39,7 @@ export function computeReport(state: ReportState): Report {
   const a = state.aggregator.agg;
   canonicalize(a, state.suiteOrder, state.modelOrder);
   const summary = summarize(a, state.priceOf);
-  const gaps = gapRows(a, summary);
+  const gaps = gapRows(a, summary, { pairs: state.pairs, alpha: state.alpha });
   return {
     records: a.records,
     ok: a.ok,
@@ -47,7 +47,7 @@ export function computeReport(state: ReportState): Report {
     summary,
     gaps,
     aggregate: a,
-    terminal: (out, env) => renderTerminal(summary, gaps, useColor(out, env)),
+    terminal: (out, env) => renderTerminal(summary, gaps, useColor(out, env), state.paramsOf),
   };
 }
 

@@ -1,47 +1,52 @@
-import { mcnemarExact, pairedBootstrapDiffCI, pairedPermutationTest } from './stats.js';
+import { minDetectable, pairedT } from './stats.js';
 
 export const ALPHA = 0.05;
-export const BOOTSTRAP_RESAMPLES = 2000;
 
 export interface PairedResult {
   meanA: number;
   meanB: number;
-  /** Interval of mean(a - b), as fractions. */
+  /** Interval of mean(a - b), as fractions; excludes 0 exactly when p < alpha. */
   ci: { low: number; high: number };
   p: number;
-  test: 'mcnemar_exact' | 'permutation';
+  test: 'paired_t';
+  /** Paired cases. */
   n: number;
+  /** Smallest gap (fraction) detectable with 80% power at this n and disagreement; NaN when nothing disagrees. */
+  minDetectable: number;
+  /** Mean squared per-case difference (the disagreement rate for pass/fail scores). */
+  meanSquare: number;
 }
 
 /**
- * Compares two systems on the same cases. Interval: paired percentile bootstrap of the mean
- * difference (cases resampled with their pairs, 2,000 resamples, seed 1). Test: exact McNemar
- * on the discordant pairs when every score is 0 or 1, else a paired sign-flip permutation test.
+ * Compares two systems on the same cases, one value per case (a case's mean over its repeats):
+ * a paired t test on the per-case differences and the interval that inverts it (mean ± t · se),
+ * so interval, p-value and verdict always agree. Cases, not answers, are the units: repeats
+ * narrow nothing unless they change the per-case means.
  */
-export function pairedComparison(
-  a: readonly number[],
-  b: readonly number[],
-  binary: boolean,
-): PairedResult | undefined {
+export function pairedComparison(a: readonly number[], b: readonly number[], alpha = ALPHA): PairedResult | undefined {
   const n = a.length;
   if (!n) return undefined;
+  const t = pairedT(a, b, alpha);
   let sumA = 0;
-  let sumB = 0;
-  let onlyA = 0;
-  let onlyB = 0;
-  for (let i = 0; i < n; i++) {
-    sumA += a[i];
-    sumB += b[i];
-    if (a[i] === 1 && b[i] === 0) onlyA++;
-    else if (a[i] === 0 && b[i] === 1) onlyB++;
-  }
-  const ci = pairedBootstrapDiffCI(a, b, { resamples: BOOTSTRAP_RESAMPLES, seed: 1 });
-  const p = binary ? mcnemarExact(onlyA, onlyB) : pairedPermutationTest(a, b, { seed: 1 });
-  return { meanA: sumA / n, meanB: sumB / n, ci, p, test: binary ? 'mcnemar_exact' : 'permutation', n };
+  for (const x of a) sumA += x;
+  const meanA = sumA / n;
+  return {
+    meanA,
+    meanB: meanA - t.mean,
+    ci: t.ci,
+    p: t.p,
+    test: 'paired_t',
+    n,
+    minDetectable: minDetectable(n, t.meanSquare, alpha),
+    meanSquare: t.meanSquare,
+  };
 }
 
-/** Whether a per-case [sum, count, passed] entry is a single pass/fail answer. */
-export function isBinaryEntry(s: readonly [number, number, number]): boolean {
-  const v = s[0] / s[1];
-  return s[1] === 1 && (v === 0 || v === 1) && (v === 1) === (s[2] === 1);
+/** The verdict of a comparison of closed (a) minus open (b): it names a side exactly when the interval excludes 0. */
+export function verdictOf(
+  r: PairedResult,
+  alpha = ALPHA,
+): 'closed_better' | 'open_better' | 'no_significant_difference' {
+  if (!(r.p < alpha)) return 'no_significant_difference';
+  return r.ci.low > 0 ? 'closed_better' : r.ci.high < 0 ? 'open_better' : 'no_significant_difference';
 }

@@ -1,4 +1,5 @@
-import type { Price } from '../types.js';
+import type { Price, SamplingParams } from '../types.js';
+import type { ModelPair } from './gap.js';
 import type { Manifest } from '../journal/manifest.js';
 import type { JobRecord } from '../journal/record.js';
 import { Aggregator } from './aggregate.js';
@@ -14,12 +15,20 @@ export class ReportState {
   readonly aggregator: Aggregator;
   readonly order = new RowOrder();
   readonly priceOf: (id: string) => Price | undefined;
+  readonly paramsOf: (id: string) => SamplingParams | undefined;
+  /** Configured closed/open pairs and the significance level, as the run recorded them. */
+  readonly pairs: readonly ModelPair[];
+  readonly alpha: number | undefined;
   readonly modelOrder: Map<string, number>;
   readonly suiteOrder: Map<string, number>;
 
   constructor(manifest: Manifest, matrixOutputs: boolean) {
     const prices = new Map<string, Price | undefined>(manifest.models.map((m) => [m.id, m.price]));
     this.priceOf = (id) => prices.get(id);
+    const params = new Map(manifest.models.map((m) => [m.id, m.params]));
+    this.paramsOf = (id) => params.get(id);
+    this.pairs = manifest.pairs ?? [];
+    this.alpha = manifest.alpha;
     this.aggregator = new Aggregator(manifest.run_id, matrixOutputs);
     // Config order for models and suites, not the order records happened to finish in.
     this.modelOrder = new Map(manifest.models.map((m, i) => [m.id, i]));

@@ -446,3 +446,176 @@ function requirePositiveInt(x: number, name: string): void {
     throw new RangeError(`Expected \`${name}\` to be an integer from 1 and up, got ${String(x)}`);
   }
 }
+
+/** z for one-sided 80% power: the 0.8 quantile of the standard normal. */
+export const Z80 = 0.8416212335729143;
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error about 1e-15). */
+export function logGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  const z = x - 1;
+  let a = c[0];
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i] / (z + i);
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** Continued fraction of the incomplete beta function (modified Lentz), valid for x < (a + 1) / (a + b + 2). */
+function betaFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 10_000; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-16) break;
+  }
+  return h;
+}
+
+/** Regularized incomplete beta function I_x(a, b). */
+export function regularizedBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  return x < (a + 1) / (a + b + 2) ? (front * betaFraction(a, b, x)) / a : 1 - (front * betaFraction(b, a, 1 - x)) / b;
+}
+
+/** Two-sided tail probability P(|T| >= |t|) of Student's t with df degrees of freedom. */
+export function studentTTwoSided(t: number, df: number): number {
+  if (!(df > 0)) throw new RangeError(`Expected \`df\` to be positive, got ${df}`);
+  if (!Number.isFinite(t)) return Number.isNaN(t) ? NaN : 0;
+  return regularizedBeta(df / (df + t * t), df / 2, 0.5);
+}
+
+/** The t with P(|T| >= t) = p (two-sided critical value), by bisection to full precision. */
+export function studentTCritical(p: number, df: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`Expected \`p\` in (0, 1), got ${p}`);
+  let lo = 0;
+  let hi = 1;
+  while (studentTTwoSided(hi, df) > p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTTwoSided(mid, df) > p) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** Result of a paired t test on per-case differences a - b. */
+export interface PairedT {
+  n: number;
+  /** Mean of a - b. */
+  mean: number;
+  /** Standard deviation of the differences (n - 1 in the denominator). */
+  sd: number;
+  /** Two-sided p-value of mean = 0 (1 when it cannot be tested: fewer than two cases). */
+  p: number;
+  /** The interval mean ± t(1 - alpha/2, n - 1) · sd / √n: it excludes 0 exactly when p < alpha. */
+  ci: Interval;
+  /** Mean of the squared differences: the variance of a difference under "no gap" (the disagreement rate for 0/1 scores). */
+  meanSquare: number;
+}
+
+/**
+ * Paired t test of mean(a - b) = 0 with its matching interval (test inversion: both come from the
+ * same statistic and critical value, so the interval excludes 0 exactly when p < alpha). Cases
+ * are the units: with repeats, pass each case's mean over its repeats (cluster-level analysis).
+ */
+export function pairedT(a: readonly number[], b: readonly number[], alpha = 0.05): PairedT {
+  const d = pairedDiffs(a, b);
+  const n = d.length;
+  let sum = 0;
+  let sq = 0;
+  for (let i = 0; i < n; i++) {
+    sum += d[i];
+    sq += d[i] * d[i];
+  }
+  const m = n ? sum / n : NaN;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (d[i] - m) * (d[i] - m);
+  const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : NaN;
+  const meanSquare = n ? sq / n : NaN;
+  if (n < 2) return { n, mean: m, sd, p: 1, ci: { low: NaN, high: NaN }, meanSquare };
+  const se = sd / Math.sqrt(n);
+  // All differences equal: no spread to test against; the gap is certain (or exactly zero).
+  if (!(se > 1e-12 * Math.max(1, Math.abs(m))))
+    return { n, mean: m, sd: 0, p: m === 0 ? 1 : 0, ci: { low: m, high: m }, meanSquare };
+  const crit = studentTCritical(alpha, n - 1);
+  const t = Math.abs(m) / se;
+  const significant = t > crit;
+  let p = studentTTwoSided(t, n - 1);
+  // Bisection leaves crit within 1e-15 of its value; at the boundary let the interval decide.
+  if (significant && p >= alpha) p = alpha * (1 - 1e-12);
+  if (!significant && p < alpha) p = alpha;
+  return { n, mean: m, sd, p, ci: { low: m - crit * se, high: m + crit * se }, meanSquare };
+}
+
+/**
+ * The smallest true gap (as a fraction) a two-sided test at `alpha` detects with 80% power on n
+ * paired cases whose differences have mean square `meanSquare` (normal approximation:
+ * (z(1 - alpha/2) + z(0.8)) · √(meanSquare / n)). NaN when nothing disagrees or n = 0.
+ */
+export function minDetectable(n: number, meanSquare: number, alpha = 0.05): number {
+  if (!(n > 0 && meanSquare > 0)) return NaN;
+  return (normalCritical(alpha) + Z80) * Math.sqrt(meanSquare / n);
+}
+
+/** Paired cases needed to detect a gap of `gap` (fraction) with 80% power; NaN when nothing disagrees. */
+export function casesForGap(gap: number, meanSquare: number, alpha = 0.05): number {
+  if (!(meanSquare > 0 && gap > 0)) return NaN;
+  return Math.ceil(((normalCritical(alpha) + Z80) ** 2 * meanSquare) / (gap * gap));
+}
+
+/** P(|Z| >= z) for a standard normal Z: erfc(z / √2), by its series below 3 and Laplace's continued fraction above. */
+export function normalTwoSided(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  if (x < 3) {
+    // erf(x) = 2/√π · Σ (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= (-x * x) / n;
+      sum += term / (2 * n + 1);
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = e^(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated bottom-up.
+  let f = x;
+  for (let k = 60; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+/** Two-sided standard normal critical value: the z with P(|Z| >= z) = alpha (bisection). */
+export function normalCritical(alpha: number): number {
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`Expected \`alpha\` in (0, 1), got ${alpha}`);
+  let lo = 0;
+  let hi = 40;
+  for (let i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalTwoSided(mid) > alpha) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}

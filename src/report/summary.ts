@@ -1,5 +1,5 @@
 import type { Group, Price } from '../types.js';
-import { cellKey, unionLength, type Aggregate, type Cell } from './aggregate.js';
+import { cellKey, unionLength, type Aggregate, type CaseEntry, type Cell } from './aggregate.js';
 import { bootstrapMeanCI, percentile, wilson } from './stats.js';
 
 export interface SummaryRow {
@@ -8,13 +8,25 @@ export interface SummaryRow {
   model: string;
   group: Group;
   provider: string;
+  /** Answers scored (error records that count as failures included). */
   n: number;
+  /** Cases with at least one scored answer: the unit of every interval and test. */
+  n_cases: number;
   passed: number;
+  /** Mean over cases of each case's mean score over its repeats. */
   score: number;
   ci_low: number;
   ci_high: number;
   ci_method: 'wilson' | 'bootstrap';
+  /** Share of cases whose repeats all scored the same (1 without repeats). */
+  consistency: number;
+  /** Every error record; `excluded` of them are left out of the score. */
   errors: number;
+  excluded: number;
+  truncated: number;
+  empty: number;
+  /** The most frequent error, `kind: message`. */
+  top_error: string | undefined;
   latency_p50_ms: number;
   latency_p95_ms: number;
   input_tokens: number;
@@ -31,12 +43,18 @@ export const SUMMARY_COLUMNS = [
   'group',
   'provider',
   'n',
+  'n_cases',
   'passed',
   'score',
   'ci_low',
   'ci_high',
   'ci_method',
+  'consistency',
   'errors',
+  'excluded',
+  'truncated',
+  'empty',
+  'top_error',
   'latency_p50_ms',
   'latency_p95_ms',
   'input_tokens',
@@ -55,23 +73,46 @@ export function cellCost(c: Cell, price: Price | undefined): number | undefined 
 }
 
 /**
- * One row per suite x model. Pass rates get a 95% Wilson interval; when scores are not all 0/1
- * (partial credit) the interval is a seeded percentile bootstrap of the mean score.
+ * One row per suite x model. Cases are the units: a case's score is its mean over repeats, the
+ * suite score the mean over cases. When every case's score is 0 or 1 (pass/fail, repeats in
+ * agreement) the interval is the 95% Wilson interval of the cases passed; otherwise a seeded
+ * percentile bootstrap of the case means. A model that answers the same R times gets exactly the
+ * interval of one answer per case.
  */
 export function summarize(agg: Aggregate, priceOf: (model: string) => Price | undefined): SummaryRow[] {
+  const entries = new Map<string, CaseEntry[]>();
+  for (const row of agg.cases.values()) {
+    for (const [model, e] of row.byModel) {
+      const key = cellKey(row.suite, model);
+      const list = entries.get(key) ?? [];
+      list.push(e);
+      entries.set(key, list);
+    }
+  }
   const rows: SummaryRow[] = [];
   for (const suite of agg.suites) {
     for (const m of agg.models) {
-      const c = agg.cells.get(cellKey(suite, m.id));
-      if (c) rows.push(summaryRow(agg.runId, c, priceOf(m.id)));
+      const key = cellKey(suite, m.id);
+      const c = agg.cells.get(key);
+      if (c) rows.push(summaryRow(agg.runId, c, priceOf(m.id), entries.get(key) ?? []));
     }
   }
   return rows;
 }
 
-export function summaryRow(runId: string, c: Cell, price: Price | undefined): SummaryRow {
-  const score = c.n ? c.scoreSum / c.n : NaN;
-  const ci = c.binary ? wilson(c.passed, c.n) : bootstrapMeanCI(c.scores, { seed: 1 });
+/** Most frequent `kind: message` of a cell's errors (first seen wins a tie). */
+export function topError(counts: ReadonlyMap<string, number>): string | undefined {
+  let best: string | undefined;
+  let most = 0;
+  for (const [k, n] of counts) if (n > most) [best, most] = [k, n];
+  return best;
+}
+
+export function summaryRow(runId: string, c: Cell, price: Price | undefined, cases: readonly CaseEntry[]): SummaryRow {
+  const means = cases.map((e) => e[0] / e[1]);
+  const binary = cases.every((e) => (e[2] === e[1] && e[3] === 1) || (e[2] === 0 && e[4] === 0));
+  const passedCases = cases.reduce((a, e) => a + (e[2] === e[1] && e[1] > 0 && e[3] === 1 ? 1 : 0), 0);
+  const ci = binary ? wilson(passedCases, cases.length) : bootstrapMeanCI(means, { seed: 1 });
   const cost = cellCost(c, price);
   const latSecs = c.latencySumMs / 1000;
   return {
@@ -81,12 +122,18 @@ export function summaryRow(runId: string, c: Cell, price: Price | undefined): Su
     group: c.group,
     provider: c.provider,
     n: c.n,
+    n_cases: cases.length,
     passed: c.passed,
-    score,
+    score: means.length ? means.reduce((a, x) => a + x, 0) / means.length : NaN,
     ci_low: ci.low,
     ci_high: ci.high,
-    ci_method: c.binary ? 'wilson' : 'bootstrap',
+    ci_method: binary ? 'wilson' : 'bootstrap',
+    consistency: cases.length ? cases.filter((e) => e[3] === e[4]).length / cases.length : NaN,
     errors: c.errors,
+    excluded: c.excluded,
+    truncated: c.truncated,
+    empty: c.empty,
+    top_error: topError(c.errorCounts),
     latency_p50_ms: c.latencies.length ? percentile(c.latencies, 50) : NaN,
     latency_p95_ms: c.latencies.length ? percentile(c.latencies, 95) : NaN,
     input_tokens: c.inputTokens,

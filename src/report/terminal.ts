@@ -1,4 +1,5 @@
 import { paint } from '../io.js';
+import type { SamplingParams } from '../types.js';
 import type { GapRow } from './gap.js';
 import type { SummaryRow } from './summary.js';
 import { displayWidth, padEnd, padStart, terminalSafe } from '../util/text.js';
@@ -7,61 +8,106 @@ const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(1) : '-');
 const usd = (x: number | undefined) =>
   x === undefined || !Number.isFinite(x) ? '-' : x >= 0.01 ? `$${x.toFixed(4)}` : `$${x.toPrecision(2)}`;
 const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)} ms` : '-');
+const name = (m: string) => `'${terminalSafe(m, 40)}'`;
 
-/** The end-of-run report: a table per suite, then the open-closed gap line. Colour only on a TTY. */
-export function renderTerminal(summary: readonly SummaryRow[], gaps: readonly GapRow[], color: boolean): string {
+/** What the terminal report may know about a model besides its rows: the sampling it asked for. */
+export type ParamsOf = (model: string) => SamplingParams | undefined;
+
+/**
+ * The end-of-run report: a table per suite, every gap scope computed for it (each labelled), then
+ * per-model notes (errors with their most frequent message, truncated answers, repeats that
+ * disagree although sampling was fixed). Colour only on a TTY.
+ */
+export function renderTerminal(
+  summary: readonly SummaryRow[],
+  gaps: readonly GapRow[],
+  color: boolean,
+  paramsOf: ParamsOf = () => undefined,
+): string {
   const lines: string[] = [];
   const suites = [...new Set(summary.map((s) => s.suite))];
   for (const suite of suites) {
     const rows = summary.filter((s) => s.suite === suite);
-    const header = ['model', 'group', 'score % [95% CI]', 'n', 'errors', 'cost/correct', 'p50 latency'];
-    const body = rows.map((r) => [
-      terminalSafe(r.model, 40),
-      r.group,
-      `${pct(r.score)} [${pct(r.ci_low)}, ${pct(r.ci_high)}]`,
-      String(r.n),
-      String(r.errors),
-      usd(r.cost_per_correct_usd),
-      ms(r.latency_p50_ms),
-    ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => displayWidth(b[i]))));
-    lines.push('', paint(color, 1, `Suite ${terminalSafe(suite, 60)}`));
-    lines.push(header.map((h, i) => (i >= 3 ? padStart(h, widths[i]) : padEnd(h, widths[i]))).join('  '));
-    for (const b of body)
-      lines.push(b.map((c, i) => (i >= 3 ? padStart(c, widths[i]) : padEnd(c, widths[i]))).join('  '));
-    const g = gaps.find((x) => x.suite === suite && x.category === 'all' && x.scope === 'best');
-    if (g) {
-      lines.push(gapLine(g, color));
-      const note = errorNote(rows, [g.closed_model, g.open_model]);
-      if (note) lines.push(note);
-    } else lines.push(noGapReason(rows));
+    lines.push('', paint(color, 1, `Suite ${terminalSafe(suite, 60)}`), ...table(rows));
+    const scopes = gaps.filter((x) => x.suite === suite && x.category === 'all');
+    if (scopes.length) for (const g of scopes) lines.push(...gapLines(g, color));
+    else lines.push(noGapReason(rows));
+    lines.push(...modelNotes(rows, paramsOf));
   }
-  const overall = gaps.find((x) => x.suite === 'all' && x.scope === 'best');
-  if (overall) lines.push('', paint(color, 1, 'All suites'), gapLine(overall, color));
+  const overall = gaps.filter((x) => x.suite === 'all');
+  if (overall.length) {
+    lines.push('', paint(color, 1, 'All suites'));
+    for (const g of overall) lines.push(...gapLines(g, color));
+  }
   return `${lines.join('\n')}\n`;
+}
+
+function table(rows: readonly SummaryRow[]): string[] {
+  const header = ['model', 'group', 'score % [95% CI]', 'cases', 'errors', 'cost/correct', 'p50 latency'];
+  const body = rows.map((r) => [
+    terminalSafe(r.model, 40),
+    r.group,
+    `${pct(r.score)} [${pct(r.ci_low)}, ${pct(r.ci_high)}]`,
+    String(r.n_cases),
+    String(r.errors),
+    usd(r.cost_per_correct_usd),
+    ms(r.latency_p50_ms),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => displayWidth(b[i]))));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i >= 3 ? padStart(c, widths[i]) : padEnd(c, widths[i]))).join('  ');
+  return [line(header), ...body.map(line)];
 }
 
 /** Why a suite has no gap line: a group is missing, or none of its models answered anything. */
 function noGapReason(rows: readonly SummaryRow[]): string {
   for (const group of ['closed', 'open']) {
     const inGroup = rows.filter((r) => r.group === group);
-    if (inGroup.length && inGroup.every((r) => r.n <= r.errors)) {
-      return `  (no gap: no ${group} model answered anything: ${inGroup.map((r) => `'${terminalSafe(r.model, 40)}'`).join(', ')} gave only errors)`;
+    if (inGroup.length && inGroup.every((r) => r.n <= r.errors - r.excluded)) {
+      return `  (no gap: no ${group} model answered anything: ${inGroup.map((r) => name(r.model)).join(', ')} gave only errors)`;
     }
   }
   return '  (no gap: needs at least one closed and one open model)';
 }
 
-/** Errors count as failures in the gap: say so when the compared models had any. */
-function errorNote(rows: readonly SummaryRow[], models: readonly string[]): string | undefined {
-  const parts = rows
-    .filter((r) => models.includes(r.model) && r.errors > 0)
-    .map((r) => `'${terminalSafe(r.model, 40)}' ${r.errors} of ${r.n}`);
-  return parts.length ? `  note: error rows count as wrong answers in this gap (${parts.join(', ')})` : undefined;
+/** Per model: its errors (and which of them count), truncated answers, and unstable repeats. */
+function modelNotes(rows: readonly SummaryRow[], paramsOf: ParamsOf): string[] {
+  const notes: string[] = [];
+  for (const r of rows) {
+    if (r.errors > 0) {
+      const counted = r.errors - r.excluded;
+      const how =
+        r.excluded === 0
+          ? 'counted as wrong answers'
+          : counted === 0
+            ? 'left out of the score'
+            : `${counted} counted as wrong answers, ${r.excluded} left out of the score`;
+      notes.push(`  errors: ${name(r.model)} ${r.errors} (${how}); most often ${terminalSafe(r.top_error ?? '', 160)}`);
+    }
+    if (r.truncated > 0) {
+      const empty = r.empty > 0 ? `, ${r.empty} of them empty` : '';
+      notes.push(
+        `  warning: ${name(r.model)} ${r.truncated} answer(s) cut by the token limit${empty}: raise params.max_tokens (reasoning models spend it on thinking)`,
+      );
+    }
+    const p = paramsOf(r.model);
+    if (r.consistency < 1 && p?.temperature === 0 && p.seed !== undefined) {
+      notes.push(
+        `  warning: ${name(r.model)} gave differing answers on ${pct(1 - r.consistency)}% of cases at temperature 0 with seed ${p.seed}: its server does not make them repeatable`,
+      );
+    }
+  }
+  return notes;
 }
 
-export function gapLine(g: GapRow, color: boolean): string {
-  const who = `${terminalSafe(g.open_model, 40)} vs ${terminalSafe(g.closed_model, 40)}`;
+const SCOPE_LABEL: Record<GapRow['scope'], string> = {
+  best: 'best pair',
+  mean: 'group means',
+  pair: 'pair',
+};
+
+export function gapLines(g: GapRow, color: boolean): string[] {
+  const who = `${terminalSafe(g.open_model, 80)} vs ${terminalSafe(g.closed_model, 80)}`;
   const size = Math.abs(g.gap_pp).toFixed(1);
   const ci = `[${g.ci_low_pp.toFixed(1)}, ${g.ci_high_pp.toFixed(1)}]`;
   const p = g.p_value < 0.001 ? 'p < 0.001' : `p = ${g.p_value.toFixed(3)}`;
@@ -75,5 +121,14 @@ export function gapLine(g: GapRow, color: boolean): string {
     g.verdict === 'no_significant_difference'
       ? paint(color, 33, 'no significant difference')
       : paint(color, g.verdict === 'closed_better' ? 31 : 32, g.verdict.replace('_', ' '));
-  return `  Gap (${who}): ${lead} ${ci}, ${p} (${g.test === 'mcnemar_exact' ? 'McNemar' : 'permutation'}, n = ${g.n_paired}), ${verdict}`;
+  const lines = [
+    `  Gap, ${SCOPE_LABEL[g.scope]} (${who}): ${lead} ${ci}, ${p} (paired t, ${g.n_paired} cases), ${verdict}`,
+  ];
+  if (g.verdict === 'no_significant_difference' && Number.isFinite(g.min_detectable_pp)) {
+    const need = Number.isFinite(g.cases_for_5pp) ? `; a 5 pp gap needs about ${g.cases_for_5pp} cases` : '';
+    lines.push(
+      `    (with ${g.n_paired} cases this test finds gaps of about ${g.min_detectable_pp.toFixed(1)} pp${need})`,
+    );
+  }
+  return lines;
 }

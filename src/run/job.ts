@@ -2,10 +2,11 @@ import type { ModelConfig } from '../config/config.js';
 import { ProviderError } from '../errors.js';
 import type { GradeContext } from '../graders/grader.js';
 import { gradeSafely } from '../graders/index.js';
-import type { JobRecord } from '../journal/record.js';
+import type { ErrorRecord, JobRecord } from '../journal/record.js';
 import type { ChatMessage, Completion, Grade } from '../types.js';
 import type { ResponseCache } from './cache.js';
 import type { Attempted, Lane } from './lane.js';
+import { findJudge } from './judges.js';
 import type { Job } from './plan.js';
 
 /** What a job needs besides itself: its lane, the cache, and a way for judges to reach other lanes. */
@@ -16,6 +17,8 @@ export interface JobContext {
   ask: NonNullable<GradeContext['ask']>;
   /** The run's abort (grace period over): a judge cut off by it leaves the job for a resume. */
   abort?: AbortSignal;
+  /** An answer already stored for a job whose grading failed: graded again, the model is not asked. */
+  storedAnswer?: (jobId: string) => ErrorRecord | undefined;
 }
 
 /** An answer and where it came from. */
@@ -31,17 +34,46 @@ interface Answered {
  * before the job had an answer (not recorded, so a resume runs it).
  */
 export async function runJob(job: Job, ctx: JobContext): Promise<JobRecord | undefined> {
-  const answered = await ask(job, ctx);
+  const stored = ctx.storedAnswer?.(job.id);
+  const answered = stored ? fromRecord(stored) : await ask(job, ctx);
   if (!answered) return undefined;
   const a = answered.attempted;
-  let grade: Grade;
-  if (a.status === 'ok') {
-    grade = await gradeSafely(job.suite.graderOf(job.case), a.completion.text, gradeContext(job, a.completion, ctx));
-    if (ctx.abort?.aborted && grade.error) return undefined;
-  } else {
-    grade = { score: 0, passed: false, reason: `no answer: ${a.error.kind}` };
+  if (a.status !== 'ok')
+    return toRecord(job, answered, { score: 0, passed: false, reason: `no answer: ${a.error.kind}` }, ctx.runId);
+  const c = a.completion;
+  if (c.text.trim() === '' && c.finishReason === 'length') {
+    const spent = c.outputTokens === undefined ? '' : ` after ${c.outputTokens} output tokens`;
+    const why = `the answer was cut to nothing by the token limit${spent} (finish_reason length${c.reasoning ? ', all of it spent on reasoning' : ''}): raise params.max_tokens`;
+    return toRecord(job, answered, { score: 0, passed: false, reason: why }, ctx.runId, {
+      kind: 'truncated',
+      message: why,
+    });
   }
-  return toRecord(job, answered, grade, ctx.runId);
+  const grade = await gradeSafely(job.suite.graderOf(job.case), c.text, gradeContext(job, c, ctx));
+  if (!grade.error) return toRecord(job, answered, grade, ctx.runId);
+  // A judge cut off by the run's abort leaves the job for a resume.
+  if (ctx.abort?.aborted) return undefined;
+  // The grading failed, not the model: an error record that keeps the answer (regraded on --retry-errors).
+  return toRecord(job, answered, grade, ctx.runId, { kind: 'grader', message: grade.reason });
+}
+
+/** A stored answer as if just received (no request, no attempt). */
+function fromRecord(r: ErrorRecord): Answered {
+  const completion: Completion = {
+    text: r.output ?? '',
+    latencyMs: r.latency_ms ?? 0,
+    ...(r.reasoning === undefined ? {} : { reasoning: r.reasoning }),
+    ...(r.input_tokens === undefined ? {} : { inputTokens: r.input_tokens }),
+    ...(r.output_tokens === undefined ? {} : { outputTokens: r.output_tokens }),
+    ...(r.reasoning_tokens === undefined ? {} : { reasoningTokens: r.reasoning_tokens }),
+    ...(r.finish_reason === undefined ? {} : { finishReason: r.finish_reason }),
+  };
+  return {
+    attempted: { status: 'ok', completion, attempts: r.attempts },
+    cached: r.cached,
+    startedAt: r.t_start,
+    finishedAt: r.t_end,
+  };
 }
 
 async function ask(job: Job, ctx: JobContext): Promise<Answered | undefined> {
@@ -82,7 +114,13 @@ function gradeContext(job: Job, c: Completion, ctx: JobContext): GradeContext {
 }
 
 /** The journal line of a finished job. */
-export function toRecord(job: Job, answered: Answered, grade: Grade, runId: string): JobRecord {
+export function toRecord(
+  job: Job,
+  answered: Answered,
+  grade: Grade,
+  runId: string,
+  failure?: { kind: 'grader' | 'truncated'; message: string },
+): JobRecord {
   const m = job.model;
   const { attempted: a, cached, startedAt, finishedAt } = answered;
   const base = {
@@ -111,16 +149,21 @@ export function toRecord(job: Job, answered: Answered, grade: Grade, runId: stri
     t_end: finishedAt,
   };
   if (a.status === 'error') return { ...base, status: 'error', error: a.error };
-  const c = a.completion;
+  const answer = answerFields(a.completion);
+  if (failure) return { ...base, status: 'error', error: failure, ...answer };
+  return { ...base, status: 'ok', ...answer, ...(a.lastErrorKind ? { last_error_kind: a.lastErrorKind } : {}) };
+}
+
+/** What a record keeps of a completion. */
+function answerFields(c: Completion) {
   return {
-    ...base,
-    status: 'ok',
     output: c.text,
     latency_ms: Math.round(c.latencyMs * 10) / 10,
     ...(c.inputTokens === undefined ? {} : { input_tokens: c.inputTokens }),
     ...(c.outputTokens === undefined ? {} : { output_tokens: c.outputTokens }),
+    ...(c.reasoningTokens === undefined ? {} : { reasoning_tokens: c.reasoningTokens }),
     ...(c.finishReason === undefined ? {} : { finish_reason: c.finishReason }),
-    ...(a.lastErrorKind ? { last_error_kind: a.lastErrorKind } : {}),
+    ...(c.reasoning ? { reasoning: c.reasoning } : {}),
   };
 }
 
@@ -131,7 +174,7 @@ export function makeAsk(
   cache: ResponseCache | undefined,
 ): NonNullable<GradeContext['ask']> {
   return async (ref: string, messages: ChatMessage[]): Promise<Completion> => {
-    const m = models.find((x) => x.id === ref) ?? models.find((x) => `${x.provider}:${x.model}` === ref);
+    const m = findJudge(models, ref);
     if (!m) {
       throw new ProviderError(
         'not_found',

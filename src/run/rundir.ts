@@ -15,6 +15,8 @@ export interface RunDescription {
   repeat: number;
   invocation: Manifest['invocation'];
   cache?: ResponseCache;
+  pairs?: Manifest['pairs'];
+  alpha?: number;
 }
 
 /** What a run is, before it starts: the manifest written with status `running`. */
@@ -38,6 +40,8 @@ export function startManifest(r: RunDescription): Manifest {
     })),
     repeat: r.repeat,
     cache: r.cache ? { mode: r.cache.mode, dir: r.cache.dir } : { mode: 'off', dir: '' },
+    ...(r.pairs?.length ? { pairs: r.pairs } : {}),
+    ...(r.alpha === undefined ? {} : { alpha: r.alpha }),
   };
 }
 

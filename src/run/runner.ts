@@ -76,6 +76,7 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
         cache: opts.cache,
         ask,
         abort: opts.signals?.abort,
+        storedAnswer: opts.retryErrors ? (id) => previous.get(id)?.answer : undefined,
       };
       const jobs = laneJobs(m, opts.suites, opts.repeat);
       const recorded = (id: string) => {

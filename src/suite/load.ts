@@ -25,6 +25,8 @@ export interface Suite {
   graderOf(c: Case): GradeFn;
   /** A short stable description of a case's grader for the CSVs. */
   graderName(c: Case): string;
+  /** Every model a `judge` grader of this suite names, with the line of the grader that names it first. */
+  judges: { ref: string; line?: number }[];
 }
 
 export interface LoadOptions {
@@ -89,8 +91,17 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
       throw e;
     }
   }
+  const judges: Suite['judges'] = [];
+  for (const [key, where] of specWhere) {
+    for (const ref of judgeRefs(JSON.parse(key)))
+      if (!judges.some((j) => j.ref === ref)) judges.push({ ref, line: yaml.lineOf(where) });
+  }
+  for (const c of cases) {
+    for (const ref of judgeRefs(c.grader)) if (!judges.some((j) => j.ref === ref)) judges.push({ ref });
+  }
   const hash = hashSuite(raw.name, cases);
   return {
+    judges,
     name: raw.name,
     description: raw.description ?? '',
     file: shown,
@@ -100,6 +111,15 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
     graderOf: (c) => built.get(JSON.stringify(c.grader))!.fn,
     graderName: (c) => built.get(JSON.stringify(c.grader))!.name,
   };
+}
+
+/** The `judge` option of every judge grader in a spec, nested ones (combinators) included. */
+function judgeRefs(spec: unknown): string[] {
+  if (Array.isArray(spec)) return spec.flatMap(judgeRefs);
+  if (!spec || typeof spec !== 'object') return [];
+  const o = spec as Record<string, unknown>;
+  const own = o.type === 'judge' && typeof o.judge === 'string' ? [o.judge] : [];
+  return [...own, ...Object.values(o).flatMap(judgeRefs)];
 }
 
 function normalizeSpec(spec: unknown): GraderSpec {
