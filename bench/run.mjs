@@ -486,6 +486,14 @@ async function stats() {
     const c = Array.from({ length: n }, () => rng()); // continuous scores (e.g. similarity)
     const k = n.toLocaleString('en');
     rows.push([
+      `gap row test + interval (paired t), ${k} pass/fail pairs (target < 1,000 ms)`,
+      `${time(() => st.pairedT(a, b)).toFixed(1)} ms`,
+    ]);
+    rows.push([
+      `gap row test + interval (paired t), ${k} continuous pairs (target < 1,000 ms)`,
+      `${time(() => st.pairedT(c, b)).toFixed(1)} ms`,
+    ]);
+    rows.push([
       `paired bootstrap, ${k} pass/fail pairs x 2,000`,
       `${time(() => st.pairedBootstrapDiffCI(a, b, { resamples: 2000 })).toFixed(1)} ms`,
     ]);

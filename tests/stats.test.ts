@@ -2,6 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   binomialFromUniform,
   bootstrapMeanCI,
+  casesForGap,
+  minDetectable,
+  normalCritical,
+  normalTwoSided,
+  pairedT,
+  regularizedBeta,
+  studentTCritical,
+  studentTTwoSided,
   createRng,
   logFactorial,
   mcnemarExact,
@@ -340,5 +348,45 @@ describe('exact binomial draws (the resampling of data with few distinct values)
     expect(textbook).toBeGreaterThan(0.005);
     expect(textbook).toBeLessThan(0.6);
     expect(Math.abs(p - textbook)).toBeLessThan(4 * Math.sqrt((textbook * (1 - textbook)) / B) * Math.SQRT2);
+  });
+});
+
+describe('paired t test and the interval that inverts it', () => {
+  // Student's sleep data (Cushny and Peebles), the extra sleep of 10 patients under two drugs;
+  // R: t.test(extra ~ group, data = sleep, paired = TRUE) on group 2 minus group 1 gives
+  // t = 4.0621, df = 9, p-value = 0.002833, 95 percent CI 0.7001142 2.4598858, mean 1.58.
+  const drug1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];
+  const drug2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4];
+
+  it("matches R's t.test on Student's sleep data", () => {
+    const r = pairedT(drug2, drug1);
+    expect(r.mean).toBeCloseTo(1.58, 12);
+    expect(r.p).toBeCloseTo(0.002833, 6);
+    expect(r.ci.low).toBeCloseTo(0.7001142, 6);
+    expect(r.ci.high).toBeCloseTo(2.4598858, 6);
+  });
+
+  it('has t and normal quantiles and tails to full precision (values from scipy 1.17)', () => {
+    expect(studentTCritical(0.05, 9)).toBeCloseTo(2.262157162798205, 9);
+    expect(studentTCritical(0.01, 29)).toBeCloseTo(2.756385903670605, 9);
+    expect(studentTTwoSided(2.5, 4)).toBeCloseTo(0.06676654481198814, 12);
+    expect(normalCritical(0.01)).toBeCloseTo(2.5758293035489004, 12);
+    expect(normalTwoSided(3)).toBeCloseTo(0.0026997960632601866, 14);
+    expect(regularizedBeta(0.3, 2.5, 0.5)).toBeCloseTo(0.018927124071945658, 12);
+  });
+
+  it('handles no spread and too few cases without a NaN verdict', () => {
+    expect(pairedT([1, 1, 1], [0, 0, 0])).toMatchObject({ p: 0, ci: { low: 1, high: 1 } });
+    expect(pairedT([1, 0, 1], [1, 0, 1])).toMatchObject({ p: 1, ci: { low: 0, high: 0 } });
+    const one = pairedT([1], [0]);
+    expect(one.p).toBe(1);
+    expect(Number.isNaN(one.ci.low)).toBe(true);
+  });
+
+  it('gives the sample size for 80% power at the observed disagreement', () => {
+    // (1.959964 + 0.841621)^2 * 0.2 / 0.05^2 = 627.9 -> 628 cases; detectable at n = 100: 12.53 pp.
+    expect(casesForGap(0.05, 0.2)).toBe(628);
+    expect(minDetectable(100, 0.2)).toBeCloseTo(0.12529, 5);
+    expect(Number.isNaN(minDetectable(100, 0))).toBe(true);
   });
 });

@@ -216,6 +216,19 @@ export async function handleChat(
 
 /** What the model answers this call, after stop strings and the token budget. */
 function complete(rt: ModelRuntime, call: ChatCall): SimCompletion {
+  const think = rt.reasoningTokens;
+  if (think > 0) {
+    // A reasoning model spends its budget on thinking first; what is left goes to the answer.
+    const spent = call.maxTokens === undefined ? think : Math.min(think, call.maxTokens);
+    const reasoning = Array.from({ length: spent }, (_, i) => (i % 8 === 7 ? 'so.' : 'think')).join(' ');
+    const budget = call.maxTokens === undefined ? undefined : call.maxTokens - spent;
+    const { text, finishReason } =
+      budget === 0
+        ? { text: '', finishReason: 'length' as const }
+        : shapeAnswer(rt.answer(call.prompt, call.seed), call.stop, budget);
+    const completionTokens = spent + countTokens(text);
+    return { text, reasoning, finishReason, promptTokens: call.promptTokens, completionTokens, reasoningTokens: spent };
+  }
   const { text, finishReason } = shapeAnswer(rt.answer(call.prompt, call.seed), call.stop, call.maxTokens);
   return { text, finishReason, promptTokens: call.promptTokens, completionTokens: countTokens(text) };
 }

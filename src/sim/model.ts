@@ -73,6 +73,7 @@ export class ModelRuntime {
   private readonly latencyMs: number;
   private readonly jitterMs: number;
   private readonly tokensPerSecond: number | undefined;
+  readonly reasoningTokens: number;
   private readonly faultEdges: number[];
   private readonly nextFault: () => number;
   private readonly nextJitter: () => number;
@@ -90,6 +91,7 @@ export class ModelRuntime {
     this.latencyMs = model.latencyMs ?? 0;
     this.jitterMs = model.jitterMs ?? 0;
     this.tokensPerSecond = model.tokensPerSecond;
+    this.reasoningTokens = model.reasoningTokens ?? 0;
     let edge = 0;
     this.faultEdges = FAULT_KINDS.map((k) => (edge += model.faults?.[k] ?? 0));
     // Separate streams, so changing the jitter never changes which requests fail.

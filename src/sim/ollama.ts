@@ -33,7 +33,7 @@ function finalLine(call: ChatCall, c: SimCompletion, ctx: ReplyContext, content:
   return {
     model: call.model,
     created_at: new Date().toISOString(),
-    message: { role: 'assistant', content },
+    message: { role: 'assistant', content, ...(c.reasoning === undefined ? {} : { thinking: c.reasoning }) },
     done_reason: c.finishReason,
     done: true,
     total_duration: t.total_duration,

@@ -7,11 +7,12 @@ function errorJson(message: string, type: string, param: string | null, code: st
   return JSON.stringify({ error: { message, type, param, code } });
 }
 
-function usage(c: SimCompletion): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+function usage(c: SimCompletion): Record<string, unknown> {
   return {
     prompt_tokens: c.promptTokens,
     completion_tokens: c.completionTokens,
     total_tokens: c.promptTokens + c.completionTokens,
+    ...(c.reasoningTokens === undefined ? {} : { completion_tokens_details: { reasoning_tokens: c.reasoningTokens } }),
   };
 }
 
@@ -108,7 +109,13 @@ export const openaiProtocol: Protocol = {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: c.text, refusal: null },
+          message: {
+            role: 'assistant',
+            content: c.text,
+            // DeepSeek's and DashScope's field for a reasoning model's thinking.
+            ...(c.reasoning === undefined ? {} : { reasoning_content: c.reasoning }),
+            refusal: null,
+          },
           logprobs: null,
           finish_reason: c.finishReason,
         },

@@ -22,9 +22,13 @@ export interface ChatCall {
 
 export interface SimCompletion {
   text: string;
+  /** Reasoning returned beside the answer (reasoning models only). */
+  reasoning?: string;
   finishReason: FinishReason;
   promptTokens: number;
+  /** Every generated token, reasoning included. */
   completionTokens: number;
+  reasoningTokens?: number;
 }
 
 /** Per-reply facts shared by all frames of one response. */

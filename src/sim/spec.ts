@@ -30,6 +30,7 @@ const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
   jitter: { field: 'jitterMs', range: 'nonNegative' },
   rpm: { field: 'rpm', range: 'positive' },
   tps: { field: 'tokensPerSecond', range: 'positive' },
+  think: { field: 'reasoningTokens', range: 'nonNegative' },
   ...Object.fromEntries(FAULT_KEYS.map((k) => [k, { field: k, range: 'fraction' as const }])),
 };
 
@@ -94,6 +95,7 @@ export function validateSimModel(m: SimModel, where = `sim model "${String(m?.na
   check('jitterMs', m.jitterMs, 'nonNegative');
   check('rpm', m.rpm, 'positive');
   check('tokensPerSecond', m.tokensPerSecond, 'positive');
+  check('reasoningTokens', m.reasoningTokens, 'nonNegative');
   let sum = 0;
   for (const k of FAULT_KEYS) {
     const v = m.faults?.[k];

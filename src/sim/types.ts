@@ -28,6 +28,13 @@ export interface SimModel {
   rpm?: number;
   /** Generation speed: paces stream pieces, and delays whole replies by completion tokens / tps. */
   tokensPerSecond?: number;
+  /**
+   * A reasoning model: it thinks this many tokens before answering, returned beside the answer
+   * (OpenAI-compatible `reasoning_content` and `usage.completion_tokens_details.reasoning_tokens`,
+   * Ollama `thinking`). Thinking spends `max_tokens` first: with less budget than this the answer
+   * is empty and `finish_reason` is `length`, as real reasoning models do.
+   */
+  reasoningTokens?: number;
 }
 
 export interface AnswerKey {
