@@ -136,7 +136,7 @@ describe('results.csv of a fresh run (rows formatted during the run)', () => {
 });
 
 describe('gap.csv on a run whose true gap is known', () => {
-  it('gives the exact gap, paired t p-value, interval and verdict, per suite and per category', async () => {
+  it('gives the exact gap, McNemar p-value, its interval and verdict, per suite and per category', async () => {
     // closedA right on 80% (i % 5 != 0); openA right on 60% (i % 5 < 3); closedB 50%, openB 40%.
     const dir = syntheticProject({
       closedA: (i) => i % 5 !== 0,
@@ -151,7 +151,7 @@ describe('gap.csv on a run whose true gap is known', () => {
     expect(best).toMatchObject({
       closed_model: 'closedA',
       open_model: 'openA',
-      test: 'paired_t',
+      test: 'mcnemar_exact',
       n_paired: String(N),
       verdict: 'closed_better',
     });
@@ -159,12 +159,14 @@ describe('gap.csv on a run whose true gap is known', () => {
     expect(Number(best.open_score)).toBe(0.6);
     expect(Number(best.gap_pp)).toBeCloseTo(20, 9);
     expect(Number(best.relative_gap_pct)).toBeCloseTo(25, 9);
-    // Per-case differences: -1 when i%5 == 0, 0 when i%5 in {1, 2}, +1 when i%5 in {3, 4}. Paired t test
-    // and its interval computed independently (Python, scipy 1.17: stats.ttest_1samp(d, 0) and its
-    // confidence_interval(0.95)): p = 0.0002149887992295041, 95% CI [9.539202008413087, 30.46079799158692] pp.
-    expect(Math.abs(Number(best.p_value) - 0.000214989)).toBeLessThan(1e-9);
-    expect(Number(best.ci_low_pp)).toBeCloseTo(9.5392, 4);
-    expect(Number(best.ci_high_pp)).toBeCloseTo(30.4608, 4);
+    // Discordant cases: closed right and open wrong when i%5 in {3,4} (b = 80); the reverse when
+    // i%5 == 0 (c = 40). Exact McNemar and the Clopper-Pearson interval of b/(b+c), mapped to the
+    // difference (b+c)/n x (2 pi - 1), computed independently (Python, scipy 1.17: binomtest(80, 120)
+    // .pvalue and .proportion_ci(0.95, 'exact')): p = 0.00033040001839131815, [8.978605459638676,
+    // 30.007789283678925] pp.
+    expect(Math.abs(Number(best.p_value) - 0.00033040001839131815)).toBeLessThan(1e-9);
+    expect(Number(best.ci_low_pp)).toBeCloseTo(8.97861, 4);
+    expect(Number(best.ci_high_pp)).toBeCloseTo(30.0078, 4);
     // 80% power at alpha 0.05: (1.959964 + 0.841621) * sqrt(mean(d^2) = 0.6 / 200) * 100.
     expect(Number(best.min_detectable_pp)).toBeCloseTo(2.801585 * Math.sqrt(0.6 / 200) * 100, 3);
     expect(Number(best.cases_for_5pp)).toBe(Math.ceil((2.8015852 ** 2 * 0.6) / 0.0025));
@@ -217,7 +219,7 @@ describe('gap.csv on a run whose true gap is known', () => {
     expect(cmp.code).toBe(1);
     const c = rows(join(dir, 'results', 'after', 'compare.csv'));
     const open = c.find((x) => x.model === 'openA')!;
-    expect(open).toMatchObject({ verdict: 'regressed', test: 'paired_t', n_paired: String(N) });
+    expect(open).toMatchObject({ verdict: 'regressed', test: 'mcnemar_exact', n_paired: String(N) });
     expect(Number(open.delta_pp)).toBeCloseTo(-20, 9);
     expect(c.find((x) => x.model === 'closedA')).toMatchObject({ delta_pp: '0', verdict: 'no_significant_difference' });
     expect(

@@ -3,6 +3,7 @@ import {
   binomialFromUniform,
   bootstrapMeanCI,
   casesForGap,
+  clopperPearson,
   minDetectable,
   normalCritical,
   normalTwoSided,
@@ -22,6 +23,7 @@ import {
   quantile,
   wilson,
 } from '../src/report/stats.js';
+import { pairedComparison, verdictOf } from '../src/report/paired.js';
 
 describe('createRng', () => {
   it('is deterministic per seed and uniform in [0, 1)', () => {
@@ -351,6 +353,24 @@ describe('exact binomial draws (the resampling of data with few distinct values)
   });
 });
 
+describe('exact McNemar with the Clopper-Pearson interval', () => {
+  it('matches scipy: binomtest(8, 20).proportion_ci(0.95, "exact") and its p-value', () => {
+    const cp = clopperPearson(8, 20);
+    expect(cp.low).toBeCloseTo(0.19119006072557054, 10);
+    expect(cp.high).toBeCloseTo(0.6394574126927552, 10);
+    expect(clopperPearson(0, 10).low).toBe(0);
+    expect(clopperPearson(10, 10).high).toBe(1);
+  });
+
+  it('gives small samples their exact p: 3 of 3 cases one way is not significant', () => {
+    const r = pairedComparison([1, 1, 1, 0, 1], [0, 0, 0, 0, 1])!;
+    expect(r.test).toBe('mcnemar_exact');
+    expect(r.p).toBeCloseTo(0.25, 12);
+    expect(verdictOf(r)).toBe('no_significant_difference');
+    expect(r.ci.low).toBeLessThanOrEqual(0);
+  });
+});
+
 describe('paired t test and the interval that inverts it', () => {
   // Student's sleep data (Cushny and Peebles), the extra sleep of 10 patients under two drugs;
   // R: t.test(extra ~ group, data = sleep, paired = TRUE) on group 2 minus group 1 gives
@@ -376,7 +396,9 @@ describe('paired t test and the interval that inverts it', () => {
   });
 
   it('handles no spread and too few cases without a NaN verdict', () => {
-    expect(pairedT([1, 1, 1], [0, 0, 0])).toMatchObject({ p: 0, ci: { low: 1, high: 1 } });
+    // No spread: the exact sign-flip p, 2^(1 - n), and an interval that agrees with it.
+    expect(pairedT([1, 1, 1], [0, 0, 0])).toMatchObject({ p: 0.25, ci: { low: 0, high: 1 } });
+    expect(pairedT(Array(6).fill(0.5), Array(6).fill(0))).toMatchObject({ p: 1 / 32, ci: { low: 0.5, high: 0.5 } });
     expect(pairedT([1, 0, 1], [1, 0, 1])).toMatchObject({ p: 1, ci: { low: 0, high: 0 } });
     const one = pairedT([1], [0]);
     expect(one.p).toBe(1);

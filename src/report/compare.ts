@@ -16,7 +16,7 @@ export interface CompareRow {
   ci_low_pp: number;
   ci_high_pp: number;
   p_value: number;
-  test: 'paired_t';
+  test: 'mcnemar_exact' | 'paired_t';
   n_paired: number;
   verdict: 'improved' | 'regressed' | 'no_significant_difference';
 }

@@ -31,7 +31,7 @@ export interface GapRow {
   ci_low_pp: number;
   ci_high_pp: number;
   p_value: number;
-  test: 'paired_t';
+  test: 'mcnemar_exact' | 'paired_t';
   n_paired: number;
   verdict: Verdict;
   /** Smallest gap the test detects with 80% power at this n and disagreement rate (empty when no case disagrees). */
@@ -184,7 +184,7 @@ function compare(
     a.push(x);
     b.push(y);
   }
-  const r = pairedComparison(a, b, at.alpha);
+  const r = pairedComparison(a, b, undefined, at.alpha);
   if (!r) return undefined;
   const { meanA, meanB, ci, p } = r;
   const gap = (meanA - meanB) * 100;

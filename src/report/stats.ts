@@ -559,9 +559,14 @@ export function pairedT(a: readonly number[], b: readonly number[], alpha = 0.05
   const meanSquare = n ? sq / n : NaN;
   if (n < 2) return { n, mean: m, sd, p: 1, ci: { low: NaN, high: NaN }, meanSquare };
   const se = sd / Math.sqrt(n);
-  // All differences equal: no spread to test against; the gap is certain (or exactly zero).
-  if (!(se > 1e-12 * Math.max(1, Math.abs(m))))
-    return { n, mean: m, sd: 0, p: m === 0 ? 1 : 0, ci: { low: m, high: m }, meanSquare };
+  // All differences equal: no spread for t. The exact sign-flip test has p = 2^(1 - n) when they
+  // are not 0 (every flip pattern but two gives a smaller mean); the interval follows it.
+  if (!(se > 1e-12 * Math.max(1, Math.abs(m)))) {
+    if (m === 0) return { n, mean: 0, sd: 0, p: 1, ci: { low: 0, high: 0 }, meanSquare };
+    const p = Math.min(1, 2 ** (1 - n));
+    const ci = p < alpha ? { low: m, high: m } : { low: Math.min(0, m), high: Math.max(0, m) };
+    return { n, mean: m, sd: 0, p, ci, meanSquare };
+  }
   const crit = studentTCritical(alpha, n - 1);
   const t = Math.abs(m) / se;
   const significant = t > crit;
@@ -618,4 +623,32 @@ export function normalCritical(alpha: number): number {
     else hi = mid;
   }
   return hi;
+}
+
+/**
+ * Clopper-Pearson ("exact") interval of a binomial proportion k/n: the proportions that neither
+ * one-sided exact binomial test at (1 - level) / 2 rejects, by bisection on the regularized beta
+ * function (P(X >= k | p) = I_p(k, n - k + 1)). {NaN, NaN} when n = 0.
+ */
+export function clopperPearson(k: number, n: number, level = 0.95): Interval {
+  requireCount(k, 'k');
+  requireCount(n, 'n');
+  if (k > n) throw new RangeError(`Expected \`k\` (${k}) to be at most \`n\` (${n})`);
+  if (n === 0) return { low: NaN, high: NaN };
+  const half = (1 - level) / 2;
+  const low = k === 0 ? 0 : bisect((p) => regularizedBeta(p, k, n - k + 1) < half);
+  const high = k === n ? 1 : bisect((p) => 1 - regularizedBeta(p, k + 1, n - k) > half);
+  return { low, high };
+}
+
+/** The point in [0, 1] where a monotone predicate turns from true to false. */
+function bisect(below: (x: number) => boolean): number {
+  let lo = 0;
+  let hi = 1;
+  for (let i = 0; i < 80; i++) {
+    const mid = (lo + hi) / 2;
+    if (below(mid)) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
 }

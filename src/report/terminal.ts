@@ -122,7 +122,7 @@ export function gapLines(g: GapRow, color: boolean): string[] {
       ? paint(color, 33, 'no significant difference')
       : paint(color, g.verdict === 'closed_better' ? 31 : 32, g.verdict.replace('_', ' '));
   const lines = [
-    `  Gap, ${SCOPE_LABEL[g.scope]} (${who}): ${lead} ${ci}, ${p} (paired t, ${g.n_paired} cases), ${verdict}`,
+    `  Gap, ${SCOPE_LABEL[g.scope]} (${who}): ${lead} ${ci}, ${p} (${g.test === 'mcnemar_exact' ? 'exact McNemar' : 'paired t'}, ${g.n_paired} cases), ${verdict}`,
   ];
   if (g.verdict === 'no_significant_difference' && Number.isFinite(g.min_detectable_pp)) {
     const need = Number.isFinite(g.cases_for_5pp) ? `; a 5 pp gap needs about ${g.cases_for_5pp} cases` : '';
