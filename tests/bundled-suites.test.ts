@@ -12,7 +12,7 @@ const OWN = [
   'math-word',
   'math-word-zh',
 ];
-const DATASET_SUITES = ['ceval', 'gsm8k', 'mmlu'];
+const DATASET_SUITES = ['ceval', 'cmmlu', 'gsm8k', 'mmlu'];
 
 describe('bundled suites', () => {
   it('are all listed', () => {

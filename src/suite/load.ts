@@ -9,8 +9,9 @@ import { GraderOptionError } from '../graders/grader.js';
 import type { Case, GraderSpec } from '../types.js';
 import { readYamlFile, type YamlFile } from '../util/yamlfile.js';
 import { formatPath, schemaError } from '../util/zodmsg.js';
-import { CASE_KEYS, suiteSchema, type RawSuite } from './schema.js';
-import { readSourceRows, resolveSourcePath } from './source.js';
+import { CASE_KEYS, suiteSchema, withoutExtensions, type RawSuite } from './schema.js';
+import { hubFiles } from './hub.js';
+import { readHubRows, readSourceRows, resolveSourcePath } from './source.js';
 import { placeholders, render } from './template.js';
 
 export interface Suite {
@@ -33,6 +34,10 @@ export interface LoadOptions {
   vars: Record<string, string | undefined>;
   /** Where the reference came from, for errors (default `--suite REF`; a config names its file and line). */
   label?: string;
+  /** Keep only the first N cases (`--limit N`). */
+  limit?: number;
+  /** Progress lines for long downloads (default: standard error). */
+  log?: (line: string) => void;
 }
 
 export const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
@@ -62,7 +67,7 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   const yaml = readYamlFile(path, shown);
   if (yaml.data == null || typeof yaml.data !== 'object' || Array.isArray(yaml.data))
     throw new FileError(shown, 1, 'a suite must be a YAML mapping with name and cases (or source)');
-  const parsed = suiteSchema.safeParse(yaml.data);
+  const parsed = suiteSchema.safeParse(withoutExtensions(yaml.data as Record<string, unknown>));
   if (!parsed.success) throw schemaError(yaml, parsed.error);
   const raw = parsed.data;
   const dir = dirname(path);
@@ -71,9 +76,11 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   /** Where each distinct grader spec first appears, so an option error can name its line. */
   const specWhere = new Map<string, (string | number)[]>([[JSON.stringify(defaultGrader), ['grader']]]);
   if (raw.cases) loadInlineCases(raw, yaml, defaultGrader, cases, specWhere);
-  if (raw.source) loadSourceCases(raw, yaml, dir, opts, defaultGrader, cases);
+  if (raw.source) await loadSourceCases(raw, yaml, dir, opts, defaultGrader, cases);
   if (!cases.length)
     throw new FileError(shown, yaml.lineOf(['cases']) ?? 1, 'the suite has no cases (add cases: or source:)');
+  if (raw.grader_all) addGraderAll(cases, raw.grader_all.map(normalizeSpec), specWhere);
+  if (opts.limit !== undefined) cases.splice(opts.limit);
 
   const built = new Map<string, { fn: GradeFn; name: string }>();
   for (const c of cases) {
@@ -100,6 +107,18 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
     graderOf: (c) => built.get(JSON.stringify(c.grader))!.fn,
     graderName: (c) => built.get(JSON.stringify(c.grader))!.name,
   };
+}
+
+/**
+ * `grader_all`: each case must pass its own grader and every listed one. They are combined with
+ * `all` scored by the minimum, so a case scores 1 only when everything passes (as promptfoo counts a test).
+ */
+function addGraderAll(cases: Case[], extra: GraderSpec[], specWhere: Map<string, (string | number)[]>): void {
+  for (const c of cases) {
+    const where = specWhere.get(JSON.stringify(c.grader)) ?? ['grader'];
+    c.grader = { type: 'all', score: 'min', graders: [c.grader, ...extra] };
+    if (!specWhere.has(JSON.stringify(c.grader))) specWhere.set(JSON.stringify(c.grader), where);
+  }
 }
 
 function normalizeSpec(spec: unknown): GraderSpec {
@@ -143,6 +162,7 @@ function loadInlineCases(
       prompt = r.text;
     } else throw fail(undefined, 'needs a prompt (or the suite needs a template)');
     if (c.category !== undefined && typeof c.category !== 'string') throw fail('category', 'must be a string');
+    if (c.description !== undefined && typeof c.description !== 'string') throw fail('description', 'must be a string');
     if (c.system !== undefined && typeof c.system !== 'string') throw fail('system', 'must be a string');
     if (c.check !== undefined && typeof c.check !== 'string' && typeof c.check !== 'number')
       throw fail('check', 'must be an expression string');
@@ -165,6 +185,7 @@ function loadInlineCases(
       system: (c.system as string | undefined) ?? raw.system,
       expected: c.expected,
       category: (c.category as string | undefined) ?? 'default',
+      ...(c.description !== undefined ? { description: c.description as string } : {}),
       grader,
       vars,
       ...(examples ? { examples } : {}),
@@ -173,18 +194,22 @@ function loadInlineCases(
   });
 }
 
-function loadSourceCases(
+async function loadSourceCases(
   raw: RawSuite,
   yaml: YamlFile,
   dir: string,
   opts: LoadOptions,
   defaultGrader: GraderSpec,
   out: Case[],
-): void {
+): Promise<void> {
   const source = raw.source!;
   const line = yaml.lineOf(['source', 'path']) ?? yaml.lineOf(['source']);
   const path = resolveSourcePath(source, yaml.file, dir, opts.cwd, opts.vars, line);
-  const rows = readSourceRows(source, path, yaml.file, line);
+  // The path's variable is unset and the suite names its Hub files: download (or reuse the cache).
+  const rows =
+    path === undefined
+      ? await readHubRows(source, await hubFiles(source.hub!, { vars: opts.vars, log: opts.log }), yaml.file, line)
+      : await readSourceRows(source, path, yaml.file, line);
   const fields = source.fields ?? {};
   let pattern: RegExp | undefined;
   if (source.expected_pattern) {
