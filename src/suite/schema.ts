@@ -18,7 +18,13 @@ export const sourceSchema = z
       .object({
         repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
         revision: z.string().min(1),
-        files: z.record(z.string().min(1), z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256').nullable()),
+        files: z.record(
+          z.string().min(1),
+          z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256')
+            .nullable(),
+        ),
       })
       .strict()
       .optional(),
