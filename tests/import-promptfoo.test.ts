@@ -1,8 +1,8 @@
 /**
  * `gapbench import promptfoo`: configs modelled on promptfoo's examples import unchanged, and the
  * imported graders give the same pass/fail per test as promptfoo on the same outputs.
- * The expected verdicts (fixtures/promptfoo/basic/expected.json) are derived from promptfoo's
- * documented semantics; promptfoo itself was not run (see the README).
+ * The verdicts (fixtures/promptfoo/basic/promptfoo-recorded.json) were recorded from a real
+ * promptfoo 0.123.1 run on the same outputs (fixtures/promptfoo/record-promptfoo.mjs).
  */
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,21 +58,25 @@ describe('gapbench import promptfoo', () => {
     ]);
     expect(config.suites).toEqual(['suites/prompt-1.yaml', 'suites/chat.yaml']);
 
-    const expected = JSON.parse(readFileSync(join(FIXTURES, 'basic', 'expected.json'), 'utf8'));
+    const recorded = JSON.parse(readFileSync(join(FIXTURES, 'basic', 'promptfoo-recorded.json'), 'utf8'));
+    const { _recorded, ...want } = recorded;
+    expect(_recorded).toMatch(/^promptfoo \d+\.\d+\.\d+, echo provider/);
+    const sorted = (o: Record<string, [string, boolean][]>) =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, [...v].sort((a, b) => a[0].localeCompare(b[0]))]));
+    expect(Object.values(want).flat()).toHaveLength(25);
     for (const file of config.suites) {
       const suite = await loadSuite(join(dir, 'gb', file), { cwd: dir, vars: {} });
       expect(suite.cases.map((c) => c.id)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9']);
       const got: Record<string, [string, boolean][]> = {};
       for (const c of suite.cases) {
         got[c.id] = [];
-        for (const [output] of expected[c.id] as [string, boolean][]) {
+        for (const [output] of want[c.id] as [string, boolean][]) {
           const g = await suite.graderOf(c)(output, { case: c, completion: { latencyMs: 5 } });
           expect(g.error).toBeFalsy();
           got[c.id].push([output, g.passed]);
         }
       }
-      const { _source, ...want } = expected;
-      expect(got).toEqual(want);
+      expect(sorted(got)).toEqual(sorted(want));
     }
     const first = await loadSuite(join(dir, 'gb', 'suites', 'prompt-1.yaml'), { cwd: dir, vars: {} });
     expect(first.cases[2]).toMatchObject({
