@@ -42,7 +42,7 @@ describe('gapbench import promptfoo', () => {
     const r = await cli(['import', 'promptfoo', 'promptfooconfig.yaml', '--out', 'gb'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Imported promptfooconfig\.yaml: 2 model\(s\), 2 suite\(s\) of 9 test\(s\) into gb\//);
+    expect(r.stdout).toMatch(/Imported promptfooconfig\.yaml: 2 model\(s\), 2 suite\(s\) of 11 test\(s\) into gb\//);
     expect(r.stdout).toMatch(/Everything was carried over\./);
     const config = parseYaml(readFileSync(join(dir, 'gb', 'gapbench.config.yaml'), 'utf8'));
     expect(config.models).toEqual([
@@ -63,10 +63,10 @@ describe('gapbench import promptfoo', () => {
     expect(_recorded).toMatch(/^promptfoo \d+\.\d+\.\d+, echo provider/);
     const sorted = (o: Record<string, [string, boolean][]>) =>
       Object.fromEntries(Object.entries(o).map(([k, v]) => [k, [...v].sort((a, b) => a[0].localeCompare(b[0]))]));
-    expect(Object.values(want).flat()).toHaveLength(25);
+    expect(Object.values(want).flat()).toHaveLength(30);
     for (const file of config.suites) {
       const suite = await loadSuite(join(dir, 'gb', file), { cwd: dir, vars: {} });
-      expect(suite.cases.map((c) => c.id)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9']);
+      expect(suite.cases.map((c) => c.id)).toEqual(Array.from({ length: 11 }, (_, i) => `t${i + 1}`));
       const got: Record<string, [string, boolean][]> = {};
       for (const c of suite.cases) {
         got[c.id] = [];
@@ -84,7 +84,7 @@ describe('gapbench import promptfoo', () => {
       prompt: 'Convert this English to German: Thank you',
     });
     const chat = await loadSuite(join(dir, 'gb', 'suites', 'chat.yaml'), { cwd: dir, vars: {} });
-    expect(chat.cases[6]).toMatchObject({ prompt: 'Spanish: Cat', system: expect.stringMatching(/translator/) });
+    expect(chat.cases[7]).toMatchObject({ prompt: 'Spanish: Cat', system: expect.stringMatching(/translator/) });
   });
 
   it('the imported config runs against the models it names', async () => {
@@ -98,7 +98,7 @@ describe('gapbench import promptfoo', () => {
     const records = readFileSync(join(dir, 'results', 'x', 'records.jsonl'), 'utf8')
       .trim()
       .split('\n');
-    expect(records).toHaveLength(2 * 2 * 9);
+    expect(records).toHaveLength(2 * 2 * 11);
     expect(records.every((l) => !JSON.parse(l).error)).toBe(true);
   });
 

@@ -257,9 +257,9 @@ function readTestFile(ref: string, ctx: Ctx): unknown[] {
 
 /** A CSV `__expected` cell: `type: value` (promptfoo's short form) or a plain value (equals). */
 function csvAssert(cell: string): PfAssert {
+  if (cell.startsWith('fn:')) return { type: 'javascript', value: cell.slice(3) };
   const m = /^(not-)?([a-z-]+):\s?([\s\S]*)$/.exec(cell);
   if (m && m[2] !== 'http' && m[2] !== 'https') return { type: `${m[1] ?? ''}${m[2]}`, value: m[3] };
-  if (cell.startsWith('fn:')) return { type: 'javascript', value: cell.slice(3) };
   return { type: 'equals', value: cell };
 }
 
