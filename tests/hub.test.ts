@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
 import { cachedPath, type HubPin } from '../src/suite/hub.js';
@@ -181,6 +182,40 @@ describe('bundled suites from the Hub', () => {
     hub.faults.clear();
     const s = await loadSuite('s.yaml', { cwd: dir, vars });
     expect(s.cases).toEqual([expect.objectContaining({ id: '0', prompt: '1+1?', expected: '2', category: 'default' })]);
+  });
+
+  it('mmlu: a pinned digest that does not match is refused, naming the file', async () => {
+    const cache = tempDir();
+    const mmlu = (subject: string) =>
+      Buffer.from(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'question', data: [`${subject}?`], type: 'STRING' },
+            { name: 'subject', data: [subject], type: 'STRING' },
+            { name: 'choices', data: [['w', 'x', 'y', 'z']] },
+            { name: 'answer', data: [2n], type: 'INT64' },
+          ],
+        }),
+      );
+    const suiteText = readFileSync(join(import.meta.dirname, '..', 'suites', 'mmlu.yaml'), 'utf8');
+    const paths = Object.keys(parseYaml(suiteText).source.hub.files);
+    expect(paths).toHaveLength(57);
+    for (const p of paths) hub.files.set(p, mmlu(p.split('/')[0]));
+    await expect(
+      loadSuite('mmlu', { cwd: tempDir(), vars: { HF_ENDPOINT: hub.url, GAPBENCH_CACHE_DIR: cache } }),
+    ).rejects.toThrow(
+      /download of machine_learning\/mmlu-test\.parquet from .*: checksum mismatch: .*pinned b0c4aac920f0…/,
+    );
+    // The Hub's layout (a list of choices and an answer index) reads as the local CSVs do.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.parquet'), mmlu('abstract_algebra'));
+    writeFileSync(
+      join(dir, 's.yaml'),
+      suiteText.replace('${MMLU_DIR}', 'm.parquet').replace('format: csv', 'format: parquet'),
+    );
+    const s = await loadSuite('s.yaml', { cwd: dir, vars: {} });
+    expect(s.cases).toEqual([expect.objectContaining({ id: 'm-0', expected: 'C' })]);
+    expect(s.cases[0].prompt).toMatch(/^abstract_algebra\?\n\nA\. w\nB\. x\nC\. y\nD\. z\n/);
   });
 
   it('shows progress for a large download', async () => {

@@ -226,6 +226,7 @@ async function loadSourceCases(
   const ids = new Set(out.map((c) => c.id));
   const multiFile = new Set(rows.map((r) => r.path)).size > 1;
   const idTemplate = source.id ?? (multiFile ? '{file}-{index}' : '{index}');
+  if (source.choices) for (const r of rows) spreadChoices(r.row, source.choices, fields.expected);
   for (const r of rows) {
     // Built only when needed: the location for an error, the tokens for an id or category template.
     const where = () => `${r.path}${r.line ? `:${r.line}` : ''}`;
@@ -275,6 +276,16 @@ async function loadSourceCases(
           : 'default';
     out.push({ id, prompt, system: raw.system, expected, category, grader: defaultGrader, vars: r.row });
   }
+}
+
+/** `source.choices`: a list of options -> fields A, B, C, ...; an integer answer -> its letter. */
+function spreadChoices(row: Record<string, unknown>, field: string, expectedField: string | undefined): void {
+  const list = row[field];
+  if (!Array.isArray(list)) return;
+  list.forEach((option, i) => (row[String.fromCharCode(65 + i)] = option));
+  const answer = expectedField ? row[expectedField] : undefined;
+  if (expectedField && typeof answer === 'number' && Number.isInteger(answer) && answer >= 0 && answer < list.length)
+    row[expectedField] = String.fromCharCode(65 + answer);
 }
 
 function fillTokens(template: string, tokens: Record<string, unknown>): string {

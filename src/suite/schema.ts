@@ -48,6 +48,11 @@ export const sourceSchema = z
     id: z.string().min(1).optional(),
     /** A fixed category, or `{file}` / `{field}` template. */
     category: z.string().min(1).optional(),
+    /**
+     * A row field holding the options as a list (the Hub's MMLU): they become the fields A, B, C, ...
+     * and an integer expected answer becomes its letter. Rows without such a list are left alone.
+     */
+    choices: z.string().min(1).optional(),
     /** Load at most this many cases (first N). */
     limit: z.number().int().positive().optional(),
   })
