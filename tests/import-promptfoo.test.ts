@@ -115,6 +115,7 @@ describe('gapbench import promptfoo', () => {
       '  - prompt-2: tests[0] (close to reference): similar (embedding similarity) has no gapbench equivalent',
       '  - prompt-2: tests[0] (close to reference): levenshtein (an absolute edit distance) has no gapbench equivalent',
       "  - prompt-2: tests[0] (close to reference): assertion type 'python' is not supported",
+      "  - promptfoo's default grading model is not carried over: llm-rubric is graded by 'openai:chat:gpt-4o-mini' (set defaultTest.options.provider to choose)",
     ]);
     const suite = parseYaml(readFileSync(join(dir, 'suites', 'prompt-2.yaml'), 'utf8'));
     expect(suite.cases[0].grader).toEqual({

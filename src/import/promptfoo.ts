@@ -78,6 +78,11 @@ export function convertPromptfoo(file: string): ImportResult {
     files.push({ path: `suites/${name}.yaml`, text: '', yaml: buildSuite(name, p, tests, defaultTest, judge, ctx) });
   }
   for (const [path, text] of ctx.graders) files.push({ path: `suites/${path}`, text });
+  const judged = files.some((f) => JSON.stringify(f.yaml ?? '').includes('"type":"judge"'));
+  if (judged && judge && !(isObj(defaultTest.options) && defaultTest.options.provider))
+    ctx.unsupported.push(
+      `promptfoo's default grading model is not carried over: llm-rubric is graded by '${judge}' (set defaultTest.options.provider to choose)`,
+    );
   const config = { models: models.map((m) => m.spec), suites: files.filter((f) => f.yaml).map((f) => f.path) };
   const note = typeof pf.description === 'string' ? `# ${pf.description.replace(/\n/g, ' ')}\n` : '';
   files.unshift({ path: 'gapbench.config.yaml', text: `${note}# Imported from ${basename(file)}.\n`, yaml: config });
