@@ -32,11 +32,13 @@ type Converter = (a: PfAssert, ctx: AssertContext) => GraderSpec | string;
 
 /** Each returns a spec, or a string saying why it cannot be carried. */
 const CONVERTERS: Record<string, Converter> = {
-  // promptfoo `equals`: the output is exactly the value (objects: deep-equal JSON); gapbench's exact normalises, so anchor a regex.
+  // promptfoo `equals`: the output is exactly the value; gapbench's exact normalises, so anchor a regex.
   equals: (a) =>
     typeof a.value === 'string'
       ? { type: 'regex', pattern: `^${escapeRe(a.value)}$` }
-      : { type: 'json', equals: a.value, path: '$' },
+      : typeof a.value === 'number' || typeof a.value === 'boolean'
+        ? { type: 'regex', pattern: `^${escapeRe(String(a.value))}$` }
+        : 'equals with an object or list value is not carried over yet',
   contains: (a) => ({ type: 'contains', value: text(a.value) }),
   icontains: (a) => ({ type: 'contains', value: text(a.value), ignore_case: true }),
   'contains-any': (a) => ({ type: 'contains', value: list(a.value), mode: 'any' }),
