@@ -47,6 +47,10 @@ const COMMANDS: Record<string, Command> = {
     load: async () => (await import('./commands/models.js')).modelsCommand,
     summary: 'list the providers and vendor presets',
   },
+  import: {
+    load: async () => (await import('./commands/import.js')).importCommand,
+    summary: 'convert a promptfoo config into a gapbench config and suites',
+  },
   sim: {
     load: async () => (await import('./commands/sim.js')).simCommand,
     summary: 'serve simulated models over the OpenAI and Ollama protocols',

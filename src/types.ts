@@ -76,6 +76,8 @@ export interface Case {
   system?: string;
   expected?: unknown;
   category: string;
+  /** A human description of what the case tests (promptfoo's test `description`). */
+  description?: string;
   grader: GraderSpec;
   /** The raw fields of the case (template variables, source row), for graders and templates. */
   vars: Record<string, unknown>;

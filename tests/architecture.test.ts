@@ -19,6 +19,7 @@ const RANK: Record<string, number> = {
   cli: 7,
   evaluate: 7,
   commands: 6,
+  import: 5,
   run: 5,
   report: 5,
   config: 4,

@@ -12,7 +12,7 @@ const OWN = [
   'math-word',
   'math-word-zh',
 ];
-const DATASET_SUITES = ['ceval', 'gsm8k', 'mmlu'];
+const DATASET_SUITES = ['ceval', 'cmmlu', 'gsm8k', 'mmlu'];
 
 describe('bundled suites', () => {
   it('are all listed', () => {
@@ -53,8 +53,26 @@ cases:
   });
 
   it('dataset suites name the variable they need', async () => {
-    const r = await cli(['run', '--model', 'ollama:x', '--suite', 'mmlu'], { cwd: tempDir() });
+    const r = await cli(['run', '--model', 'ollama:x', '--suite', 'gsm8k'], { cwd: tempDir() });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/suites\/mmlu\.yaml:\d+: source\.path: environment variable MMLU_DIR is not set/);
+    expect(r.stderr).toMatch(/suites\/gsm8k\.yaml:\d+: source\.path: environment variable GSM8K_TEST_JSONL is not set/);
+    // Suites that download say so when listed, without touching the network.
+    const list = await cli(['suites'], { cwd: tempDir(), env: { HF_ENDPOINT: 'http://127.0.0.1:1' } });
+    expect(list.code).toBe(0);
+    for (const name of ['mmlu', 'ceval', 'cmmlu'])
+      expect(list.stdout).toMatch(new RegExp(`^${name} .*downloads from the Hugging Face Hub on first run`, 'm'));
+    expect(list.stdout).toMatch(/^gsm8k .*needs GSM8K_TEST_JSONL=PATH/m);
+  });
+
+  it('a wrong HF_ENDPOINT fails the run in one line (exit 2)', async () => {
+    const r = await cli(['run', '--model', 'ollama:x', '--suite', 'cmmlu'], {
+      cwd: tempDir(),
+      env: { HF_ENDPOINT: 'http://127.0.0.1:1' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /cannot download agronomy\/test\/0000\.parquet from http:\/\/127\.0\.0\.1:1\/datasets\/haonan-li\/cmmlu\/resolve\//,
+    );
   });
 });

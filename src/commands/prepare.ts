@@ -47,6 +47,7 @@ export const RUN_OPTIONS = {
   out: { type: 'string' },
   'run-id': { type: 'string' },
   repeat: { type: 'string' },
+  limit: { type: 'string' },
   concurrency: { type: 'string' },
   resume: { type: 'string' },
   'retry-errors': { type: 'boolean' },
@@ -152,7 +153,8 @@ async function loadSuites(
     const source = fromConfig ? config.suiteSources?.[i] : undefined;
     const label = source?.label ?? `--suite ${ref}`;
     const cwd = source?.dir ?? (inv?.cwd && !values.suite ? inv.cwd : io.cwd);
-    const s = await loadSuite(ref, { cwd, vars, label });
+    const limit = positiveInt('--limit', values.limit);
+    const s = await loadSuite(ref, { cwd, vars, label, limit, log: (line) => io.stderr.write(`${line}\n`) });
     if (suites.some((x) => x.name === s.name)) throw new UsageError(`${label}: two suites are named '${s.name}'`);
     suites.push(s);
     warnOnBadChecks(s, io);

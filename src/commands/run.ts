@@ -17,6 +17,7 @@ Options:
   --out DIR              parent directory of run directories (default: results)
   --run-id NAME          name of the run directory (default: a UTC timestamp)
   --repeat N             ask each case N times (default 1)
+  --limit N              run only the first N cases of each suite (a cheap first run)
   --concurrency N        requests in flight per model, overriding every lane
   --resume DIR           continue an interrupted run: only jobs with no record are run
   --retry-errors         with --resume, also re-run jobs whose record is an error

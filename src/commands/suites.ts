@@ -26,7 +26,8 @@ export async function suitesCommand(argv: string[], io: IO): Promise<number> {
   const rows: string[][] = [];
   for (const name of bundledSuites()) {
     try {
-      const s = await loadSuite(name, { cwd: io.cwd, vars: io.env });
+      // Listing never downloads: a Hub suite not cached yet says so.
+      const s = await loadSuite(name, { cwd: io.cwd, vars: { ...io.env, GAPBENCH_OFFLINE: '1' } });
       const graders = [...new Set(s.cases.map((c) => c.grader.type))].join(', ');
       rows.push([name, String(s.cases.length), graders, s.description.replace(/\s+/g, ' ').slice(0, 90)]);
     } catch (e) {
@@ -36,7 +37,11 @@ export async function suitesCommand(argv: string[], io: IO): Promise<number> {
         name,
         '-',
         '-',
-        v ? `needs ${v[1]}=PATH (see README: public datasets)` : `error: ${msg.slice(0, 80)}`,
+        /offline and not cached/.test(msg)
+          ? 'downloads from the Hugging Face Hub on first run (see README: public datasets)'
+          : v
+            ? `needs ${v[1]}=PATH (see README: public datasets)`
+            : `error: ${msg.slice(0, 80)}`,
       ]);
     }
   }

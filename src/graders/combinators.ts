@@ -36,16 +36,23 @@ function combine(grades: Grade[], score: number, passed: boolean): Grade {
 
 export const all: BuiltinGrader = {
   type: 'all',
-  description: 'Every child grader must pass; score is the mean of child scores.',
-  options: ['graders'],
+  description:
+    'Every child grader must pass; score is the mean of child scores (`score: mean`, the default) or the lowest (`score: min`).',
+  options: ['graders', 'score'],
   async create(options, env) {
+    const how = options.score ?? 'mean';
+    if (how !== 'mean' && how !== 'min')
+      throw new GraderOptionError(`\`score\` must be 'mean' or 'min', got ${JSON.stringify(how)}`, 'score');
     const children = await buildAll(readChildren(options), env);
     return async (output, ctx) => {
       const grades = await runAll(children, output, ctx);
-      const mean = grades.reduce((s, g) => s + g.score, 0) / grades.length;
+      const scores = grades.map((g) => g.score);
+      // min: the case scores 0 unless every child passes fully, so the suite's mean score is the pass rate
+      // of all-or-nothing tests (promptfoo's view); mean gives partial credit.
+      const score = how === 'min' ? Math.min(...scores) : scores.reduce((s, x) => s + x, 0) / scores.length;
       return combine(
         grades,
-        mean,
+        score,
         grades.every((g) => g.passed),
       );
     };

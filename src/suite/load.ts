@@ -9,8 +9,9 @@ import { GraderOptionError } from '../graders/grader.js';
 import type { Case, GraderSpec } from '../types.js';
 import { readYamlFile, type YamlFile } from '../util/yamlfile.js';
 import { formatPath, schemaError } from '../util/zodmsg.js';
-import { CASE_KEYS, suiteSchema, type RawSuite } from './schema.js';
-import { readSourceRows, resolveSourcePath } from './source.js';
+import { CASE_KEYS, suiteSchema, withoutExtensions, type RawSuite } from './schema.js';
+import { hubFiles } from './hub.js';
+import { readHubRows, readSourceRows, resolveSourcePath } from './source.js';
 import { placeholders, render } from './template.js';
 
 export interface Suite {
@@ -35,6 +36,10 @@ export interface LoadOptions {
   vars: Record<string, string | undefined>;
   /** Where the reference came from, for errors (default `--suite REF`; a config names its file and line). */
   label?: string;
+  /** Keep only the first N cases (`--limit N`). */
+  limit?: number;
+  /** Progress lines for long downloads (default: standard error). */
+  log?: (line: string) => void;
 }
 
 export const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
@@ -64,7 +69,7 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   const yaml = readYamlFile(path, shown);
   if (yaml.data == null || typeof yaml.data !== 'object' || Array.isArray(yaml.data))
     throw new FileError(shown, 1, 'a suite must be a YAML mapping with name and cases (or source)');
-  const parsed = suiteSchema.safeParse(yaml.data);
+  const parsed = suiteSchema.safeParse(withoutExtensions(yaml.data as Record<string, unknown>));
   if (!parsed.success) throw schemaError(yaml, parsed.error);
   const raw = parsed.data;
   const dir = dirname(path);
@@ -73,9 +78,11 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   /** Where each distinct grader spec first appears, so an option error can name its line. */
   const specWhere = new Map<string, (string | number)[]>([[JSON.stringify(defaultGrader), ['grader']]]);
   if (raw.cases) loadInlineCases(raw, yaml, defaultGrader, cases, specWhere);
-  if (raw.source) loadSourceCases(raw, yaml, dir, opts, defaultGrader, cases);
+  if (raw.source) await loadSourceCases(raw, yaml, dir, opts, defaultGrader, cases);
   if (!cases.length)
     throw new FileError(shown, yaml.lineOf(['cases']) ?? 1, 'the suite has no cases (add cases: or source:)');
+  if (raw.grader_all) addGraderAll(cases, raw.grader_all.map(normalizeSpec), specWhere);
+  if (opts.limit !== undefined) cases.splice(opts.limit);
 
   const built = new Map<string, { fn: GradeFn; name: string }>();
   for (const c of cases) {
@@ -122,6 +129,18 @@ function judgeRefs(spec: unknown): string[] {
   return [...own, ...Object.values(o).flatMap(judgeRefs)];
 }
 
+/**
+ * `grader_all`: each case must pass its own grader and every listed one. They are combined with
+ * `all` scored by the minimum, so a case scores 1 only when everything passes (as promptfoo counts a test).
+ */
+function addGraderAll(cases: Case[], extra: GraderSpec[], specWhere: Map<string, (string | number)[]>): void {
+  for (const c of cases) {
+    const where = specWhere.get(JSON.stringify(c.grader)) ?? ['grader'];
+    c.grader = { type: 'all', score: 'min', graders: [c.grader, ...extra] };
+    if (!specWhere.has(JSON.stringify(c.grader))) specWhere.set(JSON.stringify(c.grader), where);
+  }
+}
+
 function normalizeSpec(spec: unknown): GraderSpec {
   return typeof spec === 'string' ? { type: spec } : (spec as GraderSpec);
 }
@@ -163,6 +182,7 @@ function loadInlineCases(
       prompt = r.text;
     } else throw fail(undefined, 'needs a prompt (or the suite needs a template)');
     if (c.category !== undefined && typeof c.category !== 'string') throw fail('category', 'must be a string');
+    if (c.description !== undefined && typeof c.description !== 'string') throw fail('description', 'must be a string');
     if (c.system !== undefined && typeof c.system !== 'string') throw fail('system', 'must be a string');
     if (c.check !== undefined && typeof c.check !== 'string' && typeof c.check !== 'number')
       throw fail('check', 'must be an expression string');
@@ -185,6 +205,7 @@ function loadInlineCases(
       system: (c.system as string | undefined) ?? raw.system,
       expected: c.expected,
       category: (c.category as string | undefined) ?? 'default',
+      ...(c.description !== undefined ? { description: c.description as string } : {}),
       grader,
       vars,
       ...(examples ? { examples } : {}),
@@ -193,18 +214,22 @@ function loadInlineCases(
   });
 }
 
-function loadSourceCases(
+async function loadSourceCases(
   raw: RawSuite,
   yaml: YamlFile,
   dir: string,
   opts: LoadOptions,
   defaultGrader: GraderSpec,
   out: Case[],
-): void {
+): Promise<void> {
   const source = raw.source!;
   const line = yaml.lineOf(['source', 'path']) ?? yaml.lineOf(['source']);
   const path = resolveSourcePath(source, yaml.file, dir, opts.cwd, opts.vars, line);
-  const rows = readSourceRows(source, path, yaml.file, line);
+  // The path's variable is unset and the suite names its Hub files: download (or reuse the cache).
+  const rows =
+    path === undefined
+      ? await readHubRows(source, await hubFiles(source.hub!, { vars: opts.vars, log: opts.log }), yaml.file, line)
+      : await readSourceRows(source, path, yaml.file, line);
   const fields = source.fields ?? {};
   let pattern: RegExp | undefined;
   if (source.expected_pattern) {
@@ -221,6 +246,7 @@ function loadSourceCases(
   const ids = new Set(out.map((c) => c.id));
   const multiFile = new Set(rows.map((r) => r.path)).size > 1;
   const idTemplate = source.id ?? (multiFile ? '{file}-{index}' : '{index}');
+  if (source.choices) for (const r of rows) spreadChoices(r.row, source.choices, fields.expected);
   for (const r of rows) {
     // Built only when needed: the location for an error, the tokens for an id or category template.
     const where = () => `${r.path}${r.line ? `:${r.line}` : ''}`;
@@ -270,6 +296,16 @@ function loadSourceCases(
           : 'default';
     out.push({ id, prompt, system: raw.system, expected, category, grader: defaultGrader, vars: r.row });
   }
+}
+
+/** `source.choices`: a list of options -> fields A, B, C, ...; an integer answer -> its letter. */
+function spreadChoices(row: Record<string, unknown>, field: string, expectedField: string | undefined): void {
+  const list = row[field];
+  if (!Array.isArray(list)) return;
+  list.forEach((option, i) => (row[String.fromCharCode(65 + i)] = option));
+  const answer = expectedField ? row[expectedField] : undefined;
+  if (expectedField && typeof answer === 'number' && Number.isInteger(answer) && answer >= 0 && answer < list.length)
+    row[expectedField] = String.fromCharCode(65 + answer);
 }
 
 function fillTokens(template: string, tokens: Record<string, unknown>): string {

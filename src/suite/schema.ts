@@ -9,7 +9,25 @@ export const sourceSchema = z
   .object({
     /** File or directory (all files of the format in it). `${VAR}` and `${VAR:-default}` are expanded. */
     path: z.string().min(1),
-    format: z.enum(['jsonl', 'csv', 'json']).optional(),
+    format: z.enum(['jsonl', 'csv', 'json', 'parquet']).optional(),
+    /**
+     * Where to fetch the files when `path` names an unset variable: a Hub dataset repository, a pinned
+     * revision, and each file's SHA-256 (null = not recorded yet; see scripts/hub-pins.mjs).
+     */
+    hub: z
+      .object({
+        repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
+        revision: z.string().min(1),
+        files: z.record(
+          z.string().min(1),
+          z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256')
+            .nullable(),
+        ),
+      })
+      .strict()
+      .optional(),
     /** CSV only: whether the first row names the columns (default true). */
     header: z.boolean().optional(),
     /** CSV only: column names for a file without a header row. */
@@ -30,6 +48,11 @@ export const sourceSchema = z
     id: z.string().min(1).optional(),
     /** A fixed category, or `{file}` / `{field}` template. */
     category: z.string().min(1).optional(),
+    /**
+     * A row field holding the options as a list (the Hub's MMLU): they become the fields A, B, C, ...
+     * and an integer expected answer becomes its letter. Rows without such a list are left alone.
+     */
+    choices: z.string().min(1).optional(),
     /** Load at most this many cases (first N). */
     limit: z.number().int().positive().optional(),
   })
@@ -42,6 +65,8 @@ export const suiteSchema = z
     system: z.string().optional(),
     template: z.string().optional(),
     grader: graderSpecSchema.optional(),
+    /** Graders every case must also pass, besides its own (promptfoo's defaultTest asserts). */
+    grader_all: z.array(graderSpecSchema).min(1).optional(),
     cases: z.array(z.record(z.string(), z.unknown())).optional(),
     source: sourceSchema.optional(),
   })
@@ -51,4 +76,19 @@ export type RawSuite = zod.infer<typeof suiteSchema>;
 export type RawSource = zod.infer<typeof sourceSchema>;
 
 /** Keys a case may carry besides its template's fields. */
-export const CASE_KEYS = new Set(['id', 'prompt', 'expected', 'category', 'grader', 'check', 'examples', 'system']);
+export const CASE_KEYS = new Set([
+  'id',
+  'prompt',
+  'expected',
+  'category',
+  'grader',
+  'check',
+  'examples',
+  'system',
+  'description',
+]);
+
+/** Top-level keys starting `x-` are free for YAML anchors and tool metadata; they are dropped before checking. */
+export function withoutExtensions(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).filter(([k]) => !k.startsWith('x-')));
+}

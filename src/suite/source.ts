@@ -4,6 +4,7 @@ import type * as csvParse from 'csv-parse/sync';
 import { requireCjs } from '../util/cjs.js';
 
 const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
+import { parquetReadObjects } from 'hyparquet';
 import { FileError } from '../errors.js';
 import type { RawSource } from './schema.js';
 import { expandVars } from './template.js';
@@ -19,7 +20,7 @@ export interface SourceRow {
   path: string;
 }
 
-const FORMATS = ['jsonl', 'csv', 'json'] as const;
+const FORMATS = ['jsonl', 'csv', 'json', 'parquet'] as const;
 type Format = (typeof FORMATS)[number];
 
 /**
@@ -33,8 +34,9 @@ export function resolveSourcePath(
   cwd: string,
   vars: Record<string, string | undefined>,
   line?: number,
-): string {
+): string | undefined {
   const expanded = expandVars(source.path, vars);
+  if (expanded.missing.length && source.hub) return undefined;
   if (expanded.missing.length) {
     throw new FileError(
       suiteFile,
@@ -47,7 +49,31 @@ export function resolveSourcePath(
   return resolve(expanded.usedVar ? cwd : suiteDir, p);
 }
 
-export function readSourceRows(source: RawSource, path: string, suiteFile: string, line?: number): SourceRow[] {
+/** Rows of downloaded Hub files; a file's name (for `{file}`) is its first folder, else its base name. */
+export async function readHubRows(
+  source: RawSource,
+  files: { path: string; local: string }[],
+  suiteFile: string,
+  line?: number,
+): Promise<SourceRow[]> {
+  const out: SourceRow[] = [];
+  for (const f of files) {
+    // The Hub's files carry their format in their name (the suite's `format` is for the local path).
+    const format = formatOf(f.path) ?? source.format;
+    if (!format) throw new FileError(suiteFile, line, `source.format: cannot tell the format of ${f.path}`);
+    const name = f.path.includes('/') ? f.path.split('/')[0] : basename(f.path, extname(f.path));
+    out.push(...(await readFile(f.local, format, source, suiteFile, line, name)));
+    if (source.limit && out.length >= source.limit) return out.slice(0, source.limit);
+  }
+  return out;
+}
+
+export async function readSourceRows(
+  source: RawSource,
+  path: string,
+  suiteFile: string,
+  line?: number,
+): Promise<SourceRow[]> {
   let files: string[];
   let st;
   try {
@@ -69,13 +95,13 @@ export function readSourceRows(source: RawSource, path: string, suiteFile: strin
       throw new FileError(
         suiteFile,
         line,
-        `source.format: cannot tell the format of ${basename(path)} (set format: jsonl, csv or json)`,
+        `source.format: cannot tell the format of ${basename(path)} (set format: jsonl, csv, json or parquet)`,
       );
     files = [path];
   }
   const out: SourceRow[] = [];
   for (const f of files) {
-    const rows = readFile(f, format, source, suiteFile, line);
+    const rows = await readFile(f, format, source, suiteFile, line);
     out.push(...rows);
     if (source.limit && out.length >= source.limit) return out.slice(0, source.limit);
   }
@@ -87,9 +113,16 @@ function formatOf(path: string): Format | undefined {
   return (FORMATS as readonly string[]).includes(ext) ? (ext as Format) : ext === 'ndjson' ? 'jsonl' : undefined;
 }
 
-function readFile(file: string, format: Format, source: RawSource, suiteFile: string, line?: number): SourceRow[] {
-  const name = basename(file, extname(file));
+async function readFile(
+  file: string,
+  format: Format,
+  source: RawSource,
+  suiteFile: string,
+  line?: number,
+  name = basename(file, extname(file)),
+): Promise<SourceRow[]> {
   const shown = relative(process.cwd(), file) || file;
+  if (format === 'parquet') return readParquet(file, shown, name);
   const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   if (format === 'jsonl') {
     const rows: SourceRow[] = [];
@@ -149,4 +182,24 @@ function readFile(file: string, format: Format, source: RawSource, suiteFile: st
     rows.push({ row, index: rows.length, line: records[i].info.lines, file: name, path: file });
   }
   return rows;
+}
+
+/** Parquet (the Hub's native dataset format), read with hyparquet; each row is an object of its columns. */
+async function readParquet(file: string, shown: string, name: string): Promise<SourceRow[]> {
+  const bytes = readFileSync(file);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  let objects: Record<string, unknown>[];
+  try {
+    objects = (await parquetReadObjects({ file: buffer })) as Record<string, unknown>[];
+  } catch (e) {
+    throw new FileError(shown, undefined, `not a readable parquet file (${(e as Error).message})`);
+  }
+  return objects.map((row, index) => ({ row: plain(row), index, line: 0, file: name, path: file }));
+}
+
+/** Parquet integers may arrive as bigint; templates and graders want numbers and strings. */
+function plain(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'bigint' ? Number(v) : v;
+  return out;
 }

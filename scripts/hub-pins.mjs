@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Records the SHA-256 of every Hub file a suite pins: downloads each file (HF_ENDPOINT, HF_TOKEN as
+// gapbench uses them), hashes it, and rewrites the suite's `source.hub.files` table in place.
+// Usage: npm run build && node scripts/hub-pins.mjs suites/cmmlu.yaml [--check]
+//   --check: only compare; exit 1 when a recorded digest differs or is missing.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { hubUrl } from '../dist/suite/hub.js';
+
+const [file, flag] = process.argv.slice(2);
+if (!file) {
+  console.error('usage: node scripts/hub-pins.mjs SUITE.yaml [--check]');
+  process.exit(2);
+}
+const doc = parseDocument(readFileSync(file, 'utf8'));
+const hub = doc.getIn(['source', 'hub'])?.toJSON();
+if (!hub) {
+  console.error(`${file}: no source.hub table`);
+  process.exit(2);
+}
+let bad = 0;
+for (const [path, recorded] of Object.entries(hub.files)) {
+  const url = hubUrl(hub, path, process.env);
+  const headers = process.env.HF_TOKEN ? { authorization: `Bearer ${process.env.HF_TOKEN}` } : {};
+  const res = await fetch(url, { headers });
+  if (!res.ok) {
+    console.error(`${path}: HTTP ${res.status} from ${url}`);
+    process.exit(1);
+  }
+  const digest = createHash('sha256')
+    .update(Buffer.from(await res.arrayBuffer()))
+    .digest('hex');
+  const state = recorded === digest ? 'ok' : recorded ? 'DIFFERS' : 'new';
+  if (state !== 'ok') bad++;
+  console.log(`${state.padEnd(7)} ${path} ${digest}`);
+  if (flag !== '--check') doc.setIn(['source', 'hub', 'files', path], digest);
+}
+if (flag === '--check') process.exit(bad ? 1 : 0);
+writeFileSync(file, doc.toString({ lineWidth: 0 }));
+console.log(`${file}: ${Object.keys(hub.files).length} digests recorded`);
