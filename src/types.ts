@@ -21,9 +21,13 @@ export interface ChatMessage {
 export interface SamplingParams {
   temperature?: number;
   max_tokens?: number;
+  max_completion_tokens?: number;
   top_p?: number;
   seed?: number;
   stop?: string[];
+  reasoning_effort?: string;
+  /** Sent unchanged in the request body (OpenAI protocol) or in Ollama's `options`. */
+  extra?: Record<string, unknown>;
 }
 
 /** Why a request failed. Providers classify; the scheduler decides what to retry. */

@@ -40,7 +40,8 @@ models:
     expect(kimi).toMatchObject({
       id: 'kimi',
       protocol: 'openai',
-      group: 'closed',
+      // Kimi K2.x publish their weights (moonshotai/Kimi-K2.6): open, by family.
+      group: 'open',
       endpoint: 'https://api.moonshot.ai/v1',
       apiKeyEnv: 'MOONSHOT_API_KEY',
       concurrency: 8,

@@ -18,6 +18,9 @@ import { applyThresholds } from './thresholds.js';
 /** Runs a prepared plan: journal, lanes, progress, interrupt handling, reports, thresholds. */
 export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   for (const line of p.banner ?? []) io.stdout.write(`${line}\n`);
+  // Each vendor rule that changed a model's requests, said once (recorded in the manifest too).
+  for (const m of p.models)
+    for (const note of m.rules ?? []) io.stderr.write(`note: model '${terminalSafe(m.id, 80)}': ${note}\n`);
   const { manifest, previousStatus } = openRunDir(p.runDir, p.resuming, startManifest(p));
   const bench = p.models.filter((m) => !m.judgeOnly);
   const total = countJobs(p.suites, p.repeat) * bench.length;

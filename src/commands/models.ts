@@ -16,7 +16,7 @@ export async function modelsCommand(argv: string[], io: IO): Promise<number> {
   }
   const rows = allPresets().map((p) => [
     p.name,
-    p.group ?? '(set group)',
+    p.groupBy === 'required' ? 'by family' : p.groupBy ? `family|${p.group}` : (p.group ?? '(set group)'),
     p.protocol,
     endpointText(p),
     p.apiKeyEnv ? `${p.apiKeyEnv}${p.keyOptional ? ' (optional)' : ''}` : '-',
@@ -31,9 +31,26 @@ export async function modelsCommand(argv: string[], io: IO): Promise<number> {
       .trimEnd();
   io.stdout.write(`${fmt(header)}\n${rows.map(fmt).join('\n')}\n`);
   io.stdout.write(
-    '\nGroups are defaults (the weights decide: DeepSeek via its API is open); set group: in the config to override.\n',
+    '\nGroups are defaults (the weights decide: DeepSeek via its API is open; for aggregators and vendors that publish weights the model family decides); set group: in the config to override.\n',
   );
+  io.stdout.write(`\n${regionsText()}`);
   return EXIT.ok;
+}
+
+/** Each vendor's endpoints per region (keys are region-bound) and every preset's docs. */
+function regionsText(): string {
+  const lines = ['Endpoints by region (a key works only in its own region):'];
+  const seen = new Set<string>();
+  for (const p of allPresets()) {
+    if (!p.regions) continue;
+    const key = p.regions.map((r) => r.endpoint).join();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    for (const r of p.regions) lines.push(`  ${p.name.padEnd(12)} ${r.region.padEnd(34)} ${r.endpoint}  (${r.preset})`);
+  }
+  lines.push('', 'Docs:');
+  for (const p of allPresets()) lines.push(`  ${p.name.padEnd(15)} ${p.docs}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** The preset's server, or where the protocol looks for one. */

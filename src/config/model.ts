@@ -6,6 +6,8 @@ import type { Group, Price, SamplingParams } from '../types.js';
 import type { YamlFile } from '../util/yamlfile.js';
 import { chooseEndpoint, isLocalURL, normalizeEndpoint, validEndpoint } from './endpoint.js';
 import { allPresets, findPreset, type Preset } from './presets.js';
+import { familyGroup } from './families.js';
+import { applyVendorRules } from './vendor-rules.js';
 import type { RawConfig, RawModel } from './schema.js';
 
 /** A model after defaults and presets are applied. Holds no secret: only the variable's name. */
@@ -24,6 +26,10 @@ export interface ModelConfig extends ProviderModel {
   price?: Price;
   cache: boolean;
   judgeOnly: boolean;
+  /** Extra HTTP headers, as written (values may hold `${VAR}`); only their names reach any output. */
+  headers?: Record<string, string>;
+  /** Per-vendor parameter rules that changed this model's requests, one line each (vendor-rules.ts). */
+  rules?: string[];
 }
 
 type Defaults = NonNullable<RawConfig['defaults']>;
@@ -49,11 +55,14 @@ export function resolveModel(
       `model '${label}': unknown provider '${m.provider}' (known: ${known}; see \`gapbench models\`)`,
     );
   }
-  const group = m.group ?? preset.group;
-  if (!group)
-    throw fail('provider')(
-      `model '${label}': provider '${m.provider}' has no default group: add group: closed or group: open`,
-    );
+  const group = m.group ?? defaultGroup(preset, m.model);
+  if (!group) {
+    const why =
+      preset.groupBy === 'required'
+        ? `${preset.name} serves many vendors' models and '${m.model}' is of no known family`
+        : `provider '${m.provider}' has no default group`;
+    throw fail('provider')(`model '${label}': ${why}: add group: closed or group: open`);
+  }
   const d = descriptorOf(preset.protocol);
   const endpoint = resolveEndpoint(m, preset, env, label, fail);
   const local = endpoint !== undefined && isLocalURL(endpoint);
@@ -73,12 +82,29 @@ export function resolveModel(
     maxRetries: m.maxRetries ?? defaults.maxRetries ?? 5,
     rpm: m.rpm ?? defaults.rpm,
     tpm: m.tpm ?? defaults.tpm,
-    params: resolveParams(m.params, defaults.params),
+    ...paramsAndRules(m, defaults, preset, label, fail),
+    ...(m.headers ? { headers: checkedHeaders(m.headers, env, label, fail) } : {}),
+    ...(regionHint(preset, endpoint) ? { authHint: regionHint(preset, endpoint) } : {}),
     price: m.price,
     cache: m.cache ?? defaults.cache ?? lane.cache,
     judgeOnly: m.judgeOnly ?? false,
     replay: m.replay,
   };
+}
+
+/** The group a model gets when the config gives none: by its family where the preset says so. */
+function defaultGroup(preset: Preset, model: string): Group | undefined {
+  if (!preset.groupBy) return preset.group;
+  return familyGroup(model) ?? (preset.groupBy === 'required' ? undefined : preset.group);
+}
+
+/** For a vendor whose keys are region-bound: where a key of the other region works. */
+function regionHint(preset: Preset, endpoint: string | undefined): string | undefined {
+  const same = (a: string) => a.replace(/\/$/, '') === endpoint?.replace(/\/$/, '');
+  const others = (preset.regions ?? []).filter((r) => !same(r.endpoint));
+  if (!others.length || others.length === preset.regions!.length) return undefined;
+  const where = others.map((r) => `${r.region} platform works only at ${r.endpoint} (provider ${r.preset})`);
+  return `keys are region-bound: a key from the ${where.join('; ')}`;
 }
 
 /** The endpoint field the protocol takes, checked as an address now rather than at every request. */
@@ -99,17 +125,64 @@ function resolveEndpoint(m: RawModel, preset: Preset, env: NodeJS.ProcessEnv, la
   return normalizeEndpoint(choice.value, spec);
 }
 
-/** temperature 0 unless set; the model's params over the config's defaults; `stop` always a list. */
-function resolveParams(own: RawModel['params'], defaults: Defaults['params']): SamplingParams {
-  const stop = own?.stop ?? defaults?.stop;
-  const { stop: _d, ...defaultParams } = defaults ?? {};
-  const { stop: _m, ...modelParams } = own ?? {};
-  return {
-    temperature: 0,
-    ...defaultParams,
-    ...modelParams,
-    ...(stop === undefined ? {} : { stop: Array.isArray(stop) ? stop : [stop] }),
-  };
+type RawParams = NonNullable<RawModel['params']>;
+
+/**
+ * The params sent: temperature 0 unless set; the model's params over the config's defaults
+ * (`extra` merged key by key); `null` removes a parameter (one set in defaults or by gapbench);
+ * `stop` always a list. Returns the names the user wrote, for the vendor rules.
+ */
+export function resolveParams(
+  own: RawParams | undefined,
+  defaults: RawParams | undefined,
+): { params: SamplingParams; explicit: Set<string> } {
+  const out: Record<string, unknown> = { temperature: 0 };
+  const explicit = new Set<string>();
+  for (const layer of [defaults, own]) {
+    for (const [rawKey, value] of Object.entries(layer ?? {})) {
+      if (value === undefined) continue;
+      const key = rawKey === 'extra_body' ? 'extra' : rawKey;
+      explicit.add(key);
+      if (value === null) delete out[key];
+      else if (key === 'extra')
+        out.extra = mergeExtra(out.extra as Record<string, unknown> | undefined, value as object, explicit);
+      else out[key] = key === 'stop' && !Array.isArray(value) ? [value] : value;
+    }
+  }
+  if (out.extra && !Object.keys(out.extra).length) delete out.extra;
+  return { params: out as SamplingParams, explicit };
+}
+
+function mergeExtra(base: Record<string, unknown> | undefined, add: object, explicit: Set<string>) {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(add)) {
+    explicit.add(`extra.${k}`);
+    if (v === null) delete merged[k];
+    else merged[k] = v;
+  }
+  return merged;
+}
+
+/** The model's params after the vendor rules, and the notes of the rules that changed them. */
+function paramsAndRules(m: RawModel, defaults: Defaults, preset: Preset, label: string, fail: Fail) {
+  const { params, explicit } = resolveParams(m.params, defaults.params);
+  try {
+    const r = applyVendorRules(params, { provider: preset.name, model: m.model, explicit });
+    return { params: r.params, ...(r.notes.length ? { rules: r.notes } : {}) };
+  } catch (e) {
+    if (typeof e === 'string') throw fail('params')(`model '${label}': ${e}`);
+    throw e;
+  }
+}
+
+/** Header values may read the environment (`${VAR}`); an unset variable is a config error now, not a 401 later. */
+function checkedHeaders(headers: Record<string, string>, env: NodeJS.ProcessEnv, label: string, fail: Fail) {
+  for (const [name, value] of Object.entries(headers)) {
+    for (const [, v] of value.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+      if (!env[v]) throw fail('headers')(`model '${label}': headers.${name} uses \${${v}}, which is not set`);
+    }
+  }
+  return headers;
 }
 
 /**

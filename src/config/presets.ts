@@ -20,9 +20,30 @@ export interface Preset {
   keyOptional?: boolean;
   /** Absent (a protocol used without a preset, and no `group` in its descriptor): the model must say. */
   group?: Group;
+  /**
+   * `family`: the group follows the model name (families.ts), else the preset's group; `required`:
+   * an aggregator of many vendors' models, where a name of no known family needs `group:`.
+   */
+  groupBy?: 'family' | 'required';
+  /** The vendor's endpoints per region; keys are region-bound (a 401 names the other region). */
+  regions?: readonly { region: string; endpoint: string; preset: string }[];
   example: string;
   docs: string;
 }
+
+// Region pairs of shared/vendors.md, section 1 (sources there): keys work only in their own region.
+const MOONSHOT_REGIONS = [
+  { region: 'international', endpoint: 'https://api.moonshot.ai/v1', preset: 'moonshot' },
+  { region: 'China', endpoint: 'https://api.moonshot.cn/v1', preset: 'moonshot-cn' },
+];
+const DASHSCOPE_REGIONS = [
+  { region: 'China (Beijing)', endpoint: 'https://dashscope.aliyuncs.com/compatible-mode/v1', preset: 'dashscope' },
+  {
+    region: 'international (Singapore)',
+    endpoint: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+    preset: 'dashscope-intl',
+  },
+];
 
 export const PRESETS: readonly Preset[] = [
   {
@@ -39,12 +60,27 @@ export const PRESETS: readonly Preset[] = [
   {
     name: 'moonshot',
     protocol: 'openai',
-    label: 'Moonshot AI (Kimi); China: https://api.moonshot.cn/v1',
+    label: 'Moonshot AI (Kimi), international platform',
     endpoint: 'https://api.moonshot.ai/v1',
     apiKeyEnv: 'MOONSHOT_API_KEY',
+    // kimi-k2 and newer publish weights (moonshotai/Kimi-K2.x on HF): open; moonshot-v1: closed.
     group: 'closed',
+    groupBy: 'family',
+    regions: MOONSHOT_REGIONS,
     example: 'kimi-k2.6',
-    docs: 'platform.moonshot.ai/docs',
+    docs: 'https://platform.kimi.com/docs/api/overview',
+  },
+  {
+    name: 'moonshot-cn',
+    protocol: 'openai',
+    label: 'Moonshot AI (Kimi), China platform (keys from platform.moonshot.cn)',
+    endpoint: 'https://api.moonshot.cn/v1',
+    apiKeyEnv: 'MOONSHOT_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: MOONSHOT_REGIONS,
+    example: 'kimi-k2.6',
+    docs: 'https://platform.kimi.com/docs/api/overview',
   },
   {
     name: 'qianfan',
@@ -54,7 +90,7 @@ export const PRESETS: readonly Preset[] = [
     apiKeyEnv: 'QIANFAN_API_KEY',
     group: 'closed',
     example: 'ernie-4.5-turbo-128k',
-    docs: 'cloud.baidu.com/doc/WENXINWORKSHOP',
+    docs: 'https://cloud.baidu.com/doc/qianfan/s/Hmh4suq26',
   },
   {
     name: 'ark',
@@ -63,8 +99,18 @@ export const PRESETS: readonly Preset[] = [
     endpoint: 'https://ark.cn-beijing.volces.com/api/v3',
     apiKeyEnv: 'ARK_API_KEY',
     group: 'closed',
+    // Ark also hosts DeepSeek, Kimi and GLM: tagged by the underlying model (vendors.md, Ark row).
+    groupBy: 'family',
+    regions: [
+      { region: 'China (Volcengine)', endpoint: 'https://ark.cn-beijing.volces.com/api/v3', preset: 'ark' },
+      {
+        region: 'international (BytePlus ModelArk)',
+        endpoint: 'https://ark.ap-southeast.bytepluses.com/api/v3',
+        preset: 'ark (set baseURL)',
+      },
+    ],
     example: 'doubao-seed-1-6-251015',
-    docs: 'volcengine.com/docs/82379',
+    docs: 'https://volcengine.com/docs/82379/1302008',
   },
   {
     name: 'hunyuan',
@@ -74,17 +120,48 @@ export const PRESETS: readonly Preset[] = [
     apiKeyEnv: 'HUNYUAN_API_KEY',
     group: 'closed',
     example: 'hunyuan-turbos-latest',
-    docs: 'cloud.tencent.com/document/product/1729/111007',
+    docs: 'https://cloud.tencent.com/document/product/1729/111007',
   },
   {
     name: 'dashscope',
     protocol: 'openai',
-    label: 'Alibaba DashScope (Qwen), compatible mode; intl: https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+    label: 'Alibaba DashScope (Qwen), compatible mode, China (Beijing)',
     endpoint: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
     apiKeyEnv: 'DASHSCOPE_API_KEY',
+    // The vendor's list splits commercial (closed) from open-source Qwen (open): by name.
     group: 'closed',
+    groupBy: 'family',
+    regions: DASHSCOPE_REGIONS,
     example: 'qwen-plus',
-    docs: 'alibabacloud.com/help/en/model-studio',
+    docs: 'https://www.alibabacloud.com/help/en/model-studio/compatibility-of-openai-with-dashscope',
+  },
+  {
+    name: 'dashscope-intl',
+    protocol: 'openai',
+    label: 'Alibaba DashScope (Qwen), compatible mode, international (Singapore)',
+    endpoint: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+    apiKeyEnv: 'DASHSCOPE_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: DASHSCOPE_REGIONS,
+    example: 'qwen-plus',
+    docs: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
+  },
+  {
+    name: 'zhipu',
+    protocol: 'openai',
+    label: 'Zhipu BigModel (GLM), China; global Z.ai: https://api.z.ai/api/paas/v4/',
+    endpoint: 'https://open.bigmodel.cn/api/paas/v4/',
+    apiKeyEnv: 'ZHIPUAI_API_KEY',
+    // GLM-4.5 and later publish weights (zai-org on HF): open; glm-4-plus/air/flash: closed.
+    group: 'closed',
+    groupBy: 'family',
+    regions: [
+      { region: 'China (BigModel)', endpoint: 'https://open.bigmodel.cn/api/paas/v4/', preset: 'zhipu' },
+      { region: 'international (Z.ai)', endpoint: 'https://api.z.ai/api/paas/v4/', preset: 'zhipu (set baseURL)' },
+    ],
+    example: 'glm-4.6',
+    docs: 'https://docs.bigmodel.cn/cn/guide/develop/openai/introduction',
   },
   {
     name: 'deepseek',
@@ -93,38 +170,70 @@ export const PRESETS: readonly Preset[] = [
     endpoint: 'https://api.deepseek.com',
     apiKeyEnv: 'DEEPSEEK_API_KEY',
     group: 'open',
+    groupBy: 'family',
     example: 'deepseek-chat',
-    docs: 'api-docs.deepseek.com',
+    docs: 'https://api-docs.deepseek.com/',
   },
   {
     name: 'openrouter',
     protocol: 'openai',
-    label: 'OpenRouter (set group per model)',
+    label: 'OpenRouter (group by model family, else set group)',
     endpoint: 'https://openrouter.ai/api/v1',
     apiKeyEnv: 'OPENROUTER_API_KEY',
-    group: 'closed',
+    groupBy: 'required',
     example: 'openai/gpt-4o',
-    docs: 'openrouter.ai/docs',
+    docs: 'https://openrouter.ai/docs/quick-start',
   },
   {
     name: 'together',
     protocol: 'openai',
-    label: 'Together AI (set group per model)',
+    label: 'Together AI (group by model family, else set group)',
     endpoint: 'https://api.together.ai/v1',
     apiKeyEnv: 'TOGETHER_API_KEY',
-    group: 'closed',
+    groupBy: 'required',
     example: 'openai/gpt-oss-20b',
-    docs: 'docs.together.ai',
+    docs: 'https://docs.together.ai/docs/inference/openai-compatibility',
   },
   {
     name: 'groq',
     protocol: 'openai',
-    label: 'Groq (set group per model)',
+    label: 'Groq (group by model family, else set group)',
     endpoint: 'https://api.groq.com/openai/v1',
     apiKeyEnv: 'GROQ_API_KEY',
-    group: 'closed',
+    groupBy: 'required',
     example: 'llama-3.1-8b-instant',
-    docs: 'console.groq.com/docs/openai',
+    docs: 'https://console.groq.com/docs/openai',
+  },
+  {
+    // Not in shared/vendors.md (?): base URL and key variable from SiliconFlow's quick start.
+    name: 'siliconflow',
+    protocol: 'openai',
+    label: 'SiliconFlow (hosted open models, China; group by model family, else set group)',
+    endpoint: 'https://api.siliconflow.cn/v1',
+    apiKeyEnv: 'SILICONFLOW_API_KEY',
+    groupBy: 'required',
+    example: 'Qwen/Qwen3-8B',
+    docs: 'https://docs.siliconflow.cn/cn/userguide/quickstart',
+  },
+  {
+    name: 'gemini',
+    protocol: 'openai',
+    label: 'Google Gemini, OpenAI compatibility (thinking shares max_tokens)',
+    endpoint: 'https://generativelanguage.googleapis.com/v1beta/openai/',
+    apiKeyEnv: 'GEMINI_API_KEY',
+    group: 'closed',
+    example: 'gemini-2.5-flash',
+    docs: 'https://ai.google.dev/gemini-api/docs/openai',
+  },
+  {
+    name: 'anthropic',
+    protocol: 'openai',
+    label: 'Anthropic Claude, OpenAI SDK compatibility (seed ignored; temperature clamped to 1)',
+    endpoint: 'https://api.anthropic.com/v1/',
+    apiKeyEnv: 'ANTHROPIC_API_KEY',
+    group: 'closed',
+    example: 'claude-sonnet-4-5',
+    docs: 'https://platform.claude.com/docs/en/api/openai-sdk',
   },
   {
     name: 'vllm',

@@ -5,15 +5,30 @@ const { z } = requireCjs('zod/v3') as typeof zod;
 
 const positiveInt = z.number().int().positive();
 
+/** Sampling parameters; `null` removes one (set in defaults, or by gapbench: `temperature: null`). */
 export const paramsSchema = z
   .object({
-    temperature: z.number().min(0).max(2).optional(),
-    max_tokens: positiveInt.optional(),
-    top_p: z.number().min(0).max(1).optional(),
-    seed: z.number().int().optional(),
-    stop: z.union([z.string(), z.array(z.string())]).optional(),
+    temperature: z.number().min(0).max(2).nullable().optional(),
+    max_tokens: positiveInt.nullable().optional(),
+    max_completion_tokens: positiveInt.nullable().optional(),
+    top_p: z.number().min(0).max(1).nullable().optional(),
+    seed: z.number().int().nullable().optional(),
+    stop: z
+      .union([z.string(), z.array(z.string())])
+      .nullable()
+      .optional(),
+    reasoning_effort: z.string().min(1).nullable().optional(),
+    /** Sent unchanged in the request body (Ollama: in `options`); `extra_body` is the same. */
+    extra: z.record(z.string(), z.unknown()).nullable().optional(),
+    extra_body: z.record(z.string(), z.unknown()).nullable().optional(),
   })
   .strict();
+
+/** HTTP header names (RFC 9110 tokens) and values without line breaks; `${VAR}` reads the environment. */
+const headersSchema = z.record(
+  z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name has no spaces or separators'),
+  z.string().regex(/^[^\r\n]*$/, 'a header value has no line breaks'),
+);
 
 export const priceSchema = z
   .object({
@@ -51,6 +66,8 @@ export const modelSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a key')
       .optional(),
     price: priceSchema.optional(),
+    /** Extra HTTP headers for this model's requests (values may use ${VAR}; never written to any output). */
+    headers: headersSchema.optional(),
     /** Used only as a judge by graders, not benchmarked. */
     judgeOnly: z.boolean().optional(),
     /** Options for the replay provider. */

@@ -18,6 +18,10 @@ export interface ManifestModel {
   params: SamplingParams;
   price?: Price;
   judgeOnly?: boolean;
+  /** Names of the extra headers sent (their values are never recorded). */
+  header_names?: string[];
+  /** Per-vendor parameter rules that changed this model's requests. */
+  rules?: string[];
 }
 
 /** manifest.json: how a run was produced, so it can be resumed, re-scored or compared. */

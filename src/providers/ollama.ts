@@ -5,7 +5,7 @@ import type { ChatRequest, Completion, SamplingParams } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
 import { nodeFetch } from './http.js';
-import type { Provider, ProviderDescriptor, ProviderFactory } from './provider.js';
+import { resolveHeaders, type Provider, type ProviderDescriptor, type ProviderFactory } from './provider.js';
 
 export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 
@@ -16,14 +16,15 @@ export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 export const ollamaProvider: ProviderFactory = (model, { env }) => {
   const host = model.endpoint ?? DEFAULT_OLLAMA_HOST;
   const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
-  const secrets = key ? [key] : [];
+  const headers = resolveHeaders(model, env);
+  const secrets = [key, ...Object.values(headers)].filter((s) => s.length >= 4);
   // The SDK takes no per-request signal, so each request needs its own fetch. Building a client
   // per request re-parses the host every time; a view of one client with its own `fetch` does not.
   const { Ollama: OllamaClient } = requireCjs('ollama') as typeof import('ollama');
   const base = new OllamaClient({
     host,
     fetch: nodeFetch,
-    ...(key ? { headers: { Authorization: `Bearer ${key}` } } : {}),
+    headers: { ...headers, ...(key ? { Authorization: `Bearer ${key}` } : {}) },
   });
 
   async function complete(req: ChatRequest): Promise<Completion> {
@@ -83,7 +84,8 @@ function options(p: SamplingParams): Record<string, unknown> {
   if (p.top_p !== undefined) o.top_p = p.top_p;
   if (p.seed !== undefined) o.seed = p.seed;
   if (p.stop !== undefined) o.stop = p.stop;
-  return o;
+  // Ollama's own options (num_ctx, top_k, repeat_penalty, ...) and anything else the user sends.
+  return { ...o, ...p.extra };
 }
 
 function numberOrUndefined(v: unknown): number | undefined {

@@ -5,7 +5,13 @@ import type { ChatRequest, Completion } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
 import { nodeFetch } from './http.js';
-import type { Provider, ProviderDescriptor, ProviderFactory, ProviderModel } from './provider.js';
+import {
+  resolveHeaders,
+  type Provider,
+  type ProviderDescriptor,
+  type ProviderFactory,
+  type ProviderModel,
+} from './provider.js';
 
 type OpenAIClient = OpenAIModule.OpenAI;
 type ChatCompletion = OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
@@ -23,7 +29,9 @@ const NO_KEY = 'sk-no-key-required';
 export const openaiProvider: ProviderFactory = (model, { env }) => {
   const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
   const OpenAI = OpenAISdk();
+  const headers = resolveHeaders(model, env);
   const client: OpenAIClient = new OpenAI({
+    defaultHeaders: headers,
     apiKey: key || NO_KEY,
     baseURL: model.endpoint,
     // The lane owns retries and timeouts; the SDK must not retry behind its back.
@@ -31,7 +39,8 @@ export const openaiProvider: ProviderFactory = (model, { env }) => {
     timeout: model.timeoutMs + 5_000,
     fetch: nodeFetch,
   });
-  const secrets = key ? [key] : [];
+  // Keys and header values are never repeated in a message, even when a server echoes them.
+  const secrets = [key, ...Object.values(headers)].filter((s) => s.length >= 4);
 
   async function complete(req: ChatRequest): Promise<Completion> {
     const started = performance.now();
@@ -53,10 +62,14 @@ function requestBody(model: ProviderModel, req: ChatRequest) {
     messages: req.messages,
     ...(p.temperature === undefined ? {} : { temperature: p.temperature }),
     ...(p.max_tokens === undefined ? {} : { max_tokens: p.max_tokens }),
+    ...(p.max_completion_tokens === undefined ? {} : { max_completion_tokens: p.max_completion_tokens }),
     ...(p.top_p === undefined ? {} : { top_p: p.top_p }),
     ...(p.seed === undefined ? {} : { seed: p.seed }),
     ...(p.stop === undefined ? {} : { stop: p.stop }),
-  };
+    ...(p.reasoning_effort === undefined ? {} : { reasoning_effort: p.reasoning_effort }),
+    // Vendor fields (enable_thinking, thinking, top_k, chat_template_kwargs, ...) go in unchanged.
+    ...p.extra,
+  } as OpenAIModule.OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
 }
 
 function completionOf(res: ChatCompletion, modelId: string, latencyMs: number): Completion {
@@ -105,7 +118,7 @@ export function classifyOpenAIError(
     const text = (err.message || '').replace(new RegExp(`^${status}\\s+`), '') || `HTTP ${status}`;
     const hint =
       status === 401 || status === 403
-        ? ` (check ${model.apiKeyEnv ?? 'the API key variable'})`
+        ? ` (check ${model.apiKeyEnv ?? 'the API key variable'}${model.authHint ? `; ${model.authHint}` : ''})`
         : status === 404
           ? ' (is the model name right for this provider?)'
           : '';

@@ -16,6 +16,10 @@ export interface ProviderModel {
   apiKeyEnv?: string;
   params: SamplingParams;
   timeoutMs: number;
+  /** Said with an authentication failure (e.g. which region's endpoint a key belongs to). */
+  authHint?: string;
+  /** Extra HTTP headers; values may hold `${VAR}` (read from the environment when the provider is built). */
+  headers?: Record<string, string>;
   /** Options of the replay provider. */
   replay?: { idField?: string; outputField?: string; idTemplate?: string };
 }
@@ -32,6 +36,14 @@ export interface Provider {
 export interface ProviderEnv {
   env: NodeJS.ProcessEnv;
   cwd: string;
+}
+
+/** A model's extra headers with `${VAR}` read from the environment. */
+export function resolveHeaders(model: ProviderModel, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(model.headers ?? {}))
+    out[name] = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, v: string) => env[v] ?? '');
+  return out;
 }
 
 export type ProviderFactory = (model: ProviderModel, env: ProviderEnv) => Provider;

@@ -30,7 +30,11 @@ export function startManifest(r: RunDescription): Manifest {
     started_at: new Date().toISOString(),
     config_hash: configHash(r.models, r.suites, r.repeat),
     invocation: r.invocation,
-    models: r.models,
+    // Header values may be secrets: the manifest keeps their names only.
+    models: r.models.map(({ headers, ...m }) => ({
+      ...m,
+      ...(headers ? { header_names: Object.keys(headers) } : {}),
+    })),
     suites: r.suites.map((s) => ({
       name: s.name,
       file: s.file,
