@@ -323,6 +323,32 @@ async function rateLimit() {
       ['rows lost', String(j.lost)],
     ]);
   });
+  // No rpm configured: the lane paces itself from the server's x-ratelimit-* headers.
+  const serverRpm = 1200;
+  const m = 400;
+  const suite2 = writeSuite('ratelimit-headers', m);
+  await withSim([{ name: 'headers-sim', accuracy: 0.9, latencyMs: 20, rpm: serverRpm }], suite2, async (sim) => {
+    const config = writeConfig('ratelimit-headers', [
+      {
+        id: 'paced',
+        provider: 'openai',
+        model: 'headers-sim',
+        extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 16 },
+      },
+    ]);
+    const r = await harness(runArgs(config, suite2, 'ratelimit-headers'));
+    const s = sim.stats().byModel['headers-sim'];
+    const achieved = (m / r.wallMs) * 60_000;
+    const j = journalStats(join(dir, 'results', 'ratelimit-headers'), m);
+    report(`rate limit from headers: a server limited to ${serverRpm} rpm, no rpm configured, ${m} cases`, [
+      ['achieved rate', `${achieved.toFixed(0)} rpm (${((achieved / serverRpm) * 100).toFixed(1)}% of the limit)`],
+      [
+        'requests answered 429',
+        `${s.rateLimited} of ${s.requests} (${((s.rateLimited / s.requests) * 100).toFixed(2)}%; target <= 5%)`,
+      ],
+      ['rows lost', String(j.lost)],
+    ]);
+  });
 }
 
 /**

@@ -68,6 +68,15 @@ export interface Completion {
   reasoningTokens?: number;
   finishReason?: string;
   latencyMs: number;
+  /** What the server said is left of its rate limits (x-ratelimit-* headers), for pacing. */
+  budgets?: { requests?: RateBudgetInfo; tokens?: RateBudgetInfo };
+}
+
+/** A rate limit as a response announces it: the limit, what is left, and ms until it is full again. */
+export interface RateBudgetInfo {
+  limit: number;
+  remaining: number;
+  resetMs: number;
 }
 
 /**

@@ -260,3 +260,46 @@ describe('bad input: one line naming file, line, field and model, exit 2, nothin
     });
   }
 });
+
+describe('rate limits from the server', () => {
+  it('without rpm configured, a lane paces itself from x-ratelimit-* headers: few 429s, nothing lost', async () => {
+    const { startSimulator } = await import('../src/sim/index.js');
+    const cases = Array.from({ length: 60 }, (_, i) => ({
+      id: `q${i}`,
+      prompt: `What is ${i} + ${i * 2}?`,
+      expected: String(i * 3),
+      category: 'x',
+      grader: { type: 'numeric' },
+      vars: {},
+    }));
+    const { answerKeyFromCases } = await import('../src/sim/index.js');
+    const sim = await startSimulator({
+      port: 0,
+      models: [{ name: 'limited', accuracy: 1, rpm: 1200 }],
+      answers: answerKeyFromCases(cases),
+    });
+    try {
+      const dir = tempDir();
+      writeFiles(dir, {
+        'arith.yaml': [
+          'name: arith',
+          'grader: numeric',
+          'cases:',
+          ...cases.map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`),
+        ].join('\n'),
+        'gapbench.config.yaml': `models:\n  - { provider: openai, model: limited, baseURL: "${sim.openaiBaseURL}", concurrency: 8, maxRetries: 8 }\n`,
+      });
+      const r = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'rl', '--quiet'], {
+        cwd: dir,
+        env: { OPENAI_API_KEY: 'k' },
+      });
+      expect(r.code).toBe(0);
+      const s = sim.stats().byModel.limited;
+      expect(s.ok).toBe(60);
+      expect(s.rateLimited / s.requests).toBeLessThanOrEqual(0.05);
+      expect(summary(dir, 'rl')[0]).toMatchObject({ score: '1', errors: '0' });
+    } finally {
+      await sim.close();
+    }
+  });
+});

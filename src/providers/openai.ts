@@ -1,6 +1,7 @@
 import type * as OpenAIModule from 'openai';
 import { ProviderError } from '../errors.js';
 import { splitReasoning, tokenCount } from './reasoning.js';
+import { parseBudgets } from './retry-after.js';
 import type { ChatRequest, Completion } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
@@ -45,12 +46,18 @@ export const openaiProvider: ProviderFactory = (model, { env }) => {
   async function complete(req: ChatRequest): Promise<Completion> {
     const started = performance.now();
     let res: ChatCompletion;
+    let headers: Headers;
     try {
-      res = await client.chat.completions.create(requestBody(model, req), { signal: req.signal });
+      ({
+        data: res,
+        response: { headers },
+      } = await client.chat.completions.create(requestBody(model, req), { signal: req.signal }).withResponse());
     } catch (err) {
       throw classifyOpenAIError(err, req.signal, model, secrets);
     }
-    return completionOf(res, model.id, performance.now() - started);
+    const c = completionOf(res, model.id, performance.now() - started);
+    const budgets = parseBudgets(headers);
+    return budgets.requests || budgets.tokens ? { ...c, budgets } : c;
   }
   return { model, complete } satisfies Provider;
 };

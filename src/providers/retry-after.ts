@@ -44,3 +44,26 @@ export function parseDuration(v: string | null | undefined): number | undefined 
   }
   return matched ? total : undefined;
 }
+
+/** What a server says is left of a rate limit after a response (OpenAI-style x-ratelimit-* headers). */
+export interface RateBudget {
+  limit: number;
+  remaining: number;
+  /** Time until the budget is full again, ms. */
+  resetMs: number;
+}
+
+/** The request and token budgets a response announces, when it does. */
+export function parseBudgets(headers: HeaderGetter | undefined): { requests?: RateBudget; tokens?: RateBudget } {
+  if (!headers) return {};
+  const one = (kind: 'requests' | 'tokens'): RateBudget | undefined => {
+    const limit = num(headers.get(`x-ratelimit-limit-${kind}`));
+    const remaining = num(headers.get(`x-ratelimit-remaining-${kind}`));
+    const resetMs = parseDuration(headers.get(`x-ratelimit-reset-${kind}`));
+    if (limit === undefined || remaining === undefined || resetMs === undefined || !(limit > 0)) return undefined;
+    return { limit, remaining: Math.max(0, remaining), resetMs: Math.max(0, resetMs) };
+  };
+  const requests = one('requests');
+  const tokens = one('tokens');
+  return { ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
+}

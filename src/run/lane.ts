@@ -6,7 +6,7 @@ import type { Provider } from '../providers/provider.js';
 import type { ChatRequest, Completion, ErrorKind } from '../types.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
-import { estimateTokens, TokenBucket } from './limiter.js';
+import { estimateTokens, ServerBudget, TokenBucket } from './limiter.js';
 
 export type Attempted =
   | { status: 'ok'; completion: Completion; attempts: number; lastErrorKind?: ErrorKind }
@@ -58,6 +58,8 @@ export class Lane {
   private readonly requests?: TokenBucket;
   private readonly tokens?: TokenBucket;
   private pausedUntil = 0;
+  /** The server's own request budget, as its rate-limit headers announce it. */
+  private readonly server: ServerBudget;
   /** Either stop or abort: what ends a wait. */
   private readonly waitSignal?: AbortSignal;
   private successStreak = 0;
@@ -77,6 +79,7 @@ export class Lane {
     const maxConcurrency = (this.maxConcurrency = model.concurrency);
     this.limit = pLimit(maxConcurrency);
     this.clock = opts.clock ?? systemClock;
+    this.server = new ServerBudget(this.clock);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.random = opts.random ?? Math.random;
     const sigs = [opts.stop, opts.signal].filter((x): x is AbortSignal => !!x);
@@ -130,6 +133,7 @@ export class Lane {
     if (wait > 0) await this.clock.sleep(wait, this.waitSignal);
     const estimate = this.tokens ? estimateTokens(messages.map((x) => x.content).join('\n')) : 0;
     await this.requests?.take(1, this.waitSignal);
+    await this.server.take(this.waitSignal);
     await this.tokens?.take(estimate, this.waitSignal);
     this.throwIfStopping();
     tries.attempts++;
@@ -145,6 +149,7 @@ export class Lane {
       const req = { messages, params: this.model.params, signal: controller.signal, job };
       const completion = await this.provider.complete(req);
       this.tokens?.adjust((completion.inputTokens ?? estimate) + (completion.outputTokens ?? 0) - estimate);
+      if (completion.budgets?.requests) this.server.update(completion.budgets.requests, this.inFlight);
       this.answered = true;
       this.onSuccess();
       const last = tries.lastKind ? { lastErrorKind: tries.lastKind } : {};

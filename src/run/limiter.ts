@@ -68,3 +68,49 @@ export function estimateTokens(text: string): number {
   }
   return Math.ceil((text.length - cjk) / 4) + cjk;
 }
+
+/**
+ * The lane's mirror of a server's request budget, from the x-ratelimit-* headers of its answers:
+ * each answer says what is left of the per-minute limit; between answers the budget refills at
+ * limit / 60 s, and every request this lane starts spends one. A lane whose server
+ * sends no such headers never waits here. With a configured `rpm` both apply: the lower wins.
+ */
+export class ServerBudget {
+  private left = Infinity;
+  private perMs = 0;
+  private limit = Infinity;
+  private at = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** What a response said: `remaining` of `limit` now, full again in `resetMs`. */
+  update(b: { limit: number; remaining: number; resetMs: number }, inFlight: number): void {
+    this.limit = b.limit;
+    // Requests still in flight were sent before this answer was counted and spend from it too.
+    this.left = b.remaining - Math.max(0, inFlight - 1);
+    // x-ratelimit-limit-requests is a per-minute limit: the budget refills at limit / 60 s.
+    this.perMs = b.limit / 60_000;
+    this.at = this.clock.now();
+  }
+
+  /** Waits until the mirrored budget has a request left, then spends it. */
+  take(signal?: AbortSignal): Promise<void> {
+    if (this.left === Infinity) return Promise.resolve();
+    const run = async () => {
+      for (;;) {
+        const now = this.clock.now();
+        this.left = Math.min(this.limit, this.left + (now - this.at) * this.perMs);
+        this.at = now;
+        if (this.left >= 1) {
+          this.left -= 1;
+          return;
+        }
+        await this.clock.sleep(Math.max(1, Math.ceil((1 - this.left) / this.perMs)), signal);
+      }
+    };
+    const p = this.queue.then(run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+}

@@ -175,9 +175,16 @@ export async function handleChat(
   }
 
   const c = complete(rt, call);
+  const budget = rate.budget
+    ? {
+        'x-ratelimit-limit-requests': String(rate.budget.limit),
+        'x-ratelimit-remaining-requests': String(rate.budget.remaining),
+        'x-ratelimit-reset-requests': formatResetDuration(rate.budget.resetMs),
+      }
+    : undefined;
   if (!call.stream) {
     later(firstByteMs + rt.generationMs(c.completionTokens), () => {
-      sendBody(res, 200, 'application/json', proto.completionBody(call, c, ctx));
+      sendBody(res, 200, 'application/json', proto.completionBody(call, c, ctx), budget);
       rt.counters.ok++;
       rt.counters.latencySumMs += performance.now() - arrival;
     });

@@ -10,7 +10,9 @@ export type FaultKind = keyof SimFaults;
 /** The order in which fault fractions are laid out on [0, 1) for each request's draw. */
 export const FAULT_KINDS: readonly FaultKind[] = ['error500', 'error503', 'reset', 'hang', 'malformed'];
 
-export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number; resetMs: number; limit: number };
+export type RateDecision =
+  | { ok: true; budget?: { limit: number; remaining: number; resetMs: number } }
+  | { ok: false; retryAfterMs: number; resetMs: number; limit: number };
 
 /**
  * Token bucket: capacity = one second's worth of requests (rpm / 60, at least 1),
@@ -40,7 +42,13 @@ class TokenBucket {
     this.last = now;
     if (this.tokens >= 1 - 1e-9) {
       this.tokens -= 1;
-      return { ok: true };
+      // What OpenAI-style x-ratelimit-* headers say after this request.
+      const budget = {
+        limit: this.rpm,
+        remaining: Math.max(0, Math.floor(this.tokens)),
+        resetMs: (this.capacity - this.tokens) / this.perMs,
+      };
+      return { ok: true, budget };
     }
     return {
       ok: false,
