@@ -303,3 +303,22 @@ describe('rate limits from the server', () => {
     }
   });
 });
+
+describe('resume writes where it is told', () => {
+  it('--resume DIR on a copied run directory appends to DIR only', async () => {
+    const { cpSync, readdirSync, writeFileSync: write } = await import('node:fs');
+    const dir = project(`  - { provider: vllm, model: served-b, baseURL: "${base}" }\n`);
+    expect((await cli(['run', '--suite', 'arith.yaml', '--run-id', 'orig', '--quiet'], { cwd: dir })).code).toBe(0);
+    const orig = join(dir, 'results', 'orig');
+    const copy = join(dir, 'elsewhere', 'copy-of-run');
+    cpSync(orig, copy, { recursive: true });
+    const lines = readFileSync(join(copy, 'records.jsonl'), 'utf8').trim().split('\n');
+    write(join(copy, 'records.jsonl'), `${lines.slice(0, 3).join('\n')}\n`);
+    const before = readFileSync(join(orig, 'records.jsonl'), 'utf8');
+    const r = await cli(['run', '--resume', copy, '--quiet'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(copy, 'records.jsonl'), 'utf8').trim().split('\n')).toHaveLength(N);
+    expect(readFileSync(join(orig, 'records.jsonl'), 'utf8')).toBe(before);
+    expect(readdirSync(join(dir, 'results')).sort()).toEqual(['history.csv', 'orig']);
+  });
+});
