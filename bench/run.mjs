@@ -195,24 +195,7 @@ async function speed() {
       const simLatency = sim.stats().byModel;
       // The same run by the baseline build, when given, against the same warm simulator.
       const base = BASELINE
-        ? await harness(
-            [
-              ...[
-                'run',
-                '--config',
-                config,
-                '--suite',
-                suite,
-                '--quiet',
-                '--run-id',
-                'speed-baseline',
-                '--cache',
-                'off',
-              ],
-              ...BASELINE_ARGS,
-            ],
-            { cli: BASELINE },
-          )
+        ? await harness([...runArgs(config, suite, 'speed-baseline'), ...BASELINE_ARGS], { cli: BASELINE })
         : undefined;
       const jBase = base ? journalStats(join(dir, 'results', 'speed-baseline'), 2 * n) : undefined;
       report(
