@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { csvRows, formatNumber, MAX_CELL, openCsv, safeCell, toCsvString } from '../src/report/csv.js';
+import { csvRows, formatNumber, MAX_CELL, openCsv, safeCell, toCsvString, toLine } from '../src/report/csv.js';
+import { appendHistory } from '../src/report/history.js';
+import type { SummaryRow } from '../src/report/summary.js';
+import type { Manifest } from '../src/journal/manifest.js';
 import { terminalSafe } from '../src/util/text.js';
 import { cli, tempDir, writeFiles } from './helpers.js';
 
@@ -264,7 +267,7 @@ describe('spreadsheet-safe CSV', () => {
     'bare\rCR',
   ];
 
-  it('quotes exactly as csv-stringify does (CRLF records, bare CR/LF quoted), byte for byte', () => {
+  it("is csv-stringify's output (CRLF records, text and TAB/semicolon fields quoted), read back intact", () => {
     // csv-stringify as the oracle: random rows of cells built from the characters that matter.
     const alphabet = [
       'a',
@@ -308,7 +311,8 @@ describe('spreadsheet-safe CSV', () => {
     }
     // The rows hold every kind of cell that needs quoting (a bare CR alone, for one).
     expect(rowsIn.flat().some((c) => /^[^",\n]*\r[^",\n]*$/.test(c))).toBe(true);
-    expect(csvRows(rowsIn)).toBe(stringify(rowsIn, { record_delimiter: '\r\n', quote_record_delimiter: true }));
+    const opts = { record_delimiter: '\r\n', quote_record_delimiter: true, quoted_string: true, quoted_match: /[\t;]/ };
+    expect(csvRows(rowsIn)).toBe(stringify(rowsIn, opts));
     // And what a parser reads back is what went in.
     expect(parse(csvRows(rowsIn), { relax_column_count: true })).toEqual(
       rowsIn.map((r) => (r.length === 1 && r[0] === '' ? [''] : r)),
@@ -324,6 +328,7 @@ describe('spreadsheet-safe CSV', () => {
     const raw = readFileSync(file, 'utf8');
     expect(raw.charCodeAt(0)).not.toBe(0xfeff);
     expect(raw.split('\r\n')[0]).toBe('i,text,num');
+    expect(raw.split('\r\n')[1]).toBe(`0,"'=1+1",-3.5`);
     const back = parse(raw, { columns: true, relax_quotes: false }) as Record<string, string>[];
     expect(back).toHaveLength(hostile.length);
     back.forEach((row, i) => {
@@ -348,10 +353,59 @@ describe('spreadsheet-safe CSV', () => {
   it('quotes every cell that holds a bare LF or CR, so no row splits and no formula starts a row', () => {
     for (const text of ['a\nb', '多行\n文本', 'ok\r=1+2', 'bare\rCR', 'tail\n', 'x\n=cmd|calc']) {
       const csv = toCsvString(['i', 'text', 'n'], [[1, text, 2]]);
-      expect(csv).toBe(`i,text,n\r\n1,"${text}",2\r\n`);
+      expect(csv).toBe(`i,text,n\r\n1,"${text.replace(/^(?=[=+\-@])/, "'")}",2\r\n`);
       const back = parse(csv, { columns: true }) as Record<string, string>[];
       expect(back).toEqual([{ i: '1', text, n: '2' }]);
     }
+  });
+
+  it('quotes TAB and semicolon fields, so Tab- or semicolon-separated imports keep them whole', () => {
+    const csv = toCsvString(['a'], [['x\t=cmd()'], ['y;=cmd()']]);
+    expect(csv).toBe('a\r\n"x\t=cmd()"\r\n"y;=cmd()"\r\n');
+    // Read as a Tab- or semicolon-separated file, no field starts with a formula character.
+    for (const delimiter of ['\t', ';']) {
+      const fields = (parse(csv, { delimiter, relax_quotes: true, relax_column_count: true }) as string[][]).flat();
+      for (const f of fields) expect(f).not.toMatch(/^[=+@]/);
+    }
+  });
+
+  it('plain decimals stay numbers (bare), other number-like text is quoted, guards cover fullwidth signs', () => {
+    expect(toLine(['-5', '3.25', '007', '1e5', '12/05/2024', '50%', '-x', '＝1+1', -2])).toBe(
+      `-5,3.25,"007","1e5","12/05/2024","50%","'-x","'＝1+1",-2\r\n`,
+    );
+  });
+
+  it('--excel puts the BOM at the start of history.csv, once, and appended rows read back', async () => {
+    const file = join(tempDir(), 'history.csv');
+    const manifest = { started_at: 't0', config_hash: 'c', suites: [{ name: 's', hash: 'h' }] } as unknown as Manifest;
+    const row = {
+      run_id: 'r1',
+      suite: 's',
+      model: '模型-a',
+      group: 'open',
+      score: 0.5,
+      ci_low: 0.4,
+      ci_high: 0.6,
+      n: 10,
+    };
+    await appendHistory(file, manifest, [row as unknown as SummaryRow], { bom: true });
+    await appendHistory(file, manifest, [{ ...row, run_id: 'r2' } as unknown as SummaryRow], { bom: true });
+    const raw = readFileSync(file, 'utf8');
+    expect(raw.charCodeAt(0)).toBe(0xfeff);
+    expect(raw.slice(1)).not.toContain('\uFEFF');
+    const back = parse(raw, { columns: true, bom: true }) as Record<string, string>[];
+    expect(back.map((r) => [r.run_id, r.model, r.score])).toEqual([
+      ['r1', '模型-a', '0.5'],
+      ['r2', '模型-a', '0.5'],
+    ]);
+  });
+
+  it('cuts long text within MAX_CELL; the marker counts characters (code points), not UTF-16 units', () => {
+    const cut = safeCell('😀'.repeat(40_000)) as string;
+    expect(cut.length).toBeLessThanOrEqual(MAX_CELL);
+    const kept = Array.from(cut.replace(/….*$/, '')).length;
+    expect(cut).toMatch(new RegExp(`^(😀)+…\\[truncated ${40_000 - kept} chars\\]$`));
+    expect(safeCell('中'.repeat(MAX_CELL))).toBe('中'.repeat(MAX_CELL));
   });
 
   it('--excel writes a UTF-8 BOM; numbers are plain, 6 significant digits, no float noise', () => {

@@ -1,14 +1,16 @@
 import { closeSync, openSync } from 'node:fs';
+import { stringify } from 'csv-stringify/sync';
 import { writeAllSync } from '../util/write.js';
 
 /**
  * Every CSV gapbench writes goes through here, so every file is safe to open in Excel, WPS,
  * LibreOffice and Google Sheets:
- * - RFC 4180: CRLF between records; fields with a comma, quote, CR or LF (bare or paired) are
- *   quoted, quotes doubled.
+ * - RFC 4180 via csv-stringify: CRLF between records; text fields quoted (always, and any field
+ *   with a comma, quote, CR, LF, TAB or semicolon), quotes doubled.
  * - Formula injection: a text cell starting with =, +, -, @, TAB or CR gets a leading ' (OWASP).
  *   Numbers we write are numbers and are left alone (a gap of -3.5 stays -3.5).
- * - Excel holds at most 32,767 characters a cell: longer text is cut at 32,000 with a visible marker.
+ * - Excel holds at most 32,767 characters a cell: longer text is cut at 32,000 characters (code
+ *   points) with a visible marker.
  * - NUL characters are dropped (some importers stop reading at them).
  * - Numbers use '.' decimals, no thousands separators, no exponents, at most 6 significant digits
  *   (integers in full); NaN/Infinity are empty cells.
@@ -17,7 +19,8 @@ import { writeAllSync } from '../util/write.js';
 export type CsvValue = string | number | boolean | null | undefined;
 
 export const MAX_CELL = 32_000;
-const DANGEROUS = /^[=+\-@\t\r]/;
+// Fullwidth ＝＋－＠ too: Apple Numbers and some Excel builds normalise them to formula starts.
+const DANGEROUS = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
 /**
  * A number as a CSV cell: integers in full; other numbers to 6 significant digits and at most 12
@@ -34,48 +37,69 @@ export function formatNumber(n: number): string {
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
 
-/** The text of one cell, made safe. */
-export function safeCell(v: CsvValue): string {
+/**
+ * A cell made safe: text is guarded and cut, numbers stay numbers. A string that is a plain decimal
+ * (`-5`, `3.25`, not `007` or `1e5`) is written bare so it reads as the number it is; every other
+ * string is quoted, so an import that treats quoted fields as text (LibreOffice: "Format quoted
+ * field as text") keeps `007`, `1e5`, `12/05/2024` and `50%` as typed.
+ */
+export type SafeCell = string | number | Bare;
+
+/** A string written without quotes (a plain decimal). */
+class Bare {
+  constructor(readonly text: string) {}
+}
+
+const PLAIN_DECIMAL = /^-?(0|[1-9]\d{0,14})(\.\d{1,12})?$/;
+
+export function safeCell(v: CsvValue): SafeCell {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return formatNumber(v);
+  if (typeof v === 'number') return v;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   let s = v.includes('\u0000') ? v.replace(/\u0000/g, '') : v;
+  if (PLAIN_DECIMAL.test(s)) return new Bare(s);
   if (DANGEROUS.test(s)) s = `'${s}`;
   if (s.length > MAX_CELL) s = truncate(s);
   return s;
 }
 
+/**
+ * Cut to at most MAX_CELL UTF-16 units (Excel's limit counts those), never inside a surrogate pair;
+ * the marker says how many characters (code points) were cut.
+ */
 function truncate(s: string): string {
-  const cut = (keep: number) => `${s.slice(0, keep)}…[truncated ${s.length - keep} chars]`;
   let keep = MAX_CELL - 40;
-  // Never split a surrogate pair.
   const code = s.charCodeAt(keep - 1);
   if (code >= 0xd800 && code <= 0xdbff) keep--;
-  const out = cut(keep);
-  return out.length <= MAX_CELL ? out : cut(keep - (out.length - MAX_CELL));
+  let cut = 0;
+  for (const _ of s.slice(keep)) cut++;
+  return `${s.slice(0, keep)}…[truncated ${cut} chars]`;
 }
 
 /**
- * RFC 4180 quoting: a field is quoted when it holds a comma, a quote, a CR or an LF (a bare CR
- * or LF too: spreadsheets end a row at either), and its quotes are doubled. The tests check it
- * byte for byte against csv-stringify (record_delimiter CRLF, quote_record_delimiter) on hostile
- * text; csv-stringify itself normalises its options on every call and costs about ten times
- * more per row, which made writing results.csv most of the time a run spent after its last answer.
+ * csv-stringify writes the records: CRLF between records; a field holding a comma, quote, CR, LF,
+ * TAB or semicolon is quoted (so Tab- and semicolon-separated imports cannot split a field and
+ * expose a formula behind the guard), every text field is quoted, numbers are bare.
  */
-const NEEDS_QUOTES = /[",\r\n]/;
-
-function field(s: string): string {
-  return NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
+const STRINGIFY_OPTIONS = {
+  record_delimiter: '\r\n',
+  quote_record_delimiter: true,
+  quoted_string: true,
+  quoted_match: /[\t;]/,
+  cast: {
+    number: (n: number) => formatNumber(n),
+    object: (o: object) => (o instanceof Bare ? o.text : JSON.stringify(o)),
+  },
+} as const;
 
 /** Rows of cells already made safe (safeCell), as CSV text: each row ends with CRLF. */
-export function csvRows(rows: readonly (readonly string[])[]): string {
-  let out = '';
-  for (const row of rows) {
-    for (let i = 0; i < row.length; i++) out += i ? `,${field(row[i])}` : field(row[i]);
-    out += '\r\n';
-  }
-  return out;
+export function csvRows(rows: readonly (readonly SafeCell[])[]): string {
+  return stringify(rows as SafeCell[][], STRINGIFY_OPTIONS as never);
+}
+
+/** A column name: bare when it is a plain name (`score_gpt-4o`), else a safe text cell. */
+export function headerCell(name: string): SafeCell {
+  return /^[A-Za-z_][\w.:/@ -]*$/.test(name) ? new Bare(name) : safeCell(name);
 }
 
 /** One row as CSV text, cells made safe, ending with CRLF. */
@@ -100,7 +124,7 @@ const BATCH_CHARS = 1 << 20;
  */
 export function openCsv(path: string, columns: readonly string[], opts: { bom?: boolean } = {}): CsvWriter {
   const fd = openSync(path, 'w');
-  let batch: string[][] = [columns.map((c) => safeCell(c))];
+  let batch: SafeCell[][] = [columns.map(headerCell)];
   let chars = 0;
   const put = (text: string) => writeAllSync(fd, Buffer.from(text, 'utf8'));
   if (opts.bom) put('\uFEFF');
@@ -115,7 +139,7 @@ export function openCsv(path: string, columns: readonly string[], opts: { bom?: 
     write(row) {
       const values = Array.isArray(row) ? row : columns.map((c) => (row as Record<string, CsvValue>)[c]);
       const cells = values.map(safeCell);
-      for (const c of cells) chars += c.length;
+      for (const c of cells) chars += typeof c === 'string' ? c.length : 16;
       batch.push(cells);
       if (batch.length >= BATCH_ROWS || chars >= BATCH_CHARS) flush();
     },
@@ -137,7 +161,7 @@ export function toCsvString(
   opts: { bom?: boolean; header?: boolean } = {},
 ): string {
   let out = opts.bom ? '\uFEFF' : '';
-  if (opts.header !== false) out += toLine(columns);
+  if (opts.header !== false) out += csvRows([columns.map(headerCell)]);
   for (const row of rows)
     out += toLine(Array.isArray(row) ? row : columns.map((c) => (row as Record<string, CsvValue>)[c]));
   return out;

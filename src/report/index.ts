@@ -71,7 +71,7 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
   writeCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, report.gaps, bom);
   writeCsv(join(runDir, 'matrix.csv'), matrixColumns(a, opts.matrixOutputs), matrixRows(a, opts.matrixOutputs), bom);
   if (opts.history && report.summary.length) {
-    await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, report.summary);
+    await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, report.summary, { bom });
   }
   return report;
 }
