@@ -208,7 +208,9 @@ describe('gapbench run', () => {
   - { id: missing, provider: ollama, model: "qwen9:404b", host: "${sim.ollamaHost}" }
 `);
     const r = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'nf', '--quiet'], { cwd: dir });
-    expect(r.code).toBe(0);
+    // A model that answered none of its jobs fails the run, with its most frequent error.
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL missing answered none of its 40 jobs \(most often not_found: /);
     expect(r.stdout).toMatch(/model 'missing' stopped after a not_found error: .*ollama pull qwen9:404b/);
     const rows = csv(join(dir, 'results', 'nf'), 'results.csv');
     expect(rows.filter((x) => x.model === 'good' && x.passed === 'true')).toHaveLength(N);
@@ -219,7 +221,7 @@ describe('gapbench run', () => {
     // A model with no answer takes no part in the gap: no "significant gap" against errors.
     expect(csv(join(dir, 'results', 'nf'), 'gap.csv')).toEqual([]);
     expect(r.stdout).toContain("(no gap: no open model answered anything: 'missing' gave only errors)");
-    // --max-errors makes an unattended run fail on it.
+    // --max-errors says how many errors.
     const strict = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'nf2', '--quiet', '--max-errors', '0.5'], {
       cwd: dir,
     });
@@ -257,7 +259,8 @@ describe('gapbench run', () => {
         ['run', '--suite', 'arith.yaml', '--suite', 'demo', '--repeat', '2', '--run-id', 'rep', '--quiet', ...extra],
         { cwd: dir, env: { TEST_KEY: 'k' } },
       );
-      expect(r1.code).toBe(0);
+      // 'gone' answered nothing: the run fails (exit 1), its reports are written all the same.
+      expect(r1.code).toBe(1);
       const rows = csv(run, 'results.csv');
       expect(rows).toHaveLength((N + 12) * 2 * 4);
       expect(rows.some((x) => x.error_kind === 'not_found')).toBe(true);

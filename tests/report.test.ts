@@ -207,7 +207,10 @@ describe('gap.csv on a run whose true gap is known', () => {
       { cwd: dir },
     );
     expect(after.code).toBe(1);
-    expect(after.stdout).toMatch(/FAIL openA on syn: 60\.0% -> 40\.0% \(-20\.0 pp\) against before/);
+    // The previous run's directory is beside this one: the drop is tested, not just measured.
+    expect(after.stdout).toMatch(
+      /FAIL openA on syn: 60\.0% -> 40\.0% \(-20\.0 pp, p = 0\.000, significant at alpha 0\.05\) against before/,
+    );
     const history = rows(join(dir, 'results', 'history.csv'));
     expect(history.map((h) => [h.run_id, h.model, h.score])).toEqual([
       ['before', 'closedA', '0.8'],

@@ -1,7 +1,14 @@
 import { resolve, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { EXIT, useColor, paint, type IO } from '../io.js';
-import { aggregateRun, COMPARE_COLUMNS, compareRuns, type CompareRow } from '../report/compare.js';
+import {
+  aggregateRun,
+  COMPARE_COLUMNS,
+  compareRuns,
+  mostlyCached,
+  regressions,
+  type CompareRow,
+} from '../report/compare.js';
 import { openCsv } from '../report/csv.js';
 import { padEnd, padStart, terminalSafe } from '../util/text.js';
 import { readManifest } from '../journal/manifest.js';
@@ -10,12 +17,15 @@ import { parse } from '../util/args.js';
 export const COMPARE_HELP = `Usage: gapbench compare <run-a> <run-b> [options]
 
 Per suite x model, the change from run A to run B on the cases both answered: delta in points,
-a paired bootstrap 95% interval, and an exact McNemar (pass/fail) or paired permutation p-value.
+an exact McNemar (pass/fail) or paired t p-value and the interval that inverts it.
 Writes compare.csv (default: in run B's directory) and prints a table.
 
 Options:
   --out FILE                 where to write compare.csv
-  --fail-on-regression PP    exit 1 when any model fell by more than PP points
+  --fail-on-regression PP    exit 1 when any model fell by more than PP points and the paired
+                             test finds the drop significant
+  --strict                   with --fail-on-regression: any drop of more than PP points fails
+  --alpha A                  significance level (default 0.05)
   --excel                    CSV with a UTF-8 BOM
   -h, --help                 show this help`;
 
@@ -26,6 +36,8 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
     {
       out: { type: 'string' },
       'fail-on-regression': { type: 'string' },
+      strict: { type: 'boolean' },
+      alpha: { type: 'string' },
       excel: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -45,7 +57,11 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
   }
   const [dirA, dirB] = positionals.map((p) => resolve(io.cwd, p));
   const [ma, mb] = [readManifest(dirA), readManifest(dirB)];
-  const rows = compareRuns(await aggregateRun(dirA, ma), await aggregateRun(dirB, mb));
+  const alpha = values.alpha === undefined ? undefined : Number(values.alpha);
+  if (alpha !== undefined && !(alpha > 0 && alpha < 0.5))
+    throw new UsageError(`--alpha ${values.alpha}: expected a significance level above 0 and below 0.5`);
+  const [aggA, aggB] = [await aggregateRun(dirA, ma), await aggregateRun(dirB, mb)];
+  const rows = compareRuns(aggA, aggB, alpha);
   if (!rows.length)
     throw new UsageError(`${positionals[0]} and ${positionals[1]} share no suite x model with answered cases`);
   const outPath = values.out ? resolve(io.cwd, values.out) : join(dirB, 'compare.csv');
@@ -56,9 +72,15 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
   io.stdout.write(`Compare ${ma.run_id} -> ${mb.run_id}\n`);
   io.stdout.write(compareTable(rows, useColor(io.stdout, io.env)));
   io.stdout.write(`Wrote ${outPath}\n`);
-  const failed = pp === undefined ? [] : rows.filter((r) => r.delta_pp < -pp!);
+  const strict = Boolean(values.strict);
+  const failed = pp === undefined ? [] : regressions(rows, pp, strict);
+  if (pp !== undefined)
+    for (const m of mostlyCached(aggA, aggB))
+      io.stderr.write(`warning: --fail-on-regression: most answers of ${m} came from the cache\n`);
   for (const r of failed)
-    io.stdout.write(`FAIL ${r.model} on ${r.suite} fell ${(-r.delta_pp).toFixed(1)} pp (more than ${pp})\n`);
+    io.stdout.write(
+      `FAIL ${r.model} on ${r.suite} fell ${(-r.delta_pp).toFixed(1)} pp (more than ${pp}${strict ? '' : `, p = ${r.p_value.toFixed(3)}`})\n`,
+    );
   return failed.length ? EXIT.threshold : EXIT.ok;
 }
 

@@ -54,6 +54,7 @@ export const RUN_OPTIONS = {
   force: { type: 'boolean' },
   cache: { type: 'string' },
   'cache-dir': { type: 'string' },
+  'cache-max-age': { type: 'string' },
   'max-duration': { type: 'string' },
   'progress-interval': { type: 'string' },
   excel: { type: 'boolean' },
@@ -63,6 +64,8 @@ export const RUN_OPTIONS = {
   'fail-on-regression': { type: 'string' },
   baseline: { type: 'string' },
   'max-errors': { type: 'string' },
+  strict: { type: 'boolean' },
+  alpha: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -212,5 +215,5 @@ function responseCache(values: RunValues, io: IO): ResponseCache {
   if (!['use', 'refresh', 'off'].includes(mode))
     throw new UsageError(`--cache ${values.cache}: expected use, refresh or off`);
   const dir = values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env);
-  return new ResponseCache(dir, mode);
+  return new ResponseCache(dir, mode, duration('--cache-max-age', values['cache-max-age']));
 }

@@ -6,7 +6,7 @@ import { requireCjs } from '../util/cjs.js';
 const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
-import { aggregateRun, compareRuns } from '../report/compare.js';
+import { aggregateRun, compareRuns, mostlyCached, regressions } from '../report/compare.js';
 import type { Report } from '../report/index.js';
 import { readManifest } from '../journal/manifest.js';
 import { fraction } from '../util/args.js';
@@ -14,7 +14,10 @@ import { fraction } from '../util/args.js';
 export const THRESHOLD_HELP = `  --fail-under SCORE     exit 1 when any model scores below SCORE (0-1) on any suite;
                          MODEL=SCORE sets it for one model (repeatable)
   --fail-on-regression PP  exit 1 when a model's score on a suite fell by more than PP points
-                         against --baseline DIR, else against the previous run in history.csv
+                         and the paired test finds the drop significant (--alpha), against
+                         --baseline DIR, else against the previous run in history.csv
+  --strict               with --fail-on-regression: any drop of more than PP points fails
+  --alpha A              significance level for --fail-on-regression (default 0.05)
   --baseline DIR         the run to compare against for --fail-on-regression
   --max-errors FRACTION  exit 1 when any model's error rows exceed FRACTION (0-1) of its
                          jobs on any suite (0: any error fails; catches a lane stopped by a
@@ -23,12 +26,22 @@ export const THRESHOLD_HELP = `  --fail-under SCORE     exit 1 when any model sc
 export interface ThresholdOptions {
   failUnder?: { model?: string; score: number }[];
   failOnRegressionPP?: number;
+  /** Fail on the raw drop, without the significance test. */
+  strict?: boolean;
+  alpha?: number;
   baseline?: string;
   maxErrors?: number;
 }
 
 export function thresholdOptions(
-  values: { 'fail-under'?: string[]; 'fail-on-regression'?: string; baseline?: string; 'max-errors'?: string },
+  values: {
+    'fail-under'?: string[];
+    'fail-on-regression'?: string;
+    baseline?: string;
+    'max-errors'?: string;
+    strict?: boolean;
+    alpha?: string;
+  },
   cwd: string,
 ): ThresholdOptions {
   const failUnder = values['fail-under']?.map((v) => {
@@ -46,7 +59,19 @@ export function thresholdOptions(
   const baseline = values.baseline ? resolve(cwd, values.baseline) : undefined;
   if (baseline) readManifest(baseline);
   if (baseline && pp === undefined) throw new UsageError('--baseline needs --fail-on-regression PP');
-  return { failUnder, failOnRegressionPP: pp, baseline, maxErrors: fraction('--max-errors', values['max-errors']) };
+  if ((values.strict || values.alpha !== undefined) && pp === undefined)
+    throw new UsageError(`${values.strict ? '--strict' : '--alpha'} needs --fail-on-regression PP`);
+  const alpha = values.alpha === undefined ? undefined : Number(values.alpha);
+  if (alpha !== undefined && !(alpha > 0 && alpha < 0.5))
+    throw new UsageError(`--alpha ${values.alpha}: expected a significance level above 0 and below 0.5`);
+  return {
+    failUnder,
+    failOnRegressionPP: pp,
+    strict: Boolean(values.strict),
+    alpha,
+    baseline,
+    maxErrors: fraction('--max-errors', values['max-errors']),
+  };
 }
 
 /** Checks the thresholds of a finished run; prints each failure; returns the exit code. */
@@ -68,34 +93,70 @@ export async function applyThresholds(t: ThresholdOptions, report: Report, runDi
   }
   const unknown = t.failUnder?.filter((f) => f.model && !report.summary.some((r) => r.model === f.model)) ?? [];
   for (const f of unknown) failures.push(`--fail-under ${f.model}=${f.score}: no model '${f.model}' in this run`);
-  if (t.failOnRegressionPP !== undefined) {
-    const pp = t.failOnRegressionPP;
-    if (t.baseline) {
-      const base = await aggregateRun(t.baseline, readManifest(t.baseline));
-      const rows = compareRuns(base, report.aggregate);
-      for (const r of rows)
-        if (r.delta_pp < -pp)
-          failures.push(
-            `${r.model} on ${r.suite}: ${(r.score_a * 100).toFixed(1)}% -> ${(r.score_b * 100).toFixed(1)}% (${r.delta_pp.toFixed(1)} pp, p = ${r.p_value.toFixed(3)}) against ${r.run_a}`,
-          );
-      if (!rows.length) failures.push(`--baseline ${t.baseline}: no suite x model in common with this run`);
-    } else {
-      const prev = previousScores(join(dirname(runDir), 'history.csv'), report.summary[0]?.run_id ?? '');
-      if (!prev.size)
-        io.stderr.write('--fail-on-regression: no earlier run in history.csv to compare with; nothing checked\n');
-      for (const row of report.summary) {
-        const p = prev.get(`${row.suite}\u0000${row.model}`);
-        if (!p) continue;
-        const delta = (row.score - p.score) * 100;
-        if (delta < -pp)
-          failures.push(
-            `${row.model} on ${row.suite}: ${(p.score * 100).toFixed(1)}% -> ${(row.score * 100).toFixed(1)}% (${delta.toFixed(1)} pp) against ${p.runId}`,
-          );
-      }
-    }
-  }
+  failures.push(...silentModels(report));
+  if (t.failOnRegressionPP !== undefined) failures.push(...(await regressionFailures(t, report, runDir, io)));
   for (const f of failures) io.stdout.write(`FAIL ${f}\n`);
   return failures.length ? EXIT.threshold : EXIT.ok;
+}
+
+/** A model that answered none of its jobs fails the run, with its most frequent error. */
+function silentModels(report: Report): string[] {
+  const byModel = new Map<string, { answered: number; records: number; top?: string }>();
+  for (const c of report.aggregate.cells.values()) {
+    const m = byModel.get(c.model) ?? { answered: 0, records: 0 };
+    m.answered += c.answered;
+    m.records += c.n + c.excluded;
+    const row = report.summary.find((r) => r.model === c.model && r.suite === c.suite);
+    m.top ??= row?.top_error;
+    byModel.set(c.model, m);
+  }
+  return [...byModel]
+    .filter(([, m]) => m.records > 0 && m.answered === 0)
+    .map(([id, m]) => `${id} answered none of its ${m.records} jobs (most often ${m.top ?? 'no answer'})`);
+}
+
+/**
+ * --fail-on-regression: against --baseline, or else the previous run in history.csv when its
+ * directory is still beside this one (per-case answers, so the paired test can run); a previous
+ * run known only from history.csv is held to the raw threshold, and the message says so.
+ */
+async function regressionFailures(t: ThresholdOptions, report: Report, runDir: string, io: IO): Promise<string[]> {
+  const pp = t.failOnRegressionPP!;
+  const strict = Boolean(t.strict);
+  let baseDir = t.baseline;
+  let prev: Map<string, { score: number; runId: string }> | undefined;
+  if (!baseDir) {
+    prev = previousScores(join(dirname(runDir), 'history.csv'), report.summary[0]?.run_id ?? '');
+    if (!prev.size) {
+      io.stderr.write('--fail-on-regression: no earlier run in history.csv to compare with; nothing checked\n');
+      return [];
+    }
+    const last = [...prev.values()].at(-1)!.runId;
+    if (existsSync(join(dirname(runDir), last, 'manifest.json'))) baseDir = join(dirname(runDir), last);
+  }
+  if (baseDir) {
+    const base = await aggregateRun(baseDir, readManifest(baseDir));
+    const rows = compareRuns(base, report.aggregate, t.alpha);
+    for (const m of mostlyCached(base, report.aggregate))
+      io.stderr.write(`warning: --fail-on-regression: most answers of ${m} came from the cache\n`);
+    if (!rows.length) return [`--baseline ${baseDir}: no suite x model in common with this run`];
+    const how = strict ? '--strict' : `significant at alpha ${t.alpha ?? 0.05}`;
+    return regressions(rows, pp, strict).map(
+      (r) =>
+        `${r.model} on ${r.suite}: ${(r.score_a * 100).toFixed(1)}% -> ${(r.score_b * 100).toFixed(1)}% (${r.delta_pp.toFixed(1)} pp, p = ${r.p_value.toFixed(3)}, ${how}) against ${r.run_a}`,
+    );
+  }
+  const failures: string[] = [];
+  for (const row of report.summary) {
+    const p = prev!.get(`${row.suite}\u0000${row.model}`);
+    if (!p) continue;
+    const delta = (row.score - p.score) * 100;
+    if (delta < -pp)
+      failures.push(
+        `${row.model} on ${row.suite}: ${(p.score * 100).toFixed(1)}% -> ${(row.score * 100).toFixed(1)}% (${delta.toFixed(1)} pp) against ${p.runId} (its directory is gone: raw threshold, no test)`,
+      );
+  }
+  return failures;
 }
 
 /** The latest earlier score of each suite x model in history.csv (rows of `currentRun` skipped). */

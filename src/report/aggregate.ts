@@ -12,6 +12,8 @@ export interface Cell {
   scoreSum: number;
   /** Every error record, scored or not. */
   errors: number;
+  /** Records with an answer from the model (ok, or an answer whose grading failed or was cut to nothing). */
+  answered: number;
   /** Error records left out of the score (grader failures, truncated answers, stopped lanes): they say nothing about the model. */
   excluded: number;
   /** Answers cut by the token limit (finish_reason length), graded or not. */
@@ -86,6 +88,7 @@ export class Aggregator {
         passed: 0,
         scoreSum: 0,
         errors: 0,
+        answered: 0,
         excluded: 0,
         truncated: 0,
         empty: 0,
@@ -101,6 +104,7 @@ export class Aggregator {
       a.cells.set(key, c);
     }
     if (r.cached) c.cached++;
+    if (r.status === 'ok' || r.output !== undefined) c.answered++;
     if (r.status === 'ok' ? r.finish_reason === 'length' : r.error.kind === 'truncated') c.truncated++;
     if (r.status === 'ok' ? r.output.trim() === '' : r.error.kind === 'truncated') c.empty++;
     if (!r.cached && r.t_end >= r.t_start) c.intervals.push(r.t_start, r.t_end);

@@ -56,7 +56,7 @@ export async function aggregateRun(
  * Per suite x model present in both runs: B minus A on the cases both answered (mean over
  * repeats per case), with a paired t test and the interval that inverts it (so they agree).
  */
-export function compareRuns(a: Aggregate, b: Aggregate): CompareRow[] {
+export function compareRuns(a: Aggregate, b: Aggregate, alpha = ALPHA): CompareRow[] {
   const rows: CompareRow[] = [];
   for (const suite of b.suites) {
     if (!a.suites.includes(suite)) continue;
@@ -73,7 +73,7 @@ export function compareRuns(a: Aggregate, b: Aggregate): CompareRow[] {
         ys.push(sb[0] / sb[1]);
       }
       // B first: the interval and the test are of B minus A.
-      const r = pairedComparison(ys, xs);
+      const r = pairedComparison(ys, xs, undefined, alpha);
       if (!r) continue;
       const delta = (r.meanA - r.meanB) * 100;
       rows.push({
@@ -91,7 +91,7 @@ export function compareRuns(a: Aggregate, b: Aggregate): CompareRow[] {
         test: r.test,
         n_paired: r.n,
         verdict:
-          r.p < ALPHA
+          r.p < alpha
             ? r.ci.low > 0
               ? 'improved'
               : r.ci.high < 0
@@ -102,4 +102,22 @@ export function compareRuns(a: Aggregate, b: Aggregate): CompareRow[] {
     }
   }
   return rows;
+}
+
+/**
+ * The rows that fail `--fail-on-regression PP`: a drop of more than PP points that the paired test
+ * also finds significant (`verdict: regressed`), or with `strict` any drop of more than PP points.
+ */
+export function regressions(rows: readonly CompareRow[], pp: number, strict: boolean): CompareRow[] {
+  return rows.filter((r) => r.delta_pp < -pp && (strict || r.verdict === 'regressed'));
+}
+
+/** Models whose answers in either run came mostly (over half) from the response cache. */
+export function mostlyCached(a: Aggregate, b: Aggregate): string[] {
+  const out: string[] = [];
+  for (const agg of [a, b])
+    for (const c of agg.cells.values())
+      if (c.cached * 2 > c.n + c.excluded && !out.includes(`${c.model} in ${agg.runId}`))
+        out.push(`${c.model} in ${agg.runId}`);
+  return out;
 }

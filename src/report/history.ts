@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import type { Manifest } from '../journal/manifest.js';
 import { toCsvString, type CsvValue } from './csv.js';
@@ -17,6 +17,7 @@ export const HISTORY_COLUMNS = [
   'ci_high',
   'n',
   'cost_usd',
+  'cached',
 ] as const;
 
 /** Appends a finished run's summary rows to history.csv (created with a header, and a BOM with --excel; never rewritten). */
@@ -40,9 +41,29 @@ export async function appendHistory(
     ci_high: r.ci_high,
     n: r.n,
     cost_usd: r.cost_usd,
+    cached: r.cached,
   }));
   const fresh = !existsSync(path);
+  // A history.csv started by an older version keeps its own columns (rows must line up with its header).
+  const columns = fresh ? HISTORY_COLUMNS : existingColumns(path);
   // --excel: the BOM goes at the start of a new history.csv (never mid-file).
-  const text = toCsvString(HISTORY_COLUMNS, out, { header: fresh, bom: fresh && opts.bom });
+  const text = toCsvString(columns, out, { header: fresh, bom: fresh && opts.bom });
   await appendFile(path, text, 'utf8');
+}
+
+/** The column names in the first line of an existing history.csv (the known ones, in its order). */
+function existingColumns(path: string): readonly string[] {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const first = buf
+      .toString('utf8', 0, n)
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)[0];
+    const names = first.split(',').filter((c) => (HISTORY_COLUMNS as readonly string[]).includes(c));
+    return names.length ? names : HISTORY_COLUMNS;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -27,6 +27,8 @@ export interface SummaryRow {
   empty: number;
   /** The most frequent error, `kind: message`. */
   top_error: string | undefined;
+  /** Answers taken from the response cache instead of the model. */
+  cached: number;
   latency_p50_ms: number;
   latency_p95_ms: number;
   input_tokens: number;
@@ -55,6 +57,7 @@ export const SUMMARY_COLUMNS = [
   'truncated',
   'empty',
   'top_error',
+  'cached',
   'latency_p50_ms',
   'latency_p95_ms',
   'input_tokens',
@@ -134,6 +137,7 @@ export function summaryRow(runId: string, c: Cell, price: Price | undefined, cas
     truncated: c.truncated,
     empty: c.empty,
     top_error: topError(c.errorCounts),
+    cached: c.cached,
     latency_p50_ms: c.latencies.length ? percentile(c.latencies, 50) : NaN,
     latency_p95_ms: c.latencies.length ? percentile(c.latencies, 95) : NaN,
     input_tokens: c.inputTokens,

@@ -90,6 +90,11 @@ function modelNotes(rows: readonly SummaryRow[], paramsOf: ParamsOf): string[] {
         `  warning: ${name(r.model)} ${r.truncated} answer(s) cut by the token limit${empty}: raise params.max_tokens (reasoning models spend it on thinking)`,
       );
     }
+    if (r.cached > 0) {
+      notes.push(
+        `  note: ${name(r.model)} ${r.cached} of ${r.n + r.excluded} answers came from the response cache (--cache refresh or --cache-max-age asks again)`,
+      );
+    }
     const p = paramsOf(r.model);
     if (r.consistency < 1 && p?.temperature === 0 && p.seed !== undefined) {
       notes.push(

@@ -24,6 +24,8 @@ export class ResponseCache {
   constructor(
     readonly dir: string,
     readonly mode: CacheMode,
+    /** Entries older than this are ignored (asked again and overwritten); entries without a time count as old. */
+    readonly maxAgeMs?: number,
   ) {}
 
   key(model: ModelConfig, messages: readonly ChatMessage[], repeat: number): string {
@@ -39,8 +41,11 @@ export class ResponseCache {
   get(key: string): Completion | undefined {
     if (this.mode !== 'use') return undefined;
     try {
-      const v = JSON.parse(readFileSync(this.file(key), 'utf8')) as Completion;
-      return typeof v?.text === 'string' ? v : undefined;
+      const v = JSON.parse(readFileSync(this.file(key), 'utf8')) as Completion & { cached_at?: number };
+      if (typeof v?.text !== 'string') return undefined;
+      if (this.maxAgeMs !== undefined && !(Date.now() - (v.cached_at ?? 0) <= this.maxAgeMs)) return undefined;
+      const { cached_at: _, ...c } = v;
+      return c;
     } catch {
       return undefined;
     }
@@ -55,7 +60,7 @@ export class ResponseCache {
     const target = this.file(key);
     const tmp = `${target}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(c));
+      writeFileSync(tmp, JSON.stringify({ ...c, cached_at: Date.now() }));
       renameSync(tmp, target);
     } catch {
       /* a cache that cannot be written only costs a future request */

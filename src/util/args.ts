@@ -69,20 +69,29 @@ export function fraction(name: string, v: string | undefined): number | undefine
   return n;
 }
 
-/** `90s`, `30m`, `1h30m`, `1500ms`, or plain seconds. */
+/** `90s`, `30m`, `1h30m`, `7d`, `1500ms`, or plain seconds. */
 export function duration(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/gy;
+  const re = /(\d+(?:\.\d+)?)(ms|d|h|m|s)/gy;
   let total = 0;
   let pos = 0;
   for (let m = re.exec(v); m; m = re.exec(v)) {
     const n = Number(m[1]);
-    total += m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+    total +=
+      m[2] === 'ms'
+        ? n
+        : m[2] === 's'
+          ? n * 1000
+          : m[2] === 'm'
+            ? n * 60_000
+            : m[2] === 'h'
+              ? n * 3_600_000
+              : n * 86_400_000;
     pos = re.lastIndex;
   }
   if (pos !== v.length || total <= 0)
-    throw new UsageError(`${name} ${v}: expected a duration such as 90s, 30m or 1h30m`);
+    throw new UsageError(`${name} ${v}: expected a duration such as 90s, 30m, 1h30m or 7d`);
   return total;
 }
 

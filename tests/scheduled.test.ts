@@ -1,0 +1,138 @@
+/** Scheduled runs that cannot mislead: gated regressions, cache visibility and age, silent models. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
+import { cli, parseCsv, tempDir, writeFiles } from './helpers.js';
+
+const N = 200;
+const csv = (file: string) =>
+  parseCsv(readFileSync(file, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
+
+/** A replayed open model right on the cases `right` says, against a fixed closed one. */
+function regressionProject(): { dir: string; answers: (right: (i: number) => boolean) => void } {
+  const dir = tempDir();
+  const suite = ['name: syn', 'grader: numeric', 'cases:'];
+  for (let i = 0; i < N; i++) suite.push(`  - { id: c${i}, prompt: "q${i}", expected: ${i} }`);
+  const answers = (right: (i: number) => boolean) =>
+    writeFileSync(
+      join(dir, 'open.jsonl'),
+      Array.from({ length: N }, (_, i) => JSON.stringify({ id: `c${i}`, output: `${right(i) ? i : -1}` })).join('\n'),
+    );
+  writeFiles(dir, {
+    'syn.yaml': suite.join('\n'),
+    'gapbench.config.yaml': 'models:\n  - { id: open, provider: replay, model: open.jsonl, group: open }\n',
+  });
+  return { dir, answers };
+}
+
+describe('--fail-on-regression fails only on drops the paired test finds significant', () => {
+  it('a 5-point drop that is noise passes (unless --strict); a large one fails', async () => {
+    const { dir, answers } = regressionProject();
+    answers((i) => i < 120); // 60%
+    expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'base', '--quiet'], { cwd: dir })).code).toBe(0);
+    // 20 cases lost, 10 gained: -5 pp; exact McNemar p = 2 * P(X <= 10 | 30, 1/2) = 0.0987.
+    answers((i) => (i < 120 && i >= 20) || (i >= 120 && i < 130));
+    const noisy = await cli(
+      ['run', '--suite', 'syn.yaml', '--run-id', 'noisy', '--quiet', '--fail-on-regression', '3'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(noisy.code).toBe(0);
+    const strict = await cli(
+      [
+        'run',
+        '--suite',
+        'syn.yaml',
+        '--run-id',
+        'strict',
+        '--quiet',
+        '--fail-on-regression',
+        '3',
+        '--strict',
+        '--baseline',
+        'results/base',
+      ],
+      { cwd: dir },
+    );
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/FAIL open on syn: 60\.0% -> 55\.0% \(-5\.0 pp, p = 0\.099, --strict\) against base/);
+    // 40 cases lost: -20 pp, p < 0.001.
+    answers((i) => i >= 40 && i < 120);
+    const big = await cli(
+      [
+        'run',
+        '--suite',
+        'syn.yaml',
+        '--run-id',
+        'big',
+        '--quiet',
+        '--fail-on-regression',
+        '3',
+        '--baseline',
+        'results/base',
+      ],
+      { cwd: dir },
+    );
+    expect(big.code).toBe(1);
+    expect(big.stdout).toMatch(
+      /FAIL open on syn: 60\.0% -> 40\.0% \(-20\.0 pp, p = 0\.000, significant at alpha 0\.05\)/,
+    );
+    const cmp = await cli(['compare', 'results/base', 'results/noisy', '--fail-on-regression', '3'], { cwd: dir });
+    expect(cmp.code).toBe(0);
+    expect(
+      (await cli(['compare', 'results/base', 'results/noisy', '--fail-on-regression', '3', '--strict'], { cwd: dir }))
+        .code,
+    ).toBe(1);
+  });
+});
+
+describe('cached answers are visible and can expire', () => {
+  let sim: Simulator;
+  const cases = Array.from({ length: 10 }, (_, i) => ({
+    id: `q${i}`,
+    prompt: `What is ${i} + ${i}?`,
+    expected: String(2 * i),
+    category: 'x',
+    grader: { type: 'numeric' },
+    vars: {},
+  }));
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0, models: [{ name: 'm', accuracy: 1 }], answers: answerKeyFromCases(cases) });
+  });
+  afterAll(() => sim.close());
+
+  it('counts them per model (summary, history, terminal); --cache-max-age asks again', async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      's.yaml': [
+        'name: s',
+        'grader: numeric',
+        'cases:',
+        ...cases.map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`),
+      ].join('\n'),
+      'gapbench.config.yaml': `models:\n  - { id: m, provider: openai, model: m, baseURL: "${sim.openaiBaseURL}", cache: true }\n`,
+    });
+    const env = { OPENAI_API_KEY: 'k' };
+    expect((await cli(['run', '--suite', 's.yaml', '--run-id', 'one', '--quiet'], { cwd: dir, env })).code).toBe(0);
+    const before = sim.stats().byModel.m.requests;
+    const two = await cli(['run', '--suite', 's.yaml', '--run-id', 'two'], { cwd: dir, env });
+    expect(two.code).toBe(0);
+    expect(sim.stats().byModel.m.requests).toBe(before);
+    expect(csv(join(dir, 'results', 'two', 'summary.csv'))[0].cached).toBe('10');
+    expect(two.stdout).toMatch(/note: 'm' 10 of 10 answers came from the response cache/);
+    expect(csv(join(dir, 'results', 'history.csv')).map((h) => [h.run_id, h.cached])).toEqual([
+      ['one', '0'],
+      ['two', '10'],
+    ]);
+    await new Promise((r) => setTimeout(r, 20));
+    const three = await cli(['run', '--suite', 's.yaml', '--run-id', 'three', '--quiet', '--cache-max-age', '10ms'], {
+      cwd: dir,
+      env,
+    });
+    expect(three.code).toBe(0);
+    expect(sim.stats().byModel.m.requests).toBe(before + 10);
+    expect(csv(join(dir, 'results', 'three', 'summary.csv'))[0].cached).toBe('0');
+  });
+});
