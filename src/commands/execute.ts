@@ -8,7 +8,7 @@ import { recordedJobs } from '../journal/read.js';
 import { ReportState, writeReports, type Report } from '../report/index.js';
 import { countJobs } from '../run/plan.js';
 import { Progress } from '../run/progress.js';
-import { finishManifest, openRunDir, startManifest } from '../run/rundir.js';
+import { finishManifest, openRunDir, startManifest, unlockRunDir } from '../run/rundir.js';
 import { runJobs, type RunnerResult } from '../run/runner.js';
 import { StopControl } from '../run/stop.js';
 import { terminalSafe } from '../util/text.js';
@@ -21,7 +21,22 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   // Each vendor rule that changed a model's requests, said once (recorded in the manifest too).
   for (const m of p.models)
     for (const note of m.rules ?? []) io.stderr.write(`note: model '${terminalSafe(m.id, 80)}': ${note}\n`);
-  const { manifest, previousStatus } = openRunDir(p.runDir, p.resuming, startManifest(p));
+  const opened = openRunDir(p.runDir, p.resuming, startManifest(p));
+  if (opened.notice) io.stderr.write(`${opened.notice}\n`);
+  try {
+    return await runOpened(p, io, opened.manifest, opened.previousStatus);
+  } finally {
+    unlockRunDir(p.runDir);
+  }
+}
+
+/** The run in its opened (and locked) directory: lanes, reports, manifest, thresholds. */
+async function runOpened(
+  p: PreparedRun,
+  io: IO,
+  manifest: Manifest,
+  previousStatus: Manifest['status'] | undefined,
+): Promise<number> {
   const bench = p.models.filter((m) => !m.judgeOnly);
   const total = countJobs(p.suites, p.repeat) * bench.length;
   if (!p.quiet) {

@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
 import { UsageError } from '../errors.js';
 import { readManifest, writeManifest, type Manifest } from '../journal/manifest.js';
@@ -57,18 +59,84 @@ export function openRunDir(
   runDir: string,
   resuming: boolean,
   manifest: Manifest,
-): { manifest: Manifest; previousStatus?: Manifest['status'] } {
+): { manifest: Manifest; previousStatus?: Manifest['status']; notice?: string } {
   const created = !existsSync(runDir);
+  let notice: string | undefined;
+  try {
+    mkdirSync(runDir, { recursive: true });
+    notice = lockRunDir(runDir);
+  } catch (e) {
+    if (created) rmSync(runDir, { recursive: true, force: true });
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot write to ${runDir}: ${(e as Error).message}`);
+  }
   const previous = resuming ? readManifest(runDir) : undefined;
   if (previous) manifest.created_at = previous.created_at;
   try {
-    mkdirSync(runDir, { recursive: true });
     writeManifest(runDir, manifest);
   } catch (e) {
+    unlockRunDir(runDir);
     if (created) rmSync(runDir, { recursive: true, force: true });
     throw new UsageError(`cannot write to ${runDir}: ${(e as Error).message}`);
   }
-  return { manifest, previousStatus: previous?.status };
+  return { manifest, previousStatus: previous?.status, ...(notice ? { notice } : {}) };
+}
+
+const LOCK = '.lock';
+const held = new Set<string>();
+
+/**
+ * One writer per run directory: a lock file with the holder's pid and host, created exclusively.
+ * A lock left by a process that is gone (same host, pid not running) is taken over, with a
+ * notice; a live holder, or one on another host, is an error naming it. Released when the run
+ * finishes, and when this process exits however it exits (a kill -9 leaves a stale lock).
+ */
+function lockRunDir(runDir: string): string | undefined {
+  const path = join(runDir, LOCK);
+  const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, me, { flag: 'wx' });
+      held.add(path);
+      if (held.size === 1) process.once('exit', () => held.forEach((p) => rmSync(p, { force: true })));
+      return attempt ? staleNotice : undefined;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = readHolder(path);
+    if (holder && (holder.host !== hostname() || alive(holder.pid)))
+      throw new UsageError(
+        `${runDir} is in use by gapbench pid ${holder.pid} on ${holder.host} since ${holder.since}: wait for it to end or stop it (a lock of a machine that died: delete ${path})`,
+      );
+    staleNotice = `note: took over the lock of ${runDir} left by pid ${holder?.pid ?? '?'}, which is no longer running`;
+    rmSync(path, { force: true });
+  }
+  throw new UsageError(`${runDir}: could not take its lock ${path}`);
+}
+let staleNotice: string | undefined;
+
+function readHolder(path: string): { pid: number; host: string; since: string } | undefined {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; host: string; since: string };
+    return typeof v.pid === 'number' && typeof v.host === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Releases this process's lock of a run directory. */
+export function unlockRunDir(runDir: string): void {
+  const path = join(runDir, LOCK);
+  if (held.delete(path)) rmSync(path, { force: true });
 }
 
 export function finishManifest(
@@ -83,4 +151,5 @@ export function finishManifest(
   manifest.finished_at = new Date().toISOString();
   manifest.counts = { jobs: total, records: report.records, ok: report.ok, errors: report.errors, unfinished };
   writeManifest(runDir, manifest);
+  unlockRunDir(runDir);
 }

@@ -1,0 +1,72 @@
+/** A run directory has one writer: a resume racing a live run is refused; a dead holder's lock is taken over. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
+import { cli, spawnCli, tempDir, writeFiles } from './helpers.js';
+
+const cases = Array.from({ length: 16 }, (_, i) => ({
+  id: `q${i}`,
+  prompt: `What is ${i} + 1?`,
+  expected: String(i + 1),
+  category: 'x',
+  grader: { type: 'numeric' },
+  vars: {},
+}));
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({
+    port: 0,
+    models: [{ name: 'slow', accuracy: 1, latencyMs: 250 }],
+    answers: answerKeyFromCases(cases),
+  });
+});
+afterAll(() => sim.close());
+
+function project(): string {
+  const dir = tempDir();
+  writeFiles(dir, {
+    's.yaml': [
+      'name: s',
+      'grader: numeric',
+      'cases:',
+      ...cases.map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`),
+    ].join('\n'),
+    'gapbench.config.yaml': `models:\n  - { id: slow, provider: ollama, model: slow, host: "${sim.ollamaHost}", concurrency: 2 }\n`,
+  });
+  return dir;
+}
+
+describe('one writer per run directory', () => {
+  it('refuses a resume while the run is still going, naming the holder, and sends nothing', async () => {
+    const dir = project();
+    const run = join(dir, 'results', 'live');
+    const first = spawnCli(['run', '--suite', 's.yaml', '--run-id', 'live', '--quiet'], { cwd: dir });
+    while (!existsSync(join(run, '.lock'))) await new Promise((r) => setTimeout(r, 20));
+    const before = sim.stats().byModel.slow.requests;
+    const second = await cli(['run', '--resume', run], { cwd: dir });
+    expect(second.code).toBe(2);
+    expect(second.stderr.trim()).toMatch(
+      new RegExp(`^gapbench run: .*live is in use by gapbench pid ${first.child.pid} on ${hostname()} since `),
+    );
+    const done = await first.done;
+    expect(done.code).toBe(0);
+    // The second attempt sent nothing: every request came from the first run, one per job.
+    expect(sim.stats().byModel.slow.requests - before).toBeLessThanOrEqual(cases.length);
+    expect(readFileSync(join(run, 'records.jsonl'), 'utf8').trim().split('\n')).toHaveLength(cases.length);
+    expect(existsSync(join(run, '.lock'))).toBe(false);
+  }, 30_000);
+
+  it('takes over a lock whose process is gone, with a notice', async () => {
+    const dir = project();
+    expect((await cli(['run', '--suite', 's.yaml', '--run-id', 'r', '--quiet'], { cwd: dir })).code).toBe(0);
+    const run = join(dir, 'results', 'r');
+    // A kill -9 leaves its lock behind: a pid that is not running on this host.
+    writeFileSync(join(run, '.lock'), JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), since: 'then' }));
+    const r = await cli(['run', '--resume', run, '--quiet'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/note: took over the lock of .* left by pid 4194321, which is no longer running/);
+    expect(existsSync(join(run, '.lock'))).toBe(false);
+  });
+});
