@@ -61,9 +61,14 @@ export class InterruptedError extends Error {
   }
 }
 
+/** A URL (or any text holding URLs) with `user:password@` credentials shown as `***@`. */
+export function withoutCredentials(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@'"]*@/gi, '$1***@');
+}
+
 /** Removes anything that looks like a credential from a message before it is stored or printed. */
 export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
+  let out = withoutCredentials(text);
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
   return out
     .replace(/(authorization|api[-_]?key|x-api-key)(["']?\s*[:=]\s*["']?)(bearer\s+)?[^\s"',}]+/gi, '$1$2$3[redacted]')

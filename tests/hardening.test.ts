@@ -70,3 +70,86 @@ describe('one writer per run directory', () => {
     expect(existsSync(join(run, '.lock'))).toBe(false);
   });
 });
+
+describe('credentials in URLs never leak', () => {
+  it('an Ollama host with user:password@ authenticates with Basic auth, and the password appears in no output', async () => {
+    const { createServer } = await import('node:http');
+    const password = 'Pw-Secret-9931';
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d) => (raw += d));
+      req.on('end', () => {
+        const auth = req.headers.authorization ?? '';
+        const ok = auth === `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+        res.setHeader('content-type', 'application/json');
+        if (!ok) {
+          res.statusCode = 401;
+          res.end(JSON.stringify({ error: `unauthorized: ${auth}` }));
+          return;
+        }
+        // A hostile model that echoes the request's credentials in its answer.
+        const prompt = (JSON.parse(raw).messages as { content: string }[]).at(-1)!.content;
+        const n = Number(/What is (\d+) \+ 1/.exec(prompt)![1]) + 1;
+        res.end(
+          JSON.stringify({
+            model: 'm',
+            message: { role: 'assistant', content: `${n} (you sent ${auth} and ${password})` },
+            done: true,
+            done_reason: 'stop',
+            prompt_eval_count: 3,
+            eval_count: 3,
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const dir = tempDir();
+      writeFiles(dir, {
+        's.yaml': [
+          'name: s',
+          'grader: numeric',
+          'cases:',
+          ...cases.slice(0, 4).map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`),
+        ].join('\n'),
+        'gapbench.config.yaml': `models:\n  - { id: m, provider: ollama, model: m, host: "http://admin:${password}@127.0.0.1:${port}" }\n`,
+      });
+      const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'c'], { cwd: dir });
+      expect(r.code).toBe(0);
+      const run = join(dir, 'results', 'c');
+      const basic = Buffer.from(`admin:${password}`).toString('base64');
+      for (const f of ['records.jsonl', 'results.csv', 'summary.csv', 'manifest.json', 'matrix.csv']) {
+        const text = readFileSync(join(run, f), 'utf8');
+        expect(text).not.toContain(password);
+        expect(text).not.toContain(basic);
+      }
+      expect(r.stdout + r.stderr).not.toContain(password);
+      expect(JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8')).models[0].endpoint).toBe(
+        `http://***@127.0.0.1:${port}`,
+      );
+      const recs = readFileSync(join(run, 'records.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      for (const rec of recs) {
+        expect(rec.status).toBe('ok');
+        expect(rec.redacted).toBe(2);
+        expect(rec.grade.passed).toBe(true);
+      }
+      // A bad scheme names the URL without its credentials.
+      writeFiles(dir, {
+        'bad.yaml': `models:\n  - { provider: openai, model: x, baseURL: "ftp://admin:${password}@example.com/v1" }\n`,
+      });
+      const bad = await cli(['run', '--config', 'bad.yaml', '--suite', 's.yaml'], {
+        cwd: dir,
+        env: { OPENAI_API_KEY: 'k' },
+      });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('ftp://***@example.com/v1');
+      expect(bad.stderr).not.toContain(password);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { FileError, UsageError } from '../errors.js';
+import { FileError, UsageError, withoutCredentials } from '../errors.js';
 import type { ManifestModel } from '../journal/manifest.js';
 import { descriptorOf, isProtocol, type Protocol } from '../providers/index.js';
 import type { ProviderModel } from '../providers/provider.js';
@@ -120,7 +120,9 @@ function resolveEndpoint(m: RawModel, preset: Preset, env: NodeJS.ProcessEnv, la
   if (!choice) throw fail(spec.field)(`model '${label}': no ${spec.field} (set ${spec.field} for this model)`);
   if (!validEndpoint(choice.value, spec)) {
     const what = spec.bare ? 'an http(s) address' : 'an http(s) URL';
-    throw fail(spec.field)(`model '${label}': ${spec.field} '${choice.value}' is not ${what}${choice.from}`);
+    throw fail(spec.field)(
+      `model '${label}': ${spec.field} '${withoutCredentials(choice.value)}' is not ${what}${choice.from}`,
+    );
   }
   return normalizeEndpoint(choice.value, spec);
 }

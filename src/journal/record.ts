@@ -28,6 +28,8 @@ export interface JobRecordBase {
   cached: boolean;
   started_at: string;
   finished_at: string;
+  /** Secret values (key, header values, URL credentials) the answer echoed, cut before it was stored. */
+  redacted?: number;
   /** Unix ms of the request's start and end, for busy-time (hourly cost) accounting. */
   t_start: number;
   t_end: number;

@@ -5,7 +5,14 @@ import type { ChatRequest, Completion, SamplingParams } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
 import { nodeFetch } from './http.js';
-import { resolveHeaders, type Provider, type ProviderDescriptor, type ProviderFactory } from './provider.js';
+import {
+  resolveHeaders,
+  secretsOf,
+  splitCredentials,
+  type Provider,
+  type ProviderDescriptor,
+  type ProviderFactory,
+} from './provider.js';
 
 export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 
@@ -14,10 +21,12 @@ export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
  * fetch wrapper before the SDK sees them, so its console logging never reaches our output.
  */
 export const ollamaProvider: ProviderFactory = (model, { env }) => {
-  const host = model.endpoint ?? DEFAULT_OLLAMA_HOST;
+  const creds = splitCredentials(model.endpoint ?? DEFAULT_OLLAMA_HOST);
+  // Credentials in the host (a proxy with Basic auth) go in a header; the host is shown without them.
+  const host = creds.url;
   const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
-  const headers = resolveHeaders(model, env);
-  const secrets = [key, ...Object.values(headers)].filter((s) => s.length >= 4);
+  const headers = { ...(creds.basic ? { Authorization: creds.basic } : {}), ...resolveHeaders(model, env) };
+  const secrets = secretsOf(model, env);
   // The SDK takes no per-request signal, so each request needs its own fetch. Building a client
   // per request re-parses the host every time; a view of one client with its own `fetch` does not.
   const { Ollama: OllamaClient } = requireCjs('ollama') as typeof import('ollama');

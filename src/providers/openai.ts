@@ -1,5 +1,5 @@
 import type * as OpenAIModule from 'openai';
-import { ProviderError } from '../errors.js';
+import { ProviderError, withoutCredentials } from '../errors.js';
 import { splitReasoning, tokenCount } from './reasoning.js';
 import { parseBudgets } from './retry-after.js';
 import type { ChatRequest, Completion } from '../types.js';
@@ -8,6 +8,8 @@ import { abortedError, cleanMessage, httpError, networkError } from './classify.
 import { nodeFetch } from './http.js';
 import {
   resolveHeaders,
+  secretsOf,
+  splitCredentials,
   type Provider,
   type ProviderDescriptor,
   type ProviderFactory,
@@ -30,18 +32,20 @@ const NO_KEY = 'sk-no-key-required';
 export const openaiProvider: ProviderFactory = (model, { env }) => {
   const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
   const OpenAI = OpenAISdk();
-  const headers = resolveHeaders(model, env);
+  const creds = splitCredentials(model.endpoint ?? '');
+  // Credentials in the base URL become a Basic header when no key is set (a bearer key wins).
+  const headers = { ...(creds.basic && !key ? { Authorization: creds.basic } : {}), ...resolveHeaders(model, env) };
   const client: OpenAIClient = new OpenAI({
     defaultHeaders: headers,
     apiKey: key || NO_KEY,
-    baseURL: model.endpoint,
+    baseURL: creds.url || undefined,
     // The lane owns retries and timeouts; the SDK must not retry behind its back.
     maxRetries: 0,
     timeout: model.timeoutMs + 5_000,
     fetch: nodeFetch,
   });
   // Keys and header values are never repeated in a message, even when a server echoes them.
-  const secrets = [key, ...Object.values(headers)].filter((s) => s.length >= 4);
+  const secrets = secretsOf(model, env);
 
   async function complete(req: ChatRequest): Promise<Completion> {
     const started = performance.now();
@@ -118,7 +122,8 @@ export function classifyOpenAIError(
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
     return new ProviderError('timeout', `model '${model.id}': request timed out`);
   }
-  if (err instanceof OpenAI.APIConnectionError) return networkError(model.id, model.endpoint ?? 'the server', err);
+  if (err instanceof OpenAI.APIConnectionError)
+    return networkError(model.id, withoutCredentials(model.endpoint ?? 'the server'), err);
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const status = err.status;
     // The SDK's message starts with the status ("401 bad key"); ours says "HTTP 401:" already.

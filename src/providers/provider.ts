@@ -38,6 +38,34 @@ export interface ProviderEnv {
   cwd: string;
 }
 
+/**
+ * An endpoint's `user:password@` credentials as a Basic Authorization header, and the endpoint
+ * without them (fetch refuses URLs that carry credentials, and no output may show them).
+ */
+export function splitCredentials(endpoint: string): { url: string; basic?: string; password?: string } {
+  try {
+    const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`);
+    if (!u.username && !u.password) return { url: endpoint };
+    const user = decodeURIComponent(u.username);
+    const password = decodeURIComponent(u.password);
+    u.username = '';
+    u.password = '';
+    const url = u.href.replace(/\/$/, endpoint.endsWith('/') ? '/' : '');
+    return { url, basic: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, password };
+  } catch {
+    return { url: endpoint };
+  }
+}
+
+/** Every secret value a model's requests carry: its key, header values, URL credentials. */
+export function secretsOf(model: ProviderModel, env: NodeJS.ProcessEnv): string[] {
+  const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
+  const creds = model.endpoint ? splitCredentials(model.endpoint) : { url: '' };
+  return [key, ...Object.values(resolveHeaders(model, env)), creds.password ?? '', creds.basic ?? ''].filter(
+    (s) => s.length >= 4,
+  );
+}
+
 /** A model's extra headers with `${VAR}` read from the environment. */
 export function resolveHeaders(model: ProviderModel, env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

@@ -17,6 +17,8 @@ export interface JobContext {
   ask: NonNullable<GradeContext['ask']>;
   /** The run's abort (grace period over): a judge cut off by it leaves the job for a resume. */
   abort?: AbortSignal;
+  /** Secret values this model's requests carry (key, header values, URL credentials): never stored. */
+  secrets?: readonly string[];
   /** An answer already stored for a job whose grading failed: graded again, the model is not asked. */
   storedAnswer?: (jobId: string) => ErrorRecord | undefined;
 }
@@ -24,6 +26,8 @@ export interface JobContext {
 /** An answer and where it came from. */
 interface Answered {
   attempted: Attempted;
+  /** Secret values cut from the answer. */
+  redacted?: number;
   cached: boolean;
   startedAt: number;
   finishedAt: number;
@@ -37,6 +41,7 @@ export async function runJob(job: Job, ctx: JobContext): Promise<JobRecord | und
   const stored = ctx.storedAnswer?.(job.id);
   const answered = stored ? fromRecord(stored) : await ask(job, ctx);
   if (!answered) return undefined;
+  redactAnswer(answered, ctx.secrets);
   const a = answered.attempted;
   if (a.status !== 'ok')
     return toRecord(job, answered, { score: 0, passed: false, reason: `no answer: ${a.error.kind}` }, ctx.runId);
@@ -55,6 +60,32 @@ export async function runJob(job: Job, ctx: JobContext): Promise<JobRecord | und
   if (ctx.abort?.aborted) return undefined;
   // The grading failed, not the model: an error record that keeps the answer (regraded on --retry-errors).
   return toRecord(job, answered, grade, ctx.runId, { kind: 'grader', message: grade.reason });
+}
+
+/**
+ * A model that echoes what it was sent (a key in a header, a password in the URL) must not put it
+ * in records.jsonl or a CSV: known secret values are cut from the answer and counted (`redacted`).
+ */
+function redactAnswer(answered: Answered, secrets: readonly string[] | undefined): void {
+  const a = answered.attempted;
+  if (a.status !== 'ok' || !secrets?.length) return;
+  let n = 0;
+  const clean = (text: string | undefined): string | undefined => {
+    if (!text) return text;
+    let t: string = text;
+    for (const s of secrets) {
+      const parts: string[] = t.split(s);
+      n += parts.length - 1;
+      t = parts.join('[redacted]');
+    }
+    return t;
+  };
+  const text = clean(a.completion.text)!;
+  const reasoning = clean(a.completion.reasoning);
+  if (n) {
+    a.completion = { ...a.completion, text, ...(reasoning === undefined ? {} : { reasoning }) };
+    answered.redacted = n;
+  }
 }
 
 /** A stored answer as if just received (no request, no attempt). */
@@ -147,6 +178,7 @@ export function toRecord(
     finished_at: new Date(finishedAt).toISOString(),
     t_start: startedAt,
     t_end: finishedAt,
+    ...(answered.redacted ? { redacted: answered.redacted } : {}),
   };
   if (a.status === 'error') return { ...base, status: 'error', error: a.error };
   const answer = answerFields(a.completion);

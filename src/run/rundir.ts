@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
-import { UsageError } from '../errors.js';
+import { UsageError, withoutCredentials } from '../errors.js';
 import { readManifest, writeManifest, type Manifest } from '../journal/manifest.js';
 import type { Suite } from '../suite/load.js';
 import { VERSION } from '../version.js';
@@ -35,6 +35,7 @@ export function startManifest(r: RunDescription): Manifest {
     // Header values may be secrets: the manifest keeps their names only.
     models: r.models.map(({ headers, ...m }) => ({
       ...m,
+      ...(m.endpoint ? { endpoint: withoutCredentials(m.endpoint) } : {}),
       ...(headers ? { header_names: Object.keys(headers) } : {}),
     })),
     suites: r.suites.map((s) => ({
