@@ -45,6 +45,7 @@ export type ErrorKind =
   | 'skipped'
   | 'grader'
   | 'truncated'
+  | 'response_too_large'
   | 'unknown';
 
 export interface ChatRequest {

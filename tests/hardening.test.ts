@@ -153,3 +153,59 @@ describe('credentials in URLs never leak', () => {
     }
   });
 });
+
+describe('bounded responses', () => {
+  it('an endless body, a gzip bomb and a broken gzip body are errors of their own kind, never a crash', async () => {
+    const { createServer } = await import('node:http');
+    const { gzipSync } = await import('node:zlib');
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024)); // 64 MiB of zeros in about 64 KiB
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const which = req.url!.split('/')[1];
+        if (which === 'endless') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          const chunk = Buffer.alloc(64 * 1024, 32);
+          const pump = () => {
+            while (res.write(chunk));
+          };
+          res.on('drain', pump);
+          pump();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        res.end(which === 'bomb' ? bomb : Buffer.from('not gzip at all, just bytes'));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const dir = tempDir();
+      const model = (name: string) =>
+        `  - { id: ${name}, provider: openai, model: m, baseURL: "http://127.0.0.1:${port}/${name}/v1", maxRetries: 0, maxResponseBytes: 1000000 }`;
+      writeFiles(dir, {
+        's.yaml': [
+          'name: s',
+          'grader: numeric',
+          'cases:',
+          ...cases.slice(0, 2).map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`),
+        ].join('\n'),
+        'gapbench.config.yaml': ['models:', model('endless'), model('bomb'), model('badgzip')].join('\n'),
+      });
+      const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'b', '--quiet'], { cwd: dir });
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      const recs = readFileSync(join(dir, 'results', 'b', 'records.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const kinds = Object.fromEntries(recs.map((x) => [x.model, `${x.error?.kind}: ${x.error?.message}`]));
+      expect(kinds.endless).toMatch(/^response_too_large: model 'endless': response body over 1000000 bytes/);
+      expect(kinds.bomb).toMatch(/^response_too_large: .*once decompressed/);
+      expect(kinds.badgzip).toMatch(/^bad_response: model 'badgzip': gzip body does not decompress/);
+      expect(recs).toHaveLength(6);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

@@ -80,6 +80,9 @@ export function resolveModel(
     concurrency: m.concurrency ?? defaults.concurrency ?? lane.concurrency,
     timeoutMs: m.timeoutMs ?? defaults.timeoutMs ?? lane.timeoutMs,
     maxRetries: m.maxRetries ?? defaults.maxRetries ?? 5,
+    ...((m.maxResponseBytes ?? defaults.maxResponseBytes)
+      ? { maxResponseBytes: m.maxResponseBytes ?? defaults.maxResponseBytes }
+      : {}),
     rpm: m.rpm ?? defaults.rpm,
     tpm: m.tpm ?? defaults.tpm,
     ...paramsAndRules(m, defaults, preset, label, fail),

@@ -50,6 +50,8 @@ const laneFields = {
   tpm: z.number().positive().optional(),
   params: paramsSchema.optional(),
   cache: z.boolean().optional(),
+  /** Largest response body (decompressed) a request may hold, bytes (default 16 MiB). */
+  maxResponseBytes: positiveInt.optional(),
 };
 
 export const modelSchema = z

@@ -44,8 +44,26 @@ export function abortedError(signal: AbortSignal, modelId: string): ProviderErro
 /** The server was not reached, or the connection broke before an answer. */
 export function networkError(modelId: string, where: string, err: unknown, hint = ''): ProviderError {
   const code = errorCode(err);
+  // The bounded transport's own failures: the server answered, but not with something usable.
+  if (code === 'ERESPONSETOOLARGE' || code === 'EBADENCODING') {
+    const detail = causeMessage(err);
+    const kind = code === 'ERESPONSETOOLARGE' ? 'response_too_large' : 'bad_response';
+    const more = kind === 'response_too_large' ? ' (maxResponseBytes sets the limit)' : '';
+    return new ProviderError(kind, `model '${modelId}': ${detail}${more}`);
+  }
   return new ProviderError(
     'network',
     `model '${modelId}': connection to ${where} failed${code ? ` (${code})` : ''}${hint}`,
   );
+}
+
+/** The innermost message of an error's cause chain. */
+function causeMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  let msg = e?.message ?? String(err);
+  for (let depth = 0; e && depth < 6; depth++) {
+    if (typeof e.message === 'string') msg = e.message;
+    e = e.cause as typeof e;
+  }
+  return msg;
 }

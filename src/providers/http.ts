@@ -15,7 +15,27 @@ const agents = {
   https: new HttpsAgent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' }),
 };
 
-export const nodeFetch: typeof fetch = (input, init = {}) =>
+/** Largest response body (after decompression) a request may hold by default: 16 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** A transport failure with a code the provider layer maps to an error kind (errorCode reads it). */
+function failure(code: string, message: string): TypeError {
+  return new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) });
+}
+
+/**
+ * The fetch with a bound on the response body: a body (decompressed) larger than `maxBytes` is
+ * cut off as it arrives (the socket is destroyed), so one endless or inflating response costs at
+ * most `maxBytes` of memory; it fails with code ERESPONSETOOLARGE, a body that does not
+ * decompress with EBADENCODING.
+ */
+export function boundedFetch(maxBytes = DEFAULT_MAX_RESPONSE_BYTES): typeof fetch {
+  return (input, init) => fetchBounded(input, init ?? {}, maxBytes);
+}
+
+export const nodeFetch: typeof fetch = boundedFetch();
+
+const fetchBounded = (input: Parameters<typeof fetch>[0], init: RequestInit, maxBytes: number) =>
   new Promise<Response>((resolve, reject) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const signal = init.signal ?? undefined;
@@ -45,7 +65,17 @@ export const nodeFetch: typeof fetch = (input, init = {}) =>
     });
     req.on('response', (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= maxBytes) chunks.push(c);
+        else {
+          done();
+          chunks.length = 0;
+          req.destroy();
+          reject(failure('ERESPONSETOOLARGE', `response body over ${maxBytes} bytes`));
+        }
+      });
       res.on('error', (err) => {
         done();
         reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
@@ -58,9 +88,14 @@ export const nodeFetch: typeof fetch = (input, init = {}) =>
         const encoding = res.headers['content-encoding']?.trim().toLowerCase();
         if (payload && encoding && encoding !== 'identity') {
           try {
-            payload = decode(payload, encoding);
+            payload = decode(payload, encoding, maxBytes);
           } catch (err) {
-            return reject(new TypeError('fetch failed', { cause: err }));
+            const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+            return reject(
+              tooLarge
+                ? failure('ERESPONSETOOLARGE', `response body over ${maxBytes} bytes once decompressed`)
+                : failure('EBADENCODING', `${encoding} body does not decompress: ${(err as Error).message}`),
+            );
           }
         }
         resolve(
@@ -182,12 +217,14 @@ class BufferedResponse {
   }
 }
 
-function decode(body: Buffer, encoding: string): Buffer {
+/** Decompresses a body, never past `max` bytes of output (zlib stops and throws ERR_BUFFER_TOO_LARGE). */
+function decode(body: Buffer, encoding: string, max: number): Buffer {
+  const opts = { maxOutputLength: max };
   if (encoding === 'gzip' || encoding === 'x-gzip')
-    return gunzipSync(body, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    return gunzipSync(body, { ...opts, finishFlush: zlibConstants.Z_SYNC_FLUSH });
   if (encoding === 'deflate')
-    return body[0] !== undefined && (body[0] & 0x0f) === 8 ? inflateSync(body) : inflateRawSync(body);
-  if (encoding === 'br') return brotliDecompressSync(body);
+    return body[0] !== undefined && (body[0] & 0x0f) === 8 ? inflateSync(body, opts) : inflateRawSync(body, opts);
+  if (encoding === 'br') return brotliDecompressSync(body, opts);
   throw new Error(`unsupported content-encoding '${encoding}'`);
 }
 

@@ -4,7 +4,7 @@ import { ProviderError } from '../errors.js';
 import type { ChatRequest, Completion, SamplingParams } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
-import { nodeFetch } from './http.js';
+import { boundedFetch } from './http.js';
 import {
   resolveHeaders,
   secretsOf,
@@ -27,12 +27,13 @@ export const ollamaProvider: ProviderFactory = (model, { env }) => {
   const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
   const headers = { ...(creds.basic ? { Authorization: creds.basic } : {}), ...resolveHeaders(model, env) };
   const secrets = secretsOf(model, env);
+  const transport = boundedFetch(model.maxResponseBytes);
   // The SDK takes no per-request signal, so each request needs its own fetch. Building a client
   // per request re-parses the host every time; a view of one client with its own `fetch` does not.
   const { Ollama: OllamaClient } = requireCjs('ollama') as typeof import('ollama');
   const base = new OllamaClient({
     host,
-    fetch: nodeFetch,
+    fetch: transport,
     headers: { ...headers, ...(key ? { Authorization: `Bearer ${key}` } : {}) },
   });
 
@@ -40,7 +41,7 @@ export const ollamaProvider: ProviderFactory = (model, { env }) => {
     const fetchWithSignal: typeof fetch = async (input, init) => {
       let res: Response;
       try {
-        res = await nodeFetch(input, { ...init, signal: req.signal });
+        res = await transport(input, { ...init, signal: req.signal });
       } catch (err) {
         if (req.signal.aborted) throw abortedError(req.signal, model.id);
         throw networkError(model.id, host, err, ` (is Ollama running at ${host}? start it with \`ollama serve\`)`);

@@ -5,7 +5,7 @@ import { parseBudgets } from './retry-after.js';
 import type { ChatRequest, Completion } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
-import { nodeFetch } from './http.js';
+import { boundedFetch } from './http.js';
 import {
   resolveHeaders,
   secretsOf,
@@ -42,7 +42,7 @@ export const openaiProvider: ProviderFactory = (model, { env }) => {
     // The lane owns retries and timeouts; the SDK must not retry behind its back.
     maxRetries: 0,
     timeout: model.timeoutMs + 5_000,
-    fetch: nodeFetch,
+    fetch: boundedFetch(model.maxResponseBytes),
   });
   // Keys and header values are never repeated in a message, even when a server echoes them.
   const secrets = secretsOf(model, env);

@@ -16,6 +16,8 @@ export interface ProviderModel {
   apiKeyEnv?: string;
   params: SamplingParams;
   timeoutMs: number;
+  /** Largest response body (decompressed) a request may hold; default 16 MiB. */
+  maxResponseBytes?: number;
   /** Said with an authentication failure (e.g. which region's endpoint a key belongs to). */
   authHint?: string;
   /** Extra HTTP headers; values may hold `${VAR}` (read from the environment when the provider is built). */
