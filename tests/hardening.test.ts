@@ -209,3 +209,34 @@ describe('bounded responses', () => {
     }
   });
 });
+
+describe('a full disk', () => {
+  it('stops like an interrupt: exit 130, the path and the resume command, no truncated CSV, the journal intact', async () => {
+    const { symlinkSync, rmSync } = await import('node:fs');
+    if (!existsSync('/dev/full')) {
+      console.log('skipped: /dev/full (a device that answers every write with ENOSPC) is not on this machine');
+      return;
+    }
+    const dir = project();
+    expect((await cli(['run', '--suite', 's.yaml', '--run-id', 'full', '--quiet'], { cwd: dir })).code).toBe(0);
+    const run = join(dir, 'results', 'full');
+    rmSync(join(run, 'results.csv'));
+    // results.csv is written to a temporary name first: that name leads to a device that is always full.
+    symlinkSync('/dev/full', join(run, `results.csv.${process.pid}.tmp`));
+    const r = await cli(['run', '--resume', run], { cwd: dir });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(
+      /cannot write to .*full \(ENOSPC\): the journal keeps every answer written so far; free space, then resume with: gapbench run --resume /,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(run, 'results.csv'))).toBe(false);
+    expect(readFileSync(join(run, 'records.jsonl'), 'utf8').trim().split('\n')).toHaveLength(cases.length);
+    expect(JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8'))).toMatchObject({
+      status: 'interrupted',
+      reason: 'ENOSPC',
+    });
+    // Space back: the reports rebuild from the journal.
+    expect((await cli(['report', run], { cwd: dir })).code).toBe(0);
+    expect(readFileSync(join(run, 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(cases.length + 1);
+  }, 30_000);
+});

@@ -3,7 +3,7 @@ import type { ModelConfig } from '../config/config.js';
 import type { ProviderError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { Journal } from '../journal/journal.js';
-import type { Manifest } from '../journal/manifest.js';
+import { writeManifest, type Manifest } from '../journal/manifest.js';
 import { recordedJobs } from '../journal/read.js';
 import { ReportState, writeReports, type Report } from '../report/index.js';
 import { countJobs } from '../run/plan.js';
@@ -25,9 +25,38 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   if (opened.notice) io.stderr.write(`${opened.notice}\n`);
   try {
     return await runOpened(p, io, opened.manifest, opened.previousStatus);
+  } catch (e) {
+    if (!isStorageError(e)) throw e;
+    return storageStop(p, opened.manifest, e, io);
   } finally {
     unlockRunDir(p.runDir);
   }
+}
+
+/** Errors of the disk, not of gapbench: full, quota, read-only, I/O. */
+function isStorageError(e: unknown): e is NodeJS.ErrnoException {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EIO' || code === 'EFBIG';
+}
+
+/**
+ * A write that failed for lack of space (or a failing disk) stops the run as an interrupt does:
+ * every answer already in the journal stays, no CSV is left half-written (they are renamed into
+ * place only when complete), the manifest says why when it still can, and the message names the
+ * path and the resume command.
+ */
+function storageStop(p: PreparedRun, manifest: Manifest, e: NodeJS.ErrnoException, io: IO): number {
+  const what = `${e.code}${e.path ? ` writing ${e.path}` : ''}`;
+  try {
+    writeManifest(p.runDir, { ...manifest, status: 'interrupted', reason: what });
+  } catch {
+    /* the disk may refuse this too: the journal is what resume reads */
+  }
+  const cmd = io.env.npm_command === 'exec' ? 'npx gapbench' : 'gapbench';
+  io.stderr.write(
+    `gapbench run: cannot write to ${p.runDir} (${what}): the journal keeps every answer written so far; free space, then resume with: ${cmd} run --resume ${shellQuote(p.runDir)}\n`,
+  );
+  return EXIT.interrupted;
 }
 
 /** The run in its opened (and locked) directory: lanes, reports, manifest, thresholds. */

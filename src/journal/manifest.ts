@@ -30,6 +30,8 @@ export interface Manifest {
   node: string;
   run_id: string;
   status: 'running' | 'finished' | 'interrupted';
+  /** Why an interrupted run stopped, when it was not a signal (e.g. the disk filled up). */
+  reason?: string;
   created_at: string;
   started_at: string;
   finished_at?: string;

@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { writeAllSync } from '../util/write.js';
 
@@ -112,7 +112,10 @@ export interface CsvWriter {
   write(row: Record<string, CsvValue> | readonly CsvValue[]): void;
   /** Writes the rows still held in memory. */
   flush(): void;
+  /** Writes what is left and moves the file into place. */
   close(): void;
+  /** Drops the unfinished file (the previous one, if any, stays). */
+  discard(): void;
 }
 
 const BATCH_ROWS = 256;
@@ -122,8 +125,15 @@ const BATCH_CHARS = 1 << 20;
  * A CSV file written as rows come: rows are formatted in batches (at most 256 rows or about 1 MiB
  * of text) and appended with synchronous writes, so memory stays flat however large the file.
  */
+/**
+ * A CSV written to a temporary name beside `path` and renamed into place by `close()`, so a
+ * failure (a full disk, a crash) never leaves a truncated file that looks complete: the old file
+ * stays, or none. `discard()` drops the temporary file instead.
+ */
 export function openCsv(path: string, columns: readonly string[], opts: { bom?: boolean } = {}): CsvWriter {
-  const fd = openSync(path, 'w');
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  let open = true;
   let batch: SafeCell[][] = [columns.map(headerCell)];
   let chars = 0;
   const put = (text: string) => writeAllSync(fd, Buffer.from(text, 'utf8'));
@@ -147,9 +157,19 @@ export function openCsv(path: string, columns: readonly string[], opts: { bom?: 
     close() {
       try {
         flush();
-      } finally {
-        closeSync(fd);
+      } catch (e) {
+        this.discard();
+        throw e;
       }
+      open = false;
+      closeSync(fd);
+      renameSync(tmp, path);
+    },
+    discard() {
+      if (!open) return;
+      open = false;
+      closeSync(fd);
+      rmSync(tmp, { force: true });
     },
   };
 }

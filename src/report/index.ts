@@ -87,9 +87,12 @@ function writeResults(path: string, journal: string, order: RowOrder, bom: boole
     for (const [offset, bytes] of order.sorted()) {
       results.write({ ...resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord) });
     }
+    results.close();
+  } catch (e) {
+    results.discard();
+    throw e;
   } finally {
     reader?.close();
-    results.close();
   }
 }
 
@@ -97,7 +100,9 @@ function writeCsv(path: string, columns: readonly string[], rows: Iterable<objec
   const w = openCsv(path, columns, { bom });
   try {
     for (const row of rows) w.write({ ...row } as Record<string, CsvValue>);
-  } finally {
     w.close();
+  } catch (e) {
+    w.discard();
+    throw e;
   }
 }
