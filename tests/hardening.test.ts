@@ -240,3 +240,36 @@ describe('a full disk', () => {
     expect(readFileSync(join(run, 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(cases.length + 1);
   }, 30_000);
 });
+
+describe('retries with an end', () => {
+  it('a server answering 500 to everything stops its lane after 20 failed requests in a row', async () => {
+    const broken = await startSimulator({
+      port: 0,
+      models: [{ name: 'down', faults: { error500: 1 } }],
+      answers: answerKeyFromCases(cases),
+    });
+    try {
+      const dir = tempDir();
+      const many = Array.from(
+        { length: 60 },
+        (_, i) => `  - { id: c${i}, prompt: "What is ${i} + 1?", expected: ${i + 1} }`,
+      );
+      writeFiles(dir, {
+        's.yaml': ['name: s', 'grader: numeric', 'cases:', ...many].join('\n'),
+        'gapbench.config.yaml': `models:\n  - { id: down, provider: openai, model: down, baseURL: "${broken.openaiBaseURL}", concurrency: 2, maxRetries: 0 }\n`,
+      });
+      const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'down'], { cwd: dir, env: { OPENAI_API_KEY: 'k' } });
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toMatch(
+        /the last 20 requests all failed with server errors; its other jobs are not sent/,
+      );
+      expect(broken.stats().byModel.down.requests).toBeLessThanOrEqual(22);
+      const recs = readFileSync(join(dir, 'results', 'down', 'records.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      expect(recs).toHaveLength(60);
+    } finally {
+      await broken.close();
+    }
+  });
+});

@@ -26,6 +26,8 @@ export interface ModelConfig extends ProviderModel {
   price?: Price;
   cache: boolean;
   judgeOnly: boolean;
+  maxRetryWaitS?: number;
+  stopAfterServerErrors?: number;
   /** Extra HTTP headers, as written (values may hold `${VAR}`); only their names reach any output. */
   headers?: Record<string, string>;
   /** Per-vendor parameter rules that changed this model's requests, one line each (vendor-rules.ts). */
@@ -80,6 +82,8 @@ export function resolveModel(
     concurrency: m.concurrency ?? defaults.concurrency ?? lane.concurrency,
     timeoutMs: m.timeoutMs ?? defaults.timeoutMs ?? lane.timeoutMs,
     maxRetries: m.maxRetries ?? defaults.maxRetries ?? 5,
+    ...optional('maxRetryWaitS', m.maxRetryWaitS ?? defaults.maxRetryWaitS),
+    ...optional('stopAfterServerErrors', m.stopAfterServerErrors ?? defaults.stopAfterServerErrors),
     ...((m.maxResponseBytes ?? defaults.maxResponseBytes)
       ? { maxResponseBytes: m.maxResponseBytes ?? defaults.maxResponseBytes }
       : {}),
@@ -93,6 +97,11 @@ export function resolveModel(
     judgeOnly: m.judgeOnly ?? false,
     replay: m.replay,
   };
+}
+
+/** `{ [key]: value }` when the value is set, else nothing (so the manifest shows only what was given). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [k in K]?: V });
 }
 
 /** The group a model gets when the config gives none: by its family where the preset says so. */

@@ -50,6 +50,10 @@ const laneFields = {
   tpm: z.number().positive().optional(),
   params: paramsSchema.optional(),
   cache: z.boolean().optional(),
+  /** Longest Retry-After honoured, seconds (default 300); a longer one is cut to this. */
+  maxRetryWaitS: z.number().positive().optional(),
+  /** Stop the lane after this many requests in a row failed with server errors (default 20; 0: never). */
+  stopAfterServerErrors: z.number().int().min(0).optional(),
   /** Largest response body (decompressed) a request may hold, bytes (default 16 MiB). */
   maxResponseBytes: positiveInt.optional(),
 };

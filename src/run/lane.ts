@@ -8,6 +8,9 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 import { systemClock, type Clock } from './clock.js';
 import { estimateTokens, ServerBudget, TokenBucket } from './limiter.js';
 
+/** A lane whose last this-many requests all failed with server errors stops (stopAfterServerErrors). */
+export const DEFAULT_STOP_AFTER_SERVER_ERRORS = 20;
+
 export type Attempted =
   | { status: 'ok'; completion: Completion; attempts: number; lastErrorKind?: ErrorKind }
   | { status: 'error'; error: { kind: ErrorKind; message: string }; attempts: number };
@@ -63,6 +66,8 @@ export class Lane {
   /** Either stop or abort: what ends a wait. */
   private readonly waitSignal?: AbortSignal;
   private successStreak = 0;
+  /** Requests in a row that failed with a server error (5xx); any other outcome resets it. */
+  private serverErrorStreak = 0;
   /** Some request of this lane has succeeded (a server that was never reached stops the lane). */
   private answered = false;
   inFlight = 0;
@@ -80,7 +85,9 @@ export class Lane {
     this.limit = pLimit(maxConcurrency);
     this.clock = opts.clock ?? systemClock;
     this.server = new ServerBudget(this.clock);
-    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    const backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.backoff =
+      model.maxRetryWaitS === undefined ? backoff : { ...backoff, maxRetryAfterMs: model.maxRetryWaitS * 1000 };
     this.random = opts.random ?? Math.random;
     const sigs = [opts.stop, opts.signal].filter((x): x is AbortSignal => !!x);
     this.waitSignal = sigs.length > 1 ? AbortSignal.any(sigs) : sigs[0];
@@ -174,6 +181,13 @@ export class Lane {
     const { attempts } = tries;
     tries.lastKind = e.kind;
     if (FATAL_FOR_LANE.has(e.kind)) return this.stopLane(e, attempts);
+    this.serverErrorStreak = e.kind === 'server' ? this.serverErrorStreak + 1 : 0;
+    const limit = this.model.stopAfterServerErrors ?? DEFAULT_STOP_AFTER_SERVER_ERRORS;
+    if (limit > 0 && this.serverErrorStreak >= limit) {
+      // A server that answers everything with 5xx would cost every job all its retries.
+      const why = `${e.message} (the last ${this.serverErrorStreak} requests all failed with server errors; its other jobs are not sent: finish later with --resume DIR --retry-errors)`;
+      return this.stopLane(new ProviderError('server', why), attempts);
+    }
     if (e.kind === 'network' && attempts > this.model.maxRetries && !this.answered) {
       // Never reached, through every retry: the server is down or the address is wrong, and
       // every other job would spend the same retries learning it. Stop the lane, as for a bad key.
@@ -223,6 +237,7 @@ export class Lane {
 
   /** Recovers gradually: one more slot after a full window of successes. */
   private onSuccess(): void {
+    this.serverErrorStreak = 0;
     if (this.limit.concurrency >= this.maxConcurrency) return;
     if (++this.successStreak >= this.limit.concurrency) {
       this.successStreak = 0;
