@@ -273,3 +273,47 @@ describe('retries with an end', () => {
     }
   });
 });
+
+describe('bad usage is exit 2, one line, nothing left behind', () => {
+  const bomb = [
+    'a: &a ["x","x","x","x","x","x","x","x","x"]',
+    'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+    'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+    'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+    'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+  ].join('\n');
+  const table: [string, string[], RegExp][] = [
+    ['--max-duration 0', ['--max-duration', '0'], /--max-duration 0: expected a duration above 0/],
+    ['an empty --out', ['--out', ''], /--out: expected a directory, got an empty string/],
+    ['--out naming a file', ['--out', 'afile'], /--out .*afile: is a file, not a directory/],
+    ['a 300-character run id', ['--run-id', 'x'.repeat(300)], /--run-id x{20}\.\.\.: 300 characters, at most 128/],
+    ['absurd concurrency', ['--concurrency', '1000000000'], /--concurrency 1000000000: at most 10000/],
+    ['a YAML alias bomb', ['--config', 'bomb.yaml'], /bomb\.yaml: invalid YAML: Excessive alias count/],
+    ['a UTF-16 suite', ['--suite', 'u16.yaml'], /u16\.yaml: is UTF-16 encoded: save it as UTF-8/],
+  ];
+  for (const [what, args, message] of table) {
+    it(what, async () => {
+      const dir = project();
+      writeFiles(dir, { afile: '', 'bomb.yaml': bomb });
+      writeFileSync(
+        join(dir, 'u16.yaml'),
+        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('name: x\n', 'utf16le')]),
+      );
+      const r = await cli(['run', '--suite', 's.yaml', ...args], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(join(dir, 'results'))).toBe(false);
+    });
+  }
+
+  it('tells a key variable set but empty from one not set', async () => {
+    const dir = project();
+    const r = await cli(['run', '--model', 'openai:gpt-4o-mini', '--suite', 's.yaml'], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: '' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/OPENAI_API_KEY is set but empty/);
+  });
+});

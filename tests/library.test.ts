@@ -114,7 +114,7 @@ describe('evaluate()', () => {
         suites: ['knowledge-mc'],
         env: { ...env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '' },
       }),
-    ).rejects.toThrow(/OPENAI_API_KEY is not set/);
+    ).rejects.toThrow(/OPENAI_API_KEY is set but empty/);
     await expect(evaluate({ models: ['openai:gpt-4o-mini'], suites: [], env })).rejects.toThrow(/no suites/);
     expect(sim.stats().requests).toBe(before);
   });

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { loadConfig, missingKeys, type Config, type ModelConfig } from '../config/config.js';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
@@ -81,6 +81,8 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   const config = loadConfig({ configPath: values.config ?? inv?.config, cliModels, cwd: io.cwd, env: io.env });
   // A resumed run keeps the --concurrency it was started with unless given another.
   const concurrency = positiveInt('--concurrency', values.concurrency) ?? inv?.concurrency;
+  if (concurrency !== undefined && concurrency > MAX_CONCURRENCY)
+    throw new UsageError(`--concurrency ${concurrency}: at most ${MAX_CONCURRENCY} requests in flight per model`);
   const models = checkedModels(config, concurrency, io.env);
   const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
   const suites = await loadSuites(suiteRefs, config, values, inv, { ...io.env, ...sets }, io);
@@ -188,16 +190,40 @@ function checkUnchanged(manifest: Manifest, models: ModelConfig[], suites: Suite
   throw new UsageError(`--resume ${dir}: ${change} since the run started; pass --force to resume anyway`);
 }
 
+/** Most requests in flight per model that --concurrency accepts. */
+export const MAX_CONCURRENCY = 10_000;
+
+/** Longest run id: a directory name, with room for the files made beside and inside it. */
+export const MAX_RUN_ID = 128;
+
 function newRunDir(values: RunValues, config: Config, cwd: string): string {
+  if (values.out !== undefined && values.out.trim() === '')
+    throw new UsageError('--out: expected a directory, got an empty string');
   const outDir = resolve(cwd, values.out ?? config.out ?? 'results');
+  checkWritableDir(outDir, values.out !== undefined ? '--out' : 'out');
   const runId = values['run-id'] ?? defaultRunId(outDir);
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(runId)) {
     throw new UsageError(`--run-id ${runId}: use letters, digits, '.', '-' or '_'`);
   }
+  if (runId.length > MAX_RUN_ID)
+    throw new UsageError(`--run-id ${runId.slice(0, 20)}...: ${runId.length} characters, at most ${MAX_RUN_ID}`);
   const dir = join(outDir, runId);
   if (existsSync(dir))
     throw new UsageError(`--run-id ${runId}: ${dir} already exists (choose another id, or --resume it)`);
   return dir;
+}
+
+/** The output directory is a directory (or can become one) that this user may write. */
+function checkWritableDir(dir: string, flag: string): void {
+  let at = dir;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  if (!statSync(at).isDirectory())
+    throw new UsageError(`${flag} ${dir}: ${at === dir ? 'is a file' : `${at} is a file`}, not a directory`);
+  try {
+    accessSync(at, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${dir}: ${at} is not writable`);
+  }
 }
 
 export function defaultRunId(outDir: string, prefix = ''): string {

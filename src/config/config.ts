@@ -136,7 +136,7 @@ export function missingKeys(models: readonly ModelConfig[], env: NodeJS.ProcessE
     const v = env[m.apiKeyEnv];
     if (!v || !v.trim()) {
       out.push(
-        `model '${m.id}': environment variable ${m.apiKeyEnv} is not set (set it to the ${m.provider} API key; keys never go in the config file)`,
+        `model '${m.id}': environment variable ${m.apiKeyEnv} is ${v === undefined ? 'not set' : 'set but empty'} (set it to the ${m.provider} API key; keys never go in the config file)`,
       );
     }
   }

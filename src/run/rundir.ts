@@ -67,7 +67,7 @@ export function openRunDir(
     mkdirSync(runDir, { recursive: true });
     notice = lockRunDir(runDir);
   } catch (e) {
-    if (created) rmSync(runDir, { recursive: true, force: true });
+    if (created) removeQuietly(runDir);
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot write to ${runDir}: ${(e as Error).message}`);
   }
@@ -77,10 +77,19 @@ export function openRunDir(
     writeManifest(runDir, manifest);
   } catch (e) {
     unlockRunDir(runDir);
-    if (created) rmSync(runDir, { recursive: true, force: true });
+    if (created) removeQuietly(runDir);
     throw new UsageError(`cannot write to ${runDir}: ${(e as Error).message}`);
   }
   return { manifest, previousStatus: previous?.status, ...(notice ? { notice } : {}) };
+}
+
+/** Removes what this run created; a path that cannot be removed (not a directory after all) is left. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    /* nothing was created there */
+  }
 }
 
 const LOCK = '.lock';

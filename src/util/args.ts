@@ -72,7 +72,10 @@ export function fraction(name: string, v: string | undefined): number | undefine
 /** `90s`, `30m`, `1h30m`, `7d`, `1500ms`, or plain seconds. */
 export function duration(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  if (/^\d+(\.\d+)?$/.test(v)) {
+    if (Number(v) > 0) return Number(v) * 1000;
+    throw new UsageError(`${name} ${v}: expected a duration above 0, such as 90s, 30m or 1h30m`);
+  }
   const re = /(\d+(?:\.\d+)?)(ms|d|h|m|s)/gy;
   let total = 0;
   let pos = 0;

@@ -12,12 +12,26 @@ export interface YamlFile {
   lineOf(path: YamlPath, key?: string): number | undefined;
 }
 
+/** Largest YAML file read (a suite's cases belong in a source file beyond that): 32 MiB. */
+export const MAX_YAML_BYTES = 32 * 1024 * 1024;
+
 /** Reads and parses a YAML file; syntax errors become a FileError naming the line. */
 export function readYamlFile(file: string, displayName = file): YamlFile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const bytes = readFileSync(file);
+    if (bytes.length > MAX_YAML_BYTES)
+      throw new FileError(
+        displayName,
+        undefined,
+        `${bytes.length} bytes, over the ${MAX_YAML_BYTES} a YAML file may have (use source: with a CSV or JSONL file for large suites)`,
+      );
+    // A UTF-16 file (Windows editors save one) reads as garbage as UTF-8: say what it is.
+    if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+      throw new FileError(displayName, undefined, 'is UTF-16 encoded: save it as UTF-8');
+    text = bytes.toString('utf8');
   } catch (err) {
+    if (err instanceof FileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new FileError(
       displayName,
@@ -40,7 +54,13 @@ export function parseYamlText(text: string, file: string): YamlFile {
     const msg = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     throw new FileError(file, line, `invalid YAML: ${msg}`);
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let data: unknown;
+  try {
+    // An alias bomb (aliases of aliases) expands exponentially: stop at 1,000 alias uses.
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    throw new FileError(file, undefined, `invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
   const lineOf = (path: YamlPath, key?: string): number | undefined => {
     let node: unknown = doc.contents;
     let lastLine: number | undefined;
