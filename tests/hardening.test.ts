@@ -317,3 +317,51 @@ describe('bad usage is exit 2, one line, nothing left behind', () => {
     expect(r.stderr).toMatch(/OPENAI_API_KEY is set but empty/);
   });
 });
+
+describe('a journal that heals', () => {
+  it('drops a torn tail longer than 8 MiB before appending, and a torn copy never hides a valid record', async () => {
+    const { appendFileSync } = await import('node:fs');
+    const dir = project();
+    expect((await cli(['run', '--suite', 's.yaml', '--run-id', 'j', '--quiet'], { cwd: dir })).code).toBe(0);
+    const run = join(dir, 'results', 'j');
+    const journal = join(run, 'records.jsonl');
+    const lines = readFileSync(journal, 'utf8').trim().split('\n');
+    // A torn copy of the first record in the middle of the file, then the rest; the last record
+    // dropped and a torn 9 MiB tail in its place (a crash while writing a long answer).
+    const torn = lines[0].slice(0, Math.floor(lines[0].length / 2));
+    writeFileSync(journal, `${[lines[0], torn, ...lines.slice(1, -1)].join('\n')}\n`);
+    appendFileSync(journal, `{"v":1,"job_id":"${JSON.parse(lines.at(-1)!).job_id}","output":"${'x'.repeat(9 << 20)}`);
+    const rep = await cli(['report', run], { cwd: dir });
+    expect(rep.code).toBe(0);
+    expect(rep.stderr).toMatch(/note: skipped 2 damaged line\(s\) of records\.jsonl/);
+    expect(rep.stdout).toMatch(new RegExp(`Rebuilt from ${cases.length - 1} records`));
+    const r = await cli(['run', '--resume', run, '--quiet'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/note: skipped 1 damaged line\(s\)/);
+    const after = readFileSync(journal, 'utf8');
+    expect(after.length).toBeLessThan(1 << 20);
+    const recs = after
+      .trim()
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l)];
+        } catch {
+          return [];
+        }
+      });
+    expect(new Set(recs.map((x) => x.job_id)).size).toBe(cases.length);
+    expect(readFileSync(join(run, 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(cases.length + 1);
+  });
+
+  it('gapbench report marks a run whose process died as interrupted', async () => {
+    const dir = project();
+    expect((await cli(['run', '--suite', 's.yaml', '--run-id', 'k', '--quiet'], { cwd: dir })).code).toBe(0);
+    const run = join(dir, 'results', 'k');
+    const m = JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8'));
+    writeFileSync(join(run, 'manifest.json'), JSON.stringify({ ...m, status: 'running' }));
+    const r = await cli(['report', run], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8')).status).toBe('interrupted');
+  });
+});

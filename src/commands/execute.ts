@@ -116,7 +116,10 @@ async function runWithJournal(
     io.stderr.write(`records.jsonl: dropped a torn last line (${dropped} bytes) left by a crash; its job runs again\n`);
   // A fresh journal: every record passes through here, so the reports need no second read of it.
   const live = journal.size === 0 ? new ReportState(manifest, p.matrixOutputs) : undefined;
-  const previous = journal.size === 0 ? undefined : await recordedJobs(journal.path);
+  const stats = { damaged: 0 };
+  const previous = journal.size === 0 ? undefined : await recordedJobs(journal.path, stats);
+  if (stats.damaged)
+    io.stderr.write(`note: skipped ${stats.damaged} damaged line(s) of ${journal.path}; their jobs run again\n`);
   const control = new StopControl((line) => io.stderr.write(`${line}\n`), io.signals, p.maxDurationMs);
   const progress = new Progress({ out: io.stderr, intervalSec: p.progressIntervalSec, quiet: p.quiet });
   try {

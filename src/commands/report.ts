@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { writeReports } from '../report/index.js';
-import { readManifest } from '../journal/manifest.js';
+import { readManifest, writeManifest } from '../journal/manifest.js';
+import { lockedByLiveProcess } from '../run/rundir.js';
 import { parse } from '../util/args.js';
 
 export const REPORT_HELP = `Usage: gapbench report <run-dir> [options]
@@ -39,5 +40,17 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
   });
   io.stdout.write(report.terminal(io.stdout, io.env));
   io.stdout.write(`Rebuilt from ${report.records} records: ${dir}\n`);
+  if (report.damaged) io.stderr.write(`note: skipped ${report.damaged} damaged line(s) of records.jsonl\n`);
+  // A run killed before it finished still says `running`: the report marks it for what it is.
+  if (manifest.status === 'running' && !lockedByLiveProcess(dir)) {
+    writeManifest(dir, {
+      ...manifest,
+      status: 'interrupted',
+      reason: manifest.reason ?? 'the process ended before the run finished',
+    });
+    io.stderr.write(
+      `note: ${dir} was not finished (its process ended): marked interrupted; resume it with gapbench run --resume\n`,
+    );
+  }
   return EXIT.ok;
 }

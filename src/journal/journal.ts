@@ -84,26 +84,35 @@ export class Journal implements RecordSink {
 function repairTail(fd: number): number {
   const size = fstatSync(fd).size;
   if (size === 0) return 0;
-  // Records are far smaller than this window (outputs are capped by max_tokens); the last two
-  // newlines are what matters.
-  const len = Math.min(size, 8 << 20);
-  const tail = Buffer.alloc(len);
-  readSync(fd, tail, 0, len, size - len);
-  const lastNl = tail.lastIndexOf(0x0a);
-  let end = lastNl < 0 ? (len === size ? 0 : size) : size - len + lastNl + 1;
+  // The last newline ends the last complete line; anything after it is a torn write, however long.
+  const lastNl = lastNewline(fd, size);
+  let end = lastNl + 1;
   if (lastNl >= 0) {
-    const prevNl = lastNl > 0 ? tail.lastIndexOf(0x0a, lastNl - 1) : -1;
-    if (prevNl >= 0 || len === size) {
-      const line = tail.subarray(prevNl + 1, lastNl).toString('utf8');
-      let ok = false;
-      try {
-        ok = isJobRecord(JSON.parse(line));
-      } catch {
-        ok = false;
-      }
-      if (!ok) end = size - len + prevNl + 1;
+    // The last complete line must be a record too (a crash can tear a line and still write a newline later).
+    const prevNl = lastNewline(fd, lastNl);
+    const line = Buffer.alloc(lastNl - prevNl - 1);
+    readSync(fd, line, 0, line.length, prevNl + 1);
+    let ok = false;
+    try {
+      ok = isJobRecord(JSON.parse(line.toString('utf8')));
+    } catch {
+      ok = false;
     }
+    if (!ok) end = prevNl + 1;
   }
   if (end < size) ftruncateSync(fd, end);
   return size - end;
+}
+
+/** Position of the last newline before `before`, reading backwards in 1 MiB steps; -1 when none. */
+function lastNewline(fd: number, before: number): number {
+  const step = 1 << 20;
+  const buf = Buffer.alloc(step);
+  for (let end = before; end > 0; end -= step) {
+    const start = Math.max(0, end - step);
+    const n = readSync(fd, buf, 0, end - start, start);
+    const i = buf.subarray(0, n).lastIndexOf(0x0a);
+    if (i >= 0) return start + i;
+  }
+  return -1;
 }

@@ -88,14 +88,15 @@ function parseRecord(line: string): JobRecord | undefined {
 }
 
 /** Streams the records of a journal, one at a time; a torn or foreign line is skipped. */
-export async function* readRecords(path: string): AsyncGenerator<JobRecord> {
-  for await (const { record } of readRecordLines(path, false)) yield record;
+export async function* readRecords(path: string, stats?: { damaged: number }): AsyncGenerator<JobRecord> {
+  for await (const { record } of readRecordLines(path, false, stats)) yield record;
 }
 
 /** Each record with where its line stands in the file; `latestOnly` keeps a job's newest record. */
 export async function* readRecordLines(
   path: string,
   latestOnly: boolean,
+  stats?: { damaged: number },
 ): AsyncGenerator<{ record: JobRecord; line: Line }> {
   if (!existsSync(path)) return;
   let last: Map<string, number> | undefined;
@@ -108,8 +109,12 @@ export async function* readRecordLines(
     for await (const line of readLines(path)) {
       const m = JOB_ID.exec(line.text);
       if (m) {
-        if (last.has(m[1])) duplicates = true;
-        last.set(m[1], lineNo);
+        if (!last.has(m[1])) last.set(m[1], lineNo);
+        // A later line of the same job wins only if it is whole: a torn copy never hides a valid record.
+        else if (parseRecord(line.text)) {
+          duplicates = true;
+          last.set(m[1], lineNo);
+        }
       }
       lineNo++;
     }
@@ -124,6 +129,7 @@ export async function* readRecordLines(
     }
     const record = parseRecord(line.text);
     if (record) yield { record, line };
+    else if (stats && line.text.trim() !== '') stats.damaged++;
   }
 }
 
@@ -141,9 +147,9 @@ export interface RecordedJob {
 export type RecordedJobs = Map<string, RecordedJob>;
 
 /** job_id -> its latest record's status and identity, for resume. */
-export async function recordedJobs(path: string): Promise<RecordedJobs> {
+export async function recordedJobs(path: string, stats?: { damaged: number }): Promise<RecordedJobs> {
   const out: RecordedJobs = new Map();
-  for await (const r of readRecords(path)) {
+  for await (const r of readRecords(path, stats)) {
     const answer = r.status === 'error' && r.error.kind === 'grader' && r.output !== undefined ? r : undefined;
     out.set(r.job_id, {
       status: r.status,

@@ -31,6 +31,8 @@ export interface Report {
   summary: SummaryRow[];
   gaps: GapRow[];
   aggregate: Aggregate;
+  /** Lines of records.jsonl that did not parse and were skipped (rebuilt from the journal only). */
+  damaged?: number;
   terminal(out: Out, env: NodeJS.ProcessEnv): string;
 }
 
@@ -59,13 +61,15 @@ export function computeReport(state: ReportState): Report {
 export async function writeReports(runDir: string, opts: ReportOptions, live?: ReportState): Promise<Report> {
   const journal = join(runDir, 'records.jsonl');
   let state = live;
+  const damage = { damaged: 0 };
   if (!state) {
     state = new ReportState(opts.manifest, opts.matrixOutputs);
-    for await (const { record, line } of readRecordLines(journal, true)) state.add(record, line.offset, line.bytes);
+    for await (const { record, line } of readRecordLines(journal, true, damage))
+      state.add(record, line.offset, line.bytes);
   }
   const bom = opts.excel;
   writeResults(join(runDir, 'results.csv'), journal, state.order, bom);
-  const report = computeReport(state);
+  const report = { ...computeReport(state), damaged: damage.damaged };
   const a = report.aggregate;
   writeCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, report.summary, bom);
   writeCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, report.gaps, bom);

@@ -143,6 +143,12 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Whether a live process holds the run directory (a lock on another host counts as live). */
+export function lockedByLiveProcess(runDir: string): boolean {
+  const holder = readHolder(join(runDir, LOCK));
+  return holder !== undefined && (holder.host !== hostname() || alive(holder.pid));
+}
+
 /** Releases this process's lock of a run directory. */
 export function unlockRunDir(runDir: string): void {
   const path = join(runDir, LOCK);
