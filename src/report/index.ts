@@ -52,7 +52,7 @@ export function computeReport(state: ReportState): Report {
 }
 
 /**
- * Derives every CSV of a run from records.jsonl alone (plus prices from the manifest):
+ * Derives every CSV of a run, and report.html, from records.jsonl alone (plus prices from the manifest):
  * results.csv streams record by record; summary, gap and matrix come from per-cell aggregates.
  * `live` is the state gathered while the run wrote every record of the journal (see ReportState).
  */
@@ -70,6 +70,14 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
   writeCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, report.summary, bom);
   writeCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, report.gaps, bom);
   writeCsv(join(runDir, 'matrix.csv'), matrixColumns(a, opts.matrixOutputs), matrixRows(a, opts.matrixOutputs), bom);
+  // Loaded only here: ECharts costs nothing to a run's start-up.
+  const { writeHtmlReport } = await import('./html.js');
+  writeHtmlReport(join(runDir, 'report.html'), {
+    runId: a.runId,
+    summary: report.summary,
+    gaps: report.gaps,
+    aggregate: a,
+  });
   if (opts.history && report.summary.length) {
     await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, report.summary);
   }
