@@ -304,7 +304,9 @@ describe('spreadsheet-safe CSV', () => {
     }
     // The rows hold every kind of cell that needs quoting (a bare CR alone, for one).
     expect(rowsIn.flat().some((c) => /^[^",\n]*\r[^",\n]*$/.test(c))).toBe(true);
-    expect(csvRows(rowsIn)).toBe(stringify(rowsIn, { record_delimiter: '\r\n', quote_record_delimiter: true }));
+    expect(csvRows(rowsIn)).toBe(
+      stringify(rowsIn, { record_delimiter: '\r\n', quote_record_delimiter: true, quoted_match: /[\t;]/ }),
+    );
     // And what a parser reads back is what went in.
     expect(parse(csvRows(rowsIn), { relax_column_count: true })).toEqual(
       rowsIn.map((r) => (r.length === 1 && r[0] === '' ? [''] : r)),
@@ -338,6 +340,10 @@ describe('spreadsheet-safe CSV', () => {
     expect(back[12].text).toMatch(/^x+…\[truncated \d+ chars\]$/);
     expect(back[13].text).toMatch(/^(😀)+…\[truncated \d+ chars\]$/);
     expect(back[13].text).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+    // The marker counts characters (code points), not UTF-16 units.
+    const kept = Array.from(back[13].text.replace(/…\[.*$/, '')).length;
+    const dropped = Number(/truncated (\d+) chars/.exec(back[13].text)![1]);
+    expect(kept + dropped).toBe(Array.from(hostile[13] as string).length);
     expect(back.slice(14).map((r) => r.text)).toEqual(['a\nb', '多行\n文本', 'ok\r=1+2', 'bare\rCR']);
   });
 
@@ -366,5 +372,31 @@ describe('spreadsheet-safe CSV', () => {
   it('model output cannot drive the terminal', () => {
     expect(terminalSafe('\u001b[31mred\u001b[0m \u001b]0;title\u0007ok\r\nnext\u0007')).toBe('red ok next');
     expect(terminalSafe('中文很长的输出', 7)).toBe('中文很…');
+  });
+});
+
+describe('CSV fixes of issue 15', () => {
+  it('quotes fields holding a TAB or a semicolon, so Tab- and ;-separated imports keep them whole', () => {
+    const text = csvRows([['a\t=1+1', 'x;=cmd', 'plain']]);
+    expect(text).toBe('"a\t=1+1","x;=cmd",plain\r\n');
+    // Read as Tab-separated, the TAB inside the first field does not start a new cell.
+    expect(parse('"a\t=1+1"\tb\r\n', { delimiter: '\t' })).toEqual([['a\t=1+1', 'b']]);
+    expect(parse(csvRows([['x;=cmd']]), { delimiter: ';' })).toEqual([['x;=cmd']]);
+  });
+
+  it('--excel puts the BOM on history.csv too', async () => {
+    const dir = syntheticProject({ closedA: () => true, openA: (i) => i % 2 === 0 });
+    expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'e', '--quiet', '--excel'], { cwd: dir })).code).toBe(
+      0,
+    );
+    const history = readFileSync(join(dir, 'results', 'history.csv'));
+    expect(history.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(true);
+    // A second run appends: one BOM, at the start only.
+    expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'f', '--quiet', '--excel'], { cwd: dir })).code).toBe(
+      0,
+    );
+    const again = readFileSync(join(dir, 'results', 'history.csv'), 'utf8');
+    expect(again.split('\uFEFF')).toHaveLength(2);
+    expect(rows(join(dir, 'results', 'history.csv')).map((r) => r.run_id)).toEqual(['e', 'e', 'f', 'f']);
   });
 });

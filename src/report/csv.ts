@@ -8,7 +8,8 @@ import { writeAllSync } from '../util/write.js';
  *   quoted, quotes doubled.
  * - Formula injection: a text cell starting with =, +, -, @, TAB or CR gets a leading ' (OWASP).
  *   Numbers we write are numbers and are left alone (a gap of -3.5 stays -3.5).
- * - Excel holds at most 32,767 characters a cell: longer text is cut at 32,000 with a visible marker.
+ * - Excel holds at most 32,767 characters (UTF-16 units) a cell: longer text is cut at 32,000 with a
+ *   visible marker that counts the characters (code points) dropped.
  * - NUL characters are dropped (some importers stop reading at them).
  * - Numbers use '.' decimals, no thousands separators, no exponents; NaN/Infinity are empty cells.
  * - `bom: true` writes a UTF-8 BOM so Excel reads Chinese text as UTF-8.
@@ -45,24 +46,29 @@ export function safeCell(v: CsvValue): string {
   return s;
 }
 
+/**
+ * Cuts text to at most MAX_CELL UTF-16 units (the unit of Excel's cell limit), never inside a
+ * surrogate pair; the marker counts the characters (code points) dropped, as a reader counts them.
+ */
 function truncate(s: string): string {
-  const cut = (keep: number) => `${s.slice(0, keep)}…[truncated ${s.length - keep} chars]`;
-  let keep = MAX_CELL - 40;
-  // Never split a surrogate pair.
-  const code = s.charCodeAt(keep - 1);
-  if (code >= 0xd800 && code <= 0xdbff) keep--;
-  const out = cut(keep);
-  return out.length <= MAX_CELL ? out : cut(keep - (out.length - MAX_CELL));
+  const points = Array.from(s);
+  let keep = 0;
+  let units = 0;
+  while (keep < points.length && units + points[keep].length <= MAX_CELL - 40) units += points[keep++].length;
+  return `${points.slice(0, keep).join('')}…[truncated ${points.length - keep} chars]`;
 }
 
 /**
  * RFC 4180 quoting: a field is quoted when it holds a comma, a quote, a CR or an LF (a bare CR
- * or LF too: spreadsheets end a row at either), and its quotes are doubled. The tests check it
- * byte for byte against csv-stringify (record_delimiter CRLF, quote_record_delimiter) on hostile
+ * or LF too: spreadsheets end a row at either), a TAB or a ';', and its quotes are doubled. The tests
+ * check it byte for byte against csv-stringify (record_delimiter CRLF, quote_record_delimiter,
+ * quoted_match for TAB and ';') on hostile
  * text; csv-stringify itself normalises its options on every call and costs about ten times
  * more per row, which made writing results.csv most of the time a run spent after its last answer.
  */
-const NEEDS_QUOTES = /[",\r\n]/;
+// TAB and ';' too: a Tab- or semicolon-separated import would otherwise split the field there and
+// start a new cell after the guard (issue 15).
+const NEEDS_QUOTES = /[",\r\n\t;]/;
 
 function field(s: string): string {
   return NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s;

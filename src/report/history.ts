@@ -19,8 +19,13 @@ export const HISTORY_COLUMNS = [
   'cost_usd',
 ] as const;
 
-/** Appends a finished run's summary rows to history.csv (created with a header; never rewritten). */
-export async function appendHistory(path: string, manifest: Manifest, rows: readonly SummaryRow[]): Promise<void> {
+/** Appends a finished run's summary rows to history.csv (created with a header, and a BOM with --excel; never rewritten). */
+export async function appendHistory(
+  path: string,
+  manifest: Manifest,
+  rows: readonly SummaryRow[],
+  opts: { bom?: boolean } = {},
+): Promise<void> {
   const suiteHash = new Map(manifest.suites.map((s) => [s.name, s.hash]));
   const out: Record<string, CsvValue>[] = rows.map((r) => ({
     run_id: r.run_id,
@@ -36,6 +41,8 @@ export async function appendHistory(path: string, manifest: Manifest, rows: read
     n: r.n,
     cost_usd: r.cost_usd,
   }));
-  const text = toCsvString(HISTORY_COLUMNS, out, { header: !existsSync(path) });
+  // A new file gets the BOM with --excel, like every other CSV; an existing one keeps its first bytes.
+  const fresh = !existsSync(path);
+  const text = toCsvString(HISTORY_COLUMNS, out, { header: fresh, bom: fresh && opts.bom });
   await appendFile(path, text, 'utf8');
 }

@@ -79,7 +79,7 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
     aggregate: a,
   });
   if (opts.history && report.summary.length) {
-    await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, report.summary);
+    await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, report.summary, { bom });
   }
   return report;
 }
