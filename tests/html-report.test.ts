@@ -99,4 +99,21 @@ describe('report.html', () => {
     expect(html).not.toContain('<script');
     expect(html).toContain('&lt;/svg&gt;&lt;script&gt;');
   });
+
+  it('charts the score of each model over the runs history.csv holds', async () => {
+    const dir = project();
+    for (const id of ['r1', 'r2']) {
+      expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', id, '--quiet'], { cwd: dir })).code).toBe(0);
+    }
+    const first = readFileSync(join(dir, 'results', 'r1', 'report.html'), 'utf8');
+    expect(first).toContain('no trend yet');
+    const doc = parseHtml(readFileSync(join(dir, 'results', 'r2', 'report.html'), 'utf8')) as unknown as Node;
+    const svgs: Node[] = [];
+    walk(doc, (n) => {
+      if (n.nodeName === 'svg') svgs.push(n);
+    });
+    const trend = svgs.map(textOf).find((t) => t.includes('Score over runs'));
+    expect(trend).toBeDefined();
+    for (const label of ['r1', 'r2', 'arith · 闭源乙', 'arith · openA']) expect(trend).toContain(label);
+  });
 });

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import * as echarts from 'echarts';
 import type { Aggregate } from './aggregate.js';
 import type { GapRow } from './gap.js';
@@ -14,6 +15,8 @@ export interface HtmlInput {
   summary: readonly SummaryRow[];
   gaps: readonly GapRow[];
   aggregate: Aggregate;
+  /** Rows of history.csv (earlier runs included), as text; empty when there is none. */
+  history?: readonly Record<string, string>[];
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -125,8 +128,8 @@ function costSection(summary: readonly SummaryRow[]): string {
       left: 8,
       textStyle: { fontSize: 14 },
     },
-    legend: { top: 4, right: 10 },
-    grid: { left: 60, right: 220, top: 50, bottom: 40 },
+    legend: { top: 30, right: 10 },
+    grid: { left: 60, right: 220, top: 80, bottom: 40 },
     xAxis: { type: 'value', name: 'USD / correct', nameLocation: 'middle', nameGap: 25, scale: true },
     yAxis: { type: 'value', name: 'score %', scale: true },
     series,
@@ -180,6 +183,33 @@ function latencySection(summary: readonly SummaryRow[]): string {
     height,
   );
   return `<figure>${latency}</figure><figure>${errors}</figure>`;
+}
+
+/** Each model's score over the runs history.csv holds (shown once it holds two runs or more). */
+function historySection(history: readonly Record<string, string>[]): string {
+  const runs = [...new Set(history.map((h) => h.run_id))];
+  if (runs.length < 2) return '<p>history.csv holds this run only: no trend yet.</p>';
+  const series = new Map<string, (number | null)[]>();
+  for (const h of history) {
+    const key = `${h.suite} · ${h.model.replace(/^'/, '')}`;
+    const values = series.get(key) ?? runs.map(() => null);
+    values[runs.indexOf(h.run_id)] = round(Number(h.score) * 100);
+    series.set(key, values);
+  }
+  return `<figure>${renderSvg({
+    title: { text: 'Score over runs (history.csv) / 历次得分', left: 8, textStyle: { fontSize: 14 } },
+    legend: { top: 34, type: 'plain' },
+    grid: { left: 60, right: 40, top: 100, bottom: 40 },
+    xAxis: { type: 'category', data: runs },
+    yAxis: { type: 'value', name: 'score %', scale: true },
+    series: [...series].map(([name, data]) => ({
+      type: 'line' as const,
+      name,
+      data,
+      connectNulls: true,
+      label: { show: true },
+    })),
+  })}</figure>`;
 }
 
 /** The cases where the closed group's mean score and the open group's differ most. */
@@ -256,6 +286,7 @@ export function renderHtml(input: HtmlInput): string {
     ['Scores / 得分', scoresSection(summary)],
     ['Cost / 成本', costSection(summary)],
     ['Latency and errors / 延迟与错误', latencySection(summary)],
+    ['Score over time / 历史趋势', historySection(input.history ?? [])],
     ['Where closed and open disagree most / 分歧最大的用例', disagreementSection(aggregate)],
     ['gap.csv', rowsTable(gaps)],
     ['summary.csv', rowsTable(summary)],
@@ -271,4 +302,14 @@ export function renderHtml(input: HtmlInput): string {
 
 export function writeHtmlReport(path: string, input: HtmlInput): void {
   writeFileSync(path, renderHtml(input));
+}
+
+/** history.csv as rows of text; a missing or unreadable file is no history, never a failed report. */
+export function readHistory(path: string): Record<string, string>[] {
+  if (!existsSync(path)) return [];
+  try {
+    return parse(readFileSync(path, 'utf8'), { columns: true, bom: true, relax_column_count: true });
+  } catch {
+    return [];
+  }
 }

@@ -70,17 +70,19 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
   writeCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, report.summary, bom);
   writeCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, report.gaps, bom);
   writeCsv(join(runDir, 'matrix.csv'), matrixColumns(a, opts.matrixOutputs), matrixRows(a, opts.matrixOutputs), bom);
+  const historyPath = join(dirname(runDir), 'history.csv');
+  if (opts.history && report.summary.length) {
+    await appendHistory(historyPath, opts.manifest, report.summary, { bom });
+  }
   // Loaded only here: ECharts costs nothing to a run's start-up.
-  const { writeHtmlReport } = await import('./html.js');
+  const { writeHtmlReport, readHistory } = await import('./html.js');
   writeHtmlReport(join(runDir, 'report.html'), {
     runId: a.runId,
     summary: report.summary,
     gaps: report.gaps,
     aggregate: a,
+    history: readHistory(historyPath),
   });
-  if (opts.history && report.summary.length) {
-    await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, report.summary, { bom });
-  }
   return report;
 }
 
