@@ -36,6 +36,7 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
     p.runDir,
     {
       excel: p.excel,
+      xlsx: p.xlsx,
       matrixOutputs: p.matrixOutputs,
       history: !interrupted && previousStatus !== 'finished',
       manifest,

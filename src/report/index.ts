@@ -18,6 +18,8 @@ export { ReportState } from './state.js';
 
 export interface ReportOptions {
   excel: boolean;
+  /** Also write results.xlsx. */
+  xlsx?: boolean;
   matrixOutputs: boolean;
   /** Append the summary to <out>/history.csv (finished runs only). */
   history: boolean;
@@ -83,6 +85,29 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
     aggregate: a,
     history: readHistory(historyPath),
   });
+  if (opts.xlsx) {
+    const { writeXlsx } = await import('./xlsx.js');
+    const reader = state.order.size ? openLineReader(journal) : undefined;
+    const order = state.order;
+    try {
+      await writeXlsx(join(runDir, 'results.xlsx'), {
+        summary: report.summary,
+        gaps: report.gaps,
+        aggregate: a,
+        matrix: { columns: matrixColumns(a, opts.matrixOutputs), rows: matrixRows(a, opts.matrixOutputs) },
+        results: {
+          columns: RESULTS_COLUMNS,
+          rows: (function* () {
+            for (const [offset, bytes] of order.sorted())
+              yield { ...resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord) };
+          })(),
+        },
+        history: readHistory(historyPath),
+      });
+    } finally {
+      reader?.close();
+    }
+  }
   return report;
 }
 

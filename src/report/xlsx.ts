@@ -1,0 +1,97 @@
+import ExcelJS from 'exceljs';
+import type { Aggregate } from './aggregate.js';
+import type { CsvValue } from './csv.js';
+import type { GapRow } from './gap.js';
+import type { SummaryRow } from './summary.js';
+
+/**
+ * results.xlsx, written with exceljs: sheets Summary, Gap, Scores (long form, for pivots), Matrix,
+ * Results, History. Cells are typed: a JS number is a number cell, every text a string cell
+ * (`t="s"`), so outputs and ids never become numbers, dates or formulas and need no leading quote;
+ * no cell is ever given a formula. Fractions in [0, 1] (score, ci_*) are formatted as percentages.
+ * Header row frozen, autofilter on, column widths from the content. Text is made valid for XML
+ * (control characters other than TAB/LF/CR and lone surrogates dropped) and cut at Excel's 32,767.
+ */
+export interface XlsxInput {
+  summary: readonly SummaryRow[];
+  gaps: readonly GapRow[];
+  aggregate: Aggregate;
+  matrix: { columns: readonly string[]; rows: Iterable<Record<string, CsvValue>> };
+  results: { columns: readonly string[]; rows: Iterable<Record<string, CsvValue>> };
+  history: readonly Record<string, string>[];
+}
+
+const EXCEL_MAX = 32_767;
+// eslint-disable-next-line no-control-regex
+const XML_INVALID =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const PERCENT = /^(score|ci_low|ci_high|closed_score|open_score)$|^score_/;
+
+export function xlsxText(s: string): string {
+  const clean = s.replace(XML_INVALID, '');
+  if (clean.length <= EXCEL_MAX) return clean;
+  let keep = EXCEL_MAX - 40;
+  if (/[\uD800-\uDBFF]/.test(clean[keep - 1])) keep--;
+  return `${clean.slice(0, keep)}…[truncated ${Array.from(clean.slice(keep)).length} chars]`;
+}
+
+function cellValue(v: unknown): string | number | boolean | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'boolean') return v;
+  return xlsxText(typeof v === 'string' ? v : JSON.stringify(v));
+}
+
+function addSheet(wb: ExcelJS.Workbook, name: string, columns: readonly string[], rows: Iterable<object>): void {
+  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
+  const widths = columns.map((c) => c.length + 2);
+  ws.addRow([...columns]).font = { bold: true };
+  for (const row of rows) {
+    const values = columns.map((c) => cellValue((row as Record<string, unknown>)[c]));
+    values.forEach((v, i) => {
+      if (typeof v === 'string') widths[i] = Math.max(widths[i], Math.min(60, v.length + 2));
+    });
+    ws.addRow(values);
+  }
+  columns.forEach((c, i) => {
+    const col = ws.getColumn(i + 1);
+    col.width = Math.max(8, Math.min(60, widths[i]));
+    if (PERCENT.test(c)) col.numFmt = '0.0%';
+  });
+  ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: Math.max(1, columns.length) } };
+}
+
+const columnsOf = (rows: readonly object[]): string[] => [...new Set(rows.flatMap((r) => Object.keys(r)))];
+
+export async function writeXlsx(path: string, input: XlsxInput): Promise<void> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'gapbench';
+  addSheet(wb, 'Summary', columnsOf(input.summary), input.summary);
+  addSheet(wb, 'Gap', columnsOf(input.gaps), input.gaps);
+  const scores = input.summary.map((s) => ({
+    suite: s.suite,
+    category: 'all',
+    model: s.model,
+    group: s.group,
+    n: s.n,
+    score: s.score,
+    ci_low: s.ci_low,
+    ci_high: s.ci_high,
+  }));
+  addSheet(wb, 'Scores', ['suite', 'category', 'model', 'group', 'n', 'score', 'ci_low', 'ci_high'], scores);
+  addSheet(wb, 'Matrix', input.matrix.columns, input.matrix.rows);
+  addSheet(wb, 'Results', input.results.columns, input.results.rows);
+  const history = input.history.map((h) => {
+    const typed: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(h)) {
+      // history.csv is read back as text: its numeric columns become numbers again.
+      typed[k] =
+        /^(score|ci_low|ci_high|n|cost_usd)$/.test(k) && v !== '' && Number.isFinite(Number(v))
+          ? Number(v)
+          : v.replace(/^'/, '');
+    }
+    return typed;
+  });
+  addSheet(wb, 'History', columnsOf(input.history), history);
+  await wb.xlsx.writeFile(path);
+}
