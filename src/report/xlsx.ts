@@ -6,7 +6,7 @@ import type { SummaryRow } from './summary.js';
 
 /**
  * results.xlsx, written with exceljs: sheets Summary, Gap, Scores (long form, for pivots), Matrix,
- * Results, History. Cells are typed: a JS number is a number cell, every text a string cell
+ * Results, Run history (Excel reserves "History"). Cells are typed: a JS number is a number cell, every text a string cell
  * (`t="s"`), so outputs and ids never become numbers, dates or formulas and need no leading quote;
  * no cell is ever given a formula. Fractions in [0, 1] (score, ci_*) are formatted as percentages.
  * Header row frozen, autofilter on, column widths from the content. Text is made valid for XML
@@ -92,6 +92,7 @@ export async function writeXlsx(path: string, input: XlsxInput): Promise<void> {
     }
     return typed;
   });
-  addSheet(wb, 'History', columnsOf(input.history), history);
+  // Excel reserves the sheet name "History".
+  addSheet(wb, 'Run history', columnsOf(input.history), history);
   await wb.xlsx.writeFile(path);
 }
