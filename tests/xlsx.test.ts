@@ -97,8 +97,11 @@ describe('results.xlsx', () => {
     const sheets = [...files].filter(([name]) => /^xl\/worksheets\/sheet\d+\.xml$/.test(name));
     expect(sheets).toHaveLength(6);
     for (const [, xml] of sheets) expect(xml).not.toMatch(/<f[ >]/);
-    const shared = files.get('xl/sharedStrings.xml')!;
-    const strings = [...shared.matchAll(/<t[^>]*>([^<]*)<\/t>/g)].map((m) =>
+    const workbook = files.get('xl/workbook.xml')!;
+    const resultsIndex = [...workbook.matchAll(/<sheet [^>]*name="([^"]+)"/g)].findIndex((m) => m[1] === 'Results');
+    expect(resultsIndex).toBe(4);
+    const resultsXml = files.get(`xl/worksheets/sheet${resultsIndex + 1}.xml`)!;
+    const strings = [...(files.get('xl/sharedStrings.xml') ?? '').matchAll(/<t[^>]*>([^<]*)<\/t>/g)].map((m) =>
       m[1]
         .replace(/&lt;/g, '<')
         .replace(/&gt;/g, '>')
@@ -106,8 +109,9 @@ describe('results.xlsx', () => {
         .replace(/&amp;/g, '&'),
     );
     for (const h of [...HOSTILE, '模型甲', '000']) expect(strings).toContain(h);
-    // The case ids ("000".."009") are string cells: t="s" on every cell of the case_id column.
-    const resultsXml = sheets.find(([, xml]) => xml.includes('autoFilter') && xml.split('<row ').length > 10)![1];
-    expect(resultsXml).toMatch(/<c r="C2"[^>]*t="s"/);
+    // The case ids ("000".."009", column C) are text cells, never numbers.
+    const caseCells = [...resultsXml.matchAll(/<c r="C(\d+)"([^>]*)>/g)].filter((m) => m[1] !== '1');
+    expect(caseCells.length).toBe(2 * HOSTILE.length);
+    for (const m of caseCells) expect(m[2]).toMatch(/t="s"/);
   });
 });

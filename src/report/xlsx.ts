@@ -9,7 +9,7 @@ import type { SummaryRow } from './summary.js';
  * Results, Run history (Excel reserves "History"). Cells are typed: a JS number is a number cell, every text a string cell
  * (`t="s"`), so outputs and ids never become numbers, dates or formulas and need no leading quote;
  * no cell is ever given a formula. Fractions in [0, 1] (score, ci_*) are formatted as percentages.
- * Header row frozen, autofilter on, column widths from the content. Text is made valid for XML
+ * Header row frozen, autofilter on, column widths by kind of column. Text is made valid for XML
  * (control characters other than TAB/LF/CR and lone surrogates dropped) and cut at Excel's 32,767.
  */
 export interface XlsxInput {
@@ -42,29 +42,39 @@ function cellValue(v: unknown): string | number | boolean | null {
   return xlsxText(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
-function addSheet(wb: ExcelJS.Workbook, name: string, columns: readonly string[], rows: Iterable<object>): void {
+/** Column width from the header and the kind of column (rows are streamed: widths come first). */
+function widthOf(column: string): number {
+  if (/^(output|prompt|reason|error|expected|extracted)$|^output_/.test(column)) return 50;
+  if (/^(suite|model|closed_model|open_model|case_id|category|verdict|run_id|started_at)$/.test(column)) return 18;
+  return Math.max(9, column.length + 2);
+}
+
+/** One sheet, streamed: each row is committed (written) as it comes, so memory stays flat. */
+function addSheet(
+  wb: ExcelJS.stream.xlsx.WorkbookWriter,
+  name: string,
+  columns: readonly string[],
+  rows: Iterable<object>,
+): void {
   const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
-  const widths = columns.map((c) => c.length + 2);
-  ws.addRow([...columns]).font = { bold: true };
-  for (const row of rows) {
-    const values = columns.map((c) => cellValue((row as Record<string, unknown>)[c]));
-    values.forEach((v, i) => {
-      if (typeof v === 'string') widths[i] = Math.max(widths[i], Math.min(60, v.length + 2));
-    });
-    ws.addRow(values);
-  }
-  columns.forEach((c, i) => {
-    const col = ws.getColumn(i + 1);
-    col.width = Math.max(8, Math.min(60, widths[i]));
-    if (PERCENT.test(c)) col.numFmt = '0.0%';
-  });
+  ws.columns = columns.map((c) => ({
+    key: c,
+    width: widthOf(c),
+    ...(PERCENT.test(c) ? { style: { numFmt: '0.0%' } } : {}),
+  }));
   ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: Math.max(1, columns.length) } };
+  const head = ws.addRow([...columns]);
+  head.font = { bold: true };
+  head.commit();
+  for (const row of rows) ws.addRow(columns.map((c) => cellValue((row as Record<string, unknown>)[c]))).commit();
+  ws.commit();
 }
 
 const columnsOf = (rows: readonly object[]): string[] => [...new Set(rows.flatMap((r) => Object.keys(r)))];
 
 export async function writeXlsx(path: string, input: XlsxInput): Promise<void> {
-  const wb = new ExcelJS.Workbook();
+  // Streamed (rows written as they come): about twice as fast as building the workbook in memory.
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: true, useStyles: true });
   wb.creator = 'gapbench';
   addSheet(wb, 'Summary', columnsOf(input.summary), input.summary);
   addSheet(wb, 'Gap', columnsOf(input.gaps), input.gaps);
@@ -94,5 +104,5 @@ export async function writeXlsx(path: string, input: XlsxInput): Promise<void> {
   });
   // Excel reserves the sheet name "History".
   addSheet(wb, 'Run history', columnsOf(input.history), history);
-  await wb.xlsx.writeFile(path);
+  await wb.commit();
 }
