@@ -376,6 +376,11 @@ describe('spreadsheet-safe CSV', () => {
 });
 
 describe('CSV fixes of issue 15', () => {
+  it('leaves plain negative numbers in text columns as numbers, still guards formulas', () => {
+    for (const n of ['-3', '-0.5', '-12.', '-.5', '-1e3', '-2E-4']) expect(safeCell(n)).toBe(n);
+    for (const f of ['-2+3', '-3-', '-A1', '- 3', '-1e3+1', '-3\n=cmd', '-']) expect(safeCell(f)).toBe(`'${f}`);
+  });
+
   it('quotes fields holding a TAB or a semicolon, so Tab- and ;-separated imports keep them whole', () => {
     const text = csvRows([['a\t=1+1', 'x;=cmd', 'plain']]);
     expect(text).toBe('"a\t=1+1","x;=cmd",plain\r\n');

@@ -6,7 +6,8 @@ import { writeAllSync } from '../util/write.js';
  * LibreOffice and Google Sheets:
  * - RFC 4180: CRLF between records; fields with a comma, quote, CR or LF (bare or paired) are
  *   quoted, quotes doubled.
- * - Formula injection: a text cell starting with =, +, -, @, TAB or CR gets a leading ' (OWASP).
+ * - Formula injection: a text cell starting with =, +, -, @, TAB or CR gets a leading ' (OWASP),
+ *   except a plain negative number such as -3 or -0.5 (a literal, no formula).
  *   Numbers we write are numbers and are left alone (a gap of -3.5 stays -3.5).
  * - Excel holds at most 32,767 characters (UTF-16 units) a cell: longer text is cut at 32,000 with a
  *   visible marker that counts the characters (code points) dropped.
@@ -18,6 +19,9 @@ export type CsvValue = string | number | boolean | null | undefined;
 
 export const MAX_CELL = 32_000;
 const DANGEROUS = /^[=+\-@\t\r]/;
+// A plain negative number ("-3", "-0.5", "-1e3") is a literal, not a formula: left as it is, so
+// `expected` and `extracted` stay numbers in a spreadsheet (issue 15). "-2+3" is still guarded.
+const NEGATIVE_NUMBER = /^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return '';
@@ -41,7 +45,7 @@ export function safeCell(v: CsvValue): string {
   if (typeof v === 'number') return formatNumber(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   let s = v.includes('\u0000') ? v.replace(/\u0000/g, '') : v;
-  if (DANGEROUS.test(s)) s = `'${s}`;
+  if (DANGEROUS.test(s) && !NEGATIVE_NUMBER.test(s)) s = `'${s}`;
   if (s.length > MAX_CELL) s = truncate(s);
   return s;
 }
