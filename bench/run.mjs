@@ -525,7 +525,61 @@ async function stats() {
   );
 }
 
-const all = { speed, faults, rateLimit, scale, stats };
+/**
+ * report.html for a 10,000-job run (2 closed + 2 open replayed models x 2,500 cases, outputs kept):
+ * the time the report adds over the CSVs, i.e. loading the report module (ECharts) and rendering
+ * and writing the page, measured in this process from the run's journal (target < 1 s).
+ */
+async function htmlReport(cases = 2_500) {
+  const suite = writeSuite(`html-${cases}`, cases);
+  const models = [];
+  for (const [id, group, miss] of [
+    ['closed-a', 'closed', 11],
+    ['closed-b', 'closed', 7],
+    ['open-a', 'open', 5],
+    ['open-b', 'open', 3],
+  ]) {
+    writeReplay(cases, `${id}.jsonl`, (i) => `The answer is ${i + (i % 97) + (i % miss === 0 ? 1 : 0)}.`);
+    models.push({ id, provider: 'replay', model: `${id}.jsonl`, extra: { group } });
+  }
+  const config = writeConfig('html', models);
+  const runId = 'html-report';
+  await harness([...runArgs(config, suite, runId), '--matrix-outputs']);
+  const runDir = join(dir, 'results', runId);
+  const { ReportState } = await import('../dist/report/state.js');
+  const { computeReport } = await import('../dist/report/index.js');
+  const { readRecordLines } = await import('../dist/journal/read.js');
+  const { readManifest } = await import('../dist/journal/manifest.js');
+  const state = new ReportState(readManifest(runDir), true);
+  for await (const { record, line } of readRecordLines(join(runDir, 'records.jsonl'), true))
+    state.add(record, line.offset, line.bytes);
+  const r = computeReport(state);
+  let t = performance.now();
+  const html = await import('../dist/report/html.js');
+  const loadMs = performance.now() - t;
+  t = performance.now();
+  const input = { runId, summary: r.summary, gaps: r.gaps, aggregate: r.aggregate, history: [] };
+  html.writeHtmlReport(join(runDir, 'report-bench.html'), input);
+  const renderMs = performance.now() - t;
+  // results.xlsx: writeReports with and without --xlsx (the first warms the CSV path up).
+  const { writeReports } = await import('../dist/report/index.js');
+  const opts = { excel: false, matrixOutputs: true, history: false, manifest: readManifest(runDir) };
+  await writeReports(runDir, opts);
+  t = performance.now();
+  await writeReports(runDir, opts);
+  const plainMs = performance.now() - t;
+  t = performance.now();
+  await writeReports(runDir, { ...opts, xlsx: true });
+  const xlsxMs = performance.now() - t - plainMs;
+  report(`report.html + results.xlsx: ${r.records} jobs, 4 models (added to writing the CSVs)`, [
+    ['load report module (ECharts)', `${loadMs.toFixed(0)} ms`],
+    ['render + write report.html', `${renderMs.toFixed(0)} ms`],
+    ['results.xlsx (load exceljs + write)', `${xlsxMs.toFixed(0)} ms`],
+    ['total (target < 1,000 ms)', `${(loadMs + renderMs + xlsxMs).toFixed(0)} ms`],
+  ]);
+}
+
+const all = { speed, faults, rateLimit, scale, stats, htmlReport };
 const extra = { replayScale, httpScale, replayLong };
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);

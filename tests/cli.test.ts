@@ -331,6 +331,7 @@ describe('the CLI as a process', () => {
       'manifest.json',
       'matrix.csv',
       'records.jsonl',
+      'report.html',
       'results.csv',
       'summary.csv',
     ]);

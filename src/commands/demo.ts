@@ -72,6 +72,7 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
         progressIntervalSec: 10,
         quiet: Boolean(values.quiet),
         excel: Boolean(values.excel),
+        xlsx: false,
         matrixOutputs: false,
         thresholds: {},
         banner: [...DEMO_BANNER, ...(reason ? [reason] : []), ''],

@@ -83,6 +83,7 @@ async function runOpened(
     p.runDir,
     {
       excel: p.excel,
+      xlsx: p.xlsx,
       matrixOutputs: p.matrixOutputs,
       history: !interrupted && previousStatus !== 'finished',
       manifest,

@@ -30,6 +30,7 @@ export interface PreparedRun {
   progressIntervalSec: number;
   quiet: boolean;
   excel: boolean;
+  xlsx: boolean;
   matrixOutputs: boolean;
   thresholds: ThresholdOptions;
   pairs?: Manifest['pairs'];
@@ -58,6 +59,7 @@ export const RUN_OPTIONS = {
   'max-duration': { type: 'string' },
   'progress-interval': { type: 'string' },
   excel: { type: 'boolean' },
+  xlsx: { type: 'boolean' },
   'matrix-outputs': { type: 'boolean' },
   quiet: { type: 'boolean' },
   'fail-under': { type: 'string', multiple: true },
@@ -117,6 +119,7 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     progressIntervalSec: interval,
     quiet: Boolean(values.quiet),
     excel: Boolean(values.excel),
+    xlsx: Boolean(values.xlsx),
     matrixOutputs: Boolean(values['matrix-outputs']),
     thresholds: thresholdOptions(values, io.cwd),
     pairs: config.pairs ?? manifest?.pairs,

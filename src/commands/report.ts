@@ -9,11 +9,13 @@ import { parse } from '../util/args.js';
 
 export const REPORT_HELP = `Usage: gapbench report <run-dir> [options]
 
-Rebuilds results.csv, summary.csv, gap.csv and matrix.csv and the terminal report from the run's
+Rebuilds results.csv, summary.csv, gap.csv, matrix.csv, report.html (and with --xlsx results.xlsx)
+and the terminal report from the run's
 records.jsonl (and the prices in manifest.json). Does not touch history.csv or call any model.
 
 Options:
   --excel            CSVs with a UTF-8 BOM (Excel shows Chinese text correctly)
+  --xlsx             also write results.xlsx (typed cells, one sheet per table)
   --matrix-outputs   add one output column per model to matrix.csv
   -h, --help         show this help`;
 
@@ -21,7 +23,12 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
   const { values, positionals } = parse(
     'report',
     argv,
-    { excel: { type: 'boolean' }, 'matrix-outputs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    {
+      excel: { type: 'boolean' },
+      xlsx: { type: 'boolean' },
+      'matrix-outputs': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     true,
   );
   if (values.help) {
@@ -34,6 +41,7 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
   if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${positionals[0]}: no records.jsonl`);
   const report = await writeReports(dir, {
     excel: Boolean(values.excel),
+    xlsx: Boolean(values.xlsx),
     matrixOutputs: Boolean(values['matrix-outputs']),
     history: false,
     manifest,

@@ -28,6 +28,7 @@ Options:
   --max-duration TIME    stop starting jobs after TIME (e.g. 30m), write results, exit 130
   --progress-interval S  seconds between progress lines when not on a terminal (default 10)
   --excel                write CSVs with a UTF-8 BOM (Excel shows Chinese text correctly)
+  --xlsx                 also write results.xlsx (typed cells, one sheet per table)
   --matrix-outputs       add one output column per model to matrix.csv
   --quiet                print only the final summary and the run directory
 ${THRESHOLD_HELP}

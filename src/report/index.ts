@@ -18,6 +18,8 @@ export { ReportState } from './state.js';
 
 export interface ReportOptions {
   excel: boolean;
+  /** Also write results.xlsx. */
+  xlsx?: boolean;
   matrixOutputs: boolean;
   /** Append the summary to <out>/history.csv (finished runs only). */
   history: boolean;
@@ -54,7 +56,7 @@ export function computeReport(state: ReportState): Report {
 }
 
 /**
- * Derives every CSV of a run from records.jsonl alone (plus prices from the manifest):
+ * Derives every CSV of a run, and report.html, from records.jsonl alone (plus prices from the manifest):
  * results.csv streams record by record; summary, gap and matrix come from per-cell aggregates.
  * `live` is the state gathered while the run wrote every record of the journal (see ReportState).
  */
@@ -74,8 +76,41 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
   writeCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, report.summary, bom);
   writeCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, report.gaps, bom);
   writeCsv(join(runDir, 'matrix.csv'), matrixColumns(a, opts.matrixOutputs), matrixRows(a, opts.matrixOutputs), bom);
+  const historyPath = join(dirname(runDir), 'history.csv');
   if (opts.history && report.summary.length) {
-    await appendHistory(join(dirname(runDir), 'history.csv'), opts.manifest, report.summary, { bom });
+    await appendHistory(historyPath, opts.manifest, report.summary, { bom });
+  }
+  // Loaded only here: ECharts costs nothing to a run's start-up.
+  const { writeHtmlReport, readHistory } = await import('./html.js');
+  writeHtmlReport(join(runDir, 'report.html'), {
+    runId: a.runId,
+    summary: report.summary,
+    gaps: report.gaps,
+    aggregate: a,
+    history: readHistory(historyPath),
+  });
+  if (opts.xlsx) {
+    const { writeXlsx } = await import('./xlsx.js');
+    const reader = state.order.size ? openLineReader(journal) : undefined;
+    const order = state.order;
+    try {
+      await writeXlsx(join(runDir, 'results.xlsx'), {
+        summary: report.summary,
+        gaps: report.gaps,
+        aggregate: a,
+        matrix: { columns: matrixColumns(a, opts.matrixOutputs), rows: matrixRows(a, opts.matrixOutputs) },
+        results: {
+          columns: RESULTS_COLUMNS,
+          rows: (function* () {
+            for (const [offset, bytes] of order.sorted())
+              yield { ...resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord) };
+          })(),
+        },
+        history: readHistory(historyPath),
+      });
+    } finally {
+      reader?.close();
+    }
   }
   return report;
 }
