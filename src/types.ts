@@ -10,6 +10,8 @@ export interface Price {
   input?: number;
   output?: number;
   perHour?: number;
+  /** Share of the month the self-hosted machine is busy serving (0-1, default 1), for cost at real usage. */
+  utilization?: number;
 }
 
 export interface ChatMessage {

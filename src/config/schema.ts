@@ -38,6 +38,8 @@ export const priceSchema = z
     output: z.number().min(0).optional(),
     /** USD per hour of the machine (open models you host). */
     perHour: z.number().min(0).optional(),
+    /** Share of the month the machine is busy (0-1], for cost at real usage and break-even. */
+    utilization: z.number().gt(0).max(1).optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
-import type { Aggregate, CaseRow } from './aggregate.js';
+import type { Price } from '../types.js';
+import { unionLength, type Aggregate, type CaseRow } from './aggregate.js';
 import type { SummaryRow } from './summary.js';
 import { ALPHA, pairedComparison, verdictOf } from './paired.js';
 import { casesForGap } from './stats.js';
@@ -12,6 +13,8 @@ export interface ModelPair {
 export interface GapOptions {
   pairs?: readonly ModelPair[];
   alpha?: number;
+  /** Prices by model id, for cost at real usage and break-even. */
+  priceOf?: (model: string) => Price | undefined;
 }
 
 export type Verdict = 'closed_better' | 'open_better' | 'no_significant_difference';
@@ -40,6 +43,12 @@ export interface GapRow {
   cases_for_5pp: number;
   closed_cost_per_correct_usd: number | undefined;
   open_cost_per_correct_usd: number | undefined;
+  /** Cost of 1,000 correct answers from the closed model at its measured per-request cost. */
+  closed_cost_per_1k_correct_usd?: number;
+  /** The same for the open model: a rented machine at its `utilization`, serving at its measured throughput. */
+  open_cost_per_1k_correct_usd?: number;
+  /** Monthly requests above which the self-hosted model is cheaper; empty when one machine never is. */
+  breakeven_requests_per_month?: number;
 }
 
 export const GAP_COLUMNS = [
@@ -63,6 +72,9 @@ export const GAP_COLUMNS = [
   'cases_for_5pp',
   'closed_cost_per_correct_usd',
   'open_cost_per_correct_usd',
+  'closed_cost_per_1k_correct_usd',
+  'open_cost_per_1k_correct_usd',
+  'breakeven_requests_per_month',
 ] as const;
 
 /**
@@ -146,7 +158,63 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
   };
   for (const suite of agg.suites) emit(suite, casesBySuite.get(suite) ?? [], suite);
   if (agg.suites.length > 1) emit('all', [...agg.cases.values()], undefined);
+  if (opts.priceOf) for (const r of rows) Object.assign(r, breakEven(agg, r, opts.priceOf));
   return rows;
+}
+
+/** Hours in a month, for monthly rent and capacity (365 x 24 / 12). */
+export const HOURS_PER_MONTH = 730;
+
+/**
+ * Cost at real usage and the break-even volume, for a row of one closed and one open model over
+ * a whole suite (or all suites). The closed API costs what the run measured per request. The open
+ * model runs on a machine rented for the whole month (perHour x 730 h); at `utilization` u it
+ * serves at most u x its measured throughput (requests per busy hour) x 730 requests a month, and
+ * one of its requests costs perHour / (u x throughput). Break-even is the monthly volume at which
+ * the API's cost for the same requests equals the rent; it is left empty when that volume exceeds
+ * what one machine can serve (or either side has no price).
+ */
+function breakEven(agg: Aggregate, row: GapRow, priceOf: (model: string) => Price | undefined): Partial<GapRow> {
+  if (row.category !== 'all' || row.scope === 'mean') return {};
+  const usage = (model: string) => {
+    let records = 0;
+    let passed = 0;
+    let tokenCost = 0;
+    let requests = 0;
+    const intervals: number[] = [];
+    for (const c of agg.cells.values()) {
+      if (c.model !== model || (row.suite !== 'all' && c.suite !== row.suite)) continue;
+      records += c.n + c.excluded;
+      passed += c.passed;
+      tokenCost += c.tokenCost;
+      requests += c.intervals.length / 2;
+      intervals.push(...c.intervals);
+    }
+    const busyHours = unionLength(intervals) / 3_600_000;
+    return { records, passed, tokenCost, throughput: busyHours > 0 ? requests / busyHours : undefined };
+  };
+  const cp = priceOf(row.closed_model);
+  const op = priceOf(row.open_model);
+  const c = usage(row.closed_model);
+  const o = usage(row.open_model);
+  const out: Partial<GapRow> = {};
+  const closedTokenPriced = cp && (cp.input !== undefined || cp.output !== undefined);
+  const closedPerRequest = closedTokenPriced && c.records > 0 ? c.tokenCost / c.records : undefined;
+  if (closedPerRequest !== undefined && c.passed > 0)
+    out.closed_cost_per_1k_correct_usd = ((closedPerRequest * c.records) / c.passed) * 1000;
+  if (op?.perHour !== undefined && o.throughput && o.passed > 0) {
+    const u = op.utilization ?? 1;
+    const openPerRequest = op.perHour / (u * o.throughput);
+    out.open_cost_per_1k_correct_usd = ((openPerRequest * o.records) / o.passed) * 1000;
+    if (closedPerRequest && closedPerRequest > 0) {
+      const volume = (op.perHour * HOURS_PER_MONTH) / closedPerRequest;
+      const capacity = u * o.throughput * HOURS_PER_MONTH;
+      if (volume <= capacity) out.breakeven_requests_per_month = Math.ceil(Number(volume.toPrecision(12)));
+    }
+  } else if (op && (op.input !== undefined || op.output !== undefined) && o.records > 0 && o.passed > 0) {
+    out.open_cost_per_1k_correct_usd = (o.tokenCost / o.passed) * 1000;
+  }
+  return out;
 }
 
 /** Mean score of a case for a set of models (mean over repeats, then over models); undefined if any is missing. */

@@ -43,7 +43,7 @@ export function computeReport(state: ReportState): Report {
   const a = state.aggregator.agg;
   canonicalize(a, state.suiteOrder, state.modelOrder);
   const summary = summarize(a, state.priceOf);
-  const gaps = gapRows(a, summary, { pairs: state.pairs, alpha: state.alpha });
+  const gaps = gapRows(a, summary, { pairs: state.pairs, alpha: state.alpha, priceOf: state.priceOf });
   return {
     records: a.records,
     ok: a.ok,
