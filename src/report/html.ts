@@ -79,6 +79,22 @@ function gapScopeLabel(g: GapRow): string {
   return `${where} · ${g.scope}\n${g.closed_model} vs ${g.open_model}`;
 }
 
+/** Cost per 1,000 correct answers on each side and the break-even volume, when the run priced both. */
+function costWords(g: GapRow): string {
+  const parts: string[] = [];
+  if (g.closed_cost_per_1k_correct_usd !== undefined && g.open_cost_per_1k_correct_usd !== undefined)
+    parts.push(
+      `1,000 correct answers cost $${round(g.closed_cost_per_1k_correct_usd, 2)} closed vs $${round(g.open_cost_per_1k_correct_usd, 2)} self-hosted / 每千个正确答案成本`,
+    );
+  if (g.breakeven_requests_per_month !== undefined)
+    parts.push(
+      `self-hosting is cheaper above ${Math.round(g.breakeven_requests_per_month).toLocaleString('en')} requests a month (machine rented 730 h; throughput measured in this run) / 自建更便宜的月请求量`,
+    );
+  else if (g.open_cost_per_1k_correct_usd !== undefined && g.closed_cost_per_1k_correct_usd !== undefined)
+    parts.push('one machine never serves enough requests to beat the API at these prices / 单机无法达到盈亏平衡');
+  return parts.length ? `<br><small>${parts.map(escapeHtml).join('; ')}</small>` : '';
+}
+
 function gapSection(gaps: readonly GapRow[]): string {
   if (!gaps.length) return '<p>No gap: the run needs at least one closed and one open model.</p>';
   const words = gaps
@@ -88,7 +104,7 @@ function gapSection(gaps: readonly GapRow[]): string {
         `<li><b>${escapeHtml(g.suite)}</b> (${escapeHtml(g.scope)}): ${escapeHtml(g.closed_model)} ` +
         `${round(g.closed_score * 100)}% vs ${escapeHtml(g.open_model)} ${round(g.open_score * 100)}%, ` +
         `gap ${round(g.gap_pp)} pp [${round(g.ci_low_pp)}, ${round(g.ci_high_pp)}], ` +
-        `<b>${escapeHtml(VERDICT_WORDS[g.verdict] ?? g.verdict)}</b> (p = ${round(g.p_value, 4)})</li>`,
+        `<b>${escapeHtml(VERDICT_WORDS[g.verdict] ?? g.verdict)}</b> (p = ${round(g.p_value, 4)})${costWords(g)}</li>`,
     )
     .join('');
   const chart = intervalChart(
