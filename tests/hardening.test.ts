@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
-import { cli, spawnCli, tempDir, writeFiles } from './helpers.js';
+import { cli, spawnCli, suiteYaml, tempDir, writeFiles } from './helpers.js';
 
 const cases = Array.from({ length: 16 }, (_, i) => ({
   id: `q${i}`,
@@ -27,12 +27,7 @@ afterAll(() => sim.close());
 function project(): string {
   const dir = tempDir();
   writeFiles(dir, {
-    's.yaml': [
-      'name: s',
-      'grader: numeric',
-      'cases:',
-      ...cases.map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`),
-    ].join('\n'),
+    's.yaml': suiteYaml('s', cases),
     'gapbench.config.yaml': `models:\n  - { id: slow, provider: ollama, model: slow, host: "${sim.ollamaHost}", concurrency: 2 }\n`,
   });
   return dir;
@@ -107,12 +102,7 @@ describe('credentials in URLs never leak', () => {
       const port = (server.address() as { port: number }).port;
       const dir = tempDir();
       writeFiles(dir, {
-        's.yaml': [
-          'name: s',
-          'grader: numeric',
-          'cases:',
-          ...cases.slice(0, 4).map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`),
-        ].join('\n'),
+        's.yaml': suiteYaml('s', cases.slice(0, 4)),
         'gapbench.config.yaml': `models:\n  - { id: m, provider: ollama, model: m, host: "http://admin:${password}@127.0.0.1:${port}" }\n`,
       });
       const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'c'], { cwd: dir });
@@ -184,12 +174,7 @@ describe('bounded responses', () => {
       const model = (name: string) =>
         `  - { id: ${name}, provider: openai, model: m, baseURL: "http://127.0.0.1:${port}/${name}/v1", maxRetries: 0, maxResponseBytes: 1000000 }`;
       writeFiles(dir, {
-        's.yaml': [
-          'name: s',
-          'grader: numeric',
-          'cases:',
-          ...cases.slice(0, 2).map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`),
-        ].join('\n'),
+        's.yaml': suiteYaml('s', cases.slice(0, 2)),
         'gapbench.config.yaml': ['models:', model('endless'), model('bomb'), model('badgzip')].join('\n'),
       });
       const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'b', '--quiet'], { cwd: dir });

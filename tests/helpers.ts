@@ -53,3 +53,17 @@ export function spawnCli(argv: string[], opts: { cwd: string; env?: NodeJS.Proce
 
 /** Minimal RFC 4180 reader for assertions (tests of the CSV writer itself use csv-parse). */
 export { parse as parseCsv } from 'csv-parse/sync';
+
+/** A suite file's text: `cases` inline, graded by `grader`. */
+export function suiteYaml(
+  name: string,
+  cases: readonly { id: string; prompt: string; expected: unknown }[],
+  grader = 'numeric',
+): string {
+  return [
+    `name: ${name}`,
+    `grader: ${grader}`,
+    'cases:',
+    ...cases.map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${String(c.expected)} }`),
+  ].join('\n');
+}

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
-import { cli, parseCsv, tempDir, writeFiles } from './helpers.js';
+import { cli, parseCsv, suiteYaml, tempDir, writeFiles } from './helpers.js';
 
 const N = 200;
 const csv = (file: string) =>
@@ -106,12 +106,7 @@ describe('cached answers are visible and can expire', () => {
   it('counts them per model (summary, history, terminal); --cache-max-age asks again', async () => {
     const dir = tempDir();
     writeFiles(dir, {
-      's.yaml': [
-        'name: s',
-        'grader: numeric',
-        'cases:',
-        ...cases.map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${c.expected} }`),
-      ].join('\n'),
+      's.yaml': suiteYaml('s', cases),
       'gapbench.config.yaml': `models:\n  - { id: m, provider: openai, model: m, baseURL: "${sim.openaiBaseURL}", cache: true }\n`,
     });
     const env = { OPENAI_API_KEY: 'k' };
