@@ -74,6 +74,9 @@ async function runOpened(
     );
   }
   const stopped: string[] = [];
+  // report.html's charting library takes a few hundred ms to load: load it while the requests are
+  // out, not after the last answer (writeReports then finds it loaded).
+  void import('../report/html.js').catch(() => undefined);
   const { result, live, stop } = await runWithJournal(p, manifest, io, (line) => {
     stopped.push(line);
     io.stderr.write(`${line}\n`);
