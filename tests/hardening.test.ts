@@ -350,3 +350,48 @@ describe('a journal that heals', () => {
     expect(JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8')).status).toBe('interrupted');
   });
 });
+
+describe('progress says why a lane waits', () => {
+  it("shows a server's long retry-after and its reason, capped by maxRetryWaitS", async () => {
+    const { createServer } = await import('node:http');
+    let first = true;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        if (first) {
+          first = false;
+          res.writeHead(429, { 'retry-after': '3600' });
+          res.end(JSON.stringify({ error: { message: 'slow down' } }));
+          return;
+        }
+        res.end(
+          JSON.stringify({
+            id: 'x',
+            object: 'chat.completion',
+            created: 1,
+            model: 'm',
+            choices: [{ index: 0, message: { role: 'assistant', content: '1' }, finish_reason: 'stop' }],
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const dir = tempDir();
+      writeFiles(dir, {
+        's.yaml': suiteYaml('s', cases.slice(0, 1)),
+        'gapbench.config.yaml': `models:\n  - { id: m, provider: openai, model: m, baseURL: "http://127.0.0.1:${port}/v1", maxRetryWaitS: 2 }\n`,
+      });
+      const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'w', '--progress-interval', '0.3'], {
+        cwd: dir,
+        env: { OPENAI_API_KEY: 'k' },
+      });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/waiting \d+s \(rate_limit, server's retry-after, capped by maxRetryWaitS\)/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

@@ -16,7 +16,7 @@ export type Attempted =
   | { status: 'error'; error: { kind: ErrorKind; message: string }; attempts: number };
 
 /** One attempt's result: done (an answer or an error), or try again after a delay. */
-type Outcome = Attempted | { retryIn: number };
+type Outcome = Attempted | { retryIn: number; reason: string };
 
 /** A request's attempts so far, shared by its attempts. */
 interface Tries {
@@ -33,6 +33,8 @@ export interface LaneCounters {
   retries: number;
   rateLimited: number;
   cached: number;
+  /** The longest retry wait under way: when it ends (clock ms) and why (the error kind, and whether the server asked for it). */
+  waiting?: { until: number; reason: string };
 }
 
 export interface LaneOptions {
@@ -55,7 +57,7 @@ export class Lane {
   readonly counters: LaneCounters = { total: 0, done: 0, skipped: 0, errors: 0, retries: 0, rateLimited: 0, cached: 0 };
   /** Set when an auth or not-found error makes every further request pointless. */
   fatal?: ProviderError;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly backoff: BackoffPolicy;
   private readonly random: () => number;
   private readonly requests?: TokenBucket;
@@ -128,7 +130,11 @@ export class Lane {
       const outcome = await this.limit(() => this.attempt(messages, job, tries));
       if ('status' in outcome) return outcome;
       // Back off outside the concurrency slot so other jobs of the lane can go on meanwhile.
+      const until = this.clock.now() + outcome.retryIn;
+      if (!this.counters.waiting || this.counters.waiting.until < until)
+        this.counters.waiting = { until, reason: outcome.reason };
       await this.clock.sleep(outcome.retryIn, this.waitSignal);
+      if (this.counters.waiting?.until === until) this.counters.waiting = undefined;
     }
   }
 
@@ -201,7 +207,12 @@ export class Lane {
     const delay = backoffDelay(attempts, e.retryAfterMs, this.backoff, this.random);
     if (e.kind === 'rate_limit') this.onRateLimited(delay);
     this.counters.retries++;
-    return { retryIn: delay };
+    const capped = e.retryAfterMs !== undefined && e.retryAfterMs > this.backoff.maxRetryAfterMs;
+    const why =
+      e.retryAfterMs !== undefined
+        ? `${e.kind}, server's retry-after${capped ? ', capped by maxRetryWaitS' : ''}`
+        : `${e.kind}, backoff`;
+    return { retryIn: delay, reason: why };
   }
 
   private notSent(tries: Tries): Attempted {

@@ -52,10 +52,14 @@ export class Progress {
       const rate = left > 0 ? this.rate(l.model.id, ran, now) : (ran * 1000) / Math.max(1, now - this.started);
       const eta = rate > 0 && left > 0 ? formatSecs(left / rate) : left === 0 ? 'done' : '-';
       const stopped = l.fatal ? `  STOPPED: ${terminalSafe(l.fatal.message, 80)}` : '';
+      // A long retry wait explains an ETA that does not move.
+      const w = c.waiting;
+      const waitMs = w ? w.until - l.clock.now() : 0;
+      const waiting = w && waitMs >= 1000 ? `  waiting ${formatSecs(waitMs / 1000)} (${w.reason})` : '';
       return (
         `${terminalSafe(l.model.id, idWidth).padEnd(idWidth)}  ${String(c.done).padStart(6)}/${String(c.total).padEnd(6)} ` +
         `err ${String(c.errors).padStart(4)}  retry ${String(c.retries).padStart(4)}  in-flight ${String(l.inFlight).padStart(3)}/${l.concurrency}  ` +
-        `${rate.toFixed(1).padStart(7)}/s  eta ${eta}${stopped}`
+        `${rate.toFixed(1).padStart(7)}/s  eta ${eta}${waiting}${stopped}`
       );
     });
   }

@@ -113,6 +113,9 @@ function formatOf(path: string): Format | undefined {
   return (FORMATS as readonly string[]).includes(ext) ? (ext as Format) : ext === 'ndjson' ? 'jsonl' : undefined;
 }
 
+/** Largest source file a suite reads (its cases are held in memory): 256 MiB. */
+export const MAX_SOURCE_BYTES = 256 * 1024 * 1024;
+
 async function readFile(
   file: string,
   format: Format,
@@ -122,6 +125,13 @@ async function readFile(
   name = basename(file, extname(file)),
 ): Promise<SourceRow[]> {
   const shown = relative(process.cwd(), file) || file;
+  const size = statSync(file).size;
+  if (size > MAX_SOURCE_BYTES)
+    throw new FileError(
+      suiteFile,
+      line,
+      `source ${shown}: ${size} bytes, over the ${MAX_SOURCE_BYTES} a suite's source may have (cases are held in memory; split it, or use source.limit on a smaller file)`,
+    );
   if (format === 'parquet') return readParquet(file, shown, name);
   const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   if (format === 'jsonl') {

@@ -15,7 +15,7 @@ export function parse<O extends Options>(
   allowPositionals = false,
 ): Parsed<O> {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals }) as Parsed<O>;
+    return parseArgs({ args: joinNegatives(argv, options), strict: true, options, allowPositionals }) as Parsed<O>;
   } catch (e) {
     let msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+/g, ' ');
     msg = msg.charAt(0).toLowerCase() + msg.slice(1);
@@ -23,6 +23,23 @@ export function parse<O extends Options>(
     const near = unknown === undefined ? undefined : closest(unknown, Object.keys(options));
     throw new UsageError(`${msg} (${near ? `did you mean --${near}? ` : ''}see gapbench ${command} --help)`);
   }
+}
+
+/**
+ * `--opt -5` as `--opt=-5` for options that take a value, so a negative number reaches the
+ * option's own check (with its own message) instead of Node's "argument is ambiguous".
+ */
+function joinNegatives(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
+    const next = argv[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
 }
 
 /** The name within two edits of `word` (the nearest), for "did you mean". */
