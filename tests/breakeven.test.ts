@@ -67,8 +67,16 @@ describe('cost at real usage and break-even', () => {
     expect(g.breakeven_requests_per_month).toBeUndefined();
   });
 
-  it('gives the monthly volume above which self-hosting is cheaper when one machine can serve it', () => {
+  it('gives the monthly volume above which self-hosting is cheaper when one machine can serve it', async () => {
     // Closed at 2 x 100,000 tokens = $0.20 a request: $730 / $0.20 = 3,650 requests a month (under 36,500).
-    expect(gapOf(100_000, prices).breakeven_requests_per_month).toBe(3650);
+    const g = gapOf(100_000, prices);
+    expect(g.breakeven_requests_per_month).toBe(3650);
+    expect(g).toMatchObject({ open_monthly_cost_usd: 730, open_capacity_requests_per_month: 36_500 });
+    // report.html says it in words and charts it (an inline SVG marking the crossing).
+    const { renderHtml } = await import('../src/report/html.js');
+    const { Aggregator } = await import('../src/report/aggregate.js');
+    const html = renderHtml({ runId: 'r', summary: [], gaps: [g], aggregate: new Aggregator('r', false).agg });
+    expect(html).toContain('self-hosting is cheaper above 3,650 requests a month');
+    expect(html).toMatch(/<svg[\s\S]*break-even 3,650[\s\S]*<\/svg>/);
   });
 });

@@ -49,6 +49,10 @@ export interface GapRow {
   open_cost_per_1k_correct_usd?: number;
   /** Monthly requests above which the self-hosted model is cheaper; empty when one machine never is. */
   breakeven_requests_per_month?: number;
+  /** The inputs of the break-even chart (report.html): the API's cost per request, the month's rent, one machine's monthly capacity. */
+  closed_cost_per_request_usd?: number;
+  open_monthly_cost_usd?: number;
+  open_capacity_requests_per_month?: number;
 }
 
 export const GAP_COLUMNS = [
@@ -202,9 +206,12 @@ function breakEven(agg: Aggregate, row: GapRow, priceOf: (model: string) => Pric
   const closedPerRequest = closedTokenPriced && c.records > 0 ? c.tokenCost / c.records : undefined;
   if (closedPerRequest !== undefined && c.passed > 0)
     out.closed_cost_per_1k_correct_usd = ((closedPerRequest * c.records) / c.passed) * 1000;
+  if (closedPerRequest !== undefined) out.closed_cost_per_request_usd = closedPerRequest;
   if (op?.perHour !== undefined && o.throughput && o.passed > 0) {
     const u = op.utilization ?? 1;
     const openPerRequest = op.perHour / (u * o.throughput);
+    out.open_monthly_cost_usd = op.perHour * HOURS_PER_MONTH;
+    out.open_capacity_requests_per_month = Math.floor(u * o.throughput * HOURS_PER_MONTH);
     out.open_cost_per_1k_correct_usd = ((openPerRequest * o.records) / o.passed) * 1000;
     if (closedPerRequest && closedPerRequest > 0) {
       const volume = (op.perHour * HOURS_PER_MONTH) / closedPerRequest;

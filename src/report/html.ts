@@ -152,6 +152,66 @@ function costSection(summary: readonly SummaryRow[]): string {
   })}</figure>`;
 }
 
+/**
+ * Monthly cost against monthly requests for each best/pair row that priced both sides: the API's
+ * cost grows with the volume, the rented machine's is flat up to what it can serve; where they
+ * cross is the break-even volume.
+ */
+function breakEvenSection(gaps: readonly GapRow[]): string {
+  const rows = gaps.filter(
+    (g) =>
+      g.closed_cost_per_request_usd !== undefined &&
+      g.open_monthly_cost_usd !== undefined &&
+      g.open_capacity_requests_per_month,
+  );
+  if (!rows.length) return '';
+  const charts = rows.slice(0, 6).map((g) => {
+    const cap = g.open_capacity_requests_per_month!;
+    const top = Math.max(cap, g.breakeven_requests_per_month ?? 0) * 1.2;
+    const xs = Array.from({ length: 21 }, (_, i) => Math.round((top * i) / 20));
+    return renderSvg(
+      {
+        title: {
+          text: `Break-even / 盈亏平衡 · ${g.suite} · ${g.closed_model} (API) vs ${g.open_model} (self-hosted)`,
+          left: 8,
+          textStyle: { fontSize: 13 },
+        },
+        legend: { bottom: 0, left: 'center' },
+        grid: { left: 80, right: 40, top: 50, bottom: 75 },
+        xAxis: { type: 'value', name: 'requests / month', nameLocation: 'middle', nameGap: 28 },
+        yAxis: { type: 'value', name: 'USD / month' },
+        series: [
+          {
+            type: 'line',
+            name: 'API',
+            showSymbol: false,
+            data: xs.map((x) => [x, round(x * g.closed_cost_per_request_usd!, 2)]),
+          },
+          {
+            type: 'line',
+            name: 'self-hosted (up to one machine)',
+            showSymbol: false,
+            data: xs.filter((x) => x <= cap).map((x) => [x, round(g.open_monthly_cost_usd!, 2)]),
+            markLine:
+              g.breakeven_requests_per_month === undefined
+                ? undefined
+                : {
+                    symbol: 'none',
+                    label: {
+                      formatter: `break-even ${Math.round(g.breakeven_requests_per_month).toLocaleString('en')}`,
+                    },
+                    data: [{ xAxis: g.breakeven_requests_per_month }],
+                  },
+          },
+        ],
+      },
+      900,
+      300,
+    );
+  });
+  return charts.map((c) => `<figure>${c}</figure>`).join('');
+}
+
 function latencySection(summary: readonly SummaryRow[]): string {
   const labels = summary.map((s) => `${s.suite} · ${s.model}`);
   const bars = (name: string, values: number[]) => ({
@@ -300,7 +360,7 @@ export function renderHtml(input: HtmlInput): string {
   const sections = [
     ['Headline: is the gap real? / 差距是否真实', gapSection(gaps)],
     ['Scores / 得分', scoresSection(summary)],
-    ['Cost / 成本', costSection(summary)],
+    ['Cost / 成本', costSection(summary) + breakEvenSection(gaps)],
     ['Latency and errors / 延迟与错误', latencySection(summary)],
     ['Score over time / 历史趋势', historySection(input.history ?? [])],
     ['Where closed and open disagree most / 分歧最大的用例', disagreementSection(aggregate)],
