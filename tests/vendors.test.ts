@@ -240,6 +240,11 @@ describe('bad input: one line naming file, line, field and model, exit 2, nothin
       /model 'openrouter:mystery\/model-x': openrouter serves many vendors' models and 'mystery\/model-x' is of no known family: add group/,
     ],
     [
+      'a model id starting with a formula character',
+      `  - { id: "@cf-llama", provider: vllm, model: m5, baseURL: "BASE" }\n`,
+      /gapbench\.config\.yaml:2: models\[0\]\.id: must not start with = \+ - @/,
+    ],
+    [
       'zhipu with two stop words',
       `  - { provider: zhipu, model: glm-4.6, baseURL: "BASE", params: { stop: ["a", "b"] } }\n`,
       /model 'zhipu:glm-4\.6': zhipu accepts one stop word at most, got 2/,

@@ -62,7 +62,13 @@ const laneFields = {
 
 export const modelSchema = z
   .object({
-    id: z.string().min(1).optional(),
+    // An id labels every output; one starting with a formula character would need the spreadsheet
+    // guard (a leading ') in some cells and not in others (matrix headers), so labels would differ.
+    id: z
+      .string()
+      .min(1)
+      .regex(/^[^=+\-@\t\r＝＋－＠]/, 'must not start with = + - @ (spreadsheets would read it as a formula)')
+      .optional(),
     provider: z.string().min(1),
     model: z.string().min(1),
     group: z.enum(['closed', 'open']).optional(),
