@@ -1,7 +1,7 @@
 import { FileError, UsageError, withoutCredentials } from '../errors.js';
 import type { ManifestModel } from '../journal/manifest.js';
 import { descriptorOf, isProtocol, type Protocol } from '../providers/index.js';
-import type { ProviderModel } from '../providers/provider.js';
+import { envRefs, type ProviderModel } from '../providers/provider.js';
 import type { Group, Price, SamplingParams } from '../types.js';
 import type { YamlFile } from '../util/yamlfile.js';
 import { chooseEndpoint, isLocalURL, normalizeEndpoint, validEndpoint } from './endpoint.js';
@@ -192,7 +192,7 @@ function paramsAndRules(m: RawModel, defaults: Defaults, preset: Preset, label: 
 /** Header values may read the environment (`${VAR}`); an unset variable is a config error now, not a 401 later. */
 function checkedHeaders(headers: Record<string, string>, env: NodeJS.ProcessEnv, label: string, fail: Fail) {
   for (const [name, value] of Object.entries(headers)) {
-    for (const [, v] of value.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+    for (const v of envRefs(value)) {
       if (!env[v]) throw fail('headers')(`model '${label}': headers.${name} uses \${${v}}, which is not set`);
     }
   }

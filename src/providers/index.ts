@@ -33,5 +33,4 @@ export function createProvider(model: ProviderModel & { protocol: Protocol }, en
   return PROTOCOLS[model.protocol].create(model, env);
 }
 
-export { secretsOf } from './provider.js';
 export type { Provider, ProviderDescriptor, ProviderEnv, ProviderFactory, ProviderModel } from './provider.js';

@@ -5,14 +5,7 @@ import type { ChatRequest, Completion, SamplingParams } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
 import { boundedFetch } from './http.js';
-import {
-  resolveHeaders,
-  secretsOf,
-  splitCredentials,
-  type Provider,
-  type ProviderDescriptor,
-  type ProviderFactory,
-} from './provider.js';
+import { requestAuth, type Provider, type ProviderDescriptor, type ProviderFactory } from './provider.js';
 
 export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 
@@ -21,12 +14,8 @@ export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
  * fetch wrapper before the SDK sees them, so its console logging never reaches our output.
  */
 export const ollamaProvider: ProviderFactory = (model, { env }) => {
-  const creds = splitCredentials(model.endpoint ?? DEFAULT_OLLAMA_HOST);
   // Credentials in the host (a proxy with Basic auth) go in a header; the host is shown without them.
-  const host = creds.url;
-  const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
-  const headers = { ...(creds.basic ? { Authorization: creds.basic } : {}), ...resolveHeaders(model, env) };
-  const secrets = secretsOf(model, env);
+  const { key, url: host, basic, headers, secrets } = requestAuth(model, env, DEFAULT_OLLAMA_HOST);
   const transport = boundedFetch(model.maxResponseBytes);
   // The SDK takes no per-request signal, so each request needs its own fetch. Building a client
   // per request re-parses the host every time; a view of one client with its own `fetch` does not.
@@ -34,7 +23,7 @@ export const ollamaProvider: ProviderFactory = (model, { env }) => {
   const base = new OllamaClient({
     host,
     fetch: transport,
-    headers: { ...headers, ...(key ? { Authorization: `Bearer ${key}` } : {}) },
+    headers: { ...headers, ...(key ? { Authorization: `Bearer ${key}` } : basic ? { Authorization: basic } : {}) },
   });
 
   async function complete(req: ChatRequest): Promise<Completion> {
@@ -83,7 +72,7 @@ export const ollamaProvider: ProviderFactory = (model, { env }) => {
       latencyMs,
     };
   }
-  return { model, complete } satisfies Provider;
+  return { model, complete, secrets } satisfies Provider;
 };
 
 /** OpenAI-named sampling knobs in Ollama's `options`. */

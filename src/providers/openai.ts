@@ -7,9 +7,7 @@ import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
 import { boundedFetch } from './http.js';
 import {
-  resolveHeaders,
-  secretsOf,
-  splitCredentials,
+  requestAuth,
   type Provider,
   type ProviderDescriptor,
   type ProviderFactory,
@@ -30,22 +28,19 @@ const NO_KEY = 'sk-no-key-required';
 
 /** The official `openai` SDK against any OpenAI-compatible chat-completions endpoint. */
 export const openaiProvider: ProviderFactory = (model, { env }) => {
-  const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
   const OpenAI = OpenAISdk();
-  const creds = splitCredentials(model.endpoint ?? '');
-  // Credentials in the base URL become a Basic header when no key is set (a bearer key wins).
-  const headers = { ...(creds.basic && !key ? { Authorization: creds.basic } : {}), ...resolveHeaders(model, env) };
+  // Keys, header values and URL credentials are never repeated in a message, even when a server echoes them.
+  const { key, url, basic, headers, secrets } = requestAuth(model, env);
   const client: OpenAIClient = new OpenAI({
-    defaultHeaders: headers,
+    // URL credentials become Basic auth when there is no key (a bearer key wins).
+    defaultHeaders: { ...(basic ? { Authorization: basic } : {}), ...headers },
     apiKey: key || NO_KEY,
-    baseURL: creds.url || undefined,
+    baseURL: url || undefined,
     // The lane owns retries and timeouts; the SDK must not retry behind its back.
     maxRetries: 0,
     timeout: model.timeoutMs + 5_000,
     fetch: boundedFetch(model.maxResponseBytes),
   });
-  // Keys and header values are never repeated in a message, even when a server echoes them.
-  const secrets = secretsOf(model, env);
 
   async function complete(req: ChatRequest): Promise<Completion> {
     const started = performance.now();
@@ -63,7 +58,7 @@ export const openaiProvider: ProviderFactory = (model, { env }) => {
     const budgets = parseBudgets(headers);
     return budgets.requests || budgets.tokens ? { ...c, budgets } : c;
   }
-  return { model, complete } satisfies Provider;
+  return { model, complete, secrets } satisfies Provider;
 };
 
 function requestBody(model: ProviderModel, req: ChatRequest) {

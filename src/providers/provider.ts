@@ -33,6 +33,8 @@ export interface ProviderModel {
 export interface Provider {
   readonly model: ProviderModel;
   complete(req: ChatRequest): Promise<Completion>;
+  /** Secret values its requests carry (key, header values, URL credentials): cut from anything stored. */
+  readonly secrets?: readonly string[];
 }
 
 export interface ProviderEnv {
@@ -59,21 +61,42 @@ export function splitCredentials(endpoint: string): { url: string; basic?: strin
   }
 }
 
-/** Every secret value a model's requests carry: its key, header values, URL credentials. */
-export function secretsOf(model: ProviderModel, env: NodeJS.ProcessEnv): string[] {
-  const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
-  const creds = model.endpoint ? splitCredentials(model.endpoint) : { url: '' };
-  return [key, ...Object.values(resolveHeaders(model, env)), creds.password ?? '', creds.basic ?? ''].filter(
-    (s) => s.length >= 4,
-  );
+/** What a model's requests authenticate with, read once from the config and the environment. */
+export interface RequestAuth {
+  /** The API key (empty when none). */
+  key: string;
+  /** The endpoint without `user:password@`. */
+  url: string;
+  /** Basic auth from URL credentials, sent only when there is no key (a bearer key wins). */
+  basic?: string;
+  /** The extra headers, `${VAR}` read. */
+  headers: Record<string, string>;
+  /** Every secret value among these (key, header values, URL credentials): never shown or stored. */
+  secrets: string[];
 }
 
-/** A model's extra headers with `${VAR}` read from the environment. */
-export function resolveHeaders(model: ProviderModel, env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(model.headers ?? {}))
-    out[name] = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, v: string) => env[v] ?? '');
-  return out;
+export function requestAuth(model: ProviderModel, env: NodeJS.ProcessEnv, defaultEndpoint = ''): RequestAuth {
+  const key = (model.apiKeyEnv && env[model.apiKeyEnv]?.trim()) || '';
+  const creds = splitCredentials(model.endpoint ?? defaultEndpoint);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(model.headers ?? {})) headers[name] = expandEnv(value, env);
+  const secrets = [key, ...Object.values(headers), creds.password ?? '', creds.basic ?? ''].filter(
+    (s) => s.length >= 4,
+  );
+  return { key, url: creds.url, ...(creds.basic && !key ? { basic: creds.basic } : {}), headers, secrets };
+}
+
+/** `${NAME}` references to environment variables in a config value. */
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** The environment variables a value refers to as `${NAME}`. */
+export function envRefs(value: string): string[] {
+  return [...value.matchAll(ENV_REF)].map((m) => m[1]);
+}
+
+/** A value with its `${NAME}` references read from the environment (unset: empty). */
+export function expandEnv(value: string, env: NodeJS.ProcessEnv): string {
+  return value.replace(ENV_REF, (_, v: string) => env[v] ?? '');
 }
 
 export type ProviderFactory = (model: ProviderModel, env: ProviderEnv) => Provider;

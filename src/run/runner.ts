@@ -2,7 +2,7 @@ import type { ModelConfig } from '../config/config.js';
 import type { ProviderError } from '../errors.js';
 import type { RecordedJobs } from '../journal/read.js';
 import type { JobRecord, RecordSink } from '../journal/record.js';
-import { createProvider, secretsOf, type ProviderEnv } from '../providers/index.js';
+import { createProvider, type ProviderEnv } from '../providers/index.js';
 import type { Suite } from '../suite/load.js';
 import type { ResponseCache } from './cache.js';
 import type { Clock } from './clock.js';
@@ -76,7 +76,7 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
         cache: opts.cache,
         ask,
         abort: opts.signals?.abort,
-        secrets: secretsOf(m, opts.providerEnv.env),
+        secrets: laneOf(m).provider.secrets,
         storedAnswer: opts.retryErrors ? (id) => previous.get(id)?.answer : undefined,
       };
       const jobs = laneJobs(m, opts.suites, opts.repeat);
