@@ -33,6 +33,11 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   }
 }
 
+/** The command that resumes a run; run through npx (a clone, not a global install), it says npx too. */
+function resumeCommand(runDir: string, io: IO): string {
+  return `${io.env.npm_command === 'exec' ? 'npx gapbench' : 'gapbench'} run --resume ${shellQuote(runDir)}`;
+}
+
 /** Errors of the disk, not of gapbench: full, quota, read-only, I/O. */
 function isStorageError(e: unknown): e is NodeJS.ErrnoException {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
@@ -52,9 +57,8 @@ function storageStop(p: PreparedRun, manifest: Manifest, e: NodeJS.ErrnoExceptio
   } catch {
     /* the disk may refuse this too: the journal is what resume reads */
   }
-  const cmd = io.env.npm_command === 'exec' ? 'npx gapbench' : 'gapbench';
   io.stderr.write(
-    `gapbench run: cannot write to ${p.runDir} (${what}): the journal keeps every answer written so far; free space, then resume with: ${cmd} run --resume ${shellQuote(p.runDir)}\n`,
+    `gapbench run: cannot write to ${p.runDir} (${what}): the journal keeps every answer written so far; free space, then resume with: ${resumeCommand(p.runDir, io)}\n`,
   );
   return EXIT.interrupted;
 }
@@ -98,11 +102,7 @@ async function runOpened(
   for (const l of stopped) io.stdout.write(`! ${l}\n`);
   io.stdout.write(`Results: ${p.runDir}\n`);
   if (interrupted) {
-    // Run through npx (a clone, not a global install): the hint says npx too.
-    const cmd = io.env.npm_command === 'exec' ? 'npx gapbench' : 'gapbench';
-    io.stdout.write(
-      `${stop}: ${result.unfinished} job(s) not run. Resume with: ${cmd} run --resume ${shellQuote(p.runDir)}\n`,
-    );
+    io.stdout.write(`${stop}: ${result.unfinished} job(s) not run. Resume with: ${resumeCommand(p.runDir, io)}\n`);
     return EXIT.interrupted;
   }
   return applyThresholds(p.thresholds, report, p.runDir, io);

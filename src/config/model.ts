@@ -84,14 +84,12 @@ export function resolveModel(
     maxRetries: m.maxRetries ?? defaults.maxRetries ?? 5,
     ...optional('maxRetryWaitS', m.maxRetryWaitS ?? defaults.maxRetryWaitS),
     ...optional('stopAfterServerErrors', m.stopAfterServerErrors ?? defaults.stopAfterServerErrors),
-    ...((m.maxResponseBytes ?? defaults.maxResponseBytes)
-      ? { maxResponseBytes: m.maxResponseBytes ?? defaults.maxResponseBytes }
-      : {}),
+    ...optional('maxResponseBytes', m.maxResponseBytes ?? defaults.maxResponseBytes),
     rpm: m.rpm ?? defaults.rpm,
     tpm: m.tpm ?? defaults.tpm,
     ...paramsAndRules(m, defaults, preset, label, fail),
     ...(m.headers ? { headers: checkedHeaders(m.headers, env, label, fail) } : {}),
-    ...(regionHint(preset, endpoint) ? { authHint: regionHint(preset, endpoint) } : {}),
+    ...optional('authHint', regionHint(preset, endpoint)),
     price: m.price,
     cache: m.cache ?? defaults.cache ?? lane.cache,
     judgeOnly: m.judgeOnly ?? false,

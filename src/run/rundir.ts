@@ -94,6 +94,7 @@ function removeQuietly(path: string): void {
 
 const LOCK = '.lock';
 const held = new Set<string>();
+let releaseOnExit = false;
 
 /**
  * One writer per run directory: a lock file with the holder's pid and host, created exclusively.
@@ -104,12 +105,16 @@ const held = new Set<string>();
 function lockRunDir(runDir: string): string | undefined {
   const path = join(runDir, LOCK);
   const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
+  let notice: string | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(path, me, { flag: 'wx' });
+      if (!releaseOnExit) {
+        releaseOnExit = true;
+        process.once('exit', () => held.forEach((p) => rmSync(p, { force: true })));
+      }
       held.add(path);
-      if (held.size === 1) process.once('exit', () => held.forEach((p) => rmSync(p, { force: true })));
-      return attempt ? staleNotice : undefined;
+      return notice;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
@@ -118,12 +123,11 @@ function lockRunDir(runDir: string): string | undefined {
       throw new UsageError(
         `${runDir} is in use by gapbench pid ${holder.pid} on ${holder.host} since ${holder.since}: wait for it to end or stop it (a lock of a machine that died: delete ${path})`,
       );
-    staleNotice = `note: took over the lock of ${runDir} left by pid ${holder?.pid ?? '?'}, which is no longer running`;
+    notice = `note: took over the lock of ${runDir} left by pid ${holder?.pid ?? '?'}, which is no longer running`;
     rmSync(path, { force: true });
   }
   throw new UsageError(`${runDir}: could not take its lock ${path}`);
 }
-let staleNotice: string | undefined;
 
 function readHolder(path: string): { pid: number; host: string; since: string } | undefined {
   try {
