@@ -13,6 +13,7 @@ import { openCsv } from '../report/csv.js';
 import { padEnd, padStart, terminalSafe } from '../util/text.js';
 import { readManifest } from '../journal/manifest.js';
 import { parse } from '../util/args.js';
+import { regressionPoints, significanceLevel } from './thresholds.js';
 
 export const COMPARE_HELP = `Usage: gapbench compare <run-a> <run-b> [options]
 
@@ -49,17 +50,10 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
   }
   if (positionals.length !== 2)
     throw new UsageError('expected two run directories: gapbench compare results/<run-a> results/<run-b>');
-  let pp: number | undefined;
-  if (values['fail-on-regression'] !== undefined) {
-    pp = Number(values['fail-on-regression']);
-    if (!Number.isFinite(pp) || pp < 0)
-      throw new UsageError(`--fail-on-regression ${values['fail-on-regression']}: expected percentage points >= 0`);
-  }
+  const pp = regressionPoints(values['fail-on-regression']);
   const [dirA, dirB] = positionals.map((p) => resolve(io.cwd, p));
   const [ma, mb] = [readManifest(dirA), readManifest(dirB)];
-  const alpha = values.alpha === undefined ? undefined : Number(values.alpha);
-  if (alpha !== undefined && !(alpha > 0 && alpha < 0.5))
-    throw new UsageError(`--alpha ${values.alpha}: expected a significance level above 0 and below 0.5`);
+  const alpha = significanceLevel(values.alpha);
   const [aggA, aggB] = [await aggregateRun(dirA, ma), await aggregateRun(dirB, mb)];
   const rows = compareRuns(aggA, aggB, alpha);
   if (!rows.length)

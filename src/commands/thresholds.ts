@@ -50,20 +50,13 @@ export function thresholdOptions(
       ? { model: v.slice(0, i), score: fraction('--fail-under', v.slice(i + 1))! }
       : { score: fraction('--fail-under', v)! };
   });
-  let pp: number | undefined;
-  if (values['fail-on-regression'] !== undefined) {
-    pp = Number(values['fail-on-regression']);
-    if (!Number.isFinite(pp) || pp < 0)
-      throw new UsageError(`--fail-on-regression ${values['fail-on-regression']}: expected percentage points >= 0`);
-  }
+  const pp = regressionPoints(values['fail-on-regression']);
   const baseline = values.baseline ? resolve(cwd, values.baseline) : undefined;
   if (baseline) readManifest(baseline);
   if (baseline && pp === undefined) throw new UsageError('--baseline needs --fail-on-regression PP');
   if ((values.strict || values.alpha !== undefined) && pp === undefined)
     throw new UsageError(`${values.strict ? '--strict' : '--alpha'} needs --fail-on-regression PP`);
-  const alpha = values.alpha === undefined ? undefined : Number(values.alpha);
-  if (alpha !== undefined && !(alpha > 0 && alpha < 0.5))
-    throw new UsageError(`--alpha ${values.alpha}: expected a significance level above 0 and below 0.5`);
+  const alpha = significanceLevel(values.alpha);
   return {
     failUnder,
     failOnRegressionPP: pp,
@@ -72,6 +65,24 @@ export function thresholdOptions(
     baseline,
     maxErrors: fraction('--max-errors', values['max-errors']),
   };
+}
+
+/** `--fail-on-regression PP`: percentage points, 0 or more (run and compare). */
+export function regressionPoints(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const pp = Number(v);
+  if (!Number.isFinite(pp) || pp < 0)
+    throw new UsageError(`--fail-on-regression ${v}: expected percentage points >= 0`);
+  return pp;
+}
+
+/** `--alpha A`: a significance level in (0, 0.5) (run and compare). */
+export function significanceLevel(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const alpha = Number(v);
+  if (!(alpha > 0 && alpha < 0.5))
+    throw new UsageError(`--alpha ${v}: expected a significance level above 0 and below 0.5`);
+  return alpha;
 }
 
 /** Checks the thresholds of a finished run; prints each failure; returns the exit code. */
