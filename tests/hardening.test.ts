@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
-import { cli, spawnCli, suiteYaml, tempDir, writeFiles } from './helpers.js';
+import { cli, spawnCli, suiteYaml, tempDir, withServer, writeFiles } from './helpers.js';
 
 const cases = Array.from({ length: 16 }, (_, i) => ({
   id: `q${i}`,
@@ -68,130 +68,123 @@ describe('one writer per run directory', () => {
 
 describe('credentials in URLs never leak', () => {
   it('an Ollama host with user:password@ authenticates with Basic auth, and the password appears in no output', async () => {
-    const { createServer } = await import('node:http');
     const password = 'Pw-Secret-9931';
-    const server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (d) => (raw += d));
-      req.on('end', () => {
-        const auth = req.headers.authorization ?? '';
-        const ok = auth === `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
-        res.setHeader('content-type', 'application/json');
-        if (!ok) {
-          res.statusCode = 401;
-          res.end(JSON.stringify({ error: `unauthorized: ${auth}` }));
-          return;
+    await withServer(
+      (req, res) => {
+        let raw = '';
+        req.on('data', (d) => (raw += d));
+        req.on('end', () => {
+          const auth = req.headers.authorization ?? '';
+          const ok = auth === `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+          res.setHeader('content-type', 'application/json');
+          if (!ok) {
+            res.statusCode = 401;
+            res.end(JSON.stringify({ error: `unauthorized: ${auth}` }));
+            return;
+          }
+          // A hostile model that echoes the request's credentials in its answer.
+          const prompt = (JSON.parse(raw).messages as { content: string }[]).at(-1)!.content;
+          const n = Number(/What is (\d+) \+ 1/.exec(prompt)![1]) + 1;
+          res.end(
+            JSON.stringify({
+              model: 'm',
+              message: { role: 'assistant', content: `${n} (you sent ${auth} and ${password})` },
+              done: true,
+              done_reason: 'stop',
+              prompt_eval_count: 3,
+              eval_count: 3,
+            }),
+          );
+        });
+      },
+      async (port) => {
+        const dir = tempDir();
+        writeFiles(dir, {
+          's.yaml': suiteYaml('s', cases.slice(0, 4)),
+          'gapbench.config.yaml': `models:\n  - { id: m, provider: ollama, model: m, host: "http://admin:${password}@127.0.0.1:${port}" }\n`,
+        });
+        const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'c'], { cwd: dir });
+        expect(r.code).toBe(0);
+        const run = join(dir, 'results', 'c');
+        const basic = Buffer.from(`admin:${password}`).toString('base64');
+        for (const f of ['records.jsonl', 'results.csv', 'summary.csv', 'manifest.json', 'matrix.csv']) {
+          const text = readFileSync(join(run, f), 'utf8');
+          expect(text).not.toContain(password);
+          expect(text).not.toContain(basic);
         }
-        // A hostile model that echoes the request's credentials in its answer.
-        const prompt = (JSON.parse(raw).messages as { content: string }[]).at(-1)!.content;
-        const n = Number(/What is (\d+) \+ 1/.exec(prompt)![1]) + 1;
-        res.end(
-          JSON.stringify({
-            model: 'm',
-            message: { role: 'assistant', content: `${n} (you sent ${auth} and ${password})` },
-            done: true,
-            done_reason: 'stop',
-            prompt_eval_count: 3,
-            eval_count: 3,
-          }),
+        expect(r.stdout + r.stderr).not.toContain(password);
+        expect(JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8')).models[0].endpoint).toBe(
+          `http://***@127.0.0.1:${port}`,
         );
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    try {
-      const port = (server.address() as { port: number }).port;
-      const dir = tempDir();
-      writeFiles(dir, {
-        's.yaml': suiteYaml('s', cases.slice(0, 4)),
-        'gapbench.config.yaml': `models:\n  - { id: m, provider: ollama, model: m, host: "http://admin:${password}@127.0.0.1:${port}" }\n`,
-      });
-      const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'c'], { cwd: dir });
-      expect(r.code).toBe(0);
-      const run = join(dir, 'results', 'c');
-      const basic = Buffer.from(`admin:${password}`).toString('base64');
-      for (const f of ['records.jsonl', 'results.csv', 'summary.csv', 'manifest.json', 'matrix.csv']) {
-        const text = readFileSync(join(run, f), 'utf8');
-        expect(text).not.toContain(password);
-        expect(text).not.toContain(basic);
-      }
-      expect(r.stdout + r.stderr).not.toContain(password);
-      expect(JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8')).models[0].endpoint).toBe(
-        `http://***@127.0.0.1:${port}`,
-      );
-      const recs = readFileSync(join(run, 'records.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l));
-      for (const rec of recs) {
-        expect(rec.status).toBe('ok');
-        expect(rec.redacted).toBe(2);
-        expect(rec.grade.passed).toBe(true);
-      }
-      // A bad scheme names the URL without its credentials.
-      writeFiles(dir, {
-        'bad.yaml': `models:\n  - { provider: openai, model: x, baseURL: "ftp://admin:${password}@example.com/v1" }\n`,
-      });
-      const bad = await cli(['run', '--config', 'bad.yaml', '--suite', 's.yaml'], {
-        cwd: dir,
-        env: { OPENAI_API_KEY: 'k' },
-      });
-      expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain('ftp://***@example.com/v1');
-      expect(bad.stderr).not.toContain(password);
-    } finally {
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+        const recs = readFileSync(join(run, 'records.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
+        for (const rec of recs) {
+          expect(rec.status).toBe('ok');
+          expect(rec.redacted).toBe(2);
+          expect(rec.grade.passed).toBe(true);
+        }
+        // A bad scheme names the URL without its credentials.
+        writeFiles(dir, {
+          'bad.yaml': `models:\n  - { provider: openai, model: x, baseURL: "ftp://admin:${password}@example.com/v1" }\n`,
+        });
+        const bad = await cli(['run', '--config', 'bad.yaml', '--suite', 's.yaml'], {
+          cwd: dir,
+          env: { OPENAI_API_KEY: 'k' },
+        });
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toContain('ftp://***@example.com/v1');
+        expect(bad.stderr).not.toContain(password);
+      },
+    );
   });
 });
 
 describe('bounded responses', () => {
   it('an endless body, a gzip bomb and a broken gzip body are errors of their own kind, never a crash', async () => {
-    const { createServer } = await import('node:http');
     const { gzipSync } = await import('node:zlib');
     const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024)); // 64 MiB of zeros in about 64 KiB
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        const which = req.url!.split('/')[1];
-        if (which === 'endless') {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          const chunk = Buffer.alloc(64 * 1024, 32);
-          const pump = () => {
-            while (res.write(chunk));
-          };
-          res.on('drain', pump);
-          pump();
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
-        res.end(which === 'bomb' ? bomb : Buffer.from('not gzip at all, just bytes'));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    try {
-      const port = (server.address() as { port: number }).port;
-      const dir = tempDir();
-      const model = (name: string) =>
-        `  - { id: ${name}, provider: openai, model: m, baseURL: "http://127.0.0.1:${port}/${name}/v1", maxRetries: 0, maxResponseBytes: 1000000 }`;
-      writeFiles(dir, {
-        's.yaml': suiteYaml('s', cases.slice(0, 2)),
-        'gapbench.config.yaml': ['models:', model('endless'), model('bomb'), model('badgzip')].join('\n'),
-      });
-      const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'b', '--quiet'], { cwd: dir });
-      expect(r.stderr).not.toMatch(/\n\s+at /);
-      const recs = readFileSync(join(dir, 'results', 'b', 'records.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l));
-      const kinds = Object.fromEntries(recs.map((x) => [x.model, `${x.error?.kind}: ${x.error?.message}`]));
-      expect(kinds.endless).toMatch(/^response_too_large: model 'endless': response body over 1000000 bytes/);
-      expect(kinds.bomb).toMatch(/^response_too_large: .*once decompressed/);
-      expect(kinds.badgzip).toMatch(/^bad_response: model 'badgzip': gzip body does not decompress/);
-      expect(recs).toHaveLength(6);
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    await withServer(
+      (req, res) => {
+        req.resume();
+        req.on('end', () => {
+          const which = req.url!.split('/')[1];
+          if (which === 'endless') {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            const chunk = Buffer.alloc(64 * 1024, 32);
+            const pump = () => {
+              while (res.write(chunk));
+            };
+            res.on('drain', pump);
+            pump();
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+          res.end(which === 'bomb' ? bomb : Buffer.from('not gzip at all, just bytes'));
+        });
+      },
+      async (port) => {
+        const dir = tempDir();
+        const model = (name: string) =>
+          `  - { id: ${name}, provider: openai, model: m, baseURL: "http://127.0.0.1:${port}/${name}/v1", maxRetries: 0, maxResponseBytes: 1000000 }`;
+        writeFiles(dir, {
+          's.yaml': suiteYaml('s', cases.slice(0, 2)),
+          'gapbench.config.yaml': ['models:', model('endless'), model('bomb'), model('badgzip')].join('\n'),
+        });
+        const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'b', '--quiet'], { cwd: dir });
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        const recs = readFileSync(join(dir, 'results', 'b', 'records.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
+        const kinds = Object.fromEntries(recs.map((x) => [x.model, `${x.error?.kind}: ${x.error?.message}`]));
+        expect(kinds.endless).toMatch(/^response_too_large: model 'endless': response body over 1000000 bytes/);
+        expect(kinds.bomb).toMatch(/^response_too_large: .*once decompressed/);
+        expect(kinds.badgzip).toMatch(/^bad_response: model 'badgzip': gzip body does not decompress/);
+        expect(recs).toHaveLength(6);
+      },
+    );
   });
 });
 
@@ -353,46 +346,43 @@ describe('a journal that heals', () => {
 
 describe('progress says why a lane waits', () => {
   it("shows a server's long retry-after and its reason, capped by maxRetryWaitS", async () => {
-    const { createServer } = await import('node:http');
     let first = true;
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.setHeader('content-type', 'application/json');
-        if (first) {
-          first = false;
-          res.writeHead(429, { 'retry-after': '3600' });
-          res.end(JSON.stringify({ error: { message: 'slow down' } }));
-          return;
-        }
-        res.end(
-          JSON.stringify({
-            id: 'x',
-            object: 'chat.completion',
-            created: 1,
-            model: 'm',
-            choices: [{ index: 0, message: { role: 'assistant', content: '1' }, finish_reason: 'stop' }],
-          }),
-        );
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    try {
-      const port = (server.address() as { port: number }).port;
-      const dir = tempDir();
-      writeFiles(dir, {
-        's.yaml': suiteYaml('s', cases.slice(0, 1)),
-        'gapbench.config.yaml': `models:\n  - { id: m, provider: openai, model: m, baseURL: "http://127.0.0.1:${port}/v1", maxRetryWaitS: 2 }\n`,
-      });
-      const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'w', '--progress-interval', '0.3'], {
-        cwd: dir,
-        env: { OPENAI_API_KEY: 'k' },
-      });
-      expect(r.code).toBe(0);
-      expect(r.stderr).toMatch(/waiting \d+s \(rate_limit, server's retry-after, capped by maxRetryWaitS\)/);
-    } finally {
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    await withServer(
+      (req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.setHeader('content-type', 'application/json');
+          if (first) {
+            first = false;
+            res.writeHead(429, { 'retry-after': '3600' });
+            res.end(JSON.stringify({ error: { message: 'slow down' } }));
+            return;
+          }
+          res.end(
+            JSON.stringify({
+              id: 'x',
+              object: 'chat.completion',
+              created: 1,
+              model: 'm',
+              choices: [{ index: 0, message: { role: 'assistant', content: '1' }, finish_reason: 'stop' }],
+            }),
+          );
+        });
+      },
+      async (port) => {
+        const dir = tempDir();
+        writeFiles(dir, {
+          's.yaml': suiteYaml('s', cases.slice(0, 1)),
+          'gapbench.config.yaml': `models:\n  - { id: m, provider: openai, model: m, baseURL: "http://127.0.0.1:${port}/v1", maxRetryWaitS: 2 }\n`,
+        });
+        const r = await cli(['run', '--suite', 's.yaml', '--run-id', 'w', '--progress-interval', '0.3'], {
+          cwd: dir,
+          env: { OPENAI_API_KEY: 'k' },
+        });
+        expect(r.code).toBe(0);
+        expect(r.stderr).toMatch(/waiting \d+s \(rate_limit, server's retry-after, capped by maxRetryWaitS\)/);
+      },
+    );
   });
 });
 

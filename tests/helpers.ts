@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -66,4 +68,19 @@ export function suiteYaml(
     'cases:',
     ...cases.map((c) => `  - { id: ${c.id}, prompt: "${c.prompt}", expected: ${String(c.expected)} }`),
   ].join('\n');
+}
+
+/** Runs `fn` with a loopback HTTP server answering with `handler`; closes it (and its connections) after. */
+export async function withServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  fn: (port: number) => Promise<void>,
+): Promise<void> {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    await fn((server.address() as AddressInfo).port);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 }
