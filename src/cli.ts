@@ -27,6 +27,10 @@ const COMMANDS: Record<string, Command> = {
     load: async () => (await import('./commands/report.js')).reportCommand,
     summary: 'rebuild every CSV and the terminal report from records.jsonl',
   },
+  merge: {
+    load: async () => (await import('./commands/merge.js')).mergeCommand,
+    summary: 'join the shards of a run (run --shard I/N) into one run directory',
+  },
   compare: {
     load: async () => (await import('./commands/compare.js')).compareCommand,
     summary: 'per suite x model deltas between two runs, with a paired test',

@@ -13,6 +13,7 @@ import { runJobs, type RunnerResult } from '../run/runner.js';
 import { StopControl } from '../run/stop.js';
 import { terminalSafe } from '../util/text.js';
 import type { PreparedRun } from './prepare.js';
+import { label } from './shard.js';
 import { applyThresholds } from './thresholds.js';
 
 /** Runs a prepared plan: journal, lanes, progress, interrupt handling, reports, thresholds. */
@@ -71,10 +72,11 @@ async function runOpened(
   previousStatus: Manifest['status'] | undefined,
 ): Promise<number> {
   const bench = p.models.filter((m) => !m.judgeOnly);
-  const total = countJobs(p.suites, p.repeat) * bench.length;
+  const total = countJobs(p.suites, p.repeat, p.shard) * bench.length;
   if (!p.quiet) {
+    const cases = p.shard ? `shard ${label(p.shard)}: ${total / bench.length / p.repeat} case(s) of ` : '';
     io.stderr.write(
-      `Run ${p.runId}: ${total} jobs (${p.suites.length} suite(s) x ${bench.length} model(s) x ${p.repeat} repeat(s)) -> ${p.runDir}\n`,
+      `Run ${p.runId}: ${total} jobs (${cases}${p.suites.length} suite(s) x ${bench.length} model(s) x ${p.repeat} repeat(s)) -> ${p.runDir}\n`,
     );
   }
   const stopped: string[] = [];
@@ -92,7 +94,8 @@ async function runOpened(
       excel: p.excel,
       xlsx: p.xlsx,
       matrixOutputs: p.matrixOutputs,
-      history: !interrupted && previousStatus !== 'finished',
+      // A shard is part of a run: its history row is written by `gapbench merge`.
+      history: !interrupted && previousStatus !== 'finished' && !p.shard,
       manifest,
     },
     live,
@@ -101,6 +104,10 @@ async function runOpened(
   io.stdout.write(report.terminal(io.stdout, io.env));
   for (const l of stopped) io.stdout.write(`! ${l}\n`);
   io.stdout.write(`Results: ${p.runDir}\n`);
+  if (p.shard && !interrupted)
+    io.stdout.write(
+      `Shard ${label(p.shard)} of the run: the figures above cover its cases only; join all ${p.shard.count} with: gapbench merge OUT_DIR SHARD_DIR...\n`,
+    );
   if (interrupted) {
     io.stdout.write(`${stop}: ${result.unfinished} job(s) not run. Resume with: ${resumeCommand(p.runDir, io)}\n`);
     return EXIT.interrupted;
@@ -132,6 +139,7 @@ async function runWithJournal(
       models: p.models,
       suites: p.suites,
       repeat: p.repeat,
+      shard: p.shard,
       sink: journal,
       previous,
       retryErrors: p.retryErrors,

@@ -13,6 +13,8 @@ import { checkProblem } from '../suite/validate.js';
 import { duration, keyValues, parse, positiveInt } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
 import { thresholdOptions, type ThresholdOptions } from './thresholds.js';
+import { label, parseShard, resumedShard } from './shard.js';
+import type { Shard } from '../run/plan.js';
 
 /** Everything a run needs, already validated. `demo` builds one of these around the simulator. */
 export interface PreparedRun {
@@ -35,6 +37,8 @@ export interface PreparedRun {
   thresholds: ThresholdOptions;
   pairs?: Manifest['pairs'];
   alpha?: number;
+  /** This machine's slice of the cases (`--shard I/N`). */
+  shard?: Shard;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
 }
@@ -56,6 +60,7 @@ export const RUN_OPTIONS = {
   cache: { type: 'string' },
   'cache-dir': { type: 'string' },
   'cache-max-age': { type: 'string' },
+  shard: { type: 'string' },
   'max-duration': { type: 'string' },
   'progress-interval': { type: 'string' },
   excel: { type: 'boolean' },
@@ -92,7 +97,8 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   checkJudges(suites, models);
   for (const m of models) PROTOCOLS[m.protocol].preflight?.(m, { env: io.env, cwd: io.cwd });
   if (manifest && !values.force) checkUnchanged(manifest, models, suites, repeat, values.resume!);
-  const runDir = resumeDir ?? newRunDir(values, config, io.cwd);
+  const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
+  const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
   const interval = values['progress-interval'] === undefined ? 10 : Number(values['progress-interval']);
   if (!(interval > 0)) {
     throw new UsageError(`--progress-interval ${values['progress-interval']}: expected seconds above 0`);
@@ -124,6 +130,7 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     thresholds: thresholdOptions(values, io.cwd),
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,
+    ...(shard ? { shard } : {}),
   };
 }
 
@@ -199,12 +206,13 @@ export const MAX_CONCURRENCY = 10_000;
 /** Longest run id: a directory name, with room for the files made beside and inside it. */
 export const MAX_RUN_ID = 128;
 
-function newRunDir(values: RunValues, config: Config, cwd: string): string {
+function newRunDir(values: RunValues, config: Config, cwd: string, shard: Shard | undefined): string {
   if (values.out !== undefined && values.out.trim() === '')
     throw new UsageError('--out: expected a directory, got an empty string');
   const outDir = resolve(cwd, values.out ?? config.out ?? 'results');
   checkWritableDir(outDir, values.out !== undefined ? '--out' : 'out');
-  const runId = values['run-id'] ?? defaultRunId(outDir);
+  // A shard's default name says which it is (shards of one run often share an output directory).
+  const runId = values['run-id'] ?? defaultRunId(outDir, '', shard ? `-shard${label(shard).replace('/', 'of')}` : '');
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(runId)) {
     throw new UsageError(`--run-id ${runId}: use letters, digits, '.', '-' or '_'`);
   }
@@ -229,11 +237,11 @@ function checkWritableDir(dir: string, flag: string): void {
   }
 }
 
-export function defaultRunId(outDir: string, prefix = ''): string {
+export function defaultRunId(outDir: string, prefix = '', suffix = ''): string {
   const base = `${prefix}${new Date()
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
-    .replace(/[:]/g, '-')}`;
+    .replace(/[:]/g, '-')}${suffix}`;
   let id = base;
   for (let i = 2; existsSync(join(outDir, id)); i++) id = `${base}-${i}`;
   return id;

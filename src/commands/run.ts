@@ -19,6 +19,8 @@ Options:
   --repeat N             ask each case N times (default 1)
   --limit N              run only the first N cases of each suite (a cheap first run)
   --concurrency N        requests in flight per model, overriding every lane
+  --shard I/N            run only the I-th of N slices of the cases (I from 1; auto/N reads the
+                         index from JOB_COMPLETION_INDEX, CI_NODE_INDEX, ...); join with gapbench merge
   --resume DIR           continue an interrupted run: only jobs with no record are run
   --retry-errors         with --resume, also re-run jobs whose record is an error
   --force                with --resume, accept a changed config or suite

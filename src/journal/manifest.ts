@@ -56,6 +56,10 @@ export interface Manifest {
   pairs?: { closed: string; open: string }[];
   /** Significance level of every test and interval (default 0.05). */
   alpha?: number;
+  /** The slice of the cases this run covers (`--shard I/N`); `gapbench merge` joins the N of them. */
+  shard?: { index: number; count: number };
+  /** The shard run directories a merged run was joined from, in shard order. */
+  merged_from?: { run_id: string; dir: string; shard: string; started_at: string; finished_at?: string }[];
   /** The run this one was derived from (regrade). */
   derived_from?: string;
 }

@@ -33,6 +33,8 @@ export interface JobRecordBase {
   /** Unix ms of the request's start and end, for busy-time (hourly cost) accounting. */
   t_start: number;
   t_end: number;
+  /** The shard (1-based) that ran the job, in a sharded run: each shard's machine is billed for its own busy time. */
+  shard?: number;
 }
 
 export interface OkRecord extends JobRecordBase {

@@ -29,8 +29,11 @@ export interface Cell {
   outputTokens: number;
   /** Token-priced cost, summed per record. */
   tokenCost: number;
-  /** Request intervals [start, end] in unix ms, uncached only (for busy-time cost). */
-  intervals: number[];
+  /**
+   * Request intervals [start, end] in unix ms, uncached only (for busy-time cost), per server
+   * that answered (0 unless shards each had their own; see ReportState).
+   */
+  intervals: Map<number, number[]>;
 }
 
 /** Per case: its metadata and each model's mean score over repeats. */
@@ -71,7 +74,8 @@ export class Aggregator {
     this.agg = { runId, cells: new Map(), cases: new Map(), suites: [], models: [], records: 0, ok: 0, errors: 0 };
   }
 
-  add(r: JobRecord, priceOf: (model: string) => Price | undefined): void {
+  /** `machine`: which server answered (see ReportState); busy time is counted per server. */
+  add(r: JobRecord, priceOf: (model: string) => Price | undefined, machine = 0): void {
     const a = this.agg;
     a.records++;
     if (!a.suites.includes(r.suite)) a.suites.push(r.suite);
@@ -99,7 +103,7 @@ export class Aggregator {
         inputTokens: 0,
         outputTokens: 0,
         tokenCost: 0,
-        intervals: [],
+        intervals: new Map(),
       };
       a.cells.set(key, c);
     }
@@ -107,7 +111,11 @@ export class Aggregator {
     if (r.status === 'ok' || r.output !== undefined) c.answered++;
     if (r.status === 'ok' ? r.finish_reason === 'length' : r.error.kind === 'truncated') c.truncated++;
     if (r.status === 'ok' ? r.output.trim() === '' : r.error.kind === 'truncated') c.empty++;
-    if (!r.cached && r.t_end >= r.t_start) c.intervals.push(r.t_start, r.t_end);
+    if (!r.cached && r.t_end >= r.t_start) {
+      const list = c.intervals.get(machine);
+      if (list) list.push(r.t_start, r.t_end);
+      else c.intervals.set(machine, [r.t_start, r.t_end]);
+    }
     if (r.status === 'error') {
       a.errors++;
       c.errors++;
@@ -189,6 +197,26 @@ export function canonicalize(
       (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0),
   );
   agg.cases = new Map(rows);
+}
+
+/**
+ * Busy time of some cells, in ms: per server, the length of the union of its request intervals;
+ * summed over servers. Also the number of requests the intervals stand for.
+ */
+export function busyTime(cells: Iterable<Cell>): { ms: number; requests: number } {
+  const byShard = new Map<number, number[]>();
+  let requests = 0;
+  for (const c of cells) {
+    for (const [shard, list] of c.intervals) {
+      requests += list.length / 2;
+      const all = byShard.get(shard);
+      if (all) for (const x of list) all.push(x);
+      else byShard.set(shard, [...list]);
+    }
+  }
+  let ms = 0;
+  for (const list of byShard.values()) ms += unionLength(list);
+  return { ms, requests };
 }
 
 /** Total length of the union of [start, end] intervals (flat array of pairs), in ms. */

@@ -1,5 +1,5 @@
 import type { Price } from '../types.js';
-import { unionLength, type Aggregate, type CaseRow } from './aggregate.js';
+import { busyTime, type Aggregate, type CaseRow, type Cell } from './aggregate.js';
 import type { SummaryRow } from './summary.js';
 import { ALPHA, pairedComparison, verdictOf } from './paired.js';
 import { casesForGap } from './stats.js';
@@ -184,17 +184,17 @@ function breakEven(agg: Aggregate, row: GapRow, priceOf: (model: string) => Pric
     let records = 0;
     let passed = 0;
     let tokenCost = 0;
-    let requests = 0;
-    const intervals: number[] = [];
+    const cells: Cell[] = [];
     for (const c of agg.cells.values()) {
       if (c.model !== model || (row.suite !== 'all' && c.suite !== row.suite)) continue;
       records += c.n + c.excluded;
       passed += c.passed;
       tokenCost += c.tokenCost;
-      requests += c.intervals.length / 2;
-      intervals.push(...c.intervals);
+      cells.push(c);
     }
-    const busyHours = unionLength(intervals) / 3_600_000;
+    const busy = busyTime(cells);
+    const requests = busy.requests;
+    const busyHours = busy.ms / 3_600_000;
     return { records, passed, tokenCost, throughput: busyHours > 0 ? requests / busyHours : undefined };
   };
   const cp = priceOf(row.closed_model);

@@ -22,7 +22,11 @@ export class ReportState {
   readonly modelOrder: Map<string, number>;
   readonly suiteOrder: Map<string, number>;
 
+  /** Models served on each machine's own loopback (see add). */
+  private readonly local: Set<string>;
+
   constructor(manifest: Manifest, matrixOutputs: boolean) {
+    this.local = new Set(manifest.models.filter((m) => isLoopback(m.endpoint ?? m.baseURL ?? m.host)).map((m) => m.id));
     const prices = new Map<string, Price | undefined>(manifest.models.map((m) => [m.id, m.price]));
     this.priceOf = (id) => prices.get(id);
     const params = new Map(manifest.models.map((m) => [m.id, m.params]));
@@ -36,7 +40,10 @@ export class ReportState {
   }
 
   add(record: JobRecord, offset: number, bytes: number): void {
-    this.aggregator.add(record, this.priceOf);
+    // A model on loopback ran on each shard's own machine: each shard's server was busy for its own
+    // time, and an hourly price is paid per machine. A shared (remote) server is busy once.
+    const machine = record.shard !== undefined && this.local.has(record.model) ? record.shard : 0;
+    this.aggregator.add(record, this.priceOf, machine);
     this.order.push(
       this.suiteOrder.get(record.suite) ?? 65535,
       record.case_index,
@@ -46,4 +53,18 @@ export class ReportState {
       bytes,
     );
   }
+}
+
+/** Whether an endpoint is this machine (localhost, 127.0.0.0/8, ::1, 0.0.0.0). */
+function isLoopback(endpoint: string | undefined): boolean {
+  if (!endpoint) return false;
+  let host: string;
+  try {
+    host = new URL(endpoint.includes('://') ? endpoint : `http://${endpoint}`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  return (
+    host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0'
+  );
 }

@@ -1,5 +1,5 @@
 import type { Group, Price } from '../types.js';
-import { cellKey, unionLength, type Aggregate, type CaseEntry, type Cell } from './aggregate.js';
+import { busyTime, cellKey, type Aggregate, type CaseEntry, type Cell } from './aggregate.js';
 import { bootstrapMeanCI, percentile, wilson } from './stats.js';
 
 export interface SummaryRow {
@@ -71,7 +71,7 @@ export const SUMMARY_COLUMNS = [
 export function cellCost(c: Cell, price: Price | undefined): number | undefined {
   if (!price) return undefined;
   if (price.input !== undefined || price.output !== undefined) return c.tokenCost;
-  if (price.perHour !== undefined) return (price.perHour * unionLength(c.intervals)) / 3_600_000;
+  if (price.perHour !== undefined) return (price.perHour * busyTime([c]).ms) / 3_600_000;
   return undefined;
 }
 

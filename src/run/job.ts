@@ -179,6 +179,7 @@ export function toRecord(
     t_start: startedAt,
     t_end: finishedAt,
     ...(answered.redacted ? { redacted: answered.redacted } : {}),
+    ...(job.shard ? { shard: job.shard } : {}),
   };
   if (a.status === 'error') return { ...base, status: 'error', error: a.error };
   const answer = answerFields(a.completion);

@@ -12,6 +12,24 @@ export interface Job {
   caseIndex: number;
   model: ModelConfig;
   repeat: number;
+  /** The shard (1-based) this job belongs to, in a sharded run. */
+  shard?: number;
+}
+
+/**
+ * The I-th of N slices of a run (`--shard I/N`), 1-based. Cases are dealt round-robin in plan
+ * order (suites in order, cases in order): case k of the whole plan (0-based) belongs to shard
+ * (k mod N) + 1. The split depends only on the suites and N; a case's models and repeats stay
+ * together, and shards differ in size by at most one case.
+ */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Whether the k-th case of the plan (0-based, counted across suites) is in the shard. */
+export function inShard(ordinal: number, shard: Shard | undefined): boolean {
+  return !shard || ordinal % shard.count === shard.index - 1;
 }
 
 /** Deterministic: the same suite, case, model and repeat always give the same id (resume relies on it). */
@@ -25,19 +43,28 @@ const sha256Hex = oneShot
   ? (s: string) => oneShot('sha256', s)
   : (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
-/** A model's jobs, lazily, in suite order (suites x cases x repeats). */
-export function* laneJobs(model: ModelConfig, suites: readonly Suite[], repeat: number): Generator<Job> {
+/** A model's jobs, lazily, in suite order (suites x cases x repeats); in a sharded run, the shard's only. */
+export function* laneJobs(model: ModelConfig, suites: readonly Suite[], repeat: number, shard?: Shard): Generator<Job> {
+  let ordinal = 0;
   for (const suite of suites) {
-    for (let i = 0; i < suite.cases.length; i++) {
+    for (let i = 0; i < suite.cases.length; i++, ordinal++) {
+      if (!inShard(ordinal, shard)) continue;
       const c = suite.cases[i];
-      for (let r = 0; r < repeat; r++)
-        yield { id: jobId(suite.name, c.id, model.id, r), suite, case: c, caseIndex: i, model, repeat: r };
+      for (let r = 0; r < repeat; r++) {
+        const id = jobId(suite.name, c.id, model.id, r);
+        yield { id, suite, case: c, caseIndex: i, model, repeat: r, ...(shard ? { shard: shard.index } : {}) };
+      }
     }
   }
 }
 
-export function countJobs(suites: readonly Suite[], repeat: number): number {
-  return suites.reduce((n, s) => n + s.cases.length, 0) * repeat;
+/** Jobs per model: every case x repeat, or the shard's cases only. */
+export function countJobs(suites: readonly Suite[], repeat: number, shard?: Shard): number {
+  const cases = suites.reduce((n, s) => n + s.cases.length, 0);
+  if (!shard) return cases * repeat;
+  // Cases k with k mod N = I-1, for k < cases.
+  const mine = Math.floor(cases / shard.count) + (shard.index - 1 < cases % shard.count ? 1 : 0);
+  return mine * repeat;
 }
 
 /**
@@ -51,9 +78,13 @@ export function plannedAlready(
   suites: readonly Suite[],
   repeat: number,
   done: (status: 'ok' | 'error') => boolean,
+  shard?: Shard,
 ): number {
   const modelIds = new Set(models.map((m) => m.id));
-  const caseIds = new Map(suites.map((s) => [s.name, new Set(s.cases.map((c) => c.id))]));
+  let ordinal = 0;
+  const caseIds = new Map(
+    suites.map((s) => [s.name, new Set(s.cases.filter(() => inShard(ordinal++, shard)).map((c) => c.id))]),
+  );
   let n = 0;
   for (const [id, r] of previous) {
     if (!done(r.status) || r.repeat >= repeat || !modelIds.has(r.model) || !caseIds.get(r.suite)?.has(r.caseId))

@@ -19,6 +19,7 @@ export interface RunDescription {
   cache?: ResponseCache;
   pairs?: Manifest['pairs'];
   alpha?: number;
+  shard?: Manifest['shard'];
 }
 
 /** What a run is, before it starts: the manifest written with status `running`. */
@@ -49,6 +50,7 @@ export function startManifest(r: RunDescription): Manifest {
     cache: r.cache ? { mode: r.cache.mode, dir: r.cache.dir } : { mode: 'off', dir: '' },
     ...(r.pairs?.length ? { pairs: r.pairs } : {}),
     ...(r.alpha === undefined ? {} : { alpha: r.alpha }),
+    ...(r.shard ? { shard: { index: r.shard.index, count: r.shard.count } } : {}),
   };
 }
 

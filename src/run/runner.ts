@@ -8,7 +8,7 @@ import type { ResponseCache } from './cache.js';
 import type { Clock } from './clock.js';
 import { makeAsk, runJob, type JobContext } from './job.js';
 import { Lane } from './lane.js';
-import { countJobs, laneJobs, plannedAlready, type Job } from './plan.js';
+import { countJobs, laneJobs, plannedAlready, type Job, type Shard } from './plan.js';
 import { forEachInSlots } from './slots.js';
 
 export interface RunSignals {
@@ -24,6 +24,8 @@ export interface RunnerOptions {
   models: ModelConfig[];
   suites: Suite[];
   repeat: number;
+  /** Run only this slice of the cases (`--shard I/N`). */
+  shard?: Shard;
   /** Where each finished job's record goes before it counts (the journal). */
   sink: RecordSink;
   /** Jobs recorded by an earlier invocation (resume): not run again. */
@@ -60,7 +62,7 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
   const bench = opts.models.filter((m) => !m.judgeOnly);
   const previous = opts.previous ?? new Map();
   const done = (s: 'ok' | 'error') => s === 'ok' || !opts.retryErrors;
-  const skipped = plannedAlready(previous, bench, opts.suites, opts.repeat, done);
+  const skipped = plannedAlready(previous, bench, opts.suites, opts.repeat, done, opts.shard);
   let written = 0;
   const counted = (rec: JobRecord) => {
     const at = opts.sink.append(rec);
@@ -79,7 +81,7 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
         secrets: laneOf(m).provider.secrets,
         storedAnswer: opts.retryErrors ? (id) => previous.get(id)?.answer : undefined,
       };
-      const jobs = laneJobs(m, opts.suites, opts.repeat);
+      const jobs = laneJobs(m, opts.suites, opts.repeat, opts.shard);
       const recorded = (id: string) => {
         const p = previous.get(id);
         return p !== undefined && done(p.status);
@@ -87,7 +89,7 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
       return runLane(ctx, jobs, recorded, counted, opts);
     }),
   );
-  const total = countJobs(opts.suites, opts.repeat) * bench.length;
+  const total = countJobs(opts.suites, opts.repeat, opts.shard) * bench.length;
   return { lanes: bench.map(laneOf), written, skipped, unfinished: total - skipped - written };
 }
 
@@ -115,7 +117,7 @@ async function runLane(
   opts: RunnerOptions,
 ): Promise<void> {
   const lane = ctx.lane;
-  lane.counters.total = countJobs(opts.suites, opts.repeat);
+  lane.counters.total = countJobs(opts.suites, opts.repeat, opts.shard);
   function* pending(): Generator<Job> {
     for (const job of jobs) {
       if (!recorded(job.id)) yield job;
