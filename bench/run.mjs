@@ -579,7 +579,41 @@ async function htmlReport(cases = 2_500) {
   ]);
 }
 
-const all = { speed, faults, rateLimit, scale, stats, htmlReport };
+/**
+ * gapbench merge of 10 shards x 10,000 jobs (2 replayed models x 5,000 cases each): joining the
+ * journals and writing every CSV, report.html and the history row (target < 5 s).
+ */
+async function merge(shards = 10, jobsPerShard = 10_000) {
+  const cases = (shards * jobsPerShard) / 2;
+  const suite = writeSuite(`merge-${cases}`, cases);
+  writeReplay(cases, 'merge-a.jsonl');
+  writeReplay(cases, 'merge-b.jsonl', (i) => (i % 4 ? `The answer is ${i + (i % 97)}.` : 'I do not know.'));
+  const config = writeConfig('merge', [
+    { id: 'a', provider: 'replay', model: 'merge-a.jsonl', extra: { group: 'closed' } },
+    { id: 'b', provider: 'replay', model: 'merge-b.jsonl', extra: { group: 'open' } },
+  ]);
+  const dirs = [];
+  for (let i = 1; i <= shards; i++) {
+    const r = await harness([...runArgs(config, suite, `merge-shard-${i}`), '--shard', `${i}/${shards}`]);
+    if (r.code !== 0) throw new Error(`shard ${i}/${shards} exited ${r.code}`);
+    dirs.push(join(dir, 'results', `merge-shard-${i}`));
+  }
+  const r = await harness(['merge', join(dir, 'merged', 'all'), ...dirs, '--quiet']);
+  const one = await harness(['report', join(dir, 'merged', 'all')]);
+  report(`merge: ${shards} shards x ${jobsPerShard} jobs (2 replayed models x ${cases} cases) into one run`, [
+    ['merge wall time (target < 5 s)', `${(r.wallMs / 1000).toFixed(2)} s`],
+    ['  of which rebuilding the reports (gapbench report on the result)', `${(one.wallMs / 1000).toFixed(2)} s`],
+    ['peak RSS', `${r.maxRssMiB.toFixed(1)} MiB`],
+    [
+      'records / lost / duplicated',
+      Object.values(journalStats(join(dir, 'merged', 'all'), shards * jobsPerShard))
+        .slice(0, 3)
+        .join(' / '),
+    ],
+  ]);
+}
+
+const all = { speed, faults, rateLimit, scale, stats, htmlReport, merge };
 const extra = { replayScale, httpScale, replayLong };
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);

@@ -1,14 +1,14 @@
-import { existsSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
-import { Journal } from '../journal/journal.js';
 import { readManifest, type Manifest } from '../journal/manifest.js';
 import { readRecordLines } from '../journal/read.js';
 import { ReportState, writeReports } from '../report/index.js';
 import { finishManifest, lockedByLiveProcess, openRunDir, unlockRunDir } from '../run/rundir.js';
 import { parse } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
+import { writeAllSync } from '../util/write.js';
 import { label } from './shard.js';
 import { applyThresholds, THRESHOLD_HELP, thresholdOptions } from './thresholds.js';
 
@@ -66,6 +66,8 @@ export async function mergeCommand(argv: string[], io: IO): Promise<number> {
   if (existsSync(out)) throw new UsageError(`${outArg}: already exists (merge writes a new run directory)`);
   const shards = checkShards(shardArgs.map((a) => readShard(a, io.cwd)));
   const manifest = mergedManifest(shards, basename(out));
+  // report.html's charting library loads while the journals are joined (as in a run).
+  void import('../report/html.js').catch(() => undefined);
   const opened = openRunDir(out, false, manifest);
   const matrixOutputs = Boolean(values['matrix-outputs']);
   const live = new ReportState(manifest, matrixOutputs);
@@ -171,7 +173,7 @@ function mergedManifest(shards: ShardRun[], runId: string): Manifest {
  * record of a shard that is not the one its manifest names, means the shards overlap: an error.
  */
 async function joinJournals(shards: ShardRun[], out: string, runId: string, live: ReportState): Promise<number> {
-  const { journal } = Journal.open(join(out, 'records.jsonl'));
+  const journal = new BlockWriter(join(out, 'records.jsonl'));
   const owner = new Map<string, number>();
   let written = 0;
   try {
@@ -185,8 +187,9 @@ async function joinJournals(shards: ShardRun[], out: string, runId: string, live
             `${s.given}: job ${record.job_id} (${terminalSafe(record.suite, 80)}/${terminalSafe(record.case_id, 80)}, ${terminalSafe(record.model, 80)}) belongs to shard ${other ?? record.shard}/${s.manifest.shard.count}, not ${label(s.manifest.shard)}`,
           );
         owner.set(record.job_id, index);
-        const at = journal.append({ ...record, run_id: runId, shard: index });
-        live.add({ ...record, run_id: runId }, at.offset, at.bytes);
+        const merged = { ...record, run_id: runId, shard: index };
+        const at = journal.append(JSON.stringify(merged));
+        live.add(merged, at.offset, at.bytes);
         written++;
       }
       if (damage.damaged)
@@ -194,8 +197,54 @@ async function joinJournals(shards: ShardRun[], out: string, runId: string, live
           `${s.given}: ${damage.damaged} damaged line(s) in records.jsonl; run gapbench run --resume ${s.given} to repair it first`,
         );
     }
-  } finally {
     journal.close();
+  } catch (e) {
+    journal.abandon();
+    throw e;
   }
   return written;
+}
+
+/**
+ * records.jsonl written in blocks of about a megabyte (one write per record, as a run's journal
+ * does, is ten times the system calls; a merge that fails is removed whole, so it needs no
+ * per-record durability), synced to disk at the end.
+ */
+class BlockWriter {
+  private fd: number;
+  private chunks: string[] = [];
+  private pending = 0;
+  private size = 0;
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'wx');
+  }
+
+  /** Queues one line; returns where it starts in the file and its length in bytes (without the newline). */
+  append(line: string): { offset: number; bytes: number } {
+    const bytes = Buffer.byteLength(line);
+    const at = { offset: this.size, bytes };
+    this.chunks.push(line, '\n');
+    this.size += bytes + 1;
+    this.pending += bytes + 1;
+    if (this.pending >= 1 << 20) this.flush();
+    return at;
+  }
+
+  close(): void {
+    this.flush();
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+  }
+
+  abandon(): void {
+    closeSync(this.fd);
+  }
+
+  private flush(): void {
+    if (!this.chunks.length) return;
+    writeAllSync(this.fd, Buffer.from(this.chunks.join(''), 'utf8'));
+    this.chunks = [];
+    this.pending = 0;
+  }
 }

@@ -49,26 +49,38 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
  * synchronous: from the page cache they take microseconds, where a promise round trip per line
  * would cost ten times more. Lines asked for in sorted order usually lie near each other in the
  * file (a fresh run appends records roughly in case order), so a window of the file is read at once
- * and later lines inside it cost no system call; a line outside the window moves the window there.
+ * and later lines inside it cost no system call. Several windows are kept (the least recently used
+ * one moves): a journal made of parts, such as a merge of shards, is read in sorted order by
+ * stepping through every part at once, each part in its own window.
  */
 export function openLineReader(
   path: string,
   windowBytes = 1 << 16,
+  windowCount = 32,
 ): { read(offset: number, bytes: number): string; bytes(offset: number, bytes: number): Buffer; close(): void } {
   const fd = openSync(path, 'r');
-  let buf = Buffer.allocUnsafe(windowBytes);
-  let start = 0; // file offset of buf[0]
-  let filled = 0; // bytes of buf holding file data
-  /** The bytes, as a view of the window: valid until the next call. */
+  const windows: { buf: Buffer; start: number; filled: number; used: number }[] = [];
+  let clock = 0;
+  let last: (typeof windows)[number] | undefined;
+  const holds = (w: (typeof windows)[number], offset: number, n: number) =>
+    offset >= w.start && offset + n <= w.start + w.filled;
+  /** The bytes, as a view of a window: valid until the next call. */
   const bytes = (offset: number, n: number): Buffer => {
-    if (offset < start || offset + n > start + filled) {
-      if (n > buf.length) buf = Buffer.allocUnsafe(n);
+    let w = last && holds(last, offset, n) ? last : windows.find((x) => holds(x, offset, n));
+    if (!w) {
+      if (windows.length < windowCount)
+        windows.push((w = { buf: Buffer.allocUnsafe(windowBytes), start: 0, filled: 0, used: 0 }));
+      else w = windows.reduce((a, b) => (b.used < a.used ? b : a));
+      if (n > w.buf.length) w.buf = Buffer.allocUnsafe(n);
       // A little before the line too: the lines wanted next may have been written just before it.
-      start = Math.max(0, offset - (buf.length >> 3), offset + n - buf.length);
-      filled = readSync(fd, buf, 0, buf.length, start);
-      if (offset + n > start + filled) throw new Error(`${path}: line at byte ${offset} is past the end of the file`);
+      w.start = Math.max(0, offset - (w.buf.length >> 3), offset + n - w.buf.length);
+      w.filled = readSync(fd, w.buf, 0, w.buf.length, w.start);
+      if (offset + n > w.start + w.filled)
+        throw new Error(`${path}: line at byte ${offset} is past the end of the file`);
     }
-    return buf.subarray(offset - start, offset - start + n);
+    w.used = ++clock;
+    last = w;
+    return w.buf.subarray(offset - w.start, offset - w.start + n);
   };
   return {
     read: (offset, n) => bytes(offset, n).toString('utf8'),
