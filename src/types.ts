@@ -9,6 +9,8 @@ export type Group = 'closed' | 'open';
 export interface Price {
   input?: number;
   output?: number;
+  /** USD per 1M tokens for requests sent through a vendor's Batch API (default: half of input/output). */
+  batch?: { input?: number; output?: number };
   perHour?: number;
   /** Share of the month the self-hosted machine is busy serving (0-1, default 1), for cost at real usage. */
   utilization?: number;
@@ -47,6 +49,7 @@ export type ErrorKind =
   | 'skipped'
   | 'grader'
   | 'truncated'
+  | 'expired'
   | 'response_too_large'
   | 'unknown';
 
@@ -73,6 +76,8 @@ export interface Completion {
   latencyMs: number;
   /** What the server said is left of its rate limits (x-ratelimit-* headers), for pacing. */
   budgets?: { requests?: RateBudgetInfo; tokens?: RateBudgetInfo };
+  /** The vendor's batch that answered (batch mode): priced at the batch price. */
+  batchId?: string;
 }
 
 /** A rate limit as a response announces it: the limit, what is left, and ms until it is full again. */

@@ -61,6 +61,7 @@ export const RUN_OPTIONS = {
   'cache-dir': { type: 'string' },
   'cache-max-age': { type: 'string' },
   shard: { type: 'string' },
+  batch: { type: 'boolean' },
   'max-duration': { type: 'string' },
   'progress-interval': { type: 'string' },
   excel: { type: 'boolean' },
@@ -90,7 +91,8 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   const concurrency = positiveInt('--concurrency', values.concurrency) ?? inv?.concurrency;
   if (concurrency !== undefined && concurrency > MAX_CONCURRENCY)
     throw new UsageError(`--concurrency ${concurrency}: at most ${MAX_CONCURRENCY} requests in flight per model`);
-  const models = checkedModels(config, concurrency, io.env);
+  const batch = Boolean(values.batch || inv?.batch);
+  const models = checkedModels(config, concurrency, io.env, batch);
   const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
   const suites = await loadSuites(suiteRefs, config, values, inv, { ...io.env, ...sets }, io);
   const repeat = positiveInt('--repeat', values.repeat) ?? inv?.repeat ?? config.repeat ?? 1;
@@ -120,6 +122,7 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
       sets,
       cwd: inv?.cwd ?? io.cwd,
       ...(concurrency ? { concurrency } : {}),
+      ...(batch ? { batch } : {}),
     },
     maxDurationMs: duration('--max-duration', values['max-duration']),
     progressIntervalSec: interval,
@@ -134,8 +137,13 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   };
 }
 
-function checkedModels(config: Config, concurrency: number | undefined, env: NodeJS.ProcessEnv): ModelConfig[] {
-  const models = config.models.map((m) => (concurrency ? { ...m, concurrency } : m));
+function checkedModels(
+  config: Config,
+  concurrency: number | undefined,
+  env: NodeJS.ProcessEnv,
+  batch: boolean,
+): ModelConfig[] {
+  const models = config.models.map((m) => (concurrency ? { ...m, concurrency } : m)).map((m) => withBatch(m, batch));
   if (!models.some((m) => !m.judgeOnly)) {
     throw new UsageError(
       'no models to run: pass --model provider:model (e.g. --model openai:gpt-4o-mini) or list models in gapbench.config.yaml',
@@ -146,6 +154,16 @@ function checkedModels(config: Config, concurrency: number | undefined, env: Nod
     throw new UsageError(missing[0] + (missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''));
   }
   return models;
+}
+
+/** --batch: every benchmarked model through its vendor's Batch API (each must have one). */
+function withBatch(m: ModelConfig, batch: boolean): ModelConfig {
+  if (!batch || m.judgeOnly || m.batch) return m;
+  if (!PROTOCOLS[m.protocol].batch)
+    throw new UsageError(
+      `--batch: model '${m.id}' uses the ${m.protocol} protocol, which has no Batch API (set batch: true on the OpenAI-protocol models instead)`,
+    );
+  return { ...m, batch: { pollS: 5, maxPollS: 60 } };
 }
 
 /** --suite wins; a resumed run keeps its own; else the config's list, resolved from the config's directory. */

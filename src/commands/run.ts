@@ -21,6 +21,8 @@ Options:
   --concurrency N        requests in flight per model, overriding every lane
   --shard I/N            run only the I-th of N slices of the cases (I from 1; auto/N reads the
                          index from JOB_COMPLETION_INDEX, CI_NODE_INDEX, ...); join with gapbench merge
+  --batch                send every model's jobs through its vendor's Batch API (OpenAI protocol;
+                         about half the price, answers within 24 h; see README: Batch mode)
   --resume DIR           continue an interrupted run: only jobs with no record are run
   --retry-errors         with --resume, also re-run jobs whose record is an error
   --force                with --resume, accept a changed config or suite

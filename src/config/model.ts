@@ -32,6 +32,33 @@ export interface ModelConfig extends ProviderModel {
   headers?: Record<string, string>;
   /** Per-vendor parameter rules that changed this model's requests, one line each (vendor-rules.ts). */
   rules?: string[];
+  /** Batch mode: jobs go through the vendor's Batch API (files of at most these many requests and bytes). */
+  batch?: BatchSettings;
+}
+
+export interface BatchSettings {
+  maxRequests?: number;
+  maxBytes?: number;
+  /** First wait between status checks, seconds; grows 1.5 times up to maxPollS. */
+  pollS: number;
+  maxPollS: number;
+}
+
+/** A model's batch settings, checked against its protocol (exit 2, with the line, when it has no Batch API). */
+export function batchSettings(
+  raw: RawModel['batch'],
+  protocol: Protocol,
+  judgeOnly: boolean,
+  label: string,
+  fail: (detail: string) => Error,
+): BatchSettings | undefined {
+  if (raw === undefined || raw === false) return undefined;
+  if (!descriptorOf(protocol).batch)
+    throw fail(`model '${label}': the ${protocol} protocol has no Batch API (batch mode works with OpenAI-protocol models)`);
+  if (judgeOnly) throw fail(`model '${label}': a judge answers while grading, live: batch mode is for benchmarked models`);
+  const o = raw === true ? {} : raw;
+  const pollS = o.pollS ?? 5;
+  return { ...o, pollS, maxPollS: Math.max(pollS, o.maxPollS ?? 60) };
 }
 
 type Defaults = NonNullable<RawConfig['defaults']>;
@@ -94,6 +121,7 @@ export function resolveModel(
     cache: m.cache ?? defaults.cache ?? lane.cache,
     judgeOnly: m.judgeOnly ?? false,
     replay: m.replay,
+    ...optional('batch', batchSettings(m.batch, preset.protocol, m.judgeOnly ?? false, label, fail('batch'))),
   };
 }
 

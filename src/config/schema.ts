@@ -40,8 +40,27 @@ export const priceSchema = z
     perHour: z.number().min(0).optional(),
     /** Share of the month the machine is busy (0-1], for cost at real usage and break-even. */
     utilization: z.number().gt(0).max(1).optional(),
+    /** USD per 1M tokens through the vendor's Batch API (default: half of input and output). */
+    batch: z.object({ input: z.number().min(0).optional(), output: z.number().min(0).optional() }).strict().optional(),
   })
   .strict();
+
+/** Send the model's jobs through its vendor's Batch API: `true`, or its limits and polling. */
+const batchSchema = z.union([
+  z.boolean(),
+  z
+    .object({
+      /** Requests per input file (default 50,000, OpenAI's limit); more are split into several batches. */
+      maxRequests: positiveInt.optional(),
+      /** Bytes per input file (default 200 MB, OpenAI's limit). */
+      maxBytes: positiveInt.optional(),
+      /** Seconds before the first status check (default 5); then 1.5 times longer each time. */
+      pollS: z.number().positive().optional(),
+      /** Longest wait between status checks, seconds (default 60). */
+      maxPollS: z.number().positive().optional(),
+    })
+    .strict(),
+]);
 
 /** Settings every model may carry; `defaults` in the config applies them to all models. */
 const laneFields = {
@@ -84,6 +103,7 @@ export const modelSchema = z
     headers: headersSchema.optional(),
     /** Used only as a judge by graders, not benchmarked. */
     judgeOnly: z.boolean().optional(),
+    batch: batchSchema.optional(),
     /** Options for the replay provider. */
     replay: z
       .object({

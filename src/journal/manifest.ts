@@ -24,6 +24,23 @@ export interface ManifestModel {
   rules?: string[];
 }
 
+/** One input file sent to a vendor's Batch API. */
+export interface BatchEntry {
+  model: string;
+  /** The local copy of the input file, relative to the run directory (its custom_ids are job ids). */
+  file: string;
+  requests: number;
+  bytes: number;
+  input_file_id: string;
+  /** Absent when the process stopped between creating the batch and recording it (found again by its input file). */
+  batch_id?: string;
+  /** The status last seen. */
+  status: string;
+  created_at: string;
+  /** Why the batch failed, when it did (the vendor's words). */
+  errors?: string;
+}
+
 /** manifest.json: how a run was produced, so it can be resumed, re-scored or compared. */
 export interface Manifest {
   gapbench: string;
@@ -46,6 +63,8 @@ export interface Manifest {
     sets: Record<string, string>;
     cwd: string;
     /** --concurrency, reused by --resume. */ concurrency?: number;
+    /** --batch, reused by --resume (a batch under way is collected, not sent again). */
+    batch?: boolean;
   };
   models: ManifestModel[];
   suites: { name: string; file: string; hash: string; cases: number; description: string }[];
@@ -60,6 +79,8 @@ export interface Manifest {
   shard?: { index: number; count: number };
   /** The shard run directories a merged run was joined from, in shard order. */
   merged_from?: { run_id: string; dir: string; shard: string; started_at: string; finished_at?: string }[];
+  /** The vendor batches of models in batch mode, recorded as each is made: a resume collects them. */
+  batches?: BatchEntry[];
   /** The run this one was derived from (regrade). */
   derived_from?: string;
 }

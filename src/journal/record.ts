@@ -77,6 +77,7 @@ export function countsAsFailure(kind: ErrorKind): boolean {
 }
 
 const EXCLUDED_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
+  'expired',
   'grader',
   'truncated',
   'auth',

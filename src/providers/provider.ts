@@ -1,4 +1,4 @@
-import type { ChatRequest, Completion, Group, SamplingParams } from '../types.js';
+import type { ChatMessage, ChatRequest, Completion, ErrorKind, Group, SamplingParams } from '../types.js';
 
 /**
  * What a provider needs to know about the model it serves. The config layer's `ModelConfig`
@@ -136,6 +136,50 @@ export interface ProviderDescriptor {
   readonly create: ProviderFactory;
   /** A cheap check before the run, whose failure is a usage error (replay: the file loads). */
   preflight?(model: ProviderModel, env: ProviderEnv): void;
+  /** The protocol's Batch API (files uploaded, answered within a day at a lower price); absent: none. */
+  readonly batch?: BatchFactory;
+}
+
+export type BatchFactory = (model: ProviderModel, env: ProviderEnv) => BatchApi;
+
+/** A batch as the vendor reports it. */
+export interface BatchInfo {
+  id: string;
+  /** validating, in_progress, finalizing, completed, failed, expired, cancelling, cancelled. */
+  status: string;
+  inputFileId: string;
+  outputFileId?: string;
+  errorFileId?: string;
+  /** Why the batch failed (its own errors, e.g. a file over a limit), one line. */
+  errors?: string;
+  counts?: { total: number; completed: number; failed: number };
+}
+
+/** One line of a batch's output or error file. */
+export type BatchAnswer =
+  | { customId: string; completion: Completion }
+  | { customId: string; error: { kind: ErrorKind; message: string } }
+  /** A line that is not a result at all (not JSON, no custom_id): reported, never lost silently. */
+  | { unreadable: string };
+
+/**
+ * A vendor's Batch API, as the runner uses it: the input file's lines, upload, create, status,
+ * and the results. Errors are ProviderErrors, classified as a live request's are.
+ */
+export interface BatchApi {
+  /** Most requests and bytes one input file may hold (the vendor's limits). */
+  readonly maxRequests: number;
+  readonly maxBytes: number;
+  /** One request as a line of the input file (JSON, no newline). */
+  line(customId: string, messages: ChatMessage[], params: SamplingParams): string;
+  /** Uploads an input file; returns its file id. */
+  upload(path: string, signal?: AbortSignal): Promise<string>;
+  create(inputFileId: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<BatchInfo>;
+  retrieve(batchId: string, signal?: AbortSignal): Promise<BatchInfo>;
+  /** The batch created from this input file, if any (a crash between creating it and recording its id). */
+  findByInputFile(inputFileId: string, signal?: AbortSignal): Promise<BatchInfo | undefined>;
+  /** The lines of an output or error file, one at a time. */
+  results(fileId: string, signal?: AbortSignal): AsyncIterable<BatchAnswer>;
 }
 
 /** Whether an abort came from the per-request timeout (retryable) or from the run stopping. */

@@ -58,15 +58,15 @@ export class Lane {
   /** Set when an auth or not-found error makes every further request pointless. */
   fatal?: ProviderError;
   readonly clock: Clock;
-  private readonly backoff: BackoffPolicy;
-  private readonly random: () => number;
+  protected readonly backoff: BackoffPolicy;
+  protected readonly random: () => number;
   private readonly requests?: TokenBucket;
   private readonly tokens?: TokenBucket;
   private pausedUntil = 0;
   /** The server's own request budget, as its rate-limit headers announce it. */
   private readonly server: ServerBudget;
   /** Either stop or abort: what ends a wait. */
-  private readonly waitSignal?: AbortSignal;
+  protected readonly waitSignal?: AbortSignal;
   private successStreak = 0;
   /** Requests in a row that failed with a server error (5xx); any other outcome resets it. */
   private serverErrorStreak = 0;
@@ -81,7 +81,7 @@ export class Lane {
   constructor(
     readonly provider: Provider,
     readonly model: ModelConfig,
-    private readonly opts: LaneOptions = {},
+    protected readonly opts: LaneOptions = {},
   ) {
     const maxConcurrency = (this.maxConcurrency = model.concurrency);
     this.limit = pLimit(maxConcurrency);
@@ -230,7 +230,7 @@ export class Lane {
   }
 
   /** Stops the lane (its other jobs are not sent) and answers this job with the error. */
-  private stopLane(e: ProviderError, attempts: number): Attempted {
+  protected stopLane(e: ProviderError, attempts: number): Attempted {
     if (!this.fatal) {
       this.fatal = e;
       this.opts.onFatal?.(this, e);

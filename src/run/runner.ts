@@ -7,7 +7,10 @@ import type { Suite } from '../suite/load.js';
 import type { ResponseCache } from './cache.js';
 import type { Clock } from './clock.js';
 import { makeAsk, runJob, type JobContext } from './job.js';
+import { BatchLane, type BatchContext } from './batch.js';
 import { Lane } from './lane.js';
+import type { BatchEntry } from '../journal/manifest.js';
+import { descriptorOf } from '../providers/index.js';
 import { countJobs, laneJobs, plannedAlready, type Job, type Shard } from './plan.js';
 import { forEachInSlots } from './slots.js';
 
@@ -42,6 +45,11 @@ export interface RunnerOptions {
   onLanes?: (lanes: Lane[]) => void;
   /** Called with each record once it is in the sink (offset and length of its line there). */
   onRecord?: (record: JobRecord, offset: number, bytes: number) => void;
+  /** Batch mode: where input files go, the batches of earlier invocations, and how new ones are recorded. */
+  batch?: Pick<BatchContext, 'runDir' | 'notice'> & {
+    known: readonly BatchEntry[];
+    save(entry: BatchEntry): void;
+  };
 }
 
 export interface RunnerResult {
@@ -93,16 +101,31 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
   return { lanes: bench.map(laneOf), written, skipped, unfinished: total - skipped - written };
 }
 
-/** One lane per model (judges included), each with its provider. */
+/** One lane per model (judges included), each with its provider; a batch lane for a model in batch mode. */
 function openLanes(opts: RunnerOptions): Map<string, Lane> {
   const lanes = new Map<string, Lane>();
   for (const m of opts.models) {
-    const lane = new Lane(createProvider(m, opts.providerEnv), m, {
+    const laneOpts = {
       stop: opts.signals?.stop,
       signal: opts.signals?.abort,
       clock: opts.clock,
-      onFatal: (l, e) => opts.onLaneStopped?.(l.model, e),
-    });
+      onFatal: (l: Lane, e: ProviderError) => opts.onLaneStopped?.(l.model, e),
+    };
+    const provider = createProvider(m, opts.providerEnv);
+    const batchApi = m.batch && !m.judgeOnly ? descriptorOf(m.protocol).batch?.(m, opts.providerEnv) : undefined;
+    if (batchApi && !opts.batch) throw new Error(`model '${m.id}': batch mode needs a run directory`);
+    const lane =
+      batchApi && opts.batch
+        ? new BatchLane(provider, m, laneOpts, {
+            api: batchApi,
+            runDir: opts.batch.runDir,
+            runId: opts.runId,
+            known: opts.batch.known.filter((b) => b.model === m.id),
+            recorded: (id) => opts.previous?.has(id) ?? false,
+            save: opts.batch.save,
+            notice: opts.batch.notice,
+          })
+        : new Lane(provider, m, laneOpts);
     lanes.set(m.id, lane);
   }
   return lanes;
@@ -127,17 +150,39 @@ async function runLane(
       }
     }
   }
+  if (lane instanceof BatchLane) return runBatchLane(lane, ctx, pending(), counted);
   await forEachInSlots(
     pending(),
     () => lane.maxConcurrency * 2,
     () => lane.stopping,
-    async (job) => {
-      const rec = await runJob(job, ctx);
-      if (!rec) return;
-      counted(rec);
-      lane.counters.done++;
-      if (rec.status === 'error') lane.counters.errors++;
-      if (rec.cached) lane.counters.cached++;
-    },
+    (job) => finish(lane, job, ctx, counted),
   );
+}
+
+async function finish(lane: Lane, job: Job, ctx: JobContext, counted: (rec: JobRecord) => void): Promise<void> {
+  const rec = await runJob(job, ctx);
+  if (!rec) return;
+  counted(rec);
+  lane.counters.done++;
+  if (rec.status === 'error') lane.counters.errors++;
+  if (rec.cached) lane.counters.cached++;
+}
+
+/**
+ * A batch lane's jobs all start at once (their requests wait in the lane, a job holds no more
+ * than its case and messages); once the plan is through, the lane sends them as batches.
+ */
+async function runBatchLane(
+  lane: BatchLane,
+  ctx: JobContext,
+  jobs: Iterable<Job>,
+  counted: (rec: JobRecord) => void,
+): Promise<void> {
+  const started: Promise<void>[] = [];
+  for (const job of jobs) {
+    if (lane.stopping) break;
+    started.push(finish(lane, job, ctx, counted));
+  }
+  await lane.seal();
+  await Promise.all(started);
 }

@@ -1,0 +1,205 @@
+/**
+ * The OpenAI Batch API (Files + Batches) through the official SDK: an input file of JSONL requests
+ * is uploaded with purpose `batch`, a batch is created on /v1/chat/completions with a 24 h
+ * window, and its output and error files are read back line by line. Vendors with an
+ * OpenAI-compatible Batch API (DashScope, Together, ...) take the same calls at their base URL.
+ * https://platform.openai.com/docs/guides/batch ; https://platform.openai.com/docs/api-reference/batch
+ */
+import { createReadStream } from 'node:fs';
+import type * as OpenAIModule from 'openai';
+import { ProviderError } from '../errors.js';
+import type { ChatMessage, SamplingParams } from '../types.js';
+import { cleanMessage, httpError } from './classify.js';
+import { boundedFetch } from './http.js';
+import { classifyOpenAIError, completionOf, NO_KEY, OpenAISdk, requestBody } from './openai-wire.js';
+import {
+  requestAuth,
+  type BatchAnswer,
+  type BatchApi,
+  type BatchInfo,
+  type ProviderEnv,
+  type ProviderModel,
+} from './provider.js';
+
+/** OpenAI's limits per input file: 50,000 requests and 200 MB (https://platform.openai.com/docs/guides/batch#rate-limits). */
+export const OPENAI_BATCH_LIMITS = { maxRequests: 50_000, maxBytes: 200_000_000 };
+
+/** The endpoint every line targets, and the batch's completion window (the only one OpenAI offers). */
+const ENDPOINT = '/v1/chat/completions';
+const WINDOW = '24h';
+
+type OpenAIClient = OpenAIModule.OpenAI;
+type RawBatch = OpenAIModule.OpenAI.Batches.Batch;
+
+export function openaiBatch(
+  model: ProviderModel & { batch?: { maxRequests?: number; maxBytes?: number } },
+  { env }: ProviderEnv,
+): BatchApi {
+  const OpenAI = OpenAISdk();
+  const { key, url, basic, headers, secrets } = requestAuth(model, env);
+  const client: OpenAIClient = new OpenAI({
+    defaultHeaders: { ...(basic ? { Authorization: basic } : {}), ...headers },
+    apiKey: key || NO_KEY,
+    baseURL: url || undefined,
+    maxRetries: 0,
+    // An upload of up to 200 MB, or an output file as large, takes longer than a chat answer.
+    timeout: Math.max(model.timeoutMs, 600_000),
+    fetch: boundedFetch(Number.MAX_SAFE_INTEGER),
+  });
+  const fail = (what: string) => (err: unknown, signal?: AbortSignal) => {
+    const e = classifyOpenAIError(err, signal ?? new AbortController().signal, model, secrets);
+    const hint =
+      e.kind === 'not_found' && what === 'upload'
+        ? ' (does this server offer the Batch API? set batch: false to ask it live)'
+        : '';
+    return new ProviderError(
+      e.kind,
+      `${e.message.replace(/ \(is the model name right[^)]*\)$/, '')} [batch ${what}]${hint}`,
+      {
+        ...(e.status === undefined ? {} : { status: e.status }),
+        ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
+      },
+    );
+  };
+  const call = async <T>(what: string, signal: AbortSignal | undefined, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (err) {
+      throw fail(what)(err, signal);
+    }
+  };
+  return {
+    maxRequests: model.batch?.maxRequests ?? OPENAI_BATCH_LIMITS.maxRequests,
+    maxBytes: model.batch?.maxBytes ?? OPENAI_BATCH_LIMITS.maxBytes,
+    line: (customId: string, messages: ChatMessage[], params: SamplingParams) =>
+      JSON.stringify({
+        custom_id: customId,
+        method: 'POST',
+        url: ENDPOINT,
+        body: requestBody(model, { messages, params }),
+      }),
+    upload: (path, signal) =>
+      call(
+        'upload',
+        signal,
+        async () => (await client.files.create({ file: createReadStream(path), purpose: 'batch' }, { signal })).id,
+      ),
+    create: (inputFileId, metadata, signal) =>
+      call('create', signal, async () =>
+        infoOf(
+          await client.batches.create(
+            { input_file_id: inputFileId, endpoint: ENDPOINT, completion_window: WINDOW, metadata },
+            { signal },
+          ),
+        ),
+      ),
+    retrieve: (id, signal) => call('status', signal, async () => infoOf(await client.batches.retrieve(id, { signal }))),
+    findByInputFile: (inputFileId, signal) =>
+      call('list', signal, async () => {
+        let seen = 0;
+        // Newest first: the batch looked for was created moments before the crash that lost its id.
+        for await (const b of client.batches.list({ limit: 100 }, { signal })) {
+          if (b.input_file_id === inputFileId) return infoOf(b);
+          if (++seen >= 1000) break;
+        }
+        return undefined;
+      }),
+    results: (fileId, signal) => resultLines(client, fileId, model, secrets, signal, fail('download')),
+  };
+}
+
+function infoOf(b: RawBatch): BatchInfo {
+  const errors = b.errors?.data
+    ?.map((e) =>
+      [e.code, e.message, e.line === undefined || e.line === null ? '' : `(line ${e.line})`].filter(Boolean).join(' '),
+    )
+    .join('; ');
+  return {
+    id: b.id,
+    status: b.status,
+    inputFileId: b.input_file_id,
+    ...(b.output_file_id ? { outputFileId: b.output_file_id } : {}),
+    ...(b.error_file_id ? { errorFileId: b.error_file_id } : {}),
+    ...(errors ? { errors: cleanMessage(errors) } : {}),
+    ...(b.request_counts ? { counts: { ...b.request_counts } } : {}),
+  };
+}
+
+/** An output or error file, streamed line by line (an output file can be hundreds of megabytes). */
+async function* resultLines(
+  client: OpenAIClient,
+  fileId: string,
+  model: ProviderModel,
+  secrets: string[],
+  signal: AbortSignal | undefined,
+  fail: (err: unknown, signal?: AbortSignal) => ProviderError,
+): AsyncGenerator<BatchAnswer> {
+  let body: ReadableStream<Uint8Array> | null;
+  try {
+    body = (await client.files.content(fileId, { signal })).body;
+  } catch (err) {
+    throw fail(err, signal);
+  }
+  if (!body) return;
+  const decoder = new TextDecoder();
+  let rest = '';
+  try {
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+      rest += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = rest.indexOf('\n')) >= 0) {
+        const line = rest.slice(0, nl);
+        rest = rest.slice(nl + 1);
+        if (line.trim()) yield answerOf(line, model, secrets);
+      }
+    }
+  } catch (err) {
+    throw fail(err, signal);
+  }
+  rest += decoder.decode();
+  if (rest.trim()) yield answerOf(rest, model, secrets);
+}
+
+interface OutputLine {
+  custom_id?: unknown;
+  response?: { status_code?: unknown; body?: unknown } | null;
+  error?: { code?: unknown; message?: unknown } | null;
+}
+
+/** One line of an output or error file as an answer or an error of the job it names. */
+export function answerOf(line: string, model: ProviderModel, secrets: readonly string[] = []): BatchAnswer {
+  let v: OutputLine;
+  try {
+    v = JSON.parse(line) as OutputLine;
+  } catch {
+    return { unreadable: cleanMessage(line, secrets, 200) };
+  }
+  if (!v || typeof v !== 'object' || typeof v.custom_id !== 'string')
+    return { unreadable: cleanMessage(line, secrets, 200) };
+  const customId = v.custom_id;
+  const res = v.response;
+  if (res && typeof res === 'object' && res.status_code === 200) {
+    try {
+      // Latency: not known per line (the batch's turnaround is set by the runner).
+      return { customId, completion: completionOf(res.body as Parameters<typeof completionOf>[0], model.id, 0) };
+    } catch (e) {
+      const pe = e instanceof ProviderError ? e : new ProviderError('bad_response', String(e));
+      return { customId, error: { kind: pe.kind, message: pe.message } };
+    }
+  }
+  if (res && typeof res === 'object' && typeof res.status_code === 'number') {
+    const body = res.body as { error?: { message?: unknown } } | undefined;
+    const text = typeof body?.error?.message === 'string' ? body.error.message : `HTTP ${res.status_code}`;
+    const e = httpError(model.id, res.status_code, cleanMessage(text, secrets), undefined);
+    return { customId, error: { kind: e.kind, message: `${e.message} (in the batch)` } };
+  }
+  const code = typeof v.error?.code === 'string' ? v.error.code : 'unknown';
+  const message = cleanMessage(typeof v.error?.message === 'string' ? v.error.message : 'no response', secrets);
+  // Never run: the batch expired or was cancelled first. Not the model's answer; sent again by --retry-errors.
+  if (code === 'batch_expired' || code === 'batch_cancelled')
+    return { customId, error: { kind: 'expired', message: `model '${model.id}': ${code}: ${message}` } };
+  return {
+    customId,
+    error: { kind: 'bad_response', message: `model '${model.id}': batch line error ${code}: ${message}` },
+  };
+}
