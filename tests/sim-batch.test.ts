@@ -4,8 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI, { toFile } from 'openai';
-import { startSimulator, type AnswerKey, type SimOptions, type Simulator } from '../src/sim/server.js';
-import { SimSpecError } from '../src/sim/spec.js';
+import { SimSpecError, startSimulator, type AnswerKey, type SimOptions, type Simulator } from '../src/sim/index.js';
 import { cli, tempDir } from './helpers.js';
 
 const rightWrong: AnswerKey = {
@@ -240,6 +239,19 @@ describe('expiry, cancel and list', () => {
       expect([...out, ...errs].map((l) => l.custom_id).sort()).toEqual([...ids].sort());
       expect(batch.request_counts).toEqual({ total: 40, completed: out.length, failed: errs.length });
       expect(sim.stats().batches.expired).toBe(1);
+    });
+  });
+
+  it('a batch that expires before validation ends has every line batch_expired', async () => {
+    await withSim({ batch: { delayMs: 500, expireAfterMs: 0 } }, async (_sim, client) => {
+      const { batch } = await poll(client, (await startBatch(client, [chatLine('a', 'q1'), chatLine('b', 'q2')])).id);
+      expect(batch).toMatchObject({ status: 'expired', output_file_id: null });
+      expect(batch.request_counts).toEqual({ total: 2, completed: 0, failed: 2 });
+      const errs = await lines(client, batch.error_file_id);
+      expect(errs.map((l) => [l.custom_id, l.error?.code]).sort()).toEqual([
+        ['a', 'batch_expired'],
+        ['b', 'batch_expired'],
+      ]);
     });
   });
 

@@ -123,7 +123,7 @@ export class BatchEngine {
     this.counts.created++;
     const t0 = performance.now();
     this.at(delayMs * 0.1, () => this.validate(b, input, t0));
-    if (expireAfterMs !== undefined) this.at(expireAfterMs, () => this.expire(b));
+    if (expireAfterMs !== undefined) this.at(expireAfterMs, () => this.expire(b, input, t0));
     return b;
   }
 
@@ -157,11 +157,16 @@ export class BatchEngine {
 
   private validate(b: SimBatch, input: SimFile, t0: number): void {
     if (b.status !== 'validating') return;
+    if (this.begin(b, input, t0)) this.tick(b, t0);
+  }
+
+  /** Validating -> failed (a bad input file) or in_progress; true when in progress. */
+  private begin(b: SimBatch, input: SimFile, t0: number): boolean {
     const v = input.input;
     if (v === undefined || v.errors.length > 0) {
       b.errors = v?.errors ?? [];
       this.finish(b, 'failed', 'failed_at');
-      return;
+      return false;
     }
     const { delayMs } = this.deps.timing;
     b.status = 'in_progress';
@@ -169,7 +174,7 @@ export class BatchEngine {
     b.counts.total = v.starts.length;
     const order = shuffled(v.starts.length, seedOf(this.deps.seed, b.id, 'order'));
     b.work = { input, order, next: 0, out: [], err: [], procStart: t0 + delayMs * 0.1, procEnd: t0 + delayMs * 0.8 };
-    this.tick(b, t0);
+    return true;
   }
 
   private tick(b: SimBatch, t0: number): void {
@@ -194,8 +199,10 @@ export class BatchEngine {
     while (w.next < due) this.runLine(b, w, w.order[w.next++]);
   }
 
-  private expire(b: SimBatch): void {
-    if (b.status !== 'validating' && b.status !== 'in_progress') return;
+  private expire(b: SimBatch, input: SimFile, t0: number): void {
+    // Expiring before validation ends still validates: a bad file fails, a good one's lines all expire.
+    if (b.status === 'validating' && !this.begin(b, input, t0)) return;
+    if (b.status !== 'in_progress') return;
     const w = b.work;
     if (w !== undefined) {
       this.runDue(b, w, performance.now());
