@@ -5,19 +5,21 @@ import {
   parseSimModelSpec,
   SimSpecError,
   startSimulator,
+  type SimBatchOptions,
   type SimModel,
   type Simulator,
 } from '../sim/index.js';
 import { loadSuite } from '../suite/load.js';
 import type { Case } from '../types.js';
-import { keyValues, parse, positiveInt } from '../util/args.js';
+import { keyValues, nonNegativeInt, parse, positiveInt } from '../util/args.js';
 
 export const SIM_HELP = `Usage: gapbench sim [options]
 
 Serves simulated models on 127.0.0.1 over the OpenAI protocol (/v1/chat/completions with JSON
-and SSE streaming, /v1/models) and the Ollama protocol (/api/chat with NDJSON streaming and
-stream:false, /api/tags, /api/version). Answers are deterministic by seed: each model answers a
-known prompt correctly with its accuracy. Faults are drawn per request, deterministic by seed.
+and SSE streaming, /v1/models, and the Batch API: /v1/files, /v1/batches) and the Ollama protocol
+(/api/chat with NDJSON streaming and stream:false, /api/tags, /api/version). Answers are
+deterministic by seed: each model answers a known prompt correctly with its accuracy. Faults are
+drawn per request, deterministic by seed; batch lines get the live answers without faults.
 
 Options:
   --port N           port (default 11435; 0 = any free port)
@@ -31,6 +33,11 @@ Options:
   --set KEY=VALUE    variable for \${KEY} in suite source paths (repeatable)
   --seed N           seed for answers and faults (default 0)
   --api-key-env VAR  require 'Authorization: Bearer <value of VAR>' on OpenAI routes
+  --batch-delay MS   a batch's time from creation to completed (default 200)
+  --batch-fail-every K  every K-th line of a batch input file gets a 500 error line
+  --batch-expire MS  batches expire MS after creation: unfinished lines get batch_expired
+  --batch-max-requests N  requests per batch input file (default 50000, as OpenAI)
+  --batch-max-bytes N     bytes per batch input file (default 200000000, as OpenAI)
   -h, --help         show this help
 
 Point gapbench at it with baseURL http://127.0.0.1:PORT/v1 (provider openai, any key) or
@@ -49,6 +56,11 @@ export async function simCommand(argv: string[], io: IO): Promise<number> {
     set: { type: 'string', multiple: true },
     seed: { type: 'string' },
     'api-key-env': { type: 'string' },
+    'batch-delay': { type: 'string' },
+    'batch-fail-every': { type: 'string' },
+    'batch-expire': { type: 'string' },
+    'batch-max-requests': { type: 'string' },
+    'batch-max-bytes': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -70,12 +82,13 @@ export async function simCommand(argv: string[], io: IO): Promise<number> {
     apiKey = io.env[values['api-key-env']];
     if (!apiKey) throw new UsageError(`--api-key-env ${values['api-key-env']}: that variable is not set`);
   }
+  const batch = batchOptions(values);
   const vars = { ...io.env, ...keyValues('--set', values.set) };
   const cases: Case[] = [];
   for (const ref of values.suite ?? ['demo']) cases.push(...(await loadSuite(ref, { cwd: io.cwd, vars })).cases);
   let sim;
   try {
-    sim = await startSimulator({ port, models, seed, answers: answerKeyFromCases(cases), apiKey });
+    sim = await startSimulator({ port, models, seed, answers: answerKeyFromCases(cases), apiKey, batch });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`--port ${port}: already in use (pick another, or --port 0)`);
@@ -93,6 +106,20 @@ export async function simCommand(argv: string[], io: IO): Promise<number> {
   return EXIT.ok;
 }
 
+/** The --batch-* flags; only those given (the simulator's defaults stand for the rest). */
+function batchOptions(values: Record<string, unknown>): SimBatchOptions {
+  const flag = (name: string): string | undefined => values[name] as string | undefined;
+  const batch: SimBatchOptions = {
+    delayMs: nonNegativeInt('--batch-delay', flag('batch-delay')),
+    failEvery: positiveInt('--batch-fail-every', flag('batch-fail-every')),
+    expireAfterMs: nonNegativeInt('--batch-expire', flag('batch-expire')),
+    maxRequestsPerFile: positiveInt('--batch-max-requests', flag('batch-max-requests')),
+    maxFileBytes: positiveInt('--batch-max-bytes', flag('batch-max-bytes')),
+  };
+  for (const k of Object.keys(batch) as (keyof SimBatchOptions)[]) if (batch[k] === undefined) delete batch[k];
+  return batch;
+}
+
 function simBanner(sim: Simulator, models: SimModel[], prompts: number): string {
   return (
     `gapbench simulator (SIMULATED models, not real ones) on ${sim.url}\n` +
@@ -103,6 +130,6 @@ function simBanner(sim: Simulator, models: SimModel[], prompts: number): string 
           `  model ${m.name}: accuracy ${m.accuracy ?? 0.8}, latency ${m.latencyMs ?? 0} ms${m.rpm ? `, ${m.rpm} rpm` : ''}`,
       )
       .join('\n') +
-    `\n  answers known for ${prompts} prompts; Ctrl-C to stop\n`
+    `\n  Batch API: ${sim.openaiBaseURL}/files and /batches\n  answers known for ${prompts} prompts; Ctrl-C to stop\n`
   );
 }

@@ -221,8 +221,11 @@ export async function handleChat(
   });
 }
 
-/** What the model answers this call, after stop strings and the token budget. */
-function complete(rt: ModelRuntime, call: ChatCall): SimCompletion {
+/**
+ * What the model answers this call, after stop strings and the token budget: pure, so a batch line
+ * gets the same answer, finish reason and token counts as the same live request.
+ */
+export function complete(rt: ModelRuntime, call: ChatCall): SimCompletion {
   const think = rt.reasoningTokens;
   if (think > 0) {
     // A reasoning model spends its budget on thinking first; what is left goes to the answer.

@@ -3,7 +3,7 @@ import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from '
 import { finiteNumber, isRecord, readMessages, stringList } from './protocol.js';
 import { countTokens } from './text.js';
 
-function errorJson(message: string, type: string, param: string | null, code: string | null): string {
+export function errorJson(message: string, type: string, param: string | null, code: string | null): string {
   return JSON.stringify({ error: { message, type, param, code } });
 }
 

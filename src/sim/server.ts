@@ -8,12 +8,15 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BatchEngine } from './batch.js';
+import { handleBatchApi, type BatchApiDeps } from './batchapi.js';
 import { Deadlines } from './deadline.js';
+import { FileStore } from './files.js';
 import { handleChat, sendBody, sendError, type ChatDeps } from './chat.js';
 import { ModelRuntime } from './model.js';
 import { OLLAMA_VERSION, ollamaProtocol, ollamaTagEntry } from './ollama.js';
 import { openaiModelEntry, openaiProtocol } from './openai.js';
-import { SimSpecError, validateSimModel } from './spec.js';
+import { SimSpecError, validateSimBatchOptions, validateSimModel } from './spec.js';
 import type { SimOptions, SimStats, Simulator } from './types.js';
 
 function checkOptions(opts: SimOptions): void {
@@ -38,6 +41,7 @@ function checkOptions(opts: SimOptions): void {
   if (opts.answers !== undefined && typeof opts.answers.lookup !== 'function') {
     throw new SimSpecError('startSimulator: expected `answers` to have a lookup(prompt) function');
   }
+  validateSimBatchOptions(opts.batch);
 }
 
 /** The host part of a URL that reaches `host` (wildcards become loopback; IPv6 gets brackets). */
@@ -80,9 +84,36 @@ export async function startSimulator(opts: SimOptions): Promise<Simulator> {
     deadlines: new Deadlines(),
   };
 
-  const routeOpenAI = (req: IncomingMessage, res: ServerResponse, method: string, path: string): void => {
+  const files = new FileStore();
+  const batches = new BatchEngine({
+    files,
+    resolve,
+    nextChatId: deps.nextId,
+    seed,
+    timing: {
+      delayMs: opts.batch?.delayMs ?? 200,
+      failEvery: opts.batch?.failEvery,
+      expireAfterMs: opts.batch?.expireAfterMs,
+    },
+  });
+  const batchDeps: BatchApiDeps = {
+    files,
+    batches,
+    // OpenAI's limits: 50,000 requests and 200 MB per batch input file.
+    limits: {
+      maxRequestsPerFile: opts.batch?.maxRequestsPerFile ?? 50_000,
+      maxFileBytes: opts.batch?.maxFileBytes ?? 200_000_000,
+    },
+    modelName: (name) => resolve(name)?.name,
+  };
+
+  const routeOpenAI = (req: IncomingMessage, res: ServerResponse, method: string, url: string): void => {
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
     if (bearer !== undefined && req.headers.authorization !== bearer) {
       sendError(res, openaiProtocol, 401, { kind: 'unauthorized', missing: req.headers.authorization === undefined });
+    } else if (handleBatchApi(req, res, method, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), batchDeps)) {
+      // Served by the Files / Batches API.
     } else if (method === 'POST' && path === '/v1/chat/completions') {
       void handleChat(req, res, openaiProtocol, deps).catch(() => res.destroy());
     } else if (method === 'GET' && path === '/v1/models') {
@@ -108,7 +139,7 @@ export async function startSimulator(opts: SimOptions): Promise<Simulator> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (path.startsWith('/v1/')) routeOpenAI(req, res, method, path);
+    if (path.startsWith('/v1/')) routeOpenAI(req, res, method, url);
     else if (method === 'POST' && path === '/api/chat')
       void handleChat(req, res, ollamaProtocol, deps).catch(() => res.destroy());
     else if (method === 'GET' && path === '/api/tags') sendBody(res, 200, 'application/json', tagsBody);
@@ -150,14 +181,24 @@ export async function startSimulator(opts: SimOptions): Promise<Simulator> {
         };
         maxInFlight[rt.name] = rt.maxInFlight;
       }
-      return { requests, byModel, inFlight: deps.global.inFlight, maxInFlight };
+      return {
+        requests,
+        byModel,
+        inFlight: deps.global.inFlight,
+        maxInFlight,
+        batches: { ...batches.counts },
+        files: { uploaded: files.uploaded },
+      };
     },
     resetStats(): void {
       requests = 0;
       for (const rt of runtimes.values()) rt.resetCounters();
+      for (const k of Object.keys(batches.counts) as (keyof typeof batches.counts)[]) batches.counts[k] = 0;
+      files.uploaded = 0;
     },
     close(): Promise<void> {
       closing ??= new Promise<void>((done, fail) => {
+        batches.close();
         server.close((err) => (err ? fail(err) : done()));
         // Hung and keep-alive sockets would otherwise hold close() open.
         server.closeAllConnections();

@@ -3,7 +3,7 @@
  * `NAME[@key=value,key=value...]`, e.g. `llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600`.
  * NAME may contain ':' (Ollama tags), so only the first '@' separates it from the options.
  */
-import type { SimFaults, SimModel } from './types.js';
+import type { SimBatchOptions, SimFaults, SimModel } from './types.js';
 
 /** A bad simulated-model spec or option. The message is one line and names the key and value. */
 export class SimSpecError extends Error {
@@ -106,5 +106,31 @@ export function validateSimModel(m: SimModel, where = `sim model "${String(m?.na
     throw new SimSpecError(
       `${where}: fault fractions add up to ${Number(sum.toFixed(6))}; they must add up to at most 1`,
     );
+  }
+}
+
+/** The Batch API's knobs -> the check each must pass (whole numbers where a count is meant). */
+const BATCH_KEYS: Record<keyof SimBatchOptions, { ok: (v: number) => boolean; text: string }> = {
+  delayMs: { ok: (v) => Number.isFinite(v) && v >= 0, text: 'a number >= 0' },
+  failEvery: { ok: (v) => Number.isSafeInteger(v) && v >= 1, text: 'a whole number >= 1' },
+  expireAfterMs: { ok: (v) => Number.isFinite(v) && v >= 0, text: 'a number >= 0' },
+  maxRequestsPerFile: { ok: (v) => Number.isSafeInteger(v) && v >= 1, text: 'a whole number >= 1' },
+  maxFileBytes: { ok: (v) => Number.isSafeInteger(v) && v >= 1, text: 'a whole number >= 1' },
+};
+
+/** Checks `startSimulator`'s `batch` option: known keys only, each in its range. */
+export function validateSimBatchOptions(b: unknown, where = 'startSimulator: batch'): void {
+  if (b === undefined) return;
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) {
+    throw new SimSpecError(`${where}: expected an object, got ${JSON.stringify(b)}`);
+  }
+  for (const [key, v] of Object.entries(b)) {
+    const def = BATCH_KEYS[key as keyof SimBatchOptions];
+    if (def === undefined) {
+      throw new SimSpecError(`${where}: unknown key "${key}" (expected one of ${Object.keys(BATCH_KEYS).join(', ')})`);
+    }
+    if (v !== undefined && !(typeof v === 'number' && def.ok(v))) {
+      throw new SimSpecError(`${where}.${key} must be ${def.text}, got ${JSON.stringify(v)}`);
+    }
   }
 }

@@ -41,6 +41,27 @@ export interface AnswerKey {
   lookup(prompt: string): { correct: string; wrong: string } | undefined;
 }
 
+/**
+ * The OpenAI Files + Batches API (POST /v1/files, /v1/batches). A batch runs on timers in real
+ * time: `validating` for the first 10% of `delayMs`, `in_progress` until 80% (lines finishing
+ * evenly, in a seeded shuffled order), `finalizing`, then `completed` at `delayMs`.
+ */
+export interface SimBatchOptions {
+  /** Time from a batch's creation to `completed`, ms. Default 200. */
+  delayMs?: number;
+  /** Every k-th line of the input file (k, 2k, ...) gets a 500 error line in the error file. Default: none. */
+  failEvery?: number;
+  /**
+   * The batch expires this long after creation (when still validating or in progress): lines done
+   * by then go to the output file, the rest to the error file with code `batch_expired`. Default: never.
+   */
+  expireAfterMs?: number;
+  /** Requests per input file; more -> the batch fails (`too_many_tasks`). Default 50,000 (OpenAI's). */
+  maxRequestsPerFile?: number;
+  /** Bytes per input file; more -> the batch fails (`file_too_large`). Default 200,000,000 (OpenAI's 200 MB). */
+  maxFileBytes?: number;
+}
+
 export interface SimOptions {
   /** Default 127.0.0.1. */
   host?: string;
@@ -52,6 +73,8 @@ export interface SimOptions {
   answers?: AnswerKey;
   /** When set, OpenAI routes require `Authorization: Bearer <apiKey>`, else 401. */
   apiKey?: string;
+  /** The Batch API's timing, faults and limits (the API is always served). */
+  batch?: SimBatchOptions;
 }
 
 export interface SimStats {
@@ -69,6 +92,10 @@ export interface SimStats {
   inFlight: number;
   /** Highest number of concurrent chat requests seen per model since start / resetStats(). */
   maxInFlight: Record<string, number>;
+  /** Batches created, and how many ended in each final status (batch lines are not in byModel). */
+  batches: { created: number; completed: number; failed: number; expired: number; cancelled: number };
+  /** Files uploaded with POST /v1/files (batch output files not counted). */
+  files: { uploaded: number };
 }
 
 export interface Simulator {
