@@ -10,7 +10,7 @@ import type { GapRow } from './report/gap.js';
 import type { SummaryRow } from './report/summary.js';
 import { ResponseCache, defaultCacheDir, type CacheMode } from './run/cache.js';
 import { countJobs } from './run/plan.js';
-import { finishManifest, openRunDir, startManifest } from './run/rundir.js';
+import { batchRecorder, finishManifest, openRunDir, startManifest } from './run/rundir.js';
 import { checkJudges } from './run/judges.js';
 import { runJobs } from './run/runner.js';
 import { loadSuite, type Suite } from './suite/load.js';
@@ -108,6 +108,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const invocation = { config: opts.config, models: [], suites: suites.map((s) => s.file), repeat, sets: {}, cwd };
   const description = { runId, models, suites, repeat, invocation, cache, pairs: config.pairs, alpha: config.alpha };
   const runDir = opts.out === undefined ? undefined : join(resolve(cwd, opts.out), runId);
+  const batched = models.find((m) => m.batch && !m.judgeOnly);
+  if (batched && !runDir)
+    throw new UsageError(
+      `model '${batched.id}': batch mode keeps its input files and batch ids in a run directory: give evaluate() an \`out\``,
+    );
   const manifest = startManifest(description);
   if (runDir) openRunDir(runDir, false, manifest);
   const journal = runDir ? Journal.open(join(runDir, 'records.jsonl')).journal : undefined;
@@ -128,6 +133,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       cache,
       providerEnv: { env, cwd },
       signals: { stop: opts.signal, abort: opts.signal },
+      ...(runDir ? { batch: batchRecorder(runDir, manifest, () => undefined) } : {}),
       onRecord: (record, offset, bytes) => {
         live.add(record, offset, bytes);
         if (keep) records.push(record);

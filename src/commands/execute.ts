@@ -8,7 +8,7 @@ import { recordedJobs } from '../journal/read.js';
 import { ReportState, writeReports, type Report } from '../report/index.js';
 import { countJobs } from '../run/plan.js';
 import { Progress } from '../run/progress.js';
-import { finishManifest, openRunDir, startManifest, unlockRunDir } from '../run/rundir.js';
+import { batchRecorder, finishManifest, openRunDir, startManifest, unlockRunDir } from '../run/rundir.js';
 import { runJobs, type RunnerResult } from '../run/runner.js';
 import { StopControl } from '../run/stop.js';
 import { terminalSafe } from '../util/text.js';
@@ -20,8 +20,13 @@ import { applyThresholds } from './thresholds.js';
 export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
   for (const line of p.banner ?? []) io.stdout.write(`${line}\n`);
   // Each vendor rule that changed a model's requests, said once (recorded in the manifest too).
-  for (const m of p.models)
+  for (const m of p.models) {
     for (const note of m.rules ?? []) io.stderr.write(`note: model '${terminalSafe(m.id, 80)}': ${note}\n`);
+    if (m.batch && !m.judgeOnly && !m.price?.batch && (m.price?.input !== undefined || m.price?.output !== undefined))
+      io.stderr.write(
+        `note: model '${terminalSafe(m.id, 80)}': batch answers are costed at half the live token price (set price.batch for the vendor's own)\n`,
+      );
+  }
   const opened = openRunDir(p.runDir, p.resuming, startManifest(p));
   if (opened.notice) io.stderr.write(`${opened.notice}\n`);
   try {
@@ -149,6 +154,9 @@ async function runWithJournal(
       onLanes: (lanes) => progress.start(lanes),
       onRecord: (rec, offset, bytes) => live?.add(rec, offset, bytes),
       onLaneStopped: (m, e) => onStopped(laneStoppedLine(m, e)),
+      batch: p.models.some((m) => m.batch && !m.judgeOnly)
+        ? batchRecorder(p.runDir, manifest, (line) => io.stderr.write(`${terminalSafe(line, 500)}\n`))
+        : undefined,
     });
     return { result, live, stop: control.reason };
   } finally {

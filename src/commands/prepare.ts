@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig, missingKeys, type Config, type ModelConfig } from '../config/config.js';
+import { batchSettings } from '../config/model.js';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { readManifest, type Manifest } from '../journal/manifest.js';
@@ -159,11 +160,12 @@ function checkedModels(
 /** --batch: every benchmarked model through its vendor's Batch API (each must have one). */
 function withBatch(m: ModelConfig, batch: boolean): ModelConfig {
   if (!batch || m.judgeOnly || m.batch) return m;
-  if (!PROTOCOLS[m.protocol].batch)
-    throw new UsageError(
+  const settings = batchSettings(true, m.protocol, false, m.id, () => {
+    return new UsageError(
       `--batch: model '${m.id}' uses the ${m.protocol} protocol, which has no Batch API (set batch: true on the OpenAI-protocol models instead)`,
     );
-  return { ...m, batch: { pollS: 5, maxPollS: 60 } };
+  });
+  return { ...m, batch: settings };
 }
 
 /** --suite wins; a resumed run keeps its own; else the config's list, resolved from the config's directory. */

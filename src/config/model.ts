@@ -44,6 +44,9 @@ export interface BatchSettings {
   maxPollS: number;
 }
 
+/** Status checks of a batch: first after 5 s, then 1.5 times later each time, at most a minute apart. */
+export const BATCH_POLL = { pollS: 5, maxPollS: 60 };
+
 /** A model's batch settings, checked against its protocol (exit 2, with the line, when it has no Batch API). */
 export function batchSettings(
   raw: RawModel['batch'],
@@ -54,11 +57,14 @@ export function batchSettings(
 ): BatchSettings | undefined {
   if (raw === undefined || raw === false) return undefined;
   if (!descriptorOf(protocol).batch)
-    throw fail(`model '${label}': the ${protocol} protocol has no Batch API (batch mode works with OpenAI-protocol models)`);
-  if (judgeOnly) throw fail(`model '${label}': a judge answers while grading, live: batch mode is for benchmarked models`);
+    throw fail(
+      `model '${label}': the ${protocol} protocol has no Batch API (batch mode works with OpenAI-protocol models)`,
+    );
+  if (judgeOnly)
+    throw fail(`model '${label}': a judge answers while grading, live: batch mode is for benchmarked models`);
   const o = raw === true ? {} : raw;
-  const pollS = o.pollS ?? 5;
-  return { ...o, pollS, maxPollS: Math.max(pollS, o.maxPollS ?? 60) };
+  const pollS = o.pollS ?? BATCH_POLL.pollS;
+  return { ...o, pollS, maxPollS: Math.max(pollS, o.maxPollS ?? BATCH_POLL.maxPollS) };
 }
 
 type Defaults = NonNullable<RawConfig['defaults']>;

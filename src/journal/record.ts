@@ -49,6 +49,8 @@ export interface OkRecord extends JobRecordBase {
   reasoning_tokens?: number;
   /** The last error kind when the job needed retries. */
   last_error_kind?: ErrorKind;
+  /** The vendor batch that answered (batch mode): its tokens cost the batch price. */
+  batch_id?: string;
 }
 
 export interface ErrorRecord extends JobRecordBase {

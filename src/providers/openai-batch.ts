@@ -10,7 +10,6 @@ import type * as OpenAIModule from 'openai';
 import { ProviderError } from '../errors.js';
 import type { ChatMessage, SamplingParams } from '../types.js';
 import { cleanMessage, httpError } from './classify.js';
-import { boundedFetch } from './http.js';
 import { classifyOpenAIError, completionOf, NO_KEY, OpenAISdk, requestBody } from './openai-wire.js';
 import {
   requestAuth,
@@ -44,7 +43,8 @@ export function openaiBatch(
     maxRetries: 0,
     // An upload of up to 200 MB, or an output file as large, takes longer than a chat answer.
     timeout: Math.max(model.timeoutMs, 600_000),
-    fetch: boundedFetch(Number.MAX_SAFE_INTEGER),
+    // Node's own fetch, not the lighter one of live requests: uploads are multipart streams, and
+    // output files are read as they arrive rather than held whole.
   });
   const fail = (what: string) => (err: unknown, signal?: AbortSignal) => {
     const e = classifyOpenAIError(err, signal ?? new AbortController().signal, model, secrets);

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
+import { BATCH_POLL } from '../config/model.js';
 import { ProviderError, RETRYABLE } from '../errors.js';
 import type { BatchEntry } from '../journal/manifest.js';
 import type { BatchApi, BatchInfo, Provider } from '../providers/provider.js';
@@ -198,7 +199,7 @@ export class BatchLane extends Lane {
     this.inFlight += held;
     try {
       let info = await this.located(f.entry);
-      const policy = this.model.batch ?? { pollS: 5, maxPollS: 60 };
+      const policy = this.model.batch ?? BATCH_POLL;
       let wait = policy.pollS * 1000;
       while (!FINAL.has(info.status)) {
         await this.clock.sleep(wait, this.waitSignal);

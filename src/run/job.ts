@@ -197,6 +197,7 @@ function answerFields(c: Completion) {
     ...(c.reasoningTokens === undefined ? {} : { reasoning_tokens: c.reasoningTokens }),
     ...(c.finishReason === undefined ? {} : { finish_reason: c.finishReason }),
     ...(c.reasoning ? { reasoning: c.reasoning } : {}),
+    ...(c.batchId ? { batch_id: c.batchId } : {}),
   };
 }
 

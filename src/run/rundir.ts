@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
 import { UsageError, withoutCredentials } from '../errors.js';
-import { readManifest, writeManifest, type Manifest } from '../journal/manifest.js';
+import { readManifest, writeManifest, type BatchEntry, type Manifest } from '../journal/manifest.js';
 import type { Suite } from '../suite/load.js';
 import { VERSION } from '../version.js';
 import type { ResponseCache } from './cache.js';
@@ -75,6 +75,8 @@ export function openRunDir(
   }
   const previous = resuming ? readManifest(runDir) : undefined;
   if (previous) manifest.created_at = previous.created_at;
+  // Batches sent by an earlier invocation: a resume collects them instead of paying again.
+  if (previous?.batches?.length) manifest.batches = previous.batches;
   try {
     writeManifest(runDir, manifest);
   } catch (e) {
@@ -174,4 +176,21 @@ export function finishManifest(
   manifest.counts = { jobs: total, records: report.records, ok: report.ok, errors: report.errors, unfinished };
   writeManifest(runDir, manifest);
   unlockRunDir(runDir);
+}
+
+/**
+ * Batch mode's record of its batches: the ones an earlier invocation made (a resume collects
+ * them), and each new or changed one written into manifest.json the moment it exists.
+ */
+export function batchRecorder(runDir: string, manifest: Manifest, notice: (line: string) => void) {
+  return {
+    runDir,
+    known: [...(manifest.batches ?? [])],
+    save: (entry: BatchEntry) => {
+      const list = (manifest.batches ??= []);
+      if (!list.includes(entry)) list.push(entry);
+      writeManifest(runDir, manifest);
+    },
+    notice,
+  };
 }

@@ -1,0 +1,254 @@
+/** Batch mode: jobs through the Files + Batches API of the simulator, with the real openai SDK. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { answerKeyFromCases, startSimulator, type Simulator, type SimBatchOptions } from '../src/sim/index.js';
+import type { Manifest } from '../src/journal/manifest.js';
+import type { JobRecord } from '../src/journal/record.js';
+import { cli, parseCsv, spawnCli, suiteYaml, tempDir, withServer, writeFiles } from './helpers.js';
+
+const CASES = Array.from({ length: 20 }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} plus 7?`, expected: i + 7 }));
+const env = { OPENAI_API_KEY: 'sk-batch' };
+const records = (dir: string) =>
+  readFileSync(join(dir, 'records.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JobRecord);
+const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+const csv = (file: string) =>
+  parseCsv(readFileSync(file, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+async function project(batch: SimBatchOptions, modelBatch = '{ pollS: 0.02, maxPollS: 0.1 }', extra = '') {
+  sim = await startSimulator({
+    port: 0,
+    apiKey: env.OPENAI_API_KEY,
+    seed: 3,
+    models: [{ name: 'gpt-sim', accuracy: 0.8 }],
+    answers: answerKeyFromCases(
+      CASES.map((c) => ({ ...c, expected: String(c.expected), category: '', grader: { type: 'numeric' }, vars: {} })),
+    ),
+    batch,
+  });
+  const dir = tempDir();
+  writeFiles(dir, {
+    's.yaml': suiteYaml('s', CASES),
+    'gapbench.config.yaml': [
+      'suites: [s.yaml]',
+      'models:',
+      `  - { id: closed, provider: openai, model: gpt-sim, baseURL: "${sim.openaiBaseURL}", group: closed, price: { input: 2, output: 8 }, batch: ${modelBatch} }`,
+      extra,
+    ].join('\n'),
+  });
+  return dir;
+}
+
+/** Each job once, and no job of the plan missing. */
+function expectEachJobOnce(rs: JobRecord[], jobs = CASES.length) {
+  expect(new Set(rs.map((r) => r.job_id)).size).toBe(rs.length);
+  expect(rs).toHaveLength(jobs);
+}
+
+describe('batch mode', () => {
+  it('answers every job through one batch, as a live run would; a failed line is an error record', async () => {
+    const dir = await project({ delayMs: 150, failEvery: 7 });
+    const live = await cli(['run', '--run-id', 'b', '--cache', 'off'], { cwd: dir, env });
+    expect(live.code, live.stderr).toBe(0);
+    expect(sim!.stats().batches.created).toBe(1);
+    expect(sim!.stats().byModel['gpt-sim'].requests).toBe(0);
+    const rs = records(join(dir, 'results', 'b'));
+    expectEachJobOnce(rs);
+    const batchId = manifest(join(dir, 'results', 'b')).batches![0].batch_id;
+    expect(batchId).toMatch(/^batch_/);
+    const errors = rs.filter((r) => r.status === 'error');
+    // Lines 7 and 14 of the input file failed with a 500: error records naming the batch, counted as failures.
+    expect(errors).toHaveLength(2);
+    for (const e of errors) expect(e.status === 'error' && e.error.kind).toBe('server');
+    expect(rs.filter((r) => r.status === 'ok').every((r) => r.status === 'ok' && r.batch_id === batchId)).toBe(true);
+    expect(live.stderr).toMatch(/batch batch_\w+ created \(20 requests/);
+    expect(live.stderr).toMatch(/costed at half the live token price/);
+    // Half the live price: 2 and 8 USD per 1M tokens become 1 and 4.
+    const ok = rs.filter((r): r is Extract<JobRecord, { status: 'ok' }> => r.status === 'ok');
+    const tokens = ok.reduce((a, r) => [a[0] + (r.input_tokens ?? 0), a[1] + (r.output_tokens ?? 0)], [0, 0]);
+    const row = csv(join(dir, 'results', 'b', 'summary.csv'))[0];
+    expect(Number(row.cost_usd)).toBeCloseTo((tokens[0] * 1 + tokens[1] * 4) / 1e6, 9);
+    expect(Number(row.cached)).toBe(0);
+  });
+
+  it('price.batch wins over half price; files split at maxRequests', async () => {
+    const dir = await project({ delayMs: 50 }, '{ pollS: 0.02, maxRequests: 6 }');
+    const cfg = join(dir, 'gapbench.config.yaml');
+    writeFileSync(
+      cfg,
+      readFileSync(cfg, 'utf8').replace('output: 8 }', 'output: 8, batch: { input: 0.5, output: 3 } }'),
+    );
+    const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/half the live token price/);
+    expect(sim!.stats().batches.created).toBe(4); // 6 + 6 + 6 + 2
+    const m = manifest(join(dir, 'results', 'b'));
+    expect(m.batches!.map((b) => b.requests)).toEqual([6, 6, 6, 2]);
+    const rs = records(join(dir, 'results', 'b'));
+    expectEachJobOnce(rs);
+    const ok = rs.filter((x): x is Extract<JobRecord, { status: 'ok' }> => x.status === 'ok');
+    const cost = ok.reduce((a, x) => a + ((x.input_tokens ?? 0) * 0.5 + (x.output_tokens ?? 0) * 3) / 1e6, 0);
+    expect(Number(csv(join(dir, 'results', 'b', 'summary.csv'))[0].cost_usd)).toBeCloseTo(cost, 9);
+  });
+
+  it('an expired batch: lines done are answers, the rest "expired" (left out of scores); --retry-errors sends only those again', async () => {
+    const dir = await project({ delayMs: 400, expireAfterMs: 200 });
+    const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const rs = records(join(dir, 'results', 'b'));
+    expectEachJobOnce(rs);
+    const expired = rs.filter((x) => x.status === 'error' && x.error.kind === 'expired');
+    expect(expired.length).toBeGreaterThan(0);
+    expect(expired.length).toBeLessThan(CASES.length);
+    const row = csv(join(dir, 'results', 'b', 'summary.csv'))[0];
+    expect(Number(row.excluded)).toBe(expired.length);
+    expect(Number(row.n)).toBe(CASES.length - expired.length);
+    const again = await cli(['run', '--resume', join(dir, 'results', 'b'), '--retry-errors', '--quiet'], {
+      cwd: dir,
+      env,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    const m = manifest(join(dir, 'results', 'b'));
+    expect(m.batches).toHaveLength(2);
+    expect(m.batches![1].requests).toBe(expired.length);
+  });
+
+  it('survives kill -9 while the batch runs: the resume collects the same batch, pays nothing again', async () => {
+    const dir = await project({ delayMs: 2500 }, '{ pollS: 0.05, maxPollS: 0.2 }');
+    const run = spawnCli(['run', '--run-id', 'b', '--cache', 'off'], { cwd: dir, env });
+    const mpath = join(dir, 'results', 'b', 'manifest.json');
+    await until(() => {
+      try {
+        return Boolean((JSON.parse(readFileSync(mpath, 'utf8')) as Manifest).batches?.[0]?.batch_id);
+      } catch {
+        return false;
+      }
+    });
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(sim!.stats().batches.created).toBe(1);
+    const resumed = await cli(['run', '--resume', 'results/b', '--quiet'], { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(sim!.stats().batches.created).toBe(1);
+    expect(sim!.stats().files.uploaded).toBe(1);
+    expectEachJobOnce(records(join(dir, 'results', 'b')));
+  }, 30_000);
+
+  it('a crash between creating the batch and recording its id: the resume finds it by its input file', async () => {
+    const dir = await project({ delayMs: 100 });
+    expect((await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env })).code).toBe(0);
+    // As the manifest was after the upload, before the batch's id came back; and no answer recorded.
+    const d = join(dir, 'results', 'b');
+    const m = manifest(d);
+    delete m.batches![0].batch_id;
+    m.batches![0].status = 'uploaded';
+    m.status = 'running';
+    writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+    writeFileSync(join(d, 'records.jsonl'), '');
+    const resumed = await cli(['run', '--resume', 'results/b', '--quiet'], { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(sim!.stats().batches.created).toBe(1);
+    expectEachJobOnce(records(d));
+    expect(manifest(d).batches![0].batch_id).toMatch(/^batch_/);
+  });
+
+  it('Ctrl-C leaves the batch running and says how to resume', async () => {
+    const dir = await project({ delayMs: 3000 }, '{ pollS: 0.05 }');
+    const run = spawnCli(['run', '--run-id', 'b', '--cache', 'off'], { cwd: dir, env });
+    await until(() => run.output().stderr.includes('created ('));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(
+      /batch batch_\w+ left running at the vendor with 20 job\(s\); a resume collects it without paying again/,
+    );
+    expect(r.stdout).toMatch(/Resume with: gapbench run --resume/);
+    expect(records(join(dir, 'results', 'b'))).toHaveLength(0);
+    const resumed = await cli(['run', '--resume', 'results/b', '--quiet'], { cwd: dir, env });
+    expect(resumed.code).toBe(0);
+    expect(sim!.stats().batches.created).toBe(1);
+    expectEachJobOnce(records(join(dir, 'results', 'b')));
+  }, 30_000);
+
+  it('output lines naming unknown jobs are reported and ignored, nothing lost', async () => {
+    const dir = await project({ delayMs: 50 });
+    const target = sim!.url;
+    // A vendor whose output file holds lines of jobs that are not in the batch.
+    await withServer(
+      (req, res) => {
+        void (async () => {
+          const chunks: Buffer[] = [];
+          for await (const c of req) chunks.push(c as Buffer);
+          const up = await fetch(`${target}${req.url}`, {
+            method: req.method,
+            headers: Object.fromEntries(
+              Object.entries(req.headers).filter(
+                ([k]) => !['host', 'connection', 'transfer-encoding', 'content-length'].includes(k),
+              ),
+            ) as Record<string, string>,
+            ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+          });
+          let body = Buffer.from(await up.arrayBuffer());
+          if (/\/files\/[^/]+\/content$/.test(req.url ?? '') && body.toString().includes('"status_code":200'))
+            body = Buffer.concat([
+              body,
+              Buffer.from(
+                `${JSON.stringify({ id: 'x', custom_id: 'not-a-job', response: { status_code: 200, body: {} } })}\nnot json\n`,
+              ),
+            ]);
+          res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+          res.end(body);
+        })().catch((e: unknown) => {
+          res.writeHead(502);
+          res.end(String(e));
+        });
+      },
+      async (port) => {
+        const cfg = join(dir, 'gapbench.config.yaml');
+        writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(sim!.openaiBaseURL, `http://127.0.0.1:${port}/v1`));
+        const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).toMatch(
+          /ignored 1 line\(s\) naming jobs not in it \(e\.g\. "not-a-job"\) and 1 unreadable line\(s\)/,
+        );
+        expectEachJobOnce(records(join(dir, 'results', 'b')));
+      },
+    );
+  });
+
+  it('a batch model on a protocol without a Batch API: one line, exit 2, nothing sent', async () => {
+    const dir = await project({});
+    const cfg = join(dir, 'gapbench.config.yaml');
+    const ollama = `  - { id: open, provider: ollama, model: gpt-sim, host: "${sim!.url}", group: open, batch: true }\n`;
+    writeFileSync(join(dir, 'o.yaml'), `suites: [s.yaml]\nmodels:\n${ollama}`);
+    const bad = await cli(['run', '--config', 'o.yaml', '--run-id', 'x'], { cwd: dir, env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/o\.yaml:3: .*model 'open': the ollama protocol has no Batch API/);
+    writeFileSync(
+      cfg,
+      readFileSync(cfg, 'utf8').replace(/, batch: \{[^}]*\}/, '') + ollama.replace(', batch: true', ''),
+    );
+    const flag = await cli(['run', '--batch', '--run-id', 'y'], { cwd: dir, env });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/--batch: model 'open' uses the ollama protocol, which has no Batch API/);
+    expect(flag.stderr.trim().split('\n')).toHaveLength(1);
+    expect(sim!.stats().requests).toBe(0);
+  });
+});
+
+async function until(ok: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
