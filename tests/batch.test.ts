@@ -225,6 +225,39 @@ describe('batch mode', () => {
     );
   });
 
+  it('files split at maxBytes; a server without the Batch API stops the lane with a clear error', async () => {
+    const dir = await project({ delayMs: 30 }, '{ pollS: 0.02, maxBytes: 1500 }');
+    const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const m = manifest(join(dir, 'results', 'b'));
+    expect(m.batches!.length).toBeGreaterThan(1);
+    for (const b of m.batches!) {
+      expect(b.bytes).toBeLessThanOrEqual(1500);
+      expect(readFileSync(join(dir, 'results', 'b', b.file)).length).toBe(b.bytes);
+    }
+    expect(m.batches!.reduce((n, b) => n + b.requests, 0)).toBe(CASES.length);
+    expectEachJobOnce(records(join(dir, 'results', 'b')));
+    // A server with chat completions but no /files: every job says why, the run goes on.
+    await withServer(
+      (_req, res) => {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'Not Found', type: 'invalid_request_error' } }));
+      },
+      async (port) => {
+        const cfg = join(dir, 'gapbench.config.yaml');
+        writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(sim!.openaiBaseURL, `http://127.0.0.1:${port}/v1`));
+        const no = await cli(['run', '--run-id', 'c', '--cache', 'off', '--quiet'], { cwd: dir, env });
+        expect(no.code).toBe(1); // the model answered nothing
+        expect(no.stdout).toMatch(
+          /model 'closed' stopped after a not_found error: HTTP 404: Not Found \[batch upload\] \(does this server offer the Batch API\? set batch: false to ask it live\)/,
+        );
+        const rs = records(join(dir, 'results', 'c'));
+        expectEachJobOnce(rs);
+        expect(rs.every((x) => x.status === 'error' && x.error.kind === 'not_found')).toBe(true);
+      },
+    );
+  });
+
   it('a batch model on a protocol without a Batch API: one line, exit 2, nothing sent', async () => {
     const dir = await project({});
     const cfg = join(dir, 'gapbench.config.yaml');

@@ -150,10 +150,12 @@ function mergedManifest(shards: ShardRun[], runId: string): Manifest {
       .map((s) => pick(s.manifest))
       .filter((t): t is string => t !== undefined)
       .sort();
+  const batches = shards.flatMap((s) => s.manifest.batches ?? []);
   return {
     ...base,
     run_id: runId,
     status: 'running',
+    ...(batches.length ? { batches } : {}),
     created_at: times((m) => m.created_at)[0],
     started_at: times((m) => m.started_at)[0],
     merged_from: shards.map((s) => ({
