@@ -41,7 +41,10 @@ export const priceSchema = z
     /** Share of the month the machine is busy (0-1], for cost at real usage and break-even. */
     utilization: z.number().gt(0).max(1).optional(),
     /** USD per 1M tokens through the vendor's Batch API (default: half of input and output). */
-    batch: z.object({ input: z.number().min(0).optional(), output: z.number().min(0).optional() }).strict().optional(),
+    batch: z
+      .object({ input: z.number().min(0).optional(), output: z.number().min(0).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -191,7 +191,13 @@ export function answerOf(line: string, model: ProviderModel, secrets: readonly s
     const body = res.body as { error?: { message?: unknown } } | undefined;
     const text = typeof body?.error?.message === 'string' ? body.error.message : `HTTP ${res.status_code}`;
     const e = httpError(model.id, res.status_code, cleanMessage(text, secrets), undefined);
-    return { customId, error: { kind: e.kind, message: `${e.message} (in the batch)` } };
+    return {
+      customId,
+      error: {
+        kind: e.kind,
+        message: `${e.message} (a line of the batch; --resume DIR --retry-errors sends it again)`,
+      },
+    };
   }
   const code = typeof v.error?.code === 'string' ? v.error.code : 'unknown';
   const message = cleanMessage(typeof v.error?.message === 'string' ? v.error.message : 'no response', secrets);
