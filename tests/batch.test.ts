@@ -143,6 +143,29 @@ describe('batch mode', () => {
     expectEachJobOnce(records(join(dir, 'results', 'b')));
   }, 30_000);
 
+  it('a crash while answers were being recorded, resumed with --retry-errors: the rest collected from the old batch, only the errors sent again', async () => {
+    const dir = await project({ delayMs: 60, failEvery: 7 });
+    expect((await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env })).code).toBe(0);
+    const d = join(dir, 'results', 'b');
+    const all = records(d);
+    const errors = all.filter((r) => r.status === 'error').map((r) => r.job_id);
+    expect(errors).toHaveLength(2);
+    // The process died after recording the two errors and five answers.
+    const kept = [...all.filter((r) => r.status === 'error'), ...all.filter((r) => r.status === 'ok').slice(0, 5)];
+    writeFileSync(join(d, 'records.jsonl'), kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const r = await cli(['run', '--resume', 'results/b', '--retry-errors', '--quiet'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const m = manifest(d);
+    // One new batch, holding only the two errored jobs; the 13 unrecorded answers came from the first.
+    expect(m.batches!.map((b) => b.requests)).toEqual([20, 2]);
+    const latest = new Map(records(d).map((x) => [x.job_id, x]));
+    expect(latest.size).toBe(CASES.length);
+    expect(records(d)).toHaveLength(CASES.length + 2);
+    for (const id of errors) expect((latest.get(id) as { batch_id?: string }).batch_id).toBe(m.batches![1].batch_id);
+    const fromFirst = [...latest.values()].filter((x) => !errors.includes(x.job_id));
+    for (const x of fromFirst) expect((x as { batch_id?: string }).batch_id).toBe(m.batches![0].batch_id);
+  });
+
   it('a crash between creating the batch and recording its id: the resume finds it by its input file', async () => {
     const dir = await project({ delayMs: 100 });
     expect((await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env })).code).toBe(0);

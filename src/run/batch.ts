@@ -45,10 +45,15 @@ interface Waiter {
   reject(e: unknown): void;
 }
 
-/** A batch being followed: its manifest entry and the jobs it holds (undefined: its input file is gone). */
+/**
+ * A batch being followed: its manifest entry, the jobs it holds (undefined: its input file is
+ * gone), and those it answers now (a resumed batch: the ones never recorded; the others were
+ * recorded from it before, or asked again in a new batch by --retry-errors).
+ */
 interface Followed {
   entry: BatchEntry;
   members?: Set<string>;
+  claimed?: Set<string>;
 }
 
 /** An input file written, not yet uploaded. */
@@ -92,12 +97,16 @@ export class BatchLane extends Lane {
   private async flush(): Promise<void> {
     if (this.stopping) throw this.opts.stop?.reason ?? this.opts.signal?.reason;
     // Batches of an earlier invocation that hold jobs not yet recorded: collected, never sent again.
-    const earlier = this.ctx.known.map((entry) => ({ entry, members: this.membersOf(entry) }));
-    const mine = (f: Followed) => !f.members || [...f.members].some((id) => this.pending(id));
-    const resumed = earlier.filter(mine);
+    const resumed: Followed[] = this.ctx.known
+      .map((entry) => {
+        const members = this.membersOf(entry);
+        const claimed = members && new Set([...members].filter((id) => this.pending(id)));
+        return { entry, ...(members ? { members, claimed } : {}) };
+      })
+      .filter((f) => !f.claimed || f.claimed.size > 0);
     // A batch whose input file is gone may hold any job: it is collected before anything is sent.
     await Promise.all(resumed.filter((f) => !f.members).map((f) => this.follow(f)));
-    const claimed = new Set(resumed.flatMap((f) => [...(f.members ?? [])].filter((id) => this.pending(id))));
+    const claimed = new Set(resumed.flatMap((f) => [...(f.claimed ?? [])]));
     const fresh = [...this.waiting.keys()].filter((id) => !claimed.has(id));
     const following = resumed.filter((f) => f.members).map((f) => this.follow(f));
     try {
@@ -180,7 +189,7 @@ export class BatchLane extends Lane {
     this.ctx.notice(
       `model '${this.model.id}': batch ${info.id} created (${part.ids.length} requests, ${part.bytes} bytes, input ${inputFileId}); answers within 24 h`,
     );
-    return { entry, members: new Set(part.ids) };
+    return { entry, members: new Set(part.ids), claimed: new Set(part.ids) };
   }
 
   private metadata(part: Part): Record<string, string> {
@@ -195,7 +204,7 @@ export class BatchLane extends Lane {
   /** Waits for a batch to end (status checks 1.5 times further apart each time), then collects it. */
   private async follow(f: Followed): Promise<void> {
     this.live.push(f);
-    const held = f.members ? [...f.members].filter((id) => this.waiting.has(id)).length : 0;
+    const held = f.claimed?.size ?? 0;
     this.inFlight += held;
     try {
       let info = await this.located(f.entry);
@@ -254,14 +263,14 @@ export class BatchLane extends Lane {
       if (!fileId) continue;
       for await (const a of this.ctx.api.results(fileId, this.waitSignal)) {
         if ('unreadable' in a) unreadable++;
-        else if ((f.members && !f.members.has(a.customId)) || (!this.waiting.has(a.customId) && !f.members))
-          unknown.push(a.customId);
+        else if (f.members ? !f.members.has(a.customId) : !this.waiting.has(a.customId)) unknown.push(a.customId);
+        else if (!(f.claimed ? f.claimed.has(a.customId) : this.pending(a.customId))) continue;
         else if ('completion' in a)
           this.resolveOk(a.customId, { ...a.completion, latencyMs: turnaround, batchId: info.id });
         else this.answer(a.customId, a.error);
       }
     }
-    for (const id of f.members ?? []) if (this.waiting.has(id)) this.answer(id, noLine(this.model.id, info));
+    for (const id of f.claimed ?? []) if (this.waiting.has(id)) this.answer(id, noLine(this.model.id, info));
     if (unknown.length || unreadable)
       this.ctx.notice(
         `model '${this.model.id}': batch ${info.id}: ignored ${unknown.length} line(s) naming jobs not in it${unknown.length ? ` (e.g. ${JSON.stringify(unknown[0].slice(0, 60))})` : ''} and ${unreadable} unreadable line(s)`,
@@ -303,7 +312,7 @@ export class BatchLane extends Lane {
   private failWaiting(e: unknown): void {
     if (this.stopping) {
       for (const f of this.live) {
-        const n = f.members ? [...f.members].filter((id) => this.waiting.has(id)).length : this.waiting.size;
+        const n = f.claimed ? [...f.claimed].filter((id) => this.waiting.has(id)).length : this.waiting.size;
         this.ctx.notice(
           `model '${this.model.id}': batch ${f.entry.batch_id ?? `(input ${f.entry.input_file_id})`} left running at the vendor with ${n} job(s); a resume collects it without paying again`,
         );
