@@ -77,7 +77,7 @@ describe('--fail-on-regression fails only on drops the paired test finds signifi
     );
     expect(big.code).toBe(1);
     expect(big.stdout).toMatch(
-      /FAIL open on syn: 60\.0% -> 40\.0% \(-20\.0 pp, p = 0\.000, significant at alpha 0\.05\)/,
+      /FAIL open on syn: 60\.0% -> 40\.0% \(-20\.0 pp, p < 0\.001, significant at alpha 0\.05\)/,
     );
     const cmp = await cli(['compare', 'results/base', 'results/noisy', '--fail-on-regression', '3'], { cwd: dir });
     expect(cmp.code).toBe(0);
@@ -85,6 +85,51 @@ describe('--fail-on-regression fails only on drops the paired test finds signifi
       (await cli(['compare', 'results/base', 'results/noisy', '--fail-on-regression', '3', '--strict'], { cwd: dir }))
         .code,
     ).toBe(1);
+  });
+
+  it('a drop of exactly PP points is not more than PP (no floating-point edge); a passing gate says what it checked', async () => {
+    const { dir, answers } = regressionProject();
+    answers((i) => i < 150); // 75%
+    expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'base', '--quiet'], { cwd: dir })).code).toBe(0);
+    answers((i) => i < 144); // 72%: 6 lost, none gained, exact McNemar p = 2 / 2^6 = 0.03125
+    const exact = await cli(
+      [
+        'run',
+        '--suite',
+        'syn.yaml',
+        '--run-id',
+        'x',
+        '--quiet',
+        '--fail-on-regression',
+        '3',
+        '--baseline',
+        'results/base',
+      ],
+      { cwd: dir },
+    );
+    expect(exact.code).toBe(0);
+    expect(exact.stdout).toContain(
+      'ok --fail-on-regression 3: no drop of more than 3 pp that is significant at alpha 0.05 in 1 suite x model against base',
+    );
+    const under = await cli(
+      [
+        'run',
+        '--suite',
+        'syn.yaml',
+        '--run-id',
+        'y',
+        '--quiet',
+        '--fail-on-regression',
+        '2.9',
+        '--baseline',
+        'results/base',
+      ],
+      { cwd: dir },
+    );
+    expect(under.code).toBe(1);
+    expect(under.stdout).toMatch(/FAIL open on syn: 75\.0% -> 72\.0% \(-3\.0 pp, p = 0\.031/);
+    const cmp = await cli(['compare', 'results/base', 'results/x', '--fail-on-regression', '3'], { cwd: dir });
+    expect(cmp.code).toBe(0);
   });
 });
 

@@ -141,7 +141,9 @@ describe('--shard I/N and gapbench merge', () => {
       env: { ...env, JOB_COMPLETION_INDEX: '4' },
     });
     expect(k8s.code).toBe(2);
-    expect(k8s.stderr).toMatch(/JOB_COMPLETION_INDEX=4 \(Kubernetes Indexed Job, counted from 0\) is past 4 shards/);
+    expect(k8s.stderr).toMatch(
+      /JOB_COMPLETION_INDEX=4 \(Kubernetes Indexed Job, counted from 0\) is not one of 4 shards \(0 to 3\)/,
+    );
     expect(sim.stats().requests).toBe(before);
 
     const ok = await cli(['run', '--shard', 'auto/4', '--run-id', 'k', '--quiet', '--cache', 'off'], {
@@ -255,5 +257,38 @@ describe('hourly cost of a sharded run', () => {
     expect(cost('http://127.0.0.1:11434')).toBeCloseTo(2, 9);
     expect(cost('http://localhost:11434')).toBeCloseTo(2, 9);
     expect(cost('http://gpu-box.internal:11434')).toBeCloseTo(1, 9);
+  });
+});
+
+describe('a gap from a single paired case (a small shard)', () => {
+  it('prints no NaN: the interval and p-value say there are none', async () => {
+    const { gapLines } = await import('../src/report/terminal.js');
+    const { rowsTable } = await import('../src/report/html.js');
+    const row = {
+      run_id: 'r',
+      suite: 's',
+      category: 'all',
+      scope: 'best' as const,
+      closed_model: 'c',
+      open_model: 'o',
+      closed_score: 1,
+      open_score: 0.5,
+      gap_pp: 50,
+      relative_gap_pct: 50,
+      ci_low_pp: NaN,
+      ci_high_pp: NaN,
+      p_value: NaN,
+      test: 'paired_t' as const,
+      n_paired: 1,
+      verdict: 'no_significant_difference' as const,
+      min_detectable_pp: NaN,
+      cases_for_5pp: NaN,
+      closed_cost_per_correct_usd: undefined,
+      open_cost_per_correct_usd: undefined,
+    };
+    const text = gapLines(row, false).join('\n');
+    expect(text).toContain('open trails closed by 50.0 pp (no interval from 1 case), no p-value (paired t, 1 case)');
+    expect(text).not.toMatch(/NaN|1 cases/);
+    expect(rowsTable([row])).not.toContain('NaN');
   });
 });

@@ -9,6 +9,7 @@ import {
   regressions,
   type CompareRow,
 } from '../report/compare.js';
+import { pText } from '../report/terminal.js';
 import { openCsv } from '../report/csv.js';
 import { padEnd, padStart, terminalSafe } from '../util/text.js';
 import { readManifest } from '../journal/manifest.js';
@@ -73,7 +74,7 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
       io.stderr.write(`warning: --fail-on-regression: most answers of ${m} came from the cache\n`);
   for (const r of failed)
     io.stdout.write(
-      `FAIL ${r.model} on ${r.suite} fell ${(-r.delta_pp).toFixed(1)} pp (more than ${pp}${strict ? '' : `, p = ${r.p_value.toFixed(3)}`})\n`,
+      `FAIL ${r.model} on ${r.suite} fell ${(-r.delta_pp).toFixed(1)} pp (more than ${pp}${strict ? '' : `, ${pText(r.p_value)}`})\n`,
     );
   return failed.length ? EXIT.threshold : EXIT.ok;
 }

@@ -105,7 +105,7 @@ function readShard(given: string, cwd: string): ShardRun {
   if (manifest.status !== 'finished') {
     const why =
       manifest.status === 'running' && lockedByLiveProcess(dir)
-        ? 'is still running'
+        ? `is still running (a process holds ${join(where, '.lock')}; if that machine died, delete the lock)`
         : `did not finish (${manifest.counts?.unfinished ?? 'some'} job(s) not run)`;
     throw new UsageError(
       `${where}: shard ${label(manifest.shard)} ${why}; finish it first: gapbench run --resume ${where}`,

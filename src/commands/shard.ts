@@ -48,7 +48,9 @@ function indexFromEnv(form: string, count: number, env: NodeJS.ProcessEnv): numb
       );
     const index = Number(raw) - v.base + 1;
     if (index < 1 || index > count)
-      throw new UsageError(`${form}: ${v.name}=${raw} (${v.engine}, counted from ${v.base}) is past ${count} shards`);
+      throw new UsageError(
+        `${form}: ${v.name}=${raw} (${v.engine}, counted from ${v.base}) is not one of ${count} shards (${v.base} to ${count - 1 + v.base})`,
+      );
     return index;
   }
   const names = INDEX_VARIABLES.map((v) => v.name).join(', ');

@@ -6,7 +6,8 @@ import { requireCjs } from '../util/cjs.js';
 const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
-import { aggregateRun, compareRuns, mostlyCached, regressions } from '../report/compare.js';
+import { aggregateRun, compareRuns, dropsMoreThan, mostlyCached, regressions } from '../report/compare.js';
+import { pText } from '../report/terminal.js';
 import type { Report } from '../report/index.js';
 import { readManifest } from '../journal/manifest.js';
 import { fraction } from '../util/args.js';
@@ -152,9 +153,15 @@ async function regressionFailures(t: ThresholdOptions, report: Report, runDir: s
       io.stderr.write(`warning: --fail-on-regression: most answers of ${m} came from the cache\n`);
     if (!rows.length) return [`--baseline ${baseDir}: no suite x model in common with this run`];
     const how = strict ? '--strict' : `significant at alpha ${t.alpha ?? 0.05}`;
-    return regressions(rows, pp, strict).map(
+    const failed = regressions(rows, pp, strict);
+    // A gate that passes says so, and what it checked (a silent pass looks like a gate that never ran).
+    if (!failed.length)
+      io.stdout.write(
+        `ok --fail-on-regression ${pp}: no drop of more than ${pp} pp${strict ? '' : ` that is ${how}`} in ${rows.length} suite x model against ${rows[0].run_a}\n`,
+      );
+    return failed.map(
       (r) =>
-        `${r.model} on ${r.suite}: ${(r.score_a * 100).toFixed(1)}% -> ${(r.score_b * 100).toFixed(1)}% (${r.delta_pp.toFixed(1)} pp, p = ${r.p_value.toFixed(3)}, ${how}) against ${r.run_a}`,
+        `${r.model} on ${r.suite}: ${(r.score_a * 100).toFixed(1)}% -> ${(r.score_b * 100).toFixed(1)}% (${r.delta_pp.toFixed(1)} pp, ${pText(r.p_value)}, ${how}) against ${r.run_a}`,
     );
   }
   const failures: string[] = [];
@@ -162,7 +169,7 @@ async function regressionFailures(t: ThresholdOptions, report: Report, runDir: s
     const p = prev!.get(`${row.suite}\u0000${row.model}`);
     if (!p) continue;
     const delta = (row.score - p.score) * 100;
-    if (delta < -pp)
+    if (dropsMoreThan(delta, pp))
       failures.push(
         `${row.model} on ${row.suite}: ${(p.score * 100).toFixed(1)}% -> ${(row.score * 100).toFixed(1)}% (${delta.toFixed(1)} pp) against ${p.runId} (its directory is gone: raw threshold, no test)`,
       );

@@ -109,7 +109,15 @@ export function compareRuns(a: Aggregate, b: Aggregate, alpha = ALPHA): CompareR
  * also finds significant (`verdict: regressed`), or with `strict` any drop of more than PP points.
  */
 export function regressions(rows: readonly CompareRow[], pp: number, strict: boolean): CompareRow[] {
-  return rows.filter((r) => r.delta_pp < -pp && (strict || r.verdict === 'regressed'));
+  return rows.filter((r) => dropsMoreThan(r.delta_pp, pp) && (strict || r.verdict === 'regressed'));
+}
+
+/**
+ * Whether a change of `deltaPP` points is a drop of more than `pp`. Scores are means of fractions,
+ * so a drop of exactly 3 points computes as 3.0000000000000027: compared to a billionth of a point.
+ */
+export function dropsMoreThan(deltaPP: number, pp: number): boolean {
+  return deltaPP < -pp - 1e-9;
 }
 
 /** Models whose answers in either run came mostly (over half) from the response cache. */

@@ -95,6 +95,13 @@ function costWords(g: GapRow): string {
   return parts.length ? `<br><small>${parts.map(escapeHtml).join('; ')}</small>` : '';
 }
 
+/** A gap's interval in words; a test on too few cases has none (the CSV leaves it empty). */
+function intervalText(g: GapRow): string {
+  return Number.isFinite(g.ci_low_pp) && Number.isFinite(g.ci_high_pp)
+    ? `[${round(g.ci_low_pp)}, ${round(g.ci_high_pp)}]`
+    : `(no interval from ${g.n_paired} case${g.n_paired === 1 ? '' : 's'})`;
+}
+
 function gapSection(gaps: readonly GapRow[]): string {
   if (!gaps.length) return '<p>No gap: the run needs at least one closed and one open model.</p>';
   const words = gaps
@@ -103,8 +110,8 @@ function gapSection(gaps: readonly GapRow[]): string {
       (g) =>
         `<li><b>${escapeHtml(g.suite)}</b> (${escapeHtml(g.scope)}): ${escapeHtml(g.closed_model)} ` +
         `${round(g.closed_score * 100)}% vs ${escapeHtml(g.open_model)} ${round(g.open_score * 100)}%, ` +
-        `gap ${round(g.gap_pp)} pp [${round(g.ci_low_pp)}, ${round(g.ci_high_pp)}], ` +
-        `<b>${escapeHtml(VERDICT_WORDS[g.verdict] ?? g.verdict)}</b> (p = ${round(g.p_value, 4)})${costWords(g)}</li>`,
+        `gap ${round(g.gap_pp)} pp ${intervalText(g)}, ` +
+        `<b>${escapeHtml(VERDICT_WORDS[g.verdict] ?? g.verdict)}</b> (${Number.isFinite(g.p_value) ? `p = ${round(g.p_value, 4)}` : 'no p-value'})${costWords(g)}</li>`,
     )
     .join('');
   const chart = intervalChart(
@@ -339,7 +346,7 @@ export function rowsTable(rows: readonly object[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown) =>
     typeof v === 'number'
-      ? `<td class="num">${Number.isInteger(v) ? v : round(v, 4)}</td>`
+      ? `<td class="num">${Number.isFinite(v) ? (Number.isInteger(v) ? v : round(v, 4)) : ''}</td>`
       : `<td>${escapeHtml(v === undefined || v === null ? '' : String(v))}</td>`;
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
   const body = rows

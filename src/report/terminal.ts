@@ -111,11 +111,22 @@ const SCOPE_LABEL: Record<GapRow['scope'], string> = {
   pair: 'pair',
 };
 
+/** A p-value as the terminal and FAIL lines print it. */
+export function pText(p: number): string {
+  if (!Number.isFinite(p)) return 'no p-value';
+  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
+}
+
 export function gapLines(g: GapRow, color: boolean): string[] {
   const who = `${terminalSafe(g.open_model, 80)} vs ${terminalSafe(g.closed_model, 80)}`;
   const size = Math.abs(g.gap_pp).toFixed(1);
-  const ci = `[${g.ci_low_pp.toFixed(1)}, ${g.ci_high_pp.toFixed(1)}]`;
-  const p = g.p_value < 0.001 ? 'p < 0.001' : `p = ${g.p_value.toFixed(3)}`;
+  const cases = `${g.n_paired} case${g.n_paired === 1 ? '' : 's'}`;
+  // A test on too few cases has no interval (the CSV leaves it empty).
+  const ci =
+    Number.isFinite(g.ci_low_pp) && Number.isFinite(g.ci_high_pp)
+      ? `[${g.ci_low_pp.toFixed(1)}, ${g.ci_high_pp.toFixed(1)}]`
+      : `(no interval from ${cases})`;
+  const p = pText(g.p_value);
   const lead =
     g.gap_pp > 0
       ? `open trails closed by ${size} pp`
@@ -127,13 +138,11 @@ export function gapLines(g: GapRow, color: boolean): string[] {
       ? paint(color, 33, 'no significant difference')
       : paint(color, g.verdict === 'closed_better' ? 31 : 32, g.verdict.replace('_', ' '));
   const lines = [
-    `  Gap, ${SCOPE_LABEL[g.scope]} (${who}): ${lead} ${ci}, ${p} (${g.test === 'mcnemar_exact' ? 'exact McNemar' : 'paired t'}, ${g.n_paired} cases), ${verdict}`,
+    `  Gap, ${SCOPE_LABEL[g.scope]} (${who}): ${lead} ${ci}, ${p} (${g.test === 'mcnemar_exact' ? 'exact McNemar' : 'paired t'}, ${cases}), ${verdict}`,
   ];
   if (g.verdict === 'no_significant_difference' && Number.isFinite(g.min_detectable_pp)) {
     const need = Number.isFinite(g.cases_for_5pp) ? `; a 5 pp gap needs about ${g.cases_for_5pp} cases` : '';
-    lines.push(
-      `    (with ${g.n_paired} cases this test finds gaps of about ${g.min_detectable_pp.toFixed(1)} pp${need})`,
-    );
+    lines.push(`    (with ${cases} this test finds gaps of about ${g.min_detectable_pp.toFixed(1)} pp${need})`);
   }
   return lines;
 }

@@ -208,6 +208,10 @@ export class BatchLane extends Lane {
     this.inFlight += held;
     try {
       let info = await this.located(f.entry);
+      if (this.ctx.known.includes(f.entry))
+        this.ctx.notice(
+          `model '${this.model.id}': collecting batch ${info.id} (${info.status}), sent by an earlier invocation: ${f.claimed?.size ?? 'its'} job(s) not yet recorded`,
+        );
       const policy = this.model.batch ?? BATCH_POLL;
       let wait = policy.pollS * 1000;
       while (!FINAL.has(info.status)) {
@@ -267,7 +271,7 @@ export class BatchLane extends Lane {
         else if (!(f.claimed ? f.claimed.has(a.customId) : this.pending(a.customId))) continue;
         else if ('completion' in a)
           this.resolveOk(a.customId, { ...a.completion, latencyMs: turnaround, batchId: info.id });
-        else this.answer(a.customId, a.error);
+        else this.answer(a.customId, { kind: a.error.kind, message: `${a.error.message} [batch ${info.id}]` });
       }
     }
     for (const id of f.claimed ?? []) if (this.waiting.has(id)) this.answer(id, noLine(this.model.id, info));
