@@ -186,8 +186,8 @@ describe('batch mode', () => {
 
   it('Ctrl-C leaves the batch running and says how to resume', async () => {
     const dir = await project({ delayMs: 3000 }, '{ pollS: 0.05 }');
-    const run = spawnCli(['run', '--run-id', 'b', '--cache', 'off'], { cwd: dir, env });
-    await until(() => run.output().stderr.includes('created ('));
+    const run = spawnCli(['run', '--run-id', 'b', '--cache', 'off', '--progress-interval', '0.1'], { cwd: dir, env });
+    await until(() => /1 batch\(es\) in_progress, \d+\/20 lines done at the vendor/.test(run.output().stderr));
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code).toBe(130);

@@ -54,6 +54,8 @@ interface Followed {
   entry: BatchEntry;
   members?: Set<string>;
   claimed?: Set<string>;
+  /** The status last seen. */
+  info?: BatchInfo;
 }
 
 /** An input file written, not yet uploaded. */
@@ -74,6 +76,16 @@ export class BatchLane extends Lane {
     private readonly ctx: BatchContext,
   ) {
     super(provider, model, opts);
+  }
+
+  /** The batches at the vendor, for the progress line: their statuses and how far they got. */
+  override waitingFor(): string | undefined {
+    const seen = this.live.map((f) => f.info).filter((i): i is BatchInfo => i !== undefined);
+    if (!seen.length) return this.waiting.size ? `${this.waiting.size} job(s) for the Batch API` : undefined;
+    const statuses = [...new Set(seen.map((i) => i.status))].join(', ');
+    const done = seen.reduce((n, i) => n + (i.counts ? i.counts.completed + i.counts.failed : 0), 0);
+    const total = seen.reduce((n, i) => n + (i.counts?.total ?? 0), 0);
+    return `${seen.length} batch(es) ${statuses}${total ? `, ${done}/${total} lines done at the vendor` : ''}`;
   }
 
   /** A job's request waits for its batch; a request that is no job's (a judge's) goes live. */
@@ -207,7 +219,7 @@ export class BatchLane extends Lane {
     const held = f.claimed?.size ?? 0;
     this.inFlight += held;
     try {
-      let info = await this.located(f.entry);
+      let info = (f.info = await this.located(f.entry));
       if (this.ctx.known.includes(f.entry))
         this.ctx.notice(
           `model '${this.model.id}': collecting batch ${info.id} (${info.status}), sent by an earlier invocation: ${f.claimed?.size ?? 'its'} job(s) not yet recorded`,
@@ -217,7 +229,7 @@ export class BatchLane extends Lane {
       while (!FINAL.has(info.status)) {
         await this.clock.sleep(wait, this.waitSignal);
         wait = Math.min(wait * 1.5, policy.maxPollS * 1000);
-        info = await this.retrying(() => this.ctx.api.retrieve(info.id, this.waitSignal));
+        info = f.info = await this.retrying(() => this.ctx.api.retrieve(info.id, this.waitSignal));
         this.update(f.entry, info);
       }
       await this.collect(f, info);

@@ -119,6 +119,11 @@ export class Lane {
     return this.limit.concurrency;
   }
 
+  /** What the lane waits for, when not requests in flight (a batch lane: its batches at the vendor). */
+  waitingFor(): string | undefined {
+    return undefined;
+  }
+
   /**
    * Runs one request with retries. Never throws for model failures: they come back as an
    * error outcome. Rejects only when the lane's signal aborts (the run is stopping).

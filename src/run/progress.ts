@@ -56,9 +56,11 @@ export class Progress {
       const w = c.waiting;
       const waitMs = w ? w.until - l.clock.now() : 0;
       const waiting = w && waitMs >= 1000 ? `  waiting ${formatSecs(waitMs / 1000)} (${w.reason})` : '';
+      const head = `${terminalSafe(l.model.id, idWidth).padEnd(idWidth)}  ${String(c.done).padStart(6)}/${String(c.total).padEnd(6)} `;
+      const batch = left > 0 ? l.waitingFor() : undefined;
+      if (batch) return `${head}err ${String(c.errors).padStart(4)}  ${terminalSafe(batch, 120)}${stopped}`;
       return (
-        `${terminalSafe(l.model.id, idWidth).padEnd(idWidth)}  ${String(c.done).padStart(6)}/${String(c.total).padEnd(6)} ` +
-        `err ${String(c.errors).padStart(4)}  retry ${String(c.retries).padStart(4)}  in-flight ${String(l.inFlight).padStart(3)}/${l.concurrency}  ` +
+        `${head}err ${String(c.errors).padStart(4)}  retry ${String(c.retries).padStart(4)}  in-flight ${String(l.inFlight).padStart(3)}/${l.concurrency}  ` +
         `${rate.toFixed(1).padStart(7)}/s  eta ${eta}${waiting}${stopped}`
       );
     });
