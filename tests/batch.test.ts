@@ -5,18 +5,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { answerKeyFromCases, startSimulator, type Simulator, type SimBatchOptions } from '../src/sim/index.js';
 import type { Manifest } from '../src/journal/manifest.js';
 import type { JobRecord } from '../src/journal/record.js';
-import { cli, parseCsv, spawnCli, suiteYaml, tempDir, withServer, writeFiles } from './helpers.js';
+import {
+  cli,
+  csvRows,
+  runManifest,
+  runRecords,
+  spawnCli,
+  suiteYaml,
+  tempDir,
+  withServer,
+  writeFiles,
+} from './helpers.js';
 
 const CASES = Array.from({ length: 20 }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} plus 7?`, expected: i + 7 }));
 const env = { OPENAI_API_KEY: 'sk-batch' };
-const records = (dir: string) =>
-  readFileSync(join(dir, 'records.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as JobRecord);
-const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-const csv = (file: string) =>
-  parseCsv(readFileSync(file, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -61,9 +63,9 @@ describe('batch mode', () => {
     expect(live.code, live.stderr).toBe(0);
     expect(sim!.stats().batches.created).toBe(1);
     expect(sim!.stats().byModel['gpt-sim'].requests).toBe(0);
-    const rs = records(join(dir, 'results', 'b'));
+    const rs = runRecords(join(dir, 'results', 'b'));
     expectEachJobOnce(rs);
-    const batchId = manifest(join(dir, 'results', 'b')).batches![0].batch_id;
+    const batchId = runManifest(join(dir, 'results', 'b')).batches![0].batch_id;
     expect(batchId).toMatch(/^batch_/);
     const errors = rs.filter((r) => r.status === 'error');
     // Lines 7 and 14 of the input file failed with a 500: error records naming the batch, counted as failures.
@@ -75,7 +77,7 @@ describe('batch mode', () => {
     // Half the live price: 2 and 8 USD per 1M tokens become 1 and 4.
     const ok = rs.filter((r): r is Extract<JobRecord, { status: 'ok' }> => r.status === 'ok');
     const tokens = ok.reduce((a, r) => [a[0] + (r.input_tokens ?? 0), a[1] + (r.output_tokens ?? 0)], [0, 0]);
-    const row = csv(join(dir, 'results', 'b', 'summary.csv'))[0];
+    const row = csvRows(join(dir, 'results', 'b', 'summary.csv'))[0];
     expect(Number(row.cost_usd)).toBeCloseTo((tokens[0] * 1 + tokens[1] * 4) / 1e6, 9);
     expect(Number(row.cached)).toBe(0);
   });
@@ -91,25 +93,25 @@ describe('batch mode', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/half the live token price/);
     expect(sim!.stats().batches.created).toBe(4); // 6 + 6 + 6 + 2
-    const m = manifest(join(dir, 'results', 'b'));
+    const m = runManifest(join(dir, 'results', 'b'));
     expect(m.batches!.map((b) => b.requests)).toEqual([6, 6, 6, 2]);
-    const rs = records(join(dir, 'results', 'b'));
+    const rs = runRecords(join(dir, 'results', 'b'));
     expectEachJobOnce(rs);
     const ok = rs.filter((x): x is Extract<JobRecord, { status: 'ok' }> => x.status === 'ok');
     const cost = ok.reduce((a, x) => a + ((x.input_tokens ?? 0) * 0.5 + (x.output_tokens ?? 0) * 3) / 1e6, 0);
-    expect(Number(csv(join(dir, 'results', 'b', 'summary.csv'))[0].cost_usd)).toBeCloseTo(cost, 9);
+    expect(Number(csvRows(join(dir, 'results', 'b', 'summary.csv'))[0].cost_usd)).toBeCloseTo(cost, 9);
   });
 
   it('an expired batch: lines done are answers, the rest "expired" (left out of scores); --retry-errors sends only those again', async () => {
     const dir = await project({ delayMs: 400, expireAfterMs: 200 });
     const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
-    const rs = records(join(dir, 'results', 'b'));
+    const rs = runRecords(join(dir, 'results', 'b'));
     expectEachJobOnce(rs);
     const expired = rs.filter((x) => x.status === 'error' && x.error.kind === 'expired');
     expect(expired.length).toBeGreaterThan(0);
     expect(expired.length).toBeLessThan(CASES.length);
-    const row = csv(join(dir, 'results', 'b', 'summary.csv'))[0];
+    const row = csvRows(join(dir, 'results', 'b', 'summary.csv'))[0];
     expect(Number(row.excluded)).toBe(expired.length);
     expect(Number(row.n)).toBe(CASES.length - expired.length);
     const again = await cli(['run', '--resume', join(dir, 'results', 'b'), '--retry-errors', '--quiet'], {
@@ -117,7 +119,7 @@ describe('batch mode', () => {
       env,
     });
     expect(again.code, again.stderr).toBe(0);
-    const m = manifest(join(dir, 'results', 'b'));
+    const m = runManifest(join(dir, 'results', 'b'));
     expect(m.batches).toHaveLength(2);
     expect(m.batches![1].requests).toBe(expired.length);
   });
@@ -140,14 +142,14 @@ describe('batch mode', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(sim!.stats().batches.created).toBe(1);
     expect(sim!.stats().files.uploaded).toBe(1);
-    expectEachJobOnce(records(join(dir, 'results', 'b')));
+    expectEachJobOnce(runRecords(join(dir, 'results', 'b')));
   }, 30_000);
 
   it('a crash while answers were being recorded, resumed with --retry-errors: the rest collected from the old batch, only the errors sent again', async () => {
     const dir = await project({ delayMs: 60, failEvery: 7 });
     expect((await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env })).code).toBe(0);
     const d = join(dir, 'results', 'b');
-    const all = records(d);
+    const all = runRecords(d);
     const errors = all.filter((r) => r.status === 'error').map((r) => r.job_id);
     expect(errors).toHaveLength(2);
     // The process died after recording the two errors and five answers.
@@ -155,12 +157,12 @@ describe('batch mode', () => {
     writeFileSync(join(d, 'records.jsonl'), kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
     const r = await cli(['run', '--resume', 'results/b', '--retry-errors', '--quiet'], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
-    const m = manifest(d);
+    const m = runManifest(d);
     // One new batch, holding only the two errored jobs; the 13 unrecorded answers came from the first.
     expect(m.batches!.map((b) => b.requests)).toEqual([20, 2]);
-    const latest = new Map(records(d).map((x) => [x.job_id, x]));
+    const latest = new Map(runRecords(d).map((x) => [x.job_id, x]));
     expect(latest.size).toBe(CASES.length);
-    expect(records(d)).toHaveLength(CASES.length + 2);
+    expect(runRecords(d)).toHaveLength(CASES.length + 2);
     for (const id of errors) expect((latest.get(id) as { batch_id?: string }).batch_id).toBe(m.batches![1].batch_id);
     const fromFirst = [...latest.values()].filter((x) => !errors.includes(x.job_id));
     for (const x of fromFirst) expect((x as { batch_id?: string }).batch_id).toBe(m.batches![0].batch_id);
@@ -171,7 +173,7 @@ describe('batch mode', () => {
     expect((await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env })).code).toBe(0);
     // As the manifest was after the upload, before the batch's id came back; and no answer recorded.
     const d = join(dir, 'results', 'b');
-    const m = manifest(d);
+    const m = runManifest(d);
     delete m.batches![0].batch_id;
     m.batches![0].status = 'uploaded';
     m.status = 'running';
@@ -180,8 +182,8 @@ describe('batch mode', () => {
     const resumed = await cli(['run', '--resume', 'results/b', '--quiet'], { cwd: dir, env });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(sim!.stats().batches.created).toBe(1);
-    expectEachJobOnce(records(d));
-    expect(manifest(d).batches![0].batch_id).toMatch(/^batch_/);
+    expectEachJobOnce(runRecords(d));
+    expect(runManifest(d).batches![0].batch_id).toMatch(/^batch_/);
   });
 
   it('Ctrl-C leaves the batch running and says how to resume', async () => {
@@ -195,11 +197,11 @@ describe('batch mode', () => {
       /batch batch_\w+ left running at the vendor with 20 job\(s\); a resume collects it without paying again/,
     );
     expect(r.stdout).toMatch(/Resume with: gapbench run --resume/);
-    expect(records(join(dir, 'results', 'b'))).toHaveLength(0);
+    expect(runRecords(join(dir, 'results', 'b'))).toHaveLength(0);
     const resumed = await cli(['run', '--resume', 'results/b', '--quiet'], { cwd: dir, env });
     expect(resumed.code).toBe(0);
     expect(sim!.stats().batches.created).toBe(1);
-    expectEachJobOnce(records(join(dir, 'results', 'b')));
+    expectEachJobOnce(runRecords(join(dir, 'results', 'b')));
   }, 30_000);
 
   it('output lines naming unknown jobs are reported and ignored, nothing lost', async () => {
@@ -243,7 +245,7 @@ describe('batch mode', () => {
         expect(r.stderr).toMatch(
           /ignored 1 line\(s\) naming jobs not in it \(e\.g\. "not-a-job"\) and 1 unreadable line\(s\)/,
         );
-        expectEachJobOnce(records(join(dir, 'results', 'b')));
+        expectEachJobOnce(runRecords(join(dir, 'results', 'b')));
       },
     );
   });
@@ -252,14 +254,14 @@ describe('batch mode', () => {
     const dir = await project({ delayMs: 30 }, '{ pollS: 0.02, maxBytes: 1500 }');
     const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
-    const m = manifest(join(dir, 'results', 'b'));
+    const m = runManifest(join(dir, 'results', 'b'));
     expect(m.batches!.length).toBeGreaterThan(1);
     for (const b of m.batches!) {
       expect(b.bytes).toBeLessThanOrEqual(1500);
       expect(readFileSync(join(dir, 'results', 'b', b.file)).length).toBe(b.bytes);
     }
     expect(m.batches!.reduce((n, b) => n + b.requests, 0)).toBe(CASES.length);
-    expectEachJobOnce(records(join(dir, 'results', 'b')));
+    expectEachJobOnce(runRecords(join(dir, 'results', 'b')));
     // A server with chat completions but no /files: every job says why, the run goes on.
     await withServer(
       (_req, res) => {
@@ -274,7 +276,7 @@ describe('batch mode', () => {
         expect(no.stdout).toMatch(
           /model 'closed' stopped after a not_found error: HTTP 404: Not Found \[batch upload\] \(does this server offer the Batch API\? set batch: false to ask it live\)/,
         );
-        const rs = records(join(dir, 'results', 'c'));
+        const rs = runRecords(join(dir, 'results', 'c'));
         expectEachJobOnce(rs);
         expect(rs.every((x) => x.status === 'error' && x.error.kind === 'not_found')).toBe(true);
       },

@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse as parseCsvSync } from 'csv-parse/sync';
 import type { IO } from '../src/io.js';
+import type { Manifest } from '../src/journal/manifest.js';
+import type { JobRecord } from '../src/journal/record.js';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const CLI = join(REPO, 'dist', 'cli.js');
@@ -55,6 +58,24 @@ export function spawnCli(argv: string[], opts: { cwd: string; env?: NodeJS.Proce
 
 /** Minimal RFC 4180 reader for assertions (tests of the CSV writer itself use csv-parse). */
 export { parse as parseCsv } from 'csv-parse/sync';
+
+/** A CSV file's rows by header (a BOM allowed). */
+export function csvRows(file: string): Record<string, string>[] {
+  return parseCsvSync(readFileSync(file, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
+}
+
+/** Every line of a run directory's records.jsonl, parsed. */
+export function runRecords(dir: string): JobRecord[] {
+  return readFileSync(join(dir, 'records.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JobRecord);
+}
+
+/** A run directory's manifest.json. */
+export function runManifest(dir: string): Manifest {
+  return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+}
 
 /** A suite file's text: `cases` inline, graded by `grader`. */
 export function suiteYaml(

@@ -1,16 +1,18 @@
 /** Scheduled runs that cannot mislead: gated regressions, cache visibility and age, silent models. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
-import { cli, parseCsv, suiteYaml, tempDir, writeFiles } from './helpers.js';
+import { cli, csvRows, suiteYaml, tempDir, writeFiles } from './helpers.js';
 
 const N = 200;
-const csv = (file: string) =>
-  parseCsv(readFileSync(file, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
 
 /** A replayed open model right on the cases `right` says, against a fixed closed one. */
-function regressionProject(): { dir: string; answers: (right: (i: number) => boolean) => void } {
+function regressionProject(): {
+  dir: string;
+  answers: (right: (i: number) => boolean) => void;
+  run: (runId: string, ...args: string[]) => ReturnType<typeof cli>;
+} {
   const dir = tempDir();
   const suite = ['name: syn', 'grader: numeric', 'cases:'];
   for (let i = 0; i < N; i++) suite.push(`  - { id: c${i}, prompt: "q${i}", expected: ${i} }`);
@@ -23,58 +25,26 @@ function regressionProject(): { dir: string; answers: (right: (i: number) => boo
     'syn.yaml': suite.join('\n'),
     'gapbench.config.yaml': 'models:\n  - { id: open, provider: replay, model: open.jsonl, group: open }\n',
   });
-  return { dir, answers };
+  const run = (runId: string, ...args: string[]) =>
+    cli(['run', '--suite', 'syn.yaml', '--run-id', runId, '--quiet', ...args], { cwd: dir });
+  return { dir, answers, run };
 }
 
 describe('--fail-on-regression fails only on drops the paired test finds significant', () => {
   it('a 5-point drop that is noise passes (unless --strict); a large one fails', async () => {
-    const { dir, answers } = regressionProject();
+    const { dir, answers, run } = regressionProject();
     answers((i) => i < 120); // 60%
-    expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'base', '--quiet'], { cwd: dir })).code).toBe(0);
+    expect((await run('base')).code).toBe(0);
     // 20 cases lost, 10 gained: -5 pp; exact McNemar p = 2 * P(X <= 10 | 30, 1/2) = 0.0987.
     answers((i) => (i < 120 && i >= 20) || (i >= 120 && i < 130));
-    const noisy = await cli(
-      ['run', '--suite', 'syn.yaml', '--run-id', 'noisy', '--quiet', '--fail-on-regression', '3'],
-      {
-        cwd: dir,
-      },
-    );
+    const noisy = await run('noisy', '--fail-on-regression', '3');
     expect(noisy.code).toBe(0);
-    const strict = await cli(
-      [
-        'run',
-        '--suite',
-        'syn.yaml',
-        '--run-id',
-        'strict',
-        '--quiet',
-        '--fail-on-regression',
-        '3',
-        '--strict',
-        '--baseline',
-        'results/base',
-      ],
-      { cwd: dir },
-    );
+    const strict = await run('strict', '--fail-on-regression', '3', '--strict', '--baseline', 'results/base');
     expect(strict.code).toBe(1);
     expect(strict.stdout).toMatch(/FAIL open on syn: 60\.0% -> 55\.0% \(-5\.0 pp, p = 0\.099, --strict\) against base/);
     // 40 cases lost: -20 pp, p < 0.001.
     answers((i) => i >= 40 && i < 120);
-    const big = await cli(
-      [
-        'run',
-        '--suite',
-        'syn.yaml',
-        '--run-id',
-        'big',
-        '--quiet',
-        '--fail-on-regression',
-        '3',
-        '--baseline',
-        'results/base',
-      ],
-      { cwd: dir },
-    );
+    const big = await run('big', '--fail-on-regression', '3', '--baseline', 'results/base');
     expect(big.code).toBe(1);
     expect(big.stdout).toMatch(
       /FAIL open on syn: 60\.0% -> 40\.0% \(-20\.0 pp, p < 0\.001, significant at alpha 0\.05\)/,
@@ -88,44 +58,16 @@ describe('--fail-on-regression fails only on drops the paired test finds signifi
   });
 
   it('a drop of exactly PP points is not more than PP (no floating-point edge); a passing gate says what it checked', async () => {
-    const { dir, answers } = regressionProject();
+    const { dir, answers, run } = regressionProject();
     answers((i) => i < 150); // 75%
-    expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'base', '--quiet'], { cwd: dir })).code).toBe(0);
+    expect((await run('base')).code).toBe(0);
     answers((i) => i < 144); // 72%: 6 lost, none gained, exact McNemar p = 2 / 2^6 = 0.03125
-    const exact = await cli(
-      [
-        'run',
-        '--suite',
-        'syn.yaml',
-        '--run-id',
-        'x',
-        '--quiet',
-        '--fail-on-regression',
-        '3',
-        '--baseline',
-        'results/base',
-      ],
-      { cwd: dir },
-    );
+    const exact = await run('x', '--fail-on-regression', '3', '--baseline', 'results/base');
     expect(exact.code).toBe(0);
     expect(exact.stdout).toContain(
       'ok --fail-on-regression 3: no drop of more than 3 pp that is significant at alpha 0.05 in 1 suite x model against base',
     );
-    const under = await cli(
-      [
-        'run',
-        '--suite',
-        'syn.yaml',
-        '--run-id',
-        'y',
-        '--quiet',
-        '--fail-on-regression',
-        '2.9',
-        '--baseline',
-        'results/base',
-      ],
-      { cwd: dir },
-    );
+    const under = await run('y', '--fail-on-regression', '2.9', '--baseline', 'results/base');
     expect(under.code).toBe(1);
     expect(under.stdout).toMatch(/FAIL open on syn: 75\.0% -> 72\.0% \(-3\.0 pp, p = 0\.031/);
     const cmp = await cli(['compare', 'results/base', 'results/x', '--fail-on-regression', '3'], { cwd: dir });
@@ -160,9 +102,9 @@ describe('cached answers are visible and can expire', () => {
     const two = await cli(['run', '--suite', 's.yaml', '--run-id', 'two'], { cwd: dir, env });
     expect(two.code).toBe(0);
     expect(sim.stats().byModel.m.requests).toBe(before);
-    expect(csv(join(dir, 'results', 'two', 'summary.csv'))[0].cached).toBe('10');
+    expect(csvRows(join(dir, 'results', 'two', 'summary.csv'))[0].cached).toBe('10');
     expect(two.stdout).toMatch(/note: 'm' 10 of 10 answers came from the response cache/);
-    expect(csv(join(dir, 'results', 'history.csv')).map((h) => [h.run_id, h.cached])).toEqual([
+    expect(csvRows(join(dir, 'results', 'history.csv')).map((h) => [h.run_id, h.cached])).toEqual([
       ['one', '0'],
       ['two', '10'],
     ]);
@@ -173,6 +115,6 @@ describe('cached answers are visible and can expire', () => {
     });
     expect(three.code).toBe(0);
     expect(sim.stats().byModel.m.requests).toBe(before + 10);
-    expect(csv(join(dir, 'results', 'three', 'summary.csv'))[0].cached).toBe('0');
+    expect(csvRows(join(dir, 'results', 'three', 'summary.csv'))[0].cached).toBe('0');
   });
 });

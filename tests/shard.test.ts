@@ -5,17 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
 import { ReportState, computeReport } from '../src/report/index.js';
 import type { Manifest } from '../src/journal/manifest.js';
-import type { JobRecord } from '../src/journal/record.js';
-import { cli, parseCsv, spawnCli, suiteYaml, tempDir, writeFiles } from './helpers.js';
+import { cli, csvRows, runManifest, runRecords, spawnCli, suiteYaml, tempDir, writeFiles } from './helpers.js';
 
-const csv = (file: string) =>
-  parseCsv(readFileSync(file, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
-const records = (dir: string) =>
-  readFileSync(join(dir, 'records.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as JobRecord);
-const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
 /** Columns that depend on when and how fast requests ran, not on the answers. */
 const TIMING = new Set(['run_id', 'latency_p50_ms', 'latency_p95_ms', 'tokens_per_s', 'started_at']);
 const answerColumns = (rows: Record<string, string>[]) =>
@@ -80,7 +71,7 @@ describe('--shard I/N and gapbench merge', () => {
     for (const r of await Promise.all(machines)) expect(r.code, r.stderr).toBe(0);
 
     // Balanced by case: 23 cases -> 6, 6, 6, 5; each case's models and repeats in one shard.
-    const perShard = shardDirs.map(records);
+    const perShard = shardDirs.map(runRecords);
     expect(perShard.map((rs) => new Set(rs.map((r) => `${r.suite}/${r.case_id}`)).size)).toEqual([6, 6, 6, 5]);
     expect(perShard.map((rs) => rs.length)).toEqual([24, 24, 24, 20]);
     const owner = new Map<string, number>();
@@ -92,7 +83,7 @@ describe('--shard I/N and gapbench merge', () => {
     );
     // A shard writes no history row: that is the merge's.
     expect(existsSync(join(root, 'machine1', 'results', 'history.csv'))).toBe(false);
-    expect(manifest(shardDirs[2]).shard).toEqual({ index: 3, count: 4 });
+    expect(runManifest(shardDirs[2]).shard).toEqual({ index: 3, count: 4 });
 
     const merged = await cli(['merge', 'merged/nightly', ...shardDirs], { cwd: root });
     expect(merged.code, merged.stderr).toBe(0);
@@ -100,22 +91,22 @@ describe('--shard I/N and gapbench merge', () => {
     const out = join(root, 'merged', 'nightly');
     const single = join(root, 'results', 'one');
     for (const f of ['summary.csv', 'gap.csv', 'matrix.csv'])
-      expect(answerColumns(csv(join(out, f))), f).toEqual(answerColumns(csv(join(single, f))));
+      expect(answerColumns(csvRows(join(out, f))), f).toEqual(answerColumns(csvRows(join(single, f))));
     const pick = (rows: Record<string, string>[]) =>
       rows.map((r) => [r.suite, r.case_id, r.model, r.repeat, r.output, r.score, r.cost_usd].join('|'));
-    expect(pick(csv(join(out, 'results.csv')))).toEqual(pick(csv(join(single, 'results.csv'))));
-    expect(csv(join(out, 'summary.csv'))[0].run_id).toBe('nightly');
+    expect(pick(csvRows(join(out, 'results.csv')))).toEqual(pick(csvRows(join(single, 'results.csv'))));
+    expect(csvRows(join(out, 'summary.csv'))[0].run_id).toBe('nightly');
     // history.csv beside the merged run: one row per suite x model, as the single run wrote beside its own.
-    const hist = answerColumns(csv(join(root, 'merged', 'history.csv')));
-    expect(hist).toEqual(answerColumns(csv(join(root, 'results', 'history.csv'))));
+    const hist = answerColumns(csvRows(join(root, 'merged', 'history.csv')));
+    expect(hist).toEqual(answerColumns(csvRows(join(root, 'results', 'history.csv'))));
     expect(hist).toHaveLength(4);
-    const m = manifest(out);
+    const m = runManifest(out);
     expect(m.status).toBe('finished');
     expect(m.shard).toBeUndefined();
     expect(m.counts).toMatchObject({ jobs: 92, records: 92, unfinished: 0 });
-    expect(m.config_hash).toBe(manifest(single).config_hash);
+    expect(m.config_hash).toBe(runManifest(single).config_hash);
     expect(m.merged_from?.map((s) => s.shard)).toEqual(['1/4', '2/4', '3/4', '4/4']);
-    expect(new Set(records(out).map((r) => r.run_id))).toEqual(new Set(['nightly']));
+    expect(new Set(runRecords(out).map((r) => r.run_id))).toEqual(new Set(['nightly']));
     // `gapbench report` on the merged directory rebuilds the same figures.
     const before = readFileSync(join(out, 'summary.csv'), 'utf8');
     expect((await cli(['report', out], { cwd: root })).code).toBe(0);
@@ -151,7 +142,7 @@ describe('--shard I/N and gapbench merge', () => {
       env: { ...env, JOB_COMPLETION_INDEX: '0' },
     });
     expect(ok.code).toBe(0);
-    expect(manifest(join(root, 'results', 'k')).shard).toEqual({ index: 1, count: 4 });
+    expect(runManifest(join(root, 'results', 'k')).shard).toEqual({ index: 1, count: 4 });
     const other = await cli(['run', '--resume', 'results/k', '--shard', '2/4'], { cwd: root, env });
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/--shard 2\/4: results\/k is shard 1\/4/);
@@ -160,7 +151,7 @@ describe('--shard I/N and gapbench merge', () => {
     const resumed = await cli(['run', '--resume', 'results/k', '--quiet'], { cwd: root, env });
     expect(resumed.code).toBe(0);
     expect(sim.stats().requests).toBe(again);
-    expect(records(join(root, 'results', 'k'))).toHaveLength(24);
+    expect(runRecords(join(root, 'results', 'k'))).toHaveLength(24);
   }, 60_000);
 
   it('merge refuses a missing, repeated, unfinished or foreign shard, naming it, and writes nothing', async () => {
@@ -193,7 +184,7 @@ describe('--shard I/N and gapbench merge', () => {
       expect(existsSync(join(dir, 'out'))).toBe(false);
     }
     // An interrupted shard: finish it first.
-    const m = manifest(join(dir, 'results', 'p3'));
+    const m = runManifest(join(dir, 'results', 'p3'));
     writeFileSync(
       join(dir, 'results', 'p3', 'manifest.json'),
       JSON.stringify({ ...m, status: 'interrupted', counts: { ...m.counts, unfinished: 2 } }),
@@ -220,7 +211,7 @@ describe('hourly cost of a sharded run', () => {
     repeat: 0,
     prompt: 'p',
     grader: 'exact',
-    grade: { score: 1, passed: true },
+    grade: { score: 1, passed: true, reason: '' },
     attempts: 1,
     cached: false,
     started_at: '',

@@ -5,7 +5,7 @@ import { EXIT, type IO } from '../io.js';
 import { Journal } from '../journal/journal.js';
 import { writeManifest, type Manifest } from '../journal/manifest.js';
 import { recordedJobs } from '../journal/read.js';
-import { ReportState, writeReports, type Report } from '../report/index.js';
+import { ReportState, writeReports } from '../report/index.js';
 import { countJobs } from '../run/plan.js';
 import { Progress } from '../run/progress.js';
 import { batchRecorder, finishManifest, openRunDir, startManifest, unlockRunDir } from '../run/rundir.js';
@@ -79,7 +79,7 @@ async function runOpened(
   const bench = p.models.filter((m) => !m.judgeOnly);
   const total = countJobs(p.suites, p.repeat, p.shard) * bench.length;
   if (!p.quiet) {
-    const cases = p.shard ? `shard ${label(p.shard)}: ${total / bench.length / p.repeat} case(s) of ` : '';
+    const cases = p.shard ? `shard ${label(p.shard)}: ${countJobs(p.suites, 1, p.shard)} case(s) of ` : '';
     io.stderr.write(
       `Run ${p.runId}: ${total} jobs (${cases}${p.suites.length} suite(s) x ${bench.length} model(s) x ${p.repeat} repeat(s)) -> ${p.runDir}\n`,
     );

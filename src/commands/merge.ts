@@ -10,7 +10,7 @@ import { parse } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
 import { writeAllSync } from '../util/write.js';
 import { label } from './shard.js';
-import { applyThresholds, THRESHOLD_HELP, thresholdOptions } from './thresholds.js';
+import { applyThresholds, REPORT_OPTIONS, THRESHOLD_HELP, THRESHOLD_OPTIONS, thresholdOptions } from './thresholds.js';
 
 export const MERGE_HELP = `Usage: gapbench merge OUT_DIR SHARD_DIR... [options]
 
@@ -32,16 +32,8 @@ Exit codes: 0 merged; 1 merged but a threshold failed; 2 a shard is missing, unf
 twice or from another run (OUT_DIR not written).`;
 
 const MERGE_OPTIONS = {
-  excel: { type: 'boolean' },
-  xlsx: { type: 'boolean' },
-  'matrix-outputs': { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  'fail-under': { type: 'string', multiple: true },
-  'fail-on-regression': { type: 'string' },
-  baseline: { type: 'string' },
-  'max-errors': { type: 'string' },
-  strict: { type: 'boolean' },
-  alpha: { type: 'string' },
+  ...REPORT_OPTIONS,
+  ...THRESHOLD_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -13,7 +13,7 @@ import { loadSuite, type Suite } from '../suite/load.js';
 import { checkProblem } from '../suite/validate.js';
 import { duration, keyValues, parse, positiveInt } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
-import { thresholdOptions, type ThresholdOptions } from './thresholds.js';
+import { REPORT_OPTIONS, THRESHOLD_OPTIONS, thresholdOptions, type ThresholdOptions } from './thresholds.js';
 import { label, parseShard, resumedShard } from './shard.js';
 import type { Shard } from '../run/plan.js';
 
@@ -65,16 +65,8 @@ export const RUN_OPTIONS = {
   batch: { type: 'boolean' },
   'max-duration': { type: 'string' },
   'progress-interval': { type: 'string' },
-  excel: { type: 'boolean' },
-  xlsx: { type: 'boolean' },
-  'matrix-outputs': { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  'fail-under': { type: 'string', multiple: true },
-  'fail-on-regression': { type: 'string' },
-  baseline: { type: 'string' },
-  'max-errors': { type: 'string' },
-  strict: { type: 'boolean' },
-  alpha: { type: 'string' },
+  ...REPORT_OPTIONS,
+  ...THRESHOLD_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -24,6 +24,24 @@ export const THRESHOLD_HELP = `  --fail-under SCORE     exit 1 when any model sc
                          jobs on any suite (0: any error fails; catches a lane stopped by a
                          bad key or an unknown model)`;
 
+/** The options of THRESHOLD_HELP, for the commands that take them (run, merge). */
+export const THRESHOLD_OPTIONS = {
+  'fail-under': { type: 'string', multiple: true },
+  'fail-on-regression': { type: 'string' },
+  baseline: { type: 'string' },
+  'max-errors': { type: 'string' },
+  strict: { type: 'boolean' },
+  alpha: { type: 'string' },
+} as const;
+
+/** How a run's reports are written: the options run and merge share. */
+export const REPORT_OPTIONS = {
+  excel: { type: 'boolean' },
+  xlsx: { type: 'boolean' },
+  'matrix-outputs': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const;
+
 export interface ThresholdOptions {
   failUnder?: { model?: string; score: number }[];
   failOnRegressionPP?: number;

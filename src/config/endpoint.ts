@@ -53,20 +53,32 @@ export function normalizeEndpoint(value: string, spec: EndpointSpec): string {
   }
 }
 
+/** The host name of an address (with or without a scheme; IPv6 without brackets), or undefined. */
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(/^[a-z]+:\/\//i.test(url) ? url : `http://${url}`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
+const loopbackHost = (h: string) => h === 'localhost' || h === '::1' || /^127\./.test(h);
+
 /** Loopback and private hosts: a local server, where a missing key is not an error. */
 export function isLocalURL(url: string): boolean {
-  try {
-    const h = new URL(/^[a-z]+:\/\//i.test(url) ? url : `http://${url}`).hostname.replace(/^\[|\]$/g, '');
-    return (
-      h === 'localhost' ||
-      h === '::1' ||
-      /^127\./.test(h) ||
+  const h = hostOf(url);
+  return (
+    h !== undefined &&
+    (loopbackHost(h) ||
       /^10\./.test(h) ||
       /^192\.168\./.test(h) ||
       /^172\.(1[6-9]|2\d|3[01])\./.test(h) ||
-      h.endsWith('.local')
-    );
-  } catch {
-    return false;
-  }
+      h.endsWith('.local'))
+  );
+}
+
+/** This machine only (localhost, *.localhost, 127.0.0.0/8, ::1, 0.0.0.0): not even the private network. */
+export function isLoopbackURL(url: string): boolean {
+  const h = hostOf(url);
+  return h !== undefined && (loopbackHost(h) || h.endsWith('.localhost') || h === '0.0.0.0');
 }

@@ -10,15 +10,8 @@ import type * as OpenAIModule from 'openai';
 import { ProviderError } from '../errors.js';
 import type { ChatMessage, SamplingParams } from '../types.js';
 import { cleanMessage, httpError } from './classify.js';
-import { classifyOpenAIError, completionOf, NO_KEY, OpenAISdk, requestBody } from './openai-wire.js';
-import {
-  requestAuth,
-  type BatchAnswer,
-  type BatchApi,
-  type BatchInfo,
-  type ProviderEnv,
-  type ProviderModel,
-} from './provider.js';
+import { classifyOpenAIError, completionOf, openaiClient, requestBody } from './openai-wire.js';
+import { type BatchAnswer, type BatchApi, type BatchInfo, type ProviderEnv, type ProviderModel } from './provider.js';
 
 /** OpenAI's limits per input file: 50,000 requests and 200 MB (https://platform.openai.com/docs/guides/batch#rate-limits). */
 export const OPENAI_BATCH_LIMITS = { maxRequests: 50_000, maxBytes: 200_000_000 };
@@ -32,15 +25,9 @@ type RawBatch = OpenAIModule.OpenAI.Batches.Batch;
 
 export function openaiBatch(
   model: ProviderModel & { batch?: { maxRequests?: number; maxBytes?: number } },
-  { env }: ProviderEnv,
+  providerEnv: ProviderEnv,
 ): BatchApi {
-  const OpenAI = OpenAISdk();
-  const { key, url, basic, headers, secrets } = requestAuth(model, env);
-  const client: OpenAIClient = new OpenAI({
-    defaultHeaders: { ...(basic ? { Authorization: basic } : {}), ...headers },
-    apiKey: key || NO_KEY,
-    baseURL: url || undefined,
-    maxRetries: 0,
+  const { client, secrets } = openaiClient(model, providerEnv, {
     // An upload of up to 200 MB, or an output file as large, takes longer than a chat answer.
     timeout: Math.max(model.timeoutMs, 600_000),
     // Node's own fetch, not the lighter one of live requests: uploads are multipart streams, and

@@ -4,10 +4,33 @@ import { ProviderError, withoutCredentials } from '../errors.js';
 import type { ChatRequest, Completion } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
-import type { ProviderModel } from './provider.js';
+import { requestAuth, type ProviderEnv, type ProviderModel } from './provider.js';
 import { splitReasoning, tokenCount } from './reasoning.js';
 
 type ChatCompletion = OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
+
+/**
+ * An SDK client for a model's endpoint and credentials, with retries off (the lane, or the batch
+ * lane, owns them). Returns the secret values its requests carry, never to be shown or stored.
+ */
+export function openaiClient(
+  model: ProviderModel,
+  { env }: ProviderEnv,
+  transport: { timeout: number; fetch?: typeof fetch },
+): { client: OpenAIModule.OpenAI; secrets: string[] } {
+  const OpenAI = OpenAISdk();
+  const { key, url, basic, headers, secrets } = requestAuth(model, env);
+  const client = new OpenAI({
+    // URL credentials become Basic auth when there is no key (a bearer key wins).
+    defaultHeaders: { ...(basic ? { Authorization: basic } : {}), ...headers },
+    apiKey: key || NO_KEY,
+    baseURL: url || undefined,
+    maxRetries: 0,
+    timeout: transport.timeout,
+    ...(transport.fetch ? { fetch: transport.fetch } : {}),
+  });
+  return { client, secrets };
+}
 
 /** Loaded on first use: commands that never call a model (report, validate) do not pay for it. */
 let sdk: typeof OpenAIModule.OpenAI | undefined;

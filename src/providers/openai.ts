@@ -3,24 +3,16 @@ import { parseBudgets } from './retry-after.js';
 import type { ChatRequest, Completion } from '../types.js';
 import { boundedFetch } from './http.js';
 import { openaiBatch } from './openai-batch.js';
-import { classifyOpenAIError, completionOf, NO_KEY, OpenAISdk, requestBody } from './openai-wire.js';
-import { requestAuth, type Provider, type ProviderDescriptor, type ProviderFactory } from './provider.js';
+import { classifyOpenAIError, completionOf, openaiClient, requestBody } from './openai-wire.js';
+import type { Provider, ProviderDescriptor, ProviderFactory } from './provider.js';
 
-type OpenAIClient = OpenAIModule.OpenAI;
 type ChatCompletion = OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
 
 /** The official `openai` SDK against any OpenAI-compatible chat-completions endpoint. */
-export const openaiProvider: ProviderFactory = (model, { env }) => {
-  const OpenAI = OpenAISdk();
+export const openaiProvider: ProviderFactory = (model, providerEnv) => {
   // Keys, header values and URL credentials are never repeated in a message, even when a server echoes them.
-  const { key, url, basic, headers, secrets } = requestAuth(model, env);
-  const client: OpenAIClient = new OpenAI({
-    // URL credentials become Basic auth when there is no key (a bearer key wins).
-    defaultHeaders: { ...(basic ? { Authorization: basic } : {}), ...headers },
-    apiKey: key || NO_KEY,
-    baseURL: url || undefined,
-    // The lane owns retries and timeouts; the SDK must not retry behind its back.
-    maxRetries: 0,
+  const { client, secrets } = openaiClient(model, providerEnv, {
+    // The lane owns timeouts: the SDK's is only a backstop.
     timeout: model.timeoutMs + 5_000,
     fetch: boundedFetch(model.maxResponseBytes),
   });

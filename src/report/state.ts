@@ -4,6 +4,7 @@ import type { Manifest } from '../journal/manifest.js';
 import type { JobRecord } from '../journal/record.js';
 import { Aggregator } from './aggregate.js';
 import { RowOrder } from './order.js';
+import { isLoopbackURL } from '../config/endpoint.js';
 
 /**
  * What the reports need from the journal, gathered one record at a time: per-cell aggregates and,
@@ -26,7 +27,9 @@ export class ReportState {
   private readonly local: Set<string>;
 
   constructor(manifest: Manifest, matrixOutputs: boolean) {
-    this.local = new Set(manifest.models.filter((m) => isLoopback(m.endpoint ?? m.baseURL ?? m.host)).map((m) => m.id));
+    this.local = new Set(
+      manifest.models.filter((m) => isLoopbackURL(m.endpoint ?? m.baseURL ?? m.host ?? '')).map((m) => m.id),
+    );
     const prices = new Map<string, Price | undefined>(manifest.models.map((m) => [m.id, m.price]));
     this.priceOf = (id) => prices.get(id);
     const params = new Map(manifest.models.map((m) => [m.id, m.params]));
@@ -53,18 +56,4 @@ export class ReportState {
       bytes,
     );
   }
-}
-
-/** Whether an endpoint is this machine (localhost, 127.0.0.0/8, ::1, 0.0.0.0). */
-function isLoopback(endpoint: string | undefined): boolean {
-  if (!endpoint) return false;
-  let host: string;
-  try {
-    host = new URL(endpoint.includes('://') ? endpoint : `http://${endpoint}`).hostname.replace(/^\[|\]$/g, '');
-  } catch {
-    return false;
-  }
-  return (
-    host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0'
-  );
 }

@@ -282,7 +282,11 @@ export class BatchLane extends Lane {
         else if (f.members ? !f.members.has(a.customId) : !this.waiting.has(a.customId)) unknown.push(a.customId);
         else if (!(f.claimed ? f.claimed.has(a.customId) : this.pending(a.customId))) continue;
         else if ('completion' in a)
-          this.resolveOk(a.customId, { ...a.completion, latencyMs: turnaround, batchId: info.id });
+          this.settle(a.customId, {
+            status: 'ok',
+            completion: { ...a.completion, latencyMs: turnaround, batchId: info.id },
+            attempts: 1,
+          });
         else this.answer(a.customId, { kind: a.error.kind, message: `${a.error.message} [batch ${info.id}]` });
       }
     }
@@ -293,18 +297,16 @@ export class BatchLane extends Lane {
       );
   }
 
-  private resolveOk(id: string, completion: Extract<Attempted, { status: 'ok' }>['completion']): void {
+  /** Answers a waiting job once (a second line for it, or one for a job not waiting, changes nothing). */
+  private settle(id: string, attempted: Attempted): void {
     const w = this.waiting.get(id);
     if (!w) return;
     this.waiting.delete(id);
-    w.resolve({ status: 'ok', completion, attempts: 1 });
+    w.resolve(attempted);
   }
 
   private answer(id: string, error: { kind: ProviderError['kind']; message: string }): void {
-    const w = this.waiting.get(id);
-    if (!w) return;
-    this.waiting.delete(id);
-    w.resolve({ status: 'error', error, attempts: 1 });
+    this.settle(id, { status: 'error', error, attempts: 1 });
   }
 
   /** A vendor call, again after transient failures (network, 5xx, 429) with backoff. */

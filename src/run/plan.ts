@@ -43,17 +43,20 @@ const sha256Hex = oneShot
   ? (s: string) => oneShot('sha256', s)
   : (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
+/** The plan's cases in suite order (each with its index in its suite); in a sharded run, the shard's only. */
+function* planCases(suites: readonly Suite[], shard: Shard | undefined): Generator<[Suite, number]> {
+  let ordinal = 0;
+  for (const suite of suites)
+    for (let i = 0; i < suite.cases.length; i++, ordinal++) if (inShard(ordinal, shard)) yield [suite, i];
+}
+
 /** A model's jobs, lazily, in suite order (suites x cases x repeats); in a sharded run, the shard's only. */
 export function* laneJobs(model: ModelConfig, suites: readonly Suite[], repeat: number, shard?: Shard): Generator<Job> {
-  let ordinal = 0;
-  for (const suite of suites) {
-    for (let i = 0; i < suite.cases.length; i++, ordinal++) {
-      if (!inShard(ordinal, shard)) continue;
-      const c = suite.cases[i];
-      for (let r = 0; r < repeat; r++) {
-        const id = jobId(suite.name, c.id, model.id, r);
-        yield { id, suite, case: c, caseIndex: i, model, repeat: r, ...(shard ? { shard: shard.index } : {}) };
-      }
+  for (const [suite, i] of planCases(suites, shard)) {
+    const c = suite.cases[i];
+    for (let r = 0; r < repeat; r++) {
+      const id = jobId(suite.name, c.id, model.id, r);
+      yield { id, suite, case: c, caseIndex: i, model, repeat: r, ...(shard ? { shard: shard.index } : {}) };
     }
   }
 }
@@ -81,10 +84,8 @@ export function plannedAlready(
   shard?: Shard,
 ): number {
   const modelIds = new Set(models.map((m) => m.id));
-  let ordinal = 0;
-  const caseIds = new Map(
-    suites.map((s) => [s.name, new Set(s.cases.filter(() => inShard(ordinal++, shard)).map((c) => c.id))]),
-  );
+  const caseIds = new Map(suites.map((s) => [s.name, new Set<string>()]));
+  for (const [suite, i] of planCases(suites, shard)) caseIds.get(suite.name)!.add(suite.cases[i].id);
   let n = 0;
   for (const [id, r] of previous) {
     if (!done(r.status) || r.repeat >= repeat || !modelIds.has(r.model) || !caseIds.get(r.suite)?.has(r.caseId))

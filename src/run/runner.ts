@@ -9,7 +9,6 @@ import type { Clock } from './clock.js';
 import { makeAsk, runJob, type JobContext } from './job.js';
 import { BatchLane, type BatchContext } from './batch.js';
 import { Lane } from './lane.js';
-import type { BatchEntry } from '../journal/manifest.js';
 import { descriptorOf } from '../providers/index.js';
 import { countJobs, laneJobs, plannedAlready, type Job, type Shard } from './plan.js';
 import { forEachInSlots } from './slots.js';
@@ -46,10 +45,7 @@ export interface RunnerOptions {
   /** Called with each record once it is in the sink (offset and length of its line there). */
   onRecord?: (record: JobRecord, offset: number, bytes: number) => void;
   /** Batch mode: where input files go, the batches of earlier invocations, and how new ones are recorded. */
-  batch?: Pick<BatchContext, 'runDir' | 'notice'> & {
-    known: readonly BatchEntry[];
-    save(entry: BatchEntry): void;
-  };
+  batch?: Pick<BatchContext, 'runDir' | 'known' | 'save' | 'notice'>;
 }
 
 export interface RunnerResult {

@@ -8,6 +8,7 @@ import type { Deadlines } from './deadline.js';
 import type { ModelRuntime } from './model.js';
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
 import { countTokens, shapeAnswer, streamPieces } from './text.js';
+import { readBytes } from './multipart.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -43,20 +44,8 @@ export function sendError(
   sendBody(res, status, 'application/json', proto.errorBody(e), headers);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () =>
-      resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')),
-    );
-    req.on('error', reject);
-  });
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req, MAX_BODY_BYTES)).toString('utf8');
 }
 
 /** `1.5s`, `120ms`, `1m0s`: the style of OpenAI's x-ratelimit-reset-* headers. */
