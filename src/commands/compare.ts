@@ -13,40 +13,37 @@ import { pText } from '../report/terminal.js';
 import { openCsv } from '../report/csv.js';
 import { padEnd, padStart, terminalSafe } from '../util/text.js';
 import { readManifest } from '../journal/manifest.js';
-import { parse } from '../util/args.js';
-import { regressionPoints, significanceLevel } from './thresholds.js';
+import { helpText, parse, type CommandSpec } from '../util/args.js';
+import { regressionPoints, significanceLevel, THRESHOLD_OPTIONS } from './thresholds.js';
 
-export const COMPARE_HELP = `Usage: gapbench compare <run-a> <run-b> [options]
-
-Per suite x model, the change from run A to run B on the cases both answered: delta in points,
-an exact McNemar (pass/fail) or paired t p-value and the interval that inverts it.
-Writes compare.csv (default: in run B's directory) and prints a table.
-
-Options:
-  --out FILE                 where to write compare.csv
-  --fail-on-regression PP    exit 1 when any model fell by more than PP points and the paired
-                             test finds the drop significant
-  --strict                   with --fail-on-regression: any drop of more than PP points fails
-  --alpha A                  significance level (default 0.05)
-  --excel                    CSV with a UTF-8 BOM
-  -h, --help                 show this help`;
+export const COMPARE_SPEC = {
+  name: 'compare',
+  usage: 'compare <run-a> <run-b> [options]',
+  about:
+    "Per suite x model, the change from run A to run B on the cases both answered: delta in points, an exact McNemar (pass/fail) or paired t p-value and the interval that inverts it. Writes compare.csv (default: in run B's directory) and prints a table.",
+  options: {
+    out: {
+      type: 'string',
+      value: 'FILE',
+      help: 'where to write compare.csv',
+      default: "compare.csv in run B's directory",
+    },
+    'fail-on-regression': {
+      type: 'string',
+      value: 'PP',
+      help: 'exit 1 when any model fell by more than PP points and the paired test finds the drop significant',
+    },
+    strict: THRESHOLD_OPTIONS.strict,
+    alpha: { type: 'string', value: 'A', help: 'significance level', default: '0.05' },
+    excel: { type: 'boolean', help: 'write compare.csv with a UTF-8 BOM' },
+  },
+  positionals: true,
+} as const satisfies CommandSpec;
 
 export async function compareCommand(argv: string[], io: IO): Promise<number> {
-  const { values, positionals } = parse(
-    'compare',
-    argv,
-    {
-      out: { type: 'string' },
-      'fail-on-regression': { type: 'string' },
-      strict: { type: 'boolean' },
-      alpha: { type: 'string' },
-      excel: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    true,
-  );
+  const { values, positionals } = parse(COMPARE_SPEC, argv);
   if (values.help) {
-    io.stdout.write(`${COMPARE_HELP}\n`);
+    io.stdout.write(`${helpText(COMPARE_SPEC)}\n`);
     return EXIT.ok;
   }
   if (positionals.length !== 2)

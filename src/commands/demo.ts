@@ -6,24 +6,25 @@ import { EXIT, type IO } from '../io.js';
 import { ResponseCache } from '../run/cache.js';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../sim/index.js';
 import { loadSuite } from '../suite/load.js';
-import { parse, positiveInt } from '../util/args.js';
+import { helpText, parse, positiveInt, type CommandSpec } from '../util/args.js';
+import { RUN_SPEC } from './run-options.js';
 import { executeRun } from './execute.js';
 import { defaultRunId } from './prepare.js';
 import { DEFAULT_SIM_MODELS } from './sim.js';
 
-export const DEMO_HELP = `Usage: gapbench demo [options]
-
-Starts the built-in simulator in-process and runs suites/demo.yaml on two SIMULATED models:
-'gpt-sim' (closed, through the real openai SDK) and 'llama-sim:8b' (open, through the real
-ollama SDK). Needs no keys and no servers. Writes a normal run directory.
-
-Options:
-  --out DIR       parent directory of run directories (default: results)
-  --run-id NAME   name of the run directory (default: a UTC timestamp)
-  --repeat N      ask each case N times
-  --excel         CSVs with a UTF-8 BOM
-  --quiet         print only the final summary and the run directory
-  -h, --help      show this help`;
+export const DEMO_SPEC = {
+  name: 'demo',
+  usage: 'demo [options]',
+  about:
+    "Starts the built-in simulator in-process and runs suites/demo.yaml on two SIMULATED models: 'gpt-sim' (closed, through the real openai SDK) and 'llama-sim:8b' (open, through the real ollama SDK). Needs no keys and no servers. Writes a normal run directory.",
+  options: {
+    out: RUN_SPEC.options.out,
+    'run-id': RUN_SPEC.options['run-id'],
+    repeat: RUN_SPEC.options.repeat,
+    excel: RUN_SPEC.options.excel,
+    quiet: RUN_SPEC.options.quiet,
+  },
+} as const satisfies CommandSpec;
 
 export const DEMO_BANNER = [
   'SIMULATED MODELS: this demo runs gapbench against its built-in simulator, not real models.',
@@ -32,16 +33,9 @@ export const DEMO_BANNER = [
 ];
 
 export async function demoCommand(argv: string[], io: IO, reason?: string): Promise<number> {
-  const { values } = parse('demo', argv, {
-    out: { type: 'string' },
-    'run-id': { type: 'string' },
-    repeat: { type: 'string' },
-    excel: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parse(DEMO_SPEC, argv);
   if (values.help) {
-    io.stdout.write(`${DEMO_HELP}\n`);
+    io.stdout.write(`${helpText(DEMO_SPEC)}\n`);
     return EXIT.ok;
   }
   const suite = await loadSuite('demo', { cwd: io.cwd, vars: {} });

@@ -4,25 +4,30 @@ import { stringify } from 'yaml';
 import { UsageError } from '../errors.js';
 import { convertPromptfoo, type ImportResult } from '../import/promptfoo.js';
 import { EXIT, type IO } from '../io.js';
-import { parse } from '../util/args.js';
+import { helpText, parse, type CommandSpec } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
 
-export const IMPORT_HELP = `Usage: gapbench import promptfoo FILE [--out DIR] [--force]
-
-Converts a promptfoo config (promptfooconfig.yaml) into DIR/gapbench.config.yaml and one suite per
-prompt in DIR/suites/ (default DIR: the current directory), scored as promptfoo scores: a test
-passes when all its assertions pass (or its weighted score reaches its threshold). Prints every
-part it could not carry over. Existing files are not overwritten without --force.`;
+export const IMPORT_SPEC = {
+  name: 'import',
+  usage: 'import promptfoo FILE [--out DIR] [--force]',
+  about:
+    'Converts a promptfoo config (promptfooconfig.yaml) into DIR/gapbench.config.yaml and one suite per prompt in DIR/suites/, scored as promptfoo scores: a test passes when all its assertions pass (or its weighted score reaches its threshold). Prints every part it could not carry over. Existing files are not overwritten without --force.',
+  options: {
+    out: {
+      type: 'string',
+      value: 'DIR',
+      help: 'where to write the config and suites',
+      default: 'the current directory',
+    },
+    force: { type: 'boolean', help: 'overwrite existing files' },
+  },
+  positionals: true,
+} as const satisfies CommandSpec;
 
 export async function importCommand(argv: string[], io: IO): Promise<number> {
-  const { values, positionals } = parse(
-    'import',
-    argv,
-    { out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    true,
-  );
+  const { values, positionals } = parse(IMPORT_SPEC, argv);
   if (values.help) {
-    io.stdout.write(`${IMPORT_HELP}\n`);
+    io.stdout.write(`${helpText(IMPORT_SPEC)}\n`);
     return EXIT.ok;
   }
   const [kind, file, ...extra] = positionals;

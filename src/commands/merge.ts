@@ -6,36 +6,22 @@ import { readManifest, type Manifest } from '../journal/manifest.js';
 import { readRecordLines } from '../journal/read.js';
 import { ReportState, writeReports } from '../report/index.js';
 import { finishManifest, lockedByLiveProcess, openRunDir, unlockRunDir } from '../run/rundir.js';
-import { parse } from '../util/args.js';
+import { helpText, parse, type CommandSpec } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
 import { writeAllSync } from '../util/write.js';
 import { label } from './shard.js';
-import { applyThresholds, REPORT_OPTIONS, THRESHOLD_HELP, THRESHOLD_OPTIONS, thresholdOptions } from './thresholds.js';
+import { applyThresholds, REPORT_OPTIONS, THRESHOLD_OPTIONS, thresholdOptions } from './thresholds.js';
 
-export const MERGE_HELP = `Usage: gapbench merge OUT_DIR SHARD_DIR... [options]
-
-Joins the run directories of \`gapbench run --shard I/N\` (one per shard, all N of them) into
-OUT_DIR, one run directory as one machine would have written it: records.jsonl, manifest.json,
-every CSV and report.html, and the run's row in history.csv beside OUT_DIR (in its parent). Checks
-that the shards come from the same config, suites and N, that each finished, and that none is
-missing or given twice. Calls no model.
-
-Options:
-  --excel                CSVs with a UTF-8 BOM (Excel shows Chinese text correctly)
-  --xlsx                 also write results.xlsx
-  --matrix-outputs       add one output column per model to matrix.csv
-  --quiet                print only the final summary and the run directory
-${THRESHOLD_HELP}
-  -h, --help             show this help
-
-Exit codes: 0 merged; 1 merged but a threshold failed; 2 a shard is missing, unfinished, given
-twice or from another run (OUT_DIR not written).`;
-
-const MERGE_OPTIONS = {
-  ...REPORT_OPTIONS,
-  ...THRESHOLD_OPTIONS,
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const MERGE_SPEC = {
+  name: 'merge',
+  usage: 'merge OUT_DIR SHARD_DIR... [options]',
+  about:
+    "Joins the run directories of `gapbench run --shard I/N` (one per shard, all N of them) into OUT_DIR, one run directory as one machine would have written it: records.jsonl, manifest.json, every CSV and report.html, and the run's row in history.csv beside OUT_DIR (in its parent). Checks that the shards come from the same config, suites and N, that each finished, and that none is missing or given twice. Calls no model.",
+  options: { ...REPORT_OPTIONS, ...THRESHOLD_OPTIONS },
+  positionals: true,
+  footer:
+    'Exit codes: 0 merged; 1 merged but a threshold failed; 2 a shard is missing, unfinished, given twice or from another run (OUT_DIR not written).',
+} as const satisfies CommandSpec;
 
 interface ShardRun {
   dir: string;
@@ -45,9 +31,9 @@ interface ShardRun {
 }
 
 export async function mergeCommand(argv: string[], io: IO): Promise<number> {
-  const { values, positionals } = parse('merge', argv, MERGE_OPTIONS, true);
+  const { values, positionals } = parse(MERGE_SPEC, argv);
   if (values.help) {
-    io.stdout.write(`${MERGE_HELP}\n`);
+    io.stdout.write(`${helpText(MERGE_SPEC)}\n`);
     return EXIT.ok;
   }
   if (positionals.length < 2)

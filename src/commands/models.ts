@@ -1,28 +1,23 @@
 import { allPresets, type Preset } from '../config/presets.js';
 import { descriptorOf } from '../providers/index.js';
 import { EXIT, type IO } from '../io.js';
-import { parse } from '../util/args.js';
+import { helpText, parse, type CommandSpec } from '../util/args.js';
 
-export const MODELS_HELP = `Usage: gapbench models
-
-Lists the providers: the openai and ollama protocols, the vendor presets (the openai provider
-with a base URL, key variable and default group), and replay. Use them as provider:model.`;
+export const MODELS_SPEC = {
+  name: 'models',
+  usage: 'models',
+  about:
+    'Lists the providers: the openai and ollama protocols, the vendor presets (the openai provider with a base URL, key variable and default group), and replay. Use them as provider:model.',
+  options: {},
+} as const satisfies CommandSpec;
 
 export async function modelsCommand(argv: string[], io: IO): Promise<number> {
-  const { values } = parse('models', argv, { help: { type: 'boolean', short: 'h' } });
+  const { values } = parse(MODELS_SPEC, argv);
   if (values.help) {
-    io.stdout.write(`${MODELS_HELP}\n`);
+    io.stdout.write(`${helpText(MODELS_SPEC)}\n`);
     return EXIT.ok;
   }
-  const rows = allPresets().map((p) => [
-    p.name,
-    p.groupBy === 'required' ? 'by family' : p.groupBy ? `family|${p.group}` : (p.group ?? '(set group)'),
-    p.protocol,
-    endpointText(p),
-    p.apiKeyEnv ? `${p.apiKeyEnv}${p.keyOptional ? ' (optional)' : ''}` : '-',
-    `${p.name}:${p.example}`,
-  ]);
-  const header = ['provider', 'group', 'protocol', 'base URL / host', 'key variable', 'example --model'];
+  const [header, ...rows] = presetRows();
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) =>
     r
@@ -35,6 +30,19 @@ export async function modelsCommand(argv: string[], io: IO): Promise<number> {
   );
   io.stdout.write(`\n${regionsText()}`);
   return EXIT.ok;
+}
+
+/** The presets table: `gapbench models` prints it and docs/config-and-providers.md shows it. */
+export function presetRows(): string[][] {
+  const rows = allPresets().map((p) => [
+    p.name,
+    p.groupBy === 'required' ? 'by family' : p.groupBy ? `family|${p.group}` : (p.group ?? '(set group)'),
+    p.protocol,
+    endpointText(p),
+    p.apiKeyEnv ? `${p.apiKeyEnv}${p.keyOptional ? ' (optional)' : ''}` : '-',
+    `${p.name}:${p.example}`,
+  ]);
+  return [['provider', 'group', 'protocol', 'base URL / host', 'key variable', 'example --model'], ...rows];
 }
 
 /** Each vendor's endpoints per region (keys are region-bound) and every preset's docs. */

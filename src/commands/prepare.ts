@@ -13,7 +13,8 @@ import { loadSuite, type Suite } from '../suite/load.js';
 import { checkProblem } from '../suite/validate.js';
 import { duration, keyValues, parse, positiveInt } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
-import { REPORT_OPTIONS, THRESHOLD_OPTIONS, thresholdOptions, type ThresholdOptions } from './thresholds.js';
+import { thresholdOptions, type ThresholdOptions } from './thresholds.js';
+import type { RUN_SPEC } from './run-options.js';
 import { label, parseShard, resumedShard } from './shard.js';
 import type { Shard } from '../run/plan.js';
 
@@ -44,33 +45,7 @@ export interface PreparedRun {
   banner?: string[];
 }
 
-/** The options of `gapbench run` (documented in RUN_HELP, commands/run.ts). */
-export const RUN_OPTIONS = {
-  config: { type: 'string' },
-  suite: { type: 'string', multiple: true },
-  model: { type: 'string', multiple: true },
-  set: { type: 'string', multiple: true },
-  out: { type: 'string' },
-  'run-id': { type: 'string' },
-  repeat: { type: 'string' },
-  limit: { type: 'string' },
-  concurrency: { type: 'string' },
-  resume: { type: 'string' },
-  'retry-errors': { type: 'boolean' },
-  force: { type: 'boolean' },
-  cache: { type: 'string' },
-  'cache-dir': { type: 'string' },
-  'cache-max-age': { type: 'string' },
-  shard: { type: 'string' },
-  batch: { type: 'boolean' },
-  'max-duration': { type: 'string' },
-  'progress-interval': { type: 'string' },
-  ...REPORT_OPTIONS,
-  ...THRESHOLD_OPTIONS,
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
+type RunValues = ReturnType<typeof parse<typeof RUN_SPEC.options>>['values'];
 
 /** Reads the config, suites and options of `gapbench run`; throws UsageError before anything is sent. */
 export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun> {

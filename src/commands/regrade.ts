@@ -17,37 +17,39 @@ import { makeAsk, tokenCost } from '../run/job.js';
 import { Lane } from '../run/lane.js';
 import { loadSuite, type Suite } from '../suite/load.js';
 import type { Case, Grade } from '../types.js';
-import { keyValues, parse } from '../util/args.js';
+import { helpText, keyValues, parse, type CommandSpec } from '../util/args.js';
+import { REPORT_OPTIONS } from './thresholds.js';
 import { VERSION } from '../version.js';
 
-export const REGRADE_HELP = `Usage: gapbench regrade <run-dir> [options]
-
-Re-scores a run's stored outputs with the current graders (or a changed suite) and writes a new
-run directory that names the one it came from (manifest.json: derived_from). No model is called,
-except judge models by judge graders (through their lanes and the response cache).
-
-Options:
-  --suite FILE|NAME   suite(s) to grade with (default: the run's own suites, loaded again)
-  --set KEY=VALUE     variable for \${KEY} in suite source paths (repeatable)
-  --run-id NAME       name of the new run directory (default: <run-id>-regrade[-N])
-  --excel             CSVs with a UTF-8 BOM
-  -h, --help          show this help`;
+export const REGRADE_SPEC = {
+  name: 'regrade',
+  usage: 'regrade <run-dir> [options]',
+  about:
+    "Re-scores a run's stored outputs with the current graders (or a changed suite) and writes a new run directory that names the one it came from (manifest.json: derived_from). No model is called, except judge models by judge graders (through their lanes and the response cache).",
+  options: {
+    suite: {
+      type: 'string',
+      multiple: true,
+      value: 'FILE|NAME',
+      help: 'suite to grade with',
+      default: "the run's own suites, loaded again",
+    },
+    set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'value for ${KEY} in suite source paths' },
+    'run-id': {
+      type: 'string',
+      value: 'NAME',
+      help: 'name of the new run directory',
+      default: '<run-id>-regrade[-N]',
+    },
+    excel: REPORT_OPTIONS.excel,
+  },
+  positionals: true,
+} as const satisfies CommandSpec;
 
 export async function regradeCommand(argv: string[], io: IO): Promise<number> {
-  const { values, positionals } = parse(
-    'regrade',
-    argv,
-    {
-      suite: { type: 'string', multiple: true },
-      set: { type: 'string', multiple: true },
-      'run-id': { type: 'string' },
-      excel: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    true,
-  );
+  const { values, positionals } = parse(REGRADE_SPEC, argv);
   if (values.help) {
-    io.stdout.write(`${REGRADE_HELP}\n`);
+    io.stdout.write(`${helpText(REGRADE_SPEC)}\n`);
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError('expected one run directory: gapbench regrade results/<run-id>');

@@ -5,34 +5,26 @@ import { EXIT, type IO } from '../io.js';
 import { writeReports } from '../report/index.js';
 import { readManifest, writeManifest } from '../journal/manifest.js';
 import { lockedByLiveProcess } from '../run/rundir.js';
-import { parse } from '../util/args.js';
+import { helpText, parse, type CommandSpec } from '../util/args.js';
+import { REPORT_OPTIONS } from './thresholds.js';
 
-export const REPORT_HELP = `Usage: gapbench report <run-dir> [options]
-
-Rebuilds results.csv, summary.csv, gap.csv, matrix.csv, report.html (and with --xlsx results.xlsx)
-and the terminal report from the run's
-records.jsonl (and the prices in manifest.json). Does not touch history.csv or call any model.
-
-Options:
-  --excel            CSVs with a UTF-8 BOM (Excel shows Chinese text correctly)
-  --xlsx             also write results.xlsx (typed cells, one sheet per table)
-  --matrix-outputs   add one output column per model to matrix.csv
-  -h, --help         show this help`;
+export const REPORT_SPEC = {
+  name: 'report',
+  usage: 'report <run-dir> [options]',
+  about:
+    "Rebuilds results.csv, summary.csv, gap.csv, matrix.csv, report.html (and with --xlsx results.xlsx) and the terminal report from the run's records.jsonl (and the prices in manifest.json). Does not touch history.csv or call any model.",
+  options: {
+    excel: REPORT_OPTIONS.excel,
+    xlsx: REPORT_OPTIONS.xlsx,
+    'matrix-outputs': REPORT_OPTIONS['matrix-outputs'],
+  },
+  positionals: true,
+} as const satisfies CommandSpec;
 
 export async function reportCommand(argv: string[], io: IO): Promise<number> {
-  const { values, positionals } = parse(
-    'report',
-    argv,
-    {
-      excel: { type: 'boolean' },
-      xlsx: { type: 'boolean' },
-      'matrix-outputs': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    true,
-  );
+  const { values, positionals } = parse(REPORT_SPEC, argv);
   if (values.help) {
-    io.stdout.write(`${REPORT_HELP}\n`);
+    io.stdout.write(`${helpText(REPORT_SPEC)}\n`);
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError('expected one run directory: gapbench report results/<run-id>');

@@ -11,37 +11,63 @@ import {
 } from '../sim/index.js';
 import { loadSuite } from '../suite/load.js';
 import type { Case } from '../types.js';
-import { keyValues, nonNegativeInt, parse, positiveInt } from '../util/args.js';
+import { helpText, keyValues, nonNegativeInt, parse, positiveInt, type CommandSpec } from '../util/args.js';
 
-export const SIM_HELP = `Usage: gapbench sim [options]
-
-Serves simulated models on 127.0.0.1 over the OpenAI protocol (/v1/chat/completions with JSON
-and SSE streaming, /v1/models, and the Batch API: /v1/files, /v1/batches) and the Ollama protocol
-(/api/chat with NDJSON streaming and stream:false, /api/tags, /api/version). Answers are
-deterministic by seed: each model answers a known prompt correctly with its accuracy. Faults are
-drawn per request, deterministic by seed; batch lines get the live answers without faults.
-
-Options:
-  --port N           port (default 11435; 0 = any free port)
-  --model SPEC       NAME[@key=value,...] (repeatable); keys: accuracy (0-1), latency (ms),
-                     jitter (ms), error500, error503, reset, hang, malformed (fractions of
-                     requests), rpm (limit, answered with 429 + retry-after), tps (tokens/s),
-                     think (reasoning tokens spent from max_tokens before the answer)
-                     e.g. --model 'llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600'
-                     (default: gpt-sim@accuracy=0.9 and llama-sim:8b@accuracy=0.75)
-  --suite FILE|NAME  suites whose expected answers the models know (repeatable; default demo)
-  --set KEY=VALUE    variable for \${KEY} in suite source paths (repeatable)
-  --seed N           seed for answers and faults (default 0)
-  --api-key-env VAR  require 'Authorization: Bearer <value of VAR>' on OpenAI routes
-  --batch-delay MS   a batch's time from creation to completed (default 200)
-  --batch-fail-every K  every K-th line of a batch input file gets a 500 error line
-  --batch-expire MS  batches expire MS after creation: unfinished lines get batch_expired
-  --batch-max-requests N  requests per batch input file (default 50000, as OpenAI)
-  --batch-max-bytes N     bytes per batch input file (default 200000000, as OpenAI)
-  -h, --help         show this help
-
-Point gapbench at it with baseURL http://127.0.0.1:PORT/v1 (provider openai, any key) or
-host http://127.0.0.1:PORT (provider ollama). Stop with Ctrl-C.`;
+export const SIM_SPEC = {
+  name: 'sim',
+  usage: 'sim [options]',
+  about:
+    'Serves simulated models on 127.0.0.1 over the OpenAI protocol (/v1/chat/completions with JSON and SSE streaming, /v1/models, and the Batch API: /v1/files, /v1/batches) and the Ollama protocol (/api/chat with NDJSON streaming and stream:false, /api/tags, /api/version). Answers are deterministic by seed: each model answers a known prompt correctly with its accuracy. Faults are drawn per request, deterministic by seed; batch lines get the live answers without faults.',
+  options: {
+    port: { type: 'string', value: 'N', help: 'port (0: any free port)', default: '11435' },
+    model: {
+      type: 'string',
+      multiple: true,
+      value: 'SPEC',
+      help: "NAME[@key=value,...]; keys: accuracy (0-1), latency (ms), jitter (ms), error500, error503, reset, hang, malformed (fractions of requests), rpm (limit, answered with 429 + retry-after), tps (tokens/s), think (reasoning tokens spent from max_tokens before the answer); e.g. --model 'llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600'",
+      default: 'gpt-sim@accuracy=0.9 and llama-sim:8b@accuracy=0.75',
+    },
+    suite: {
+      type: 'string',
+      multiple: true,
+      value: 'FILE|NAME',
+      help: 'suites whose expected answers the models know',
+      default: 'demo',
+    },
+    set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'value for ${KEY} in suite source paths' },
+    seed: { type: 'string', value: 'N', help: 'seed for answers and faults', default: '0' },
+    'api-key-env': {
+      type: 'string',
+      value: 'VAR',
+      help: "require 'Authorization: Bearer <value of VAR>' on OpenAI routes",
+    },
+    'batch-delay': { type: 'string', value: 'MS', help: "a batch's time from creation to completed", default: '200' },
+    'batch-fail-every': {
+      type: 'string',
+      value: 'K',
+      help: 'every K-th line of a batch input file gets a 500 error line',
+    },
+    'batch-expire': {
+      type: 'string',
+      value: 'MS',
+      help: 'batches expire MS after creation: finished lines stay in the output file, the rest get batch_expired',
+    },
+    'batch-max-requests': {
+      type: 'string',
+      value: 'N',
+      help: 'requests per batch input file, else the batch fails',
+      default: "50000, OpenAI's",
+    },
+    'batch-max-bytes': {
+      type: 'string',
+      value: 'N',
+      help: 'bytes per batch input file, else the batch fails',
+      default: "200000000, OpenAI's 200 MB",
+    },
+  },
+  footer:
+    'Point gapbench at it with baseURL http://127.0.0.1:PORT/v1 (provider openai, any key) or host http://127.0.0.1:PORT (provider ollama). Stop with Ctrl-C.',
+} as const satisfies CommandSpec;
 
 export const DEFAULT_SIM_MODELS: SimModel[] = [
   { name: 'gpt-sim', accuracy: 0.9, latencyMs: 20, jitterMs: 20 },
@@ -49,22 +75,9 @@ export const DEFAULT_SIM_MODELS: SimModel[] = [
 ];
 
 export async function simCommand(argv: string[], io: IO): Promise<number> {
-  const { values } = parse('sim', argv, {
-    port: { type: 'string' },
-    model: { type: 'string', multiple: true },
-    suite: { type: 'string', multiple: true },
-    set: { type: 'string', multiple: true },
-    seed: { type: 'string' },
-    'api-key-env': { type: 'string' },
-    'batch-delay': { type: 'string' },
-    'batch-fail-every': { type: 'string' },
-    'batch-expire': { type: 'string' },
-    'batch-max-requests': { type: 'string' },
-    'batch-max-bytes': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parse(SIM_SPEC, argv);
   if (values.help) {
-    io.stdout.write(`${SIM_HELP}\n`);
+    io.stdout.write(`${helpText(SIM_SPEC)}\n`);
     return EXIT.ok;
   }
   const port = values.port === undefined ? 11435 : values.port === '0' ? 0 : positiveInt('--port', values.port)!;

@@ -2,25 +2,31 @@ import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { bundledSuites, loadSuite } from '../suite/load.js';
 import { validateSuite } from '../suite/validate.js';
-import { keyValues, parse } from '../util/args.js';
+import { helpText, keyValues, parse, type CommandSpec } from '../util/args.js';
 
-export const SUITES_HELP = `Usage: gapbench suites
+export const SUITES_SPEC = {
+  name: 'suites',
+  usage: 'suites',
+  about:
+    'Lists the bundled suites (use them by name: --suite knowledge-mc) with their case counts, graders and what they measure. Suites that read a dataset you download (gsm8k, mmlu, ceval) show the variable that must point at it.',
+  options: {},
+} as const satisfies CommandSpec;
 
-Lists the bundled suites (use them by name: --suite knowledge-mc) with their case counts, graders
-and what they measure. Suites that read a dataset you download (gsm8k, mmlu, ceval) show the
-variable that must point at it.`;
-
-export const VALIDATE_HELP = `Usage: gapbench validate <suite> [...] [--set KEY=VALUE]
-
-Checks suites without calling a model: the schema, every grader's options, unknown fields,
-duplicate ids, template fields, each case's \`check\` expression against its expected answer,
-multiple-choice keys, and each case's example answers (pass examples must pass, fail examples
-must fail). Exit 0 when all is well, 2 with one line per problem otherwise.`;
+export const VALIDATE_SPEC = {
+  name: 'validate',
+  usage: 'validate <suite> [...] [--set KEY=VALUE]',
+  about:
+    "Checks suites without calling a model: the schema, every grader's options, unknown fields, duplicate ids, template fields, each case's `check` expression against its expected answer, multiple-choice keys, and each case's example answers (pass examples must pass, fail examples must fail). Exit 0 when all is well, 2 with one line per problem otherwise.",
+  options: {
+    set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'value for ${KEY} in suite source paths' },
+  },
+  positionals: true,
+} as const satisfies CommandSpec;
 
 export async function suitesCommand(argv: string[], io: IO): Promise<number> {
-  const { values } = parse('suites', argv, { help: { type: 'boolean', short: 'h' } });
+  const { values } = parse(SUITES_SPEC, argv);
   if (values.help) {
-    io.stdout.write(`${SUITES_HELP}\n`);
+    io.stdout.write(`${helpText(SUITES_SPEC)}\n`);
     return EXIT.ok;
   }
   const rows: string[][] = [];
@@ -53,14 +59,9 @@ export async function suitesCommand(argv: string[], io: IO): Promise<number> {
 }
 
 export async function validateCommand(argv: string[], io: IO): Promise<number> {
-  const { values, positionals } = parse(
-    'validate',
-    argv,
-    { set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
-    true,
-  );
+  const { values, positionals } = parse(VALIDATE_SPEC, argv);
   if (values.help) {
-    io.stdout.write(`${VALIDATE_HELP}\n`);
+    io.stdout.write(`${helpText(VALIDATE_SPEC)}\n`);
     return EXIT.ok;
   }
   if (!positionals.length)

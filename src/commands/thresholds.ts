@@ -10,37 +10,49 @@ import { aggregateRun, compareRuns, dropsMoreThan, mostlyCached, regressions } f
 import { pText } from '../report/terminal.js';
 import type { Report } from '../report/index.js';
 import { readManifest } from '../journal/manifest.js';
-import { fraction } from '../util/args.js';
+import { fraction, type OptionTable } from '../util/args.js';
 
-export const THRESHOLD_HELP = `  --fail-under SCORE     exit 1 when any model scores below SCORE (0-1) on any suite;
-                         MODEL=SCORE sets it for one model (repeatable)
-  --fail-on-regression PP  exit 1 when a model's score on a suite fell by more than PP points
-                         and the paired test finds the drop significant (--alpha), against
-                         --baseline DIR, else against the previous run in history.csv
-  --strict               with --fail-on-regression: any drop of more than PP points fails
-  --alpha A              significance level for --fail-on-regression (default 0.05)
-  --baseline DIR         the run to compare against for --fail-on-regression
-  --max-errors FRACTION  exit 1 when any model's error rows exceed FRACTION (0-1) of its
-                         jobs on any suite (0: any error fails; catches a lane stopped by a
-                         bad key or an unknown model)`;
-
-/** The options of THRESHOLD_HELP, for the commands that take them (run, merge). */
+/** The gate of a finished run: the options run and merge share (checked by applyThresholds). */
 export const THRESHOLD_OPTIONS = {
-  'fail-under': { type: 'string', multiple: true },
-  'fail-on-regression': { type: 'string' },
-  baseline: { type: 'string' },
-  'max-errors': { type: 'string' },
-  strict: { type: 'boolean' },
-  alpha: { type: 'string' },
-} as const;
+  'fail-under': {
+    type: 'string',
+    multiple: true,
+    value: 'SCORE',
+    help: 'exit 1 when any model scores below SCORE (0-1) on any suite; MODEL=SCORE sets it for one model',
+  },
+  'fail-on-regression': {
+    type: 'string',
+    value: 'PP',
+    help: "exit 1 when a model's score on a suite fell by more than PP points and the paired test (exact McNemar or paired t, as in compare) finds the drop significant, against --baseline DIR, else against the previous run in history.csv (when its directory is gone, only the raw threshold applies, and the message says so)",
+  },
+  baseline: { type: 'string', value: 'DIR', help: 'the run to compare against for --fail-on-regression' },
+  'max-errors': {
+    type: 'string',
+    value: 'FRACTION',
+    help: "exit 1 when any model's error rows exceed FRACTION (0-1) of its jobs on any suite (0: any error fails; catches a lane stopped by a bad key or an unknown model)",
+  },
+  strict: {
+    type: 'boolean',
+    help: 'with --fail-on-regression: any drop of more than PP points fails, significant or not',
+  },
+  alpha: {
+    type: 'string',
+    value: 'A',
+    help: 'significance level for --fail-on-regression',
+    default: '0.05',
+  },
+} as const satisfies OptionTable;
 
 /** How a run's reports are written: the options run and merge share. */
 export const REPORT_OPTIONS = {
-  excel: { type: 'boolean' },
-  xlsx: { type: 'boolean' },
-  'matrix-outputs': { type: 'boolean' },
-  quiet: { type: 'boolean' },
-} as const;
+  excel: {
+    type: 'boolean',
+    help: 'write CSVs with a UTF-8 BOM (Excel then shows Chinese text correctly)',
+  },
+  xlsx: { type: 'boolean', help: 'also write results.xlsx (typed cells, one sheet per table)' },
+  'matrix-outputs': { type: 'boolean', help: 'add one output column per model to matrix.csv' },
+  quiet: { type: 'boolean', help: 'print only the final summary and the run directory' },
+} as const satisfies OptionTable;
 
 export interface ThresholdOptions {
   failUnder?: { model?: string; score: number }[];

@@ -1,6 +1,46 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 
+/**
+ * One option of a command, declared once: the parser, the command's --help and the option tables
+ * in docs/ are all made from it (docs: `npm run docs`; tests/docs.test.ts keeps them in step).
+ * Values stay text here: each command converts and checks its own (positiveInt, duration, ...),
+ * with the messages its users know.
+ */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  short?: string;
+  /** The value's placeholder in help and docs (FILE, N, ...); string options only. */
+  value?: string;
+  /** One sentence or two, plain text (it is printed on a terminal and in a markdown table). */
+  help: string;
+  /** What applies when the option is not given, as help and docs print it. */
+  default?: string;
+}
+
+export type OptionTable = Record<string, OptionSpec>;
+
+/** A command's --help and option table. */
+export interface CommandSpec<O extends OptionTable = OptionTable> {
+  name: string;
+  /** What follows `gapbench`: `run [options]`. */
+  usage: string;
+  /** What the command does, before its options. */
+  about: string;
+  options: O;
+  /** Positional arguments (run directories, suite files) are accepted. */
+  positionals?: boolean;
+  /** Printed after the options: exit codes, how to point a client at it, ... */
+  footer?: string;
+}
+
+/** Every command takes -h/--help; declared here so no table forgets it. */
+export const HELP_OPTION = {
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+} as const satisfies OptionTable;
+
+type WithHelp<O extends OptionTable> = O & typeof HELP_OPTION;
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** node:util parseArgs, strict, with its errors turned into one-line usage errors. */
@@ -8,21 +48,76 @@ type Parsed<O extends Options> = ReturnType<
   typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true }>
 >;
 
-export function parse<O extends Options>(
-  command: string,
-  argv: string[],
-  options: O,
-  allowPositionals = false,
-): Parsed<O> {
+/** The parser of a command: its table (plus --help), strict; unknown options are errors with a "did you mean". */
+export function parse<O extends OptionTable>(spec: CommandSpec<O>, argv: string[]): Parsed<WithHelp<O>> {
+  const table = { ...spec.options, ...HELP_OPTION } as WithHelp<O>;
+  const options: Options = {};
+  for (const [name, o] of Object.entries(table as OptionTable))
+    options[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
   try {
-    return parseArgs({ args: joinNegatives(argv, options), strict: true, options, allowPositionals }) as Parsed<O>;
+    return parseArgs({
+      args: joinNegatives(argv, options),
+      strict: true,
+      options,
+      allowPositionals: Boolean(spec.positionals),
+    }) as unknown as Parsed<WithHelp<O>>;
   } catch (e) {
     let msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+/g, ' ');
     msg = msg.charAt(0).toLowerCase() + msg.slice(1);
     const unknown = /^unknown option '--([^'=]+)/.exec(msg)?.[1];
     const near = unknown === undefined ? undefined : closest(unknown, Object.keys(options));
-    throw new UsageError(`${msg} (${near ? `did you mean --${near}? ` : ''}see gapbench ${command} --help)`);
+    throw new UsageError(`${msg} (${near ? `did you mean --${near}? ` : ''}see gapbench ${spec.name} --help)`);
   }
+}
+
+/** `--name VALUE` (or `-h, --help`), as help and docs show an option. */
+export function optionLabel(name: string, o: OptionSpec): string {
+  const flag = `${o.short ? `-${o.short}, ` : ''}--${name}`;
+  return o.type === 'string' ? `${flag} ${o.value ?? 'VALUE'}` : flag;
+}
+
+/** The help sentence with what the table says besides: repeatable, the default. */
+export function optionMeaning(o: OptionSpec): string {
+  const extra = [o.multiple ? 'repeatable' : '', o.default !== undefined ? `default: ${o.default}` : '']
+    .filter(Boolean)
+    .join('; ');
+  return extra ? `${o.help} (${extra})` : o.help;
+}
+
+const HELP_WIDTH = 100;
+
+/** `gapbench CMD --help`: usage, what it does, every option of its table, the footer. */
+export function helpText(spec: CommandSpec): string {
+  const rows = Object.entries({ ...spec.options, ...HELP_OPTION } as OptionTable).map(([n, o]) => [
+    optionLabel(n, o),
+    optionMeaning(o),
+  ]);
+  const col = Math.min(26, Math.max(...rows.map(([l]) => l.length)) + 2);
+  const lines = [`Usage: gapbench ${spec.usage}`, '', ...wrap(spec.about, HELP_WIDTH, ''), '', 'Options:'];
+  for (const [label, meaning] of rows) {
+    const head = `  ${label}`.padEnd(col + 2);
+    const body = wrap(meaning, HELP_WIDTH - col - 2, ' '.repeat(col + 2));
+    if (head.length > col + 2) lines.push(`  ${label}`, ...body.map((l, i) => (i ? l : ' '.repeat(col + 2) + l)));
+    else lines.push(head + body[0], ...body.slice(1));
+  }
+  if (spec.footer) lines.push('', ...wrap(spec.footer, HELP_WIDTH, ''));
+  return lines.join('\n');
+}
+
+/** Greedy word wrap of each paragraph (blank lines kept); lines after the first get `indent`. */
+function wrap(text: string, width: number, indent: string): string[] {
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    for (const word of para.split(/ +/)) {
+      if (line && line.length + 1 + word.length > width) {
+        out.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    out.push(line);
+  }
+  return out.map((l, i) => (i && l ? indent + l : l));
 }
 
 /**

@@ -1,0 +1,111 @@
+import type { CommandSpec } from '../util/args.js';
+import { REPORT_OPTIONS, THRESHOLD_OPTIONS } from './thresholds.js';
+
+/** `gapbench run`: its options, declared once (parser, --help and docs/commands.md come from here). */
+export const RUN_SPEC = {
+  name: 'run',
+  usage: 'run [options]',
+  about:
+    'Runs every suite against every model (each model in its own lane, all at once) and writes results/<run-id>/: records.jsonl, manifest.json, results.csv, summary.csv, gap.csv, matrix.csv, report.html.',
+  options: {
+    config: {
+      type: 'string',
+      value: 'FILE',
+      help: 'config file',
+      default: 'gapbench.config.yaml when present',
+    },
+    suite: {
+      type: 'string',
+      multiple: true,
+      value: 'FILE|NAME',
+      help: 'a suite file or a bundled suite name (see gapbench suites)',
+      default: "the config's suites",
+    },
+    model: {
+      type: 'string',
+      multiple: true,
+      value: 'PROVIDER:MODEL',
+      help: 'add a model to those of the config (or run without a config), split at the first colon: openai:gpt-4o-mini, ollama:llama3.1:8b',
+    },
+    set: {
+      type: 'string',
+      multiple: true,
+      value: 'KEY=VALUE',
+      help: 'value for ${KEY} in suite source paths (overrides the environment)',
+    },
+    out: { type: 'string', value: 'DIR', help: 'parent directory of run directories', default: 'results' },
+    'run-id': {
+      type: 'string',
+      value: 'NAME',
+      help: "name of the run directory: letters, digits, '.', '-', '_', at most 128 characters",
+      default: 'a UTC timestamp',
+    },
+    repeat: {
+      type: 'string',
+      value: 'N',
+      help: 'ask each case N times; each repeat is its own job and cache entry',
+      default: '1',
+    },
+    limit: {
+      type: 'string',
+      value: 'N',
+      help: 'run only the first N cases of each suite (a cheap first run); a resumed run needs the same --limit',
+    },
+    concurrency: {
+      type: 'string',
+      value: 'N',
+      help: 'requests in flight per model, overriding every lane (at most 10000)',
+    },
+    shard: {
+      type: 'string',
+      value: 'I/N',
+      help: 'run only the I-th of N slices of the cases (I from 1); auto/N reads I from JOB_COMPLETION_INDEX, CI_NODE_INDEX, CIRCLE_NODE_INDEX or BUILDKITE_PARALLEL_JOB; join the shards with gapbench merge',
+    },
+    batch: {
+      type: 'boolean',
+      help: "send every benchmarked model's jobs through its vendor's Batch API (OpenAI protocol; about half the price, answers within 24 h; see docs/unattended.md); a resume keeps it",
+    },
+    resume: {
+      type: 'string',
+      value: 'DIR',
+      help: 'continue an interrupted run: only jobs with no record are run, and appended',
+    },
+    'retry-errors': {
+      type: 'boolean',
+      help: 'with --resume, also re-run jobs whose record is an error (the newer record wins)',
+    },
+    force: { type: 'boolean', help: 'with --resume, accept changed models, params or suites' },
+    cache: {
+      type: 'string',
+      value: 'MODE',
+      help: 'response cache: use, refresh (ask again and overwrite) or off (see docs/unattended.md: which models are cached)',
+      default: 'use',
+    },
+    'cache-dir': {
+      type: 'string',
+      value: 'DIR',
+      help: 'response cache location',
+      default: '$GAPBENCH_CACHE_DIR, else $XDG_CACHE_HOME/gapbench, else ~/.cache/gapbench',
+    },
+    'cache-max-age': {
+      type: 'string',
+      value: 'AGE',
+      help: 'ignore cached answers older than AGE (20h, 7d) and ask the models again',
+    },
+    'max-duration': {
+      type: 'string',
+      value: 'TIME',
+      help: 'stop starting jobs after TIME (90s, 30m, 1h30m), write results, exit 130',
+    },
+    'progress-interval': {
+      type: 'string',
+      value: 'S',
+      help: 'seconds between progress lines when not on a terminal',
+      default: '10',
+    },
+    ...REPORT_OPTIONS,
+    ...THRESHOLD_OPTIONS,
+  },
+  footer:
+    'Exit codes: 0 finished; 1 finished but a threshold failed; 2 bad usage, config or suite (nothing run); 130 interrupted (journal intact; resume with --resume DIR).',
+} as const satisfies CommandSpec;
