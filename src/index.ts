@@ -20,7 +20,7 @@ export { validateSuite } from './suite/validate.js';
 
 // Graders
 export { buildGrader, registerGrader, listGraders, describeGrader, gradeSafely } from './graders/index.js';
-export type { CustomGradeContext, CustomGradeFn } from './graders/index.js';
+export type { CustomGradeContext, CustomGradeFn, CustomGradeResult } from './graders/index.js';
 export {
   GraderOptionError,
   grade,

@@ -67,7 +67,8 @@ const BLOCK = /(<!-- generated:([\w:-]+) -->\n)[\s\S]*?(<!-- \/generated -->)/g;
 export function renderDocs(text: string, parts = generatedParts()): string {
   return text.replace(BLOCK, (_all, open: string, name: string, close: string) => {
     const body = parts.get(name);
-    if (body === undefined) throw new Error(`unknown generated part '${name}' (known: ${[...parts.keys()].join(', ')})`);
+    if (body === undefined)
+      throw new Error(`unknown generated part '${name}' (known: ${[...parts.keys()].join(', ')})`);
     return `${open}${body}\n${close}`;
   });
 }

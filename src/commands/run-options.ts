@@ -18,7 +18,7 @@ export const RUN_SPEC = {
       type: 'string',
       multiple: true,
       value: 'FILE|NAME',
-      help: 'a suite file or a bundled suite name (see gapbench suites)',
+      help: 'a suite file or the name of a bundled suite, as gapbench suites lists them',
       default: "the config's suites",
     },
     model: {
@@ -31,7 +31,7 @@ export const RUN_SPEC = {
       type: 'string',
       multiple: true,
       value: 'KEY=VALUE',
-      help: 'value for ${KEY} in suite source paths (overrides the environment)',
+      help: "value for ${KEY} in suite source paths, over the environment's",
     },
     out: { type: 'string', value: 'DIR', help: 'parent directory of run directories', default: 'results' },
     'run-id': {
@@ -78,7 +78,7 @@ export const RUN_SPEC = {
     cache: {
       type: 'string',
       value: 'MODE',
-      help: 'response cache: use, refresh (ask again and overwrite) or off (see docs/unattended.md: which models are cached)',
+      help: 'response cache: use, refresh (ask again and overwrite) or off; which models are cached: docs/unattended.md',
       default: 'use',
     },
     'cache-dir': {

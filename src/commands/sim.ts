@@ -19,7 +19,7 @@ export const SIM_SPEC = {
   about:
     'Serves simulated models on 127.0.0.1 over the OpenAI protocol (/v1/chat/completions with JSON and SSE streaming, /v1/models, and the Batch API: /v1/files, /v1/batches) and the Ollama protocol (/api/chat with NDJSON streaming and stream:false, /api/tags, /api/version). Answers are deterministic by seed: each model answers a known prompt correctly with its accuracy. Faults are drawn per request, deterministic by seed; batch lines get the live answers without faults.',
   options: {
-    port: { type: 'string', value: 'N', help: 'port (0: any free port)', default: '11435' },
+    port: { type: 'string', value: 'N', help: 'port; 0: any free port', default: '11435' },
     model: {
       type: 'string',
       multiple: true,

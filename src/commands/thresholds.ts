@@ -23,13 +23,13 @@ export const THRESHOLD_OPTIONS = {
   'fail-on-regression': {
     type: 'string',
     value: 'PP',
-    help: "exit 1 when a model's score on a suite fell by more than PP points and the paired test (exact McNemar or paired t, as in compare) finds the drop significant, against --baseline DIR, else against the previous run in history.csv (when its directory is gone, only the raw threshold applies, and the message says so)",
+    help: "exit 1 when a model's score on a suite fell by more than PP points and the paired test (exact McNemar or paired t, as in compare) finds the drop significant, against --baseline DIR, else against the previous run in history.csv; when its directory is gone only the raw threshold applies, and the message says so",
   },
   baseline: { type: 'string', value: 'DIR', help: 'the run to compare against for --fail-on-regression' },
   'max-errors': {
     type: 'string',
     value: 'FRACTION',
-    help: "exit 1 when any model's error rows exceed FRACTION (0-1) of its jobs on any suite (0: any error fails; catches a lane stopped by a bad key or an unknown model)",
+    help: "exit 1 when any model's error rows exceed FRACTION (0-1) of its jobs on any suite; 0: any error fails, which catches a lane stopped by a bad key or an unknown model",
   },
   strict: {
     type: 'boolean',

@@ -8,12 +8,12 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Grade } from '../types.js';
-import { grade, GraderOptionError, type GradeContext } from './grader.js';
+import { grade, GraderOptionError } from './grader.js';
 import { errorGrade, isRecord, optString, reqString, show, type BuiltinGrader } from './builtin.js';
 
-/** What a custom grading function sees: the usual context plus the grader's remaining options. */
-export type CustomGradeContext = GradeContext & { options: Readonly<Record<string, unknown>> };
-export type CustomGradeFn = (output: string, ctx: CustomGradeContext) => unknown;
+import { strictContext, type CustomGradeFn } from './custom-context.js';
+
+export type { CustomGradeContext, CustomGradeFn, CustomGradeResult } from './custom-context.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
@@ -106,7 +106,7 @@ export const custom: BuiltinGrader = {
 
     return async (output, ctx) => {
       try {
-        return toGrade(await userFn(output, { ...ctx, options: userOptions }));
+        return toGrade(await userFn(output, strictContext({ ...ctx, options: userOptions })));
       } catch (e) {
         return errorGrade(`custom grader ${path.basename(file)} threw: ${e instanceof Error ? e.message : String(e)}`);
       }

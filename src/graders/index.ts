@@ -30,7 +30,7 @@ import { judge } from './judge.js';
 import { all, any, weighted } from './combinators.js';
 
 export type { BuiltinGrader } from './builtin.js';
-export type { CustomGradeContext, CustomGradeFn } from './custom.js';
+export type { CustomGradeContext, CustomGradeFn, CustomGradeResult } from './custom.js';
 
 const builtins = {
   exact,
