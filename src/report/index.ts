@@ -1,42 +1,17 @@
-import { dirname, join } from 'node:path';
-import { useColor, type Out } from '../io.js';
-import type { Manifest } from '../journal/manifest.js';
-import { openLineReader, readRecordLines } from '../journal/read.js';
-import type { JobRecord } from '../journal/record.js';
-import { canonicalize, type Aggregate } from './aggregate.js';
-import { openCsv, type CsvValue } from './csv.js';
-import { GAP_COLUMNS, gapRows, type GapRow } from './gap.js';
-import { appendHistory } from './history.js';
-import { matrixColumns, matrixRows } from './matrix.js';
-import { RESULTS_COLUMNS, resultRow } from './results.js';
-import { SUMMARY_COLUMNS, summarize, type SummaryRow } from './summary.js';
-import type { RowOrder } from './order.js';
+import { join } from 'node:path';
+import { useColor } from '../io.js';
+import { readRecordLines } from '../journal/read.js';
+import { canonicalize } from './aggregate.js';
+import { gapRows } from './gap.js';
+import { summarize } from './summary.js';
 import { ReportState } from './state.js';
 import { renderTerminal } from './terminal.js';
+import type { Report, ReportOptions } from './types.js';
+import { WRITERS } from './writers.js';
 
 export { ReportState } from './state.js';
 
-export interface ReportOptions {
-  excel: boolean;
-  /** Also write results.xlsx. */
-  xlsx?: boolean;
-  matrixOutputs: boolean;
-  /** Append the summary to <out>/history.csv (finished runs only). */
-  history: boolean;
-  manifest: Manifest;
-}
-
-export interface Report {
-  records: number;
-  ok: number;
-  errors: number;
-  summary: SummaryRow[];
-  gaps: GapRow[];
-  aggregate: Aggregate;
-  /** Lines of records.jsonl that did not parse and were skipped (rebuilt from the journal only). */
-  damaged?: number;
-  terminal(out: Out, env: NodeJS.ProcessEnv): string;
-}
+export type { Report, ReportOptions } from './types.js';
 
 /** The figures of a run, from its gathered state: no file is read or written. */
 export function computeReport(state: ReportState): Report {
@@ -69,79 +44,7 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
     for await (const { record, line } of readRecordLines(journal, true, damage))
       state.add(record, line.offset, line.bytes);
   }
-  const bom = opts.excel;
-  writeResults(join(runDir, 'results.csv'), journal, state.order, bom);
   const report = { ...computeReport(state), damaged: damage.damaged };
-  const a = report.aggregate;
-  writeCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, report.summary, bom);
-  writeCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, report.gaps, bom);
-  writeCsv(join(runDir, 'matrix.csv'), matrixColumns(a, opts.matrixOutputs), matrixRows(a, opts.matrixOutputs), bom);
-  const historyPath = join(dirname(runDir), 'history.csv');
-  if (opts.history && report.summary.length) {
-    await appendHistory(historyPath, opts.manifest, report.summary, { bom });
-  }
-  // Loaded only here: ECharts costs nothing to a run's start-up.
-  const { writeHtmlReport, readHistory } = await import('./html.js');
-  writeHtmlReport(join(runDir, 'report.html'), {
-    runId: a.runId,
-    summary: report.summary,
-    gaps: report.gaps,
-    aggregate: a,
-    history: readHistory(historyPath),
-  });
-  if (opts.xlsx) {
-    const { writeXlsx } = await import('./xlsx.js');
-    const reader = state.order.size ? openLineReader(journal) : undefined;
-    const order = state.order;
-    try {
-      await writeXlsx(join(runDir, 'results.xlsx'), {
-        summary: report.summary,
-        gaps: report.gaps,
-        aggregate: a,
-        matrix: { columns: matrixColumns(a, opts.matrixOutputs), rows: matrixRows(a, opts.matrixOutputs) },
-        results: {
-          columns: RESULTS_COLUMNS,
-          rows: (function* () {
-            for (const [offset, bytes] of order.sorted())
-              yield { ...resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord) };
-          })(),
-        },
-        history: readHistory(historyPath),
-      });
-    } finally {
-      reader?.close();
-    }
-  }
+  for (const w of WRITERS) if (w.wanted(opts)) await w.write({ runDir, opts, report, state, journal });
   return report;
-}
-
-/**
- * results.csv in suite, case, model, repeat order: each record is read back from the journal by
- * its offset, so memory holds a few numbers per record, never the outputs.
- */
-function writeResults(path: string, journal: string, order: RowOrder, bom: boolean): void {
-  const results = openCsv(path, RESULTS_COLUMNS, { bom });
-  const reader = order.size ? openLineReader(journal) : undefined;
-  try {
-    for (const [offset, bytes] of order.sorted()) {
-      results.write({ ...resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord) });
-    }
-    results.close();
-  } catch (e) {
-    results.discard();
-    throw e;
-  } finally {
-    reader?.close();
-  }
-}
-
-function writeCsv(path: string, columns: readonly string[], rows: Iterable<object>, bom: boolean): void {
-  const w = openCsv(path, columns, { bom });
-  try {
-    for (const row of rows) w.write({ ...row } as Record<string, CsvValue>);
-    w.close();
-  } catch (e) {
-    w.discard();
-    throw e;
-  }
 }

@@ -1,0 +1,141 @@
+/**
+ * The files a run's report is made of: one entry per output, in the order they are written.
+ * Adding an output format is one writer here (and its own module, loaded only when wanted).
+ */
+import { dirname, join } from 'node:path';
+import { openLineReader } from '../journal/read.js';
+import type { JobRecord } from '../journal/record.js';
+import { openCsv, type CsvValue } from './csv.js';
+import { GAP_COLUMNS } from './gap.js';
+import { appendHistory } from './history.js';
+import { matrixColumns, matrixRows } from './matrix.js';
+import type { RowOrder } from './order.js';
+import { RESULTS_COLUMNS, resultRow } from './results.js';
+import type { ReportState } from './state.js';
+import { SUMMARY_COLUMNS } from './summary.js';
+import type { Report, ReportOptions } from './types.js';
+
+/** What every writer may use: the run directory, the options, the figures, and the journal in row order. */
+export interface WriteContext {
+  runDir: string;
+  opts: ReportOptions;
+  report: Report;
+  state: ReportState;
+  journal: string;
+}
+
+export interface ReportWriter {
+  /** The file it writes, for messages. */
+  file: string;
+  wanted(opts: ReportOptions): boolean;
+  write(ctx: WriteContext): void | Promise<void>;
+}
+
+const historyPath = (ctx: WriteContext) => join(dirname(ctx.runDir), 'history.csv');
+
+export const WRITERS: readonly ReportWriter[] = [
+  {
+    file: 'results.csv',
+    wanted: () => true,
+    write: (ctx) => writeResults(join(ctx.runDir, 'results.csv'), ctx.journal, ctx.state.order, ctx.opts.excel),
+  },
+  {
+    file: 'summary.csv',
+    wanted: () => true,
+    write: (ctx) => writeCsv(join(ctx.runDir, 'summary.csv'), SUMMARY_COLUMNS, ctx.report.summary, ctx.opts.excel),
+  },
+  {
+    file: 'gap.csv',
+    wanted: () => true,
+    write: (ctx) => writeCsv(join(ctx.runDir, 'gap.csv'), GAP_COLUMNS, ctx.report.gaps, ctx.opts.excel),
+  },
+  {
+    file: 'matrix.csv',
+    wanted: () => true,
+    write: (ctx) => {
+      const [a, outputs] = [ctx.report.aggregate, ctx.opts.matrixOutputs];
+      writeCsv(join(ctx.runDir, 'matrix.csv'), matrixColumns(a, outputs), matrixRows(a, outputs), ctx.opts.excel);
+    },
+  },
+  // Before report.html, whose history chart reads it.
+  {
+    file: '../history.csv',
+    wanted: (opts) => opts.history,
+    write: async (ctx) => {
+      if (ctx.report.summary.length)
+        await appendHistory(historyPath(ctx), ctx.opts.manifest, ctx.report.summary, { bom: ctx.opts.excel });
+    },
+  },
+  {
+    file: 'report.html',
+    wanted: () => true,
+    write: async (ctx) => {
+      // Loaded only here: ECharts costs nothing to a run's start-up.
+      const { writeHtmlReport, readHistory } = await import('./html.js');
+      writeHtmlReport(join(ctx.runDir, 'report.html'), {
+        runId: ctx.report.aggregate.runId,
+        summary: ctx.report.summary,
+        gaps: ctx.report.gaps,
+        aggregate: ctx.report.aggregate,
+        history: readHistory(historyPath(ctx)),
+      });
+    },
+  },
+  { file: 'results.xlsx', wanted: (opts) => Boolean(opts.xlsx), write: writeWorkbook },
+];
+
+async function writeWorkbook(ctx: WriteContext): Promise<void> {
+  const [{ writeXlsx }, { readHistory }] = await Promise.all([import('./xlsx.js'), import('./html.js')]);
+  const { report, state, opts } = ctx;
+  const a = report.aggregate;
+  const reader = state.order.size ? openLineReader(ctx.journal) : undefined;
+  try {
+    await writeXlsx(join(ctx.runDir, 'results.xlsx'), {
+      summary: report.summary,
+      gaps: report.gaps,
+      aggregate: a,
+      matrix: { columns: matrixColumns(a, opts.matrixOutputs), rows: matrixRows(a, opts.matrixOutputs) },
+      results: {
+        columns: RESULTS_COLUMNS,
+        rows: (function* () {
+          for (const [offset, bytes] of state.order.sorted())
+            yield { ...resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord) };
+        })(),
+      },
+      history: readHistory(historyPath(ctx)),
+    });
+  } finally {
+    reader?.close();
+  }
+}
+
+/**
+ * results.csv in suite, case, model, repeat order: each record is read back from the journal by
+ * its offset, so memory holds a few numbers per record, never the outputs.
+ */
+function writeResults(path: string, journal: string, order: RowOrder, bom: boolean): void {
+  const results = openCsv(path, RESULTS_COLUMNS, { bom });
+  const reader = order.size ? openLineReader(journal) : undefined;
+  try {
+    for (const [offset, bytes] of order.sorted()) {
+      results.write({ ...resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord) });
+    }
+    results.close();
+  } catch (e) {
+    results.discard();
+    throw e;
+  } finally {
+    reader?.close();
+  }
+}
+
+function writeCsv(path: string, columns: readonly string[], rows: Iterable<object>, bom: boolean): void {
+  const w = openCsv(path, columns, { bom });
+  try {
+    for (const row of rows) w.write({ ...row } as Record<string, CsvValue>);
+    w.close();
+  } catch (e) {
+    w.discard();
+    throw e;
+  }
+}
