@@ -113,7 +113,7 @@ describe('architecture', () => {
 
 describe('the provider registry', () => {
   it('takes a new protocol with one provider file and one registry entry (and its import)', async () => {
-    // A copy of src/ with an `echo` protocol added the way the README says, run through the CLI.
+    // A copy of src/ with an `echo` protocol added the way docs/development.md says, run through the CLI.
     const root = join(REPO, '.test-tmp', `protocol-${process.pid}`);
     rmSync(root, { recursive: true, force: true });
     mkdirSync(root, { recursive: true });

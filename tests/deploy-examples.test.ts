@@ -1,6 +1,6 @@
 /**
- * The README's sharded deployments, run as written: the GitHub Actions matrix workflow and the
- * Kubernetes Indexed Job are parsed from README.md and their commands run against the simulator,
+ * The sharded deployments of docs/unattended.md, run as written: the GitHub Actions matrix workflow
+ * and the Kubernetes Indexed Job are parsed from the page and their commands run against the simulator,
  * each "runner" or "pod" a shell in its own directory, with `npx gapbench` the built CLI.
  */
 import { spawn } from 'node:child_process';
@@ -13,11 +13,9 @@ import { CLI, REPO, parseCsv, suiteYaml, tempDir, writeFiles } from './helpers.j
 
 const KEY = 'sk-deploy-test';
 
-/** The YAML blocks of README.md that follow the "checked by" marker, in order. */
+/** The YAML blocks of docs/unattended.md that follow the "checked by" marker, in order. */
 function checkedBlocks(): string[] {
-  // Every YAML block of the README parses (a workflow that does not parse never runs).
-
-  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const readme = readFileSync(join(REPO, 'docs', 'unattended.md'), 'utf8');
   const out: string[] = [];
   const re = /<!-- checked by tests\/deploy-examples\.test\.ts -->\n```yaml\n([\s\S]*?)```/g;
   for (let m = re.exec(readme); m; m = re.exec(readme)) out.push(m[1]);
@@ -57,7 +55,7 @@ function npxShim(): string {
 
 const CASES = Array.from({ length: 30 }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} plus 4?`, expected: i + 4 }));
 
-describe("README's sharded deployments", () => {
+describe('the sharded deployments of docs/unattended.md', () => {
   let sim: Simulator;
   let project: string;
   let bin: string;
@@ -88,10 +86,14 @@ describe("README's sharded deployments", () => {
   });
   afterAll(() => sim.close());
 
-  it('the README has both examples, and every YAML block in it parses', () => {
+  it('the page has both examples, and every YAML block of the README and docs/ parses', () => {
     expect(checkedBlocks()).toHaveLength(2);
-    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-    for (const m of readme.matchAll(/```yaml\n([\s\S]*?)```/g)) parseYaml(m[1]);
+    // A workflow or config that does not parse never runs.
+    const pages = ['README.md', ...readdirSync(join(REPO, 'docs')).map((f) => join('docs', f))];
+    for (const page of pages.filter((p) => p.endsWith('.md'))) {
+      const text = readFileSync(join(REPO, page), 'utf8');
+      for (const m of text.matchAll(/```yaml\n([\s\S]*?)```/g)) parseYaml(m[1]);
+    }
   });
 
   it('GitHub Actions: the matrix shards and the merge job, twice (history kept by the cache step)', async () => {

@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-/** What the README's example needs to reach the simulator instead of OpenAI and a local Ollama. */
+/** What the example of docs/library.md needs to reach the simulator instead of OpenAI and a local Ollama. */
 const simEnv = () => ({
   PATH: process.env.PATH,
   HOME: process.env.HOME,
@@ -120,11 +120,10 @@ describe('evaluate()', () => {
   });
 });
 
-describe('the README library example', () => {
+describe('the library example of docs/library.md', () => {
   it('compiles with tsc against the package types and runs as written', async () => {
-    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Library use'));
-    const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    const page = readFileSync(join(REPO, 'docs', 'library.md'), 'utf8');
+    const code = /```ts\n([\s\S]*?)```/.exec(page)?.[1];
     expect(code).toMatch(/from 'gapbench'/);
     // Inside the package, so `import ... from 'gapbench'` resolves to this package (its exports).
     const dir = join(REPO, '.test-tmp', `readme-${process.pid}`);

@@ -29,7 +29,7 @@ export const DEMO_SPEC = {
 export const DEMO_BANNER = [
   'SIMULATED MODELS: this demo runs gapbench against its built-in simulator, not real models.',
   'The scores show how gapbench works, not how any real model performs. To compare real models,',
-  'see README.md (gapbench run --model openai:gpt-4o-mini --model ollama:llama3.1:8b --suite knowledge-mc).',
+  'see README.md (npx gapbench run --model openai:gpt-4o-mini --model ollama:llama3.1:8b --suite knowledge-mc).',
 ];
 
 export async function demoCommand(argv: string[], io: IO, reason?: string): Promise<number> {

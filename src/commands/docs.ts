@@ -42,7 +42,7 @@ export function optionsMarkdown(spec: CommandSpec): string {
   const rows = Object.entries({ ...spec.options, ...HELP_OPTION } as OptionTable).map(
     ([name, o]) => `| \`${cell(optionLabel(name, o))}\` | ${cell(optionMeaning(o))} |`,
   );
-  return [`Usage: \`gapbench ${cell(spec.usage)}\``, '', '| option | meaning |', '|---|---|', ...rows].join('\n');
+  return [`Usage: \`npx gapbench ${cell(spec.usage)}\``, '', '| option | meaning |', '|---|---|', ...rows].join('\n');
 }
 
 /** The presets of `gapbench models`, with each vendor's name. */

@@ -44,9 +44,9 @@ export async function suitesCommand(argv: string[], io: IO): Promise<number> {
         '-',
         '-',
         /offline and not cached/.test(msg)
-          ? 'downloads from the Hugging Face Hub on first run (see README: public datasets)'
+          ? 'downloads from the Hugging Face Hub on first run (see docs/suites.md: public datasets)'
           : v
-            ? `needs ${v[1]}=PATH (see README: public datasets)`
+            ? `needs ${v[1]}=PATH (see docs/suites.md: public datasets)`
             : `error: ${msg.slice(0, 80)}`,
       ]);
     }

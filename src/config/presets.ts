@@ -282,7 +282,7 @@ export const PRESETS: readonly Preset[] = [
     label: 'Recorded outputs from a JSON/JSONL file: replay:<file>',
     group: 'open',
     example: 'outputs.jsonl',
-    docs: 'README: replay provider',
+    docs: 'docs/config-and-providers.md: replay',
   },
 ];
 
@@ -303,7 +303,7 @@ export function allPresets(): readonly Preset[] {
         endpoint: d.endpoint?.default,
         group: d.group,
         example: 'MODEL',
-        docs: 'README: providers',
+        docs: 'docs/config-and-providers.md',
       };
     });
   return [...PRESETS, ...bare];

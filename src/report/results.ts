@@ -36,7 +36,7 @@ export function expectedText(v: unknown): string {
   return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
-/** One row of results.csv: a job, flattened (the columns are documented in the README). */
+/** One row of results.csv: a job, flattened (the columns are documented in docs/outputs.md). */
 export interface RecordRow {
   run_id: string;
   suite: string;

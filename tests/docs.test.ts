@@ -1,0 +1,130 @@
+/**
+ * The docs stay true to the code: the option tables and the presets table are made from the code
+ * (`npm run docs`) and must match it; every command has its table; every CSV column is described;
+ * every link resolves; the README stays a newcomer's page, and its real comparison runs as shown.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MAIN_HELP } from '../src/cli.js';
+import { COMMAND_SPECS, generatedParts, partsIn, renderDocs } from '../src/commands/docs.js';
+import { COMPARE_COLUMNS } from '../src/report/compare.js';
+import { GAP_COLUMNS } from '../src/report/gap.js';
+import { HISTORY_COLUMNS } from '../src/report/history.js';
+import { RESULTS_COLUMNS } from '../src/report/results.js';
+import { SUMMARY_COLUMNS } from '../src/report/summary.js';
+import { helpText } from '../src/util/args.js';
+import { cli, DATASETS, REPO, tempDir } from './helpers.js';
+
+const PAGES = ['README.md', ...readdirSync(join(REPO, 'docs')).map((f) => `docs/${f}`)].filter((p) =>
+  p.endsWith('.md'),
+);
+const read = (page: string) => readFileSync(join(REPO, page), 'utf8');
+
+describe('generated parts of the docs', () => {
+  it.each(PAGES)('%s is up to date with the code (else run npm run docs)', (page) => {
+    const text = read(page);
+    expect(renderDocs(text)).toBe(text);
+  });
+
+  it('every command of gapbench --help has one option table in docs/commands.md, and the presets one table', () => {
+    const listed = [...MAIN_HELP.matchAll(/^ {2}(\w+) {2,}/gm)].map((m) => m[1]);
+    expect(COMMAND_SPECS.map((s) => s.name).sort()).toEqual([...listed].sort());
+    const all = PAGES.flatMap((p) => partsIn(read(p)));
+    expect([...all].sort()).toEqual([...generatedParts().keys()].sort());
+    expect(partsIn(read('docs/commands.md'))).toEqual(COMMAND_SPECS.map((s) => `options:${s.name}`));
+  });
+
+  it.each(COMMAND_SPECS.map((s) => [s.name, s] as const))('gapbench %s --help prints its table', async (name, spec) => {
+    const r = await cli([name, '--help'], { cwd: tempDir() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${helpText(spec)}\n`);
+    for (const option of Object.keys(spec.options)) expect(r.stdout).toContain(`--${option}`);
+  });
+
+  it('the README lists every command', () => {
+    const readme = read('README.md');
+    for (const s of COMMAND_SPECS) expect(readme).toContain(`| \`npx gapbench ${s.name}`);
+  });
+});
+
+/** The first column of the markdown table under `## heading` in outputs.md, without backticks. */
+function documentedColumns(heading: string): string[] {
+  const text = read('docs/outputs.md');
+  const at = text.indexOf(`\n## ${heading}\n`);
+  expect(at, `docs/outputs.md has no section '## ${heading}'`).toBeGreaterThan(0);
+  const section = text.slice(at + 1).split(/\n## /)[0];
+  return [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+}
+
+describe('docs/outputs.md', () => {
+  it.each([
+    ['results.csv', RESULTS_COLUMNS],
+    ['summary.csv', SUMMARY_COLUMNS],
+    ['gap.csv', GAP_COLUMNS],
+    ['history.csv', HISTORY_COLUMNS],
+    ['compare.csv', COMPARE_COLUMNS],
+  ] as const)('describes every column of %s, in file order', (file, columns) => {
+    expect(documentedColumns(file)).toEqual([...columns]);
+  });
+});
+
+/** GitHub's anchor for a heading. */
+const slug = (h: string) =>
+  h
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+describe('links', () => {
+  it.each(PAGES)('every relative link of %s reaches a file and heading that exist', (page) => {
+    const dir = page.includes('/') ? page.slice(0, page.lastIndexOf('/')) : '.';
+    const broken: string[] = [];
+    const text = read(page).replace(/```[\s\S]*?```/g, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const [file, anchor] = target.split('#');
+      const path = file ? join(REPO, dir, file) : join(REPO, page);
+      if (!existsSync(path)) {
+        broken.push(target);
+        continue;
+      }
+      if (anchor && path.endsWith('.md')) {
+        const headings = [...readFileSync(path, 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1]));
+        if (!headings.includes(anchor)) broken.push(target);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+});
+
+describe('README.md', () => {
+  it('is a newcomer page of at most about 200 lines', () => {
+    expect(read('README.md').split('\n').length).toBeLessThanOrEqual(200);
+  });
+
+  const maybe = existsSync(join(DATASETS, 'zeroeval-gsm8k')) ? it : it.skip;
+  if (!existsSync(join(DATASETS, 'zeroeval-gsm8k')))
+    console.log(`README real comparison skipped: reference datasets not found at ${DATASETS}`);
+
+  maybe('its real comparison runs as written and prints the table it shows', async () => {
+    const readme = read('README.md');
+    const config = /```yaml\n(suites: \[gsm8k\][\s\S]*?)```/.exec(readme)?.[1];
+    const shown = /```\n\$ GSM8K_TEST_JSONL=(\S+) npx gapbench (run [^\n]*)\n([\s\S]*?)```/.exec(readme);
+    expect(config).toBeDefined();
+    expect(shown).not.toBeNull();
+    const dir = tempDir();
+    mkdirSync(join(dir, 'data'));
+    symlinkSync(join(DATASETS, 'zeroeval-gsm8k'), join(dir, 'data', 'zeroeval-gsm8k'));
+    symlinkSync(join(DATASETS, 'gsm8k'), join(dir, 'data', 'gsm8k'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'gapbench.config.yaml'), config!);
+    const [, jsonl, command, output] = shown!;
+    const r = await cli(command.split(' '), { cwd: dir, env: { GSM8K_TEST_JSONL: jsonl } });
+    expect(r.code).toBe(0);
+    // The same lines, but for where the results went.
+    const lines = (s: string) => s.split('\n').filter((l) => l && !l.startsWith('Results:'));
+    expect(lines(r.stdout)).toEqual(lines(output));
+  });
+});
