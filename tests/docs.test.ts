@@ -128,3 +128,13 @@ describe('README.md', () => {
     expect(lines(r.stdout)).toEqual(lines(output));
   });
 });
+
+describe('docs/config-and-providers.md', () => {
+  it('names every field of the config file, of a model, of params and of price', async () => {
+    const { configSchema, modelSchema, paramsSchema, priceSchema } = await import('../src/config/schema.js');
+    const page = read('docs/config-and-providers.md');
+    const fields = [configSchema, modelSchema, paramsSchema, priceSchema].flatMap((s) => Object.keys(s.shape));
+    const missing = fields.filter((f) => !new RegExp(`(^|[\\s{,])${f}:|\`${f}\``, 'm').test(page));
+    expect(missing).toEqual([]);
+  });
+});
