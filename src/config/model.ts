@@ -10,10 +10,10 @@ import { familyGroup } from './families.js';
 import { applyVendorRules } from './vendor-rules.js';
 import type { RawConfig, RawModel } from './schema.js';
 
-/** A model after defaults and presets are applied. Holds no secret: only the variable's name. */
-
 /** Retries of a failed request when neither the model nor `defaults` says (config, lanes and restored manifests alike). */
 export const DEFAULT_MAX_RETRIES = 5;
+
+/** A model after defaults and presets are applied. Holds no secret: only the variable's name. */
 export interface ModelConfig extends ProviderModel {
   /** The preset named in the config (`openai`, `moonshot`, `ollama`, ...). */
   provider: string;
