@@ -9,6 +9,8 @@ import { allPresets, findPreset, type Preset } from './presets.js';
 import { familyGroup } from './families.js';
 import { applyVendorRules } from './vendor-rules.js';
 import type { RawConfig, RawModel } from './schema.js';
+import type { BatchSettings } from '../providers/provider.js';
+export type { BatchSettings } from '../providers/provider.js';
 
 /** Retries of a failed request when neither the model nor `defaults` says (config, lanes and restored manifests alike). */
 export const DEFAULT_MAX_RETRIES = 5;
@@ -35,16 +37,6 @@ export interface ModelConfig extends ProviderModel {
   headers?: Record<string, string>;
   /** Per-vendor parameter rules that changed this model's requests, one line each (vendor-rules.ts). */
   rules?: string[];
-  /** Batch mode: jobs go through the vendor's Batch API (files of at most these many requests and bytes). */
-  batch?: BatchSettings;
-}
-
-export interface BatchSettings {
-  maxRequests?: number;
-  maxBytes?: number;
-  /** First wait between status checks, seconds; grows 1.5 times up to maxPollS. */
-  pollS: number;
-  maxPollS: number;
 }
 
 /** Status checks of a batch: first after 5 s, then 1.5 times later each time, at most a minute apart. */
