@@ -4,11 +4,15 @@ import type { Aggregate } from './aggregate.js';
 import type { GapRow } from './gap.js';
 import type { SummaryRow } from './summary.js';
 
-export interface ReportOptions {
+/** The output choices of a run (`--excel`, `--xlsx`, `--matrix-outputs`). */
+export interface OutputOptions {
   excel: boolean;
   /** Also write results.xlsx. */
   xlsx?: boolean;
   matrixOutputs: boolean;
+}
+
+export interface ReportOptions extends OutputOptions {
   /** Append the summary to <out>/history.csv (finished runs only). */
   history: boolean;
   manifest: Manifest;

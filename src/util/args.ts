@@ -40,7 +40,10 @@ export const HELP_OPTION = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 } as const satisfies OptionTable;
 
-type WithHelp<O extends OptionTable> = O & typeof HELP_OPTION;
+/** What the parser sees of a table: `default` is text for help and docs, never a parsed value. */
+type WithHelp<O extends OptionTable> = {
+  [K in keyof (O & typeof HELP_OPTION)]: Omit<(O & typeof HELP_OPTION)[K], 'default'>;
+};
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** node:util parseArgs, strict, with its errors turned into one-line usage errors. */
