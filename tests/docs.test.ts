@@ -138,3 +138,23 @@ describe('docs/config-and-providers.md', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('docs/library.md', () => {
+  it('describes every option of evaluate(), and only those', async () => {
+    const ts = (await import('typescript')).default;
+    const file = join(REPO, 'src', 'evaluate.ts');
+    const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+    const names: string[] = [];
+    sf.forEachChild((node) => {
+      if (ts.isInterfaceDeclaration(node) && node.name.text === 'EvaluateOptions')
+        for (const m of node.members) if (m.name && ts.isIdentifier(m.name)) names.push(m.name.text);
+    });
+    const page = read('docs/library.md');
+    const table = page.slice(page.indexOf('| option | meaning |'));
+    const documented = [...table.matchAll(/^\| ([^|]+) \|/gm)]
+      .flatMap((m) => [...m[1].matchAll(/`(\w+)`/g)].map((n) => n[1]))
+      .filter((n) => n !== 'option');
+    expect(names.length).toBeGreaterThan(5);
+    expect([...documented].sort()).toEqual([...names].sort());
+  });
+});

@@ -1,10 +1,11 @@
 /**
  * The parts of docs/ that are made from the code: each command's option table (from its
- * CommandSpec, the same table its parser and --help come from) and the presets table. In a page,
+ * CommandSpec, the same table its parser and --help come from), the presets and the error kinds. In a page,
  * a generated part sits between `<!-- generated:NAME -->` and `<!-- /generated -->`;
  * `npm run docs` rewrites them and tests/docs.test.ts fails when one is out of date.
  */
 import { allPresets } from '../config/presets.js';
+import { ERROR_KINDS } from '../errors.js';
 import { HELP_OPTION, optionLabel, optionMeaning, type CommandSpec, type OptionTable } from '../util/args.js';
 import { COMPARE_SPEC } from './compare.js';
 import { DEMO_SPEC } from './demo.js';
@@ -54,9 +55,21 @@ export function presetsMarkdown(): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---|').join('')}`, ...lines].join('\n');
 }
 
+/** The error-kind table (src/errors.ts): what each kind of error record means for scores and lanes. */
+export function errorKindsMarkdown(): string {
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const rows = Object.entries(ERROR_KINDS).map(
+    ([kind, p]) => `| \`${kind}\` | ${yes(p.scored)} | ${yes(p.retry)} | ${yes(p.stopsLane)} |`,
+  );
+  return ['| kind | counts as a wrong answer | retried | stops the lane |', '|---|---|---|---|', ...rows].join('\n');
+}
+
 /** NAME -> the text of each generated part. */
 export function generatedParts(): Map<string, string> {
-  const parts = new Map<string, string>([['presets', presetsMarkdown()]]);
+  const parts = new Map<string, string>([
+    ['presets', presetsMarkdown()],
+    ['error-kinds', errorKindsMarkdown()],
+  ]);
   for (const spec of COMMAND_SPECS) parts.set(`options:${spec.name}`, optionsMarkdown(spec));
   return parts;
 }
