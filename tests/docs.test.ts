@@ -158,3 +158,19 @@ describe('docs/library.md', () => {
     expect([...documented].sort()).toEqual([...names].sort());
   });
 });
+
+describe("the README's demo output", () => {
+  it('is what the demo prints, but for timings and the hourly cost that follow them', async () => {
+    const readme = read('README.md');
+    const at = readme.indexOf('## The demo');
+    const shown = /```\n([\s\S]*?)```/.exec(readme.slice(at))![1];
+    const r = await cli(['demo', '--run-id', 'd'], { cwd: tempDir() });
+    expect(r.code).toBe(0);
+    // A model row without its last two columns (cost per correct answer and latency vary with timing).
+    const stable = (line: string) =>
+      /^\S+ +(closed|open) /.test(line) ? line.split(/ {2,}/).slice(0, 5).join('  ') : line;
+    const printed = r.stdout.split('\n').filter((l) => l.trim() && !l.startsWith('Results:'));
+    const readmeLines = new Set(shown.split('\n').map(stable));
+    for (const line of printed) expect(readmeLines, line).toContain(stable(line));
+  });
+});
