@@ -98,10 +98,10 @@ export function helpText(spec: CommandSpec): string {
   const col = Math.min(26, Math.max(...rows.map(([l]) => l.length)) + 2);
   const lines = [`Usage: gapbench ${spec.usage}`, '', ...wrap(spec.about, HELP_WIDTH, ''), '', 'Options:'];
   for (const [label, meaning] of rows) {
-    const head = `  ${label}`.padEnd(col + 2);
     const body = wrap(meaning, HELP_WIDTH - col - 2, ' '.repeat(col + 2));
-    if (head.length > col + 2) lines.push(`  ${label}`, ...body.map((l, i) => (i ? l : ' '.repeat(col + 2) + l)));
-    else lines.push(head + body[0], ...body.slice(1));
+    // A label too long for the column gets a line of its own, so two spaces always part it from its help.
+    if (label.length > col - 2) lines.push(`  ${label}`, ...body.map((l, i) => (i ? l : ' '.repeat(col + 2) + l)));
+    else lines.push(`  ${label}`.padEnd(col + 2) + body[0], ...body.slice(1));
   }
   if (spec.footer) lines.push('', ...wrap(spec.footer, HELP_WIDTH, ''));
   return lines.join('\n');
