@@ -22,7 +22,7 @@ export const DEMO_SPEC = {
   },
 } as const satisfies CommandSpec;
 
-export const DEMO_BANNER = [
+const DEMO_BANNER = [
   'SIMULATED MODELS: this demo runs gapbench against its built-in simulator, not real models.',
   'The scores show how gapbench works, not how any real model performs. To compare real models,',
   'see README.md (npx gapbench run --model openai:gpt-4o-mini --model ollama:llama3.1:8b --suite knowledge-mc).',

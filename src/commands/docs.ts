@@ -39,7 +39,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
 const cell = (s: string) => s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
 
 /** A command's options as a markdown table (with -h/--help, as its help shows it). */
-export function optionsMarkdown(spec: CommandSpec): string {
+function optionsMarkdown(spec: CommandSpec): string {
   const rows = Object.entries({ ...spec.options, ...HELP_OPTION } as OptionTable).map(
     ([name, o]) => `| \`${cell(optionLabel(name, o))}\` | ${cell(optionMeaning(o))} |`,
   );
@@ -47,7 +47,7 @@ export function optionsMarkdown(spec: CommandSpec): string {
 }
 
 /** The presets of `gapbench models`, with each vendor's name. */
-export function presetsMarkdown(): string {
+function presetsMarkdown(): string {
   const [header, ...rows] = presetRows();
   const labels = allPresets().map((p) => p.label);
   const head = [header[0], 'vendor', ...header.slice(1)];
@@ -56,7 +56,7 @@ export function presetsMarkdown(): string {
 }
 
 /** The error-kind table (src/errors.ts): what each kind of error record means for scores and lanes. */
-export function errorKindsMarkdown(): string {
+function errorKindsMarkdown(): string {
   const yes = (b: boolean) => (b ? 'yes' : 'no');
   const rows = Object.entries(ERROR_KINDS).map(
     ([kind, p]) => `| \`${kind}\` | ${yes(p.scored)} | ${yes(p.retry)} | ${yes(p.stopsLane)} |`,

@@ -54,7 +54,7 @@ const COMPLETION_KEYS: Record<keyof NonNullable<GradeContext['completion']>, tru
 const PROBES = new Set(['then', 'toJSON', 'asymmetricMatch', '$$typeof', 'nodeType', '@@__IMMUTABLE_ITERABLE__@@']);
 
 /** Thrown by a read of a property the context does not have. */
-export class UnknownContextProperty extends Error {
+class UnknownContextProperty extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UnknownContextProperty';

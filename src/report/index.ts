@@ -11,7 +11,7 @@ import { WRITERS } from './writers.js';
 
 export { ReportState } from './state.js';
 
-export type { OutputOptions, Report, ReportOptions } from './types.js';
+export type { OutputOptions, Report } from './types.js';
 
 /** The figures of a run, from its gathered state: no file is read or written. */
 export function computeReport(state: ReportState): Report {

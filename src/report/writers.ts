@@ -16,7 +16,7 @@ import { SUMMARY_COLUMNS } from './summary.js';
 import type { Report, ReportOptions } from './types.js';
 
 /** What every writer may use: the run directory, the options, the figures, and the journal in row order. */
-export interface WriteContext {
+interface WriteContext {
   runDir: string;
   opts: ReportOptions;
   report: Report;
@@ -24,7 +24,7 @@ export interface WriteContext {
   journal: string;
 }
 
-export interface ReportWriter {
+interface ReportWriter {
   /** The file it writes, for messages. */
   file: string;
   wanted(opts: ReportOptions): boolean;

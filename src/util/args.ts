@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
  * Values stay text here: each command converts and checks its own (positiveInt, duration, ...),
  * with the messages its users know.
  */
-export interface OptionSpec {
+interface OptionSpec {
   type: 'string' | 'boolean';
   multiple?: boolean;
   short?: string;
