@@ -185,3 +185,15 @@ describe("the README's demo output", () => {
     for (const line of printed) expect(readmeLines, line).toContain(stable(line));
   });
 });
+
+describe('the public API in docs/library.md', () => {
+  it('names every export of src/index.ts', () => {
+    const index = read('src/index.ts');
+    const names = [...index.matchAll(/^export (?:type )?\{([^}]*)\}/gm)].flatMap((m) =>
+      m[1].split(',').map((p) => p.trim().replace(/^type\s+/, '')),
+    );
+    expect(names).toContain('evaluate');
+    const page = read('docs/library.md');
+    expect(names.filter((n) => n && !page.includes(`\`${n}`))).toEqual([]);
+  });
+});
