@@ -197,3 +197,28 @@ describe('the public API in docs/library.md', () => {
     expect(names.filter((n) => n && !page.includes(`\`${n}`))).toEqual([]);
   });
 });
+
+describe('docs/graders.md', () => {
+  it('has a row for every built-in grader, naming each of its options', async () => {
+    const { listGraders } = await import('../src/graders/index.js');
+    const options = new Map<string, readonly string[]>();
+    for (const f of readdirSync(join(REPO, 'src', 'graders')).filter((f) => f.endsWith('.ts'))) {
+      const mod = (await import(`../src/graders/${f.replace(/\.ts$/, '.js')}`)) as Record<string, unknown>;
+      for (const v of Object.values(mod)) {
+        const def = v as { type?: unknown; options?: unknown };
+        if (typeof def?.type === 'string' && Array.isArray(def.options)) options.set(def.type, def.options as string[]);
+      }
+    }
+    const rows = read('docs/graders.md')
+      .split('\n')
+      .filter((l) => l.startsWith('| `'));
+    const missing: string[] = [];
+    for (const { type } of listGraders()) {
+      const row = rows.find((r) => r.split(' | ')[0].includes(`\`${type}\``));
+      if (!row) missing.push(type);
+      else for (const o of options.get(type) ?? []) if (!row.includes(`\`${o}`)) missing.push(`${type}.${o}`);
+    }
+    expect(options.size).toBeGreaterThan(10);
+    expect(missing).toEqual([]);
+  });
+});
