@@ -222,3 +222,15 @@ describe('docs/graders.md', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('docs/development.md', () => {
+  it('names every scenario of npm run bench', () => {
+    const bench = read('bench/run.mjs');
+    const names = [...bench.matchAll(/^const (?:all|extra) = \{([^}]*)\}/gm)].flatMap((m) =>
+      m[1].split(',').map((n) => n.trim()),
+    );
+    expect(names).toContain('speed');
+    const page = read('docs/development.md');
+    expect(names.filter((n) => !page.includes(`\`${n}\``))).toEqual([]);
+  });
+});
