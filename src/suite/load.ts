@@ -12,6 +12,7 @@ import { formatPath, schemaError } from '../util/zodmsg.js';
 import { CASE_KEYS, suiteSchema, withoutExtensions, type RawSuite } from './schema.js';
 import { hubFiles } from './hub.js';
 import { readHubRows, readSourceRows, resolveSourcePath } from './source.js';
+import { caseData, checkMessages, fillConversation, messageFields } from './conversation.js';
 import { placeholders, render } from './template.js';
 
 export interface Suite {
@@ -152,38 +153,55 @@ function loadInlineCases(
   out: Case[],
   specWhere: Map<string, (string | number)[]>,
 ): void {
-  const fields = raw.template ? placeholders(raw.template) : [];
+  const convo = raw.messages ? checkMessages(raw.messages, yaml, ['messages']) : undefined;
+  if (convo && raw.template)
+    throw new FileError(yaml.file, yaml.lineOf(['messages']), 'messages: give either template or messages, not both');
+  const fields = raw.template ? placeholders(raw.template) : convo ? messageFields(convo) : [];
   const ids = new Set<string>();
   raw.cases!.forEach((c, i) => {
     const at = (key?: string) => yaml.lineOf(['cases', i], key);
     const fail = (key: string | undefined, msg: string) =>
       new FileError(yaml.file, at(key), `cases[${i}]${key ? `.${key}` : ''}: ${msg}`);
+    const own = c.messages === undefined ? undefined : checkMessages(c.messages, yaml, ['cases', i, 'messages']);
+    const allowed = own ? [...fields, ...messageFields(own)] : fields;
     for (const key of Object.keys(c)) {
-      if (!CASE_KEYS.has(key) && !fields.includes(key)) {
+      if (!CASE_KEYS.has(key) && !allowed.includes(key)) {
         throw fail(
           key,
-          `unknown field '${key}'${raw.template ? ` (the template uses: ${fields.join(', ') || 'none'})` : ' (no template uses it)'}`,
+          `unknown field '${key}'${raw.template || convo ? ` (the template uses: ${fields.join(', ') || 'none'}; data for graders goes under vars:)` : ' (no template uses it; data for graders goes under vars:)'}`,
         );
       }
     }
+    const data = caseData(c, yaml, i, CASE_KEYS);
+    const values = data ? { ...c, ...data } : c;
     const id = c.id;
     if (id === undefined || id === null || id === '') throw fail(undefined, 'missing id');
     if (typeof id !== 'string' && typeof id !== 'number') throw fail('id', 'must be a string');
     const sid = String(id);
     if (ids.has(sid)) throw fail('id', `duplicate case id '${sid}'`);
     ids.add(sid);
+    if (c.system !== undefined && typeof c.system !== 'string') throw fail('system', 'must be a string');
     let prompt: string;
+    let sent: { messages: Case['messages']; system?: string } | undefined;
+    if (own && c.prompt !== undefined) throw fail('messages', 'give either prompt or messages, not both');
+    if (own && c.system !== undefined && own.some((m) => m.role === 'system'))
+      throw fail('system', 'the case has a system message in messages too; keep one');
     if (c.prompt !== undefined) {
       if (typeof c.prompt !== 'string' || !c.prompt.trim()) throw fail('prompt', 'must be a non-empty string');
       prompt = c.prompt;
     } else if (raw.template) {
-      const r = render(raw.template, c);
+      const r = render(raw.template, values);
       if (r.missing.length) throw fail(undefined, `the template needs '${r.missing[0]}', which this case does not set`);
       prompt = r.text;
+    } else if (own ?? convo) {
+      const r = fillConversation((own ?? convo)!, values, (c.system as string | undefined) ?? raw.system);
+      if (r.missing)
+        throw fail(own ? 'messages' : undefined, `a message needs '${r.missing}', which this case does not set`);
+      prompt = r.prompt;
+      sent = { messages: r.messages, system: r.system };
     } else throw fail(undefined, 'needs a prompt (or the suite needs a template)');
     if (c.category !== undefined && typeof c.category !== 'string') throw fail('category', 'must be a string');
     if (c.description !== undefined && typeof c.description !== 'string') throw fail('description', 'must be a string');
-    if (c.system !== undefined && typeof c.system !== 'string') throw fail('system', 'must be a string');
     if (c.check !== undefined && typeof c.check !== 'string' && typeof c.check !== 'number')
       throw fail('check', 'must be an expression string');
     const grader = c.grader === undefined ? defaultGrader : normalizeSpec(c.grader);
@@ -198,11 +216,13 @@ function loadInlineCases(
         Object.keys(examples).some((k) => k !== 'pass' && k !== 'fail'))
     )
       throw fail('examples', 'must be {pass: [...], fail: [...]}');
-    const vars: Record<string, unknown> = { ...c };
-    out.push({
+    const vars: Record<string, unknown> = { ...values };
+    delete vars.vars;
+    const made: Case = {
       id: sid,
       prompt,
-      system: (c.system as string | undefined) ?? raw.system,
+      system: sent ? sent.system : ((c.system as string | undefined) ?? raw.system),
+      ...(sent ? { messages: sent.messages } : {}),
       expected: c.expected,
       category: (c.category as string | undefined) ?? 'default',
       ...(c.description !== undefined ? { description: c.description as string } : {}),
@@ -210,9 +230,14 @@ function loadInlineCases(
       vars,
       ...(examples ? { examples } : {}),
       ...(c.check !== undefined ? { check: String(c.check) } : {}),
-    });
+    };
+    if (data) withData.add(made);
+    out.push(made);
   });
 }
+
+/** Cases with a `vars:` map: their data joins the suite hash (grading may read it). */
+const withData = new WeakSet<Case>();
 
 async function loadSourceCases(
   raw: RawSuite,
@@ -231,6 +256,7 @@ async function loadSourceCases(
       ? await readHubRows(source, await hubFiles(source.hub!, { vars: opts.vars, log: opts.log }), yaml.file, line)
       : await readSourceRows(source, path, yaml.file, line);
   const fields = source.fields ?? {};
+  const convo = raw.messages ? checkMessages(raw.messages, yaml, ['messages']) : undefined;
   let pattern: RegExp | undefined;
   if (source.expected_pattern) {
     try {
@@ -265,6 +291,7 @@ async function loadSourceCases(
       );
     ids.add(id);
     let prompt: string;
+    let sent: { messages: Case['messages']; system?: string } | undefined;
     if (fields.prompt) {
       const p = get(fields.prompt);
       if (p === undefined || p === null || String(p).trim() === '')
@@ -277,6 +304,11 @@ async function loadSourceCases(
           `${where()}: the template needs '${rendered.missing[0]}', which this row lacks (fields: ${Object.keys(r.row).join(', ')})`,
         );
       prompt = rendered.text;
+    } else if (convo) {
+      const filled = fillConversation(convo, r.row, raw.system);
+      if (filled.missing) throw new UsageError(`${where()}: a message needs '${filled.missing}', which this row lacks`);
+      prompt = filled.prompt;
+      sent = filled;
     } else throw new FileError(yaml.file, line, 'source: set fields.prompt or a template to build each prompt');
     let expected: unknown = fields.expected ? get(fields.expected) : undefined;
     if (pattern && expected !== undefined) {
@@ -294,7 +326,9 @@ async function loadSourceCases(
         : multiFile
           ? r.file
           : 'default';
-    out.push({ id, prompt, system: raw.system, expected, category, grader: defaultGrader, vars: r.row });
+    const system = sent ? sent.system : raw.system;
+    const messages = sent ? { messages: sent.messages } : {};
+    out.push({ id, prompt, system, ...messages, expected, category, grader: defaultGrader, vars: r.row });
   }
 }
 
@@ -317,7 +351,10 @@ function fillTokens(template: string, tokens: Record<string, unknown>): string {
 function hashSuite(name: string, cases: readonly Case[]): string {
   const h = createHash('sha256');
   h.update(name);
-  for (const c of cases)
-    h.update(JSON.stringify([c.id, c.system ?? null, c.prompt, c.expected ?? null, c.category, c.grader]));
+  // A single-prompt case without vars: hashes as before conversations existed, so runs stay resumable.
+  for (const c of cases) {
+    const more = [...(c.messages ? [c.messages] : []), ...(withData.has(c) ? [c.vars] : [])];
+    h.update(JSON.stringify([c.id, c.system ?? null, c.prompt, c.expected ?? null, c.category, c.grader, ...more]));
+  }
   return h.digest('hex').slice(0, 16);
 }
