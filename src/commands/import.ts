@@ -92,7 +92,7 @@ async function writeValidated(result: ImportResult, out: string, io: IO): Promis
 
 async function validateStaged(result: ImportResult, stage: string, io: IO): Promise<void> {
   const fail = (what: string, e: unknown) =>
-    new UsageError(`import: the ${what} it would write does not load (${(e as Error).message}); nothing was written`);
+    new UsageError(`the ${what} it would write does not load (${(e as Error).message}); nothing was written`);
   try {
     loadConfig({ configPath: 'gapbench.config.yaml', cwd: stage, env: io.env });
   } catch (e) {

@@ -3,6 +3,7 @@
  * assertion passes; with a test `threshold`, when the weighted mean of assertion scores reaches it
  * (promptfoo docs, "Assertions and metrics": weight defaults to 1; `not-` inverts any assertion).
  */
+import { parse as parseYaml } from 'yaml';
 import type { GraderSpec } from '../types.js';
 
 export interface PfAssert {
@@ -59,7 +60,16 @@ const CONVERTERS: Record<string, Converter> = {
   'is-json': (a, ctx) =>
     a.value === undefined
       ? { type: 'custom', path: ctx.writeJs(jsWrapper(IS_JSON, undefined, ctx)) }
-      : 'is-json with a schema is not carried over yet',
+      : isSchema(a.value)
+        ? {
+            type: 'all',
+            score: 'min',
+            graders: [
+              { type: 'custom', path: ctx.writeJs(jsWrapper(IS_JSON, undefined, ctx)) },
+              { type: 'json', schema: schemaOf(a.value) },
+            ],
+          }
+        : 'is-json with a schema that is not an inline object is not carried over',
   'contains-json': (a) =>
     a.value === undefined ? { type: 'json' } : 'contains-json with a schema is not carried over yet',
   javascript: (a, ctx) => ({ type: 'custom', path: ctx.writeJs(jsWrapper(text(a.value), a.threshold, ctx)) }),
@@ -133,6 +143,20 @@ export function jsBody(code: string): string {
   }
   return `return ${trimmed}`;
 }
+
+/** An inline JSON Schema: an object, or YAML/JSON text of one (promptfoo accepts both). */
+function schemaOf(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return parseYaml(v) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+const isSchema = (v: unknown) => {
+  const s = schemaOf(v);
+  return !!s && typeof s === 'object' && !Array.isArray(s);
+};
 
 const IS_JSON = 'try {\n  JSON.parse(text);\n  return true;\n} catch {\n  return false;\n}';
 

@@ -36,7 +36,31 @@ export interface ImportResult {
 
 type Obj = Record<string, unknown>;
 
-const TOP_KEYS = new Set(['description', 'prompts', 'providers', 'targets', 'tests', 'defaultTest']);
+const TOP_KEYS = new Set([
+  'description',
+  'prompts',
+  'providers',
+  'targets',
+  'tests',
+  'defaultTest',
+  'assertionTemplates',
+]);
+
+/** promptfoo's local `$ref: '#/path/to/x'` (e.g. to assertionTemplates), resolved in place. */
+function resolveRefs(v: unknown, root: Obj, shown: string, depth: number): unknown {
+  if (depth > 32) throw new UsageError(`${shown}: $ref nested too deeply (a reference cycle?)`);
+  if (Array.isArray(v)) return v.map((x) => resolveRefs(x, root, shown, depth));
+  if (!isObj(v)) return v;
+  if (typeof v.$ref === 'string') {
+    if (!v.$ref.startsWith('#/'))
+      throw new UsageError(`${shown}: $ref '${v.$ref}': only references into this file (#/...) are supported`);
+    let target: unknown = root;
+    for (const seg of v.$ref.slice(2).split('/')) target = isObj(target) ? target[seg] : undefined;
+    if (target === undefined) throw new UsageError(`${shown}: $ref '${v.$ref}' names nothing in the file`);
+    return resolveRefs(target, root, shown, depth + 1);
+  }
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x, root, shown, depth)]));
+}
 /** promptfoo provider prefix -> gapbench preset name; used only when that preset exists here. */
 const VENDOR_PREFIX: Record<string, string> = {
   deepseek: 'deepseek',
@@ -65,9 +89,10 @@ const CONNECTION = ['apiBaseUrl', 'apiKeyEnvar', 'baseUrl', 'apiHost'];
 type Ctx = TestCtx;
 
 export function convertPromptfoo(file: string, shown = file, opts: ImportOptions = {}): ImportResult {
-  const pf = parseData(readBounded(file, shown), shown.replace(/\.json$/i, '.json'));
-  if (!isObj(pf) || !('prompts' in pf) || !('providers' in pf || 'targets' in pf))
+  const parsed = parseData(readBounded(file, shown), shown);
+  if (!isObj(parsed) || !('prompts' in parsed) || !('providers' in parsed || 'targets' in parsed))
     throw new UsageError(`${shown}: not a promptfoo config (it needs prompts: and providers:)`);
+  const pf = resolveRefs(parsed, parsed, shown, 0) as Obj;
   const roots = {
     dir: realDir(dirname(resolve(file)), shown),
     allowed: (opts.allowOutside ?? []).map((d) => realDir(d, '--allow-outside')),
@@ -167,6 +192,10 @@ function judgeModel(defaultTest: Obj, models: Model[], ctx: Ctx): string | undef
   const given = typeof opts.provider === 'string' ? opts.provider : isObj(opts.provider) ? opts.provider : undefined;
   if (given) {
     const [m] = convertProvider(given, models.length, ctx);
+    // The grading model may be one of the compared models: grade with that one.
+    const same = m && models.find((x) => x.id === m.id);
+    if (same && JSON.stringify(same.spec) === JSON.stringify(m.spec)) return same.id;
+    if (same) m.spec.id = m.id = m.endpoint.model = `${m.id} (judge)`;
     if (m) {
       m.spec.judgeOnly = true;
       models.push(m);
