@@ -10,6 +10,7 @@ import type * as csvParse from 'csv-parse/sync';
 import { FileError, UsageError } from '../errors.js';
 import { requireCjs } from '../util/cjs.js';
 import { parseYamlText } from '../util/yamlfile.js';
+import { formatPath } from '../util/zodmsg.js';
 
 const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
 
@@ -119,6 +120,23 @@ export function parseData(text: string, shown: string): unknown {
     });
   }
   return parseYamlText(text, shown).data;
+}
+
+/** Names a field of a file as `file:line: path` (the line when the file is YAML). */
+export type Locate = (path: readonly (string | number)[]) => string;
+
+/** Data and a locator for its fields. */
+export function parseLocated(text: string, shown: string): { data: unknown; locate: Locate } {
+  if (/\.jsonl?$/i.test(shown))
+    return { data: parseData(text, shown), locate: (path) => `${shown}: ${formatPath(path)}` };
+  const yaml = parseYamlText(text, shown);
+  return {
+    data: yaml.data,
+    locate: (path) => {
+      const line = yaml.lineOf(path);
+      return `${shown}${line ? `:${line}` : ''}: ${formatPath(path)}`;
+    },
+  };
 }
 
 export function parseCsvRows(text: string, shown: string): Record<string, string>[] {

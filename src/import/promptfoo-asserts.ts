@@ -19,6 +19,8 @@ export interface PfAssert {
 export interface AssertContext {
   /** "test 3 (description)", for what could not be carried over. */
   where: string;
+  /** Where the assertion being converted was written (`promptfooconfig.yaml:12: tests[0].assert[1]`). */
+  here?: string;
   /** Judge model for llm-rubric / model-graded-closedqa (a config model id). */
   judge?: string;
   /** Where an inline JavaScript assertion is written: returns the grader path (relative to the suite). */
@@ -105,7 +107,7 @@ function jsWrapper(code: string, threshold: unknown, ctx: AssertContext): string
     call = `(mod[${JSON.stringify(fn ?? 'default')}] ?? mod.default?.[${JSON.stringify(fn ?? 'default')}] ?? mod.default)(output, context)`;
   } else {
     const body = jsBody(code);
-    ctx.checkJs(body, `${ctx.where}: javascript assertion`);
+    ctx.checkJs(body, `${ctx.here ?? ctx.where}.value`);
     call = `(async (output, context) => {\n${body}\n})(output, context)`;
   }
   // A transform before this grader may have made the output an object: promptfoo passes that object.
@@ -178,15 +180,22 @@ export function convertAssert(a: PfAssert, ctx: AssertContext): GraderSpec | und
   for (const k of Object.keys(a))
     if (!ASSERT_KEYS.has(k)) ctx.unsupported.push(`${ctx.where}: ${raw}: '${k}' is not carried over`);
   const spec = negated ? { ...result, not: true } : result;
-  return typeof a.transform === 'string' ? ctx.transform(a.transform, spec, `${ctx.where}: ${raw}: transform`) : spec;
+  return typeof a.transform === 'string'
+    ? ctx.transform(a.transform, spec, ctx.here ? `${ctx.here}.transform` : `${ctx.where}: ${raw}: transform`)
+    : spec;
 }
 
 /** A test's grader from its assertions (defaultTest's first), scored as promptfoo scores a test. */
-export function testGrader(asserts: PfAssert[], threshold: unknown, ctx: AssertContext): GraderSpec {
+export function testGrader(
+  asserts: PfAssert[],
+  threshold: unknown,
+  ctx: AssertContext,
+  places: readonly string[] = [],
+): GraderSpec {
   const specs: GraderSpec[] = [];
   const weights: number[] = [];
-  for (const a of asserts) {
-    const spec = convertAssert(a, ctx);
+  for (const [k, a] of asserts.entries()) {
+    const spec = convertAssert(a, { ...ctx, here: places[k] });
     if (!spec) continue;
     specs.push(spec);
     weights.push(typeof a.weight === 'number' ? a.weight : 1);

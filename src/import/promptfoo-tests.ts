@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { FileError, UsageError } from '../errors.js';
 import type { GraderSpec } from '../types.js';
-import { containedPath, parseCsvRows, parseData, readBounded, type ReadRoots } from './files.js';
+import { containedPath, parseCsvRows, parseLocated, readBounded, type Locate, type ReadRoots } from './files.js';
 import { testGrader, type AssertContext, type PfAssert } from './promptfoo-asserts.js';
 
 type Obj = Record<string, unknown>;
@@ -27,6 +27,10 @@ export interface Test {
   assert: PfAssert[];
   threshold?: unknown;
   transform?: string;
+  /** Names one of this test's fields (`tests.csv: tests[2].assert[0]`, `promptfooconfig.yaml:14: tests[1].options.transform`). */
+  at: (path: readonly (string | number)[]) => string;
+  /** Where the transform was written: this test's options or defaultTest's. */
+  transformFrom?: 'test' | 'default';
 }
 
 /** Test options that change nothing gapbench grades or sends. */
@@ -40,23 +44,28 @@ export function readRef(ref: string, ctx: TestCtx, what: string): { path: string
   return { path, shown, text: readBounded(path, shown) };
 }
 
-export function loadTests(tests: unknown, defaultOptions: Obj, ctx: TestCtx): Test[] {
-  const list: { t: unknown; where: string }[] = [];
+export function loadTests(tests: unknown, defaultOptions: Obj, locate: Locate, ctx: TestCtx): Test[] {
+  const list: { t: unknown; where: string; at: Test['at'] }[] = [];
   let n = 0;
-  for (const t of asList(tests)) {
-    if (typeof t === 'string' && t.startsWith('file://'))
-      for (const x of readTestFile(t, ctx)) list.push({ t: x, where: `tests[${n++}]` });
-    else if (typeof t === 'string') throw new UsageError(`tests: '${t}' is neither a test nor a file:// reference`);
-    else list.push({ t, where: `tests[${n++}]` });
-  }
-  return list.flatMap(({ t, where }) => toTests(isObj(t) ? t : {}, where, defaultOptions, ctx));
+  const inline = Array.isArray(tests) ? (i: number) => ['tests', i] : () => ['tests'];
+  asList(tests).forEach((t, i) => {
+    if (typeof t === 'string' && t.startsWith('file://')) {
+      const file = readTestFile(t, ctx);
+      file.tests.forEach((x, k) => {
+        list.push({ t: x, where: `tests[${n++}]`, at: (p) => file.locate(Array.isArray(file.raw) ? [k, ...p] : p) });
+      });
+    } else if (typeof t === 'string')
+      throw new UsageError(`${locate(inline(i))}: '${t}' is neither a test nor a file:// reference`);
+    else list.push({ t, where: `tests[${n++}]`, at: (p) => locate([...inline(i), ...p]) });
+  });
+  return list.flatMap(({ t, where, at }) => toTests(isObj(t) ? t : {}, where, at, defaultOptions, ctx));
 }
 
-function readTestFile(ref: string, ctx: TestCtx): unknown[] {
+function readTestFile(ref: string, ctx: TestCtx): { tests: unknown[]; raw: unknown; locate: Locate } {
   if (/[*?[{]/.test(ref)) throw new UsageError(`tests: ${ref}: glob patterns are not supported; list the files`);
   const { shown, text } = readRef(ref, ctx, 'tests');
-  if (/\.csv$/i.test(shown))
-    return parseCsvRows(text, shown).map((row) => {
+  if (/\.csv$/i.test(shown)) {
+    const rows = parseCsvRows(text, shown).map((row) => {
       const vars: Obj = {};
       const assert: PfAssert[] = [];
       for (const [k, v] of Object.entries(row)) {
@@ -68,11 +77,14 @@ function readTestFile(ref: string, ctx: TestCtx): unknown[] {
       }
       return { vars, assert, ...(row.__description ? { description: row.__description } : {}) };
     });
+    // A CSV row's assertions: the row's line is not known after parsing, the row number is.
+    return { tests: rows, raw: rows, locate: (p) => `${shown}: row ${Number(p[0]) + 1}` };
+  }
   if (!/\.(ya?ml|json|jsonl)$/i.test(shown))
     throw new UsageError(`tests: ${ref}: only CSV, YAML, JSON and JSONL test files are supported`);
-  const data = parseData(text, shown);
+  const { data, locate } = parseLocated(text, shown);
   if (data !== null && typeof data !== 'object') throw new FileError(shown, undefined, 'not a list of tests');
-  return asList(data ?? []);
+  return { tests: asList(data ?? []), raw: data, locate };
 }
 
 /** A CSV `__expected` cell: `type: value` (promptfoo's short form) or a plain value (equals). */
@@ -85,9 +97,9 @@ function csvAssert(cell: string): PfAssert {
 }
 
 /** One promptfoo test, expanded over its array vars (promptfoo runs every combination). */
-function toTests(t: Obj, at: string, defaultOptions: Obj, ctx: TestCtx): Test[] {
+function toTests(t: Obj, name: string, at: Test['at'], defaultOptions: Obj, ctx: TestCtx): Test[] {
   const description = typeof t.description === 'string' ? t.description : undefined;
-  const where = `${at}${description ? ` (${description})` : ''}`;
+  const where = `${name}${description ? ` (${description})` : ''}`;
   const vars: Obj = {};
   for (const [k, v] of Object.entries(isObj(t.vars) ? t.vars : {}))
     vars[k] = typeof v === 'string' && v.startsWith('file://') ? readVar(v, ctx, `${where}: vars.${k}`) : v;
@@ -99,9 +111,12 @@ function toTests(t: Obj, at: string, defaultOptions: Obj, ctx: TestCtx): Test[] 
       ctx.unsupported.push(`${where}: options.${k} is not carried over`);
   if (isObj(t.options) && t.options.provider !== undefined)
     ctx.unsupported.push(`${where}: options.provider (this test's grading model) is not carried over`);
-  const base = { where, description, assert: asList(t.assert) as PfAssert[], threshold: t.threshold };
+  const own = isObj(t.options) && (t.options.transform ?? t.options.postprocess) !== undefined;
+  const base = { where, description, assert: asList(t.assert) as PfAssert[], threshold: t.threshold, at };
+  const step =
+    typeof transform === 'string' ? { transform, transformFrom: own ? ('test' as const) : ('default' as const) } : {};
   const combos = options.disableVarExpansion ? [vars] : expand(vars);
-  return combos.map((v) => ({ ...base, vars: v, ...(typeof transform === 'string' ? { transform } : {}) }));
+  return combos.map((v) => ({ ...base, vars: v, ...step }));
 }
 
 function readVar(ref: string, ctx: TestCtx, what: string): string {
@@ -129,11 +144,20 @@ export function buildCase(
   defaults: PfAssert[],
   defaultThreshold: unknown,
   actx: AssertContext,
+  locate: Locate,
 ): Obj {
   const vars = { ...defaultVars, ...t.vars };
   const asserts = [...defaults, ...t.assert].map((a) => renderAssert(a, vars));
-  let grader: GraderSpec = testGrader(asserts, t.threshold ?? defaultThreshold, actx);
-  if (t.transform !== undefined) grader = transformStep(t.transform, grader, actx, `${actx.where}: options.transform`);
+  // Where each assertion was written, for a message about its JavaScript.
+  const places = asserts.map((_, k) =>
+    k < defaults.length ? locate(['defaultTest', 'assert', k]) : t.at(['assert', k - defaults.length]),
+  );
+  let grader: GraderSpec = testGrader(asserts, t.threshold ?? defaultThreshold, actx, places);
+  if (t.transform !== undefined) {
+    const at =
+      t.transformFrom === 'test' ? t.at(['options', 'transform']) : locate(['defaultTest', 'options', 'transform']);
+    grader = transformStep(t.transform, grader, actx, at);
+  }
   return {
     id: `t${i + 1}`,
     ...(t.description ? { description: t.description } : {}),

@@ -7,7 +7,8 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { findPreset } from '../config/presets.js';
 import { UsageError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
-import { containedPath, parseData, readBounded, realDir } from './files.js';
+import { containedPath, parseData, parseLocated, readBounded, realDir } from './files.js';
+import type { Locate } from './files.js';
 import { type AssertContext } from './promptfoo-asserts.js';
 import {
   asList,
@@ -89,7 +90,7 @@ const CONNECTION = ['apiBaseUrl', 'apiKeyEnvar', 'baseUrl', 'apiHost'];
 type Ctx = TestCtx;
 
 export function convertPromptfoo(file: string, shown = file, opts: ImportOptions = {}): ImportResult {
-  const parsed = parseData(readBounded(file, shown), shown);
+  const { data: parsed, locate } = parseLocated(readBounded(file, shown), shown);
   if (!isObj(parsed) || !('prompts' in parsed) || !('providers' in parsed || 'targets' in parsed))
     throw new UsageError(`${shown}: not a promptfoo config (it needs prompts: and providers:)`);
   const pf = resolveRefs(parsed, parsed, shown, 0) as Obj;
@@ -103,7 +104,7 @@ export function convertPromptfoo(file: string, shown = file, opts: ImportOptions
   const defaultTest = isObj(pf.defaultTest) ? pf.defaultTest : {};
   const judge = judgeModel(defaultTest, models, ctx);
   const defaultOptions = isObj(defaultTest.options) ? defaultTest.options : {};
-  const tests = loadTests(pf.tests, defaultOptions, ctx);
+  const tests = loadTests(pf.tests, defaultOptions, locate, ctx);
   for (const k of Object.keys(defaultTest))
     if (!['vars', 'assert', 'options', 'threshold', 'metadata', 'description'].includes(k))
       ctx.unsupported.push(`defaultTest: '${k}' is not carried over`);
@@ -114,7 +115,11 @@ export function convertPromptfoo(file: string, shown = file, opts: ImportOptions
     let name = p.name;
     for (let n = 2; names.has(name); n++) name = `${p.name}-${n}`;
     names.add(name);
-    files.push({ path: `suites/${name}.yaml`, text: '', yaml: buildSuite(name, p, tests, defaultTest, judge, ctx) });
+    files.push({
+      path: `suites/${name}.yaml`,
+      text: '',
+      yaml: buildSuite(name, p, tests, defaultTest, judge, ctx, locate),
+    });
   }
   for (const [path, text] of ctx.graders) files.push({ path: `suites/${path}`, text });
   const judged = files.some((f) => JSON.stringify(f.yaml ?? '').includes('"type":"judge"'));
@@ -291,12 +296,13 @@ function buildSuite(
   defaultTest: Obj,
   judge: string | undefined,
   ctx: Ctx,
+  locate: Locate,
 ): Obj {
   const defaultVars = isObj(defaultTest.vars) ? defaultTest.vars : {};
   const defaults = asList(defaultTest.assert) as Test['assert'];
-  const list: Test[] = tests.length ? tests : [{ where: 'defaultTest', vars: {}, assert: [] }];
+  const list: Test[] = tests.length ? tests : [{ where: 'defaultTest', vars: {}, assert: [], at: locate }];
   const cases = list.map((t, i) =>
-    buildCase(t, i, defaultVars, defaults, defaultTest.threshold, assertCtx(t.where, judge, name, ctx)),
+    buildCase(t, i, defaultVars, defaults, defaultTest.threshold, assertCtx(t.where, judge, name, ctx), locate),
   );
   return {
     name,
