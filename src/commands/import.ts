@@ -101,7 +101,7 @@ async function validateStaged(result: ImportResult, stage: string, io: IO): Prom
   for (const f of result.files.filter((x) => x.yaml !== undefined && x.path.startsWith('suites/'))) {
     let problems: string[];
     try {
-      const suite = await loadSuite(join(stage, f.path), { cwd: stage, vars: {}, label: f.path });
+      const suite = await loadSuite(f.path, { cwd: stage, vars: {} });
       problems = (await validateSuite(suite)).problems;
     } catch (e) {
       throw fail(f.path, e);

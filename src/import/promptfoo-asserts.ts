@@ -200,7 +200,7 @@ export function testGrader(
     specs.push(spec);
     weights.push(typeof a.weight === 'number' ? a.weight : 1);
   }
-  if (!specs.length) return { type: 'regex', pattern: '' }; // promptfoo: a test without assertions passes
+  if (!specs.length) return { type: 'regex', pattern: '^' }; // promptfoo: a test without assertions passes
   if (typeof threshold === 'number') {
     const total = weights.reduce((s, w) => s + w, 0) || 1;
     return {
