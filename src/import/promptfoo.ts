@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { findPreset } from '../config/presets.js';
 import { UsageError } from '../errors.js';
+import { modelsAsked } from '../graders/index.js';
 import type { ChatMessage } from '../types.js';
 import { containedPath, parseData, parseLocated, readBounded, realDir } from './files.js';
 import type { Locate } from './files.js';
@@ -122,7 +123,7 @@ export function convertPromptfoo(file: string, shown = file, opts: ImportOptions
     });
   }
   for (const [path, text] of ctx.graders) files.push({ path: `suites/${path}`, text });
-  const judged = files.some((f) => JSON.stringify(f.yaml ?? '').includes('"type":"judge"'));
+  const judged = files.some((f) => modelsAsked(f.yaml).length > 0);
   if (judged && judge && !(isObj(defaultTest.options) && defaultTest.options.provider))
     ctx.unsupported.push(
       `promptfoo's default grading model is not carried over: llm-rubric is graded by '${judge}' (set defaultTest.options.provider to choose)`,
