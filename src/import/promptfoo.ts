@@ -232,6 +232,8 @@ function loadPrompts(p: unknown, i: number, ctx: Ctx): Prompt[] {
   }
   const { path, shown, text } = readRef(raw, ctx, `prompts[${i}]`);
   const stem = slug(label ?? basename(path, extname(path)));
+  // promptfoo renders a JSON chat prompt with Nunjucks before parsing it: one with {% %} tags is not JSON yet.
+  if (/\.json$/i.test(path) && /\{%/.test(text)) return toPrompt(text, stem, i, ctx);
   if (/\.(json|ya?ml)$/i.test(path)) return toPrompt(parseData(text, shown), stem, i, ctx);
   if (!/\.(txt|md|j2|njk)$/i.test(path)) {
     ctx.unsupported.push(`prompts[${i}]: ${raw}: only text, JSON and YAML prompt files are supported (skipped)`);
