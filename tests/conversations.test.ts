@@ -136,6 +136,27 @@ describe('suites: messages: and vars:', () => {
     );
   });
 
+  it('replay answers a conversation case by its id, graded on the final answer', async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      'tutor.yaml': SUITE,
+      'out.jsonl': ['c1', 'c2', 'c3', 'c4']
+        .map((id, i) => JSON.stringify({ id, output: i ? 'Paris' : 'Lyon' }))
+        .join('\n'),
+    });
+    const r = await cli(['run', '--model', 'replay:out.jsonl', '--suite', 'tutor.yaml', '--run-id', 'r', '--quiet'], {
+      cwd: dir,
+    });
+    expect(r.stderr).toBe('');
+    const records = runRecords(join(dir, 'results', 'r'));
+    expect(Object.fromEntries(records.map((x) => [x.case_id, x.grade.passed]))).toEqual({
+      c1: false,
+      c2: true,
+      c3: true,
+      c4: true,
+    });
+  });
+
   it('bad input: an unknown role, empty content, prompt and messages together: one line, file:line, exit 2', async () => {
     const dir = tempDir();
     const cases = [

@@ -89,6 +89,10 @@ describe('gapbench import promptfoo: containment', () => {
     const dir2 = project(`${HEAD}tests: file://cases.yaml\n`);
     mkdirSync(join(dir2.dir, 'cases.yaml'));
     refused(await importIn(dir2.dir), dir2.dir, /cases\.yaml: is a directory, not a file/);
+    const self = project('');
+    const r = await cli(['import', 'promptfoo', '.'], { cwd: self.dir });
+    expect(r.stderr).toBe('gapbench import: .: is a directory, not a file\n');
+    expect(r.code).toBe(2);
     const big = project(`${HEAD}tests: [{vars: {q: 'file://big.txt'}}]\n`);
     writeFileSync(join(big.dir, 'big.txt'), Buffer.alloc(32 * 1024 * 1024 + 1, 97));
     refused(await importIn(big.dir), big.dir, /big\.txt: over 33554432 bytes, not imported/);
