@@ -10,7 +10,7 @@ import { validateSuite } from '../suite/validate.js';
 import { parse } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
 
-export const IMPORT_HELP = `Usage: gapbench import promptfoo FILE [--out DIR] [--force] [--allow-outside DIR]
+const IMPORT_HELP = `Usage: gapbench import promptfoo FILE [--out DIR] [--force] [--allow-outside DIR]
 
 Converts a promptfoo config (promptfooconfig.yaml) into DIR/gapbench.config.yaml and one suite per
 prompt in DIR/suites/ (default DIR: the current directory), scored as promptfoo scores: a test

@@ -15,7 +15,7 @@ import { formatPath } from '../util/zodmsg.js';
 const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
 
 /** Largest file the import reads (a promptfoo config, prompt, tests file or var): 32 MiB. */
-export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
+const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
 
 export interface ReadRoots {
   /** The promptfoo config's directory (real path). */

@@ -133,7 +133,7 @@ export default async function (text, ctx) {
  * promptfoo's rule for inline JavaScript: several lines are a function body; one line is an
  * expression (after `const x = ...;` statements, the last part is returned).
  */
-export function jsBody(code: string): string {
+function jsBody(code: string): string {
   const value = code.trimEnd();
   if (value.includes('\n')) return value;
   const trimmed = value.trim().replace(/;+\s*$/, '');
@@ -167,7 +167,7 @@ function list(v: unknown): string[] {
 }
 
 /** One assertion; undefined (and a line in `unsupported`) when it cannot be carried. */
-export function convertAssert(a: PfAssert, ctx: AssertContext): GraderSpec | undefined {
+function convertAssert(a: PfAssert, ctx: AssertContext): GraderSpec | undefined {
   const raw = typeof a.type === 'string' ? a.type : '';
   const negated = raw.startsWith('not-');
   const type = negated ? raw.slice(4) : raw;

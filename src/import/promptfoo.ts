@@ -22,7 +22,7 @@ import {
   type TestCtx,
 } from './promptfoo-tests.js';
 
-export interface ImportOptions {
+interface ImportOptions {
   /** Directories besides the config's own whose files `file://` references may read (--allow-outside). */
   allowOutside?: string[];
 }

@@ -9,7 +9,7 @@ import { readHubRows, readSourceRows, resolveSourcePath } from './source.js';
 import { render } from './template.js';
 
 /** What loading a source needs of the load options. */
-export interface SourceLoadOptions {
+interface SourceLoadOptions {
   cwd: string;
   vars: Record<string, string | undefined>;
   log?: (line: string) => void;

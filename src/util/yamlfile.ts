@@ -13,7 +13,7 @@ export interface YamlFile {
 }
 
 /** Largest YAML file read (a suite's cases belong in a source file beyond that): 32 MiB. */
-export const MAX_YAML_BYTES = 32 * 1024 * 1024;
+const MAX_YAML_BYTES = 32 * 1024 * 1024;
 
 /** Reads and parses a YAML file; syntax errors become a FileError naming the line. */
 export function readYamlFile(file: string, displayName = file): YamlFile {
