@@ -92,6 +92,19 @@ describe('gapbench import promptfoo: vars, transforms, conversations', () => {
     expect(records.filter((x) => x.status !== 'ok')).toEqual([]);
   });
 
+  it('a var a test does not set is sent empty, as promptfoo renders it; nested var access is listed', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      "prompts: ['To {{language}}: {{input}}', 'About {{item.name}}']\nproviders: [openai:gpt-4o]\ntests:\n  - vars: {input: hi, item: {name: x}}\n  - vars: {input: yo, language: ~}\n",
+    );
+    const r = await cli(['import', 'promptfoo', 'p.yaml', '--out', 'o'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('  - prompts[1]: nested var access ({{a.b}}, {{a[0]}}) is not supported (skipped)\n');
+    const s = await loadSuite(join(dir, 'o', 'suites', 'prompt-1.yaml'), { cwd: dir, vars: {} });
+    expect(s.cases.map((c) => c.prompt)).toEqual(['To : hi', 'To : yo']);
+  });
+
   it('a JavaScript assertion or transform that does not parse: one line naming it, exit 2, nothing written', async () => {
     const dir = tempDir();
     writeFileSync(

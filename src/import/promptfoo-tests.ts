@@ -35,7 +35,7 @@ export interface Test {
 
 /** Test options that change nothing gapbench grades or sends. */
 const HARMLESS_OPTIONS = new Set(['runSerially', 'disableConversationVar']);
-const TEST_KEYS = new Set(['description', 'vars', 'assert', 'threshold', 'options', 'metadata']);
+const TEST_KEYS = new Set(['description', 'vars', 'assert', 'threshold', 'options']);
 
 /** A `file://` reference, read contained and bounded: its path for messages and its text. */
 export function readRef(ref: string, ctx: TestCtx, what: string): { path: string; shown: string; text: string } {

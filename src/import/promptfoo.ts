@@ -7,6 +7,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { findPreset } from '../config/presets.js';
 import { UsageError } from '../errors.js';
 import { modelsAsked } from '../graders/index.js';
+import { placeholders } from '../suite/template.js';
 import type { ChatMessage } from '../types.js';
 import { containedPath, parseData, parseLocated, readBounded, realDir } from './files.js';
 import type { Locate } from './files.js';
@@ -107,7 +108,7 @@ export function convertPromptfoo(file: string, shown = file, opts: ImportOptions
   const defaultOptions = isObj(defaultTest.options) ? defaultTest.options : {};
   const tests = loadTests(pf.tests, defaultOptions, locate, ctx);
   for (const k of Object.keys(defaultTest))
-    if (!['vars', 'assert', 'options', 'threshold', 'metadata', 'description'].includes(k))
+    if (!['vars', 'assert', 'options', 'threshold', 'description'].includes(k))
       ctx.unsupported.push(`defaultTest: '${k}' is not carried over`);
   const prompts = asList(pf.prompts).flatMap((p, i) => loadPrompts(p, i, ctx));
   const files: ImportResult['files'] = [];
@@ -281,6 +282,8 @@ function toPrompt(v: unknown, name: string, i: number, ctx: Ctx): Prompt[] {
   const texts = [prompt.template ?? '', prompt.system ?? '', ...(prompt.messages ?? []).map((m) => m.content)];
   if (texts.some((t) => /\{%|\{\{[^}]*\|/.test(t))) return skip('Nunjucks filters and {% %} tags are not supported');
   if (texts.some((t) => /\{\{\s*_conversation/.test(t))) return skip('the _conversation variable is not supported');
+  if (texts.some((t) => /\{\{\s*[A-Za-z_]\w*\s*[.[]/.test(t)))
+    return skip('nested var access ({{a.b}}, {{a[0]}}) is not supported');
   return [prompt];
 }
 
@@ -304,9 +307,14 @@ function buildSuite(
   const defaultVars = isObj(defaultTest.vars) ? defaultTest.vars : {};
   const defaults = asList(defaultTest.assert) as Test['assert'];
   const list: Test[] = tests.length ? tests : [{ where: 'defaultTest', vars: {}, assert: [], at: locate }];
-  const cases = list.map((t, i) =>
-    buildCase(t, i, defaultVars, defaults, defaultTest.threshold, assertCtx(t.where, judge, name, ctx), locate),
-  );
+  // promptfoo renders a var the test does not set (or sets to null) as empty text: so does the import.
+  const used = placeholders([p.template ?? '', p.system ?? '', ...(p.messages ?? []).map((m) => m.content)].join('\n'));
+  const cases = list.map((t, i) => {
+    const vars = { ...t.vars };
+    for (const f of used) if ((vars[f] ?? defaultVars[f] ?? null) === null) vars[f] = '';
+    const actx = assertCtx(t.where, judge, name, ctx);
+    return buildCase({ ...t, vars }, i, defaultVars, defaults, defaultTest.threshold, actx, locate);
+  });
   return {
     name,
     description: `Imported from promptfoo: prompt '${name}'.`,
