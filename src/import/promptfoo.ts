@@ -3,25 +3,16 @@
  * list of everything that could not be carried over. Pure: reads the promptfoo files, writes nothing.
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { findPreset } from '../config/presets.js';
 import { UsageError } from '../errors.js';
 import { modelsAsked } from '../graders/index.js';
 import { placeholders } from '../suite/template.js';
-import type { ChatMessage } from '../types.js';
-import { containedPath, parseData, parseLocated, readBounded, realDir } from './files.js';
+import { containedPath, parseLocated, readBounded, realDir } from './files.js';
+import { loadPrompts, type Prompt } from './promptfoo-prompts.js';
 import type { Locate } from './files.js';
 import { type AssertContext } from './promptfoo-asserts.js';
-import {
-  asList,
-  buildCase,
-  isObj,
-  loadTests,
-  readRef,
-  transformStep,
-  type Test,
-  type TestCtx,
-} from './promptfoo-tests.js';
+import { asList, buildCase, isObj, loadTests, transformStep, type Test, type TestCtx } from './promptfoo-tests.js';
 
 interface ImportOptions {
   /** Directories besides the config's own whose files `file://` references may read (--allow-outside). */
@@ -211,87 +202,6 @@ function judgeModel(defaultTest: Obj, models: Model[], ctx: Ctx): string | undef
   }
   return models[0]?.id;
 }
-
-// ---- prompts
-
-interface Prompt {
-  name: string;
-  template?: string;
-  system?: string;
-  /** A chat prompt of more than one system and one user message: sent as a conversation. */
-  messages?: ChatMessage[];
-}
-
-function loadPrompts(p: unknown, i: number, ctx: Ctx): Prompt[] {
-  const o: Obj = typeof p === 'string' ? { raw: p } : isObj(p) ? p : {};
-  const raw = typeof o.raw === 'string' ? o.raw : typeof o.id === 'string' ? o.id : '';
-  const label = typeof o.label === 'string' ? o.label : undefined;
-  if (!raw.startsWith('file://')) return toPrompt(raw, label ?? `prompt-${i + 1}`, i, ctx);
-  if (/[*?[{]/.test(raw)) {
-    ctx.unsupported.push(`prompts[${i}]: ${raw}: glob patterns are not supported (skipped)`);
-    return [];
-  }
-  const { path, shown, text } = readRef(raw, ctx, `prompts[${i}]`);
-  const stem = slug(label ?? basename(path, extname(path)));
-  // promptfoo renders a JSON chat prompt with Nunjucks before parsing it: one with {% %} tags is not JSON yet.
-  if (/\.json$/i.test(path) && /\{%/.test(text)) return toPrompt(text, stem, i, ctx);
-  if (/\.(json|ya?ml)$/i.test(path)) return toPrompt(parseData(text, shown), stem, i, ctx);
-  if (!/\.(txt|md|j2|njk)$/i.test(path)) {
-    ctx.unsupported.push(`prompts[${i}]: ${raw}: only text, JSON and YAML prompt files are supported (skipped)`);
-    return [];
-  }
-  const parts = text.split(/^---$/m).map((s) => s.trim());
-  return parts.flatMap((t, k) => toPrompt(t, parts.length > 1 ? `${stem}-${k + 1}` : stem, i, ctx));
-}
-
-/** A text prompt, or a chat prompt (a JSON/YAML list of {role, content} messages). */
-function toPrompt(v: unknown, name: string, i: number, ctx: Ctx): Prompt[] {
-  let value: unknown = v;
-  if (typeof v === 'string' && /^\s*\[/.test(v)) {
-    try {
-      value = JSON.parse(v);
-    } catch {
-      /* a text prompt that starts with [ */
-    }
-  }
-  const skip = (why: string): Prompt[] => {
-    ctx.unsupported.push(`prompts[${i}]: ${why} (skipped)`);
-    return [];
-  };
-  let prompt: Prompt;
-  if (Array.isArray(value)) {
-    const msgs = value.filter(
-      (m): m is ChatMessage =>
-        isObj(m) && ['system', 'user', 'assistant'].includes(m.role as string) && typeof m.content === 'string',
-    );
-    if (msgs.length !== value.length || !msgs.length)
-      return skip('a chat prompt must be a list of {role: system|user|assistant, content: text}');
-    if (!msgs.some((m) => m.role === 'user') || msgs.some((m) => !m.content.trim()))
-      return skip('a chat prompt needs a user message and no empty message');
-    const simple =
-      msgs.length <= 2 && msgs[msgs.length - 1].role === 'user' && (msgs.length === 1 || msgs[0].role === 'system');
-    prompt = simple
-      ? {
-          name: slug(name),
-          template: msgs[msgs.length - 1].content,
-          ...(msgs.length === 2 ? { system: msgs[0].content } : {}),
-        }
-      : { name: slug(name), messages: msgs.map((m) => ({ role: m.role, content: m.content })) };
-  } else if (typeof value === 'string' && value.trim()) prompt = { name: slug(name), template: value };
-  else return skip('not a text or chat prompt');
-  const texts = [prompt.template ?? '', prompt.system ?? '', ...(prompt.messages ?? []).map((m) => m.content)];
-  if (texts.some((t) => /\{%|\{\{[^}]*\|/.test(t))) return skip('Nunjucks filters and {% %} tags are not supported');
-  if (texts.some((t) => /\{\{\s*_conversation/.test(t))) return skip('the _conversation variable is not supported');
-  if (texts.some((t) => /\{\{\s*[A-Za-z_]\w*\s*[.[]/.test(t)))
-    return skip('nested var access ({{a.b}}, {{a[0]}}) is not supported');
-  return [prompt];
-}
-
-const slug = (s: string) =>
-  s
-    .replace(/[^A-Za-z0-9_.-]+/g, '-')
-    .replace(/^[^A-Za-z0-9]+|-+$/g, '')
-    .slice(0, 60) || 'prompt';
 
 // ---- suites
 
