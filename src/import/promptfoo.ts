@@ -125,7 +125,7 @@ export function convertPromptfoo(file: string, shown = file, opts: ImportOptions
   files.unshift({ path: 'gapbench.config.yaml', text: `${note}# Imported from ${basename(file)}.\n`, yaml: config });
   return {
     files,
-    unsupported: ctx.unsupported,
+    unsupported: [...new Set(ctx.unsupported)],
     endpoints: models.map((m) => m.endpoint),
     counts: { models: models.length, suites: prompts.length, tests: tests.length },
   };
@@ -238,7 +238,7 @@ function assertCtx(where: string, judge: string | undefined, suite: string, ctx:
   const actx: AssertContext = {
     where: `${suite}: ${where}`,
     judge,
-    unsupported: ctx.unsupported,
+    unsupported: [...new Set(ctx.unsupported)],
     writeJs(code) {
       for (const [path, text] of ctx.graders) if (text === code) return path;
       const path = `graders/${suite}-${ctx.graders.size + 1}.mjs`;
