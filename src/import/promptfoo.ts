@@ -238,7 +238,7 @@ function assertCtx(where: string, judge: string | undefined, suite: string, ctx:
   const actx: AssertContext = {
     where: `${suite}: ${where}`,
     judge,
-    unsupported: [...new Set(ctx.unsupported)],
+    unsupported: ctx.unsupported,
     writeJs(code) {
       for (const [path, text] of ctx.graders) if (text === code) return path;
       const path = `graders/${suite}-${ctx.graders.size + 1}.mjs`;
