@@ -30,11 +30,18 @@ export type CustomGradeFn = (output: string, ctx: CustomGradeContext) => CustomG
 
 // Every property of each object, optional ones included: the compiler fails here when a type
 // gains one, so a new field is never refused as unknown.
-const CONTEXT_KEYS: Record<keyof CustomGradeContext, true> = { case: true, completion: true, ask: true, options: true };
+const CONTEXT_KEYS: Record<keyof CustomGradeContext, true> = {
+  case: true,
+  completion: true,
+  ask: true,
+  value: true,
+  options: true,
+};
 const CASE_KEYS: Record<keyof Case, true> = {
   id: true,
   prompt: true,
   system: true,
+  messages: true,
   expected: true,
   category: true,
   description: true,
