@@ -3,7 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import type * as csvParse from 'csv-parse/sync';
 import { requireCjs } from '../util/cjs.js';
 
-const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
+/** Loaded when history.csv is read: most runs never do. */
+const parseCsv: typeof csvParse.parse = ((...args: Parameters<typeof csvParse.parse>) =>
+  (requireCjs('csv-parse/sync') as typeof csvParse).parse(...args)) as typeof csvParse.parse;
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { aggregateRun, compareRuns, dropsMoreThan, mostlyCached, regressions } from '../report/compare.js';

@@ -10,7 +10,7 @@ import type { Case, GraderSpec } from '../types.js';
 import { readYamlFile, type YamlFile } from '../util/yamlfile.js';
 import { formatPath, schemaError } from '../util/zodmsg.js';
 import { CASE_KEYS, suiteSchema, withoutExtensions, type RawSuite } from './schema.js';
-import { hubFiles } from './hub.js';
+import { cacheDir, hubFiles } from './hub.js';
 import { readHubRows, readSourceRows, resolveSourcePath } from './source.js';
 import { placeholders, render } from './template.js';
 
@@ -40,6 +40,11 @@ export interface LoadOptions {
   limit?: number;
   /** Progress lines for long downloads (default: standard error). */
   log?: (line: string) => void;
+  /**
+   * false: leave the graders unbuilt (a listing that only names them; building compiles every JSON
+   * Schema). Such a suite's graderOf throws.
+   */
+  buildGraders?: boolean;
 }
 
 export const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
@@ -66,7 +71,7 @@ export function resolveSuiteRef(ref: string, cwd: string, label = `--suite ${ref
 
 export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> {
   const { shown, path } = resolveSuiteRef(ref, opts.cwd, opts.label);
-  const yaml = readYamlFile(path, shown);
+  const yaml = readYamlFile(path, shown, cacheDir(opts.vars));
   if (yaml.data == null || typeof yaml.data !== 'object' || Array.isArray(yaml.data))
     throw new FileError(shown, 1, 'a suite must be a YAML mapping with name and cases (or source)');
   const parsed = suiteSchema.safeParse(withoutExtensions(yaml.data as Record<string, unknown>));
@@ -85,7 +90,7 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   if (opts.limit !== undefined) cases.splice(opts.limit);
 
   const built = new Map<string, { fn: GradeFn; name: string }>();
-  for (const c of cases) {
+  for (const c of opts.buildGraders === false ? [] : cases) {
     const key = JSON.stringify(c.grader);
     if (built.has(key)) continue;
     const where = specWhere.get(key) ?? ['grader'];
@@ -115,8 +120,12 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
     path,
     hash,
     cases,
-    graderOf: (c) => built.get(JSON.stringify(c.grader))!.fn,
-    graderName: (c) => built.get(JSON.stringify(c.grader))!.name,
+    graderOf: (c) => {
+      const b = built.get(JSON.stringify(c.grader));
+      if (!b) throw new Error(`suite ${raw.name} was loaded without its graders`);
+      return b.fn;
+    },
+    graderName: (c) => built.get(JSON.stringify(c.grader))?.name ?? describeGrader(c.grader),
   };
 }
 
