@@ -60,8 +60,9 @@ export async function mergeCommand(argv: string[], io: IO): Promise<number> {
   const manifest = mergedManifest(shards, basename(out));
   // report.html's charting library loads while the journals are joined (as in a run).
   void import('../report/html.js').catch(() => undefined);
-  const opened = openRunDir(out, false, manifest);
   const matrixOutputs = Boolean(values['matrix-outputs']);
+  manifest.outputs = { excel: Boolean(values.excel), xlsx: Boolean(values.xlsx), matrix_outputs: matrixOutputs };
+  const opened = openRunDir(out, false, manifest);
   const live = new ReportState(manifest, matrixOutputs);
   let written: number;
   try {

@@ -120,9 +120,10 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     maxDurationMs: duration('--max-duration', values['max-duration']),
     progressIntervalSec: interval,
     quiet: Boolean(values.quiet),
-    excel: Boolean(values.excel),
-    xlsx: Boolean(values.xlsx),
-    matrixOutputs: Boolean(values['matrix-outputs']),
+    // A resumed run keeps the outputs it was started with; flags add to them.
+    excel: Boolean(values.excel || manifest?.outputs?.excel),
+    xlsx: Boolean(values.xlsx || manifest?.outputs?.xlsx),
+    matrixOutputs: Boolean(values['matrix-outputs'] || manifest?.outputs?.matrix_outputs),
     thresholds: thresholdOptions(values, io.cwd),
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,

@@ -70,10 +70,16 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
     ask: judgeAsk(models, io),
   });
   const manifest = regradeManifest(old, runId, suites, models, { ...old.invocation, suites: refs, cwd: suiteCwd });
+  // The regraded run's files are the old run's (its recorded output choices); --excel adds the BOM.
+  manifest.outputs = {
+    ...(old.outputs ?? { xlsx: false, matrix_outputs: false }),
+    excel: Boolean(values.excel || old.outputs?.excel),
+  };
   writeManifest(dir, manifest);
   const report = await writeReports(dir, {
-    excel: Boolean(values.excel),
-    matrixOutputs: false,
+    excel: manifest.outputs.excel,
+    xlsx: manifest.outputs.xlsx,
+    matrixOutputs: manifest.outputs.matrix_outputs,
     history: false,
     manifest,
   });

@@ -41,6 +41,16 @@ export interface BatchEntry {
   errors?: string;
 }
 
+/** Which optional outputs the run wrote; `gapbench report` writes the same unless told otherwise. */
+export interface OutputChoices {
+  /** CSVs with a UTF-8 BOM (--excel). */
+  excel: boolean;
+  /** results.xlsx (--xlsx). */
+  xlsx: boolean;
+  /** One output column per model in matrix.csv (--matrix-outputs). */
+  matrix_outputs: boolean;
+}
+
 /** manifest.json: how a run was produced, so it can be resumed, re-scored or compared. */
 export interface Manifest {
   gapbench: string;
@@ -83,6 +93,8 @@ export interface Manifest {
   batches?: BatchEntry[];
   /** The run this one was derived from (regrade). */
   derived_from?: string;
+  /** The output choices the run's reports were written with (absent in manifests written before them). */
+  outputs?: OutputChoices;
 }
 
 export function writeManifest(dir: string, m: Manifest): void {

@@ -378,9 +378,23 @@ export function renderHtml(input: HtmlInput): string {
     `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
     `<title>gapbench ${escapeHtml(runId)}</title><style>${STYLE}</style></head><body>` +
     `<h1>gapbench report · ${escapeHtml(runId)}</h1>` +
-    sections.map(([h, body]) => `<section><h2>${escapeHtml(h)}</h2>${body}</section>`).join('') +
+    stableIds(sections.map(([h, body]) => `<section><h2>${escapeHtml(h)}</h2>${body}</section>`).join('')) +
     '</body></html>\n'
   );
+}
+
+/**
+ * ECharts numbers its SVG ids and classes (zr3-c0, zr0-cls-20) by counters that run across the
+ * whole process: renumber each such name in order of appearance, so the same run gives the same
+ * file from any process (a report rebuilt by `gapbench report` equals the run's, byte for byte).
+ */
+function stableIds(html: string): string {
+  const names = new Map<string, string>();
+  return html.replace(/\bzr\d+-[a-z]+-?\d+\b/g, (name) => {
+    let stable = names.get(name);
+    if (stable === undefined) names.set(name, (stable = `zr-${names.size}`));
+    return stable;
+  });
 }
 
 export function writeHtmlReport(path: string, input: HtmlInput): void {

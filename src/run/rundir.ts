@@ -20,6 +20,10 @@ export interface RunDescription {
   pairs?: Manifest['pairs'];
   alpha?: number;
   shard?: Manifest['shard'];
+  /** Output choices (--excel, --xlsx, --matrix-outputs), recorded so `gapbench report` writes the same files. */
+  excel?: boolean;
+  xlsx?: boolean;
+  matrixOutputs?: boolean;
 }
 
 /** What a run is, before it starts: the manifest written with status `running`. */
@@ -51,6 +55,7 @@ export function startManifest(r: RunDescription): Manifest {
     ...(r.pairs?.length ? { pairs: r.pairs } : {}),
     ...(r.alpha === undefined ? {} : { alpha: r.alpha }),
     ...(r.shard ? { shard: { index: r.shard.index, count: r.shard.count } } : {}),
+    outputs: { excel: Boolean(r.excel), xlsx: Boolean(r.xlsx), matrix_outputs: Boolean(r.matrixOutputs) },
   };
 }
 
