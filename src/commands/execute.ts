@@ -3,7 +3,7 @@ import type { ModelConfig } from '../config/config.js';
 import type { ProviderError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { Journal } from '../journal/journal.js';
-import { writeManifest, type Manifest } from '../journal/manifest.js';
+import { describeFilter, writeManifest, type Manifest } from '../journal/manifest.js';
 import { recordedJobs } from '../journal/read.js';
 import { ReportState, writeReports } from '../report/index.js';
 import { countJobs } from '../run/plan.js';
@@ -81,7 +81,7 @@ async function runOpened(
   if (!p.quiet) {
     const cases = p.shard ? `shard ${label(p.shard)}: ${countJobs(p.suites, 1, p.shard)} case(s) of ` : '';
     io.stderr.write(
-      `Run ${p.runId}: ${total} jobs (${cases}${p.suites.length} suite(s) x ${bench.length} model(s) x ${p.repeat} repeat(s)) -> ${p.runDir}\n`,
+      `Run ${p.runId}: ${total} jobs (${cases}${p.suites.length} suite(s) x ${bench.length} model(s) x ${p.repeat} repeat(s)${p.filter ? `; ${terminalSafe(describeFilter(p.filter), 300)}` : ''}) -> ${p.runDir}\n`,
     );
   }
   const stopped: string[] = [];

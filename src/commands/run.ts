@@ -18,6 +18,11 @@ Options:
   --run-id NAME          name of the run directory (default: a UTC timestamp)
   --repeat N             ask each case N times (default 1)
   --limit N              run only the first N cases of each suite (a cheap first run)
+  --case GLOB            run only the cases whose id matches GLOB (* any characters, ? one;
+                         repeatable: any of them); job ids stay those of the whole run
+  --category NAME        run only the cases of category NAME (repeatable)
+  --failed-from DIR      run only the cases that failed or errored (any model) in the run in DIR,
+                         which must have the same config and suites; the manifest records the filter
   --concurrency N        requests in flight per model, overriding every lane
   --shard I/N            run only the I-th of N slices of the cases (I from 1; auto/N reads the
                          index from JOB_COMPLETION_INDEX, CI_NODE_INDEX, ...); join with gapbench merge

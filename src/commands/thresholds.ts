@@ -206,7 +206,8 @@ function previousScores(path: string, currentRun: string): Map<string, { score: 
     string
   >[];
   for (const r of rows) {
-    if (r.run_id === currentRun) continue;
+    // A run of a subset of the cases (its filter column set) is no baseline for whole suites.
+    if (r.run_id === currentRun || r.filter) continue;
     const score = Number(r.score);
     if (Number.isFinite(score)) out.set(`${r.suite}\u0000${r.model}`, { score, runId: r.run_id });
   }

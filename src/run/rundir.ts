@@ -24,6 +24,8 @@ export interface RunDescription {
   excel?: boolean;
   xlsx?: boolean;
   matrixOutputs?: boolean;
+  /** The subset of the cases asked, when not all. */
+  filter?: Manifest['filter'];
 }
 
 /** What a run is, before it starts: the manifest written with status `running`. */
@@ -56,6 +58,7 @@ export function startManifest(r: RunDescription): Manifest {
     ...(r.alpha === undefined ? {} : { alpha: r.alpha }),
     ...(r.shard ? { shard: { index: r.shard.index, count: r.shard.count } } : {}),
     outputs: { excel: Boolean(r.excel), xlsx: Boolean(r.xlsx), matrix_outputs: Boolean(r.matrixOutputs) },
+    ...(r.filter ? { filter: r.filter } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ export interface Suite {
   graderOf(c: Case): GradeFn;
   /** A short stable description of a case's grader for the CSVs. */
   graderName(c: Case): string;
+  /** In a subset of the suite (--case, --category, --failed-from): each case's index in the whole suite. */
+  caseIndexes?: number[];
   /** Every model a `judge` grader of this suite names, with the line of the grader that names it first. */
   judges: { ref: string; line?: number }[];
 }
