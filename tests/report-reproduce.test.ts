@@ -57,6 +57,20 @@ describe('gapbench report reproduces the run', () => {
     const before = Object.fromEntries(FILES.map((f) => [f, readFileSync(join(run, f))]));
     expect(before['matrix.csv'].toString('utf8')).toMatch(/^\uFEFF.*output_closed/);
     const xlsxBefore = await sheets(join(run, 'results.xlsx'));
+    // Each sheet that mirrors a CSV has the CSV's columns, in its order.
+    for (const [sheet, file] of [
+      ['Summary', 'summary.csv'],
+      ['Gap', 'gap.csv'],
+      ['Matrix', 'matrix.csv'],
+      ['Results', 'results.csv'],
+    ])
+      expect(xlsxBefore[sheet][0], sheet).toEqual(
+        before[file]
+          .toString('utf8')
+          .replace(/^\uFEFF/, '')
+          .split(/\r?\n/)[0]
+          .split(','),
+      );
     for (const f of [...FILES, 'results.xlsx']) rmSync(join(run, f));
 
     const rebuilt = await cli(['report', run], { cwd: dir });

@@ -56,10 +56,11 @@ export function disagreementSection(list: readonly Disagreement[] | undefined): 
   );
 }
 
-/** Any row list as a table, by its own columns, so columns added to a CSV appear here too. */
-export function rowsTable(rows: readonly object[]): string {
+/** A row list as a table. */
+export function rowsTable(rows: readonly object[], known?: readonly string[]): string {
   if (!rows.length) return '<p>(none)</p>';
-  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  // The CSV's own columns when given (a table titled gap.csv shows gap.csv), else every key.
+  const columns = known ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown, column: string) =>
     // p-values as the terminal and the headline print them (p < 0.001, else three decimals).
     column === 'p_value' && typeof v === 'number' && Number.isFinite(v)

@@ -4,8 +4,8 @@ import type { Aggregate } from './aggregate.js';
 import type { Disagreement } from './disagreement.js';
 import { breakEvenSection, costSection, FONT, historySection, latencySection, renderSvg } from './html-charts.js';
 import { disagreementSection, escapeHtml, rowsTable } from './html-tables.js';
-import type { GapRow } from './gap.js';
-import type { SummaryRow } from './summary.js';
+import { GAP_COLUMNS, type GapRow } from './gap.js';
+import { SUMMARY_COLUMNS, type SummaryRow } from './summary.js';
 import { pText } from './terminal.js';
 
 /**
@@ -144,8 +144,8 @@ export function renderHtml(input: HtmlInput): string {
     ['Latency and errors / 延迟与错误', latencySection(summary)],
     ['Score over time / 历史趋势', historySection(input.history ?? [])],
     ['Where closed and open disagree most / 分歧最大的用例', disagreementSection(input.disagreements)],
-    ['gap.csv', rowsTable(gaps)],
-    ['summary.csv', rowsTable(summary)],
+    ['gap.csv', rowsTable(gaps, GAP_COLUMNS)],
+    ['summary.csv', rowsTable(summary, SUMMARY_COLUMNS)],
   ];
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
