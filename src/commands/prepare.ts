@@ -303,5 +303,6 @@ function responseCache(values: RunValues, io: IO): ResponseCache {
   if (!['use', 'refresh', 'off'].includes(mode))
     throw new UsageError(`--cache ${values.cache}: expected use, refresh or off`);
   const dir = values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env);
-  return new ResponseCache(dir, mode, duration('--cache-max-age', values['cache-max-age']));
+  // --cache-max-age 0s: no cached answer is young enough, every job asks (answers are still stored).
+  return new ResponseCache(dir, mode, duration('--cache-max-age', values['cache-max-age'], true));
 }

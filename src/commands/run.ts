@@ -33,7 +33,8 @@ Options:
   --force                with --resume, accept a changed config or suite
   --cache MODE           use | refresh | off (default use; see README: which models are cached)
   --cache-dir DIR        response cache location (default: $GAPBENCH_CACHE_DIR or ~/.cache/gapbench)
-  --cache-max-age AGE    ignore cached answers older than AGE (e.g. 20h, 7d) and ask again
+  --cache-max-age AGE    ignore cached answers older than AGE (e.g. 20h, 7d) and ask again;
+                         0s: ask every job again (new answers are still cached)
   --max-duration TIME    stop starting jobs after TIME (e.g. 30m), write results, exit 130
   --progress-interval S  seconds between progress lines when not on a terminal (default 10)
   --excel                write CSVs with a UTF-8 BOM (Excel shows Chinese text correctly)
