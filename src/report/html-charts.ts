@@ -210,7 +210,9 @@ export function latencySection(summary: readonly SummaryRow[]): string {
  * labelled (labels of close scores shifted apart): one label per point overlaps as soon as two
  * models score alike.
  */
-export function historySection(history: readonly Record<string, string>[]): string {
+export function historySection(all: readonly Record<string, string>[]): string {
+  // A run of a subset of the cases (history.csv's filter column) is no point on a suite's trend.
+  const history = all.filter((h) => !h.filter);
   const runs = [...new Set(history.map((h) => h.run_id))];
   if (runs.length < 2) return '<p>history.csv holds this run only: no trend yet.</p>';
   const series = new Map<string, (number | null)[]>();
