@@ -24,25 +24,11 @@ export interface ManifestModel {
   rules?: string[];
 }
 
-/** One input file sent to a vendor's Batch API. */
-export interface BatchEntry {
-  model: string;
-  /** The local copy of the input file, relative to the run directory (its custom_ids are job ids). */
-  file: string;
-  requests: number;
-  bytes: number;
-  input_file_id: string;
-  /** Absent when the process stopped between creating the batch and recording it (found again by its input file). */
-  batch_id?: string;
-  /** The status last seen. */
-  status: string;
-  created_at: string;
-  /** Why the batch failed, when it did (the vendor's words). */
-  errors?: string;
-}
+export type { BatchEntry } from '../types.js';
+import type { BatchEntry } from '../types.js';
 
 /** Which optional outputs the run wrote; `gapbench report` writes the same unless told otherwise. */
-export interface OutputChoices {
+interface OutputChoices {
   /** CSVs with a UTF-8 BOM (--excel). */
   excel: boolean;
   /** results.xlsx (--xlsx). */

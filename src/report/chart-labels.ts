@@ -36,7 +36,7 @@ export function niceRange(lo: number, hi: number, ticks = 5): { min: number; max
   return { min: fix(Math.floor(lo / step) * step), max: fix(Math.ceil(hi / step) * step), step: fix(step) };
 }
 
-export interface LabelPoint {
+interface LabelPoint {
   /** The point's pixel position. */
   px: number;
   py: number;
@@ -44,7 +44,7 @@ export interface LabelPoint {
 }
 
 /** Where a label goes: beside its point (`right` or `left`), moved `dy` pixels down (up if negative). */
-export interface Placed {
+interface Placed {
   side: 'right' | 'left';
   dy: number;
   /** The label's box, for tests and for the next label. */

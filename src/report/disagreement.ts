@@ -3,7 +3,7 @@ import type { JobRecord } from '../journal/record.js';
 import type { Aggregate, CaseRow } from './aggregate.js';
 
 /** One model's answer to a disagreement case, as report.html shows it. */
-export interface ShownAnswer {
+interface ShownAnswer {
   model: string;
   group: Group;
   /** Mean score over the case's repeats. */

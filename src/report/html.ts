@@ -13,7 +13,7 @@ import { pText } from './terminal.js';
  * rendered at report time by Apache ECharts' server-side renderer. Every text that reaches the
  * page (labels, model outputs) goes through escapeHtml; ECharts escapes the text it puts in SVG.
  */
-export interface HtmlInput {
+interface HtmlInput {
   runId: string;
   summary: readonly SummaryRow[];
   gaps: readonly GapRow[];
@@ -26,8 +26,7 @@ export interface HtmlInput {
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
-export { escapeHtml, rowsTable } from './html-tables.js';
-export { renderSvg } from './html-charts.js';
+export { rowsTable } from './html-tables.js';
 
 /**
  * An interval chart: one box per row spanning [low, high] with its line at the estimate

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
 import { UsageError, withoutCredentials } from '../errors.js';
 import { readManifest, writeManifest, type BatchEntry, type Manifest } from '../journal/manifest.js';
+import type { BatchStore } from '../providers/provider.js';
 import type { Suite } from '../suite/load.js';
 import { VERSION } from '../version.js';
 import type { ResponseCache } from './cache.js';
 import { configHash } from './identity.js';
 
 /** What the manifest records of a run. */
-export interface RunDescription {
+interface RunDescription {
   runId: string;
   models: ModelConfig[];
   suites: Suite[];
@@ -20,10 +21,6 @@ export interface RunDescription {
   pairs?: Manifest['pairs'];
   alpha?: number;
   shard?: Manifest['shard'];
-  /** Output choices (--excel, --xlsx, --matrix-outputs), recorded so `gapbench report` writes the same files. */
-  excel?: boolean;
-  xlsx?: boolean;
-  matrixOutputs?: boolean;
   /** The subset of the cases asked, when not all. */
   filter?: Manifest['filter'];
 }
@@ -57,7 +54,6 @@ export function startManifest(r: RunDescription): Manifest {
     ...(r.pairs?.length ? { pairs: r.pairs } : {}),
     ...(r.alpha === undefined ? {} : { alpha: r.alpha }),
     ...(r.shard ? { shard: { index: r.shard.index, count: r.shard.count } } : {}),
-    outputs: { excel: Boolean(r.excel), xlsx: Boolean(r.xlsx), matrix_outputs: Boolean(r.matrixOutputs) },
     ...(r.filter ? { filter: r.filter } : {}),
   };
 }
@@ -72,6 +68,8 @@ export function openRunDir(
   manifest: Manifest,
 ): { manifest: Manifest; previousStatus?: Manifest['status']; notice?: string } {
   const created = !existsSync(runDir);
+  // Never two runs' records in one journal: only a resume writes into a directory that exists.
+  if (!created && !resuming) throw new UsageError(`${runDir} already exists (choose another run id, or resume it)`);
   let notice: string | undefined;
   try {
     mkdirSync(runDir, { recursive: true });
@@ -190,9 +188,14 @@ export function finishManifest(
  * Batch mode's record of its batches: the ones an earlier invocation made (a resume collects
  * them), and each new or changed one written into manifest.json the moment it exists.
  */
-export function batchRecorder(runDir: string, manifest: Manifest, notice: (line: string) => void) {
+export function batchRecorder(
+  runDir: string,
+  manifest: Manifest,
+  notice: (line: string) => void,
+): Omit<BatchStore, 'recorded' | 'stop'> {
   return {
-    runDir,
+    dir: runDir,
+    runId: manifest.run_id,
     known: [...(manifest.batches ?? [])],
     save: (entry: BatchEntry) => {
       const list = (manifest.batches ??= []);

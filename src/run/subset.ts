@@ -11,7 +11,7 @@ import type { Suite } from '../suite/load.js';
  * of the unfiltered run, and its hash, so the config hash is too (a filtered run and a full one
  * of the same config are comparable case by case).
  */
-export interface SubsetRequest {
+interface SubsetRequest {
   case?: string[];
   category?: string[];
   /** The run directory given to --failed-from, resolved, and as the user wrote it. */
@@ -25,7 +25,7 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /** The (suite, case id) pairs that failed or errored in a run: any model, any repeat, its latest record. */
-export async function failedCases(dir: string, given: string): Promise<Record<string, string[]>> {
+async function failedCases(dir: string, given: string): Promise<Record<string, string[]>> {
   const journal = join(dir, 'records.jsonl');
   if (!existsSync(journal)) throw new UsageError(`--failed-from ${given}: no records.jsonl`);
   const failed = new Map<string, Set<string>>();
@@ -39,7 +39,7 @@ export async function failedCases(dir: string, given: string): Promise<Record<st
 }
 
 /** The suites cut down to the request's cases (each case kept where every given criterion holds). */
-export function applyFilter(suites: readonly Suite[], filter: Omit<RunFilter, 'cases' | 'of'>): Suite[] {
+function applyFilter(suites: readonly Suite[], filter: Omit<RunFilter, 'cases' | 'of'>): Suite[] {
   const globs = filter.case?.map(globToRegExp);
   const categories = filter.category && new Set(filter.category);
   const failed = filter.failed_from?.cases;

@@ -12,7 +12,7 @@ import { cachedParse, storeParse } from './parse-cache.js';
 let yamlModule: typeof YamlModule | undefined;
 const yaml = (): typeof YamlModule => (yamlModule ??= requireCjs('yaml') as typeof YamlModule);
 
-export type YamlPath = readonly (string | number)[];
+type YamlPath = readonly (string | number)[];
 
 /** A parsed YAML file that can say on which line any value (or key) stands. */
 export interface YamlFile {
@@ -23,7 +23,7 @@ export interface YamlFile {
 }
 
 /** Largest YAML file read (a suite's cases belong in a source file beyond that): 32 MiB. */
-export const MAX_YAML_BYTES = 32 * 1024 * 1024;
+const MAX_YAML_BYTES = 32 * 1024 * 1024;
 
 /** Reads and parses a YAML file; syntax errors become a FileError naming the line. */
 export function readYamlFile(file: string, displayName = file, cacheDir?: string): YamlFile {
@@ -63,7 +63,7 @@ export function readYamlFile(file: string, displayName = file, cacheDir?: string
   return parsed;
 }
 
-export function parseYamlText(text: string, file: string): YamlFile {
+function parseYamlText(text: string, file: string): YamlFile {
   const { LineCounter, parseDocument, isMap, isSeq, isScalar } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
