@@ -2,7 +2,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSuite } from '../src/suite/load.js';
-import { tempDir, writeFiles } from './helpers.js';
+import { spawnCli, tempDir, writeFiles } from './helpers.js';
 
 /** A suite read a second time comes from the parse cache: same cases, same error lines. */
 describe('suite parse cache', () => {
@@ -59,5 +59,14 @@ cases:
       expect(s.cases[0].expected).toBe(Infinity);
     }
     expect(existsSync(join(cache, 'parsed'))).toBe(false);
+  });
+
+  it('ships the bundled suites parsed: a new cache directory stays empty after gapbench suites', async () => {
+    // The built CLI (npm run build filled dist/parsed/): a first start reads JSON, not YAML.
+    const dir = tempDir();
+    const r = await spawnCli(['suites'], { cwd: dir }).done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^extraction-json\s+40\s+json/m);
+    expect(existsSync(join(dir, '.cache', 'parsed'))).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { VERSION } from '../version.js';
 
 /**
@@ -19,12 +20,21 @@ function entryPath(cacheDir: string, text: string): string {
   return join(cacheDir, DIR, `${key}.json`);
 }
 
+/**
+ * Entries made at build time for the bundled suites (`npm run build` runs scripts/preparse.mjs):
+ * a new user's first `gapbench suites` starts warm. Beside the compiled code, in dist/.
+ */
+const SHIPPED_DIR = fileURLToPath(new URL('..', import.meta.url));
+
 export function cachedParse(cacheDir: string, text: string): unknown {
-  try {
-    return (JSON.parse(readFileSync(entryPath(cacheDir, text), 'utf8')) as { data: unknown }).data;
-  } catch {
-    return undefined;
+  for (const dir of [cacheDir, SHIPPED_DIR]) {
+    try {
+      return (JSON.parse(readFileSync(entryPath(dir, text), 'utf8')) as { data: unknown }).data;
+    } catch {
+      /* not there: the next place, else parse */
+    }
   }
+  return undefined;
 }
 
 export function storeParse(cacheDir: string, text: string, data: unknown): void {
