@@ -761,7 +761,8 @@ async function batch(cases = 5_000) {
 /**
  * Start-up: wall time of `gapbench suites`, `gapbench validate` and a run's first progress line,
  * as a user starts them (a new node process each), against the target of 1 s. "cold": a new cache
- * directory (suites parsed from YAML); "warm": the parse cache filled by an earlier start.
+ * directory (only the bundled suites' entries shipped in dist/parsed/); "warm": the parse cache
+ * filled by an earlier start.
  */
 async function startup(times = 5) {
   const cli = new URL('../dist/cli.js', import.meta.url).pathname;
