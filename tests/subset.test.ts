@@ -162,4 +162,20 @@ describe('--failed-from', () => {
     expect(gated.code).toBe(2);
     expect(gated.stderr).toMatch(/--fail-on-regression on a subset of the cases needs --baseline DIR/);
   });
+
+  it('shards of a subset merge into a run that keeps the filter; shards of different subsets do not', async () => {
+    const dir = project();
+    const shard = (id: string, cat: string, i: number) =>
+      cli(['run', '--run-id', id, '--quiet', '--category', cat, '--shard', `${i}/2`], { cwd: dir });
+    expect((await shard('s1', 'k0', 1)).code).toBe(0);
+    expect((await shard('s2', 'k0', 2)).code).toBe(0);
+    expect((await shard('x2', 'k1', 2)).code).toBe(0);
+    const merged = await cli(['merge', 'results/m', 'results/s1', 'results/s2', '--quiet'], { cwd: dir });
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(manifest(join(dir, 'results', 'm')).filter).toEqual(manifest(join(dir, 'results', 's1')).filter);
+    expect(csv(join(dir, 'results', 'm'), 'results.csv')).toHaveLength(16);
+    const mixed = await cli(['merge', 'results/m2', 'results/s1', 'results/x2'], { cwd: dir });
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/results\/x2: shard 2\/2 ran another subset of the cases \(category=k1/);
+  });
 });
