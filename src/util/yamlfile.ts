@@ -12,7 +12,7 @@ import { cachedParse, storeParse } from './parse-cache.js';
 let yamlModule: typeof YamlModule | undefined;
 const yaml = (): typeof YamlModule => (yamlModule ??= requireCjs('yaml') as typeof YamlModule);
 
-type YamlPath = readonly (string | number)[];
+export type YamlPath = readonly (string | number)[];
 
 /** A parsed YAML file that can say on which line any value (or key) stands. */
 export interface YamlFile {
@@ -63,7 +63,7 @@ export function readYamlFile(file: string, displayName = file, cacheDir?: string
   return parsed;
 }
 
-function parseYamlText(text: string, file: string): YamlFile {
+export function parseYamlText(text: string, file: string): YamlFile {
   const { LineCounter, parseDocument, isMap, isSeq, isScalar } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
