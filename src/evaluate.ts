@@ -8,6 +8,7 @@ import { PROTOCOLS } from './providers/index.js';
 import { computeReport, ReportState, writeReports, type Report } from './report/index.js';
 import type { GapRow } from './report/gap.js';
 import type { SummaryRow } from './report/summary.js';
+import { stoppedModels } from './report/history.js';
 import { ResponseCache, defaultCacheDir, type CacheMode } from './run/cache.js';
 import { countJobs } from './run/plan.js';
 import { batchRecorder, finishManifest, openRunDir, startManifest } from './run/rundir.js';
@@ -147,6 +148,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   let report: Report;
   if (runDir) {
     report = await writeReports(runDir, { excel: false, matrixOutputs: false, history: !interrupted, manifest }, live);
+    // No thresholds here: a finished run's outcome is exit 0 (see Report.recordHistory).
+    await report.recordHistory?.({ exit: 0, stopped: stoppedModels(report.aggregate) });
     finishManifest(runDir, manifest, report, total, result.unfinished, interrupted);
   } else {
     report = computeReport(live);

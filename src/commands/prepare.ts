@@ -40,6 +40,8 @@ export interface PreparedRun {
   alpha?: number;
   /** This machine's slice of the cases (`--shard I/N`). */
   shard?: Shard;
+  /** The subset of cases chosen on the command line (`--limit N`): never a regression baseline. */
+  filtered?: string;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
 }
@@ -127,6 +129,11 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,
     ...(shard ? { shard } : {}),
+    ...(values.limit !== undefined
+      ? { filtered: `--limit ${values.limit}` }
+      : manifest?.filtered
+        ? { filtered: manifest.filtered }
+        : {}),
   };
 }
 
