@@ -2,7 +2,7 @@
  * How the `best` scope avoids the winner's curse, and how category rows share one error rate.
  *
  * `best` with more than one model on a side picks the best closed and the best open model on one
- * half of the cases (even case index) and tests that pair on the other half (odd index). The pick
+ * half of the cases (choosesPair) and tests that pair on the other half. The pick
  * never sees the cases it is tested on, so the test keeps its level and the reported gap is not
  * biased toward the luckiest model; the price is half the cases for that row. A max-over-pairs
  * permutation test would keep every case but fixes only the p-value, not the inflated gap and
@@ -11,8 +11,18 @@
 import type { CaseRow } from './aggregate.js';
 import { holm } from './score-tests.js';
 
-/** Whether a case belongs to the half `best` chooses its pair on (the other half tests it). */
-export const choosesPair = (row: CaseRow): boolean => row.caseIndex % 2 === 0;
+/**
+ * Whether a case belongs to the half `best` chooses its pair on (the other half tests it): a bit of
+ * the FNV-1a hash of suite and case id. A hash, not the case's position, so that a suite whose
+ * cases alternate in kind (or a model right on every other case) cannot line up with the split;
+ * fixed, so a report is rebuilt bit for bit.
+ */
+export function choosesPair(row: Pick<CaseRow, 'suite' | 'caseId'>): boolean {
+  let h = 0x811c9dc5;
+  const key = `${row.suite}\u0000${row.caseId}`;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return ((h >>> 0) & 0x100) === 0;
+}
 
 /** The model with the highest mean per-case score on the choosing half (first listed wins a tie). */
 export function bestOnChoosingHalf(cases: readonly CaseRow[], models: readonly string[]): string {
@@ -37,7 +47,7 @@ export function bestOnChoosingHalf(cases: readonly CaseRow[], models: readonly s
 /** The note a `best` row carries about how its pair was chosen. */
 export function bestNote(selected: boolean): string {
   return selected
-    ? 'best pair chosen on the even-indexed cases, tested on the odd-indexed ones (no winner’s curse)'
+    ? 'best pair chosen on half the cases, tested on the other half (no winner’s curse)'
     : 'one model per side: nothing chosen';
 }
 

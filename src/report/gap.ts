@@ -265,7 +265,7 @@ function compare(
     a.push(x);
     b.push(y);
   }
-  const r = pairedComparison(a, b, undefined, at.alpha);
+  const r = pairedComparison(a, b, undefined, at.alpha, true);
   if (!r) return undefined;
   const { meanA, meanB, ci, p } = r;
   const gap = (meanA - meanB) * 100;

@@ -41,6 +41,7 @@ export function pairedComparison(
   b: readonly number[],
   binary = a.every((x) => x === 0 || x === 1) && b.every((x) => x === 0 || x === 1),
   alpha = ALPHA,
+  withPower = false,
 ): PairedResult | undefined {
   const n = a.length;
   if (!n) return undefined;
@@ -50,7 +51,7 @@ export function pairedComparison(
   const meanA = sumA / n;
   const common = { meanA, meanB: meanA - t.mean, n, meanSquare: t.meanSquare };
   if (!binary) {
-    const power = powerFields(gradedPower(n, t.sd, alpha));
+    const power = withPower ? powerFields(gradedPower(n, t.sd, alpha)) : NO_POWER;
     if (n >= 2 && t.sd === 0 && t.mean !== 0) {
       const r = boundedMeanInterval(t.mean, n, -1, 1, alpha, 0);
       return { ...common, ...power, ci: r.ci, p: r.p, test: 'bounded_score' };
@@ -64,9 +65,12 @@ export function pairedComparison(
     if (a[i] === 1 && b[i] === 0) onlyA++;
     else if (a[i] === 0 && b[i] === 1) onlyB++;
   }
-  const power = powerFields(binaryPower(n, onlyA + onlyB, alpha));
+  const power = withPower ? powerFields(binaryPower(n, onlyA + onlyB, alpha)) : NO_POWER;
   return { ...common, ...power, ...tangoInterval(onlyA, onlyB, n, alpha), test: 'mcnemar_score' };
 }
+
+/** Power figures not asked for (compare rows have none). */
+const NO_POWER = { minDetectable: NaN, casesFor5pp: NaN };
 
 function powerFields(p: PowerFigures): Pick<PairedResult, 'minDetectable' | 'casesFor5pp' | 'powerNote'> {
   return { minDetectable: p.minDetectable, casesFor5pp: p.casesFor5pp, ...(p.reason ? { powerNote: p.reason } : {}) };
