@@ -46,9 +46,9 @@ function unsuitable(rows: readonly Record<string, string>[], manifest: Manifest)
   const first = rows[0];
   if (first.filtered) return `a subset of the cases: ${terminalSafe(first.filtered, 40)}`;
   if (first.config_hash !== undefined && first.config_hash !== manifest.config_hash) return 'another config or suites';
-  const exit = rows.find((r) => r.exit !== undefined && r.exit !== '' && r.exit !== '0')?.exit;
-  if (exit !== undefined) return `exit ${terminalSafe(exit, 8)}: a threshold failed`;
   const stopped = rows.filter((r) => r.stopped === '1').map((r) => terminalSafe(r.model, 40));
   if (stopped.length) return `${[...new Set(stopped)].join(', ')} stopped or answered nothing`;
+  const exit = rows.find((r) => r.exit !== undefined && r.exit !== '' && r.exit !== '0')?.exit;
+  if (exit !== undefined) return `exit ${terminalSafe(exit, 8)}: a threshold failed`;
   return undefined;
 }

@@ -130,7 +130,7 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
     alpha: config.alpha ?? manifest?.alpha,
     ...(shard ? { shard } : {}),
     ...(values.limit !== undefined
-      ? { filtered: `--limit ${values.limit}` }
+      ? { filtered: `first ${values.limit} cases of each suite (--limit ${values.limit})` }
       : manifest?.filtered
         ? { filtered: manifest.filtered }
         : {}),
