@@ -42,7 +42,7 @@ export class ProviderError extends Error {
 }
 
 /** What an error kind means for a run. */
-export interface ErrorPolicy {
+interface ErrorPolicy {
   /** Counts as a wrong answer (the model's service failed a user too); false: left out of scores, still counted in errors. */
   scored: boolean;
   /** Worth another attempt: the server may answer differently next time. */
@@ -78,6 +78,20 @@ export const ERROR_KINDS = {
   truncated: { scored: false, retry: false, stopsLane: false },
   expired: { scored: false, retry: false, stopsLane: false },
 } as const satisfies Record<ErrorKind, ErrorPolicy>;
+
+/**
+ * The disk refused a write (full, quota, read-only, I/O error): the run stopped as an interrupt
+ * does, its journal intact and resumable. Names the run directory and what failed.
+ */
+export class StorageError extends Error {
+  constructor(
+    readonly runDir: string,
+    readonly what: string,
+  ) {
+    super(`cannot write to ${runDir} (${what})`);
+    this.name = 'StorageError';
+  }
+}
 
 /** The run was interrupted (SIGINT/SIGTERM, --max-duration): exit 130, journal intact. */
 export class InterruptedError extends Error {

@@ -9,7 +9,7 @@ import { appendCaseScores, HISTORY_CASES, type RunScores } from './history-cases
 import { toCsvString, type CsvValue } from './csv.js';
 import type { SummaryRow } from './summary.js';
 
-export const HISTORY_COLUMNS = [
+const HISTORY_COLUMNS = [
   'run_id',
   'started_at',
   'config_hash',

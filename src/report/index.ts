@@ -17,11 +17,15 @@ import { renderTerminal } from './terminal.js';
 
 export { ReportState } from './state.js';
 
-export interface ReportOptions {
+/** The output choices of a run (`--excel`, `--xlsx`, `--matrix-outputs`). */
+export interface OutputOptions {
   excel: boolean;
   /** Also write results.xlsx. */
   xlsx?: boolean;
   matrixOutputs: boolean;
+}
+
+interface ReportOptions extends OutputOptions {
   /**
    * The run belongs in <out>/history.csv (finished runs only). The rows are appended by
    * Report.recordHistory once the run's exit code is known (applyThresholds calls it).

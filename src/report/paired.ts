@@ -7,7 +7,7 @@ export const ALPHA = 0.05;
 /** The test behind a gap or compare row (a public CSV value). */
 export type PairedTest = 'mcnemar_score' | 'paired_t' | 'bounded_score';
 
-export interface PairedResult {
+interface PairedResult {
   meanA: number;
   meanB: number;
   /** Interval of mean(a - b), as fractions, within [-1, 1]; excludes 0 exactly when p < alpha. */
