@@ -9,7 +9,7 @@
 import type { Manifest } from '../journal/manifest.js';
 import { terminalSafe } from '../util/text.js';
 
-export interface BaselineChoice {
+interface BaselineChoice {
   /** The run chosen, when one qualifies. */
   runId?: string;
   /** Its rows of history.csv. */

@@ -136,12 +136,14 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,
     ...(shard ? { shard } : {}),
-    ...(values.limit !== undefined
-      ? { filtered: `first ${values.limit} cases of each suite (--limit ${values.limit})` }
-      : manifest?.filtered
-        ? { filtered: manifest.filtered }
-        : {}),
+    ...subsetOf(values.limit, manifest),
   };
+}
+
+/** What part of the suites' cases the run covers when not all (--limit; kept on resume): never a regression baseline. */
+function subsetOf(limit: string | undefined, manifest: Manifest | undefined): { filtered?: string } {
+  if (limit !== undefined) return { filtered: `first ${limit} cases of each suite (--limit ${limit})` };
+  return manifest?.filtered ? { filtered: manifest.filtered } : {};
 }
 
 function checkedModels(config: Config, concurrency: number | undefined, io: IO, batch: boolean): ModelConfig[] {

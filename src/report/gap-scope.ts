@@ -52,7 +52,7 @@ export function bestNote(selected: boolean): string {
 }
 
 /** The fields of a gap row the adjustment reads and sets (gap.ts's GapRow has them). */
-export interface CategoryRow {
+interface CategoryRow {
   suite: string;
   category: string;
   scope: string;

@@ -8,7 +8,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 /** history.csv is read up to this size (about a million rows); the rest is reported as skipped. */
 export const HISTORY_MAX_BYTES = 256 * 1024 * 1024;
 
-export interface HistoryRead {
+interface HistoryRead {
   rows: Record<string, string>[];
   /** One line per row left out: `line N: why`. */
   skipped: string[];
@@ -33,7 +33,7 @@ export function readHistoryFile(path: string): HistoryRead {
 }
 
 /** The valid rows of history.csv text (see the file comment). */
-export function parseHistory(text: string): HistoryRead {
+function parseHistory(text: string): HistoryRead {
   const records = splitRecords(text.replace(/^\uFEFF/, ''));
   const skipped: string[] = [];
   const header = records.shift();

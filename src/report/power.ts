@@ -4,18 +4,12 @@
  * of the discordant cases. Graded: the paired t test, power from the non-central t distribution
  * (integrated numerically). Normal approximations overstated power badly at small n.
  */
-import { logFactorial, logGamma, normalCritical, normalTwoSided, regularizedBeta, studentTCritical } from './stats.js';
+import { logFactorial, logGamma, normalCritical, regularizedBeta, studentTCritical } from './stats.js';
 
 /** The power every "detectable" figure is stated at. */
-export const POWER = 0.8;
+const POWER = 0.8;
 /** The standard normal quantile at POWER. */
 const Z_POWER = 0.8416212335729143;
-
-/** Standard normal CDF. */
-export function normalCdf(x: number): number {
-  const tail = normalTwoSided(x) / 2;
-  return x < 0 ? tail : 1 - tail;
-}
 
 /** P(X >= k) for X ~ Binomial(m, p). */
 function binomialUpper(k: number, m: number, p: number): number {
@@ -128,7 +122,7 @@ function smallestReaching(f: (x: number) => number, top: number, target: number)
 }
 
 /** Above this many cases the exact search gives way to the large-sample formula (they agree there). */
-export const EXACT_SEARCH_MAX = 400;
+const EXACT_SEARCH_MAX = 400;
 
 /**
  * The smallest n with f(n) true for an increasing f, searched from half the large-sample estimate

@@ -5,7 +5,7 @@
 import { normalCritical, normalTwoSided, type Interval } from './stats.js';
 
 /** A test's two-sided p-value with the interval that inverts the same statistic. */
-export interface TestedInterval {
+interface TestedInterval {
   p: number;
   ci: Interval;
 }
@@ -17,7 +17,7 @@ export interface TestedInterval {
  * is large (mapping an interval of b / (b + c) with the observed (b + c) / n did not). At d0 = 0
  * it is McNemar's statistic (b - c) / sqrt(b + c). Decreasing in d0.
  */
-export function tangoStatistic(b: number, c: number, n: number, d0: number): number {
+function tangoStatistic(b: number, c: number, n: number, d0: number): number {
   const A = 2 * n;
   const B = -b - c + (2 * n - b + c) * d0;
   const C = -c * d0 * (1 - d0);

@@ -152,7 +152,7 @@ function summaryRow(runId: string, c: Cell, price: Price | undefined, cases: rea
 }
 
 /** Cases from which a graded score's interval is Student's t (below it, the bounded-mean interval). */
-export const T_INTERVAL_MIN_CASES = 30;
+const T_INTERVAL_MIN_CASES = 30;
 
 /**
  * The 95% interval of a mean of graded scores in [0, 1]. From 30 cases: Student's t, clipped to

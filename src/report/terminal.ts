@@ -113,7 +113,7 @@ function modelNotes(rows: readonly SummaryRow[], paramsOf: ParamsOf): string[] {
 }
 
 /** Below this many cases a suite's figures get a warning. */
-export const SMALL_SUITE = 30;
+const SMALL_SUITE = 30;
 
 const SCOPE_LABEL: Record<GapRow['scope'], string> = {
   best: 'best pair',
