@@ -654,6 +654,12 @@ async function batch(cases = 5_000) {
 }
 
 const all = { speed, faults, rateLimit, scale, stats, htmlReport, merge, batch };
-const extra = { replayScale, httpScale, replayLong };
+const extra = {
+  replayScale,
+  httpScale,
+  replayLong,
+  // Simulated runs with a known truth: coverage, type-I error, power (see bench/stats-coverage.mjs).
+  'stats-coverage': async () => (await import('./stats-coverage.mjs')).statsCoverage(report),
+};
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);
