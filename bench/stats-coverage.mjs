@@ -91,7 +91,10 @@ function gradedGrid(report) {
         `gap coverage ${cov.toFixed(3)} ${check(cov >= 0.93, `graded ${name} n ${n}: ${cov}`)}, names a side ${pct(named / SIMS)}; per-model coverage ${mcov.toFixed(3)} ${check(mcov >= 0.93, `per-model ${name} n ${n}: ${mcov}`)}`,
       ]);
     }
-  report('stats-coverage: graded 5-level scores (gap: paired t; per model: bounded mean < 30 cases, t above)', rows);
+  report(
+    'stats-coverage: graded 5-level scores (gap: paired t; per model: bounded mean below 100 cases, t from 100)',
+    rows,
+  );
 }
 
 /** The stated min_detectable_pp against the power simulated at that gap. */

@@ -118,7 +118,7 @@ describe('intervals that are never a point and never out of range', () => {
     expect(verdictOf(r)).toBe('no_significant_difference');
   });
 
-  it('per-model graded intervals: bounded mean below 30 cases (Wilson for 0/1 data), t from 30', () => {
+  it('per-model graded intervals: bounded mean below 100 cases (Wilson for 0/1 data), t from 100', () => {
     // For 0/1 scores the bounded-mean interval is Wilson's: 80 of 100 -> [0.7111708, 0.8666331].
     const w = wilson(80, 100);
     const b = boundedMeanInterval(0.8, 100, 0, 1);
@@ -128,7 +128,7 @@ describe('intervals that are never a point and never out of range', () => {
     expect(five.method).toBe('bounded');
     expect(five.ci.high).toBe(1);
     expect(five.ci.low).toBeLessThan(1);
-    const many = gradedInterval(Array.from({ length: 40 }, (_, i) => (i % 5) / 4));
+    const many = gradedInterval(Array.from({ length: 120 }, (_, i) => (i % 5) / 4));
     expect(many.method).toBe('t');
   });
 });

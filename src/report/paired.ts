@@ -33,8 +33,9 @@ interface PairedResult {
  * - Every case 0 or 1 on both sides (`binary`): McNemar's score test and Tango's score interval
  *   (the same statistic, with the variance under each tested gap), power exact by binomial sums.
  * - Otherwise: a paired t test and its interval mean ± t x sd / sqrt(n), clipped to [-1, 1], power
- *   from the non-central t. When every difference is the same the t has no spread: the bounded
- *   score interval (differences lie in [-1, 1]) is used instead, so no interval is a single point.
+ *   from the non-central t. When every difference is the same (0 included) the t has no spread:
+ *   the bounded score interval (differences lie in [-1, 1]) is used instead, so no interval is a
+ *   single point.
  */
 export function pairedComparison(
   a: readonly number[],
@@ -52,7 +53,7 @@ export function pairedComparison(
   const common = { meanA, meanB: meanA - t.mean, n, meanSquare: t.meanSquare };
   if (!binary) {
     const power = withPower ? powerFields(gradedPower(n, t.sd, alpha)) : NO_POWER;
-    if (n >= 2 && t.sd === 0 && t.mean !== 0) {
+    if (n >= 2 && t.sd === 0) {
       const r = boundedMeanInterval(t.mean, n, -1, 1, alpha, 0);
       return { ...common, ...power, ci: r.ci, p: r.p, test: 'bounded_score' };
     }
