@@ -4,9 +4,10 @@
  * through the CLI against the simulator. A night whose server was down and an ad-hoc `--limit` run
  * are never the baseline; a real 30-point drop fails; nights that differ by noise never do.
  */
-import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readHistoryFile } from '../src/report/history-read.js';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
 import { cli, csvRows, suiteYaml, tempDir, writeFiles } from './helpers.js';
 
@@ -164,5 +165,21 @@ describe('a nightly --fail-on-regression job', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(msg);
     }
+  });
+
+  it('history.csv: CRLF, LF and CR rows all read; quoted line breaks kept; short rows and a cut last row skipped with their line', () => {
+    const dir = tempDir();
+    const path = join(dir, 'history.csv');
+    writeFileSync(
+      path,
+      '\uFEFF"run_id","model","score"\r\n"a","m",0.5\n"b","m\r\nx",0.6\r"c","m"\r\n"d","m",0.7,"extra"\r\n"e","m",0.',
+    );
+    const h = readHistoryFile(path);
+    expect(h.rows.map((r) => [r.run_id, r.model, r.score])).toEqual([
+      ['a', 'm', '0.5'],
+      ['b', 'm\r\nx', '0.6'],
+      ['d', 'm', '0.7'],
+    ]);
+    expect(h.skipped).toEqual(['line 5: 2 of 3 cells', 'line 7: cut off (no end of line or an unclosed quote)']);
   });
 });

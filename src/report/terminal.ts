@@ -178,7 +178,8 @@ export function gapLines(g: GapRow, color: boolean): string[] {
       lines.push(
         `    (with ${cases} this test finds a gap of ${g.min_detectable_pp.toFixed(1)} pp 80% of the time${need})`,
       );
-    else if (g.note.includes('too few cases')) lines.push(`    (${cases}: too few cases to detect any gap${need})`);
+    else if (g.note.includes('too few cases'))
+      lines.push(`    (${cases}: too few to detect any gap 80% of the time${need})`);
   }
   return lines;
 }
