@@ -4,11 +4,13 @@
  * with a known truth. The long simulation grid is `npm run bench -- stats-coverage`.
  */
 import { describe, expect, it } from 'vitest';
+import type { Aggregate, CaseEntry, CaseRow } from '../src/report/aggregate.js';
+import { gapRows } from '../src/report/gap.js';
 import { pairedComparison, verdictOf } from '../src/report/paired.js';
 import { binaryPower, gradedPower, mcnemarPower, nonCentralTUpper, tTestPower } from '../src/report/power.js';
 import { boundedMeanInterval, holm, tangoInterval } from '../src/report/score-tests.js';
 import { studentTCritical, wilson } from '../src/report/stats.js';
-import { gradedInterval } from '../src/report/summary.js';
+import { gradedInterval, type SummaryRow } from '../src/report/summary.js';
 import { uniform } from '../src/util/rng.js';
 
 describe("Tango's score interval with McNemar's score test (pass/fail gaps)", () => {
@@ -138,5 +140,88 @@ describe("Holm's adjustment", () => {
     const out = holm([0.01, 0.04, 0.03, 0.005]);
     [0.03, 0.06, 0.06, 0.02].forEach((x, i) => expect(out[i]).toBeCloseTo(x, 12));
     expect(holm([NaN, 0.2])).toEqual([NaN, 0.2]);
+  });
+});
+
+describe('scopes and categories that do not flatter (seeded simulation through gapRows)', () => {
+  /** An aggregate and summary as gapRows reads them, from per-model 0/1 answers per case. */
+  function runOf(answers: Record<string, number[]>, category: (i: number) => string): [Aggregate, SummaryRow[]] {
+    const models = Object.keys(answers).map((id) => ({
+      id,
+      group: (id.startsWith('closed') ? 'closed' : 'open') as 'closed' | 'open',
+      provider: 'sim',
+    }));
+    const n = answers[models[0].id].length;
+    const cases = new Map<string, CaseRow>();
+    for (let i = 0; i < n; i++) {
+      const byModel = new Map(models.map((m) => [m.id, Array(5).fill(answers[m.id][i]) as CaseEntry]));
+      for (const e of byModel.values()) e[1] = 1;
+      cases.set(`s\u0000c${i}`, {
+        suite: 's',
+        caseId: `c${i}`,
+        caseIndex: i,
+        category: category(i),
+        expected: '',
+        byModel,
+      });
+    }
+    const summary = models.map((m) => {
+      const passed = answers[m.id].reduce((a, x) => a + x, 0);
+      return {
+        model: m.id,
+        suite: 's',
+        n,
+        n_cases: n,
+        passed,
+        score: passed / n,
+        errors: 0,
+        excluded: 0,
+      } as SummaryRow;
+    });
+    const agg: Aggregate = {
+      runId: 'sim',
+      cells: new Map(),
+      cases,
+      suites: ['s'],
+      models,
+      records: 0,
+      ok: 0,
+      errors: 0,
+    };
+    return [agg, summary];
+  }
+
+  it('best of 1 closed vs 4 equal open models names a side at about the test level, with no biased gap', () => {
+    const next = uniform(11);
+    const sims = 300;
+    let named = 0;
+    let gapSum = 0;
+    for (let s = 0; s < sims; s++) {
+      const answers: Record<string, number[]> = {};
+      for (const id of ['closed', 'openA', 'openB', 'openC', 'openD'])
+        answers[id] = Array.from({ length: 60 }, () => (next() < 0.7 ? 1 : 0));
+      const best = gapRows(...runOf(answers, () => 'x')).find((r) => r.scope === 'best')!;
+      if (best.verdict !== 'no_significant_difference') named++;
+      gapSum += best.gap_pp;
+    }
+    // The old choice named open better in 6.7% of runs with a mean gap of -4.3 pp.
+    expect(named / sims).toBeLessThanOrEqual(0.07);
+    expect(Math.abs(gapSum / sims)).toBeLessThan(1.5);
+  });
+
+  it('8 categories with no gap: Holm keeps the family-wise rate near 5% (unadjusted: about 34%)', () => {
+    const next = uniform(12);
+    const sims = 200;
+    let any = 0;
+    for (let s = 0; s < sims; s++) {
+      const answers = {
+        closed: Array.from({ length: 200 }, () => (next() < 0.6 ? 1 : 0)),
+        open: Array.from({ length: 200 }, () => (next() < 0.6 ? 1 : 0)),
+      };
+      const rows = gapRows(...runOf(answers, (i) => `cat${i % 8}`));
+      expect(rows.filter((r) => r.category !== 'all').every((r) => r.p_adjusted >= r.p_value)).toBe(true);
+      if (rows.some((r) => r.category !== 'all' && r.verdict !== 'no_significant_difference')) any++;
+    }
+    expect(any / sims).toBeLessThanOrEqual(0.08);
   });
 });
