@@ -125,8 +125,16 @@ export function significanceLevel(v: string | undefined): number | undefined {
  * with the outcome (so a failed night is never a later baseline); returns the exit code.
  */
 export async function applyThresholds(t: ThresholdOptions, report: Report, runDir: string, io: IO): Promise<number> {
-  const code = await checkThresholds(t, report, runDir, io);
-  await report.recordHistory?.({ exit: code, stopped: stoppedModels(report.aggregate) });
+  const record = (exit: number) => report.recordHistory?.({ exit, stopped: stoppedModels(report.aggregate) });
+  let code: number;
+  try {
+    code = await checkThresholds(t, report, runDir, io);
+  } catch (e) {
+    // The run is recorded even when its gate could not be checked (never as a baseline: exit 2).
+    await record(2);
+    throw e;
+  }
+  await record(code);
   return code;
 }
 
