@@ -20,7 +20,7 @@ export const COMPARE_SPEC = {
   name: 'compare',
   usage: 'compare <run-a> <run-b> [options]',
   about:
-    "Per suite x model, the change from run A to run B on the cases both answered: delta in points, an exact McNemar (pass/fail) or paired t p-value and the interval that inverts it. Writes compare.csv (default: in run B's directory) and prints a table.",
+    "Per suite x model, the change from run A to run B on the cases both answered: delta in points, a McNemar score test with Tango's interval (pass/fail) or a paired t test and its interval (docs/statistics.md). Writes compare.csv (default: in run B's directory) and prints a table.",
   options: {
     out: {
       type: 'string',
@@ -86,7 +86,7 @@ function compareTable(rows: CompareRow[], color: boolean): string {
     (r.score_a * 100).toFixed(1),
     (r.score_b * 100).toFixed(1),
     `${r.delta_pp >= 0 ? '+' : ''}${r.delta_pp.toFixed(1)} [${r.ci_low_pp.toFixed(1)}, ${r.ci_high_pp.toFixed(1)}]`,
-    r.p_value < 0.001 ? '<0.001' : r.p_value.toFixed(3),
+    r.p_value < 0.001 ? '< 0.001' : r.p_value.toFixed(3), // as pText prints it, without the p
     String(r.n_paired),
     r.verdict,
   ]);

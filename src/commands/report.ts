@@ -12,11 +12,14 @@ export const REPORT_SPEC = {
   name: 'report',
   usage: 'report <run-dir> [options]',
   about:
-    "Rebuilds results.csv, summary.csv, gap.csv, matrix.csv, report.html (and with --xlsx results.xlsx) and the terminal report from the run's records.jsonl (and the prices in manifest.json). Does not touch history.csv or call any model.",
+    'Rebuilds results.csv, summary.csv, gap.csv, matrix.csv, report.html (and results.xlsx when the run wrote one) and the terminal report from the run\'s records.jsonl (and the prices in manifest.json), with the output choices the run was made with (manifest.json "outputs"): the same files, byte for byte except timestamps. Does not touch history.csv or call any model.',
   options: {
-    excel: REPORT_OPTIONS.excel,
-    xlsx: REPORT_OPTIONS.xlsx,
-    'matrix-outputs': REPORT_OPTIONS['matrix-outputs'],
+    excel: { ...REPORT_OPTIONS.excel, default: "the run's choice" },
+    'no-excel': { type: 'boolean', help: 'write CSVs without a BOM' },
+    xlsx: { ...REPORT_OPTIONS.xlsx, default: "the run's choice" },
+    'no-xlsx': { type: 'boolean', help: 'skip results.xlsx' },
+    'matrix-outputs': { ...REPORT_OPTIONS['matrix-outputs'], default: "the run's choice" },
+    'no-matrix-outputs': { type: 'boolean', help: 'leave the output columns out of matrix.csv' },
   },
   positionals: true,
 } as const satisfies CommandSpec;
@@ -31,10 +34,15 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
   const dir = resolve(io.cwd, positionals[0]);
   const manifest = readManifest(dir);
   if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${positionals[0]}: no records.jsonl`);
+  // The run's own choices, each flag overriding one (a manifest from before they were recorded has none).
+  const choice = (name: 'excel' | 'xlsx' | 'matrix-outputs', recorded: boolean | undefined): boolean => {
+    if (values[name] && values[`no-${name}`]) throw new UsageError(`--${name} and --no-${name}: choose one`);
+    return values[name] ? true : values[`no-${name}`] ? false : Boolean(recorded);
+  };
   const report = await writeReports(dir, {
-    excel: Boolean(values.excel),
-    xlsx: Boolean(values.xlsx),
-    matrixOutputs: Boolean(values['matrix-outputs']),
+    excel: choice('excel', manifest.outputs?.excel),
+    xlsx: choice('xlsx', manifest.outputs?.xlsx),
+    matrixOutputs: choice('matrix-outputs', manifest.outputs?.matrix_outputs),
     history: false,
     manifest,
   });

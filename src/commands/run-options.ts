@@ -51,6 +51,18 @@ export const RUN_SPEC = {
       value: 'N',
       help: 'run only the first N cases of each suite (a cheap first run); a resumed run needs the same --limit',
     },
+    case: {
+      type: 'string',
+      multiple: true,
+      value: 'GLOB',
+      help: 'run only the cases whose id matches GLOB (* any characters, ? one; given several times: any of them); job ids stay those of the whole run',
+    },
+    category: { type: 'string', multiple: true, value: 'NAME', help: 'run only the cases of category NAME' },
+    'failed-from': {
+      type: 'string',
+      value: 'DIR',
+      help: 'run only the cases that failed or errored (any model) in the run in DIR, which must have the same config and suites; the manifest records the filter',
+    },
     concurrency: {
       type: 'string',
       value: 'N',
@@ -90,7 +102,7 @@ export const RUN_SPEC = {
     'cache-max-age': {
       type: 'string',
       value: 'AGE',
-      help: 'ignore cached answers older than AGE (20h, 7d) and ask the models again',
+      help: 'ignore cached answers older than AGE (20h, 7d) and ask the models again; 0s: ask every job again (new answers are still cached)',
     },
     'max-duration': {
       type: 'string',

@@ -1,8 +1,11 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { useColor } from '../io.js';
 import { readRecordLines } from '../journal/read.js';
 import { canonicalize } from './aggregate.js';
+import type { CsvValue } from './csv.js';
 import { gapRows } from './gap.js';
+import { appendHistory, historyRecords } from './history.js';
+import { runScores } from './history-cases.js';
 import { summarize } from './summary.js';
 import { ReportState } from './state.js';
 import { renderTerminal } from './terminal.js';
@@ -44,7 +47,28 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
     for await (const { record, line } of readRecordLines(journal, true, damage))
       state.add(record, line.offset, line.bytes);
   }
-  const report = { ...computeReport(state), damaged: damage.damaged };
-  for (const w of WRITERS) if (w.wanted(opts)) await w.write({ runDir, opts, report, state, journal });
+  const report: Report = { ...computeReport(state), damaged: damage.damaged };
+  const historyPath = join(dirname(runDir), 'history.csv');
+  const recording = opts.history && report.summary.length > 0;
+  if (recording) {
+    let done = false;
+    report.recordHistory = async (outcome) => {
+      if (done) return;
+      done = true;
+      const scores = runScores(report.aggregate);
+      await appendHistory(historyPath, opts.manifest, report.summary, { bom: opts.excel, outcome, scores });
+    };
+  }
+  // Loaded only here: ECharts costs nothing to a run's start-up.
+  const { readHistory } = await import('./html.js');
+  // This run's rows are appended after the gate; the report shows them already.
+  const own = recording ? historyRecords(opts.manifest, report.summary, { exit: 0, stopped: [] }) : [];
+  const history = [...readHistory(historyPath), ...own.map((r) => textRow(r))];
+  for (const w of WRITERS) if (w.wanted(opts)) await w.write({ runDir, opts, report, state, journal, history });
   return report;
+}
+
+/** A history record as history.csv reads back (text cells). */
+function textRow(r: Record<string, CsvValue>): Record<string, string> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === undefined || v === null ? '' : String(v)]));
 }

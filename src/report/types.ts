@@ -2,6 +2,7 @@ import type { Out } from '../io.js';
 import type { Manifest } from '../journal/manifest.js';
 import type { Aggregate } from './aggregate.js';
 import type { GapRow } from './gap.js';
+import type { RunOutcome } from './history.js';
 import type { SummaryRow } from './summary.js';
 
 /** The output choices of a run (`--excel`, `--xlsx`, `--matrix-outputs`). */
@@ -13,7 +14,10 @@ export interface OutputOptions {
 }
 
 export interface ReportOptions extends OutputOptions {
-  /** Append the summary to <out>/history.csv (finished runs only). */
+  /**
+   * The run belongs in <out>/history.csv (finished runs only). The rows are appended by
+   * Report.recordHistory once the run's exit code is known (applyThresholds calls it).
+   */
   history: boolean;
   manifest: Manifest;
 }
@@ -28,4 +32,9 @@ export interface Report {
   /** Lines of records.jsonl that did not parse and were skipped (rebuilt from the journal only). */
   damaged?: number;
   terminal(out: Out, env: NodeJS.ProcessEnv): string;
+  /**
+   * Present when the run belongs in history.csv: appends its rows (and per-case scores) with the
+   * run's outcome. Whoever decides the exit code calls it once (applyThresholds; evaluate() with 0).
+   */
+  recordHistory?: (outcome: RunOutcome) => Promise<void>;
 }

@@ -2,12 +2,12 @@
  * The files a run's report is made of: one entry per output, in the order they are written.
  * Adding an output format is one writer here (and its own module, loaded only when wanted).
  */
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { openLineReader } from '../journal/read.js';
 import type { JobRecord } from '../journal/record.js';
 import { openCsv, type CsvValue } from './csv.js';
+import { fillAnswers, pickDisagreements, type Disagreement } from './disagreement.js';
 import { GAP_COLUMNS } from './gap.js';
-import { appendHistory } from './history.js';
 import { matrixColumns, matrixRows } from './matrix.js';
 import type { RowOrder } from './order.js';
 import { RESULTS_COLUMNS, resultRow } from './results.js';
@@ -22,6 +22,8 @@ interface WriteContext {
   report: Report;
   state: ReportState;
   journal: string;
+  /** history.csv's rows, this run's included (appended to the file only after the gate). */
+  history: Record<string, string>[];
 }
 
 interface ReportWriter {
@@ -30,8 +32,6 @@ interface ReportWriter {
   wanted(opts: ReportOptions): boolean;
   write(ctx: WriteContext): void | Promise<void>;
 }
-
-const historyPath = (ctx: WriteContext) => join(dirname(ctx.runDir), 'history.csv');
 
 export const WRITERS: readonly ReportWriter[] = [
   {
@@ -57,27 +57,20 @@ export const WRITERS: readonly ReportWriter[] = [
       writeCsv(join(ctx.runDir, 'matrix.csv'), matrixColumns(a, outputs), matrixRows(a, outputs), ctx.opts.excel);
     },
   },
-  // Before report.html, whose history chart reads it.
-  {
-    file: '../history.csv',
-    wanted: (opts) => opts.history,
-    write: async (ctx) => {
-      if (ctx.report.summary.length)
-        await appendHistory(historyPath(ctx), ctx.opts.manifest, ctx.report.summary, { bom: ctx.opts.excel });
-    },
-  },
   {
     file: 'report.html',
     wanted: () => true,
     write: async (ctx) => {
       // Loaded only here: ECharts costs nothing to a run's start-up.
-      const { writeHtmlReport, readHistory } = await import('./html.js');
+      const { writeHtmlReport } = await import('./html.js');
+      const a = ctx.report.aggregate;
       writeHtmlReport(join(ctx.runDir, 'report.html'), {
-        runId: ctx.report.aggregate.runId,
+        runId: a.runId,
         summary: ctx.report.summary,
         gaps: ctx.report.gaps,
-        aggregate: ctx.report.aggregate,
-        history: readHistory(historyPath(ctx)),
+        aggregate: a,
+        history: ctx.history,
+        disagreements: withAnswers(pickDisagreements(a), ctx.journal, ctx.state),
       });
     },
   },
@@ -85,7 +78,7 @@ export const WRITERS: readonly ReportWriter[] = [
 ];
 
 async function writeWorkbook(ctx: WriteContext): Promise<void> {
-  const [{ writeXlsx }, { readHistory }] = await Promise.all([import('./xlsx.js'), import('./html.js')]);
+  const { writeXlsx } = await import('./xlsx.js');
   const { report, state, opts } = ctx;
   const a = report.aggregate;
   const reader = state.order.size ? openLineReader(ctx.journal) : undefined;
@@ -102,7 +95,7 @@ async function writeWorkbook(ctx: WriteContext): Promise<void> {
             yield { ...resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord) };
         })(),
       },
-      history: readHistory(historyPath(ctx)),
+      history: ctx.history,
     });
   } finally {
     reader?.close();
@@ -138,4 +131,25 @@ function writeCsv(path: string, columns: readonly string[], rows: Iterable<objec
     w.discard();
     throw e;
   }
+}
+
+/** The picked cases with their prompts and answers, read back from the journal by offset. */
+function withAnswers(picked: Disagreement[], journal: string, state: ReportState): Disagreement[] {
+  const a = state.aggregator.agg;
+  const wanted = new Set(
+    picked.map(
+      (d) => `${state.suiteOrder.get(d.suite) ?? 65535}:${a.cases.get(`${d.suite}\u0000${d.caseId}`)?.caseIndex}`,
+    ),
+  );
+  if (!wanted.size || !state.order.size) return picked;
+  const reader = openLineReader(journal);
+  try {
+    const records = [...state.order.where((suite, caseIndex) => wanted.has(`${suite}:${caseIndex}`))].map(
+      ([offset, bytes]) => JSON.parse(reader.read(offset, bytes)) as JobRecord,
+    );
+    fillAnswers(picked, records, a);
+  } finally {
+    reader.close();
+  }
+  return picked;
 }
