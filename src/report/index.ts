@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { useColor } from '../io.js';
 import { readRecordLines } from '../journal/read.js';
 import { canonicalize } from './aggregate.js';
-import type { CsvValue } from './csv.js';
+import { formatNumber, type CsvValue } from './csv.js';
 import { gapRows } from './gap.js';
 import { appendHistory, historyRecords } from './history.js';
 import { runScores } from './history-cases.js';
@@ -70,5 +70,8 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
 
 /** A history record as history.csv reads back (text cells). */
 function textRow(r: Record<string, CsvValue>): Record<string, string> {
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === undefined || v === null ? '' : String(v)]));
+  // As history.csv will hold them, so a report rebuilt from it shows the same figures.
+  const text = (v: CsvValue) =>
+    v === undefined || v === null ? '' : typeof v === 'number' ? formatNumber(v) : String(v);
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, text(v)]));
 }
