@@ -48,6 +48,7 @@ export const RETRYABLE: ReadonlySet<ErrorKind> = new Set([
   'network',
   'server',
   'bad_response',
+  'stream_incomplete',
 ]);
 
 /** Kinds that will fail the same way for every job of a model: stop its lane at once. */

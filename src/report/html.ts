@@ -227,10 +227,15 @@ function latencySection(summary: readonly SummaryRow[]): string {
     data: values,
     label: { show: true, position: 'right' as const },
   });
-  const height = Math.max(200, 70 + summary.length * 40);
+  const streamed = summary.some((s) => !Number.isNaN(s.ttft_p50_ms));
+  const height = Math.max(200, 70 + summary.length * (streamed ? 70 : 40));
   const latency = renderSvg(
     {
-      title: { text: 'Latency p50 / p95 (ms) / 延迟', left: 8, textStyle: { fontSize: 14 } },
+      title: {
+        text: streamed ? 'Latency and time to first token (ms) / 延迟与首字时间' : 'Latency p50 / p95 (ms) / 延迟',
+        left: 8,
+        textStyle: { fontSize: 14 },
+      },
       legend: { top: 4, right: 10 },
       grid: { left: 260, right: 60, top: 40, bottom: 30 },
       xAxis: { type: 'value', name: 'ms' },
@@ -244,6 +249,19 @@ function latencySection(summary: readonly SummaryRow[]): string {
           'p95',
           summary.map((s) => Math.round(s.latency_p95_ms)),
         ),
+        // Streamed answers: what a user waits before the first token appears.
+        ...(streamed
+          ? [
+              bars(
+                'TTFT p50',
+                summary.map((s) => (Number.isNaN(s.ttft_p50_ms) ? 0 : Math.round(s.ttft_p50_ms))),
+              ),
+              bars(
+                'TTFT p95',
+                summary.map((s) => (Number.isNaN(s.ttft_p95_ms) ? 0 : Math.round(s.ttft_p95_ms))),
+              ),
+            ]
+          : []),
       ],
     },
     900,
@@ -265,7 +283,19 @@ function latencySection(summary: readonly SummaryRow[]): string {
     900,
     height,
   );
-  return `<figure>${latency}</figure><figure>${errors}</figure>`;
+  return `<figure>${latency}${speedNote(summary)}</figure><figure>${errors}</figure>`;
+}
+
+/** Decode speed and cold loads per model, in words under the latency chart (absent when not measured). */
+function speedNote(summary: readonly SummaryRow[]): string {
+  const parts = summary
+    .filter((s) => !Number.isNaN(s.decode_tokens_per_s) || s.cold_loads > 0)
+    .map((s) => {
+      const tps = Number.isNaN(s.decode_tokens_per_s) ? '' : `${s.decode_tokens_per_s.toFixed(1)} tokens/s decoding`;
+      const cold = s.cold_loads > 0 ? `${s.cold_loads} cold model load(s), left out of latency` : '';
+      return `${escapeHtml(`${s.suite} · ${s.model}`)}: ${[tps, cold].filter(Boolean).join('; ')}`;
+    });
+  return parts.length ? `<figcaption>${parts.join('<br>')}</figcaption>` : '';
 }
 
 /** Each model's score over the runs history.csv holds (shown once it holds two runs or more). */
