@@ -1,5 +1,6 @@
 import type * as OpenAIModule from 'openai';
 import { parseBudgets } from './retry-after.js';
+import { ProviderError } from '../errors.js';
 import type { ChatRequest, Completion } from '../types.js';
 import { abortedError } from './classify.js';
 import { boundedFetch } from './fetch.js';
@@ -31,9 +32,11 @@ export const openaiProvider: ProviderFactory = (model, providerEnv) => {
     try {
       ({ c, headers } = streaming ? await streamed(req, started) : await whole(req, started));
     } catch (err) {
+      // The SDK ends a stream quietly when its request is aborted: what is missing then is the timeout's doing.
+      if (req.signal.aborted) throw abortedError(req.signal, model.id);
+      if (err instanceof ProviderError) throw err;
       throw classifyOpenAIError(err, req.signal, model, secrets, streaming);
     }
-    // The SDK ends a stream quietly when its request is aborted.
     if (req.signal.aborted) throw abortedError(req.signal, model.id);
     const budgets = parseBudgets(headers);
     return budgets.requests || budgets.tokens ? { ...c, budgets } : c;
