@@ -172,7 +172,7 @@ describe('streamed answers', () => {
     }
   });
 
-  it('a streamed body over maxResponseBytes is response_too_large; a server that ignores stream: true still answers', async () => {
+  it('a streamed body over maxResponseBytes is response_too_large; an error event mid-stream is a server error; a server that ignores stream: true still answers', async () => {
     await withServer(
       (req, res) => {
         req.resume();
@@ -187,6 +187,10 @@ describe('streamed answers', () => {
             return res.end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [answer] }));
           }
           res.writeHead(200, { 'content-type': 'text/event-stream' });
+          if (req.url!.startsWith('/err/')) {
+            res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'The' } }] })}\n\n`);
+            return res.end(`data: ${JSON.stringify({ error: { message: 'Overloaded', type: 'server_error' } })}\n\n`);
+          }
           const chunk = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'x'.repeat(4000) } }] })}\n\n`;
           const pump = () => {
             while (res.write(chunk));
@@ -200,6 +204,7 @@ describe('streamed answers', () => {
           [
             `{ id: endless, provider: openai, model: m, baseURL: "http://127.0.0.1:${port}/sse/v1", group: closed, maxRetries: 0, maxResponseBytes: 200000 }`,
             `{ id: json, provider: openai, model: m, baseURL: "http://127.0.0.1:${port}/json/v1", group: closed }`,
+            `{ id: midway, provider: openai, model: m, baseURL: "http://127.0.0.1:${port}/err/v1", group: closed, maxRetries: 0 }`,
           ],
           'bounded',
         );
@@ -207,6 +212,10 @@ describe('streamed answers', () => {
         const endless = byModel(recs, 'endless') as ErrorRecord[];
         expect(endless.every((x) => x.error.kind === 'response_too_large')).toBe(true);
         expect(endless[0].error.message).toMatch(/response body over 200000 bytes/);
+        // An error event in the middle of a stream is the server's failure (retried), with its message.
+        const midway = byModel(recs, 'midway') as ErrorRecord[];
+        expect(midway.every((x) => x.error.kind === 'server')).toBe(true);
+        expect(midway[0].error.message).toMatch(/the server stopped the answer: Overloaded/);
         expect(
           byModel(recs, 'json').every((x) => x.status === 'ok' && (x as OkRecord).output === 'The answer is 2.'),
         ).toBe(true);

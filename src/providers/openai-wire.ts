@@ -123,6 +123,11 @@ export function classifyOpenAIError(
             : '';
     return httpError(model.id, status, cleanMessage(text, secrets), err.headers as Headers | undefined, hint);
   }
+  // An `error` event inside a stream (the server gave up mid-answer, e.g. overloaded): worth a retry.
+  if (err instanceof OpenAI.APIError && streaming) {
+    const text = cleanMessage(err.message || 'error event in the stream', secrets);
+    return new ProviderError('server', `model '${model.id}': the server stopped the answer: ${text}`);
+  }
   // The body broke off while it was read (a stream, or a body over the bound).
   if (errorCode(err)) return networkError(model.id, withoutCredentials(model.endpoint ?? 'the server'), err);
   // A 200 whose body is not JSON, or a body the SDK could not read.
