@@ -1,7 +1,7 @@
-/** The one HTTP transport under both SDKs: Node's fetch with a bound on the (decompressed) body. */
+/** The one HTTP transport under both SDKs, live and batch: a bound on the (decompressed) body, streamed or whole. */
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { boundedFetch } from '../src/providers/fetch.js';
+import { boundedFetch } from '../src/providers/http.js';
 import { withServer } from './helpers.js';
 
 const json = Buffer.from(JSON.stringify({ ok: true, text: '中文 ✓' }));

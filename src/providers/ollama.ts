@@ -4,19 +4,19 @@ import { errorCode, ProviderError } from '../errors.js';
 import type { ChatRequest, Completion, SamplingParams } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
-import { boundedFetch } from './fetch.js';
+import { boundedFetch } from './http.js';
 import { checkedLines, readOllamaStream } from './ollama-stream.js';
 import { ollamaTimings } from './stream.js';
 import { requestAuth, type Provider, type ProviderDescriptor, type ProviderFactory } from './provider.js';
 
-export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
+const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 
 /**
  * The official `ollama` SDK against `/api/chat`, streamed (NDJSON) unless the model says
  * `stream: false`. HTTP errors are classified in a fetch wrapper before the SDK sees them, and a
  * streamed body is checked line by line there, so the SDK's console logging never reaches our output.
  */
-export const ollamaProvider: ProviderFactory = (model, { env }) => {
+const ollamaProvider: ProviderFactory = (model, { env }) => {
   // Credentials in the host (a proxy with Basic auth) go in a header; the host is shown without them.
   const { key, url: host, basic, headers, secrets } = requestAuth(model, env, DEFAULT_OLLAMA_HOST);
   const transport = boundedFetch(model.maxResponseBytes);
@@ -41,8 +41,11 @@ export const ollamaProvider: ProviderFactory = (model, { env }) => {
         throw networkError(model.id, host, err, ` (is Ollama running at ${host}? start it with \`ollama serve\`)`);
       }
       if (!res.ok) throw await classifyHttp(res, model.id, model.model, secrets);
-      if (!streaming || !res.body) return res;
-      return new Response(checkedLines(res.body, model.id, secrets), { status: res.status, headers: res.headers });
+      if (!streaming) return res;
+      // Read once: a buffered response hands its bytes over on the first read.
+      const body = res.body;
+      if (!body) return res;
+      return new Response(checkedLines(body, model.id, secrets), { status: res.status, headers: res.headers });
     };
     const client = Object.create(base, { fetch: { value: fetchWithSignal } }) as Ollama;
     const started = performance.now();

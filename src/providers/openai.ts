@@ -3,7 +3,7 @@ import { parseBudgets } from './retry-after.js';
 import { ProviderError } from '../errors.js';
 import type { ChatRequest, Completion } from '../types.js';
 import { abortedError } from './classify.js';
-import { boundedFetch } from './fetch.js';
+import { boundedFetch } from './http.js';
 import { openaiBatch } from './openai-batch.js';
 import { readOpenAIStream } from './openai-stream.js';
 import { classifyOpenAIError, completionOf, openaiClient, requestBody } from './openai-wire.js';
@@ -16,7 +16,7 @@ type ChatCompletion = OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
  * streamed unless the model says `stream: false`: streaming gives the time to first token, and
  * some models answer only that way (DashScope's thinking-only models refuse stream=False).
  */
-export const openaiProvider: ProviderFactory = (model, providerEnv) => {
+const openaiProvider: ProviderFactory = (model, providerEnv) => {
   // Keys, header values and URL credentials are never repeated in a message, even when a server echoes them.
   const { client, secrets } = openaiClient(model, providerEnv, {
     // The lane owns timeouts: the SDK's is only a backstop.

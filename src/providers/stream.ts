@@ -48,7 +48,7 @@ export class TokenClock {
  * Tokens that arrive closer together than this came in one burst (a proxy that buffers, a server
  * that sends the answer at once): they say nothing of decoding speed, so none is recorded.
  */
-export const MIN_DECODE_SPAN_MS = 5;
+const MIN_DECODE_SPAN_MS = 5;
 
 const round = (x: number) => Math.round(x * 10) / 10;
 

@@ -7,9 +7,9 @@ import type { ServerResponse } from 'node:http';
 import type { ChatCall, Protocol, ReplyContext, SimCompletion } from './protocol.js';
 import { streamPieces } from './text.js';
 
-export type StreamFault = 'cut' | 'garbage' | 'stall';
+type StreamFault = 'cut' | 'garbage' | 'stall';
 
-export interface StreamPlan {
+interface StreamPlan {
   /** Headers now, first token at `firstMs` (a model with a time to first token); else both at `firstMs`. */
   headersFirst: boolean;
   firstMs: number;
