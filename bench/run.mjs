@@ -4,7 +4,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerKeyFromCases, loadSuite, startSimulator, stats as st } from '../dist/index.js';
+import { loadSuite } from '../dist/index.js';
+// The simulator and the statistics are not public API: the bench reads them from the build.
+import { answerKeyFromCases, startSimulator } from '../dist/sim/index.js';
+import * as st from '../dist/report/stats.js';
 
 const only = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), 'gapbench-bench-'));

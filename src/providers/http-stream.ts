@@ -101,3 +101,62 @@ class InflateAuto extends Transform {
     this.z.end();
   }
 }
+
+/**
+ * A response whose body is a stream, with the part of the fetch `Response` interface the SDKs use.
+ * The built-in Response costs more to build (its checks of every header and option) than the rest
+ * of a streamed answer's handling.
+ */
+export class StreamedResponse<H> {
+  readonly ok: boolean;
+  readonly redirected = false;
+  readonly type = 'basic';
+
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly statusText: string,
+    readonly headers: H,
+    private stream: ReadableStream<Uint8Array> | null,
+  ) {
+    this.ok = status >= 200 && status <= 299;
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.stream;
+  }
+  private used = false;
+  get bodyUsed(): boolean {
+    return this.used || (this.stream?.locked ?? false);
+  }
+  async bytes(): Promise<Uint8Array> {
+    if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read');
+    this.used = true;
+    if (!this.stream) return new Uint8Array(0);
+    const parts: Uint8Array[] = [];
+    for await (const part of this.stream as unknown as AsyncIterable<Uint8Array>) parts.push(part);
+    return Buffer.concat(parts);
+  }
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = await this.bytes();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  }
+  async text(): Promise<string> {
+    const s = Buffer.from(await this.bytes()).toString('utf8');
+    return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+  }
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+  clone(): StreamedResponse<H> {
+    if (!this.stream) return new StreamedResponse(this.url, this.status, this.statusText, this.headers, null);
+    const [a, b] = this.stream.tee();
+    this.stream = a;
+    return new StreamedResponse(this.url, this.status, this.statusText, this.headers, b);
+  }
+}
+
+/** The same response with another body (a check or transform of the stream), headers and status kept. */
+export function withBody(res: Response, body: ReadableStream<Uint8Array>): Response {
+  return new StreamedResponse(res.url, res.status, res.statusText, res.headers, body) as unknown as Response;
+}

@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { brotliDecompressSync, constants as zlibConstants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
-import { streamedBody } from './http-stream.js';
+import { streamedBody, StreamedResponse } from './http-stream.js';
 
 /**
  * The one HTTP transport of every model request, live or batch: a small `fetch` over node:http(s)
@@ -150,8 +150,6 @@ function streamedResponse(
   done: () => void,
 ): Response {
   const status = res.statusCode ?? 0;
-  const headers = new Headers();
-  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
   const nullBody = status === 204 || status === 205 || status === 304;
   if (nullBody) res.resume();
   const body = nullBody
@@ -161,9 +159,8 @@ function streamedResponse(
         failure,
         done,
       });
-  const out = new Response(body, { status, statusText: res.statusMessage ?? '', headers });
-  Object.defineProperty(out, 'url', { value: url });
-  return out;
+  const headers = new BufferedHeaders(res.rawHeaders);
+  return new StreamedResponse(url, status, res.statusMessage ?? '', headers, body) as unknown as Response;
 }
 
 /**

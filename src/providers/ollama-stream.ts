@@ -27,22 +27,37 @@ export function checkedLines(body: ReadableStream<Uint8Array>, modelId: string, 
     const text = cleanMessage(typeof error === 'string' ? error : JSON.stringify(error), secrets, 300);
     return new ProviderError('server', `model '${modelId}': the server stopped the answer: ${text}`);
   };
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        const lines = (partial + decoder.decode(chunk, { stream: true })).split('\n');
+  // Pulled by its reader: no queue of its own between the socket's stream and the SDK.
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await reader.read();
+        } catch (err) {
+          return controller.error(err);
+        }
+        if (r.done) {
+          const bad = check(partial + decoder.decode());
+          return bad ? controller.error(bad) : controller.close();
+        }
+        const lines = (partial + decoder.decode(r.value, { stream: true })).split('\n');
         partial = lines.pop() ?? '';
         for (const line of lines) {
           const bad = check(line);
-          if (bad) return controller.error(bad);
+          if (bad) {
+            reader.cancel().catch(() => undefined);
+            return controller.error(bad);
+          }
         }
-        controller.enqueue(chunk);
+        controller.enqueue(r.value);
       },
-      flush(controller) {
-        const bad = check(partial + decoder.decode());
-        if (bad) controller.error(bad);
+      cancel(reason) {
+        return reader.cancel(reason);
       },
-    }),
+    },
+    { highWaterMark: 0 },
   );
 }
 

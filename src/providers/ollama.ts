@@ -5,6 +5,7 @@ import type { ChatRequest, Completion, SamplingParams } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
 import { boundedFetch } from './http.js';
+import { withBody } from './http-stream.js';
 import { checkedLines, readOllamaStream } from './ollama-stream.js';
 import { ollamaTimings } from './stream.js';
 import { requestAuth, type Provider, type ProviderDescriptor, type ProviderFactory } from './provider.js';
@@ -45,7 +46,7 @@ const ollamaProvider: ProviderFactory = (model, { env }) => {
       // Read once: a buffered response hands its bytes over on the first read.
       const body = res.body;
       if (!body) return res;
-      return new Response(checkedLines(body, model.id, secrets), { status: res.status, headers: res.headers });
+      return withBody(res, checkedLines(body, model.id, secrets));
     };
     const client = Object.create(base, { fetch: { value: fetchWithSignal } }) as Ollama;
     const started = performance.now();
