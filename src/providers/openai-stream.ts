@@ -1,12 +1,12 @@
 /**
- * A streamed OpenAI-compatible answer (server-sent events through the SDK's own stream), gathered
- * into one completion with its token timings. The SDK ends its iteration quietly when the body
- * ends, with or without `[DONE]`; an answer is complete when a choice said why it finished and,
+ * A streamed OpenAI-compatible answer (server-sent events), gathered into one completion with its
+ * token timings. An answer is complete when a choice said why it finished and,
  * when the server announced usage (`"usage": null` on its chunks, as `include_usage` asks), the
  * usage chunk came too.
  */
 import { ProviderError } from '../errors.js';
 import type { Completion, ServerTimings } from '../types.js';
+import { cleanMessage } from './classify.js';
 import { splitReasoning, tokenCount } from './reasoning.js';
 import { llamaCppTimings, TokenClock } from './stream.js';
 
@@ -25,10 +25,16 @@ interface Chunk {
   timings?: unknown;
 }
 
+/**
+ * Reads the event stream of a streamed answer. The SDK sent the request and classified its HTTP
+ * errors; its own event reader costs an await per event, which at one event per token is most of
+ * what a streamed answer costs, so the events are split here, a network chunk at a time.
+ */
 export async function readOpenAIStream(
-  stream: AsyncIterable<unknown>,
+  body: ReadableStream<Uint8Array>,
   modelId: string,
   started: number,
+  secrets: readonly string[],
 ): Promise<Completion> {
   const clock = new TokenClock(started);
   let content = '';
@@ -37,8 +43,8 @@ export async function readOpenAIStream(
   let usage: Chunk['usage'];
   let usageAnnounced = false;
   let server: ServerTimings | undefined;
-  for await (const raw of stream) {
-    const chunk = raw as Chunk;
+  let ended = false;
+  const onChunk = (chunk: Chunk) => {
     if (!chunk || typeof chunk !== 'object' || !Array.isArray(chunk.choices)) {
       throw new ProviderError('bad_response', `model '${modelId}': a stream chunk has no choices array`);
     }
@@ -58,7 +64,51 @@ export async function readOpenAIStream(
     if ('usage' in chunk) usageAnnounced = true;
     if (chunk.usage) usage = chunk.usage;
     if (chunk.timings) server = llamaCppTimings(chunk.timings) ?? server;
-  }
+  };
+  const onEvent = (event: string) => {
+    if (ended) return;
+    let data: string | undefined;
+    let name = '';
+    for (const line of event.split('\n')) {
+      if (line.startsWith('data:')) {
+        const v = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+        data = data === undefined ? v : `${data}\n${v}`;
+      } else if (line.startsWith('event:')) name = line.slice(6).trim();
+    }
+    if (data === undefined) return; // a comment or keep-alive
+    if (data.startsWith('[DONE]')) {
+      ended = true;
+      return;
+    }
+    let v: unknown;
+    try {
+      v = JSON.parse(data);
+    } catch {
+      throw new ProviderError('bad_response', `model '${modelId}': a stream chunk is not JSON`);
+    }
+    const error = (v as { error?: { message?: unknown } } | null)?.error;
+    if (error !== undefined || name === 'error') {
+      const text = typeof error?.message === 'string' ? error.message : JSON.stringify(error ?? v);
+      throw new ProviderError(
+        'server',
+        `model '${modelId}': the server stopped the answer: ${cleanMessage(text, secrets)}`,
+      );
+    }
+    onChunk(v as Chunk);
+  };
+  const decoder = new TextDecoder();
+  let buf = '';
+  const take = (piece: string) => {
+    buf += piece.includes('\r') ? piece.replace(/\r\n?/g, '\n') : piece;
+    for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+      const event = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      onEvent(event);
+    }
+  };
+  for await (const bytes of body as unknown as AsyncIterable<Uint8Array>) take(decoder.decode(bytes, { stream: true }));
+  take(decoder.decode());
+  if (buf.trim() !== '') onEvent(buf);
   if (!finish || (usageAnnounced && !usage)) {
     const missing = finish ? 'its usage chunk' : 'a finish_reason';
     throw new ProviderError(

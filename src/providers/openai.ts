@@ -51,13 +51,14 @@ const openaiProvider: ProviderFactory = (model, providerEnv) => {
 
   async function streamed(req: ChatRequest, started: number) {
     const body = { ...requestBody(model, req), stream: true as const, stream_options: { include_usage: true } };
-    const { data, response } = await client.chat.completions.create(body, { signal: req.signal }).withResponse();
+    // The SDK builds, authenticates and sends the request and turns an HTTP error into its error.
+    const response = await client.chat.completions.create(body, { signal: req.signal }).asResponse();
     // A server that ignores `stream` answers with one JSON body: read it as such.
-    if (/json/i.test(response.headers.get('content-type') ?? '')) {
+    if (/json/i.test(response.headers.get('content-type') ?? '') || !response.body) {
       const res = (await response.json()) as ChatCompletion;
       return { c: completionOf(res, model.id, performance.now() - started), headers: response.headers };
     }
-    return { c: await readOpenAIStream(data, model.id, started), headers: response.headers };
+    return { c: await readOpenAIStream(response.body, model.id, started, secrets), headers: response.headers };
   }
   return { model, complete, secrets } satisfies Provider;
 };
