@@ -4,10 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSuite } from '../dist/index.js';
-// The simulator and the statistics are not public API: the bench reads them from the build.
-import { answerKeyFromCases, startSimulator } from '../dist/sim/index.js';
 import * as st from '../dist/report/stats.js';
+import { answerKeyFromCases, startSimulator } from '../dist/sim/index.js';
+import { loadSuite } from '../dist/suite/load.js';
 
 const only = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), 'gapbench-bench-'));
@@ -473,6 +472,8 @@ async function rateLimit() {
  */
 async function scale() {
   await httpScale();
+  await bothProtocols();
+  await longPrompts();
   await replayScale();
   await replayScale(100_000, 1);
   await replayLong();
@@ -517,10 +518,10 @@ function scaleRows(r, n, runId, rssTarget = 300) {
 
 /** The live heap at 10% and 100% of the jobs, and their ratio (flat in N: at most 1.5). */
 function heapRows(r, n) {
-  const [at10, at100] = [r.heap[n / 10], r.heap[n]];
+  const [at10, at100] = [r.heap[Math.round(n / 10)], r.heap[n]];
   if (at10 === undefined || at100 === undefined) return [['live heap after a full GC', 'not measured']];
   return [
-    [`live heap after GC at ${n / 10} / ${n} jobs`, `${at10.toFixed(1)} / ${at100.toFixed(1)} MiB`],
+    [`live heap after GC at ${Math.round(n / 10)} / ${n} jobs`, `${at10.toFixed(1)} / ${at100.toFixed(1)} MiB`],
     ['  ratio (target <= 1.5)', (at100 / at10).toFixed(2)],
   ];
 }
@@ -608,6 +609,107 @@ async function httpScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 10
       ],
     );
   });
+}
+
+/**
+ * Both protocols at once on many distinct cases: 50,000 cases x (an OpenAI-protocol and an
+ * Ollama-protocol model) at zero latency, 32 in flight each. Memory must not grow with the jobs.
+ */
+async function bothProtocols(cases = Number(process.env.BENCH_CASES ?? 50_000)) {
+  const suite = writeSuite(`both-${cases}`, cases);
+  const models = [
+    { name: 'fast-sim', accuracy: 0.8, latencyMs: 0 },
+    { name: 'olla-sim:7b', accuracy: 0.7, latencyMs: 0 },
+  ];
+  await withSim(models, suite, async (sim) => {
+    const config = writeConfig('both', [
+      {
+        id: 'a',
+        provider: 'openai',
+        model: 'fast-sim',
+        extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 32 },
+      },
+      {
+        id: 'b',
+        provider: 'ollama',
+        model: 'olla-sim:7b',
+        extra: { host: sim.ollamaHost, group: 'open', concurrency: 32 },
+      },
+    ]);
+    const n = 2 * cases;
+    const r = await harness(runArgs(config, suite, 'both'));
+    const heap = await harness(runArgs(config, suite, 'both-heap'), { heapAt: [n / 10, n] });
+    const base = BASELINE ? await harness(runArgs(config, suite, 'both-baseline'), { cli: BASELINE }) : undefined;
+    report(`scale: ${cases} cases x 2 models (openai + ollama protocols at once) at zero latency`, [
+      ...scaleRows(r, n, 'both'),
+      ...heapRows(heap, n),
+      ...baselineRow(base, n),
+    ]);
+  });
+}
+
+/**
+ * MMLU-Pro's shape, replayed: 2 models x 12,032 cases, questions with ten options (about 9 MB of
+ * suite, mixed scripts) and chain-of-thought answers (about 30 MB). Memory must not grow with the
+ * size of prompts and outputs.
+ */
+async function longPrompts(cases = 12_032) {
+  const words = [
+    'entropy',
+    'équilibre',
+    'catalyst',
+    'θ-angle',
+    'voltage',
+    'enzyme',
+    'contract',
+    'liability',
+    'neuron',
+    'gradient',
+  ];
+  const w = (i, k) => words[(i * 7 + k) % words.length];
+  const letters = 'ABCDEFGHIJ';
+  const rows = [];
+  const outs = [[], []];
+  for (let i = 0; i < cases; i++) {
+    const q = `Question ${i}: ${Array.from({ length: 60 }, (_, k) => w(i, k)).join(' ')}?`;
+    const options = Object.fromEntries([...letters].map((l, k) => [l, `${w(i, k + 3)} ${w(i, k + 5)} ${i % 13} ${l}`]));
+    rows.push(JSON.stringify({ id: String(i), q, ...options, a: letters[i % 10] }));
+    const think = Array.from({ length: 180 }, (_, k) => w(i, k + 1)).join(' ');
+    outs[0].push(
+      JSON.stringify({
+        id: String(i),
+        output: `Let's think step by step. ${think}. The answer is (${letters[i % 10]}).`,
+      }),
+    );
+    outs[1].push(
+      JSON.stringify({
+        id: String(i),
+        output: `Let's think step by step. ${think}. The answer is (${letters[(i * 3) % 10]}).`,
+      }),
+    );
+  }
+  writeFileSync(join(dir, 'pro.jsonl'), `${rows.join('\n')}\n`);
+  writeFileSync(join(dir, 'pro-a.jsonl'), `${outs[0].join('\n')}\n`);
+  writeFileSync(join(dir, 'pro-b.jsonl'), `${outs[1].join('\n')}\n`);
+  const template = `{{q}}${[...letters].map((l) => `\\n${l}. {{${l}}}`).join('')}\\nAnswer with the letter.`;
+  writeFileSync(
+    join(dir, 'pro.yaml'),
+    `name: pro\ntemplate: "${template}"\ngrader: choice\nsource: { path: pro.jsonl, fields: { id: id, expected: a } }\n`,
+  );
+  const config = writeConfig('pro', [
+    { id: 'a', provider: 'replay', model: 'pro-a.jsonl', extra: { group: 'closed' } },
+    { id: 'b', provider: 'replay', model: 'pro-b.jsonl', extra: { group: 'open' } },
+  ]);
+  const suite = join(dir, 'pro.yaml');
+  const n = 2 * cases;
+  const mb = (f) => (readFileSync(join(dir, f)).length / 2 ** 20).toFixed(0);
+  const r = await harness(runArgs(config, suite, 'pro'));
+  const heap = await harness(runArgs(config, suite, 'pro-heap'), { heapAt: [Math.round(n / 10), n] });
+  const base = BASELINE ? await harness(runArgs(config, suite, 'pro-baseline'), { cli: BASELINE }) : undefined;
+  report(
+    `scale: MMLU-Pro's shape replayed, 2 x ${cases} cases, suite ${mb('pro.jsonl')} MB, outputs ${+mb('pro-a.jsonl') + +mb('pro-b.jsonl')} MB`,
+    [...scaleRows(r, n, 'pro'), ...heapRows(heap, n), ...baselineRow(base, n)],
+  );
 }
 
 /** The statistics a report computes, on the sizes a large run gives them. */
@@ -785,7 +887,102 @@ async function batch(cases = 5_000) {
   report(`batch mode: ${cases} jobs through the Batch API (CPU must not grow with the wait)`, rows);
 }
 
-const all = { speed, ttft, realistic, faults, rateLimit, scale, stats, htmlReport, merge, batch };
-const extra = { replayScale, httpScale, replayLong };
+/**
+ * Start-up: wall time of `gapbench suites`, `gapbench validate` and a run's first progress line,
+ * as a user starts them (a new node process each), against the target of 1 s. "cold": a new cache
+ * directory (only the bundled suites' entries shipped in dist/parsed/); "warm": the parse cache
+ * filled by an earlier start.
+ */
+async function startup(times = 5) {
+  const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+  const suites = ['knowledge-mc', 'extraction-json', 'math-word'];
+  // BENCH_BASELINE: the same starts of another build, interleaved with this one's (same machine load).
+  const builds = [['', cli], ...(BASELINE ? [[' [baseline]', BASELINE]] : [])];
+  const timeTo = (build, args, cache, first) =>
+    new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      const child = spawn(process.execPath, [build, ...args], {
+        cwd: dir,
+        env: { ...process.env, GAPBENCH_CACHE_DIR: cache, BENCH_KEY: 'k' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let at;
+      const seen = (d) => {
+        if (at === undefined && (!first || first.test(String(d)))) at = performance.now() - t0;
+      };
+      child.stdout.on('data', seen);
+      child.stderr.on('data', seen);
+      child.on('close', (code) =>
+        code === 0 || first
+          ? resolve(first ? at : performance.now() - t0)
+          : reject(new Error(`${args[0]} exited ${code}`)),
+      );
+    });
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const caseList = (await Promise.all(suites.map((s) => loadSuite(s, { cwd: dir, vars: {} })))).flatMap((s) => s.cases);
+  const sim = await startSimulator({
+    port: 0,
+    seed: 1,
+    models: [
+      { name: 'closed-sim', accuracy: 0.9, latencyMs: 20 },
+      { name: 'open-sim:8b', accuracy: 0.7, latencyMs: 20 },
+    ],
+    answers: answerKeyFromCases(caseList),
+  });
+  const config = writeConfig('startup', [
+    {
+      id: 'closed',
+      provider: 'openai',
+      model: 'closed-sim',
+      extra: { baseURL: sim.openaiBaseURL, apiKeyEnv: 'BENCH_KEY', group: 'closed' },
+    },
+    { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, group: 'open' } },
+  ]);
+  const scenarios = [
+    ['gapbench suites', () => ['suites'], undefined],
+    ['gapbench validate extraction-json', () => ['validate', 'extraction-json'], undefined],
+    ['gapbench validate (3 bundled suites)', () => ['validate', ...suites], undefined],
+    [
+      'run: first progress line (3 suites, 2 models)',
+      (i) => [
+        'run',
+        '--config',
+        config,
+        ...suites.flatMap((s) => ['--suite', s]),
+        '--run-id',
+        `startup-${Date.now()}-${i}`,
+        '--limit',
+        '5',
+        '--cache',
+        'off',
+      ],
+      /^Run /m,
+    ],
+  ];
+  const rows = [];
+  try {
+    for (const [name, args, first] of scenarios) {
+      const cold = builds.map(() => []);
+      const warm = builds.map(() => []);
+      for (let i = 0; i < times; i++)
+        for (const [b, [, build]] of builds.entries()) {
+          const cache = join(dir, `startup-cache-${name.length}-${b}-${i}`);
+          cold[b].push(await timeTo(build, args(`c${b}-${i}`), cache, first));
+          warm[b].push(await timeTo(build, args(`w${b}-${i}`), cache, first));
+        }
+      for (const [b, [label]] of builds.entries())
+        rows.push([
+          `${name}${label}`,
+          `cold ${median(cold[b]).toFixed(0)} ms, warm ${median(warm[b]).toFixed(0)} ms (target < 1,000 ms; median of ${times})`,
+        ]);
+    }
+  } finally {
+    await sim.close();
+  }
+  report(`startup: a new process each time, as a user runs it (load average ${loadavg()[0].toFixed(1)})`, rows);
+}
+
+const all = { speed, ttft, realistic, faults, rateLimit, scale, stats, htmlReport, merge, batch, startup };
+const extra = { replayScale, httpScale, replayLong, bothProtocols, longPrompts };
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);

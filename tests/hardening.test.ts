@@ -204,16 +204,23 @@ describe('a full disk', () => {
     const r = await cli(['run', '--resume', run], { cwd: dir });
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(
-      /cannot write to .*full \(ENOSPC\): the journal keeps every answer written so far; free space, then resume with: gapbench run --resume /,
+      /cannot write to .*full \(ENOSPC writing .*results\.csv\.\d+\.tmp\): the journal keeps every answer written so far; free space, then resume with: gapbench run --resume /,
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(run, 'results.csv'))).toBe(false);
     expect(readFileSync(join(run, 'records.jsonl'), 'utf8').trim().split('\n')).toHaveLength(cases.length);
     expect(JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8'))).toMatchObject({
       status: 'interrupted',
-      reason: 'ENOSPC',
+      reason: expect.stringMatching(/^ENOSPC writing .*results\.csv/),
     });
-    // Space back: the reports rebuild from the journal.
+    // `gapbench report` on the same full disk: the path and what to do, one line, the journal untouched.
+    symlinkSync('/dev/full', join(run, `results.csv.${process.pid}.tmp`));
+    const report = await cli(['report', run], { cwd: dir });
+    expect(report.code).toBe(130);
+    expect(report.stderr.trim()).toMatch(
+      /^gapbench report: cannot write .*results\.csv\.\d+\.tmp \(ENOSPC\): free space, then run the command again$/,
+    );
+    // Space back (the failed write removed its temporary file): the reports rebuild from the journal.
     expect((await cli(['report', run], { cwd: dir })).code).toBe(0);
     expect(readFileSync(join(run, 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(cases.length + 1);
   }, 30_000);
@@ -387,18 +394,20 @@ describe('progress says why a lane waits', () => {
 });
 
 describe('stops are immediate on any plan size', () => {
-  it('Ctrl-C on --repeat 100000000 exits within 2 s, ready to resume', async () => {
+  it('Ctrl-C on --repeat 100000000 sends nothing more and exits 130, ready to resume', async () => {
     const dir = project();
     const run = spawnCli(['run', '--suite', 's.yaml', '--run-id', 'huge', '--repeat', '100000000', '--quiet'], {
       cwd: dir,
     });
     while (!existsSync(join(dir, 'results', 'huge', 'records.jsonl'))) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 500));
-    const t0 = Date.now();
+    const atSignal = sim.stats().byModel.slow.requests;
     run.child.kill('SIGINT');
     const done = await run.done;
-    // In-flight requests (250 ms each here) finish; nothing walks the 1.6 billion jobs left.
-    expect(Date.now() - t0).toBeLessThan(2000);
+    // Behaviour, not wall time (a busy machine is slow): the requests already on their way (at most
+    // the lane's 2 in flight) may still arrive, no new one is sent, and nothing walks the 1.6
+    // billion jobs left (the test's own timeout is the generous bound).
+    expect(sim.stats().byModel.slow.requests - atSignal).toBeLessThanOrEqual(2);
     expect(done.code).toBe(130);
     expect(done.stdout).toMatch(/\d{10} job\(s\) not run\. Resume with: /);
   }, 30_000);

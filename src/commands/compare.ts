@@ -89,7 +89,7 @@ function compareTable(rows: CompareRow[], color: boolean): string {
     (r.score_a * 100).toFixed(1),
     (r.score_b * 100).toFixed(1),
     `${r.delta_pp >= 0 ? '+' : ''}${r.delta_pp.toFixed(1)} [${r.ci_low_pp.toFixed(1)}, ${r.ci_high_pp.toFixed(1)}]`,
-    r.p_value < 0.001 ? '<0.001' : r.p_value.toFixed(3),
+    r.p_value < 0.001 ? '< 0.001' : r.p_value.toFixed(3), // as pText prints it, without the p
     String(r.n_paired),
     r.verdict,
   ]);

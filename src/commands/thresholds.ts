@@ -3,7 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import type * as csvParse from 'csv-parse/sync';
 import { requireCjs } from '../util/cjs.js';
 
-const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
+/** Loaded when history.csv is read: most runs never do. */
+const parseCsv: typeof csvParse.parse = ((...args: Parameters<typeof csvParse.parse>) =>
+  (requireCjs('csv-parse/sync') as typeof csvParse).parse(...args)) as typeof csvParse.parse;
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { aggregateRun, compareRuns, dropsMoreThan, mostlyCached, regressions } from '../report/compare.js';
@@ -204,7 +206,8 @@ function previousScores(path: string, currentRun: string): Map<string, { score: 
     string
   >[];
   for (const r of rows) {
-    if (r.run_id === currentRun) continue;
+    // A run of a subset of the cases (its filter column set) is no baseline for whole suites.
+    if (r.run_id === currentRun || r.filter) continue;
     const score = Number(r.score);
     if (Number.isFinite(score)) out.set(`${r.suite}\u0000${r.model}`, { score, runId: r.run_id });
   }

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
-import type { Manifest } from '../journal/manifest.js';
+import { describeFilter, type Manifest } from '../journal/manifest.js';
 import { toCsvString, type CsvValue } from './csv.js';
 import type { SummaryRow } from './summary.js';
 
@@ -18,6 +18,8 @@ const HISTORY_COLUMNS = [
   'n',
   'cost_usd',
   'cached',
+  // The subset of the cases the run asked (--case, --category, --failed-from), empty for all of them.
+  'filter',
 ] as const;
 
 /** Appends a finished run's summary rows to history.csv (created with a header, and a BOM with --excel; never rewritten). */
@@ -42,10 +44,13 @@ export async function appendHistory(
     n: r.n,
     cost_usd: r.cost_usd,
     cached: r.cached,
+    filter: describeFilter(manifest.filter),
   }));
   const fresh = !existsSync(path);
   // A history.csv started by an older version keeps its own columns (rows must line up with its header).
   const columns = fresh ? HISTORY_COLUMNS : existingColumns(path);
+  // ...and one without a filter column never gets a subset's row: it would pass for a whole run.
+  if (manifest.filter && !columns.includes('filter')) return;
   // --excel: the BOM goes at the start of a new history.csv (never mid-file).
   const text = toCsvString(columns, out, { header: fresh, bom: fresh && opts.bom });
   await appendFile(path, text, 'utf8');

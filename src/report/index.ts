@@ -4,6 +4,7 @@ import type { Manifest } from '../journal/manifest.js';
 import { openLineReader, readRecordLines } from '../journal/read.js';
 import type { JobRecord } from '../journal/record.js';
 import { canonicalize, type Aggregate } from './aggregate.js';
+import { fillAnswers, pickDisagreements, type Disagreement } from './disagreement.js';
 import { openCsv, type CsvValue } from './csv.js';
 import { GAP_COLUMNS, gapRows, type GapRow } from './gap.js';
 import { appendHistory } from './history.js';
@@ -92,6 +93,7 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
     gaps: report.gaps,
     aggregate: a,
     history: readHistory(historyPath),
+    disagreements: withAnswers(pickDisagreements(a), journal, state),
   });
   if (opts.xlsx) {
     const { writeXlsx } = await import('./xlsx.js');
@@ -117,6 +119,27 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
     }
   }
   return report;
+}
+
+/** The picked cases with their prompts and answers, read back from the journal by offset. */
+function withAnswers(picked: Disagreement[], journal: string, state: ReportState): Disagreement[] {
+  const a = state.aggregator.agg;
+  const wanted = new Set(
+    picked.map(
+      (d) => `${state.suiteOrder.get(d.suite) ?? 65535}:${a.cases.get(`${d.suite}\u0000${d.caseId}`)?.caseIndex}`,
+    ),
+  );
+  if (!wanted.size || !state.order.size) return picked;
+  const reader = openLineReader(journal);
+  try {
+    const records = [...state.order.where((suite, caseIndex) => wanted.has(`${suite}:${caseIndex}`))].map(
+      ([offset, bytes]) => JSON.parse(reader.read(offset, bytes)) as JobRecord,
+    );
+    fillAnswers(picked, records, a);
+  } finally {
+    reader.close();
+  }
+  return picked;
 }
 
 /**

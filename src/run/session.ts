@@ -7,7 +7,7 @@
  * (a library run without `out`) the same steps run in memory.
  */
 import { join } from 'node:path';
-import { StorageError } from '../errors.js';
+import { isStorageError, StorageError } from '../errors.js';
 import { Journal } from '../journal/journal.js';
 import { writeManifest, type Manifest } from '../journal/manifest.js';
 import { recordedJobs, type RecordedJobs } from '../journal/read.js';
@@ -63,6 +63,9 @@ export interface SessionResult {
 export async function runSession(spec: SessionSpec, produce: Producer): Promise<SessionResult> {
   if (!spec.runDir) return inMemory(spec, produce);
   const runDir = spec.runDir;
+  // On record, so that `gapbench report` writes the same files (docs/daily.md).
+  const { excel, xlsx, matrixOutputs } = spec.outputs;
+  spec.manifest.outputs = { excel, xlsx: Boolean(xlsx), matrix_outputs: matrixOutputs };
   const opened = openRunDir(runDir, spec.resuming, spec.manifest);
   if (opened.notice) spec.notice(opened.notice);
   const manifest = opened.manifest;
@@ -129,12 +132,6 @@ async function inMemory(spec: SessionSpec, produce: Producer): Promise<SessionRe
   const report = computeReport(live);
   Object.assign(manifest, { status: interrupted ? 'interrupted' : 'finished', finished_at: new Date().toISOString() });
   return { report, manifest, produced, interrupted };
-}
-
-/** Errors of the disk, not of gapbench: full, quota, read-only, I/O. */
-function isStorageError(e: unknown): e is NodeJS.ErrnoException {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EIO' || code === 'EFBIG';
 }
 
 /**
