@@ -983,6 +983,14 @@ async function startup(times = 5) {
 }
 
 const all = { speed, ttft, realistic, faults, rateLimit, scale, stats, htmlReport, merge, batch, startup };
-const extra = { replayScale, httpScale, replayLong, bothProtocols, longPrompts };
+const extra = {
+  replayScale,
+  httpScale,
+  replayLong,
+  bothProtocols,
+  longPrompts,
+  // Simulated runs with a known truth: coverage, type-I error, power (see bench/stats-coverage.mjs).
+  'stats-coverage': async () => (await import('./stats-coverage.mjs')).statsCoverage(report),
+};
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);

@@ -19,7 +19,8 @@ import { regressionPoints, significanceLevel } from './thresholds.js';
 const COMPARE_HELP = `Usage: gapbench compare <run-a> <run-b> [options]
 
 Per suite x model, the change from run A to run B on the cases both answered: delta in points,
-an exact McNemar (pass/fail) or paired t p-value and the interval that inverts it.
+a McNemar score test with Tango's interval (pass/fail) or a paired t test and its interval
+(docs/statistics.md).
 Writes compare.csv (default: in run B's directory) and prints a table.
 
 Options:

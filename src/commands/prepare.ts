@@ -4,7 +4,7 @@ import { checkRunnable, loadConfig, type Config, type ModelConfig } from '../con
 import { batchSettings } from '../config/model.js';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
-import { readManifest, type Manifest, type RunFilter } from '../journal/manifest.js';
+import { describeFilter, readManifest, type Manifest, type RunFilter } from '../journal/manifest.js';
 import { PROTOCOLS } from '../providers/index.js';
 import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
 import { configHash, describeChange } from '../run/identity.js';
@@ -43,6 +43,8 @@ export interface PreparedRun {
   shard?: Shard;
   /** The subset of the cases asked (--case, --category, --failed-from): recorded in the manifest. */
   filter?: RunFilter;
+  /** The subset of cases chosen on the command line (`--limit N`): never a regression baseline. */
+  filtered?: string;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
 }
@@ -98,10 +100,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     cwd: io.cwd,
     env: io.env,
   });
-  // A resumed run keeps the --concurrency it was started with unless given another.
-  const concurrency = positiveInt('--concurrency', values.concurrency) ?? inv?.concurrency;
-  if (concurrency !== undefined && concurrency > MAX_CONCURRENCY)
-    throw new UsageError(`--concurrency ${concurrency}: at most ${MAX_CONCURRENCY} requests in flight per model`);
+  const concurrency = concurrencyOf(values.concurrency, inv);
   const batch = Boolean(values.batch || inv?.batch);
   const models = checkedModels(config, concurrency, io, batch);
   const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
@@ -143,6 +142,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     alpha: config.alpha ?? manifest?.alpha,
     ...(shard ? { shard } : {}),
     ...(subset.filter ? { filter: subset.filter } : {}),
+    ...filteredOf(values.limit, subset.filter, manifest),
   };
 }
 
@@ -174,6 +174,19 @@ async function subsetOf(
       '--fail-on-regression on a subset of the cases needs --baseline DIR (a run of the same cases): history.csv compares whole suites',
     );
   return subset;
+}
+
+/**
+ * What part of the suites' cases the run covers when not all (--limit, a subset; kept on resume),
+ * in words: such a run is never a regression baseline.
+ */
+function filteredOf(limit: string | undefined, filter: RunFilter | undefined, manifest: Manifest | undefined) {
+  const parts = [
+    ...(limit !== undefined ? [`first ${limit} cases of each suite (--limit ${limit})`] : []),
+    ...(filter ? [describeFilter(filter)] : []),
+  ];
+  if (parts.length) return { filtered: parts.join('; ') };
+  return manifest?.filtered ? { filtered: manifest.filtered } : {};
 }
 
 function checkedModels(config: Config, concurrency: number | undefined, io: IO, batch: boolean): ModelConfig[] {
@@ -248,6 +261,14 @@ function checkUnchanged(manifest: Manifest, models: ModelConfig[], suites: Suite
     ? what.join('; ')
     : `the models, suites or repeat count changed (hash ${manifest.config_hash} -> ${now})`;
   throw new UsageError(`--resume ${dir}: ${change} since the run started; pass --force to resume anyway`);
+}
+
+/** --concurrency; a resumed run keeps the one it was started with unless given another. */
+function concurrencyOf(given: string | undefined, inv: Manifest['invocation'] | undefined): number | undefined {
+  const concurrency = positiveInt('--concurrency', given) ?? inv?.concurrency;
+  if (concurrency !== undefined && concurrency > MAX_CONCURRENCY)
+    throw new UsageError(`--concurrency ${concurrency}: at most ${MAX_CONCURRENCY} requests in flight per model`);
+  return concurrency;
 }
 
 function progressInterval(given: string | undefined): number {

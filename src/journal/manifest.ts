@@ -103,6 +103,12 @@ export interface Manifest {
   merged_from?: { run_id: string; dir: string; shard: string; started_at: string; finished_at?: string }[];
   /** The vendor batches of models in batch mode, recorded as each is made: a resume collects them. */
   batches?: BatchEntry[];
+  /**
+   * Set when the run covers a subset of its suites' cases chosen on the command line (`--limit N`;
+   * case, category or failed-from filters): what the subset was. Such a run is never a regression
+   * baseline (history.csv's `filtered` column).
+   */
+  filtered?: string;
   /** The run this one was derived from (regrade). */
   derived_from?: string;
   /** The output choices the run's reports were written with (absent in manifests written before them). */

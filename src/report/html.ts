@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { writeFileSync } from 'node:fs';
 import type { Aggregate } from './aggregate.js';
 import type { Disagreement } from './disagreement.js';
 import { breakEvenSection, costSection, FONT, historySection, latencySection, renderSvg } from './html-charts.js';
 import { disagreementSection, escapeHtml, rowsTable } from './html-tables.js';
 import { GAP_COLUMNS, type GapRow } from './gap.js';
+import { readHistoryFile } from './history-read.js';
+import { headlineOrder, SCOPE_WORDS } from './gap-scope.js';
 import { SUMMARY_COLUMNS, type SummaryRow } from './summary.js';
 import { pText } from './terminal.js';
 
@@ -66,8 +67,13 @@ const VERDICT_WORDS: Record<string, string> = {
   no_significant_difference: 'no significant difference',
 };
 
+function scopeWords(g: GapRow): string {
+  if (g.scope === 'best' && !g.note.startsWith('best pair chosen')) return 'best pair (one model per side)';
+  return SCOPE_WORDS[g.scope] ?? g.scope;
+}
+
 function gapScopeLabel(g: GapRow): string {
-  const where = g.category && g.category !== 'all' ? `${g.suite} / ${g.category}` : g.suite;
+  const where = g.category && g.category !== 'all' ? `${g.suite} / ${g.category} (exploratory)` : g.suite;
   return `${where} · ${g.scope}\n${g.closed_model} vs ${g.open_model}`;
 }
 
@@ -96,11 +102,10 @@ function intervalText(g: GapRow): string {
 
 function gapSection(gaps: readonly GapRow[]): string {
   if (!gaps.length) return '<p>No gap: the run needs at least one closed and one open model.</p>';
-  const words = gaps
-    .filter((g) => !g.category || g.category === 'all')
+  const words = headlineOrder(gaps.filter((g) => !g.category || g.category === 'all'))
     .map(
       (g) =>
-        `<li><b>${escapeHtml(g.suite)}</b> (${escapeHtml(g.scope)}): ${escapeHtml(g.closed_model)} ` +
+        `<li><b>${escapeHtml(g.suite)}</b> (${escapeHtml(scopeWords(g))}): ${escapeHtml(g.closed_model)} ` +
         `${round(g.closed_score * 100)}% vs ${escapeHtml(g.open_model)} ${round(g.open_score * 100)}%, ` +
         `gap ${round(g.gap_pp)} pp ${intervalText(g)}, ` +
         `<b>${escapeHtml(VERDICT_WORDS[g.verdict] ?? g.verdict)}</b> (${escapeHtml(pText(g.p_value))})${costWords(g)}</li>`,
@@ -112,7 +117,11 @@ function gapSection(gaps: readonly GapRow[]): string {
     gaps.map((g) => [round(g.gap_pp), round(g.ci_low_pp), round(g.ci_high_pp)]),
     'pp',
   );
-  return `<ul class="headline">${words}</ul><figure>${chart}</figure>`;
+  const categories = gaps.filter((g) => g.category && g.category !== 'all');
+  const exploratory = categories.length
+    ? `<p><small>Category rows (in the chart and gap.csv) are exploratory: their p-values are Holm-adjusted within each suite (p_adjusted), and their intervals are not. / 分类结果仅供探索</small></p>`
+    : '';
+  return `<ul class="headline">${words}</ul>${exploratory}<figure>${chart}</figure>`;
 }
 
 function scoresSection(summary: readonly SummaryRow[]): string {
@@ -175,10 +184,5 @@ export function writeHtmlReport(path: string, input: HtmlInput): void {
 
 /** history.csv as rows of text; a missing or unreadable file is no history, never a failed report. */
 export function readHistory(path: string): Record<string, string>[] {
-  if (!existsSync(path)) return [];
-  try {
-    return parse(readFileSync(path, 'utf8'), { columns: true, bom: true, relax_column_count: true });
-  } catch {
-    return [];
-  }
+  return readHistoryFile(path).rows;
 }

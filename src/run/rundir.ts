@@ -23,6 +23,8 @@ interface RunDescription {
   shard?: Manifest['shard'];
   /** The subset of the cases asked, when not all. */
   filter?: Manifest['filter'];
+  /** The subset of cases chosen on the command line, when there is one (see Manifest.filtered). */
+  filtered?: string;
 }
 
 /** What a run is, before it starts: the manifest written with status `running`. */
@@ -55,6 +57,7 @@ export function startManifest(r: RunDescription): Manifest {
     ...(r.alpha === undefined ? {} : { alpha: r.alpha }),
     ...(r.shard ? { shard: { index: r.shard.index, count: r.shard.count } } : {}),
     ...(r.filter ? { filter: r.filter } : {}),
+    ...(r.filtered ? { filtered: r.filtered } : {}),
   };
 }
 
