@@ -24,7 +24,7 @@ export const SIM_SPEC = {
       type: 'string',
       multiple: true,
       value: 'SPEC',
-      help: "NAME[@key=value,...]; keys: accuracy (0-1), latency (ms), jitter (ms), error500, error503, reset, hang, malformed (fractions of requests), rpm (limit, answered with 429 + retry-after), tps (tokens/s), think (reasoning tokens spent from max_tokens before the answer); e.g. --model 'llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600'",
+      help: "NAME[@key=value,...]; keys: accuracy (0-1), latency (ms), jitter (ms), error500, error503, reset, hang, malformed (fractions of requests), rpm (limit, answered with 429 + retry-after), tps (tokens/s), think (reasoning tokens spent from max_tokens before the answer, streamed first as reasoning_content / thinking), ttft (ms from arrival to the first token; streamed headers go at once), streamonly=1 (refuses stream:false with HTTP 400, as DashScope's thinking-only models), load (ms the first request waits for the model to load; Ollama load_duration), timings=1 (llama.cpp's timings object on OpenAI answers), cut, garbage, stall (fractions: a stream ends early / holds a non-JSON chunk / stops); e.g. --model 'llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600'",
       default: 'gpt-sim@accuracy=0.9 and llama-sim:8b@accuracy=0.75',
     },
     suite: {

@@ -22,6 +22,8 @@ export interface ManifestModel {
   header_names?: string[];
   /** Per-vendor parameter rules that changed this model's requests. */
   rules?: string[];
+  /** Whether its answers were streamed (absent: a protocol that cannot stream, or a manifest from before streaming). */
+  stream?: boolean;
 }
 
 export type { BatchEntry } from '../types.js';

@@ -19,9 +19,12 @@ const FAULT_KEYS = [
   'reset',
   'hang',
   'malformed',
+  'cut',
+  'garbage',
+  'stall',
 ] as const satisfies readonly (keyof SimFaults)[];
 
-type Range = 'fraction' | 'nonNegative' | 'positive';
+type Range = 'fraction' | 'nonNegative' | 'positive' | 'flag';
 
 /** Spec key -> SimModel field (fault keys go under `faults`) and the allowed range. */
 const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
@@ -31,6 +34,10 @@ const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
   rpm: { field: 'rpm', range: 'positive' },
   tps: { field: 'tokensPerSecond', range: 'positive' },
   think: { field: 'reasoningTokens', range: 'nonNegative' },
+  ttft: { field: 'ttftMs', range: 'nonNegative' },
+  load: { field: 'loadMs', range: 'nonNegative' },
+  streamonly: { field: 'streamOnly', range: 'flag' },
+  timings: { field: 'llamaTimings', range: 'flag' },
   ...Object.fromEntries(FAULT_KEYS.map((k) => [k, { field: k, range: 'fraction' as const }])),
 };
 
@@ -38,11 +45,13 @@ const RANGE_TEXT: Record<Range, string> = {
   fraction: 'a number from 0 to 1',
   nonNegative: 'a number >= 0',
   positive: 'a number > 0',
+  flag: '0 or 1',
 };
 
 function inRange(v: number, range: Range): boolean {
   if (!Number.isFinite(v)) return false;
   if (range === 'fraction') return v >= 0 && v <= 1;
+  if (range === 'flag') return v === 0 || v === 1;
   return range === 'positive' ? v > 0 : v >= 0;
 }
 
@@ -73,7 +82,7 @@ export function parseSimModelSpec(s: string): SimModel {
       throw new SimSpecError(`${where}: ${key} must be ${RANGE_TEXT[def.range]}, got "${raw}"`);
     }
     if ((FAULT_KEYS as readonly string[]).includes(key)) faults[key as keyof SimFaults] = value;
-    else (model as unknown as Record<string, number>)[def.field] = value;
+    else (model as unknown as Record<string, number | boolean>)[def.field] = def.range === 'flag' ? value === 1 : value;
   }
   if (Object.keys(faults).length > 0) model.faults = faults;
   validateSimModel(model, where);
@@ -96,6 +105,12 @@ export function validateSimModel(m: SimModel, where = `sim model "${String(m?.na
   check('rpm', m.rpm, 'positive');
   check('tokensPerSecond', m.tokensPerSecond, 'positive');
   check('reasoningTokens', m.reasoningTokens, 'nonNegative');
+  check('ttftMs', m.ttftMs, 'nonNegative');
+  check('loadMs', m.loadMs, 'nonNegative');
+  for (const k of ['streamOnly', 'llamaTimings'] as const) {
+    if (m[k] !== undefined && typeof m[k] !== 'boolean')
+      throw new SimSpecError(`${where}: ${k} must be true or false, got ${String(m[k])}`);
+  }
   let sum = 0;
   for (const k of FAULT_KEYS) {
     const v = m.faults?.[k];
