@@ -55,7 +55,7 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
     const models = demoModels(sim);
     const outDir = resolve(io.cwd, values.out ?? 'results');
     const runId = values['run-id'] ?? defaultRunId(outDir, 'demo-');
-    if (existsSync(join(outDir, runId)))
+    if (values['run-id'] !== undefined && existsSync(join(outDir, runId)))
       throw new UsageError(`--run-id ${runId}: ${join(outDir, runId)} already exists`);
     const repeat = positiveInt('--repeat', values.repeat) ?? 1;
     return await executeRun(

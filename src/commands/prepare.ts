@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig, missingKeys, type Config, type ModelConfig } from '../config/config.js';
 import { batchSettings } from '../config/model.js';
@@ -224,7 +224,9 @@ function newRunDir(values: RunValues, config: Config, cwd: string, shard: Shard 
   const outDir = resolve(cwd, values.out ?? config.out ?? 'results');
   checkWritableDir(outDir, values.out !== undefined ? '--out' : 'out');
   // A shard's default name says which it is (shards of one run often share an output directory).
-  const runId = values['run-id'] ?? defaultRunId(outDir, '', shard ? `-shard${label(shard).replace('/', 'of')}` : '');
+  if (values['run-id'] === undefined)
+    return join(outDir, defaultRunId(outDir, '', shard ? `-shard${label(shard).replace('/', 'of')}` : ''));
+  const runId = values['run-id'];
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(runId)) {
     throw new UsageError(`--run-id ${runId}: use letters, digits, '.', '-' or '_'`);
   }
@@ -249,14 +251,25 @@ function checkWritableDir(dir: string, flag: string): void {
   }
 }
 
+/**
+ * A new run id from the time, its directory created here (exclusively) so that two runs started in
+ * the same second never share one: the second finds the first's directory and takes `-2`.
+ */
 export function defaultRunId(outDir: string, prefix = '', suffix = ''): string {
   const base = `${prefix}${new Date()
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
     .replace(/[:]/g, '-')}${suffix}`;
-  let id = base;
-  for (let i = 2; existsSync(join(outDir, id)); i++) id = `${base}-${i}`;
-  return id;
+  mkdirSync(outDir, { recursive: true });
+  for (let i = 1; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`;
+    try {
+      mkdirSync(join(outDir, id));
+      return id;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 function responseCache(values: RunValues, io: IO): ResponseCache {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type * as csvParse from 'csv-parse/sync';
 import { requireCjs } from '../util/cjs.js';
@@ -6,6 +6,7 @@ import { requireCjs } from '../util/cjs.js';
 const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
 import { parquetReadObjects } from 'hyparquet';
 import { FileError } from '../errors.js';
+import { readBounded } from '../util/readfile.js';
 import type { RawSource } from './schema.js';
 import { expandVars } from './template.js';
 
@@ -125,15 +126,15 @@ async function readFile(
   name = basename(file, extname(file)),
 ): Promise<SourceRow[]> {
   const shown = relative(process.cwd(), file) || file;
-  const size = statSync(file).size;
-  if (size > MAX_SOURCE_BYTES)
-    throw new FileError(
-      suiteFile,
-      line,
-      `source ${shown}: ${size} bytes, over the ${MAX_SOURCE_BYTES} a suite's source may have (cases are held in memory; split it, or use source.limit on a smaller file)`,
-    );
-  if (format === 'parquet') return readParquet(file, shown, name);
-  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  // Checked while reading, and special files (/dev/zero, FIFOs) refused before a byte is read.
+  const bytes = readBounded(
+    file,
+    MAX_SOURCE_BYTES,
+    shown,
+    'cases are held in memory; split it, or use source.limit on a smaller file',
+  );
+  if (format === 'parquet') return readParquet(bytes, shown, name, file);
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   if (format === 'jsonl') {
     const rows: SourceRow[] = [];
     const lines = text.split('\n');
@@ -195,9 +196,8 @@ async function readFile(
 }
 
 /** Parquet (the Hub's native dataset format), read with hyparquet; each row is an object of its columns. */
-async function readParquet(file: string, shown: string, name: string): Promise<SourceRow[]> {
-  const bytes = readFileSync(file);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+async function readParquet(bytes: Buffer, shown: string, name: string, file: string): Promise<SourceRow[]> {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let objects: Record<string, unknown>[];
   try {
     objects = (await parquetReadObjects({ file: buffer })) as Record<string, unknown>[];
