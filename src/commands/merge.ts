@@ -6,7 +6,9 @@ import { readManifest, type Manifest } from '../journal/manifest.js';
 import { readRecordLines } from '../journal/read.js';
 import { ReportState, writeReports } from '../report/index.js';
 import { finishManifest, lockedByLiveProcess, openRunDir, unlockRunDir } from '../run/rundir.js';
+import { ShardCheck } from '../run/shard-check.js';
 import { parse } from '../util/args.js';
+import { isInside } from '../util/readfile.js';
 import { terminalSafe } from '../util/text.js';
 import { writeAllSync } from '../util/write.js';
 import { label } from './shard.js';
@@ -29,7 +31,8 @@ ${THRESHOLD_HELP}
   -h, --help             show this help
 
 Exit codes: 0 merged; 1 merged but a threshold failed; 2 a shard is missing, unfinished, given
-twice or from another run (OUT_DIR not written).`;
+twice, from another run, or its records do not match its plan (a planned job without a record, a
+record of a model, suite or job it never planned): OUT_DIR not written.`;
 
 const MERGE_OPTIONS = {
   ...REPORT_OPTIONS,
@@ -104,6 +107,9 @@ function readShard(given: string, cwd: string): ShardRun {
     );
   }
   if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${where}: no records.jsonl`);
+  // A shard's files are its own: one that links elsewhere (another run, a secret) is not read.
+  for (const f of ['manifest.json', 'records.jsonl'])
+    if (!isInside(join(dir, f), dir)) throw new UsageError(`${where}: ${f} links outside the shard directory`);
   return { dir, given: where, manifest: manifest as ShardRun['manifest'] };
 }
 
@@ -174,7 +180,9 @@ async function joinJournals(shards: ShardRun[], out: string, runId: string, live
     for (const s of shards) {
       const index = s.manifest.shard.index;
       const damage = { damaged: 0 };
+      const plan = new ShardCheck(s.manifest, s.given);
       for await (const { record } of readRecordLines(join(s.dir, 'records.jsonl'), true, damage)) {
+        plan.check(record);
         const other = owner.get(record.job_id);
         if ((other !== undefined && other !== index) || (record.shard !== undefined && record.shard !== index))
           throw new UsageError(
@@ -190,6 +198,7 @@ async function joinJournals(shards: ShardRun[], out: string, runId: string, live
         throw new UsageError(
           `${s.given}: ${damage.damaged} damaged line(s) in records.jsonl; run gapbench run --resume ${s.given} to repair it first`,
         );
+      plan.finish(s.given);
     }
     journal.close();
   } catch (e) {

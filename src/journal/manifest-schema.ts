@@ -27,6 +27,15 @@ const suiteSchema = z
   .object({ name: z.string().min(1), file: z.string(), hash: z.string(), cases: count, description: z.string() })
   .passthrough();
 
+/** A file the manifest names inside its run directory: relative, with no `..` segment. */
+const insideRunDir = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => !/^([\\/]|[A-Za-z]:)/.test(p) && !p.split(/[\\/]/).includes('..'),
+    'must be a path inside the run directory',
+  );
+
 const shardSchema = z.object({ index: z.number().int().positive(), count: z.number().int().positive() });
 
 export const manifestSchema = z
@@ -58,6 +67,6 @@ export const manifestSchema = z
     pairs: z.array(z.object({ closed: z.string(), open: z.string() })).optional(),
     alpha: z.number().gt(0).lt(1).optional(),
     shard: shardSchema.refine((s) => s.index <= s.count, 'index above count').optional(),
-    batches: z.array(z.object({ model: z.string(), file: z.string(), requests: count }).passthrough()).optional(),
+    batches: z.array(z.object({ model: z.string(), file: insideRunDir, requests: count }).passthrough()).optional(),
   })
   .passthrough();

@@ -4,7 +4,8 @@
  * checked while reading too, so a file that grows (or lies about its size) is cut at the bound
  * instead of filling memory.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { sep } from 'node:path';
 import { FileError } from '../errors.js';
 
 /** What a path is when it is not a regular file, in the words a message uses. */
@@ -97,4 +98,16 @@ export function readBoundedText(path: string, max: number, shown = path, hint = 
   return readBounded(path, max, shown, hint)
     .toString('utf8')
     .replace(/^\uFEFF/, '');
+}
+
+/** Whether `path`, its links followed, stays inside `dir` (links followed too). A missing path counts as inside. */
+export function isInside(path: string, dir: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return true;
+  }
+  const root = realpathSync(dir);
+  return real.startsWith(root.endsWith(sep) ? root : root + sep);
 }
