@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import * as echarts from 'echarts';
-import type { Aggregate } from './aggregate.js';
+import type { Aggregate, OutputRef } from './aggregate.js';
 import type { GapRow } from './gap.js';
 import type { SummaryRow } from './summary.js';
 
@@ -330,11 +330,12 @@ function disagreementSection(agg: Aggregate, limit = 20): string {
     .sort((a, b) => b.diff - a.diff)
     .slice(0, limit);
   if (!top.length) return '<p>Closed and open models agree on every case.</p>';
+  const read = (at: OutputRef) => agg.readOutput?.(at) ?? '';
   const outputsOf = (c: (typeof top)[number]['c'], g: string) =>
     c.outputs
       ? [...c.outputs]
           .filter(([m]) => group.get(m) === g)
-          .map(([m, o]) => `<div class="out"><b>${escapeHtml(m)}</b><pre>${escapeHtml(o)}</pre></div>`)
+          .map(([m, at]) => `<div class="out"><b>${escapeHtml(m)}</b><pre>${escapeHtml(read(at))}</pre></div>`)
           .join('')
       : '<i>outputs not kept (run with --matrix-outputs)</i>';
   const rows = top
