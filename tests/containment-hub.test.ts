@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { cachedPath, hubFile, hubFiles, type HubPin } from '../src/suite/hub.js';
+import { cachedPath, hubDigest, hubFile, hubFiles, type HubPin } from '../src/suite/hub.js';
 import { cli, tempDir, withServer } from './helpers.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -218,6 +218,8 @@ describe('cache entries keyed by endpoint', () => {
       const pinned = { ...pin, files: { 'x.jsonl': sha(FILE) } };
       const [got] = await hubFiles(pinned, { vars });
       expect(got.local).toBe(cachedPath(pin, 'x.jsonl', vars));
+      // What scripts/hub-pins.mjs records comes from the same endpoint-keyed, bounded download.
+      expect(await hubDigest(pin, 'x.jsonl', { vars })).toBe(sha(FILE));
       await expect(hubFiles(pinned, { vars: { HF_ENDPOINT: mirror, GAPBENCH_CACHE_DIR: cache } })).rejects.toThrow(
         /cached x\.jsonl does not match its checksum/,
       );

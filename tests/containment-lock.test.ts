@@ -1,7 +1,9 @@
 /**
  * Two processes racing for one run directory never both run and never delete each other's work.
  * Real processes (tests/fixtures/race/open-run-dir.mjs over the built dist/) are started, wait on
- * a start file, and open the directory at the same moment.
+ * a start file, and open the directory at the same moment. For the stale-lock race, each one
+ * calls widenTakeoverWindow (src/run/lock.ts) so that all of them find the lock stale before any
+ * takes it over: the window a real race has for microseconds is held open for 100 ms.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';

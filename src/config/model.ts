@@ -9,6 +9,11 @@ import { allPresets, findPreset, type Preset } from './presets.js';
 import { familyGroup } from './families.js';
 import { applyVendorRules } from './vendor-rules.js';
 import type { RawConfig, RawModel } from './schema.js';
+import type { BatchSettings } from '../providers/provider.js';
+export type { BatchSettings } from '../providers/provider.js';
+
+/** Retries of a failed request when neither the model nor `defaults` says (config, lanes and restored manifests alike). */
+const DEFAULT_MAX_RETRIES = 5;
 
 /** A model after defaults and presets are applied. Holds no secret: only the variable's name. */
 export interface ModelConfig extends ProviderModel {
@@ -32,20 +37,10 @@ export interface ModelConfig extends ProviderModel {
   headers?: Record<string, string>;
   /** Per-vendor parameter rules that changed this model's requests, one line each (vendor-rules.ts). */
   rules?: string[];
-  /** Batch mode: jobs go through the vendor's Batch API (files of at most these many requests and bytes). */
-  batch?: BatchSettings;
-}
-
-export interface BatchSettings {
-  maxRequests?: number;
-  maxBytes?: number;
-  /** First wait between status checks, seconds; grows 1.5 times up to maxPollS. */
-  pollS: number;
-  maxPollS: number;
 }
 
 /** Status checks of a batch: first after 5 s, then 1.5 times later each time, at most a minute apart. */
-export const BATCH_POLL = { pollS: 5, maxPollS: 60 };
+const BATCH_POLL = { pollS: 5, maxPollS: 60 };
 
 /** A model's batch settings, checked against its protocol (exit 2, with the line, when it has no Batch API). */
 export function batchSettings(
@@ -114,7 +109,7 @@ export function resolveModel(
     keyOptional: !m.apiKeyEnv && (d.key === 'none' || Boolean(preset.keyOptional) || local),
     concurrency: m.concurrency ?? defaults.concurrency ?? lane.concurrency,
     timeoutMs: m.timeoutMs ?? defaults.timeoutMs ?? lane.timeoutMs,
-    maxRetries: m.maxRetries ?? defaults.maxRetries ?? 5,
+    maxRetries: m.maxRetries ?? defaults.maxRetries ?? DEFAULT_MAX_RETRIES,
     ...optional('maxRetryWaitS', m.maxRetryWaitS ?? defaults.maxRetryWaitS),
     ...optional('stopAfterServerErrors', m.stopAfterServerErrors ?? defaults.stopAfterServerErrors),
     ...optional('maxResponseBytes', m.maxResponseBytes ?? defaults.maxResponseBytes),
@@ -178,7 +173,7 @@ type RawParams = NonNullable<RawModel['params']>;
  * (`extra` merged key by key); `null` removes a parameter (one set in defaults or by gapbench);
  * `stop` always a list. Returns the names the user wrote, for the vendor rules.
  */
-export function resolveParams(
+function resolveParams(
   own: RawParams | undefined,
   defaults: RawParams | undefined,
 ): { params: SamplingParams; explicit: Set<string> } {
@@ -249,7 +244,7 @@ export function restoreModel(recorded: ManifestModel): ModelConfig {
     keyOptional: m.keyOptional ?? true,
     concurrency: m.concurrency ?? lane.concurrency,
     timeoutMs: m.timeoutMs ?? lane.timeoutMs,
-    maxRetries: m.maxRetries ?? 5,
+    maxRetries: m.maxRetries ?? DEFAULT_MAX_RETRIES,
     cache: m.cache ?? lane.cache,
     judgeOnly: m.judgeOnly ?? false,
   };

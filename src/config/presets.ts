@@ -45,7 +45,7 @@ const DASHSCOPE_REGIONS = [
   },
 ];
 
-export const PRESETS: readonly Preset[] = [
+const PRESETS: readonly Preset[] = [
   {
     name: 'openai',
     protocol: 'openai',

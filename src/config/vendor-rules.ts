@@ -8,7 +8,7 @@
  */
 import type { SamplingParams } from '../types.js';
 
-export interface RuleContext {
+interface RuleContext {
   /** The preset named in the config. */
   provider: string;
   /** The provider's model name. */
@@ -17,7 +17,7 @@ export interface RuleContext {
   explicit: ReadonlySet<string>;
 }
 
-export interface VendorRule {
+interface VendorRule {
   /** Presets the rule applies to. */
   presets: readonly string[];
   /** Model names it applies to (all of the presets' models when absent). */
@@ -41,7 +41,7 @@ function without(p: SamplingParams, keys: readonly (keyof SamplingParams)[]): Sa
 const implicit = (p: SamplingParams, keys: readonly (keyof SamplingParams)[], ctx: RuleContext) =>
   keys.filter((k) => p[k] !== undefined && !ctx.explicit.has(k));
 
-export const VENDOR_RULES: readonly VendorRule[] = [
+const VENDOR_RULES: readonly VendorRule[] = [
   {
     // "temperature, top_p, n, presence_penalty, frequency_penalty ... Fixed: passing any other value
     // returns an error, so do not pass it explicitly" (kimi-k2.6, kimi-k2.7-code, kimi-k3).
@@ -152,7 +152,7 @@ export const VENDOR_RULES: readonly VendorRule[] = [
 ];
 
 /** max_tokens sent to servers that would otherwise pick their own. */
-export const DEFAULT_MAX_TOKENS = 1024;
+const DEFAULT_MAX_TOKENS = 1024;
 
 /** The params a model's requests carry after every matching rule, and the notes of those that changed them. */
 export function applyVendorRules(p: SamplingParams, ctx: RuleContext): { params: SamplingParams; notes: string[] } {

@@ -50,8 +50,6 @@ const builtins = {
   weighted,
 } satisfies Record<string, BuiltinGrader>;
 
-export type BuiltinGraderType = keyof typeof builtins;
-
 const registry = new Map<string, BuiltinGrader>();
 for (const [key, def] of Object.entries(builtins)) {
   // A table key that differs from the definition's own type would make `type: x` build `y`.
@@ -71,11 +69,22 @@ export function registerGrader(def: GraderDefinition & { options?: readonly stri
   registry.set(def.type, def);
 }
 
+/**
+ * The models a grader spec asks, as its grader kinds declare them (a judge names its model),
+ * nested specs (combinators) included.
+ */
+export function modelsAsked(spec: unknown): string[] {
+  if (Array.isArray(spec)) return spec.flatMap(modelsAsked);
+  if (!isRecord(spec)) return [];
+  const def = typeof spec.type === 'string' ? registry.get(spec.type) : undefined;
+  return [...(def?.models?.(spec) ?? []), ...Object.values(spec).flatMap(modelsAsked)];
+}
+
 export function listGraders(): Array<{ type: string; description: string }> {
   return [...registry.values()].map((d) => ({ type: d.type, description: d.description }));
 }
 
-export interface BuildGraderOptions {
+interface BuildGraderOptions {
   /** Directory of the suite file: relative paths in options (custom modules, schemas) resolve against it. */
   suiteDir: string;
   /** Where the spec sits in the suite, for error messages, e.g. `cases[3].grader`. */
@@ -115,7 +124,7 @@ function parseSpec(spec: unknown, base: string | undefined): ParsedSpec {
 }
 
 /** Flips a verdict. An error grade stays an error: "could not grade" must not turn into a pass. */
-export function negate(g: Grade): Grade {
+function negate(g: Grade): Grade {
   if (g.error) return { ...g, passed: false };
   return { ...g, score: 1 - g.score, passed: !g.passed, reason: `NOT: ${g.reason}` };
 }

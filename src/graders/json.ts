@@ -12,7 +12,7 @@ import { readBounded } from '../util/readfile.js';
 /** Largest JSON Schema file a suite may name (a schema is small; a huge one is a mistake or an attack). */
 const MAX_SCHEMA_BYTES = 4 * 1024 * 1024;
 
-export interface FoundJson {
+interface FoundJson {
   value: unknown;
   /** The JSON as compact text. */
   text: string;
@@ -101,7 +101,7 @@ function asNumber(v: unknown): number | undefined {
  * strings equal to numbers ("12.5" == 12.5), strings NFKC+trim, arrays in order, objects as a
  * subset (every expected key must match; extra keys in the output are allowed).
  */
-export function jsonEqual(want: unknown, got: unknown, ignoreCase: boolean): boolean {
+function jsonEqual(want: unknown, got: unknown, ignoreCase: boolean): boolean {
   if (typeof want === 'number' || typeof got === 'number') {
     const a = asNumber(want);
     const b = asNumber(got);

@@ -6,7 +6,7 @@
  * choice for character-level CJK metrics). Hangul is written with spaces, so Korean words stay words.
  */
 
-export interface NormalizeOptions {
+interface NormalizeOptions {
   /** Lower-case (after NFKC). Default false. */
   ignoreCase?: boolean;
   /** Drop trailing punctuation such as `.` `!` `。` `！`. Default true. */
@@ -59,7 +59,7 @@ const utf16 = new TextDecoder('utf-16le');
  * (a regex replace, or string concatenation, costs several times more on an answer with
  * hundreds of thousands of line breaks).
  */
-export function collapseWhitespace(s: string): string {
+function collapseWhitespace(s: string): string {
   const n = s.length;
   let out: Uint16Array | undefined;
   let k = 0;

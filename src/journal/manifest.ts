@@ -27,22 +27,8 @@ export interface ManifestModel {
   rules?: string[];
 }
 
-/** One input file sent to a vendor's Batch API. */
-export interface BatchEntry {
-  model: string;
-  /** The local copy of the input file, relative to the run directory (its custom_ids are job ids). */
-  file: string;
-  requests: number;
-  bytes: number;
-  input_file_id: string;
-  /** Absent when the process stopped between creating the batch and recording it (found again by its input file). */
-  batch_id?: string;
-  /** The status last seen. */
-  status: string;
-  created_at: string;
-  /** Why the batch failed, when it did (the vendor's words). */
-  errors?: string;
-}
+export type { BatchEntry } from '../types.js';
+import type { BatchEntry } from '../types.js';
 
 /** manifest.json: how a run was produced, so it can be resumed, re-scored or compared. */
 export interface Manifest {
@@ -95,7 +81,7 @@ export function writeManifest(dir: string, m: Manifest): void {
 }
 
 /** Largest manifest.json read (its batch list grows with a run; a million batches fit). */
-export const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 
 /** A run directory's manifest, checked: a missing, special, oversized, unparsable or partial one is a UsageError. */
 export function readManifest(dir: string): Manifest {

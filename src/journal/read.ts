@@ -6,7 +6,7 @@ import { isJobRecord, type ErrorRecord, type JobRecord } from './record.js';
 const CHUNK = 1 << 20;
 const JOB_ID = /"job_id":"([^"]+)"/;
 
-export interface Line {
+interface Line {
   text: string;
   /** Byte offset of the line in the file, and its length in bytes (without the newline). */
   offset: number;
@@ -19,7 +19,7 @@ export interface Line {
  * damaged rather than held: a file without newlines (a journal replaced by /dev/zero's bytes)
  * must not fill memory.
  */
-export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
 /**
  * The lines of a file, pulled chunk by chunk: nothing is read ahead of the consumer, so memory
@@ -197,7 +197,7 @@ export async function* readRecordLines(
 }
 
 /** What a resume needs to know of a job already recorded. */
-export interface RecordedJob {
+interface RecordedJob {
   status: 'ok' | 'error';
   model: string;
   suite: string;

@@ -1,4 +1,5 @@
-import { countsAsFailure, type JobRecord } from '../journal/record.js';
+import { tokenCost } from '../journal/cost.js';
+import { countsAsFailure, recordUsage, type JobRecord } from '../journal/record.js';
 import type { Group, Price } from '../types.js';
 
 /** Everything the reports need about one suite x model, gathered in one pass over the journal. */
@@ -141,12 +142,7 @@ export class Aggregator {
       c.latencySumMs += r.latency_ms;
       c.inputTokens += r.input_tokens ?? 0;
       c.outputTokens += r.output_tokens ?? 0;
-      const live = priceOf(r.model);
-      if (live && (live.input !== undefined || live.output !== undefined)) {
-        const price = r.batch_id ? batchPrice(live) : live;
-        c.tokenCost +=
-          ((r.input_tokens ?? 0) * (price.input ?? 0) + (r.output_tokens ?? 0) * (price.output ?? 0)) / 1e6;
-      }
+      c.tokenCost += tokenCost(priceOf(r.model), recordUsage(r)) ?? 0;
     }
     const score = r.grade.score;
     c.n++;
@@ -230,7 +226,7 @@ export function busyTime(cells: Iterable<Cell>): { ms: number; requests: number 
 }
 
 /** Total length of the union of [start, end] intervals (flat array of pairs), in ms. */
-export function unionLength(flat: readonly number[]): number {
+function unionLength(flat: readonly number[]): number {
   const n = flat.length / 2;
   if (!n) return 0;
   const idx = Array.from({ length: n }, (_, i) => i).sort((x, y) => flat[2 * x] - flat[2 * y]);
@@ -247,12 +243,4 @@ export function unionLength(flat: readonly number[]): number {
     } else if (e > curEnd) curEnd = e;
   }
   return total + (curEnd - curStart);
-}
-
-/** Token prices through a Batch API: `price.batch` where given, else half the live price (what OpenAI and most vendors charge). */
-export function batchPrice(p: Price): { input?: number; output?: number } {
-  return {
-    input: p.batch?.input ?? (p.input === undefined ? undefined : p.input / 2),
-    output: p.batch?.output ?? (p.output === undefined ? undefined : p.output / 2),
-  };
 }

@@ -16,11 +16,15 @@ import { renderTerminal } from './terminal.js';
 
 export { ReportState } from './state.js';
 
-export interface ReportOptions {
+/** The output choices of a run (`--excel`, `--xlsx`, `--matrix-outputs`). */
+export interface OutputOptions {
   excel: boolean;
   /** Also write results.xlsx. */
   xlsx?: boolean;
   matrixOutputs: boolean;
+}
+
+interface ReportOptions extends OutputOptions {
   /** Append the summary to <out>/history.csv (finished runs only). */
   history: boolean;
   manifest: Manifest;

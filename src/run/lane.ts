@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ModelConfig } from '../config/config.js';
-import { FATAL_FOR_LANE, ProviderError, RETRYABLE } from '../errors.js';
+import { ERROR_KINDS, ProviderError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import type { ChatRequest, Completion, ErrorKind } from '../types.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './clock.js';
 import { estimateTokens, ServerBudget, TokenBucket } from './limiter.js';
 
 /** A lane whose last this-many requests all failed with server errors stops (stopAfterServerErrors). */
-export const DEFAULT_STOP_AFTER_SERVER_ERRORS = 20;
+const DEFAULT_STOP_AFTER_SERVER_ERRORS = 20;
 
 export type Attempted =
   | { status: 'ok'; completion: Completion; attempts: number; lastErrorKind?: ErrorKind }
@@ -24,7 +24,7 @@ interface Tries {
   lastKind?: ErrorKind;
 }
 
-export interface LaneCounters {
+interface LaneCounters {
   total: number;
   done: number;
   /** Of `done`: recorded by an earlier invocation (resume), not run now. */
@@ -58,15 +58,15 @@ export class Lane {
   /** Set when an auth or not-found error makes every further request pointless. */
   fatal?: ProviderError;
   readonly clock: Clock;
-  protected readonly backoff: BackoffPolicy;
-  protected readonly random: () => number;
+  private readonly backoff: BackoffPolicy;
+  private readonly random: () => number;
   private readonly requests?: TokenBucket;
   private readonly tokens?: TokenBucket;
   private pausedUntil = 0;
   /** The server's own request budget, as its rate-limit headers announce it. */
   private readonly server: ServerBudget;
   /** Either stop or abort: what ends a wait. */
-  protected readonly waitSignal?: AbortSignal;
+  private readonly waitSignal?: AbortSignal;
   private successStreak = 0;
   /** Requests in a row that failed with a server error (5xx); any other outcome resets it. */
   private serverErrorStreak = 0;
@@ -77,13 +77,17 @@ export class Lane {
   private readonly controllers = new Set<AbortController>();
 
   readonly maxConcurrency: number;
+  private readonly timeoutMs: number;
 
   constructor(
     readonly provider: Provider,
     readonly model: ModelConfig,
-    protected readonly opts: LaneOptions = {},
+    private readonly opts: LaneOptions = {},
   ) {
-    const maxConcurrency = (this.maxConcurrency = model.concurrency);
+    // A provider may need other limits than the model's (a batch holds every job for a day).
+    const own = provider.lane;
+    const maxConcurrency = (this.maxConcurrency = own?.concurrency ?? model.concurrency);
+    this.timeoutMs = own?.timeoutMs ?? model.timeoutMs;
     this.limit = pLimit(maxConcurrency);
     this.clock = opts.clock ?? systemClock;
     this.server = new ServerBudget(this.clock);
@@ -104,6 +108,7 @@ export class Lane {
       },
       { once: true },
     );
+    if (own?.unmetered) return;
     if (model.rpm) {
       this.requests = new TokenBucket(model.rpm, Math.max(1, Math.min(model.rpm / 60, maxConcurrency)), this.clock);
     }
@@ -119,9 +124,9 @@ export class Lane {
     return this.limit.concurrency;
   }
 
-  /** What the lane waits for, when not requests in flight (a batch lane: its batches at the vendor). */
+  /** What the lane waits for, when not requests in flight (a batching provider: its batches at the vendor). */
   waitingFor(): string | undefined {
-    return undefined;
+    return this.provider.status?.();
   }
 
   /**
@@ -159,7 +164,7 @@ export class Lane {
     // AbortSignal.timeout cost several times more per request).
     const controller = new AbortController();
     const timeout = new DOMException('request timed out', 'TimeoutError');
-    const timer = setTimeout(() => controller.abort(timeout), this.model.timeoutMs);
+    const timer = setTimeout(() => controller.abort(timeout), this.timeoutMs);
     if (this.opts.signal?.aborted) controller.abort(this.opts.signal.reason);
     this.controllers.add(controller);
     this.inFlight++;
@@ -191,7 +196,7 @@ export class Lane {
       throw this.opts.signal?.reason ?? e;
     const { attempts } = tries;
     tries.lastKind = e.kind;
-    if (FATAL_FOR_LANE.has(e.kind)) return this.stopLane(e, attempts);
+    if (ERROR_KINDS[e.kind].stopsLane) return this.stopLane(e, attempts);
     this.serverErrorStreak = e.kind === 'server' ? this.serverErrorStreak + 1 : 0;
     const limit = this.model.stopAfterServerErrors ?? DEFAULT_STOP_AFTER_SERVER_ERRORS;
     if (limit > 0 && this.serverErrorStreak >= limit) {
@@ -205,8 +210,8 @@ export class Lane {
       const why = `${e.message} (gave up after ${attempts} attempts; no request to this model has succeeded, so its other jobs are not sent)`;
       return this.stopLane(new ProviderError('network', why), attempts);
     }
-    if (!RETRYABLE.has(e.kind) || attempts > this.model.maxRetries) {
-      const tail = RETRYABLE.has(e.kind) ? ` (gave up after ${attempts} attempts)` : '';
+    if (!ERROR_KINDS[e.kind].retry || attempts > this.model.maxRetries) {
+      const tail = ERROR_KINDS[e.kind].retry ? ` (gave up after ${attempts} attempts)` : '';
       return { status: 'error', error: { kind: e.kind, message: e.message + tail }, attempts };
     }
     const delay = backoffDelay(attempts, e.retryAfterMs, this.backoff, this.random);
@@ -235,7 +240,7 @@ export class Lane {
   }
 
   /** Stops the lane (its other jobs are not sent) and answers this job with the error. */
-  protected stopLane(e: ProviderError, attempts: number): Attempted {
+  private stopLane(e: ProviderError, attempts: number): Attempted {
     if (!this.fatal) {
       this.fatal = e;
       this.opts.onFatal?.(this, e);

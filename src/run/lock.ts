@@ -25,7 +25,7 @@ const UNREADABLE_STALE_MS = 60_000;
 /** A lock file is a line of JSON: anything longer is not one of ours. */
 const MAX_LOCK_BYTES = 4096;
 
-export interface LockHolder {
+interface LockHolder {
   pid: number;
   host: string;
   since: string;
@@ -84,11 +84,6 @@ export function acquireLock(dir: string): string | undefined {
 export function releaseLock(dir: string): void {
   const path = join(dir, LOCK_FILE);
   if (held.delete(path)) rmSync(path, { force: true });
-}
-
-/** The holder named in a run directory's lock, if there is a readable one. */
-export function lockHolder(dir: string): LockHolder | undefined {
-  return readLock(join(dir, LOCK_FILE))?.holder;
 }
 
 /** Whether a live process holds the run directory (a lock on another host counts as live). */

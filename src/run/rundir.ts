@@ -1,16 +1,17 @@
-import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
 import { UsageError, withoutCredentials } from '../errors.js';
 import { readManifest, writeManifest, type BatchEntry, type Manifest } from '../journal/manifest.js';
+import type { BatchStore } from '../providers/provider.js';
 import type { Suite } from '../suite/load.js';
 import { VERSION } from '../version.js';
 import type { ResponseCache } from './cache.js';
 import { configHash } from './identity.js';
-import { acquireLock, lockedByLiveProcess, releaseLock } from './lock.js';
+import { acquireLock, LOCK_FILE, lockedByLiveProcess, releaseLock } from './lock.js';
 
 /** What the manifest records of a run. */
-export interface RunDescription {
+interface RunDescription {
   runId: string;
   models: ModelConfig[];
   suites: Suite[];
@@ -79,8 +80,10 @@ export function openRunDir(
   }
   let previous: Manifest | undefined;
   try {
-    if (!resuming && existsSync(join(runDir, 'manifest.json')))
-      throw new UsageError(`${runDir} already exists (choose another run id, or --resume it)`);
+    // Never two runs' records in one journal: only a resume writes into a directory that holds
+    // anything (an empty one is a run id reserved by defaultRunId, or made by a lost race).
+    if (!resuming && readdirSync(runDir).some((f) => f !== LOCK_FILE && !f.startsWith(`${LOCK_FILE}.`)))
+      throw new UsageError(`${runDir} already exists (choose another run id, or resume it)`);
     previous = resuming ? readManifest(runDir) : undefined;
     if (previous) manifest.created_at = previous.created_at;
     // Batches sent by an earlier invocation: a resume collects them instead of paying again.
@@ -130,9 +133,14 @@ export function finishManifest(
  * Batch mode's record of its batches: the ones an earlier invocation made (a resume collects
  * them), and each new or changed one written into manifest.json the moment it exists.
  */
-export function batchRecorder(runDir: string, manifest: Manifest, notice: (line: string) => void) {
+export function batchRecorder(
+  runDir: string,
+  manifest: Manifest,
+  notice: (line: string) => void,
+): Omit<BatchStore, 'recorded' | 'stop'> {
   return {
-    runDir,
+    dir: runDir,
+    runId: manifest.run_id,
     known: [...(manifest.batches ?? [])],
     save: (entry: BatchEntry) => {
       const list = (manifest.batches ??= []);

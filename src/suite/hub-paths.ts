@@ -18,7 +18,7 @@ export interface HubPin {
 
 type Vars = Record<string, string | undefined>;
 
-export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
 /** One name segment: starts with a letter or digit (so never `.` or `..`), then the Hub's characters. */
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -44,7 +44,7 @@ function checkFilePath(path: string): void {
     );
 }
 
-export interface HubEndpoint {
+interface HubEndpoint {
   /** The endpoint as shown and requested: no credentials, no trailing slash. */
   url: string;
   /** `user:password@` of HF_ENDPOINT, sent as Basic authorization (never shown). */

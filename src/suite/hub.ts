@@ -34,7 +34,7 @@ import { MAX_SOURCE_BYTES } from './source.js';
 
 export { cacheDir, cachedPath, hubUrl, type HubPin } from './hub-paths.js';
 
-export interface HubOptions {
+interface HubOptions {
   /** HF_ENDPOINT, HF_TOKEN, GAPBENCH_CACHE_DIR, GAPBENCH_OFFLINE / HF_HUB_OFFLINE, GAPBENCH_HUB_TIMEOUT, GAPBENCH_HUB_IDLE_TIMEOUT. */
   vars: Record<string, string | undefined>;
   log?: (line: string) => void;
@@ -45,8 +45,8 @@ export interface HubOptions {
 /** Downloads bigger than this report progress. */
 const PROGRESS_BYTES = 1 << 20;
 /** Seconds to wait for a connection and the response headers, and for the next byte of a body. */
-export const HUB_TIMEOUT_S = 30;
-export const HUB_IDLE_TIMEOUT_S = 30;
+const HUB_TIMEOUT_S = 30;
+const HUB_IDLE_TIMEOUT_S = 30;
 
 function seconds(vars: HubOptions['vars'], name: string, fallback: number): number {
   const raw = vars[name];

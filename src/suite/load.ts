@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileError, UsageError } from '../errors.js';
-import { buildGrader, describeGrader } from '../graders/index.js';
+import { buildGrader, describeGrader, modelsAsked } from '../graders/index.js';
 import type { GradeFn } from '../graders/grader.js';
 import { GraderOptionError } from '../graders/grader.js';
 import type { Case, GraderSpec } from '../types.js';
@@ -30,7 +30,7 @@ export interface Suite {
   judges: { ref: string; line?: number }[];
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   cwd: string;
   /** Variables for `${VAR}` in source paths: the environment plus `--set` overrides. */
   vars: Record<string, string | undefined>;
@@ -42,7 +42,7 @@ export interface LoadOptions {
   log?: (line: string) => void;
 }
 
-export const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
+const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
 
 export function bundledSuites(): string[] {
   if (!existsSync(BUNDLED_SUITES_DIR)) return [];
@@ -53,7 +53,7 @@ export function bundledSuites(): string[] {
 }
 
 /** A path to a suite file, or the name of a bundled suite. */
-export function resolveSuiteRef(ref: string, cwd: string, label = `--suite ${ref}`): { shown: string; path: string } {
+function resolveSuiteRef(ref: string, cwd: string, label = `--suite ${ref}`): { shown: string; path: string } {
   const direct = resolve(cwd, ref);
   if (existsSync(direct)) return { shown: ref, path: direct };
   for (const ext of ['.yaml', '.yml']) {
@@ -100,11 +100,11 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   }
   const judges: Suite['judges'] = [];
   for (const [key, where] of specWhere) {
-    for (const ref of judgeRefs(JSON.parse(key)))
+    for (const ref of modelsAsked(JSON.parse(key)))
       if (!judges.some((j) => j.ref === ref)) judges.push({ ref, line: yaml.lineOf(where) });
   }
   for (const c of cases) {
-    for (const ref of judgeRefs(c.grader)) if (!judges.some((j) => j.ref === ref)) judges.push({ ref });
+    for (const ref of modelsAsked(c.grader)) if (!judges.some((j) => j.ref === ref)) judges.push({ ref });
   }
   const hash = hashSuite(raw.name, cases);
   return {
@@ -118,15 +118,6 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
     graderOf: (c) => built.get(JSON.stringify(c.grader))!.fn,
     graderName: (c) => built.get(JSON.stringify(c.grader))!.name,
   };
-}
-
-/** The `judge` option of every judge grader in a spec, nested ones (combinators) included. */
-function judgeRefs(spec: unknown): string[] {
-  if (Array.isArray(spec)) return spec.flatMap(judgeRefs);
-  if (!spec || typeof spec !== 'object') return [];
-  const o = spec as Record<string, unknown>;
-  const own = o.type === 'judge' && typeof o.judge === 'string' ? [o.judge] : [];
-  return [...own, ...Object.values(o).flatMap(judgeRefs)];
 }
 
 /**

@@ -10,7 +10,7 @@ import { readBounded } from '../util/readfile.js';
 import type { RawSource } from './schema.js';
 import { expandVars } from './template.js';
 
-export interface SourceRow {
+interface SourceRow {
   row: Record<string, unknown>;
   /** 0-based index of the row within its file. */
   index: number;

@@ -54,7 +54,7 @@ function describeOpenError(e: unknown): string {
 }
 
 /** `n` bytes in words: 32 MiB, 1.5 KiB, 10 bytes. */
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n >= 1 << 20) return `${+(n / (1 << 20)).toFixed(1)} MiB`;
   if (n >= 1 << 10) return `${+(n / (1 << 10)).toFixed(1)} KiB`;
   return `${n} bytes`;
@@ -91,13 +91,6 @@ export function readBounded(path: string, max: number, shown = path, hint = ''):
   } finally {
     closeSync(fd);
   }
-}
-
-/** readBounded as UTF-8 text, without a leading byte-order mark. */
-export function readBoundedText(path: string, max: number, shown = path, hint = ''): string {
-  return readBounded(path, max, shown, hint)
-    .toString('utf8')
-    .replace(/^\uFEFF/, '');
 }
 
 /** Whether `path`, its links followed, stays inside `dir` (links followed too). A missing path counts as inside. */

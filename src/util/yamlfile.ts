@@ -2,7 +2,7 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'y
 import { FileError } from '../errors.js';
 import { readBounded } from './readfile.js';
 
-export type YamlPath = readonly (string | number)[];
+type YamlPath = readonly (string | number)[];
 
 /** A parsed YAML file that can say on which line any value (or key) stands. */
 export interface YamlFile {
@@ -13,7 +13,7 @@ export interface YamlFile {
 }
 
 /** Largest YAML file read (a suite's cases belong in a source file beyond that): 32 MiB. */
-export const MAX_YAML_BYTES = 32 * 1024 * 1024;
+const MAX_YAML_BYTES = 32 * 1024 * 1024;
 
 /** Reads and parses a YAML file; syntax errors become a FileError naming the line. */
 export function readYamlFile(file: string, displayName = file): YamlFile {
@@ -26,7 +26,7 @@ export function readYamlFile(file: string, displayName = file): YamlFile {
   return parseYamlText(text, displayName);
 }
 
-export function parseYamlText(text: string, file: string): YamlFile {
+function parseYamlText(text: string, file: string): YamlFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
