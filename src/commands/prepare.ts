@@ -104,6 +104,8 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
   checkJudges(suites, models);
   if (manifest && !values.force) checkUnchanged(manifest, models, suites, repeat, values.resume!);
   const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
+  // Every option is checked before a new run claims its directory: an exit 2 leaves nothing behind.
+  const options = checkedOptions(values, io);
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
   return {
     models,
@@ -113,7 +115,6 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     runId: manifest?.run_id ?? runDir.split(/[\\/]/).pop()!,
     resuming: Boolean(resumeDir),
     retryErrors: Boolean(values['retry-errors']),
-    cache: responseCache(values, io),
     invocation: {
       config: config.file,
       models: cliModels,
@@ -124,16 +125,23 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
       ...(concurrency ? { concurrency } : {}),
       ...(batch ? { batch } : {}),
     },
-    maxDurationMs: duration('--max-duration', values['max-duration']),
-    progressIntervalSec: progressInterval(values['progress-interval']),
+    ...options,
     quiet: Boolean(values.quiet),
     excel: Boolean(values.excel),
     xlsx: Boolean(values.xlsx),
     matrixOutputs: Boolean(values['matrix-outputs']),
-    thresholds: thresholdOptions(values, io.cwd),
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,
     ...(shard ? { shard } : {}),
+  };
+}
+
+function checkedOptions(values: RunValues, io: IO) {
+  return {
+    cache: responseCache(values, io),
+    maxDurationMs: duration('--max-duration', values['max-duration']),
+    progressIntervalSec: progressInterval(values['progress-interval']),
+    thresholds: thresholdOptions(values, io.cwd),
   };
 }
 
