@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normalizeText } from '../src/graders/normalize.js';
-import { escapeHtml } from '../src/report/html.js';
+import { escapeHtml } from '../src/report/html-tables.js';
 import { cli, csvRows, suiteYaml, tempDir, writeFiles } from './helpers.js';
 
 const cases = Array.from({ length: 6 }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} + 1?`, expected: i + 1 }));
