@@ -8,7 +8,9 @@ import type { RecordSink } from '../journal/record.js';
 import type { Report } from '../report/index.js';
 import { lockedByLiveProcess } from '../run/rundir.js';
 import { runSession } from '../run/session.js';
+import { ShardCheck } from '../run/shard-check.js';
 import { helpText, parse, type CommandSpec } from '../util/args.js';
+import { isInside } from '../util/readfile.js';
 import { terminalSafe } from '../util/text.js';
 import { label } from './shard.js';
 import { applyThresholds, REPORT_OPTIONS, THRESHOLD_OPTIONS, thresholdOptions } from './thresholds.js';
@@ -21,7 +23,7 @@ export const MERGE_SPEC = {
   options: { ...REPORT_OPTIONS, ...THRESHOLD_OPTIONS },
   positionals: true,
   footer:
-    'Exit codes: 0 merged; 1 merged but a threshold failed; 2 a shard is missing, unfinished, given twice or from another run (OUT_DIR not written).',
+    'Exit codes: 0 merged; 1 merged but a threshold failed; 2 a shard is missing, unfinished, given twice, from another run, or its records do not match its plan (a planned job without a record, a record of a model, suite or job it never planned): OUT_DIR not written.',
 } as const satisfies CommandSpec;
 
 interface ShardRun {
@@ -96,6 +98,9 @@ function readShard(given: string, cwd: string): ShardRun {
     );
   }
   if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${where}: no records.jsonl`);
+  // A shard's files are its own: one that links elsewhere (another run, a secret) is not read.
+  for (const f of ['manifest.json', 'records.jsonl'])
+    if (!isInside(join(dir, f), dir)) throw new UsageError(`${where}: ${f} links outside the shard directory`);
   return { dir, given: where, manifest: manifest as ShardRun['manifest'] };
 }
 
@@ -169,7 +174,9 @@ async function joinJournals(shards: ShardRun[], journal: RecordSink, runId: stri
   for (const s of shards) {
     const index = s.manifest.shard.index;
     const damage = { damaged: 0 };
+    const plan = new ShardCheck(s.manifest, s.given);
     for await (const { record } of readRecordLines(join(s.dir, 'records.jsonl'), true, damage)) {
+      plan.check(record);
       const other = owner.get(record.job_id);
       if ((other !== undefined && other !== index) || (record.shard !== undefined && record.shard !== index))
         throw new UsageError(
@@ -183,6 +190,7 @@ async function joinJournals(shards: ShardRun[], journal: RecordSink, runId: stri
       throw new UsageError(
         `${s.given}: ${damage.damaged} damaged line(s) in records.jsonl; run gapbench run --resume ${s.given} to repair it first`,
       );
+    plan.finish(s.given);
   }
   return written;
 }

@@ -1,7 +1,8 @@
 import { dirname, join } from 'node:path';
 import { useColor } from '../io.js';
-import { readRecordLines } from '../journal/read.js';
-import { canonicalize } from './aggregate.js';
+import { openLineReader, readRecordLines } from '../journal/read.js';
+import type { JobRecord } from '../journal/record.js';
+import { canonicalize, type OutputRef } from './aggregate.js';
 import { formatNumber, type CsvValue } from './csv.js';
 import { gapRows } from './gap.js';
 import { appendHistory, historyRecords } from './history.js';
@@ -64,8 +65,28 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
   // This run's rows are appended after the gate; the report shows them already.
   const own = recording ? historyRecords(opts.manifest, report.summary, { exit: 0, stopped: [] }) : [];
   const history = [...readHistory(historyPath), ...own.map((r) => textRow(r))];
-  for (const w of WRITERS) if (w.wanted(opts)) await w.write({ runDir, opts, report, state, journal, history });
+  // matrix.csv's and results.xlsx's output columns read each answer back from the journal when written.
+  const outputs = opts.matrixOutputs && state.order.size ? outputReader(journal) : undefined;
+  try {
+    report.aggregate.readOutput = outputs?.read;
+    for (const w of WRITERS) if (w.wanted(opts)) await w.write({ runDir, opts, report, state, journal, history });
+  } finally {
+    outputs?.close();
+    delete report.aggregate.readOutput;
+  }
   return report;
+}
+
+/** Answers read back from the journal one at a time (two small windows: long answers are not kept). */
+function outputReader(journal: string): { read: (at: OutputRef) => string; close: () => void } {
+  const reader = openLineReader(journal, 1 << 16, 2);
+  return {
+    read: ([offset, bytes]) => {
+      const r = JSON.parse(reader.read(offset, bytes)) as JobRecord;
+      return r.status === 'ok' ? r.output : `[error: ${r.error.kind}]`;
+    },
+    close: () => reader.close(),
+  };
 }
 
 /** A history record as history.csv reads back (text cells). */
