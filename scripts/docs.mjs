@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { renderDocs } from '../dist/commands/docs.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 for (const page of pages) {
   const path = join(root, page);
   const text = readFileSync(path, 'utf8');
