@@ -5,7 +5,8 @@ import { answerKeyFromCases, startSimulator, type Simulator } from '../sim/index
 import { loadSuite } from '../suite/load.js';
 import { parse } from '../util/args.js';
 import { executeRun } from './execute.js';
-import { defaultRunId, prepareRun } from './prepare.js';
+import { defaultRunId } from '../run/rundir.js';
+import { prepareRun } from './prepare.js';
 import { DEFAULT_SIM_MODELS } from './sim.js';
 
 const DEMO_HELP = `Usage: gapbench demo [options]

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkRunnable, loadConfig, type Config, type ModelConfig } from '../config/config.js';
 import { batchSettings } from '../config/model.js';
@@ -17,6 +17,7 @@ import { REPORT_OPTIONS, THRESHOLD_OPTIONS, thresholdOptions, type ThresholdOpti
 import { label, parseShard, resumedShard } from './shard.js';
 import type { Shard } from '../run/plan.js';
 import { selectCases } from '../run/subset.js';
+import { defaultRunId, freeRunDir } from '../run/rundir.js';
 
 /** Everything a run needs, already validated. `demo` builds one of these around the simulator. */
 export interface PreparedRun {
@@ -306,8 +307,7 @@ function newRunDir(values: RunValues, config: Config, cwd: string, shard: Shard 
   if (runId.length > MAX_RUN_ID)
     throw new UsageError(`--run-id ${runId.slice(0, 20)}...: ${runId.length} characters, at most ${MAX_RUN_ID}`);
   const dir = join(outDir, runId);
-  // An empty directory is a run id already claimed by defaultRunId (gapbench demo's), or made by hand.
-  if (existsSync(dir) && !(statSync(dir).isDirectory() && readdirSync(dir).length === 0))
+  if (!freeRunDir(dir))
     throw new UsageError(`--run-id ${runId}: ${dir} already exists (choose another id, or --resume it)`);
   return dir;
 }
@@ -329,22 +329,6 @@ function checkWritableDir(dir: string, flag: string): void {
  * A new run id from the time, its directory created here (exclusively) so that two runs started in
  * the same second never share one: the second finds the first's directory and takes `-2`.
  */
-export function defaultRunId(outDir: string, prefix = '', suffix = ''): string {
-  const base = `${prefix}${new Date()
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/[:]/g, '-')}${suffix}`;
-  mkdirSync(outDir, { recursive: true });
-  for (let i = 1; ; i++) {
-    const id = i === 1 ? base : `${base}-${i}`;
-    try {
-      mkdirSync(join(outDir, id));
-      return id;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-}
 
 function responseCache(values: RunValues, io: IO): ResponseCache {
   const mode = (values.cache ?? 'use') as CacheMode;
