@@ -29,7 +29,41 @@ export interface Preset {
   regions?: readonly { region: string; endpoint: string; preset: string }[];
   example: string;
   docs: string;
+  /** The vendor's Batch API, as the config side knows it: limits, price factor, endpoint; or why there is none to use. */
+  batch?: PresetBatch;
 }
+
+/**
+ * `openai`: the OpenAI Files + Batches API at the preset's base URL, with the vendor's own limits
+ * per input file, price (a factor of the live token price) and the endpoint its lines target;
+ * `none`: `--batch` runs the preset's models live, and `batch:` on one of them is a config error.
+ */
+export type PresetBatch =
+  | { api: 'openai'; maxRequests?: number; maxBytes?: number; priceFactor?: number; endpoint?: string; source: string }
+  | { api: 'none'; why: string; source?: string };
+
+const LOCAL_BATCH: PresetBatch = { api: 'none', why: 'a local server has no Batch API' };
+// shared/vendors.md 5.2 (sources there and beside each).
+const KIMI_BATCH: PresetBatch = {
+  api: 'openai',
+  maxBytes: 100_000_000,
+  priceFactor: 0.6,
+  source: 'https://platform.kimi.com/docs/guide/use-batch-api',
+};
+const DASHSCOPE_BATCH: PresetBatch = {
+  api: 'openai',
+  priceFactor: 0.5,
+  source: 'https://www.alibabacloud.com/help/doc-detail/2842025.html',
+};
+const ZHIPU_BATCH: PresetBatch = {
+  api: 'openai',
+  maxRequests: 50_000,
+  maxBytes: 100_000_000,
+  priceFactor: 0.5,
+  // Zhipu's batch lines target its own chat path, not /v1/chat/completions.
+  endpoint: '/v4/chat/completions',
+  source: 'https://docs.bigmodel.cn/api-reference/批处理-api/创建批处理任务',
+};
 
 // Region pairs of shared/vendors.md, section 1 (sources there): keys work only in their own region.
 const MOONSHOT_REGIONS = [
@@ -43,6 +77,21 @@ const DASHSCOPE_REGIONS = [
     endpoint: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
     preset: 'dashscope-intl',
   },
+  { region: 'US (Virginia)', endpoint: 'https://dashscope-us.aliyuncs.com/compatible-mode/v1', preset: 'dashscope-us' },
+  {
+    region: 'Hong Kong',
+    endpoint: 'https://cn-hongkong.dashscope.aliyuncs.com/compatible-mode/v1',
+    preset: 'dashscope-hk',
+  },
+];
+// https://cloud.tencent.com/document/product/1823/132252 ; https://intl.cloud.tencent.com/document/product/1300/80637
+const TOKENHUB_REGIONS = [
+  { region: 'China', endpoint: 'https://tokenhub.tencentmaas.com/v1', preset: 'tokenhub' },
+  { region: 'international', endpoint: 'https://tokenhub-intl.tencentcloudmaas.com/v1', preset: 'tokenhub-intl' },
+];
+const ZHIPU_REGIONS = [
+  { region: 'China (BigModel)', endpoint: 'https://open.bigmodel.cn/api/paas/v4/', preset: 'zhipu' },
+  { region: 'international (Z.ai)', endpoint: 'https://api.z.ai/api/paas/v4/', preset: 'zai' },
 ];
 
 export const PRESETS: readonly Preset[] = [
@@ -56,6 +105,14 @@ export const PRESETS: readonly Preset[] = [
     group: 'closed',
     example: 'gpt-4o-mini',
     docs: 'platform.openai.com/docs/api-reference',
+    // 50,000 requests and 200 MB per file, half price (shared/vendors.md 5.2).
+    batch: {
+      api: 'openai',
+      maxRequests: 50_000,
+      maxBytes: 200_000_000,
+      priceFactor: 0.5,
+      source: 'https://platform.openai.com/docs/guides/batch',
+    },
   },
   {
     name: 'moonshot',
@@ -69,6 +126,7 @@ export const PRESETS: readonly Preset[] = [
     regions: MOONSHOT_REGIONS,
     example: 'kimi-k2.6',
     docs: 'https://platform.kimi.com/docs/api/overview',
+    batch: KIMI_BATCH,
   },
   {
     name: 'moonshot-cn',
@@ -81,6 +139,7 @@ export const PRESETS: readonly Preset[] = [
     regions: MOONSHOT_REGIONS,
     example: 'kimi-k2.6',
     docs: 'https://platform.kimi.com/docs/api/overview',
+    batch: KIMI_BATCH,
   },
   {
     name: 'qianfan',
@@ -91,6 +150,11 @@ export const PRESETS: readonly Preset[] = [
     group: 'closed',
     example: 'ernie-4.5-turbo-128k',
     docs: 'https://cloud.baidu.com/doc/qianfan/s/Hmh4suq26',
+    batch: {
+      api: 'none',
+      why: "Qianfan's batch inference is a console API (/v2/batchinference), not the OpenAI Files+Batches API",
+      source: 'https://cloud.baidu.com/doc/WENXINWORKSHOP/s/Pm4aqg1hv',
+    },
   },
   {
     name: 'ark',
@@ -109,8 +173,14 @@ export const PRESETS: readonly Preset[] = [
         preset: 'ark (set baseURL)',
       },
     ],
-    example: 'doubao-seed-1-6-251015',
+    // The Seed 2.0 flagship (shared/vendors.md 5.1).
+    example: 'doubao-seed-2-0-pro-260215',
     docs: 'https://volcengine.com/docs/82379/1302008',
+    batch: {
+      api: 'none',
+      why: "Ark's batch inference is not the OpenAI Files+Batches API (it posts to /api/v3/batch/chat/completions on an ep-bi-... endpoint, or runs jobs from TOS files)",
+      source: 'https://volcengine.com/docs/82379/1449576',
+    },
   },
   {
     name: 'hunyuan',
@@ -121,6 +191,32 @@ export const PRESETS: readonly Preset[] = [
     group: 'closed',
     example: 'hunyuan-turbos-latest',
     docs: 'https://cloud.tencent.com/document/product/1729/111007',
+  },
+  {
+    // Tencent's new models (hy3, hy4) are only here; it also hosts DeepSeek, GLM and Kimi (thinking
+    // on by default), tagged by the underlying model.
+    name: 'tokenhub',
+    protocol: 'openai',
+    label: 'Tencent TokenHub (hy models; hosted DeepSeek, GLM, Kimi), China',
+    endpoint: 'https://tokenhub.tencentmaas.com/v1',
+    apiKeyEnv: 'TOKENHUB_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: TOKENHUB_REGIONS,
+    example: 'hy3-preview',
+    docs: 'https://cloud.tencent.com/document/product/1823/132252',
+  },
+  {
+    name: 'tokenhub-intl',
+    protocol: 'openai',
+    label: 'Tencent TokenHub, international',
+    endpoint: 'https://tokenhub-intl.tencentcloudmaas.com/v1',
+    apiKeyEnv: 'TOKENHUB_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: TOKENHUB_REGIONS,
+    example: 'hy3-preview',
+    docs: 'https://intl.cloud.tencent.com/document/product/1300/80637',
   },
   {
     name: 'dashscope',
@@ -134,6 +230,7 @@ export const PRESETS: readonly Preset[] = [
     regions: DASHSCOPE_REGIONS,
     example: 'qwen-plus',
     docs: 'https://www.alibabacloud.com/help/en/model-studio/compatibility-of-openai-with-dashscope',
+    batch: DASHSCOPE_BATCH,
   },
   {
     name: 'dashscope-intl',
@@ -146,6 +243,33 @@ export const PRESETS: readonly Preset[] = [
     regions: DASHSCOPE_REGIONS,
     example: 'qwen-plus',
     docs: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
+    batch: DASHSCOPE_BATCH,
+  },
+  {
+    name: 'dashscope-us',
+    protocol: 'openai',
+    label: 'Alibaba DashScope (Qwen), compatible mode, US (Virginia)',
+    endpoint: 'https://dashscope-us.aliyuncs.com/compatible-mode/v1',
+    apiKeyEnv: 'DASHSCOPE_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: DASHSCOPE_REGIONS,
+    example: 'qwen3.6-plus',
+    docs: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
+    batch: DASHSCOPE_BATCH,
+  },
+  {
+    name: 'dashscope-hk',
+    protocol: 'openai',
+    label: 'Alibaba DashScope (Qwen), compatible mode, Hong Kong',
+    endpoint: 'https://cn-hongkong.dashscope.aliyuncs.com/compatible-mode/v1',
+    apiKeyEnv: 'DASHSCOPE_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: DASHSCOPE_REGIONS,
+    example: 'qwen3.6-plus',
+    docs: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
+    batch: DASHSCOPE_BATCH,
   },
   {
     name: 'zhipu',
@@ -156,12 +280,23 @@ export const PRESETS: readonly Preset[] = [
     // GLM-4.5 and later publish weights (zai-org on HF): open; glm-4-plus/air/flash: closed.
     group: 'closed',
     groupBy: 'family',
-    regions: [
-      { region: 'China (BigModel)', endpoint: 'https://open.bigmodel.cn/api/paas/v4/', preset: 'zhipu' },
-      { region: 'international (Z.ai)', endpoint: 'https://api.z.ai/api/paas/v4/', preset: 'zhipu (set baseURL)' },
-    ],
-    example: 'glm-4.6',
+    regions: ZHIPU_REGIONS,
+    example: 'glm-5',
     docs: 'https://docs.bigmodel.cn/cn/guide/develop/openai/introduction',
+    batch: ZHIPU_BATCH,
+  },
+  {
+    name: 'zai',
+    protocol: 'openai',
+    label: 'Z.ai (GLM), international',
+    endpoint: 'https://api.z.ai/api/paas/v4/',
+    apiKeyEnv: 'ZAI_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: ZHIPU_REGIONS,
+    example: 'glm-5',
+    docs: 'https://docs.z.ai/api-reference/llm/chat-completion',
+    batch: ZHIPU_BATCH,
   },
   {
     name: 'deepseek',
@@ -171,8 +306,10 @@ export const PRESETS: readonly Preset[] = [
     apiKeyEnv: 'DEEPSEEK_API_KEY',
     group: 'open',
     groupBy: 'family',
-    example: 'deepseek-chat',
+    // deepseek-chat / deepseek-reasoner were retired on 2026-07-24; V4 thinks by default.
+    example: 'deepseek-v4-flash',
     docs: 'https://api-docs.deepseek.com/',
+    batch: { api: 'none', why: 'DeepSeek documents no Batch API', source: 'https://api-docs.deepseek.com/' },
   },
   {
     name: 'openrouter',
@@ -193,6 +330,12 @@ export const PRESETS: readonly Preset[] = [
     groupBy: 'required',
     example: 'openai/gpt-oss-20b',
     docs: 'https://docs.together.ai/docs/inference/openai-compatibility',
+    batch: {
+      api: 'openai',
+      maxRequests: 50_000,
+      maxBytes: 100_000_000,
+      source: 'https://docs.together.ai/docs/inference/batch/overview',
+    },
   },
   {
     name: 'groq',
@@ -245,6 +388,7 @@ export const PRESETS: readonly Preset[] = [
     group: 'open',
     example: 'Qwen/Qwen2.5-7B-Instruct',
     docs: 'docs.vllm.ai',
+    batch: LOCAL_BATCH,
   },
   {
     name: 'llamacpp',
@@ -256,17 +400,20 @@ export const PRESETS: readonly Preset[] = [
     group: 'open',
     example: 'local-model',
     docs: 'github.com/ggml-org/llama.cpp',
+    batch: LOCAL_BATCH,
   },
   {
     name: 'lmstudio',
     protocol: 'openai',
     label: 'LM Studio server (local)',
     endpoint: 'http://127.0.0.1:1234/v1',
+    // LM Studio's API token, when "Require Authentication" is on (https://lmstudio.ai/docs/api/rest-api).
     apiKeyEnv: 'LM_API_TOKEN',
     keyOptional: true,
     group: 'open',
     example: 'qwen2.5-7b-instruct',
-    docs: 'lmstudio.ai/docs',
+    docs: 'https://lmstudio.ai/docs/api/rest-api',
+    batch: LOCAL_BATCH,
   },
   {
     name: 'ollama',

@@ -46,6 +46,8 @@ export const ollamaProvider: ProviderFactory = (model, { env }) => {
         model: model.model,
         messages: req.messages,
         stream: false,
+        // The thinking switch is a top-level field, not an option (https://ollama.com/blog/thinking).
+        ...(req.params.think === undefined ? {} : { think: req.params.think }),
         options: options(req.params),
       });
     } catch (err) {
