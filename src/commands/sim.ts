@@ -26,7 +26,9 @@ Options:
   --model SPEC       NAME[@key=value,...] (repeatable); keys: accuracy (0-1), latency (ms),
                      jitter (ms), error500, error503, reset, hang, malformed (fractions of
                      requests), rpm (limit, answered with 429 + retry-after), tps (tokens/s),
-                     think (reasoning tokens spent from max_tokens before the answer)
+                     think (reasoning tokens spent from max_tokens before the answer),
+                     thinkswitch=1 (honours a thinking switch and budget), fixedtemp=1 (HTTP 400
+                     to temperature other than 1), nomaxtokens=1 (HTTP 400 to max_tokens)
                      e.g. --model 'llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600'
                      (default: gpt-sim@accuracy=0.9 and llama-sim:8b@accuracy=0.75)
   --suite FILE|NAME  suites whose expected answers the models know (repeatable; default demo)

@@ -27,6 +27,9 @@ export interface Cell {
   latencySumMs: number;
   inputTokens: number;
   outputTokens: number;
+  /** Reasoning tokens over the answers whose usage reported them, and how many did. */
+  reasoningTokens: number;
+  reasoningAnswers: number;
   /** Token-priced cost, summed per record. */
   tokenCost: number;
   /**
@@ -102,6 +105,8 @@ export class Aggregator {
         latencySumMs: 0,
         inputTokens: 0,
         outputTokens: 0,
+        reasoningTokens: 0,
+        reasoningAnswers: 0,
         tokenCost: 0,
         intervals: new Map(),
       };
@@ -131,6 +136,10 @@ export class Aggregator {
       c.latencySumMs += r.latency_ms;
       c.inputTokens += r.input_tokens ?? 0;
       c.outputTokens += r.output_tokens ?? 0;
+      if (r.reasoning_tokens !== undefined) {
+        c.reasoningTokens += r.reasoning_tokens;
+        c.reasoningAnswers++;
+      }
       const live = priceOf(r.model);
       if (live && (live.input !== undefined || live.output !== undefined)) {
         const price = r.batch_id ? batchPrice(live) : live;

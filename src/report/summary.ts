@@ -36,6 +36,10 @@ export interface SummaryRow {
   cost_usd: number | undefined;
   cost_per_correct_usd: number | undefined;
   tokens_per_s: number | undefined;
+  /** The reasoning setting the model ran at (`high`, `off`, `budget 2048`, `default (thinks)`; from the manifest). */
+  reasoning?: string;
+  /** Mean reasoning tokens per answer, over the answers whose usage reported them. */
+  reasoning_tokens_per_answer?: number;
 }
 
 export const SUMMARY_COLUMNS = [
@@ -65,6 +69,8 @@ export const SUMMARY_COLUMNS = [
   'cost_usd',
   'cost_per_correct_usd',
   'tokens_per_s',
+  'reasoning',
+  'reasoning_tokens_per_answer',
 ] as const;
 
 /** USD spent by a cell: token prices when the model has them, else hourly price x busy time. */
@@ -145,5 +151,6 @@ export function summaryRow(runId: string, c: Cell, price: Price | undefined, cas
     cost_usd: cost,
     cost_per_correct_usd: cost !== undefined && c.passed > 0 ? cost / c.passed : undefined,
     tokens_per_s: latSecs > 0 && c.outputTokens > 0 ? c.outputTokens / latSecs : undefined,
+    reasoning_tokens_per_answer: c.reasoningAnswers > 0 ? c.reasoningTokens / c.reasoningAnswers : undefined,
   };
 }

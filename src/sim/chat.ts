@@ -9,6 +9,7 @@ import type { ModelRuntime } from './model.js';
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
 import { countTokens, shapeAnswer, streamPieces } from './text.js';
 import { readBytes } from './multipart.js';
+import { refusal, thinkingTokens } from './rules.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -97,6 +98,11 @@ export async function handleChat(
   const rt = deps.resolve(call.model);
   if (rt === undefined) {
     sendError(res, proto, 404, { kind: 'not_found', model: call.model });
+    return;
+  }
+  const refused = refusal(rt.spec, call);
+  if (refused) {
+    sendError(res, proto, 400, refused);
     return;
   }
 
@@ -215,7 +221,7 @@ export async function handleChat(
  * gets the same answer, finish reason and token counts as the same live request.
  */
 export function complete(rt: ModelRuntime, call: ChatCall): SimCompletion {
-  const think = rt.reasoningTokens;
+  const think = thinkingTokens(rt.spec, rt.reasoningTokens, call);
   if (think > 0) {
     // A reasoning model spends its budget on thinking first; what is left goes to the answer.
     const spent = call.maxTokens === undefined ? think : Math.min(think, call.maxTokens);

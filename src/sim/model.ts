@@ -82,6 +82,8 @@ export class ModelRuntime {
   private readonly jitterMs: number;
   private readonly tokensPerSecond: number | undefined;
   readonly reasoningTokens: number;
+  /** The model as configured (its API rules: sim/rules.ts). */
+  readonly spec: SimModel;
   private readonly faultEdges: number[];
   private readonly nextFault: () => number;
   private readonly nextJitter: () => number;
@@ -100,6 +102,7 @@ export class ModelRuntime {
     this.jitterMs = model.jitterMs ?? 0;
     this.tokensPerSecond = model.tokensPerSecond;
     this.reasoningTokens = model.reasoningTokens ?? 0;
+    this.spec = model;
     let edge = 0;
     this.faultEdges = FAULT_KINDS.map((k) => (edge += model.faults?.[k] ?? 0));
     // Separate streams, so changing the jitter never changes which requests fail.

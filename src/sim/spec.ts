@@ -21,7 +21,7 @@ const FAULT_KEYS = [
   'malformed',
 ] as const satisfies readonly (keyof SimFaults)[];
 
-type Range = 'fraction' | 'nonNegative' | 'positive';
+type Range = 'fraction' | 'nonNegative' | 'positive' | 'flag';
 
 /** Spec key -> SimModel field (fault keys go under `faults`) and the allowed range. */
 const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
@@ -31,6 +31,10 @@ const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
   rpm: { field: 'rpm', range: 'positive' },
   tps: { field: 'tokensPerSecond', range: 'positive' },
   think: { field: 'reasoningTokens', range: 'nonNegative' },
+  // 1 turns a vendor rule on (sim/rules.ts).
+  fixedtemp: { field: 'fixedTemperature', range: 'flag' },
+  nomaxtokens: { field: 'refuseMaxTokens', range: 'flag' },
+  thinkswitch: { field: 'thinkingSwitch', range: 'flag' },
   ...Object.fromEntries(FAULT_KEYS.map((k) => [k, { field: k, range: 'fraction' as const }])),
 };
 
@@ -38,11 +42,13 @@ const RANGE_TEXT: Record<Range, string> = {
   fraction: 'a number from 0 to 1',
   nonNegative: 'a number >= 0',
   positive: 'a number > 0',
+  flag: '0 or 1',
 };
 
 function inRange(v: number, range: Range): boolean {
   if (!Number.isFinite(v)) return false;
   if (range === 'fraction') return v >= 0 && v <= 1;
+  if (range === 'flag') return v === 0 || v === 1;
   return range === 'positive' ? v > 0 : v >= 0;
 }
 
@@ -73,6 +79,7 @@ export function parseSimModelSpec(s: string): SimModel {
       throw new SimSpecError(`${where}: ${key} must be ${RANGE_TEXT[def.range]}, got "${raw}"`);
     }
     if ((FAULT_KEYS as readonly string[]).includes(key)) faults[key as keyof SimFaults] = value;
+    else if (def.range === 'flag') (model as unknown as Record<string, boolean>)[def.field] = value === 1;
     else (model as unknown as Record<string, number>)[def.field] = value;
   }
   if (Object.keys(faults).length > 0) model.faults = faults;
