@@ -1,5 +1,15 @@
 import { PROTOCOLS, type Protocol } from '../providers/index.js';
 import type { Group } from '../types.js';
+import {
+  DASHSCOPE_BATCH,
+  KIMI_BATCH,
+  LOCAL_BATCH,
+  OPENAI_BATCH,
+  ZHIPU_BATCH,
+  type PresetBatch,
+} from './batch-facts.js';
+
+export type { PresetBatch } from './batch-facts.js';
 
 /**
  * One-word providers. Each OpenAI-compatible preset is the `openai` provider with a documented
@@ -32,38 +42,6 @@ export interface Preset {
   /** The vendor's Batch API, as the config side knows it: limits, price factor, endpoint; or why there is none to use. */
   batch?: PresetBatch;
 }
-
-/**
- * `openai`: the OpenAI Files + Batches API at the preset's base URL, with the vendor's own limits
- * per input file, price (a factor of the live token price) and the endpoint its lines target;
- * `none`: `--batch` runs the preset's models live, and `batch:` on one of them is a config error.
- */
-export type PresetBatch =
-  | { api: 'openai'; maxRequests?: number; maxBytes?: number; priceFactor?: number; endpoint?: string; source: string }
-  | { api: 'none'; why: string; source?: string };
-
-const LOCAL_BATCH: PresetBatch = { api: 'none', why: 'a local server has no Batch API' };
-// shared/vendors.md 5.2 (sources there and beside each).
-const KIMI_BATCH: PresetBatch = {
-  api: 'openai',
-  maxBytes: 100_000_000,
-  priceFactor: 0.6,
-  source: 'https://platform.kimi.com/docs/guide/use-batch-api',
-};
-const DASHSCOPE_BATCH: PresetBatch = {
-  api: 'openai',
-  priceFactor: 0.5,
-  source: 'https://www.alibabacloud.com/help/doc-detail/2842025.html',
-};
-const ZHIPU_BATCH: PresetBatch = {
-  api: 'openai',
-  maxRequests: 50_000,
-  maxBytes: 100_000_000,
-  priceFactor: 0.5,
-  // Zhipu's batch lines target its own chat path, not /v1/chat/completions.
-  endpoint: '/v4/chat/completions',
-  source: 'https://docs.bigmodel.cn/api-reference/批处理-api/创建批处理任务',
-};
 
 // Region pairs of shared/vendors.md, section 1 (sources there): keys work only in their own region.
 const MOONSHOT_REGIONS = [
@@ -106,13 +84,7 @@ export const PRESETS: readonly Preset[] = [
     example: 'gpt-4o-mini',
     docs: 'platform.openai.com/docs/api-reference',
     // 50,000 requests and 200 MB per file, half price (shared/vendors.md 5.2).
-    batch: {
-      api: 'openai',
-      maxRequests: 50_000,
-      maxBytes: 200_000_000,
-      priceFactor: 0.5,
-      source: 'https://platform.openai.com/docs/guides/batch',
-    },
+    batch: OPENAI_BATCH,
   },
   {
     name: 'moonshot',
