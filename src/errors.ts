@@ -41,17 +41,43 @@ export class ProviderError extends Error {
   }
 }
 
-/** Kinds worth another attempt: the server may answer differently next time. */
-export const RETRYABLE: ReadonlySet<ErrorKind> = new Set([
-  'rate_limit',
-  'timeout',
-  'network',
-  'server',
-  'bad_response',
-]);
+/** What an error kind means for a run. */
+export interface ErrorPolicy {
+  /** Counts as a wrong answer (the model's service failed a user too); false: left out of scores, still counted in errors. */
+  scored: boolean;
+  /** Worth another attempt: the server may answer differently next time. */
+  retry: boolean;
+  /** Will fail the same way for every job of the model: its lane stops at once. */
+  stopsLane: boolean;
+}
 
-/** Kinds that will fail the same way for every job of a model: stop its lane at once. */
-export const FATAL_FOR_LANE: ReadonlySet<ErrorKind> = new Set(['auth', 'not_found']);
+/**
+ * The one table of error kinds (the compiler checks it names every kind). Failures of the model's
+ * own service (timeouts, 5xx and rate limits after every retry, malformed replies, broken
+ * connections, an answer over the size bound) count as wrong answers: a user of that model would
+ * have had no answer either. Errors that say nothing about the model are left out of scores and
+ * gaps: a grader or judge that failed, an answer cut to nothing by `max_tokens` (a setting), a
+ * request refused as malformed (a parameter), a bad key or unknown model (the lane stopped), a
+ * replay file without the case, a batch that expired before the request ran.
+ */
+export const ERROR_KINDS = {
+  rate_limit: { scored: true, retry: true, stopsLane: false },
+  timeout: { scored: true, retry: true, stopsLane: false },
+  network: { scored: true, retry: true, stopsLane: false },
+  server: { scored: true, retry: true, stopsLane: false },
+  bad_response: { scored: true, retry: true, stopsLane: false },
+  response_too_large: { scored: true, retry: false, stopsLane: false },
+  unknown: { scored: true, retry: false, stopsLane: false },
+  auth: { scored: false, retry: false, stopsLane: true },
+  not_found: { scored: false, retry: false, stopsLane: true },
+  bad_request: { scored: false, retry: false, stopsLane: false },
+  aborted: { scored: false, retry: false, stopsLane: false },
+  missing: { scored: false, retry: false, stopsLane: false },
+  skipped: { scored: false, retry: false, stopsLane: false },
+  grader: { scored: false, retry: false, stopsLane: false },
+  truncated: { scored: false, retry: false, stopsLane: false },
+  expired: { scored: false, retry: false, stopsLane: false },
+} as const satisfies Record<ErrorKind, ErrorPolicy>;
 
 /** The run was interrupted (SIGINT/SIGTERM, --max-duration): exit 130, journal intact. */
 export class InterruptedError extends Error {

@@ -10,7 +10,7 @@
  */
 export { evaluate, type EvaluateOptions, type EvaluateProgress, type EvaluateResult } from './evaluate.js';
 export type * from './types.js';
-export { FileError, InterruptedError, ProviderError, UsageError, RETRYABLE, FATAL_FOR_LANE } from './errors.js';
+export { FileError, InterruptedError, ProviderError, UsageError, ERROR_KINDS, type ErrorPolicy } from './errors.js';
 
 // Config and suites
 export { loadConfig, missingKeys, parseModelSpec, type Config, type ModelConfig } from './config/config.js';

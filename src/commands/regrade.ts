@@ -8,12 +8,13 @@ import { EXIT, type IO } from '../io.js';
 import { Journal } from '../journal/journal.js';
 import { readManifest, writeManifest, type Manifest } from '../journal/manifest.js';
 import { readLatestRecords } from '../journal/read.js';
-import type { JobRecord, JobRecordBase, OkRecord } from '../journal/record.js';
+import { recordUsage, type JobRecord, type JobRecordBase, type OkRecord } from '../journal/record.js';
 import { createProvider } from '../providers/index.js';
 import { writeReports } from '../report/index.js';
 import { defaultCacheDir, ResponseCache } from '../run/cache.js';
 import { configHash } from '../run/identity.js';
-import { makeAsk, tokenCost } from '../run/job.js';
+import { makeAsk } from '../run/job.js';
+import { tokenCost } from '../journal/cost.js';
 import { Lane } from '../run/lane.js';
 import { loadSuite, type Suite } from '../suite/load.js';
 import type { Case, Grade } from '../types.js';
@@ -188,7 +189,7 @@ function regradeOne(
   ctx: { models: ModelConfig[]; ask: ReturnType<typeof makeAsk> },
 ) {
   const model = ctx.models.find((m) => m.id === r.model);
-  const tokens = { inputTokens: r.input_tokens, outputTokens: r.output_tokens };
-  const completion = { latencyMs: r.latency_ms ?? 0, ...tokens, costUsd: model ? tokenCost(model, tokens) : undefined };
+  const usage = recordUsage(r);
+  const completion = { latencyMs: r.latency_ms ?? 0, ...usage, costUsd: tokenCost(model?.price, usage) };
   return gradeSafely(suite.graderOf(c), r.output ?? '', { case: c, completion, ask: ctx.ask });
 }

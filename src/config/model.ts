@@ -12,6 +12,9 @@ import { parseReasoning, planReasoning, type ReasoningPlan } from './reasoning.j
 import { resolvePrice } from './prices.js';
 import type { RawConfig, RawModel } from './schema.js';
 
+/** Retries of a failed request when neither the model nor `defaults` says (config, lanes and restored manifests alike). */
+export const DEFAULT_MAX_RETRIES = 5;
+
 /** A model after defaults and presets are applied. Holds no secret: only the variable's name. */
 export interface ModelConfig extends ProviderModel {
   /** The preset named in the config (`openai`, `moonshot`, `ollama`, ...). */
@@ -146,7 +149,7 @@ export function resolveModel(
     keyOptional: !m.apiKeyEnv && (d.key === 'none' || Boolean(preset.keyOptional) || local),
     concurrency: m.concurrency ?? defaults.concurrency ?? lane.concurrency,
     timeoutMs: m.timeoutMs ?? defaults.timeoutMs ?? lane.timeoutMs,
-    maxRetries: m.maxRetries ?? defaults.maxRetries ?? 5,
+    maxRetries: m.maxRetries ?? defaults.maxRetries ?? DEFAULT_MAX_RETRIES,
     ...optional('maxRetryWaitS', m.maxRetryWaitS ?? defaults.maxRetryWaitS),
     ...optional('stopAfterServerErrors', m.stopAfterServerErrors ?? defaults.stopAfterServerErrors),
     ...optional('maxResponseBytes', m.maxResponseBytes ?? defaults.maxResponseBytes),
@@ -330,7 +333,7 @@ export function restoreModel(recorded: ManifestModel): ModelConfig {
     keyOptional: m.keyOptional ?? true,
     concurrency: m.concurrency ?? lane.concurrency,
     timeoutMs: m.timeoutMs ?? lane.timeoutMs,
-    maxRetries: m.maxRetries ?? 5,
+    maxRetries: m.maxRetries ?? DEFAULT_MAX_RETRIES,
     cache: m.cache ?? lane.cache,
     judgeOnly: m.judgeOnly ?? false,
   };

@@ -30,6 +30,8 @@ export interface GraderDefinition {
   type: string;
   description: string;
   create(options: Record<string, unknown>, env: GraderEnv): GradeFn | Promise<GradeFn>;
+  /** The configured models a grader with these options asks (a judge names one): checked before a run. */
+  models?(options: Record<string, unknown>): string[];
 }
 
 /** Bad grader options in a suite. `path` locates the option (e.g. `cases[3].grader.pattern`). */

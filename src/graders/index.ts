@@ -71,6 +71,17 @@ export function registerGrader(def: GraderDefinition & { options?: readonly stri
   registry.set(def.type, def);
 }
 
+/**
+ * The models a grader spec asks, as its grader kinds declare them (a judge names its model),
+ * nested specs (combinators) included.
+ */
+export function modelsAsked(spec: unknown): string[] {
+  if (Array.isArray(spec)) return spec.flatMap(modelsAsked);
+  if (!isRecord(spec)) return [];
+  const def = typeof spec.type === 'string' ? registry.get(spec.type) : undefined;
+  return [...(def?.models?.(spec) ?? []), ...Object.values(spec).flatMap(modelsAsked)];
+}
+
 export function listGraders(): Array<{ type: string; description: string }> {
   return [...registry.values()].map((d) => ({ type: d.type, description: d.description }));
 }

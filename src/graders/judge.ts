@@ -139,6 +139,7 @@ export const judge: BuiltinGrader = {
   type: 'judge',
   description: 'Another model grades the output against a rubric (LLM-as-judge).',
   options: ['judge', 'rubric', 'threshold', 'scale_max'],
+  models: (options) => (typeof options.judge === 'string' ? [options.judge] : []),
   create(options) {
     const judgeRef = reqString(options, 'judge');
     const rubric = reqString(options, 'rubric');

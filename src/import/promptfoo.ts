@@ -8,6 +8,7 @@ import type * as csvParse from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
 import { findPreset } from '../config/presets.js';
 import { UsageError } from '../errors.js';
+import { modelsAsked } from '../graders/index.js';
 import { CASE_KEYS } from '../suite/schema.js';
 import { requireCjs } from '../util/cjs.js';
 import { readYamlFile } from '../util/yamlfile.js';
@@ -78,7 +79,7 @@ export function convertPromptfoo(file: string): ImportResult {
     files.push({ path: `suites/${name}.yaml`, text: '', yaml: buildSuite(name, p, tests, defaultTest, judge, ctx) });
   }
   for (const [path, text] of ctx.graders) files.push({ path: `suites/${path}`, text });
-  const judged = files.some((f) => JSON.stringify(f.yaml ?? '').includes('"type":"judge"'));
+  const judged = files.some((f) => modelsAsked(f.yaml).length > 0);
   if (judged && judge && !(isObj(defaultTest.options) && defaultTest.options.provider))
     ctx.unsupported.push(
       `promptfoo's default grading model is not carried over: llm-rubric is graded by '${judge}' (set defaultTest.options.provider to choose)`,

@@ -1,3 +1,5 @@
+import { ERROR_KINDS } from '../errors.js';
+import type { Usage } from './cost.js';
 import type { ErrorKind, Grade, Group } from '../types.js';
 
 /**
@@ -66,29 +68,10 @@ export interface ErrorRecord extends JobRecordBase {
   reasoning_tokens?: number;
 }
 
-/**
- * Whether an error counts as a wrong answer. Failures of the model's own service (timeouts, 5xx
- * and rate limits after every retry, malformed replies, connections that broke) do: a user of
- * that model would have had no answer either. Errors that say nothing about the model are left
- * out of scores and gaps (still counted in `errors`): a grader or judge that failed, an answer
- * cut to nothing by `max_tokens` (a setting), a request the server refused as malformed (a
- * parameter), a bad key or unknown model name (the lane stopped), a replay file without the case.
- */
+/** Whether an error counts as a wrong answer (see ERROR_KINDS for which do and why). */
 export function countsAsFailure(kind: ErrorKind): boolean {
-  return !EXCLUDED_KINDS.has(kind);
+  return ERROR_KINDS[kind].scored;
 }
-
-const EXCLUDED_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
-  'expired',
-  'grader',
-  'truncated',
-  'auth',
-  'not_found',
-  'bad_request',
-  'missing',
-  'skipped',
-  'aborted',
-]);
 
 export type JobRecord = OkRecord | ErrorRecord;
 
@@ -108,4 +91,9 @@ export function isJobRecord(v: unknown): v is JobRecord {
 export interface RecordSink {
   /** Stores one record before it counts; returns where its line starts and its length in bytes. */
   append(record: JobRecord): { offset: number; bytes: number };
+}
+
+/** A record's tokens as the cost is computed from them (the same for the grader and the reports). */
+export function recordUsage(r: { input_tokens?: number; output_tokens?: number; batch_id?: string }): Usage {
+  return { inputTokens: r.input_tokens, outputTokens: r.output_tokens, batched: r.batch_id !== undefined };
 }

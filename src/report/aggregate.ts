@@ -1,4 +1,5 @@
-import { countsAsFailure, type JobRecord } from '../journal/record.js';
+import { tokenCost } from '../journal/cost.js';
+import { countsAsFailure, recordUsage, type JobRecord } from '../journal/record.js';
 import type { Group, Price } from '../types.js';
 
 /** Everything the reports need about one suite x model, gathered in one pass over the journal. */
@@ -140,12 +141,7 @@ export class Aggregator {
         c.reasoningTokens += r.reasoning_tokens;
         c.reasoningAnswers++;
       }
-      const live = priceOf(r.model);
-      if (live && (live.input !== undefined || live.output !== undefined)) {
-        const price = r.batch_id ? batchPrice(live) : live;
-        c.tokenCost +=
-          ((r.input_tokens ?? 0) * (price.input ?? 0) + (r.output_tokens ?? 0) * (price.output ?? 0)) / 1e6;
-      }
+      c.tokenCost += tokenCost(priceOf(r.model), recordUsage(r)) ?? 0;
     }
     const score = r.grade.score;
     c.n++;
@@ -247,12 +243,4 @@ export function unionLength(flat: readonly number[]): number {
     } else if (e > curEnd) curEnd = e;
   }
   return total + (curEnd - curStart);
-}
-
-/** Token prices through a Batch API: `price.batch` where given, else half the live price (what OpenAI and most vendors charge). */
-export function batchPrice(p: Price): { input?: number; output?: number } {
-  return {
-    input: p.batch?.input ?? (p.input === undefined ? undefined : p.input / 2),
-    output: p.batch?.output ?? (p.output === undefined ? undefined : p.output / 2),
-  };
 }

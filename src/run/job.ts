@@ -2,6 +2,7 @@ import type { ModelConfig } from '../config/config.js';
 import { ProviderError } from '../errors.js';
 import type { GradeContext } from '../graders/grader.js';
 import { gradeSafely } from '../graders/index.js';
+import { tokenCost } from '../journal/cost.js';
 import type { ErrorRecord, JobRecord } from '../journal/record.js';
 import type { ChatMessage, Completion, Grade } from '../types.js';
 import type { ResponseCache } from './cache.js';
@@ -138,7 +139,7 @@ function gradeContext(job: Job, c: Completion, ctx: JobContext): GradeContext {
       latencyMs: c.latencyMs,
       inputTokens: c.inputTokens,
       outputTokens: c.outputTokens,
-      costUsd: tokenCost(job.model, c),
+      costUsd: tokenCost(job.model.price, { ...c, batched: c.batchId !== undefined }),
     },
     ask: ctx.ask,
   };
@@ -235,10 +236,4 @@ async function callThroughCache(
   const attempted = await lane.request(messages, job);
   if (key && attempted.status === 'ok') cache!.put(key, attempted.completion);
   return { attempted, cached: false };
-}
-
-/** Token-priced cost of one completion (closed models; open models may also set token prices). */
-export function tokenCost(m: ModelConfig, c: { inputTokens?: number; outputTokens?: number }): number | undefined {
-  if (!m.price || (m.price.input === undefined && m.price.output === undefined)) return undefined;
-  return ((c.inputTokens ?? 0) * (m.price.input ?? 0) + (c.outputTokens ?? 0) * (m.price.output ?? 0)) / 1e6;
 }

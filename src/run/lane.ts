@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ModelConfig } from '../config/config.js';
-import { FATAL_FOR_LANE, ProviderError, RETRYABLE } from '../errors.js';
+import { ERROR_KINDS, ProviderError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import type { ChatRequest, Completion, ErrorKind } from '../types.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -191,7 +191,7 @@ export class Lane {
       throw this.opts.signal?.reason ?? e;
     const { attempts } = tries;
     tries.lastKind = e.kind;
-    if (FATAL_FOR_LANE.has(e.kind)) return this.stopLane(e, attempts);
+    if (ERROR_KINDS[e.kind].stopsLane) return this.stopLane(e, attempts);
     this.serverErrorStreak = e.kind === 'server' ? this.serverErrorStreak + 1 : 0;
     const limit = this.model.stopAfterServerErrors ?? DEFAULT_STOP_AFTER_SERVER_ERRORS;
     if (limit > 0 && this.serverErrorStreak >= limit) {
@@ -205,8 +205,8 @@ export class Lane {
       const why = `${e.message} (gave up after ${attempts} attempts; no request to this model has succeeded, so its other jobs are not sent)`;
       return this.stopLane(new ProviderError('network', why), attempts);
     }
-    if (!RETRYABLE.has(e.kind) || attempts > this.model.maxRetries) {
-      const tail = RETRYABLE.has(e.kind) ? ` (gave up after ${attempts} attempts)` : '';
+    if (!ERROR_KINDS[e.kind].retry || attempts > this.model.maxRetries) {
+      const tail = ERROR_KINDS[e.kind].retry ? ` (gave up after ${attempts} attempts)` : '';
       return { status: 'error', error: { kind: e.kind, message: e.message + tail }, attempts };
     }
     const delay = backoffDelay(attempts, e.retryAfterMs, this.backoff, this.random);

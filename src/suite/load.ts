@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileError, UsageError } from '../errors.js';
-import { buildGrader, describeGrader } from '../graders/index.js';
+import { buildGrader, describeGrader, modelsAsked } from '../graders/index.js';
 import type { GradeFn } from '../graders/grader.js';
 import { GraderOptionError } from '../graders/grader.js';
 import type { Case, GraderSpec } from '../types.js';
@@ -100,11 +100,11 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   }
   const judges: Suite['judges'] = [];
   for (const [key, where] of specWhere) {
-    for (const ref of judgeRefs(JSON.parse(key)))
+    for (const ref of modelsAsked(JSON.parse(key)))
       if (!judges.some((j) => j.ref === ref)) judges.push({ ref, line: yaml.lineOf(where) });
   }
   for (const c of cases) {
-    for (const ref of judgeRefs(c.grader)) if (!judges.some((j) => j.ref === ref)) judges.push({ ref });
+    for (const ref of modelsAsked(c.grader)) if (!judges.some((j) => j.ref === ref)) judges.push({ ref });
   }
   const hash = hashSuite(raw.name, cases);
   return {
@@ -120,14 +120,6 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   };
 }
 
-/** The `judge` option of every judge grader in a spec, nested ones (combinators) included. */
-function judgeRefs(spec: unknown): string[] {
-  if (Array.isArray(spec)) return spec.flatMap(judgeRefs);
-  if (!spec || typeof spec !== 'object') return [];
-  const o = spec as Record<string, unknown>;
-  const own = o.type === 'judge' && typeof o.judge === 'string' ? [o.judge] : [];
-  return [...own, ...Object.values(o).flatMap(judgeRefs)];
-}
 
 /**
  * `grader_all`: each case must pass its own grader and every listed one. They are combined with

@@ -1,4 +1,4 @@
-import { gradeSafely } from '../graders/index.js';
+import { gradeSafely, modelsAsked } from '../graders/index.js';
 import type { Case } from '../types.js';
 import { CheckError, checkMatches, evaluateCheck } from './check.js';
 import type { Suite } from './load.js';
@@ -30,7 +30,7 @@ export async function validateSuite(suite: Suite): Promise<ValidationResult> {
       const p = choiceProblem(c);
       if (p) problems.push(`case ${c.id}: ${p}`);
     }
-    if (c.examples && !usesJudge(c.grader)) {
+    if (c.examples && !modelsAsked(c.grader).length) {
       const fn = suite.graderOf(c);
       for (const [want, list] of [
         ['pass', c.examples.pass],
@@ -80,8 +80,4 @@ function choiceProblem(c: Case): string | undefined {
   if (optionKeys.length && !optionKeys.includes(e))
     return `expected ${e} is not one of the case's options (${optionKeys.sort().join(', ')})`;
   return undefined;
-}
-
-function usesJudge(spec: unknown): boolean {
-  return JSON.stringify(spec).includes('"type":"judge"');
 }
