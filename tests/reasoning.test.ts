@@ -40,6 +40,7 @@ beforeAll(async () => {
       { name: 'qwen3:8b', accuracy: 1, reasoningTokens: 30, thinkingSwitch: true },
       { name: 'Qwen/Qwen3-8B', accuracy: 1, reasoningTokens: 2000 },
       { name: 'gpt-4o-mini', accuracy: 1 },
+      { name: 'deepseek-v4-flash', accuracy: 1, reasoningTokens: 25, thinkingSwitch: true },
     ],
     answers: answerKeyFromCases(
       CASES.map((c) => ({ ...c, expected: String(c.expected), category: '', grader: { type: 'numeric' }, vars: {} })),
@@ -90,6 +91,23 @@ describe('defaults never break a model; a value written on the model that the ve
     expect(sim.stats().requests).toBe(before);
   });
 
+  it('the fixed-parameter rule follows the Kimi family to any host, and only K2.5 and later', () => {
+    const dir = project(
+      [
+        '{ provider: ark, model: kimi-k2-5-260127 }',
+        '{ provider: tokenhub, model: kimi-k2.5 }',
+        '{ provider: moonshot, model: kimi-k2-0905-preview, params: { temperature: 0.3 } }',
+      ],
+      'defaults: { params: { temperature: 0, top_p: 0.9 } }',
+    );
+    const [ark, hub, preview] = loadConfig({ configPath: 'gapbench.config.yaml', cwd: dir, env: {} }).models;
+    for (const m of [ark, hub]) {
+      expect(m.params).not.toHaveProperty('temperature');
+      expect(m.params).not.toHaveProperty('top_p');
+    }
+    expect(preview.params).toMatchObject({ temperature: 0.3, top_p: 0.9 });
+  });
+
   it('an OpenAI reasoning model: temperature from defaults dropped, max_tokens sent as max_completion_tokens, reasoning low honoured', async () => {
     const dir = project(
       [at('openai', 'gpt-5-mini', ', reasoning: low, params: { max_tokens: 4000 }')],
@@ -114,6 +132,8 @@ describe('one reasoning knob, mapped per vendor', () => {
       at('dashscope', 'qwen3-32b', ', id: q-budget, reasoning: { budget_tokens: 12 }'),
       at('ollama', 'qwen3:8b', ', id: o-off, reasoning: off'),
       at('ollama', 'qwen3:8b', ', id: o-high, reasoning: high'),
+      at('deepseek', 'deepseek-v4-flash', ', id: d-high, reasoning: high'),
+      at('deepseek', 'deepseek-v4-flash', ', id: d-off, reasoning: off'),
     ]);
     const r = await cli(['run', '--run-id', 'r', '--quiet'], { cwd: dir, env: KEYS });
     expect(r.code, r.stderr).toBe(0);
@@ -122,6 +142,8 @@ describe('one reasoning knob, mapped per vendor', () => {
     expect(rows['q-budget']).toMatchObject({ score: '1', reasoning: 'budget 12', reasoning_tokens_per_answer: '12' });
     expect(rows['o-off']).toMatchObject({ score: '1', reasoning: 'off' });
     expect(rows['o-high']).toMatchObject({ score: '1', reasoning: 'high' });
+    expect(rows['d-high']).toMatchObject({ score: '1', reasoning: 'high', reasoning_tokens_per_answer: '25' });
+    expect(rows['d-off']).toMatchObject({ score: '1', reasoning: 'off', reasoning_tokens_per_answer: '' });
     const recs = runRecords(join(dir, 'results', 'r'));
     const thought = (id: string) => recs.filter((x) => x.model === id && x.status === 'ok' && x.reasoning).length;
     expect([thought('o-off'), thought('o-high')]).toEqual([0, CASES.length]);

@@ -134,7 +134,7 @@ export const REASONING_ROWS: readonly Row[] = [
     // Qianfan and TokenHub alike; no effort levels or budget.
     source:
       'https://platform.moonshot.ai/docs/guide/use-kimi-k2-thinking-model ; https://cloud.baidu.com/doc/qianfan-docs/s/Wm95lyynv',
-    family: /kimi-k2[.-](?:[5-9]|\d\d)/,
+    family: /kimi-k2[.-](?:[5-9]|[1-9]\d)(?!\d)/,
     byDefault: 'thinks',
     map: thinkingType,
   },

@@ -80,7 +80,7 @@ export function refuse(
 const DASHSCOPE = ['dashscope', 'dashscope-intl', 'dashscope-us', 'dashscope-hk'];
 
 /** Kimi K2.5 and later, wherever served (moonshot, qianfan, tokenhub, ark's kimi-k2-5-*, openrouter's moonshotai/kimi-k2.5). */
-export const KIMI_FIXED = /kimi-k(?:2[.-](?:[5-9]|\d\d)|[3-9])/;
+export const KIMI_FIXED = /kimi-k(?:2[.-](?:[5-9]|[1-9]\d)(?!\d)|[3-9])/;
 /** OpenAI's reasoning models: gpt-5 (not gpt-5-chat) and the o-series. */
 export const OPENAI_REASONING = /^(?:openai\/)?(?:gpt-5(?!-chat)|o[1-9](?:-|$))/;
 
