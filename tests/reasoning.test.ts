@@ -108,6 +108,19 @@ describe('defaults never break a model; a value written on the model that the ve
     expect(preview.params).toMatchObject({ temperature: 0.3, top_p: 0.9 });
   });
 
+  it('a thinking default the vendor refuses without streaming is turned off, and the outputs say so', () => {
+    const dir = project(['{ provider: dashscope, model: qwen3-32b }', '{ provider: dashscope, model: qwq-plus }']);
+    const [qwen3, qwq] = loadConfig({ configPath: 'gapbench.config.yaml', cwd: dir, env: {} }).models;
+    expect(qwen3).toMatchObject({
+      reasoning: 'off (vendor rule)',
+      thinks: false,
+      params: { extra: { enable_thinking: false } },
+    });
+    // A thinking-only model cannot turn it off: nothing is sent that would make it fail (it needs streaming).
+    expect(qwq).toMatchObject({ reasoning: 'default (thinks)', thinks: true });
+    expect(qwq.params.extra).toBeUndefined();
+  });
+
   it('an OpenAI reasoning model: temperature from defaults dropped, max_tokens sent as max_completion_tokens, reasoning low honoured', async () => {
     const dir = project(
       [at('openai', 'gpt-5-mini', ', reasoning: low, params: { max_tokens: 4000 }')],

@@ -262,22 +262,20 @@ function paramsAndRules(m: RawModel, defaults: Defaults, preset: Preset, label: 
     ...(plan.patch.think !== undefined ? { think: plan.patch.think } : {}),
     ...(plan.patch.extra ? { extra: { ...plan.patch.extra, ...params.extra } } : {}),
   };
-  const local = preset.keyOptional === true;
   try {
-    const r = applyVendorRules(withReasoning, {
-      provider: preset.name,
-      model: m.model,
-      explicit,
-      own,
-      thinks: plan.thinks,
-      local,
-    });
+    const ctx = { provider: preset.name, model: m.model, explicit, own, thinks: plan.thinks };
+    const r = applyVendorRules(withReasoning, ctx);
     const notes = [...(plan.note ? [plan.note] : []), ...r.notes];
+    // A rule that turned thinking off where no setting was asked (DashScope without streaming) decides the label.
+    const ruledOff =
+      plan.label.startsWith('default') &&
+      r.params.extra?.enable_thinking === false &&
+      !explicit.has('extra.enable_thinking');
     return {
       params: r.params,
       ...(notes.length ? { rules: notes } : {}),
-      reasoning: plan.label,
-      ...(plan.thinks === undefined ? {} : { thinks: plan.thinks }),
+      reasoning: ruledOff ? 'off (vendor rule)' : plan.label,
+      ...(ruledOff ? { thinks: false } : plan.thinks === undefined ? {} : { thinks: plan.thinks }),
     };
   } catch (e) {
     if (typeof e === 'string') throw fail('params')(`model '${label}': ${e}`);

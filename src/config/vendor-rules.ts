@@ -21,8 +21,6 @@ export interface RuleContext {
   own?: ReadonlySet<string>;
   /** Whether the model's answers involve thinking (its reasoning setting or family; undefined: not known). */
   thinks?: boolean;
-  /** The server is a local one (vLLM, llama.cpp, LM Studio on this machine or network). */
-  local?: boolean;
 }
 
 export interface VendorRule {
