@@ -162,7 +162,7 @@ describe('one reasoning knob, mapped per vendor', () => {
     expect([thought('o-off'), thought('o-high')]).toEqual([0, CASES.length]);
     // Ollama has no effort levels: said once, and recorded.
     expect(r.stderr).toMatch(
-      /note: model 'o-high': reasoning high: no effort levels on this API: sends \{"think":true\}/,
+      /note: model 'o-high': reasoning high: no 'high' effort level on this API: sends \{"think":true\}/,
     );
   });
 

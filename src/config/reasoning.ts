@@ -295,7 +295,7 @@ export function planReasoning(setting: ReasoningSetting | undefined, preset: str
   // A level or budget the API has no field for is approximated: say what is sent instead.
   const sent = JSON.stringify(r);
   const approx = thinks && !sent.includes(typeof setting === 'object' ? String(setting.budget_tokens) : `"${setting}"`);
-  const what = typeof setting === 'object' ? 'no thinking budget' : 'no effort levels';
+  const what = typeof setting === 'object' ? 'no thinking budget' : `no '${setting}' effort level`;
   return {
     label,
     patch: r,
