@@ -79,6 +79,20 @@ export const ERROR_KINDS = {
   expired: { scored: false, retry: false, stopsLane: false },
 } as const satisfies Record<ErrorKind, ErrorPolicy>;
 
+/**
+ * The disk refused a write (full, quota, read-only, I/O error): the run stopped as an interrupt
+ * does, its journal intact and resumable. Names the run directory and what failed.
+ */
+export class StorageError extends Error {
+  constructor(
+    readonly runDir: string,
+    readonly what: string,
+  ) {
+    super(`cannot write to ${runDir} (${what})`);
+    this.name = 'StorageError';
+  }
+}
+
 /** The run was interrupted (SIGINT/SIGTERM, --max-duration): exit 130, journal intact. */
 export class InterruptedError extends Error {
   constructor(message = 'interrupted') {

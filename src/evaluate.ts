@@ -1,18 +1,17 @@
-import { join, resolve } from 'node:path';
-import { loadConfig, missingKeys, type Config, type ModelConfig } from './config/config.js';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { checkRunnable, loadConfig, type Config } from './config/config.js';
 import { UsageError } from './errors.js';
-import { Journal } from './journal/journal.js';
 import type { Manifest } from './journal/manifest.js';
-import type { JobRecord, RecordSink } from './journal/record.js';
-import { PROTOCOLS } from './providers/index.js';
-import { computeReport, ReportState, writeReports, type Report } from './report/index.js';
+import type { JobRecord } from './journal/record.js';
 import type { GapRow } from './report/gap.js';
 import type { SummaryRow } from './report/summary.js';
 import { ResponseCache, defaultCacheDir, type CacheMode } from './run/cache.js';
-import { countJobs } from './run/plan.js';
-import { batchRecorder, finishManifest, openRunDir, startManifest } from './run/rundir.js';
 import { checkJudges } from './run/judges.js';
-import { runJobs } from './run/runner.js';
+import { countJobs } from './run/plan.js';
+import { startManifest } from './run/rundir.js';
+import { jobsProducer } from './run/runner.js';
+import { runSession } from './run/session.js';
 import { loadSuite, type Suite } from './suite/load.js';
 
 export interface EvaluateOptions {
@@ -34,8 +33,10 @@ export interface EvaluateOptions {
    * otherwise nothing is written and the records are kept in memory.
    */
   out?: string;
-  /** Name of the run directory under `out` (default: a UTC timestamp). */
+  /** Name of the run directory under `out` (default: a UTC timestamp). An existing one is refused unless `resume`. */
   runId?: string;
+  /** Continue the run directory `out/runId` if it exists: only jobs with no record are run. */
+  resume?: boolean;
   /**
    * Keep every record in `records` (default true). A run too large for memory gives `out` and
    * `keepRecords: false`, and reads records.jsonl with `readRecords` afterwards.
@@ -83,98 +84,95 @@ export interface EvaluateResult {
 /**
  * Runs suites against models and grades them, as `gapbench run` does: every model in its own
  * lane, all at once; judges through their own lanes; the same statistics. Rejects with a
- * `UsageError` (naming the file, field or model) for bad input, before any request is sent.
+ * `UsageError` (naming the file, field or model) for bad input, before any request is sent,
+ * and for a run directory that exists already, unless `resume` asks to continue it.
  */
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
   const config = loadConfig({ configPath: opts.config, libraryModels: opts.models, cwd, env });
-  const models = checkedModels(config.models, cwd, env);
+  const models = config.models;
+  checkRunnable(models, env, cwd, 'evaluate: no models to run (give `models` or a `config` that lists some)');
   const suites = await resolveSuites(opts.suites, config, cwd, env);
   checkJudges(suites, models);
   const repeat = opts.repeat ?? config.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1)
     throw new UsageError(`repeat: expected a whole number from 1, got ${repeat}`);
-  const runId =
-    opts.runId ??
-    new Date()
-      .toISOString()
-      .replace(/\.\d+Z$/, 'Z')
-      .replace(/:/g, '-');
-  const cache =
-    opts.cache && opts.cache !== 'off'
-      ? new ResponseCache(opts.cacheDir ?? defaultCacheDir(env), opts.cache)
-      : undefined;
-  const invocation = { config: opts.config, models: [], suites: suites.map((s) => s.file), repeat, sets: {}, cwd };
-  const description = { runId, models, suites, repeat, invocation, cache, pairs: config.pairs, alpha: config.alpha };
-  const runDir = opts.out === undefined ? undefined : join(resolve(cwd, opts.out), runId);
+  const runDir = opts.out === undefined ? undefined : join(resolve(cwd, opts.out), opts.runId ?? defaultRunId());
+  const runId = runDir ? basename(runDir) : (opts.runId ?? defaultRunId());
+  if (runDir) checkRunDir(runDir, runId, Boolean(opts.resume));
   const batched = models.find((m) => m.batch && !m.judgeOnly);
   if (batched && !runDir)
     throw new UsageError(
       `model '${batched.id}': batch mode keeps its input files and batch ids in a run directory: give evaluate() an \`out\``,
     );
-  const manifest = startManifest(description);
-  if (runDir) openRunDir(runDir, false, manifest);
-  const journal = runDir ? Journal.open(join(runDir, 'records.jsonl')).journal : undefined;
+  const cache =
+    opts.cache && opts.cache !== 'off'
+      ? new ResponseCache(opts.cacheDir ?? defaultCacheDir(env), opts.cache)
+      : undefined;
+  const invocation = { config: opts.config, models: [], suites: suites.map((s) => s.file), repeat, sets: {}, cwd };
+  const manifest = startManifest({
+    runId,
+    models,
+    suites,
+    repeat,
+    invocation,
+    cache,
+    pairs: config.pairs,
+    alpha: config.alpha,
+  });
   const records: JobRecord[] = [];
-  const keep = opts.keepRecords !== false || !journal;
-  let done = 0;
-  const sink: RecordSink = journal ?? { append: () => ({ offset: done, bytes: 0 }) };
-  const live = new ReportState(manifest, false);
+  const keep = opts.keepRecords !== false || !runDir;
   const total = countJobs(suites, repeat) * models.filter((m) => !m.judgeOnly).length;
-  let result;
-  try {
-    result = await runJobs({
-      runId,
+  let done = 0;
+  const result = await runSession(
+    {
+      ...(runDir ? { runDir } : {}),
+      resuming: Boolean(opts.resume && runDir && existsSync(runDir)),
+      manifest,
+      outputs: { excel: false, matrixOutputs: false },
+      history: true,
+      notice: () => undefined,
+    },
+    jobsProducer({
       models,
       suites,
       repeat,
-      sink,
+      retryErrors: false,
       cache,
       providerEnv: { env, cwd },
       signals: { stop: opts.signal, abort: opts.signal },
-      ...(runDir ? { batch: batchRecorder(runDir, manifest, () => undefined) } : {}),
-      onRecord: (record, offset, bytes) => {
-        live.add(record, offset, bytes);
+      onRecord: (record) => {
         if (keep) records.push(record);
         opts.onProgress?.({ done: ++done, total, record });
       },
-    });
-  } finally {
-    journal?.close();
-  }
-  const interrupted = result.unfinished > 0;
-  let report: Report;
-  if (runDir) {
-    report = await writeReports(runDir, { excel: false, matrixOutputs: false, history: !interrupted, manifest }, live);
-    finishManifest(runDir, manifest, report, total, result.unfinished, interrupted);
-  } else {
-    report = computeReport(live);
-    Object.assign(manifest, {
-      status: interrupted ? 'interrupted' : 'finished',
-      finished_at: new Date().toISOString(),
-    });
-  }
-  const text = report.terminal({ write: () => undefined, isTTY: false }, {});
+    }),
+  );
+  const { report } = result;
   return {
     runId,
     runDir,
     summary: report.summary,
     gaps: report.gaps,
     records,
-    manifest,
-    unfinished: result.unfinished,
-    text,
+    manifest: result.manifest,
+    unfinished: result.produced.unfinished,
+    text: report.terminal({ write: () => undefined, isTTY: false }, {}),
   };
 }
 
-function checkedModels(models: ModelConfig[], cwd: string, env: NodeJS.ProcessEnv): ModelConfig[] {
-  if (!models.some((m) => !m.judgeOnly))
-    throw new UsageError('evaluate: no models to run (give `models` or a `config` that lists some)');
-  const missing = missingKeys(models, env);
-  if (missing.length) throw new UsageError(missing[0]);
-  for (const m of models) PROTOCOLS[m.protocol].preflight?.(m, { env, cwd });
-  return models;
+/** A UTC timestamp, as a run directory's default name. */
+function defaultRunId(): string {
+  return new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
+}
+
+/** As `gapbench run --run-id` does: an existing directory is refused unless the run is resumed. */
+function checkRunDir(runDir: string, runId: string, resume: boolean): void {
+  if (existsSync(runDir) && !resume)
+    throw new UsageError(`--run-id ${runId}: ${runDir} already exists (choose another id, or --resume it)`);
 }
 
 async function resolveSuites(

@@ -60,8 +60,8 @@ export interface ChatRequest {
   params: SamplingParams;
   /** Aborts the request (per-request timeout, interrupt). */
   signal: AbortSignal;
-  /** Which job asks; only the replay provider needs it (it answers by case id). */
-  job?: { suite: string; caseId: string; caseIndex: number; repeat: number; vars: Record<string, unknown> };
+  /** Which job asks (absent for a judge's request): replay answers by case id, a batch names its lines by job id. */
+  job?: { id: string; suite: string; caseId: string; caseIndex: number; repeat: number; vars: Record<string, unknown> };
 }
 
 /** A successful completion. Token counts are what the server reported (undefined when it did not). */
@@ -126,4 +126,23 @@ export interface Grade {
   error?: boolean;
   /** Grader-specific evidence kept in the record (e.g. a judge's prompt and raw verdict). */
   details?: Record<string, unknown>;
+}
+
+/** One input file sent to a vendor's Batch API. */
+export interface BatchEntry {
+  model: string;
+  /** The local copy of the input file, relative to the run directory (its custom_ids are job ids). */
+  file: string;
+  requests: number;
+  bytes: number;
+  input_file_id: string;
+  /** Absent when the process stopped between creating the batch and recording it (found again by its input file). */
+  batch_id?: string;
+  /** The status last seen. */
+  status: string;
+  created_at: string;
+  /** Why the batch failed, when it did (the vendor's words). */
+  errors?: string;
+  /** SHA-256 of the input file as sent: a local copy that no longer matches says nothing of the batch's jobs. */
+  sha256?: string;
 }

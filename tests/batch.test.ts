@@ -57,8 +57,8 @@ function expectEachJobOnce(rs: JobRecord[], jobs = CASES.length) {
 }
 
 describe('batch mode', () => {
-  it('answers every job through one batch, as a live run would; a failed line is an error record', async () => {
-    const dir = await project({ delayMs: 150, failEvery: 7 });
+  it('answers every job through one batch, as a live run would; a failed line with no retries left is an error record', async () => {
+    const dir = await project({ delayMs: 150, failEvery: 7 }, '{ pollS: 0.02, maxPollS: 0.1 }, maxRetries: 0');
     const live = await cli(['run', '--run-id', 'b', '--cache', 'off'], { cwd: dir, env });
     expect(live.code, live.stderr).toBe(0);
     expect(sim!.stats().batches.created).toBe(1);
@@ -145,8 +145,20 @@ describe('batch mode', () => {
     expectEachJobOnce(runRecords(join(dir, 'results', 'b')));
   }, 30_000);
 
-  it('a crash while answers were being recorded, resumed with --retry-errors: the rest collected from the old batch, only the errors sent again', async () => {
+  it('a failed line is retried as a live request would be: in a new batch, holding only the failed jobs', async () => {
     const dir = await project({ delayMs: 60, failEvery: 7 });
+    const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const d = join(dir, 'results', 'b');
+    expect(runManifest(d).batches!.map((b) => b.requests)).toEqual([20, 2]);
+    const rs = runRecords(d);
+    expectEachJobOnce(rs);
+    expect(rs.every((x) => x.status === 'ok')).toBe(true);
+    expect(sim!.stats().byModel['gpt-sim'].requests).toBe(0);
+  });
+
+  it('a crash while answers were being recorded, resumed with --retry-errors: the rest collected from the old batch, only the errors sent again', async () => {
+    const dir = await project({ delayMs: 60, failEvery: 7 }, '{ pollS: 0.02, maxPollS: 0.1 }, maxRetries: 0');
     expect((await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env })).code).toBe(0);
     const d = join(dir, 'results', 'b');
     const all = runRecords(d);

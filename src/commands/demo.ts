@@ -1,14 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { ModelConfig } from '../config/config.js';
-import { UsageError } from '../errors.js';
+import { resolve } from 'node:path';
 import { EXIT, type IO } from '../io.js';
-import { ResponseCache } from '../run/cache.js';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../sim/index.js';
 import { loadSuite } from '../suite/load.js';
-import { parse, positiveInt } from '../util/args.js';
+import { parse } from '../util/args.js';
 import { executeRun } from './execute.js';
-import { defaultRunId } from './prepare.js';
+import { defaultRunId, prepareRun } from './prepare.js';
 import { DEFAULT_SIM_MODELS } from './sim.js';
 
 export const DEMO_HELP = `Usage: gapbench demo [options]
@@ -52,57 +48,38 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
     answers: answerKeyFromCases(suite.cases),
   });
   try {
-    const models = demoModels(sim);
     const outDir = resolve(io.cwd, values.out ?? 'results');
-    const runId = values['run-id'] ?? defaultRunId(outDir, 'demo-');
-    if (existsSync(join(outDir, runId)))
-      throw new UsageError(`--run-id ${runId}: ${join(outDir, runId)} already exists`);
-    const repeat = positiveInt('--repeat', values.repeat) ?? 1;
-    return await executeRun(
-      {
-        models,
-        suites: [suite],
-        repeat,
-        runDir: join(outDir, runId),
-        runId,
-        resuming: false,
-        retryErrors: false,
-        cache: new ResponseCache(join(outDir, '.cache'), 'off'),
-        invocation: { models: [], suites: ['demo'], repeat, sets: {}, cwd: io.cwd },
-        progressIntervalSec: 10,
-        quiet: Boolean(values.quiet),
-        excel: Boolean(values.excel),
-        xlsx: false,
-        matrixOutputs: false,
-        thresholds: {},
-        banner: [...DEMO_BANNER, ...(reason ? [reason] : []), ''],
-      },
-      io,
-    );
+    const runValues = {
+      suite: ['demo'],
+      out: values.out,
+      'run-id': values['run-id'] ?? defaultRunId(outDir, 'demo-'),
+      repeat: values.repeat,
+      excel: values.excel,
+      quiet: values.quiet,
+      cache: 'off',
+    };
+    const source = { configPath: false as const, models: demoModels(sim) };
+    const prepared = await prepareRun(runValues, io, source);
+    return await executeRun({ ...prepared, banner: [...DEMO_BANNER, ...(reason ? [reason] : []), ''] }, io);
   } finally {
     await sim.close();
   }
 }
 
-/** The two simulated models: one through the openai SDK, one through the ollama SDK. */
-function demoModels(sim: Simulator): ModelConfig[] {
-  const base = {
-    keyOptional: true,
-    maxRetries: 2,
-    timeoutMs: 30_000,
-    params: { temperature: 0 },
-    cache: false,
-    judgeOnly: false,
-  } as const;
+/**
+ * The two simulated models, written as a user writes models in a config file (and resolved the
+ * same way): one through the openai SDK, one through the ollama SDK.
+ */
+function demoModels(sim: Simulator): Record<string, unknown>[] {
+  const base = { maxRetries: 2, timeoutMs: 30_000, params: { temperature: 0 }, cache: false };
   return [
     {
       ...base,
       id: 'gpt-sim',
       provider: 'openai',
-      protocol: 'openai',
       model: 'gpt-sim',
       group: 'closed',
-      endpoint: sim.openaiBaseURL,
+      baseURL: sim.openaiBaseURL,
       concurrency: 8,
       price: { input: 0.15, output: 0.6 },
     },
@@ -110,10 +87,9 @@ function demoModels(sim: Simulator): ModelConfig[] {
       ...base,
       id: 'llama-sim:8b',
       provider: 'ollama',
-      protocol: 'ollama',
       model: 'llama-sim:8b',
       group: 'open',
-      endpoint: sim.ollamaHost,
+      host: sim.ollamaHost,
       concurrency: 2,
       price: { perHour: 0.8 },
     },

@@ -1,14 +1,15 @@
-import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { readManifest, type Manifest } from '../journal/manifest.js';
 import { readRecordLines } from '../journal/read.js';
-import { ReportState, writeReports } from '../report/index.js';
-import { finishManifest, lockedByLiveProcess, openRunDir, unlockRunDir } from '../run/rundir.js';
+import type { RecordSink } from '../journal/record.js';
+import type { Report } from '../report/index.js';
+import { lockedByLiveProcess } from '../run/rundir.js';
+import { runSession } from '../run/session.js';
 import { parse } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
-import { writeAllSync } from '../util/write.js';
 import { label } from './shard.js';
 import { applyThresholds, REPORT_OPTIONS, THRESHOLD_HELP, THRESHOLD_OPTIONS, thresholdOptions } from './thresholds.js';
 
@@ -60,30 +61,35 @@ export async function mergeCommand(argv: string[], io: IO): Promise<number> {
   const manifest = mergedManifest(shards, basename(out));
   // report.html's charting library loads while the journals are joined (as in a run).
   void import('../report/html.js').catch(() => undefined);
-  const opened = openRunDir(out, false, manifest);
-  const matrixOutputs = Boolean(values['matrix-outputs']);
-  const live = new ReportState(manifest, matrixOutputs);
-  let written: number;
+  const count = (pick: (c: NonNullable<Manifest['counts']>) => number) =>
+    shards.reduce((n, s) => n + (s.manifest.counts ? pick(s.manifest.counts) : 0), 0);
+  let written = 0;
+  let report: Report;
   try {
-    written = await joinJournals(shards, out, manifest.run_id, live);
+    ({ report } = await runSession(
+      {
+        runDir: out,
+        resuming: false,
+        buffered: true,
+        manifest,
+        outputs: {
+          excel: Boolean(values.excel),
+          xlsx: Boolean(values.xlsx),
+          matrixOutputs: Boolean(values['matrix-outputs']),
+        },
+        history: true,
+        notice: (line) => io.stderr.write(`${line}\n`),
+      },
+      async ({ sink }) => {
+        written = await joinJournals(shards, sink, manifest.run_id);
+        return { total: count((c) => c.jobs), unfinished: count((c) => c.unfinished) };
+      },
+    ));
   } catch (e) {
     // Nothing half-merged is left behind: OUT_DIR did not exist before.
-    unlockRunDir(out);
     rmSync(out, { recursive: true, force: true });
     throw e;
   }
-  const opts = { excel: Boolean(values.excel), xlsx: Boolean(values.xlsx), matrixOutputs, history: true, manifest };
-  const report = await writeReports(out, opts, live);
-  const count = (pick: (c: NonNullable<Manifest['counts']>) => number) =>
-    shards.reduce((n, s) => n + (s.manifest.counts ? pick(s.manifest.counts) : 0), 0);
-  finishManifest(
-    out,
-    opened.manifest,
-    report,
-    count((c) => c.jobs),
-    count((c) => c.unfinished),
-    false,
-  );
   io.stdout.write(report.terminal(io.stdout, io.env));
   io.stdout.write(`Merged ${shards.length} shard(s), ${written} records: ${out}\n`);
   return applyThresholds(thresholds, report, out, io);
@@ -166,79 +172,26 @@ function mergedManifest(shards: ShardRun[], runId: string): Manifest {
  * with --retry-errors replaced stays in its shard's journal. A job recorded by two shards, or a
  * record of a shard that is not the one its manifest names, means the shards overlap: an error.
  */
-async function joinJournals(shards: ShardRun[], out: string, runId: string, live: ReportState): Promise<number> {
-  const journal = new BlockWriter(join(out, 'records.jsonl'));
+async function joinJournals(shards: ShardRun[], journal: RecordSink, runId: string): Promise<number> {
   const owner = new Map<string, number>();
   let written = 0;
-  try {
-    for (const s of shards) {
-      const index = s.manifest.shard.index;
-      const damage = { damaged: 0 };
-      for await (const { record } of readRecordLines(join(s.dir, 'records.jsonl'), true, damage)) {
-        const other = owner.get(record.job_id);
-        if ((other !== undefined && other !== index) || (record.shard !== undefined && record.shard !== index))
-          throw new UsageError(
-            `${s.given}: job ${record.job_id} (${terminalSafe(record.suite, 80)}/${terminalSafe(record.case_id, 80)}, ${terminalSafe(record.model, 80)}) belongs to shard ${other ?? record.shard}/${s.manifest.shard.count}, not ${label(s.manifest.shard)}`,
-          );
-        owner.set(record.job_id, index);
-        const merged = { ...record, run_id: runId, shard: index };
-        const at = journal.append(JSON.stringify(merged));
-        live.add(merged, at.offset, at.bytes);
-        written++;
-      }
-      if (damage.damaged)
+  for (const s of shards) {
+    const index = s.manifest.shard.index;
+    const damage = { damaged: 0 };
+    for await (const { record } of readRecordLines(join(s.dir, 'records.jsonl'), true, damage)) {
+      const other = owner.get(record.job_id);
+      if ((other !== undefined && other !== index) || (record.shard !== undefined && record.shard !== index))
         throw new UsageError(
-          `${s.given}: ${damage.damaged} damaged line(s) in records.jsonl; run gapbench run --resume ${s.given} to repair it first`,
+          `${s.given}: job ${record.job_id} (${terminalSafe(record.suite, 80)}/${terminalSafe(record.case_id, 80)}, ${terminalSafe(record.model, 80)}) belongs to shard ${other ?? record.shard}/${s.manifest.shard.count}, not ${label(s.manifest.shard)}`,
         );
+      owner.set(record.job_id, index);
+      journal.append({ ...record, run_id: runId, shard: index });
+      written++;
     }
-    journal.close();
-  } catch (e) {
-    journal.abandon();
-    throw e;
+    if (damage.damaged)
+      throw new UsageError(
+        `${s.given}: ${damage.damaged} damaged line(s) in records.jsonl; run gapbench run --resume ${s.given} to repair it first`,
+      );
   }
   return written;
-}
-
-/**
- * records.jsonl written in blocks of about a megabyte (one write per record, as a run's journal
- * does, is ten times the system calls; a merge that fails is removed whole, so it needs no
- * per-record durability), synced to disk at the end.
- */
-class BlockWriter {
-  private fd: number;
-  private chunks: string[] = [];
-  private pending = 0;
-  private size = 0;
-
-  constructor(path: string) {
-    this.fd = openSync(path, 'wx');
-  }
-
-  /** Queues one line; returns where it starts in the file and its length in bytes (without the newline). */
-  append(line: string): { offset: number; bytes: number } {
-    const bytes = Buffer.byteLength(line);
-    const at = { offset: this.size, bytes };
-    this.chunks.push(line, '\n');
-    this.size += bytes + 1;
-    this.pending += bytes + 1;
-    if (this.pending >= 1 << 20) this.flush();
-    return at;
-  }
-
-  close(): void {
-    this.flush();
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-  }
-
-  abandon(): void {
-    closeSync(this.fd);
-  }
-
-  private flush(): void {
-    if (!this.chunks.length) return;
-    writeAllSync(this.fd, Buffer.from(this.chunks.join(''), 'utf8'));
-    this.chunks = [];
-    this.pending = 0;
-  }
 }

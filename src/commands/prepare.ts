@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadConfig, missingKeys, type Config, type ModelConfig } from '../config/config.js';
+import { checkRunnable, loadConfig, type Config, type ModelConfig } from '../config/config.js';
 import { batchSettings } from '../config/model.js';
 import { findPreset } from '../config/presets.js';
 import { UsageError } from '../errors.js';
@@ -73,32 +73,39 @@ export const RUN_OPTIONS = {
 
 type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
 
+/** Where a run's models come from besides the command line: `demo` gives its own, and no config file. */
+export interface ModelSource {
+  configPath: false;
+  models: Record<string, unknown>[];
+}
+
 /** Reads the config, suites and options of `gapbench run`; throws UsageError before anything is sent. */
-export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun> {
+export async function prepareRun(values: RunValues, io: IO, source?: ModelSource): Promise<PreparedRun> {
   const resumeDir = values.resume ? resolve(io.cwd, values.resume) : undefined;
   const manifest = resumeDir ? readManifest(resumeDir) : undefined;
   const inv = manifest?.invocation;
   const sets = { ...(inv?.sets ?? {}), ...keyValues('--set', values.set) };
   const cliModels = values.model ?? inv?.models ?? [];
-  const config = loadConfig({ configPath: values.config ?? inv?.config, cliModels, cwd: io.cwd, env: io.env });
+  const config = loadConfig({
+    configPath: source?.configPath ?? values.config ?? inv?.config,
+    libraryModels: source?.models,
+    cliModels,
+    cwd: io.cwd,
+    env: io.env,
+  });
   // A resumed run keeps the --concurrency it was started with unless given another.
   const concurrency = positiveInt('--concurrency', values.concurrency) ?? inv?.concurrency;
   if (concurrency !== undefined && concurrency > MAX_CONCURRENCY)
     throw new UsageError(`--concurrency ${concurrency}: at most ${MAX_CONCURRENCY} requests in flight per model`);
   const batch = Boolean(values.batch || inv?.batch);
-  const models = checkedModels(config, concurrency, io.env, batch);
+  const models = checkedModels(config, concurrency, io, batch);
   const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
   const suites = await loadSuites(suiteRefs, config, values, inv, { ...io.env, ...sets }, io);
   const repeat = positiveInt('--repeat', values.repeat) ?? inv?.repeat ?? config.repeat ?? 1;
   checkJudges(suites, models);
-  for (const m of models) PROTOCOLS[m.protocol].preflight?.(m, { env: io.env, cwd: io.cwd });
   if (manifest && !values.force) checkUnchanged(manifest, models, suites, repeat, values.resume!);
   const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
-  const interval = values['progress-interval'] === undefined ? 10 : Number(values['progress-interval']);
-  if (!(interval > 0)) {
-    throw new UsageError(`--progress-interval ${values['progress-interval']}: expected seconds above 0`);
-  }
   return {
     models,
     suites,
@@ -119,7 +126,7 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
       ...(batch ? { batch } : {}),
     },
     maxDurationMs: duration('--max-duration', values['max-duration']),
-    progressIntervalSec: interval,
+    progressIntervalSec: progressInterval(values['progress-interval']),
     quiet: Boolean(values.quiet),
     excel: Boolean(values.excel),
     xlsx: Boolean(values.xlsx),
@@ -131,24 +138,16 @@ export async function prepareRun(values: RunValues, io: IO): Promise<PreparedRun
   };
 }
 
-function checkedModels(
-  config: Config,
-  concurrency: number | undefined,
-  env: NodeJS.ProcessEnv,
-  batch: boolean,
-): ModelConfig[] {
+function checkedModels(config: Config, concurrency: number | undefined, io: IO, batch: boolean): ModelConfig[] {
   const models = config.models.map((m) => (concurrency ? { ...m, concurrency } : m)).map((m) => withBatch(m, batch));
+  checkRunnable(
+    models,
+    io.env,
+    io.cwd,
+    'no models to run: pass --model provider:model (e.g. --model openai:gpt-4o-mini) or list models in gapbench.config.yaml',
+  );
   if (batch && !models.some((m) => m.batch && !m.judgeOnly))
     throw new UsageError('--batch: no model here has a Batch API (each would run live; drop --batch)');
-  if (!models.some((m) => !m.judgeOnly)) {
-    throw new UsageError(
-      'no models to run: pass --model provider:model (e.g. --model openai:gpt-4o-mini) or list models in gapbench.config.yaml',
-    );
-  }
-  const missing = missingKeys(models, env);
-  if (missing.length) {
-    throw new UsageError(missing[0] + (missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''));
-  }
   return models;
 }
 
@@ -221,6 +220,12 @@ function checkUnchanged(manifest: Manifest, models: ModelConfig[], suites: Suite
     ? what.join('; ')
     : `the models, suites or repeat count changed (hash ${manifest.config_hash} -> ${now})`;
   throw new UsageError(`--resume ${dir}: ${change} since the run started; pass --force to resume anyway`);
+}
+
+function progressInterval(given: string | undefined): number {
+  const interval = given === undefined ? 10 : Number(given);
+  if (!(interval > 0)) throw new UsageError(`--progress-interval ${given}: expected seconds above 0`);
+  return interval;
 }
 
 /** Most requests in flight per model that --concurrency accepts. */

@@ -1,21 +1,20 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { missingKeys, type ModelConfig } from '../config/config.js';
 import { restoreModel } from '../config/model.js';
 import { UsageError } from '../errors.js';
 import { gradeSafely } from '../graders/index.js';
 import { EXIT, type IO } from '../io.js';
-import { Journal } from '../journal/journal.js';
-import { readManifest, writeManifest, type Manifest } from '../journal/manifest.js';
+import { readManifest, type Manifest } from '../journal/manifest.js';
 import { readLatestRecords } from '../journal/read.js';
-import { recordUsage, type JobRecord, type JobRecordBase, type OkRecord } from '../journal/record.js';
+import { recordUsage, type JobRecord, type JobRecordBase, type OkRecord, type RecordSink } from '../journal/record.js';
 import { createProvider } from '../providers/index.js';
-import { writeReports } from '../report/index.js';
 import { defaultCacheDir, ResponseCache } from '../run/cache.js';
 import { configHash } from '../run/identity.js';
 import { makeAsk } from '../run/job.js';
 import { tokenCost } from '../journal/cost.js';
 import { Lane } from '../run/lane.js';
+import { runSession } from '../run/session.js';
 import { loadSuite, type Suite } from '../suite/load.js';
 import type { Case, Grade } from '../types.js';
 import { keyValues, parse } from '../util/args.js';
@@ -65,19 +64,23 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
   const dir = regradeDir(src, old.run_id, values['run-id']);
   const runId = basename(dir);
   const models = old.models.map(restoreModel);
-  mkdirSync(dir, { recursive: true });
-  const counts = await regradeRecords(join(src, 'records.jsonl'), join(dir, 'records.jsonl'), runId, suites, {
-    models,
-    ask: judgeAsk(models, io),
-  });
   const manifest = regradeManifest(old, runId, suites, models, { ...old.invocation, suites: refs, cwd: suiteCwd });
-  writeManifest(dir, manifest);
-  const report = await writeReports(dir, {
-    excel: Boolean(values.excel),
-    matrixOutputs: false,
-    history: false,
-    manifest,
-  });
+  const counts = { kept: 0, dropped: 0, changed: 0 };
+  const { report } = await runSession(
+    {
+      runDir: dir,
+      resuming: false,
+      manifest,
+      outputs: { excel: Boolean(values.excel), matrixOutputs: false },
+      history: false,
+      notice: (line) => io.stderr.write(`${line}\n`),
+    },
+    async ({ sink }) => {
+      const ctx = { models, ask: judgeAsk(models, io) };
+      await regradeRecords(join(src, 'records.jsonl'), sink, runId, suites, ctx, counts);
+      return { total: counts.kept, unfinished: 0 };
+    },
+  );
   io.stdout.write(report.terminal(io.stdout, io.env));
   const dropped = counts.dropped ? `, ${counts.dropped} dropped: their case is no longer in the suite` : '';
   io.stdout.write(
@@ -99,9 +102,8 @@ function regradeManifest(
     ...old,
     gapbench: VERSION,
     run_id: runId,
-    status: 'finished',
+    status: 'running',
     created_at: new Date().toISOString(),
-    finished_at: new Date().toISOString(),
     derived_from: old.run_id,
     suites: [...suites.values()].map((s) => ({
       name: s.name,
@@ -144,34 +146,28 @@ function judgeAsk(models: ModelConfig[], io: IO) {
 /** Each latest record of the source run, graded again, into the new journal. */
 async function regradeRecords(
   from: string,
-  to: string,
+  journal: RecordSink,
   runId: string,
   suites: Map<string, Suite>,
   ctx: { models: ModelConfig[]; ask: ReturnType<typeof makeAsk> },
-): Promise<{ kept: number; dropped: number; changed: number }> {
-  const { journal } = Journal.open(to);
-  const counts = { kept: 0, dropped: 0, changed: 0 };
-  try {
-    for await (const r of readLatestRecords(from)) {
-      const suite = suites.get(r.suite);
-      const idx = suite?.cases.findIndex((c) => c.id === r.case_id) ?? -1;
-      if (!suite || idx < 0) {
-        counts.dropped++;
-        continue;
-      }
-      const c = suite.cases[idx];
-      const answered = r.status === 'ok' || (r.error.kind === 'grader' && r.output !== undefined);
-      const grade = answered ? await regradeOne(r, c, suite, ctx) : r.grade;
-      if (grade.score !== r.grade.score || grade.passed !== r.grade.passed) counts.changed++;
-      const { prompt, category, expected } = c;
-      const fields = { run_id: runId, case_index: idx, category, expected, prompt, grader: suite.graderName(c), grade };
-      journal.append(answered ? regraded(r, fields) : { ...r, ...fields });
-      counts.kept++;
+  counts: { kept: number; dropped: number; changed: number },
+): Promise<void> {
+  for await (const r of readLatestRecords(from)) {
+    const suite = suites.get(r.suite);
+    const idx = suite?.cases.findIndex((c) => c.id === r.case_id) ?? -1;
+    if (!suite || idx < 0) {
+      counts.dropped++;
+      continue;
     }
-  } finally {
-    journal.close();
+    const c = suite.cases[idx];
+    const answered = r.status === 'ok' || (r.error.kind === 'grader' && r.output !== undefined);
+    const grade = answered ? await regradeOne(r, c, suite, ctx) : r.grade;
+    if (grade.score !== r.grade.score || grade.passed !== r.grade.passed) counts.changed++;
+    const { prompt, category, expected } = c;
+    const fields = { run_id: runId, case_index: idx, category, expected, prompt, grader: suite.graderName(c), grade };
+    journal.append(answered ? regraded(r, fields) : { ...r, ...fields });
+    counts.kept++;
   }
-  return counts;
 }
 
 /** A record with an answer, given its new grade: a grade that failed makes it a `grader` error, else ok. */

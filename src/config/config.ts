@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { FileError, UsageError } from '../errors.js';
 import { readYamlFile, type YamlFile } from '../util/yamlfile.js';
 import { schemaError } from '../util/zodmsg.js';
+import { PROTOCOLS } from '../providers/index.js';
 import { resolveModel, type ModelConfig } from './model.js';
 import { configSchema, modelSchema, type RawConfig, type RawModel } from './schema.js';
 
@@ -23,7 +24,8 @@ export interface Config {
 
 /** Loads the config file (when given or present) and adds command-line models. */
 export function loadConfig(opts: {
-  configPath?: string;
+  /** The config file; absent: gapbench.config.yaml when present; false: none (the demo's own models only). */
+  configPath?: string | false;
   cliModels?: string[];
   /**
    * Models given to the library, in order: `provider:model` strings as --model takes them, or
@@ -34,7 +36,9 @@ export function loadConfig(opts: {
   env: NodeJS.ProcessEnv;
 }): Config {
   const path =
-    opts.configPath ?? (existsSync(resolve(opts.cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
+    opts.configPath === false
+      ? undefined
+      : (opts.configPath ?? (existsSync(resolve(opts.cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined));
   let raw: RawConfig = {};
   let yaml: YamlFile | undefined;
   if (path) {
@@ -141,4 +145,16 @@ export function missingKeys(models: readonly ModelConfig[], env: NodeJS.ProcessE
     }
   }
   return out;
+}
+
+/**
+ * The models of a run, checked before anything is sent: at least one to benchmark (else `none`),
+ * every key set, every protocol's own preflight passed (a replay file that loads).
+ */
+export function checkRunnable(models: ModelConfig[], env: NodeJS.ProcessEnv, cwd: string, none: string): void {
+  if (!models.some((m) => !m.judgeOnly)) throw new UsageError(none);
+  const missing = missingKeys(models, env);
+  if (missing.length)
+    throw new UsageError(missing[0] + (missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''));
+  for (const m of models) PROTOCOLS[m.protocol].preflight?.(m, { env, cwd });
 }

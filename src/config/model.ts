@@ -11,6 +11,8 @@ import { applyVendorRules } from './vendor-rules.js';
 import { parseReasoning, planReasoning, type ReasoningPlan } from './reasoning.js';
 import { resolvePrice } from './prices.js';
 import type { RawConfig, RawModel } from './schema.js';
+import type { BatchSettings } from '../providers/provider.js';
+export type { BatchSettings } from '../providers/provider.js';
 
 /** Retries of a failed request when neither the model nor `defaults` says (config, lanes and restored manifests alike). */
 export const DEFAULT_MAX_RETRIES = 5;
@@ -43,18 +45,6 @@ export interface ModelConfig extends ProviderModel {
   thinks?: boolean;
   /** Where the price comes from: `config`, the catalogue entry used (with its version and date), or `none: why`. */
   priceSource?: string;
-  /** Batch mode: jobs go through the vendor's Batch API (files of at most these many requests and bytes). */
-  batch?: BatchSettings;
-}
-
-export interface BatchSettings {
-  maxRequests?: number;
-  maxBytes?: number;
-  /** The path each line of the input file targets (default /v1/chat/completions; Zhipu: /v4/chat/completions). */
-  endpoint?: string;
-  /** First wait between status checks, seconds; grows 1.5 times up to maxPollS. */
-  pollS: number;
-  maxPollS: number;
 }
 
 /** Status checks of a batch: first after 5 s, then 1.5 times later each time, at most a minute apart. */

@@ -3,10 +3,12 @@ import { writeAllSync } from '../util/write.js';
 import { isJobRecord, type JobRecord, type RecordSink } from './record.js';
 
 /**
- * records.jsonl, append-only. Each record is one `write` of one complete line, done before the
- * job counts as finished; a crash can leave at most a torn last line, which `open` cuts off.
- * fsync runs every second (in the background) and at close, so a power cut loses at most the last
- * second.
+ * records.jsonl, append-only, and its one writer. Each record is one `write` of one complete
+ * line, done before the job counts as finished; a crash can leave at most a torn last line, which
+ * `open` cuts off. fsync runs every second (in the background) and at close, so a power cut loses
+ * at most the last second. A journal opened `buffered` (merge, regrade: whole files written from
+ * others, removed whole when they fail) writes in blocks of about a megabyte instead: one write
+ * per record is ten times the system calls.
  */
 export class Journal implements RecordSink {
   private fd: number;
@@ -15,9 +17,13 @@ export class Journal implements RecordSink {
   size: number;
   private timer?: NodeJS.Timeout;
 
+  private chunks: string[] = [];
+  private pending = 0;
+
   private constructor(
     readonly path: string,
     fd: number,
+    private readonly buffered: boolean,
   ) {
     this.fd = fd;
     this.size = fstatSync(fd).size;
@@ -26,21 +32,38 @@ export class Journal implements RecordSink {
   }
 
   /** Opens (creating if needed) and repairs a torn tail. Returns what the file already held. */
-  static open(path: string): { journal: Journal; dropped: number } {
+  static open(path: string, opts: { buffered?: boolean } = {}): { journal: Journal; dropped: number } {
     // O_APPEND: every write lands at the end, whatever was read or cut before.
     const fd = openSync(path, 'a+');
     const dropped = repairTail(fd);
-    return { journal: new Journal(path, fd), dropped };
+    return { journal: new Journal(path, fd, opts.buffered ?? false), dropped };
   }
 
   /** Writes one record as one line; returns where the line starts and its length without the newline. */
   append(record: JobRecord): { offset: number; bytes: number } {
-    const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+    const text = `${JSON.stringify(record)}\n`;
+    const offset = this.size;
+    if (this.buffered) {
+      const bytes = Buffer.byteLength(text);
+      this.chunks.push(text);
+      this.size += bytes;
+      this.pending += bytes;
+      if (this.pending >= 1 << 20) this.flush();
+      return { offset, bytes: bytes - 1 };
+    }
+    const line = Buffer.from(text, 'utf8');
     writeAllSync(this.fd, line);
     this.dirty = true;
-    const offset = this.size;
     this.size += line.length;
     return { offset, bytes: line.length - 1 };
+  }
+
+  private flush(): void {
+    if (!this.chunks.length) return;
+    writeAllSync(this.fd, Buffer.from(this.chunks.join(''), 'utf8'));
+    this.chunks = [];
+    this.pending = 0;
+    this.dirty = true;
   }
 
   /**
@@ -73,6 +96,7 @@ export class Journal implements RecordSink {
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
+    this.flush();
     this.sync();
     this.closed = true;
     // A background fsync still running closes the descriptor when it ends.

@@ -30,22 +30,8 @@ export interface ManifestModel {
   priceSource?: string;
 }
 
-/** One input file sent to a vendor's Batch API. */
-export interface BatchEntry {
-  model: string;
-  /** The local copy of the input file, relative to the run directory (its custom_ids are job ids). */
-  file: string;
-  requests: number;
-  bytes: number;
-  input_file_id: string;
-  /** Absent when the process stopped between creating the batch and recording it (found again by its input file). */
-  batch_id?: string;
-  /** The status last seen. */
-  status: string;
-  created_at: string;
-  /** Why the batch failed, when it did (the vendor's words). */
-  errors?: string;
-}
+export type { BatchEntry } from '../types.js';
+import type { BatchEntry } from '../types.js';
 
 /** manifest.json: how a run was produced, so it can be resumed, re-scored or compared. */
 export interface Manifest {

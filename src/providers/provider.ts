@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatRequest, Completion, ErrorKind, Group, SamplingParams } from '../types.js';
+import type { BatchEntry, ChatMessage, ChatRequest, Completion, ErrorKind, Group, SamplingParams } from '../types.js';
 
 /**
  * What a provider needs to know about the model it serves. The config layer's `ModelConfig`
@@ -24,6 +24,19 @@ export interface ProviderModel {
   headers?: Record<string, string>;
   /** Options of the replay provider. */
   replay?: { idField?: string; outputField?: string; idTemplate?: string };
+  /** Batch mode: jobs go through the vendor's Batch API (files of at most these many requests and bytes). */
+  batch?: BatchSettings;
+}
+
+/** A model's batch settings. */
+export interface BatchSettings {
+  maxRequests?: number;
+  maxBytes?: number;
+  /** The path each line of the input file targets (default /v1/chat/completions; Zhipu: /v4/chat/completions). */
+  endpoint?: string;
+  /** First wait between status checks, seconds; grows 1.5 times up to maxPollS. */
+  pollS: number;
+  maxPollS: number;
 }
 
 /**
@@ -35,11 +48,41 @@ export interface Provider {
   complete(req: ChatRequest): Promise<Completion>;
   /** Secret values its requests carry (key, header values, URL credentials): cut from anything stored. */
   readonly secrets?: readonly string[];
+  /**
+   * Lane limits the provider needs instead of the model's: one that holds requests until a batch
+   * returns wants every job in flight, a day per request, and no live rate budget.
+   */
+  readonly lane?: { concurrency: number; timeoutMs: number; unmetered: boolean };
+  /** What its requests wait for, when not an answer (batches at the vendor), for the progress line. */
+  status?(): string | undefined;
 }
 
 export interface ProviderEnv {
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Where a model in batch mode keeps what must survive a crash (a run directory); without it, no batching. */
+  batches?: BatchStore;
+}
+
+/**
+ * The run directory as a batching provider sees it: its input files, the batches that exist
+ * (recorded the moment they do, so a resume collects them instead of paying again), and which
+ * jobs already have a record.
+ */
+export interface BatchStore {
+  /** The run directory: input files go to its `batches/`, named relative to it in the entries. */
+  dir: string;
+  runId: string;
+  /** Batches made by earlier invocations of the run (every model's). */
+  known: readonly BatchEntry[];
+  /** Records a new or changed batch before anything depends on it. */
+  save(entry: BatchEntry): void;
+  /** Whether a job already has a record (with --retry-errors an errored one asks again, in a new batch). */
+  recorded(jobId: string): boolean;
+  /** A line for the user (a batch created, collected, left running, lines that name no job of it). */
+  notice(line: string): void;
+  /** The run stops starting requests: nothing more is sent to the vendor. */
+  stop?: AbortSignal;
 }
 
 /**

@@ -17,11 +17,15 @@ import { labelReasoning } from './reasoning.js';
 
 export { ReportState } from './state.js';
 
-export interface ReportOptions {
+/** The output choices of a run (`--excel`, `--xlsx`, `--matrix-outputs`). */
+export interface OutputOptions {
   excel: boolean;
   /** Also write results.xlsx. */
   xlsx?: boolean;
   matrixOutputs: boolean;
+}
+
+export interface ReportOptions extends OutputOptions {
   /** Append the summary to <out>/history.csv (finished runs only). */
   history: boolean;
   manifest: Manifest;

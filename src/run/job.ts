@@ -114,6 +114,7 @@ async function ask(job: Job, ctx: JobContext): Promise<Answered | undefined> {
   messages.push({ role: 'user', content: job.case.prompt });
   const startedAt = Date.now();
   const info = {
+    id: job.id,
     suite: job.suite.name,
     caseId: job.case.id,
     caseIndex: job.caseIndex,

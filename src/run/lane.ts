@@ -58,15 +58,15 @@ export class Lane {
   /** Set when an auth or not-found error makes every further request pointless. */
   fatal?: ProviderError;
   readonly clock: Clock;
-  protected readonly backoff: BackoffPolicy;
-  protected readonly random: () => number;
+  private readonly backoff: BackoffPolicy;
+  private readonly random: () => number;
   private readonly requests?: TokenBucket;
   private readonly tokens?: TokenBucket;
   private pausedUntil = 0;
   /** The server's own request budget, as its rate-limit headers announce it. */
   private readonly server: ServerBudget;
   /** Either stop or abort: what ends a wait. */
-  protected readonly waitSignal?: AbortSignal;
+  private readonly waitSignal?: AbortSignal;
   private successStreak = 0;
   /** Requests in a row that failed with a server error (5xx); any other outcome resets it. */
   private serverErrorStreak = 0;
@@ -77,13 +77,17 @@ export class Lane {
   private readonly controllers = new Set<AbortController>();
 
   readonly maxConcurrency: number;
+  private readonly timeoutMs: number;
 
   constructor(
     readonly provider: Provider,
     readonly model: ModelConfig,
-    protected readonly opts: LaneOptions = {},
+    private readonly opts: LaneOptions = {},
   ) {
-    const maxConcurrency = (this.maxConcurrency = model.concurrency);
+    // A provider may need other limits than the model's (a batch holds every job for a day).
+    const own = provider.lane;
+    const maxConcurrency = (this.maxConcurrency = own?.concurrency ?? model.concurrency);
+    this.timeoutMs = own?.timeoutMs ?? model.timeoutMs;
     this.limit = pLimit(maxConcurrency);
     this.clock = opts.clock ?? systemClock;
     this.server = new ServerBudget(this.clock);
@@ -104,6 +108,7 @@ export class Lane {
       },
       { once: true },
     );
+    if (own?.unmetered) return;
     if (model.rpm) {
       this.requests = new TokenBucket(model.rpm, Math.max(1, Math.min(model.rpm / 60, maxConcurrency)), this.clock);
     }
@@ -119,9 +124,9 @@ export class Lane {
     return this.limit.concurrency;
   }
 
-  /** What the lane waits for, when not requests in flight (a batch lane: its batches at the vendor). */
+  /** What the lane waits for, when not requests in flight (a batching provider: its batches at the vendor). */
   waitingFor(): string | undefined {
-    return undefined;
+    return this.provider.status?.();
   }
 
   /**
@@ -159,7 +164,7 @@ export class Lane {
     // AbortSignal.timeout cost several times more per request).
     const controller = new AbortController();
     const timeout = new DOMException('request timed out', 'TimeoutError');
-    const timer = setTimeout(() => controller.abort(timeout), this.model.timeoutMs);
+    const timer = setTimeout(() => controller.abort(timeout), this.timeoutMs);
     if (this.opts.signal?.aborted) controller.abort(this.opts.signal.reason);
     this.controllers.add(controller);
     this.inFlight++;
@@ -235,7 +240,7 @@ export class Lane {
   }
 
   /** Stops the lane (its other jobs are not sent) and answers this job with the error. */
-  protected stopLane(e: ProviderError, attempts: number): Attempted {
+  private stopLane(e: ProviderError, attempts: number): Attempted {
     if (!this.fatal) {
       this.fatal = e;
       this.opts.onFatal?.(this, e);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
 import { UsageError, withoutCredentials } from '../errors.js';
 import { readManifest, writeManifest, type BatchEntry, type Manifest } from '../journal/manifest.js';
+import type { BatchStore } from '../providers/provider.js';
 import type { Suite } from '../suite/load.js';
 import { VERSION } from '../version.js';
 import type { ResponseCache } from './cache.js';
@@ -64,6 +65,8 @@ export function openRunDir(
   manifest: Manifest,
 ): { manifest: Manifest; previousStatus?: Manifest['status']; notice?: string } {
   const created = !existsSync(runDir);
+  // Never two runs' records in one journal: only a resume writes into a directory that exists.
+  if (!created && !resuming) throw new UsageError(`${runDir} already exists (choose another run id, or resume it)`);
   let notice: string | undefined;
   try {
     mkdirSync(runDir, { recursive: true });
@@ -182,9 +185,14 @@ export function finishManifest(
  * Batch mode's record of its batches: the ones an earlier invocation made (a resume collects
  * them), and each new or changed one written into manifest.json the moment it exists.
  */
-export function batchRecorder(runDir: string, manifest: Manifest, notice: (line: string) => void) {
+export function batchRecorder(
+  runDir: string,
+  manifest: Manifest,
+  notice: (line: string) => void,
+): Omit<BatchStore, 'recorded' | 'stop'> {
   return {
-    runDir,
+    dir: runDir,
+    runId: manifest.run_id,
     known: [...(manifest.batches ?? [])],
     save: (entry: BatchEntry) => {
       const list = (manifest.batches ??= []);

@@ -3,15 +3,16 @@ import type { ProviderError } from '../errors.js';
 import type { RecordedJobs } from '../journal/read.js';
 import type { JobRecord, RecordSink } from '../journal/record.js';
 import { createProvider, type ProviderEnv } from '../providers/index.js';
+import type { BatchStore } from '../providers/provider.js';
 import type { Suite } from '../suite/load.js';
 import type { ResponseCache } from './cache.js';
 import type { Clock } from './clock.js';
 import { makeAsk, runJob, type JobContext } from './job.js';
-import { BatchLane, type BatchContext } from './batch.js';
 import { Lane } from './lane.js';
-import { descriptorOf } from '../providers/index.js';
 import { countJobs, laneJobs, plannedAlready, type Job, type Shard } from './plan.js';
 import { forEachInSlots } from './slots.js';
+import { batchRecorder } from './rundir.js';
+import type { Producer } from './session.js';
 
 export interface RunSignals {
   /** Stop starting jobs (first Ctrl-C, --max-duration); jobs in flight go on. */
@@ -44,8 +45,8 @@ export interface RunnerOptions {
   onLanes?: (lanes: Lane[]) => void;
   /** Called with each record once it is in the sink (offset and length of its line there). */
   onRecord?: (record: JobRecord, offset: number, bytes: number) => void;
-  /** Batch mode: where input files go, the batches of earlier invocations, and how new ones are recorded. */
-  batch?: Pick<BatchContext, 'runDir' | 'known' | 'save' | 'notice'>;
+  /** Batch mode: the run directory's record of batches (input files, batches of earlier invocations). */
+  batches?: Omit<BatchStore, 'recorded' | 'stop'>;
 }
 
 export interface RunnerResult {
@@ -97,31 +98,23 @@ export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
   return { lanes: bench.map(laneOf), written, skipped, unfinished: total - skipped - written };
 }
 
-/** One lane per model (judges included), each with its provider; a batch lane for a model in batch mode. */
+/** One lane per model (judges included), each with its provider (batching behind it for a model in batch mode). */
 function openLanes(opts: RunnerOptions): Map<string, Lane> {
   const lanes = new Map<string, Lane>();
+  const batches: BatchStore | undefined = opts.batches && {
+    ...opts.batches,
+    recorded: (id) => opts.previous?.has(id) ?? false,
+    stop: opts.signals?.stop,
+  };
+  const env: ProviderEnv = { ...opts.providerEnv, batches };
   for (const m of opts.models) {
-    const laneOpts = {
+    if (m.batch && !m.judgeOnly && !batches) throw new Error(`model '${m.id}': batch mode needs a run directory`);
+    const lane = new Lane(createProvider(m, env), m, {
       stop: opts.signals?.stop,
       signal: opts.signals?.abort,
       clock: opts.clock,
-      onFatal: (l: Lane, e: ProviderError) => opts.onLaneStopped?.(l.model, e),
-    };
-    const provider = createProvider(m, opts.providerEnv);
-    const batchApi = m.batch && !m.judgeOnly ? descriptorOf(m.protocol).batch?.(m, opts.providerEnv) : undefined;
-    if (batchApi && !opts.batch) throw new Error(`model '${m.id}': batch mode needs a run directory`);
-    const lane =
-      batchApi && opts.batch
-        ? new BatchLane(provider, m, laneOpts, {
-            api: batchApi,
-            runDir: opts.batch.runDir,
-            runId: opts.runId,
-            known: opts.batch.known.filter((b) => b.model === m.id),
-            recorded: (id) => opts.previous?.has(id) ?? false,
-            save: opts.batch.save,
-            notice: opts.batch.notice,
-          })
-        : new Lane(provider, m, laneOpts);
+      onFatal: (l, e) => opts.onLaneStopped?.(l.model, e),
+    });
     lanes.set(m.id, lane);
   }
   return lanes;
@@ -146,7 +139,6 @@ async function runLane(
       }
     }
   }
-  if (lane instanceof BatchLane) return runBatchLane(lane, ctx, pending(), counted);
   await forEachInSlots(
     pending(),
     () => lane.maxConcurrency * 2,
@@ -164,21 +156,31 @@ async function finish(lane: Lane, job: Job, ctx: JobContext, counted: (rec: JobR
   if (rec.cached) lane.counters.cached++;
 }
 
-/**
- * A batch lane's jobs all start at once (their requests wait in the lane, a job holds no more
- * than its case and messages); once the plan is through, the lane sends them as batches.
- */
-async function runBatchLane(
-  lane: BatchLane,
-  ctx: JobContext,
-  jobs: Iterable<Job>,
-  counted: (rec: JobRecord) => void,
-): Promise<void> {
-  const started: Promise<void>[] = [];
-  for (const job of jobs) {
-    if (lane.stopping) break;
-    started.push(finish(lane, job, ctx, counted));
-  }
-  await lane.seal();
-  await Promise.all(started);
+/** What the lanes need from a command besides the records' destination (see jobsProducer). */
+export type JobsPlan = Omit<RunnerOptions, 'sink' | 'previous' | 'batches' | 'runId'> & {
+  /** Lines about batches (created, collected, left running). */
+  batchNotice?: (line: string) => void;
+};
+
+/** The lanes as a run session's producer: every job of the plan not yet recorded, answered and graded. */
+export function jobsProducer(plan: JobsPlan): Producer {
+  return async ({ sink, previous, runDir, manifest }) => {
+    const bench = plan.models.filter((m) => !m.judgeOnly);
+    const batched = runDir !== undefined && bench.some((m) => m.batch);
+    const notice = plan.batchNotice ?? (() => undefined);
+    const result = await runJobs({
+      ...plan,
+      runId: manifest.run_id,
+      sink,
+      previous,
+      ...(batched ? { batches: batchRecorder(runDir, manifest, notice) } : {}),
+    });
+    const stop = plan.signals?.stop;
+    const total = countJobs(plan.suites, plan.repeat, plan.shard) * bench.length;
+    return { total, unfinished: result.unfinished, ...(stop?.aborted ? { stop: reasonOf(stop) } : {}) };
+  };
+}
+
+function reasonOf(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : 'aborted';
 }

@@ -120,7 +120,6 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   };
 }
 
-
 /**
  * `grader_all`: each case must pass its own grader and every listed one. They are combined with
  * `all` scored by the minimum, so a case scores 1 only when everything passes (as promptfoo counts a test).
