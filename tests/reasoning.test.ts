@@ -108,6 +108,26 @@ describe('defaults never break a model; a value written on the model that the ve
     expect(preview.params).toMatchObject({ temperature: 0.3, top_p: 0.9 });
   });
 
+  it('reasoning in defaults never sends think to an Ollama model not known to think (Ollama answers 400 to it)', () => {
+    const dir = project(
+      [
+        '{ provider: ollama, model: "llama3.1:8b" }',
+        '{ provider: ollama, model: "qwen3:8b" }',
+        '{ provider: ollama, model: "llama3.1:8b", id: own, reasoning: high }',
+      ],
+      'defaults: { reasoning: high }',
+    );
+    const [llama, qwen, own] = loadConfig({ configPath: 'gapbench.config.yaml', cwd: dir, env: {} }).models;
+    expect(llama.params.think).toBeUndefined();
+    expect(llama).toMatchObject({ reasoning: 'high (not honoured)' });
+    expect(llama.rules?.[0]).toMatch(
+      /not a known thinking model, and Ollama refuses think for those: not sent from defaults/,
+    );
+    expect(qwen.params.think).toBe(true);
+    // Written on the model itself, it is the user's explicit choice: sent.
+    expect(own.params.think).toBe(true);
+  });
+
   it('a thinking default the vendor refuses without streaming is turned off, and the outputs say so', () => {
     const dir = project(['{ provider: dashscope, model: qwen3-32b }', '{ provider: dashscope, model: qwq-plus }']);
     const [qwen3, qwq] = loadConfig({ configPath: 'gapbench.config.yaml', cwd: dir, env: {} }).models;

@@ -290,7 +290,7 @@ function reasoningPlan(
     const line = yaml?.lineOf(['defaults', 'reasoning']);
     throw new FileError(yaml?.file ?? '(command line)', line, `defaults: ${parsed.error} (for model '${label}')`);
   }
-  return planReasoning(parsed.setting, preset.name, m.model);
+  return planReasoning(parsed.setting, preset.name, m.model, m.reasoning === undefined);
 }
 
 /** Header values may read the environment (`${VAR}`); an unset variable is a config error now, not a 401 later. */

@@ -265,8 +265,23 @@ export function parseReasoning(v: unknown): { setting: ReasoningSetting } | { er
 export const reasoningLabel = (s: ReasoningSetting): string =>
   typeof s === 'object' ? `budget ${s.budget_tokens}` : s;
 
-/** The fields a model's requests carry for its reasoning setting, and what the outputs say about it. */
-export function planReasoning(setting: ReasoningSetting | undefined, preset: string, model: string): ReasoningPlan {
+/**
+ * Model families Ollama serves with thinking. Ollama answers HTTP 400 ("does not support
+ * thinking") to `think: true` for any other model, so a setting from `defaults` is sent only to these.
+ */
+const OLLAMA_THINKERS =
+  /qwen3|qwq|deepseek-r1|deepseek-v3\.[1-9]|gpt-oss|magistral|phi4-reasoning|cogito|thinking|granite3\.[2-9]|exaone-deep|glm-4\.[5-9]|kimi-k2/;
+
+/**
+ * The fields a model's requests carry for its reasoning setting, and what the outputs say about
+ * it. `fromDefaults`: the setting came from `defaults`, where it must not break a model that cannot take it.
+ */
+export function planReasoning(
+  setting: ReasoningSetting | undefined,
+  preset: string,
+  model: string,
+  fromDefaults = false,
+): ReasoningPlan {
   const name = model.toLowerCase();
   const row = REASONING_ROWS.find(
     (r) => (!r.presets || r.presets.includes(preset)) && (!r.family || r.family.test(name)),
@@ -283,7 +298,12 @@ export function planReasoning(setting: ReasoningSetting | undefined, preset: str
       patch: {},
       note: `reasoning ${label}: no known thinking switch for '${model}' on ${preset}: its own default applies (set params.extra for the vendor's field)`,
     };
-  const r = row.map(setting, name);
+  const r: Mapped =
+    fromDefaults && thinks && preset === 'ollama' && !OLLAMA_THINKERS.test(name)
+      ? {
+          cannot: `'${model}' is not a known thinking model, and Ollama refuses think for those: not sent from defaults (write reasoning on the model to send it)`,
+        }
+      : row.map(setting, name);
   if ('cannot' in r) {
     return {
       label: `${label} (not honoured)`,
