@@ -128,6 +128,24 @@ describe('defaults never break a model; a value written on the model that the ve
     expect(own.params.think).toBe(true);
   });
 
+  it('Claude thinking from defaults gets room above its budget and temperature 1; a max_tokens on the model below it is an error', () => {
+    const dir = project(
+      ['{ provider: anthropic, model: claude-sonnet-4-5 }'],
+      'defaults: { reasoning: medium, params: { max_tokens: 1024 } }',
+    );
+    const [claude] = loadConfig({ configPath: 'gapbench.config.yaml', cwd: dir, env: {} }).models;
+    expect(claude.params).toEqual({
+      max_tokens: 8192 + 4096,
+      extra: { thinking: { type: 'enabled', budget_tokens: 8192 } },
+    });
+    const bad = project([
+      '{ provider: anthropic, model: claude-sonnet-4-5, reasoning: high, params: { max_tokens: 2000 } }',
+    ]);
+    expect(() => loadConfig({ configPath: 'gapbench.config.yaml', cwd: bad, env: {} })).toThrow(
+      /model 'anthropic:claude-sonnet-4-5': max_tokens 2000 must exceed the thinking budget 24576/,
+    );
+  });
+
   it('a thinking default the vendor refuses without streaming is turned off, and the outputs say so', () => {
     const dir = project(['{ provider: dashscope, model: qwen3-32b }', '{ provider: dashscope, model: qwq-plus }']);
     const [qwen3, qwq] = loadConfig({ configPath: 'gapbench.config.yaml', cwd: dir, env: {} }).models;

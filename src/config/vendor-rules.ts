@@ -121,6 +121,27 @@ export const VENDOR_RULES: readonly VendorRule[] = [
     },
   },
   {
+    // Claude's extended thinking: budget_tokens must stay below max_tokens, and thinking "isn't
+    // compatible with temperature or top_k modifications" (the OpenAI SDK layer passes both on).
+    source:
+      'https://platform.claude.com/docs/en/build-with-claude/extended-thinking ; https://platform.claude.com/docs/en/api/openai-sdk',
+    models: /claude/,
+    apply(p, ctx) {
+      const budget = (p.extra?.thinking as { budget_tokens?: unknown } | undefined)?.budget_tokens;
+      if (typeof budget !== 'number') return { params: p };
+      const r = refuse(p, ['temperature'], ctx, `${ctx.model} thinks only at temperature 1`, (_, v) => v === 1);
+      const max = r.params.max_tokens ?? r.params.max_completion_tokens;
+      if (max !== undefined && max > budget) return r;
+      if (max !== undefined && (ctx.own?.has('max_tokens') || ctx.own?.has('max_completion_tokens')))
+        throw `max_tokens ${max} must exceed the thinking budget ${budget}`;
+      const raised = budget + 4096;
+      return {
+        params: { ...without(r.params, ['max_completion_tokens']), max_tokens: raised },
+        note: [r.note, `max_tokens ${raised} sent (above the thinking budget ${budget})`].filter(Boolean).join('; '),
+      };
+    },
+  },
+  {
     // DeepSeek V4 while thinking: "temperature, top_p, presence_penalty, frequency_penalty will not take effect".
     source: 'https://api-docs.deepseek.com/zh-cn/guides/reasoning_model',
     models: /deepseek-(?:v4|reasoner|r1)/,
