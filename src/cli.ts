@@ -61,7 +61,7 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-export const MAIN_HELP = `gapbench ${VERSION}: how far do open models trail closed ones, on your tasks, at what cost?
+const MAIN_HELP = `gapbench ${VERSION}: how far do open models trail closed ones, on your tasks, at what cost?
 
 Usage: gapbench <command> [options]
 

@@ -42,7 +42,7 @@ export class ProviderError extends Error {
 }
 
 /** What an error kind means for a run. */
-export interface ErrorPolicy {
+interface ErrorPolicy {
   /** Counts as a wrong answer (the model's service failed a user too); false: left out of scores, still counted in errors. */
   scored: boolean;
   /** Worth another attempt: the server may answer differently next time. */

@@ -83,7 +83,7 @@ export interface Completion {
 }
 
 /** A rate limit as a response announces it: the limit, what is left, and ms until it is full again. */
-export interface RateBudgetInfo {
+interface RateBudgetInfo {
   limit: number;
   remaining: number;
   resetMs: number;

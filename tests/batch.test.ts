@@ -50,6 +50,48 @@ async function project(batch: SimBatchOptions, modelBatch = '{ pollS: 0.02, maxP
   return dir;
 }
 
+/** A file's content that a proxy never finishes sending: its first bytes, then silence. */
+const STALL = '\u0000stall';
+
+/**
+ * Runs `body` with the project's model pointed at a proxy in front of the simulator that may
+ * rewrite the content of files (output and error files) on the way; STALL sends a partial line
+ * and then nothing more, holding the connection open.
+ */
+async function throughProxy(dir: string, rewrite: (file: string) => string, body: () => Promise<void>) {
+  const target = sim!.url;
+  await withServer(
+    (req, res) => {
+      void (async () => {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const skip = ['host', 'connection', 'transfer-encoding', 'content-length'];
+        const up = await fetch(`${target}${req.url}`, {
+          method: req.method,
+          headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => !skip.includes(k))) as Record<
+            string,
+            string
+          >,
+          ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+        });
+        let text = Buffer.from(await up.arrayBuffer()).toString('utf8');
+        if (/\/files\/[^/]+\/content$/.test(req.url ?? '')) text = rewrite(text);
+        res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+        if (text === STALL) res.write('{"id":"batch_req_1","custom_id":"q');
+        else res.end(text);
+      })().catch((e: unknown) => {
+        res.writeHead(502);
+        res.end(String(e));
+      });
+    },
+    async (port) => {
+      const cfg = join(dir, 'gapbench.config.yaml');
+      writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(sim!.openaiBaseURL, `http://127.0.0.1:${port}/v1`));
+      await body();
+    },
+  );
+}
+
 /** Each job once, and no job of the plan missing. */
 function expectEachJobOnce(rs: JobRecord[], jobs = CASES.length) {
   expect(new Set(rs.map((r) => r.job_id)).size).toBe(rs.length);
@@ -145,6 +187,47 @@ describe('batch mode', () => {
     expectEachJobOnce(runRecords(join(dir, 'results', 'b')));
   }, 30_000);
 
+  it('a torn local copy of an input file (killed while polling, file cut in half): the resume still pays nothing twice', async () => {
+    const dir = await project({ delayMs: 2500 }, '{ pollS: 0.05, maxPollS: 0.2 }');
+    const run = spawnCli(['run', '--run-id', 'b', '--cache', 'off'], { cwd: dir, env });
+    const d = join(dir, 'results', 'b');
+    await until(() => {
+      try {
+        return Boolean(runManifest(d).batches?.[0]?.batch_id);
+      } catch {
+        return false;
+      }
+    });
+    run.child.kill('SIGKILL');
+    await run.done;
+    const input = join(d, runManifest(d).batches![0].file);
+    const text = readFileSync(input);
+    writeFileSync(input, text.subarray(0, text.length >> 1));
+    const resumed = await cli(['run', '--resume', 'results/b', '--quiet'], { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(sim!.stats().batches.created).toBe(1);
+    expect(sim!.stats().files.uploaded).toBe(1);
+    expectEachJobOnce(runRecords(d));
+  }, 30_000);
+
+  it('the cost grader judges a batch answer at the batch price, the price summary.csv reports', async () => {
+    const dir = await project({ delayMs: 50 });
+    const suite = join(dir, 's.yaml');
+    writeFileSync(suite, readFileSync(suite, 'utf8').replace(/grader:.*\n/, 'grader: { type: cost, max_usd: 1 }\n'));
+    const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const rs = runRecords(join(dir, 'results', 'b'));
+    let sum = 0;
+    for (const x of rs) {
+      if (x.status !== 'ok') continue;
+      // Half of 2 and 8 USD per 1M tokens: the grader saw the cost summary.csv adds up.
+      const usd = ((x.input_tokens ?? 0) * 1 + (x.output_tokens ?? 0) * 4) / 1e6;
+      expect(Number(x.grade.extracted)).toBeCloseTo(usd, 12);
+      sum += usd;
+    }
+    expect(Number(csvRows(join(dir, 'results', 'b', 'summary.csv'))[0].cost_usd)).toBeCloseTo(sum, 9);
+  });
+
   it('a failed line is retried as a live request would be: in a new batch, holding only the failed jobs', async () => {
     const dir = await project({ delayMs: 60, failEvery: 7 });
     const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
@@ -218,40 +301,12 @@ describe('batch mode', () => {
 
   it('output lines naming unknown jobs are reported and ignored, nothing lost', async () => {
     const dir = await project({ delayMs: 50 });
-    const target = sim!.url;
     // A vendor whose output file holds lines of jobs that are not in the batch.
-    await withServer(
-      (req, res) => {
-        void (async () => {
-          const chunks: Buffer[] = [];
-          for await (const c of req) chunks.push(c as Buffer);
-          const up = await fetch(`${target}${req.url}`, {
-            method: req.method,
-            headers: Object.fromEntries(
-              Object.entries(req.headers).filter(
-                ([k]) => !['host', 'connection', 'transfer-encoding', 'content-length'].includes(k),
-              ),
-            ) as Record<string, string>,
-            ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
-          });
-          let body = Buffer.from(await up.arrayBuffer());
-          if (/\/files\/[^/]+\/content$/.test(req.url ?? '') && body.toString().includes('"status_code":200'))
-            body = Buffer.concat([
-              body,
-              Buffer.from(
-                `${JSON.stringify({ id: 'x', custom_id: 'not-a-job', response: { status_code: 200, body: {} } })}\nnot json\n`,
-              ),
-            ]);
-          res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
-          res.end(body);
-        })().catch((e: unknown) => {
-          res.writeHead(502);
-          res.end(String(e));
-        });
-      },
-      async (port) => {
-        const cfg = join(dir, 'gapbench.config.yaml');
-        writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(sim!.openaiBaseURL, `http://127.0.0.1:${port}/v1`));
+    const extra = `${JSON.stringify({ id: 'x', custom_id: 'not-a-job', response: { status_code: 200, body: {} } })}\nnot json\n`;
+    await throughProxy(
+      dir,
+      (body) => (body.includes('"status_code":200') ? body + extra : body),
+      async () => {
         const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
         expect(r.code, r.stderr).toBe(0);
         expect(r.stderr).toMatch(
@@ -261,6 +316,40 @@ describe('batch mode', () => {
       },
     );
   });
+
+  it('an output line over maxResponseBytes is response_too_large for its job; the others are answered', async () => {
+    const dir = await project({ delayMs: 50 }, '{ pollS: 0.02, maxPollS: 0.1 }, maxResponseBytes: 1048576');
+    // One answer of 24 MiB, as one line that the reader skips to its end without holding it.
+    const huge = (body: string) =>
+      body.replace(/"content":"[^"]*"/, () => `"content":"${'x'.repeat(24 * 1024 * 1024)}"`);
+    await throughProxy(
+      dir,
+      (body) => (body.includes('"status_code":200') ? huge(body) : body),
+      async () => {
+        const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
+        expect(r.code, r.stderr).toBe(0);
+        const rs = runRecords(join(dir, 'results', 'b'));
+        expectEachJobOnce(rs);
+        const big = rs.filter((x) => x.status === 'error');
+        expect(big).toHaveLength(1);
+        expect(big[0].status === 'error' && big[0].error.kind).toBe('response_too_large');
+        expect(sim!.stats().batches.created).toBe(1);
+      },
+    );
+  });
+
+  it('a download that stalls is cut after timeoutMs and fetched again; nothing is sent twice', async () => {
+    const dir = await project({ delayMs: 50 }, '{ pollS: 0.02, maxPollS: 0.1 }, timeoutMs: 1000');
+    let stalls = 0;
+    const stall = (body: string) => (body.includes('"status_code":200') && stalls++ === 0 ? STALL : body);
+    await throughProxy(dir, stall, async () => {
+      const r = await cli(['run', '--run-id', 'b', '--cache', 'off', '--quiet'], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(stalls).toBe(2);
+      expectEachJobOnce(runRecords(join(dir, 'results', 'b')));
+      expect(sim!.stats().batches.created).toBe(1);
+    });
+  }, 30_000);
 
   it('files split at maxBytes; a server without the Batch API stops the lane with a clear error', async () => {
     const dir = await project({ delayMs: 30 }, '{ pollS: 0.02, maxBytes: 1500 }');

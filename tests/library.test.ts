@@ -85,6 +85,36 @@ describe('evaluate()', () => {
     expect(existsSync(join(cwd, 'results', 'history.csv'))).toBe(true);
   });
 
+  it('refuses a run id whose directory exists, as run does; resume: true continues it without recording a job twice', async () => {
+    const cwd = tempDir();
+    const opts = {
+      models: ['openai:gpt-4o-mini', 'ollama:llama3.1:8b'],
+      suites: ['knowledge-mc'],
+      out: 'results',
+      runId: 'twice',
+      cwd,
+      env: simEnv(),
+    };
+    const first = await evaluate({ ...opts, signal: AbortSignal.abort() });
+    const journal = join(cwd, 'results', 'twice', 'records.jsonl');
+    const before = readFileSync(journal, 'utf8');
+    await expect(evaluate(opts)).rejects.toThrow(
+      new UsageError(
+        `--run-id twice: ${join(cwd, 'results', 'twice')} already exists (choose another id, or --resume it)`,
+      ),
+    );
+    expect(readFileSync(journal, 'utf8')).toBe(before);
+    const resumed = await evaluate({ ...opts, resume: true });
+    expect(resumed.unfinished).toBe(0);
+    const ids = readFileSync(journal, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).job_id as string);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(first.unfinished + first.records.length);
+    expect(JSON.parse(readFileSync(join(cwd, 'results', 'twice', 'manifest.json'), 'utf8')).status).toBe('finished');
+  });
+
   it('stops at an aborted signal and says how many jobs it did not run', async () => {
     const controller = new AbortController();
     const r = await evaluate({

@@ -16,7 +16,7 @@ import { readManifest } from '../journal/manifest.js';
 import { parse } from '../util/args.js';
 import { regressionPoints, significanceLevel } from './thresholds.js';
 
-export const COMPARE_HELP = `Usage: gapbench compare <run-a> <run-b> [options]
+const COMPARE_HELP = `Usage: gapbench compare <run-a> <run-b> [options]
 
 Per suite x model, the change from run A to run B on the cases both answered: delta in points,
 an exact McNemar (pass/fail) or paired t p-value and the interval that inverts it.

@@ -7,7 +7,7 @@ import { executeRun } from './execute.js';
 import { defaultRunId, prepareRun } from './prepare.js';
 import { DEFAULT_SIM_MODELS } from './sim.js';
 
-export const DEMO_HELP = `Usage: gapbench demo [options]
+const DEMO_HELP = `Usage: gapbench demo [options]
 
 Starts the built-in simulator in-process and runs suites/demo.yaml on two SIMULATED models:
 'gpt-sim' (closed, through the real openai SDK) and 'llama-sim:8b' (open, through the real
@@ -21,7 +21,7 @@ Options:
   --quiet         print only the final summary and the run directory
   -h, --help      show this help`;
 
-export const DEMO_BANNER = [
+const DEMO_BANNER = [
   'SIMULATED MODELS: this demo runs gapbench against its built-in simulator, not real models.',
   'The scores show how gapbench works, not how any real model performs. To compare real models,',
   'see README.md (gapbench run --model openai:gpt-4o-mini --model ollama:llama3.1:8b --suite knowledge-mc).',

@@ -113,6 +113,6 @@ function laneStoppedLine(m: ModelConfig, e: ProviderError): string {
 }
 
 /** A path as one shell word (quoted only when it needs to be). */
-export function shellQuote(s: string): string {
+function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
 }

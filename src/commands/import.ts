@@ -7,7 +7,7 @@ import { EXIT, type IO } from '../io.js';
 import { parse } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
 
-export const IMPORT_HELP = `Usage: gapbench import promptfoo FILE [--out DIR] [--force]
+const IMPORT_HELP = `Usage: gapbench import promptfoo FILE [--out DIR] [--force]
 
 Converts a promptfoo config (promptfooconfig.yaml) into DIR/gapbench.config.yaml and one suite per
 prompt in DIR/suites/ (default DIR: the current directory), scored as promptfoo scores: a test

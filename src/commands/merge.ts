@@ -13,7 +13,7 @@ import { terminalSafe } from '../util/text.js';
 import { label } from './shard.js';
 import { applyThresholds, REPORT_OPTIONS, THRESHOLD_HELP, THRESHOLD_OPTIONS, thresholdOptions } from './thresholds.js';
 
-export const MERGE_HELP = `Usage: gapbench merge OUT_DIR SHARD_DIR... [options]
+const MERGE_HELP = `Usage: gapbench merge OUT_DIR SHARD_DIR... [options]
 
 Joins the run directories of \`gapbench run --shard I/N\` (one per shard, all N of them) into
 OUT_DIR, one run directory as one machine would have written it: records.jsonl, manifest.json,

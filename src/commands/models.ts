@@ -3,7 +3,7 @@ import { descriptorOf } from '../providers/index.js';
 import { EXIT, type IO } from '../io.js';
 import { parse } from '../util/args.js';
 
-export const MODELS_HELP = `Usage: gapbench models
+const MODELS_HELP = `Usage: gapbench models
 
 Lists the providers: the openai and ollama protocols, the vendor presets (the openai provider
 with a base URL, key variable and default group), and replay. Use them as provider:model.`;

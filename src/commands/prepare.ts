@@ -74,7 +74,7 @@ export const RUN_OPTIONS = {
 type RunValues = ReturnType<typeof parse<typeof RUN_OPTIONS>>['values'];
 
 /** Where a run's models come from besides the command line: `demo` gives its own, and no config file. */
-export interface ModelSource {
+interface ModelSource {
   configPath: false;
   models: Record<string, unknown>[];
 }
@@ -229,10 +229,10 @@ function progressInterval(given: string | undefined): number {
 }
 
 /** Most requests in flight per model that --concurrency accepts. */
-export const MAX_CONCURRENCY = 10_000;
+const MAX_CONCURRENCY = 10_000;
 
 /** Longest run id: a directory name, with room for the files made beside and inside it. */
-export const MAX_RUN_ID = 128;
+const MAX_RUN_ID = 128;
 
 function newRunDir(values: RunValues, config: Config, cwd: string, shard: Shard | undefined): string {
   if (values.out !== undefined && values.out.trim() === '')

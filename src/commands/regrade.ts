@@ -20,7 +20,7 @@ import type { Case, Grade } from '../types.js';
 import { keyValues, parse } from '../util/args.js';
 import { VERSION } from '../version.js';
 
-export const REGRADE_HELP = `Usage: gapbench regrade <run-dir> [options]
+const REGRADE_HELP = `Usage: gapbench regrade <run-dir> [options]
 
 Re-scores a run's stored outputs with the current graders (or a changed suite) and writes a new
 run directory that names the one it came from (manifest.json: derived_from). No model is called,

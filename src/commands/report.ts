@@ -7,7 +7,7 @@ import { readManifest, writeManifest } from '../journal/manifest.js';
 import { lockedByLiveProcess } from '../run/rundir.js';
 import { parse } from '../util/args.js';
 
-export const REPORT_HELP = `Usage: gapbench report <run-dir> [options]
+const REPORT_HELP = `Usage: gapbench report <run-dir> [options]
 
 Rebuilds results.csv, summary.csv, gap.csv, matrix.csv, report.html (and with --xlsx results.xlsx)
 and the terminal report from the run's

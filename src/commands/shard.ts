@@ -3,7 +3,7 @@ import type { Manifest } from '../journal/manifest.js';
 import type { Shard } from '../run/plan.js';
 
 /** Most shards a run may be split into. */
-export const MAX_SHARDS = 10_000;
+const MAX_SHARDS = 10_000;
 
 /**
  * Where `--shard auto/N` finds its index: the engines that run N copies of one command and tell

@@ -13,7 +13,7 @@ import { loadSuite } from '../suite/load.js';
 import type { Case } from '../types.js';
 import { keyValues, nonNegativeInt, parse, positiveInt } from '../util/args.js';
 
-export const SIM_HELP = `Usage: gapbench sim [options]
+const SIM_HELP = `Usage: gapbench sim [options]
 
 Serves simulated models on 127.0.0.1 over the OpenAI protocol (/v1/chat/completions with JSON
 and SSE streaming, /v1/models, and the Batch API: /v1/files, /v1/batches) and the Ollama protocol

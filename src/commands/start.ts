@@ -5,7 +5,7 @@ import { EXIT, type IO } from '../io.js';
 import { demoCommand } from './demo.js';
 import { runCommand } from './run.js';
 
-export const START_HELP = `Usage: gapbench start
+const START_HELP = `Usage: gapbench start
 
 What \`npm start\` runs. With a gapbench.config.yaml whose models' API keys are all set, it runs
 that config (gapbench run). Otherwise it runs the demo on simulated models and says why.`;

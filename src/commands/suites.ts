@@ -4,13 +4,13 @@ import { bundledSuites, loadSuite } from '../suite/load.js';
 import { validateSuite } from '../suite/validate.js';
 import { keyValues, parse } from '../util/args.js';
 
-export const SUITES_HELP = `Usage: gapbench suites
+const SUITES_HELP = `Usage: gapbench suites
 
 Lists the bundled suites (use them by name: --suite knowledge-mc) with their case counts, graders
 and what they measure. Suites that read a dataset you download (gsm8k, mmlu, ceval) show the
 variable that must point at it.`;
 
-export const VALIDATE_HELP = `Usage: gapbench validate <suite> [...] [--set KEY=VALUE]
+const VALIDATE_HELP = `Usage: gapbench validate <suite> [...] [--set KEY=VALUE]
 
 Checks suites without calling a model: the schema, every grader's options, unknown fields,
 duplicate ids, template fields, each case's \`check\` expression against its expected answer,

@@ -1,7 +1,7 @@
 import type { EndpointSpec } from '../providers/provider.js';
 
 /** Where a model's endpoint came from, for messages that must name it. */
-export interface EndpointChoice {
+interface EndpointChoice {
   value: string;
   /** ` (from OLLAMA_HOST)`, or empty when the config or preset gave it. */
   from: string;

@@ -15,7 +15,7 @@ import type { BatchSettings } from '../providers/provider.js';
 export type { BatchSettings } from '../providers/provider.js';
 
 /** Retries of a failed request when neither the model nor `defaults` says (config, lanes and restored manifests alike). */
-export const DEFAULT_MAX_RETRIES = 5;
+const DEFAULT_MAX_RETRIES = 5;
 
 /** A model after defaults and presets are applied. Holds no secret: only the variable's name. */
 export interface ModelConfig extends ProviderModel {
@@ -48,7 +48,7 @@ export interface ModelConfig extends ProviderModel {
 }
 
 /** Status checks of a batch: first after 5 s, then 1.5 times later each time, at most a minute apart. */
-export const BATCH_POLL = { pollS: 5, maxPollS: 60 };
+const BATCH_POLL = { pollS: 5, maxPollS: 60 };
 
 /** A model's batch settings, checked against its protocol (exit 2, with the line, when it has no Batch API). */
 export function batchSettings(
@@ -204,7 +204,7 @@ type RawParams = NonNullable<RawModel['params']>;
  * (`extra` merged key by key); `null` removes a parameter (one set in defaults or by gapbench);
  * `stop` always a list. Returns the names the user wrote, for the vendor rules.
  */
-export function resolveParams(
+function resolveParams(
   own: RawParams | undefined,
   defaults: RawParams | undefined,
 ): { params: SamplingParams; explicit: Set<string> } {

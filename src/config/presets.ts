@@ -72,7 +72,7 @@ const ZHIPU_REGIONS = [
   { region: 'international (Z.ai)', endpoint: 'https://api.z.ai/api/paas/v4/', preset: 'zai' },
 ];
 
-export const PRESETS: readonly Preset[] = [
+const PRESETS: readonly Preset[] = [
   {
     name: 'openai',
     protocol: 'openai',

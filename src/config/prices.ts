@@ -34,10 +34,10 @@ const CATALOGUE = '@pydantic/genai-prices';
 /** The version pinned in package.json and its release date (`npm view @pydantic/genai-prices time`): update both together. */
 const PINNED = { version: '0.1.8', released: '2026-09-23' };
 
-export type CataloguePrice = { price: Price; source: string } | { why: string };
+type CataloguePrice = { price: Price; source: string } | { why: string };
 
 /** The list price of `model` on `preset` from the bundled catalogue, or why there is none. */
-export function cataloguePrice(preset: string, model: string, at: Date = new Date()): CataloguePrice {
+function cataloguePrice(preset: string, model: string, at: Date = new Date()): CataloguePrice {
   const providerId = CATALOGUE_PROVIDER[preset];
   if (!providerId) return { why: `the price catalogue (${CATALOGUE}) has no prices for ${preset}` };
   const lib = requireCjs(CATALOGUE) as GenaiPrices;

@@ -8,11 +8,11 @@
  */
 import type { SamplingParams } from '../types.js';
 
-export type Level = 'low' | 'medium' | 'high';
-export type ReasoningSetting = 'off' | Level | { budget_tokens: number };
+type Level = 'low' | 'medium' | 'high';
+type ReasoningSetting = 'off' | Level | { budget_tokens: number };
 
 /** The request fields a setting becomes (merged into the model's params; the user's own `extra` wins). */
-export type ReasoningPatch = Pick<SamplingParams, 'reasoning_effort' | 'extra' | 'think'>;
+type ReasoningPatch = Pick<SamplingParams, 'reasoning_effort' | 'extra' | 'think'>;
 
 /** What a model does with its setting: the fields sent, how the outputs label it, and what it cannot honour. */
 export interface ReasoningPlan {
@@ -60,7 +60,7 @@ const cannotThink = (s: ReasoningSetting): Mapped =>
   s === 'off' ? {} : { cannot: 'it cannot think (not a reasoning model): answers without thinking', thinks: false };
 const effort = (s: ReasoningSetting): string => (s === 'off' ? 'none' : isLevel(s) ? s : levelOf(s.budget_tokens));
 
-export const REASONING_ROWS: readonly Row[] = [
+const REASONING_ROWS: readonly Row[] = [
   {
     // The top-level `think` field: true/false, or low/medium/high for gpt-oss; thinking is returned only when sent.
     source: 'https://ollama.com/blog/thinking',
@@ -262,7 +262,7 @@ export function parseReasoning(v: unknown): { setting: ReasoningSetting } | { er
   return { error: `reasoning ${JSON.stringify(v)} is not one of off, low, medium, high or { budget_tokens: N }` };
 }
 
-export const reasoningLabel = (s: ReasoningSetting): string =>
+const reasoningLabel = (s: ReasoningSetting): string =>
   typeof s === 'object' ? `budget ${s.budget_tokens}` : s;
 
 /**

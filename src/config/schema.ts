@@ -6,7 +6,7 @@ const { z } = requireCjs('zod/v3') as typeof zod;
 const positiveInt = z.number().int().positive();
 
 /** Sampling parameters; `null` removes one (set in defaults, or by gapbench: `temperature: null`). */
-export const paramsSchema = z
+const paramsSchema = z
   .object({
     temperature: z.number().min(0).max(2).nullable().optional(),
     max_tokens: positiveInt.nullable().optional(),
@@ -30,7 +30,7 @@ const headersSchema = z.record(
   z.string().regex(/^[^\r\n]*$/, 'a header value has no line breaks'),
 );
 
-export const priceSchema = z
+const priceSchema = z
   .object({
     /** USD per 1M input tokens. */
     input: z.number().min(0).optional(),

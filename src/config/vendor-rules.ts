@@ -10,7 +10,7 @@
  */
 import type { SamplingParams } from '../types.js';
 
-export interface RuleContext {
+interface RuleContext {
   /** The preset named in the config. */
   provider: string;
   /** The provider's model name. */
@@ -23,7 +23,7 @@ export interface RuleContext {
   thinks?: boolean;
 }
 
-export interface VendorRule {
+interface VendorRule {
   /** Presets the rule applies to (any, when absent: the rule follows the model family). */
   presets?: readonly string[];
   /** Model names it applies to (all of the presets' models when absent). */
@@ -78,11 +78,11 @@ export function refuse(
 const DASHSCOPE = ['dashscope', 'dashscope-intl', 'dashscope-us', 'dashscope-hk'];
 
 /** Kimi K2.5 and later, wherever served (moonshot, qianfan, tokenhub, ark's kimi-k2-5-*, openrouter's moonshotai/kimi-k2.5). */
-export const KIMI_FIXED = /kimi-k(?:2[.-](?:[5-9]|[1-9]\d)(?!\d)|[3-9])/;
+const KIMI_FIXED = /kimi-k(?:2[.-](?:[5-9]|[1-9]\d)(?!\d)|[3-9])/;
 /** OpenAI's reasoning models: gpt-5 (not gpt-5-chat) and the o-series. */
-export const OPENAI_REASONING = /^(?:openai\/)?(?:gpt-5(?!-chat)|o[1-9](?:-|$))/;
+const OPENAI_REASONING = /^(?:openai\/)?(?:gpt-5(?!-chat)|o[1-9](?:-|$))/;
 
-export const VENDOR_RULES: readonly VendorRule[] = [
+const VENDOR_RULES: readonly VendorRule[] = [
   {
     // "temperature, top_p, n, presence_penalty, frequency_penalty ... Fixed: passing any other value
     // returns an error, so do not pass it explicitly" (kimi-k2.5, k2.6, k2.7-code, k3), on Qianfan
@@ -242,9 +242,9 @@ export const VENDOR_RULES: readonly VendorRule[] = [
 ];
 
 /** max_tokens sent to servers that would otherwise pick their own. */
-export const DEFAULT_MAX_TOKENS = 1024;
+const DEFAULT_MAX_TOKENS = 1024;
 /** The same for a model that thinks (Kimi's benchmark guide: max_tokens of at least 16k for thinking models). */
-export const THINKING_MAX_TOKENS = 16384;
+const THINKING_MAX_TOKENS = 16384;
 
 /** The params a model's requests carry after every matching rule, and the notes of those that changed them. */
 export function applyVendorRules(p: SamplingParams, ctx: RuleContext): { params: SamplingParams; notes: string[] } {

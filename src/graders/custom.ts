@@ -41,7 +41,7 @@ function pickExport(mod: Record<string, unknown>, name: string): unknown {
 }
 
 /** Turns whatever the user function returned into a Grade, or says why it cannot. */
-export function toGrade(value: unknown): Grade {
+function toGrade(value: unknown): Grade {
   if (typeof value === 'boolean')
     return grade(value ? 1 : 0, value, value ? 'custom grader passed' : 'custom grader failed');
   if (typeof value === 'number') {

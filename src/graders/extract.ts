@@ -4,7 +4,7 @@
  * number, because models often append explanations that hold other numbers.
  */
 
-export interface NumberAnswer {
+interface NumberAnswer {
   value: number;
   /** The text the number was read from, as written (e.g. `$9,500`). */
   text: string;
@@ -12,7 +12,7 @@ export interface NumberAnswer {
   how: string;
 }
 
-export interface ChoiceAnswer {
+interface ChoiceAnswer {
   letter: string;
   how: string;
 }

@@ -50,8 +50,6 @@ const builtins = {
   weighted,
 } satisfies Record<string, BuiltinGrader>;
 
-export type BuiltinGraderType = keyof typeof builtins;
-
 const registry = new Map<string, BuiltinGrader>();
 for (const [key, def] of Object.entries(builtins)) {
   // A table key that differs from the definition's own type would make `type: x` build `y`.
@@ -86,7 +84,7 @@ export function listGraders(): Array<{ type: string; description: string }> {
   return [...registry.values()].map((d) => ({ type: d.type, description: d.description }));
 }
 
-export interface BuildGraderOptions {
+interface BuildGraderOptions {
   /** Directory of the suite file: relative paths in options (custom modules, schemas) resolve against it. */
   suiteDir: string;
   /** Where the spec sits in the suite, for error messages, e.g. `cases[3].grader`. */
@@ -126,7 +124,7 @@ function parseSpec(spec: unknown, base: string | undefined): ParsedSpec {
 }
 
 /** Flips a verdict. An error grade stays an error: "could not grade" must not turn into a pass. */
-export function negate(g: Grade): Grade {
+function negate(g: Grade): Grade {
   if (g.error) return { ...g, passed: false };
   return { ...g, score: 1 - g.score, passed: !g.passed, reason: `NOT: ${g.reason}` };
 }

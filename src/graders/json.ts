@@ -9,7 +9,7 @@ import type { ValidateFunction } from 'ajv';
 import { grade, GraderOptionError, type GraderEnv } from './grader.js';
 import { isRecord, optBool, optString, show, type BuiltinGrader } from './builtin.js';
 
-export interface FoundJson {
+interface FoundJson {
   value: unknown;
   /** The JSON as compact text. */
   text: string;
@@ -98,7 +98,7 @@ function asNumber(v: unknown): number | undefined {
  * strings equal to numbers ("12.5" == 12.5), strings NFKC+trim, arrays in order, objects as a
  * subset (every expected key must match; extra keys in the output are allowed).
  */
-export function jsonEqual(want: unknown, got: unknown, ignoreCase: boolean): boolean {
+function jsonEqual(want: unknown, got: unknown, ignoreCase: boolean): boolean {
   if (typeof want === 'number' || typeof got === 'number') {
     const a = asNumber(want);
     const b = asNumber(got);

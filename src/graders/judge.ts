@@ -10,7 +10,7 @@ import { grade, GraderOptionError } from './grader.js';
 import { errorGrade, isRecord, optNumber, reqString, type BuiltinGrader } from './builtin.js';
 import { findJson } from './json.js';
 
-export function judgeMessages(rubric: string, testCase: Case, output: string, scaleMax?: number): ChatMessage[] {
+function judgeMessages(rubric: string, testCase: Case, output: string, scaleMax?: number): ChatMessage[] {
   const scale = scaleMax === undefined ? 'a number from 0 to 1' : `a number from 0 to ${scaleMax}`;
   const system = [
     'You are a strict, impartial grader. You judge one response against a rubric.',
@@ -34,8 +34,7 @@ export function judgeMessages(rubric: string, testCase: Case, output: string, sc
 
 type Verdict = 'PASS' | 'FAIL';
 const NUM = String.raw`(\d+(?:\.\d+)?)`;
-export type ParsedVerdict =
-  { ok: true; verdict?: Verdict; score?: number; reason?: string } | { ok: false; problem: string };
+type ParsedVerdict = { ok: true; verdict?: Verdict; score?: number; reason?: string } | { ok: false; problem: string };
 
 function verdictWord(word: string): Verdict | undefined {
   const w = word.replace(/[^\p{L}]/gu, '').toLowerCase();

@@ -6,7 +6,7 @@ import { grade, GraderOptionError } from './grader.js';
 import { optNumber, reqString, show, type BuiltinGrader } from './builtin.js';
 import { characters, countWords } from './normalize.js';
 
-export type LengthUnit = 'words' | 'chars' | 'sentences' | 'lines' | 'paragraphs' | 'bullets';
+type LengthUnit = 'words' | 'chars' | 'sentences' | 'lines' | 'paragraphs' | 'bullets';
 const UNITS = ['words', 'chars', 'sentences', 'lines', 'paragraphs', 'bullets'] as const;
 
 /** A terminator run; a dot between digits (3.5) is a decimal point, not the end of a sentence. */

@@ -6,7 +6,7 @@
  * choice for character-level CJK metrics). Hangul is written with spaces, so Korean words stay words.
  */
 
-export interface NormalizeOptions {
+interface NormalizeOptions {
   /** Lower-case (after NFKC). Default false. */
   ignoreCase?: boolean;
   /** Drop trailing punctuation such as `.` `!` `。` `！`. Default true. */

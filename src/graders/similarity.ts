@@ -7,7 +7,7 @@ import { grade } from './grader.js';
 import { errorGrade, optEnum, optNumber, optStringList, referenceTexts, show, type BuiltinGrader } from './builtin.js';
 import { characters, normalizeText, tokenize } from './normalize.js';
 
-export type SimilarityMetric = 'f1' | 'rouge_l' | 'bleu' | 'levenshtein';
+type SimilarityMetric = 'f1' | 'rouge_l' | 'bleu' | 'levenshtein';
 const METRICS = ['f1', 'rouge_l', 'bleu', 'levenshtein'] as const;
 
 function counts(items: string[]): Map<string, number> {
@@ -108,7 +108,7 @@ export function levenshteinSimilarity(output: string, reference: string): number
   return 1 - prev[b.length] / longest;
 }
 
-export const METRIC_FNS: Record<SimilarityMetric, (output: string, reference: string) => number> = {
+const METRIC_FNS: Record<SimilarityMetric, (output: string, reference: string) => number> = {
   f1: tokenF1,
   rouge_l: rougeL,
   bleu,

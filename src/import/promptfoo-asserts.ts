@@ -113,7 +113,7 @@ function list(v: unknown): string[] {
 }
 
 /** One assertion; undefined (and a line in `unsupported`) when it cannot be carried. */
-export function convertAssert(a: PfAssert, ctx: AssertContext): GraderSpec | undefined {
+function convertAssert(a: PfAssert, ctx: AssertContext): GraderSpec | undefined {
   const raw = typeof a.type === 'string' ? a.type : '';
   const negated = raw.startsWith('not-');
   const type = negated ? raw.slice(4) : raw;

@@ -19,7 +19,7 @@ export function tokenCost(price: Price | undefined, usage: Usage): number | unde
 }
 
 /** Token prices through a Batch API: `price.batch` where given, else half the live price. */
-export function batchPrice(p: Price): { input?: number; output?: number } {
+function batchPrice(p: Price): { input?: number; output?: number } {
   return {
     input: p.batch?.input ?? (p.input === undefined ? undefined : p.input / 2),
     output: p.batch?.output ?? (p.output === undefined ? undefined : p.output / 2),

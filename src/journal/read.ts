@@ -5,7 +5,7 @@ import { isJobRecord, type ErrorRecord, type JobRecord } from './record.js';
 const CHUNK = 1 << 20;
 const JOB_ID = /"job_id":"([^"]+)"/;
 
-export interface Line {
+interface Line {
   text: string;
   /** Byte offset of the line in the file, and its length in bytes (without the newline). */
   offset: number;
@@ -146,7 +146,7 @@ export async function* readRecordLines(
 }
 
 /** What a resume needs to know of a job already recorded. */
-export interface RecordedJob {
+interface RecordedJob {
   status: 'ok' | 'error';
   model: string;
   suite: string;

@@ -7,7 +7,7 @@ import { parseRetryAfter, type HeaderGetter } from './retry-after.js';
  * The one mapping from a failed request to an error kind, shared by every protocol: the lane
  * decides from the kind whether to retry, stop the lane, or record the error.
  */
-export function kindForStatus(status: number): ErrorKind {
+function kindForStatus(status: number): ErrorKind {
   if (status === 429) return 'rate_limit';
   if (status === 401 || status === 403) return 'auth';
   if (status === 404) return 'not_found';

@@ -16,7 +16,7 @@ const agents = {
 };
 
 /** Largest response body (after decompression) a request may hold by default: 16 MiB. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** A transport failure with a code the provider layer maps to an error kind (errorCode reads it). */
 function failure(code: string, message: string): TypeError {

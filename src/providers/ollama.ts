@@ -7,13 +7,13 @@ import { abortedError, cleanMessage, httpError, networkError } from './classify.
 import { boundedFetch } from './http.js';
 import { requestAuth, type Provider, type ProviderDescriptor, type ProviderFactory } from './provider.js';
 
-export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
+const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 
 /**
  * The official `ollama` SDK against `/api/chat` (stream: false). HTTP errors are classified in a
  * fetch wrapper before the SDK sees them, so its console logging never reaches our output.
  */
-export const ollamaProvider: ProviderFactory = (model, { env }) => {
+const ollamaProvider: ProviderFactory = (model, { env }) => {
   // Credentials in the host (a proxy with Basic auth) go in a header; the host is shown without them.
   const { key, url: host, basic, headers, secrets } = requestAuth(model, env, DEFAULT_OLLAMA_HOST);
   const transport = boundedFetch(model.maxResponseBytes);

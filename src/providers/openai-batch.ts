@@ -14,7 +14,7 @@ import { classifyOpenAIError, completionOf, openaiClient, requestBody } from './
 import { type BatchAnswer, type BatchApi, type BatchInfo, type ProviderEnv, type ProviderModel } from './provider.js';
 
 /** OpenAI's limits per input file: 50,000 requests and 200 MB (https://platform.openai.com/docs/guides/batch#rate-limits). */
-export const OPENAI_BATCH_LIMITS = { maxRequests: 50_000, maxBytes: 200_000_000 };
+const OPENAI_BATCH_LIMITS = { maxRequests: 50_000, maxBytes: 200_000_000 };
 
 /** The endpoint every line targets, and the batch's completion window (the only one OpenAI offers). */
 const ENDPOINT = '/v1/chat/completions';
@@ -114,39 +114,112 @@ function infoOf(b: RawBatch): BatchInfo {
   };
 }
 
-/** An output or error file, streamed line by line (an output file can be hundreds of megabytes). */
+/** The same bound on one answer as a live response's (maxResponseBytes, default 16 MiB). */
+const DEFAULT_LINE_BYTES = 16 * 1024 * 1024;
+
+/** A download that sends nothing for this long (or the model's timeoutMs, if shorter) is cut, and tried again at the next status check. */
+const IDLE_MS = 120_000;
+
+/**
+ * An output or error file, streamed line by line (an output file can be hundreds of megabytes):
+ * each byte is scanned once, a line longer than the bound is skipped to its end and answered as
+ * `response_too_large` for the job it names, and a download that stalls is cut.
+ */
 async function* resultLines(
   client: OpenAIClient,
   fileId: string,
   model: ProviderModel,
   secrets: string[],
-  signal: AbortSignal | undefined,
+  outer: AbortSignal | undefined,
   fail: (err: unknown, signal?: AbortSignal) => ProviderError,
 ): AsyncGenerator<BatchAnswer> {
-  let body: ReadableStream<Uint8Array> | null;
+  const idle = new AbortController();
+  const signal = outer ? AbortSignal.any([outer, idle.signal]) : idle.signal;
+  const idleMs = Math.min(IDLE_MS, model.timeoutMs);
+  let timer = setTimeout(() => idle.abort(new DOMException('download stalled', 'TimeoutError')), idleMs);
+  const maxLine = model.maxResponseBytes ?? DEFAULT_LINE_BYTES;
+  const lines = new LineSplitter(maxLine);
   try {
-    body = (await client.files.content(fileId, { signal })).body;
-  } catch (err) {
-    throw fail(err, signal);
-  }
-  if (!body) return;
-  const decoder = new TextDecoder();
-  let rest = '';
-  try {
-    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-      rest += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = rest.indexOf('\n')) >= 0) {
-        const line = rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
-        if (line.trim()) yield answerOf(line, model, secrets);
-      }
+    const body = (await client.files.content(fileId, { signal })).body;
+    for await (const chunk of (body ?? []) as AsyncIterable<Uint8Array>) {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(new DOMException('download stalled', 'TimeoutError')), idleMs);
+      for (const line of lines.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)))
+        yield lineAnswer(line, model, secrets, maxLine);
     }
+    const last = lines.end();
+    if (last) yield lineAnswer(last, model, secrets, maxLine);
   } catch (err) {
     throw fail(err, signal);
+  } finally {
+    clearTimeout(timer);
   }
-  rest += decoder.decode();
-  if (rest.trim()) yield answerOf(rest, model, secrets);
+}
+
+/** A whole line, or the head of one that went past the bound (the rest was skipped). */
+type SplitLine = { text: string } | { tooLong: string; bytes: number };
+
+/** Splits a byte stream into lines, scanning each byte once and never holding more than one bounded line. */
+class LineSplitter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private skipping?: { head: string; bytes: number };
+
+  constructor(private readonly max: number) {}
+
+  *push(chunk: Buffer): Generator<SplitLine> {
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      const line = this.take(chunk.subarray(start, nl));
+      if (line) yield line;
+      start = nl + 1;
+    }
+    this.add(chunk.subarray(start));
+  }
+
+  end(): SplitLine | undefined {
+    return this.take(Buffer.alloc(0));
+  }
+
+  private add(piece: Buffer): void {
+    if (this.skipping) {
+      this.skipping.bytes += piece.length;
+      return;
+    }
+    this.parts.push(Buffer.from(piece));
+    this.size += piece.length;
+    if (this.size > this.max) {
+      const head = Buffer.concat(this.parts).subarray(0, 4096).toString('utf8');
+      this.skipping = { head, bytes: this.size };
+      this.parts = [];
+      this.size = 0;
+    }
+  }
+
+  private take(tail: Buffer): SplitLine | undefined {
+    this.add(tail);
+    const skipped = this.skipping;
+    this.skipping = undefined;
+    if (skipped) return { tooLong: skipped.head, bytes: skipped.bytes };
+    const text = Buffer.concat(this.parts).toString('utf8');
+    this.parts = [];
+    this.size = 0;
+    return text.trim() ? { text } : undefined;
+  }
+}
+
+function lineAnswer(line: SplitLine, model: ProviderModel, secrets: readonly string[], max: number): BatchAnswer {
+  if ('text' in line) return answerOf(line.text, model, secrets);
+  // The job is named near the start of a line (OpenAI writes id, then custom_id).
+  const id = /"custom_id"\s*:\s*"((?:[^"\\]|\\.){1,512})"/.exec(line.tooLong)?.[1];
+  if (id === undefined) return { unreadable: `a line of ${line.bytes} bytes, over the ${max}-byte bound` };
+  return {
+    customId: JSON.parse(`"${id}"`) as string,
+    error: {
+      kind: 'response_too_large',
+      message: `model '${model.id}': the batch's answer is over ${max} bytes (maxResponseBytes sets the limit)`,
+    },
+  };
 }
 
 interface OutputLine {
@@ -156,7 +229,7 @@ interface OutputLine {
 }
 
 /** One line of an output or error file as an answer or an error of the job it names. */
-export function answerOf(line: string, model: ProviderModel, secrets: readonly string[] = []): BatchAnswer {
+function answerOf(line: string, model: ProviderModel, secrets: readonly string[] = []): BatchAnswer {
   let v: OutputLine;
   try {
     v = JSON.parse(line) as OutputLine;

@@ -34,12 +34,12 @@ export function openaiClient(
 
 /** Loaded on first use: commands that never call a model (report, validate) do not pay for it. */
 let sdk: typeof OpenAIModule.OpenAI | undefined;
-export function OpenAISdk(): typeof OpenAIModule.OpenAI {
+function OpenAISdk(): typeof OpenAIModule.OpenAI {
   return (sdk ??= (requireCjs('openai') as typeof OpenAIModule).OpenAI);
 }
 
 /** Placeholder for local servers started without a key (the SDK refuses an empty one). */
-export const NO_KEY = 'sk-no-key-required';
+const NO_KEY = 'sk-no-key-required';
 
 /** The chat request's body, as sent live and as a line of a batch input file. */
 export function requestBody(model: ProviderModel, req: Pick<ChatRequest, 'messages' | 'params'>) {

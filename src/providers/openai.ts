@@ -9,7 +9,7 @@ import type { Provider, ProviderDescriptor, ProviderFactory } from './provider.j
 type ChatCompletion = OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
 
 /** The official `openai` SDK against any OpenAI-compatible chat-completions endpoint. */
-export const openaiProvider: ProviderFactory = (model, providerEnv) => {
+const openaiProvider: ProviderFactory = (model, providerEnv) => {
   // Keys, header values and URL credentials are never repeated in a message, even when a server echoes them.
   const { client, secrets } = openaiClient(model, providerEnv, {
     // The lane owns timeouts: the SDK's is only a backstop.

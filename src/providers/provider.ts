@@ -89,7 +89,7 @@ export interface BatchStore {
  * An endpoint's `user:password@` credentials as a Basic Authorization header, and the endpoint
  * without them (fetch refuses URLs that carry credentials, and no output may show them).
  */
-export function splitCredentials(endpoint: string): { url: string; basic?: string; password?: string } {
+function splitCredentials(endpoint: string): { url: string; basic?: string; password?: string } {
   try {
     const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`);
     if (!u.username && !u.password) return { url: endpoint };
@@ -105,7 +105,7 @@ export function splitCredentials(endpoint: string): { url: string; basic?: strin
 }
 
 /** What a model's requests authenticate with, read once from the config and the environment. */
-export interface RequestAuth {
+interface RequestAuth {
   /** The API key (empty when none). */
   key: string;
   /** The endpoint without `user:password@`. */
@@ -138,7 +138,7 @@ export function envRefs(value: string): string[] {
 }
 
 /** A value with its `${NAME}` references read from the environment (unset: empty). */
-export function expandEnv(value: string, env: NodeJS.ProcessEnv): string {
+function expandEnv(value: string, env: NodeJS.ProcessEnv): string {
   return value.replace(ENV_REF, (_, v: string) => env[v] ?? '');
 }
 
@@ -183,7 +183,7 @@ export interface ProviderDescriptor {
   readonly batch?: BatchFactory;
 }
 
-export type BatchFactory = (model: ProviderModel, env: ProviderEnv) => BatchApi;
+type BatchFactory = (model: ProviderModel, env: ProviderEnv) => BatchApi;
 
 /** A batch as the vendor reports it. */
 export interface BatchInfo {

@@ -91,7 +91,7 @@ function readText(fd: number, offset: number, bytes: number): string {
   return buf.toString('utf8', 0, got);
 }
 
-export const replayProvider: ProviderFactory = (model, { cwd }) => {
+const replayProvider: ProviderFactory = (model, { cwd }) => {
   const { outputField, idTemplate } = options(model);
   // Indexed at the first request of this run (or taken from the preflight's index of the same file).
   let index: ReplayIndex | undefined;
@@ -122,7 +122,7 @@ export const replayProvider: ProviderFactory = (model, { cwd }) => {
  * run on past the answer ("The answer is (D).\n\nQuestion: ..."): the harness that recorded
  * them cut there, and a replay has to cut at the same place to grade the same answer.
  */
-export function cutAtStop(text: string, stop: readonly string[] | undefined): string | undefined {
+function cutAtStop(text: string, stop: readonly string[] | undefined): string | undefined {
   let at = -1;
   for (const s of stop ?? []) {
     if (s === '') continue;
@@ -133,7 +133,7 @@ export function cutAtStop(text: string, stop: readonly string[] | undefined): st
 }
 
 /** `output.0.text` style paths into parsed JSON. */
-export function getPath(value: unknown, path: string): unknown {
+function getPath(value: unknown, path: string): unknown {
   let cur: unknown = value;
   for (const seg of path.split('.')) {
     if (cur === null || cur === undefined) return undefined;

@@ -46,7 +46,7 @@ export function parseDuration(v: string | null | undefined): number | undefined 
 }
 
 /** What a server says is left of a rate limit after a response (OpenAI-style x-ratelimit-* headers). */
-export interface RateBudget {
+interface RateBudget {
   limit: number;
   remaining: number;
   /** Time until the budget is full again, ms. */

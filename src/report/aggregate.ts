@@ -226,7 +226,7 @@ export function busyTime(cells: Iterable<Cell>): { ms: number; requests: number 
 }
 
 /** Total length of the union of [start, end] intervals (flat array of pairs), in ms. */
-export function unionLength(flat: readonly number[]): number {
+function unionLength(flat: readonly number[]): number {
   const n = flat.length / 2;
   if (!n) return 0;
   const idx = Array.from({ length: n }, (_, i) => i).sort((x, y) => flat[2 * x] - flat[2 * y]);

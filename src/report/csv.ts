@@ -43,7 +43,7 @@ export function formatNumber(n: number): string {
  * string is quoted, so an import that treats quoted fields as text (LibreOffice: "Format quoted
  * field as text") keeps `007`, `1e5`, `12/05/2024` and `50%` as typed.
  */
-export type SafeCell = string | number | Bare;
+type SafeCell = string | number | Bare;
 
 /** A string written without quotes (a plain decimal). */
 class Bare {
@@ -98,7 +98,7 @@ export function csvRows(rows: readonly (readonly SafeCell[])[]): string {
 }
 
 /** A column name: bare when it is a plain name (`score_gpt-4o`), else a safe text cell. */
-export function headerCell(name: string): SafeCell {
+function headerCell(name: string): SafeCell {
   return /^[A-Za-z_][\w.:/@ -]*$/.test(name) ? new Bare(name) : safeCell(name);
 }
 
@@ -108,7 +108,7 @@ export function toLine(values: readonly CsvValue[]): string {
 }
 
 /** Rows are written as arrays or records. */
-export interface CsvWriter {
+interface CsvWriter {
   write(row: Record<string, CsvValue> | readonly CsvValue[]): void;
   /** Writes the rows still held in memory. */
   flush(): void;

@@ -10,7 +10,7 @@ export interface ModelPair {
   open: string;
 }
 
-export interface GapOptions {
+interface GapOptions {
   pairs?: readonly ModelPair[];
   alpha?: number;
   /** Prices by model id, for cost at real usage and break-even. */
@@ -172,7 +172,7 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
 }
 
 /** Hours in a month, for monthly rent and capacity (365 x 24 / 12). */
-export const HOURS_PER_MONTH = 730;
+const HOURS_PER_MONTH = 730;
 
 /**
  * Cost at real usage and the break-even volume, for a row of one closed and one open model over

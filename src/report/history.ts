@@ -4,7 +4,7 @@ import type { Manifest } from '../journal/manifest.js';
 import { toCsvString, type CsvValue } from './csv.js';
 import type { SummaryRow } from './summary.js';
 
-export const HISTORY_COLUMNS = [
+const HISTORY_COLUMNS = [
   'run_id',
   'started_at',
   'config_hash',

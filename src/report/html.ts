@@ -10,7 +10,7 @@ import type { SummaryRow } from './summary.js';
  * rendered at report time by Apache ECharts' server-side renderer. Every text that reaches the
  * page (labels, model outputs) goes through escapeHtml; ECharts escapes the text it puts in SVG.
  */
-export interface HtmlInput {
+interface HtmlInput {
   runId: string;
   summary: readonly SummaryRow[];
   gaps: readonly GapRow[];
@@ -20,13 +20,13 @@ export interface HtmlInput {
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 
 const FONT = "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
 /** One chart as an SVG string; ECharts is used without a DOM (ssr). */
-export function renderSvg(option: echarts.EChartsOption, width = 900, height = 360): string {
+function renderSvg(option: echarts.EChartsOption, width = 900, height = 360): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({ animation: false, textStyle: { fontFamily: FONT }, ...option });

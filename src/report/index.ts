@@ -25,7 +25,7 @@ export interface OutputOptions {
   matrixOutputs: boolean;
 }
 
-export interface ReportOptions extends OutputOptions {
+interface ReportOptions extends OutputOptions {
   /** Append the summary to <out>/history.csv (finished runs only). */
   history: boolean;
   manifest: Manifest;

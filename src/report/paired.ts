@@ -2,7 +2,7 @@ import { clopperPearson, mcnemarExact, minDetectable, pairedT } from './stats.js
 
 export const ALPHA = 0.05;
 
-export interface PairedResult {
+interface PairedResult {
   meanA: number;
   meanB: number;
   /** Interval of mean(a - b), as fractions; excludes 0 exactly when p < alpha. */

@@ -12,7 +12,7 @@ export interface Interval {
 }
 
 /** Options shared by the bootstrap intervals; each default is given next to its field. */
-export interface BootstrapOptions {
+interface BootstrapOptions {
   /** Number of bootstrap resamples. Default 2000. */
   resamples?: number;
   /** PRNG seed. Default 1. */
@@ -22,7 +22,7 @@ export interface BootstrapOptions {
 }
 
 /** Options of the permutation test. */
-export interface PermutationOptions {
+interface PermutationOptions {
   /** Monte Carlo resamples, used only when there are more than 16 non-zero differences. Default 10000. */
   resamples?: number;
   /** PRNG seed. Default 1. */
@@ -30,7 +30,7 @@ export interface PermutationOptions {
 }
 
 /** Counts of a 2x2 pass/fail table of two systems on the same cases. */
-export interface PassedTable {
+interface PassedTable {
   both: number;
   onlyA: number;
   onlyB: number;
@@ -38,10 +38,10 @@ export interface PassedTable {
 }
 
 /** z for a two-sided 95% interval: the 0.975 quantile of the standard normal. */
-export const Z95 = 1.959963984540054;
+const Z95 = 1.959963984540054;
 
 /** Largest number of non-zero differences for which the permutation test enumerates all 2^n sign patterns. */
-export const EXACT_PERMUTATION_MAX = 16;
+const EXACT_PERMUTATION_MAX = 16;
 
 /** Seeded PRNG (mulberry32) returning uniform floats in [0, 1). */
 export function createRng(seed: number): () => number {
@@ -58,7 +58,7 @@ export function mean(xs: ArrayLike<number>): number {
 }
 
 /** Quantile of already ascending-sorted data, linear interpolation (Hyndman-Fan type 7, numpy's default). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   if (!(q >= 0 && q <= 1)) throw new RangeError(`Expected \`q\` to be a number from 0 to 1, got ${q}`);
   const n = sorted.length;
   if (n === 0) return NaN;
@@ -448,10 +448,10 @@ function requirePositiveInt(x: number, name: string): void {
 }
 
 /** z for one-sided 80% power: the 0.8 quantile of the standard normal. */
-export const Z80 = 0.8416212335729143;
+const Z80 = 0.8416212335729143;
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error about 1e-15). */
-export function logGamma(x: number): number {
+function logGamma(x: number): number {
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
   const c = [
     0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
@@ -524,7 +524,7 @@ export function studentTCritical(p: number, df: number): number {
 }
 
 /** Result of a paired t test on per-case differences a - b. */
-export interface PairedT {
+interface PairedT {
   n: number;
   /** Mean of a - b. */
   mean: number;

@@ -74,7 +74,7 @@ export const SUMMARY_COLUMNS = [
 ] as const;
 
 /** USD spent by a cell: token prices when the model has them, else hourly price x busy time. */
-export function cellCost(c: Cell, price: Price | undefined): number | undefined {
+function cellCost(c: Cell, price: Price | undefined): number | undefined {
   if (!price) return undefined;
   if (price.input !== undefined || price.output !== undefined) return c.tokenCost;
   if (price.perHour !== undefined) return (price.perHour * busyTime([c]).ms) / 3_600_000;
@@ -110,14 +110,14 @@ export function summarize(agg: Aggregate, priceOf: (model: string) => Price | un
 }
 
 /** Most frequent `kind: message` of a cell's errors (first seen wins a tie). */
-export function topError(counts: ReadonlyMap<string, number>): string | undefined {
+function topError(counts: ReadonlyMap<string, number>): string | undefined {
   let best: string | undefined;
   let most = 0;
   for (const [k, n] of counts) if (n > most) [best, most] = [k, n];
   return best;
 }
 
-export function summaryRow(runId: string, c: Cell, price: Price | undefined, cases: readonly CaseEntry[]): SummaryRow {
+function summaryRow(runId: string, c: Cell, price: Price | undefined, cases: readonly CaseEntry[]): SummaryRow {
   const means = cases.map((e) => e[0] / e[1]);
   const binary = cases.every((e) => (e[2] === e[1] && e[3] === 1) || (e[2] === 0 && e[4] === 0));
   const passedCases = cases.reduce((a, e) => a + (e[2] === e[1] && e[1] > 0 && e[3] === 1 ? 1 : 0), 0);

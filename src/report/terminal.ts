@@ -27,7 +27,7 @@ const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)} ms` : '-');
 const name = (m: string) => `'${terminalSafe(m, 40)}'`;
 
 /** What the terminal report may know about a model besides its rows: the sampling it asked for. */
-export type ParamsOf = (model: string) => SamplingParams | undefined;
+type ParamsOf = (model: string) => SamplingParams | undefined;
 
 /**
  * The end-of-run report: a table per suite, every gap scope computed for it (each labelled), then

@@ -12,7 +12,7 @@ import type { SummaryRow } from './summary.js';
  * Header row frozen, autofilter on, column widths by kind of column. Text is made valid for XML
  * (control characters other than TAB/LF/CR and lone surrogates dropped) and cut at Excel's 32,767.
  */
-export interface XlsxInput {
+interface XlsxInput {
   summary: readonly SummaryRow[];
   gaps: readonly GapRow[];
   aggregate: Aggregate;
@@ -27,7 +27,7 @@ const XML_INVALID =
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const PERCENT = /^(score|ci_low|ci_high|closed_score|open_score)$|^score_/;
 
-export function xlsxText(s: string): string {
+function xlsxText(s: string): string {
   const clean = s.replace(XML_INVALID, '');
   if (clean.length <= EXCEL_MAX) return clean;
   let keep = EXCEL_MAX - 40;

@@ -147,7 +147,7 @@ function gradeContext(job: Job, c: Completion, ctx: JobContext): GradeContext {
 }
 
 /** The journal line of a finished job. */
-export function toRecord(
+function toRecord(
   job: Job,
   answered: Answered,
   grade: Grade,

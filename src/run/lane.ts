@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './clock.js';
 import { estimateTokens, ServerBudget, TokenBucket } from './limiter.js';
 
 /** A lane whose last this-many requests all failed with server errors stops (stopAfterServerErrors). */
-export const DEFAULT_STOP_AFTER_SERVER_ERRORS = 20;
+const DEFAULT_STOP_AFTER_SERVER_ERRORS = 20;
 
 export type Attempted =
   | { status: 'ok'; completion: Completion; attempts: number; lastErrorKind?: ErrorKind }
@@ -24,7 +24,7 @@ interface Tries {
   lastKind?: ErrorKind;
 }
 
-export interface LaneCounters {
+interface LaneCounters {
   total: number;
   done: number;
   /** Of `done`: recorded by an earlier invocation (resume), not run now. */

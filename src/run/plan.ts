@@ -28,7 +28,7 @@ export interface Shard {
 }
 
 /** Whether the k-th case of the plan (0-based, counted across suites) is in the shard. */
-export function inShard(ordinal: number, shard: Shard | undefined): boolean {
+function inShard(ordinal: number, shard: Shard | undefined): boolean {
   return !shard || ordinal % shard.count === shard.index - 1;
 }
 

@@ -2,7 +2,7 @@ import type { Out } from '../io.js';
 import { terminalSafe } from '../util/text.js';
 import type { Lane } from './lane.js';
 
-export interface ProgressOptions {
+interface ProgressOptions {
   out: Out;
   /** Seconds between plain lines when the output is not a terminal (cron, CI). */
   intervalSec: number;

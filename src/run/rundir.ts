@@ -11,7 +11,7 @@ import type { ResponseCache } from './cache.js';
 import { configHash } from './identity.js';
 
 /** What the manifest records of a run. */
-export interface RunDescription {
+interface RunDescription {
   runId: string;
   models: ModelConfig[];
   suites: Suite[];

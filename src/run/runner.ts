@@ -14,14 +14,14 @@ import { forEachInSlots } from './slots.js';
 import { batchRecorder } from './rundir.js';
 import type { Producer } from './session.js';
 
-export interface RunSignals {
+interface RunSignals {
   /** Stop starting jobs (first Ctrl-C, --max-duration); jobs in flight go on. */
   stop?: AbortSignal;
   /** Abort requests in flight too (grace period over, second Ctrl-C). */
   abort?: AbortSignal;
 }
 
-export interface RunnerOptions {
+interface RunnerOptions {
   runId: string;
   /** Every model of the config; judge-only ones get a lane but no jobs of their own. */
   models: ModelConfig[];
@@ -49,7 +49,7 @@ export interface RunnerOptions {
   batches?: Omit<BatchStore, 'recorded' | 'stop'>;
 }
 
-export interface RunnerResult {
+interface RunnerResult {
   lanes: Lane[];
   /** Records written by this invocation. */
   written: number;
@@ -60,7 +60,7 @@ export interface RunnerResult {
 }
 
 /** Runs every lane at once; each finished job is graded and written to the sink before it counts. */
-export async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
+async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
   const lanes = openLanes(opts);
   const laneOf = (m: ModelConfig) => lanes.get(m.id)!;
   const ask = makeAsk(opts.models, laneOf, opts.cache);
@@ -157,7 +157,7 @@ async function finish(lane: Lane, job: Job, ctx: JobContext, counted: (rec: JobR
 }
 
 /** What the lanes need from a command besides the records' destination (see jobsProducer). */
-export type JobsPlan = Omit<RunnerOptions, 'sink' | 'previous' | 'batches' | 'runId'> & {
+type JobsPlan = Omit<RunnerOptions, 'sink' | 'previous' | 'batches' | 'runId'> & {
   /** Lines about batches (created, collected, left running). */
   batchNotice?: (line: string) => void;
 };

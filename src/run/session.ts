@@ -15,7 +15,7 @@ import type { JobRecord, RecordSink } from '../journal/record.js';
 import { computeReport, ReportState, writeReports, type OutputOptions, type Report } from '../report/index.js';
 import { finishManifest, openRunDir, unlockRunDir } from './rundir.js';
 
-export interface SessionSpec {
+interface SessionSpec {
   /** The run directory; absent: nothing is written and the records stay in memory. */
   runDir?: string;
   /** Reopen an existing run directory (a resume); otherwise it must not exist. */
@@ -34,7 +34,7 @@ export interface SessionSpec {
 }
 
 /** What a producer is given: where records go, and what an earlier invocation recorded. */
-export interface ProduceContext {
+interface ProduceContext {
   sink: RecordSink;
   runDir?: string;
   manifest: Manifest;
@@ -42,7 +42,7 @@ export interface ProduceContext {
   previous?: RecordedJobs;
 }
 
-export interface Produced {
+interface Produced {
   /** Jobs planned in all, and those not recorded because the run stopped early. */
   total: number;
   unfinished: number;

@@ -1,11 +1,11 @@
 /** Process signals as a command sees them (tests pass their own emitter). */
-export interface SignalSource {
+interface SignalSource {
   on(event: 'SIGINT' | 'SIGTERM', fn: () => void): unknown;
   off(event: 'SIGINT' | 'SIGTERM', fn: () => void): unknown;
 }
 
 /** How long requests in flight may finish after a stop before they are aborted. */
-export const GRACE_MS = 5_000;
+const GRACE_MS = 5_000;
 
 /**
  * How a run ends early. The first Ctrl-C or SIGTERM, or `--max-duration`, stops new requests

@@ -12,13 +12,13 @@ import { errorJson, openaiProtocol } from './openai.js';
 import { isRecord } from './protocol.js';
 import { prng, seedOf } from './text.js';
 
-export type BatchStatus =
+type BatchStatus =
   'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
 
 type Stamp =
   'in_progress_at' | 'finalizing_at' | 'completed_at' | 'failed_at' | 'expired_at' | 'cancelling_at' | 'cancelled_at';
 
-export interface BatchTiming {
+interface BatchTiming {
   delayMs: number;
   failEvery?: number;
   expireAfterMs?: number;
@@ -36,7 +36,7 @@ interface Work {
   procEnd: number;
 }
 
-export interface SimBatch {
+interface SimBatch {
   id: string;
   createdAt: number;
   inputFileId: string;
@@ -54,7 +54,7 @@ export interface SimBatch {
   work?: Work;
 }
 
-export interface BatchDeps {
+interface BatchDeps {
   files: FileStore;
   resolve(name: string): ModelRuntime | undefined;
   nextChatId(): string;

@@ -50,7 +50,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** `1.5s`, `120ms`, `1m0s`: the style of OpenAI's x-ratelimit-reset-* headers. */
-export function formatResetDuration(ms: number): string {
+function formatResetDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(1, Math.ceil(ms))}ms`;
   if (ms < 60_000) return `${Number((ms / 1000).toFixed(3))}s`;
   const m = Math.floor(ms / 60_000);

@@ -14,7 +14,7 @@ export interface BatchLineError {
 }
 
 /** What validation learnt about a batch input file. */
-export interface BatchInput {
+interface BatchInput {
   /** Empty when the file is a valid batch (the first MAX_ERRORS problems otherwise). */
   errors: BatchLineError[];
   /** The served model every request names (one model per file, as OpenAI requires). */

@@ -5,12 +5,12 @@
 import type { AnswerKey, SimFaults, SimModel } from './types.js';
 import { hashUnit, prng, seedOf } from './text.js';
 
-export type FaultKind = keyof SimFaults;
+type FaultKind = keyof SimFaults;
 
 /** The order in which fault fractions are laid out on [0, 1) for each request's draw. */
-export const FAULT_KINDS: readonly FaultKind[] = ['error500', 'error503', 'reset', 'hang', 'malformed'];
+const FAULT_KINDS: readonly FaultKind[] = ['error500', 'error503', 'reset', 'hang', 'malformed'];
 
-export type RateDecision =
+type RateDecision =
   | { ok: true; budget?: { limit: number; remaining: number; resetMs: number } }
   | { ok: false; retryAfterMs: number; resetMs: number; limit: number };
 
@@ -59,7 +59,7 @@ class TokenBucket {
   }
 }
 
-export interface ModelCounters {
+interface ModelCounters {
   requests: number;
   ok: number;
   faults: Record<FaultKind, number>;

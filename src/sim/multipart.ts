@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-export interface FormPart {
+interface FormPart {
   name: string;
   filename?: string;
   data: Buffer;

@@ -75,7 +75,7 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Message content as text: a string, or the text parts of an OpenAI content-part array. */
-export function contentText(content: unknown): string {
+function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   let out = '';

@@ -10,7 +10,7 @@ import { finiteNumber, isRecord } from './protocol.js';
 import type { SimModel } from './types.js';
 
 /** What a request asks of thinking, in whichever vendor's field it came. */
-export interface ThinkingAsk {
+interface ThinkingAsk {
   off: boolean;
   budget?: number;
 }

@@ -54,7 +54,7 @@ export function countTokens(s: string): number {
 }
 
 /** The longest prefix of `s` whose countTokens is at most `max` (never splits a surrogate pair). */
-export function truncateTokens(s: string, max: number): string {
+function truncateTokens(s: string, max: number): string {
   if (max <= 0) return '';
   let cjk = 0;
   let other = 0;

@@ -20,7 +20,7 @@ export interface HubPin {
   files: Record<string, string | null>;
 }
 
-export interface HubOptions {
+interface HubOptions {
   /** HF_ENDPOINT, HF_TOKEN, GAPBENCH_CACHE_DIR, GAPBENCH_OFFLINE / HF_HUB_OFFLINE. */
   vars: Record<string, string | undefined>;
   log?: (line: string) => void;
@@ -34,7 +34,7 @@ export function cacheDir(vars: Record<string, string | undefined>): string {
   return vars.GAPBENCH_CACHE_DIR || join(homedir(), '.cache', 'gapbench');
 }
 
-export function hubUrl(pin: HubPin, path: string, vars: Record<string, string | undefined>): string {
+function hubUrl(pin: HubPin, path: string, vars: Record<string, string | undefined>): string {
   const endpoint = (vars.HF_ENDPOINT || DEFAULT_ENDPOINT).replace(/\/+$/, '');
   const file = path.split('/').map(encodeURIComponent).join('/');
   return `${endpoint}/datasets/${pin.repo}/resolve/${encodeURIComponent(pin.revision)}/${file}`;
@@ -59,7 +59,7 @@ export async function hubFiles(pin: HubPin, opts: HubOptions): Promise<{ path: s
   return out;
 }
 
-export async function hubFile(pin: HubPin, path: string, opts: HubOptions): Promise<string> {
+async function hubFile(pin: HubPin, path: string, opts: HubOptions): Promise<string> {
   const local = cachedPath(pin, path, opts.vars);
   const url = hubUrl(pin, path, opts.vars);
   const want = pin.files[path] ?? null;

@@ -30,7 +30,7 @@ export interface Suite {
   judges: { ref: string; line?: number }[];
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   cwd: string;
   /** Variables for `${VAR}` in source paths: the environment plus `--set` overrides. */
   vars: Record<string, string | undefined>;
@@ -42,7 +42,7 @@ export interface LoadOptions {
   log?: (line: string) => void;
 }
 
-export const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
+const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
 
 export function bundledSuites(): string[] {
   if (!existsSync(BUNDLED_SUITES_DIR)) return [];
@@ -53,7 +53,7 @@ export function bundledSuites(): string[] {
 }
 
 /** A path to a suite file, or the name of a bundled suite. */
-export function resolveSuiteRef(ref: string, cwd: string, label = `--suite ${ref}`): { shown: string; path: string } {
+function resolveSuiteRef(ref: string, cwd: string, label = `--suite ${ref}`): { shown: string; path: string } {
   const direct = resolve(cwd, ref);
   if (existsSync(direct)) return { shown: ref, path: direct };
   for (const ext of ['.yaml', '.yml']) {

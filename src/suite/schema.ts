@@ -3,9 +3,9 @@ import { requireCjs } from '../util/cjs.js';
 
 const { z } = requireCjs('zod/v3') as typeof zod;
 
-export const graderSpecSchema = z.union([z.string().min(1), z.object({ type: z.string().min(1) }).passthrough()]);
+const graderSpecSchema = z.union([z.string().min(1), z.object({ type: z.string().min(1) }).passthrough()]);
 
-export const sourceSchema = z
+const sourceSchema = z
   .object({
     /** File or directory (all files of the format in it). `${VAR}` and `${VAR:-default}` are expanded. */
     path: z.string().min(1),

@@ -9,7 +9,7 @@ import { FileError } from '../errors.js';
 import type { RawSource } from './schema.js';
 import { expandVars } from './template.js';
 
-export interface SourceRow {
+interface SourceRow {
   row: Record<string, unknown>;
   /** 0-based index of the row within its file. */
   index: number;
@@ -114,7 +114,7 @@ function formatOf(path: string): Format | undefined {
 }
 
 /** Largest source file a suite reads (its cases are held in memory): 256 MiB. */
-export const MAX_SOURCE_BYTES = 256 * 1024 * 1024;
+const MAX_SOURCE_BYTES = 256 * 1024 * 1024;
 
 async function readFile(
   file: string,

@@ -3,7 +3,7 @@ import type { Case } from '../types.js';
 import { CheckError, checkMatches, evaluateCheck } from './check.js';
 import type { Suite } from './load.js';
 
-export interface ValidationResult {
+interface ValidationResult {
   problems: string[];
   checks: number;
   examples: number;

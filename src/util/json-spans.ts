@@ -1,7 +1,7 @@
 import { readSync } from 'node:fs';
 
 /** Where one item of a JSON array or JSONL file lies, or why the file cannot be read as one. */
-export interface ItemSpan {
+interface ItemSpan {
   offset: number;
   bytes: number;
   /** 1-based line of a JSONL item. */

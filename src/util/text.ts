@@ -28,7 +28,7 @@ export function terminalSafe(text: string, maxLen?: number): string {
 }
 
 /** Columns a character takes in a terminal: East Asian wide and most emoji take 2. */
-export function charWidth(c: number): number {
+function charWidth(c: number): number {
   if (c === 0 || (c >= 0x300 && c <= 0x36f) || c === 0x200b || c === 0xfe0f) return 0;
   if (
     (c >= 0x1100 && c <= 0x115f) ||

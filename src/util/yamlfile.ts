@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
 import { FileError } from '../errors.js';
 
-export type YamlPath = readonly (string | number)[];
+type YamlPath = readonly (string | number)[];
 
 /** A parsed YAML file that can say on which line any value (or key) stands. */
 export interface YamlFile {
@@ -13,7 +13,7 @@ export interface YamlFile {
 }
 
 /** Largest YAML file read (a suite's cases belong in a source file beyond that): 32 MiB. */
-export const MAX_YAML_BYTES = 32 * 1024 * 1024;
+const MAX_YAML_BYTES = 32 * 1024 * 1024;
 
 /** Reads and parses a YAML file; syntax errors become a FileError naming the line. */
 export function readYamlFile(file: string, displayName = file): YamlFile {
@@ -42,7 +42,7 @@ export function readYamlFile(file: string, displayName = file): YamlFile {
   return parseYamlText(text, displayName);
 }
 
-export function parseYamlText(text: string, file: string): YamlFile {
+function parseYamlText(text: string, file: string): YamlFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
