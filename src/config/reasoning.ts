@@ -262,8 +262,7 @@ export function parseReasoning(v: unknown): { setting: ReasoningSetting } | { er
   return { error: `reasoning ${JSON.stringify(v)} is not one of off, low, medium, high or { budget_tokens: N }` };
 }
 
-const reasoningLabel = (s: ReasoningSetting): string =>
-  typeof s === 'object' ? `budget ${s.budget_tokens}` : s;
+const reasoningLabel = (s: ReasoningSetting): string => (typeof s === 'object' ? `budget ${s.budget_tokens}` : s);
 
 /**
  * Model families Ollama serves with thinking. Ollama answers HTTP 400 ("does not support
