@@ -39,6 +39,7 @@ beforeAll(async () => {
       { name: 'qwen3-32b', accuracy: 1, reasoningTokens: 40, thinkingSwitch: true },
       { name: 'qwen3:8b', accuracy: 1, reasoningTokens: 30, thinkingSwitch: true },
       { name: 'Qwen/Qwen3-8B', accuracy: 1, reasoningTokens: 2000 },
+      { name: 'my-finetune', accuracy: 1, reasoningTokens: 2000 },
       { name: 'gpt-4o-mini', accuracy: 1 },
       { name: 'deepseek-v4-flash', accuracy: 1, reasoningTokens: 25, thinkingSwitch: true },
     ],
@@ -210,8 +211,14 @@ describe('one reasoning knob, mapped per vendor', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(summaryOf(dir, 'v')[0]).toMatchObject({ score: '1', truncated: '0', reasoning: 'high' });
     expect(runManifest(join(dir, 'results', 'v')).models[0].params.max_tokens).toBe(16384);
-    // Without the knob, the model's own default and the 1,024-token budget: the real cut is still flagged.
-    const cut = project([at('vllm', 'Qwen/Qwen3-8B', ', group: open')]);
+    // Known to think by its family, even without the knob.
+    const dflt = project([at('vllm', 'Qwen/Qwen3-8B', ', group: open')]);
+    expect(loadConfig({ configPath: 'gapbench.config.yaml', cwd: dflt, env: {} }).models[0]).toMatchObject({
+      reasoning: 'default (thinks)',
+      params: { max_tokens: 16384 },
+    });
+    // A model not known to think keeps the 1,024-token budget: when it thinks anyway, the real cut is flagged.
+    const cut = project([at('vllm', 'my-finetune', ', group: open')]);
     const c = await cli(['run', '--run-id', 'c', '--quiet'], { cwd: cut });
     expect(summaryOf(cut, 'c')[0]).toMatchObject({ truncated: String(CASES.length), reasoning: 'default' });
     expect(c.stdout).toMatch(/answer\(s\) cut by the token limit/);

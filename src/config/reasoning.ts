@@ -265,10 +265,10 @@ export function parseReasoning(v: unknown): { setting: ReasoningSetting } | { er
 const reasoningLabel = (s: ReasoningSetting): string => (typeof s === 'object' ? `budget ${s.budget_tokens}` : s);
 
 /**
- * Model families Ollama serves with thinking. Ollama answers HTTP 400 ("does not support
+ * Open model families that think (served by Ollama, vLLM, llama.cpp, LM Studio). Ollama answers HTTP 400 ("does not support
  * thinking") to `think: true` for any other model, so a setting from `defaults` is sent only to these.
  */
-const OLLAMA_THINKERS =
+const LOCAL_THINKERS =
   /qwen3|qwq|deepseek-r1|deepseek-v3\.[1-9]|gpt-oss|magistral|phi4-reasoning|cogito|thinking|granite3\.[2-9]|exaone-deep|glm-4\.[5-9]|kimi-k2/;
 
 /**
@@ -286,7 +286,8 @@ export function planReasoning(
     (r) => (!r.presets || r.presets.includes(preset)) && (!r.family || r.family.test(name)),
   );
   if (setting === undefined) {
-    const d = row?.byDefault;
+    // A local server says nothing of its model: a known thinking family thinks by default.
+    const d = row?.byDefault ?? (row?.presets && LOCAL_THINKERS.test(name) ? 'thinks' : undefined);
     return { label: d ? `default (${d})` : 'default', patch: {}, ...(d ? { thinks: d === 'thinks' } : {}) };
   }
   const label = reasoningLabel(setting);
@@ -298,7 +299,7 @@ export function planReasoning(
       note: `reasoning ${label}: no known thinking switch for '${model}' on ${preset}: its own default applies (set params.extra for the vendor's field)`,
     };
   const r: Mapped =
-    fromDefaults && thinks && preset === 'ollama' && !OLLAMA_THINKERS.test(name)
+    fromDefaults && thinks && preset === 'ollama' && !LOCAL_THINKERS.test(name)
       ? {
           cannot: `'${model}' is not a known thinking model, and Ollama refuses think for those: not sent from defaults (write reasoning on the model to send it)`,
         }
