@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerKeyFromCases, loadSuite, startSimulator, stats as st } from '../dist/index.js';
+import * as st from '../dist/report/stats.js';
+import { answerKeyFromCases, startSimulator } from '../dist/sim/index.js';
+import { loadSuite } from '../dist/suite/load.js';
 
 const only = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), 'gapbench-bench-'));
@@ -341,6 +343,8 @@ async function rateLimit() {
  */
 async function scale() {
   await httpScale();
+  await bothProtocols();
+  await longPrompts();
   await replayScale();
   await replayScale(100_000, 1);
   await replayLong();
@@ -385,10 +389,10 @@ function scaleRows(r, n, runId, rssTarget = 300) {
 
 /** The live heap at 10% and 100% of the jobs, and their ratio (flat in N: at most 1.5). */
 function heapRows(r, n) {
-  const [at10, at100] = [r.heap[n / 10], r.heap[n]];
+  const [at10, at100] = [r.heap[Math.round(n / 10)], r.heap[n]];
   if (at10 === undefined || at100 === undefined) return [['live heap after a full GC', 'not measured']];
   return [
-    [`live heap after GC at ${n / 10} / ${n} jobs`, `${at10.toFixed(1)} / ${at100.toFixed(1)} MiB`],
+    [`live heap after GC at ${Math.round(n / 10)} / ${n} jobs`, `${at10.toFixed(1)} / ${at100.toFixed(1)} MiB`],
     ['  ratio (target <= 1.5)', (at100 / at10).toFixed(2)],
   ];
 }
@@ -476,6 +480,107 @@ async function httpScale(n = Number(process.env.BENCH_N ?? 100_000), repeat = 10
       ],
     );
   });
+}
+
+/**
+ * Both protocols at once on many distinct cases: 50,000 cases x (an OpenAI-protocol and an
+ * Ollama-protocol model) at zero latency, 32 in flight each. Memory must not grow with the jobs.
+ */
+async function bothProtocols(cases = Number(process.env.BENCH_CASES ?? 50_000)) {
+  const suite = writeSuite(`both-${cases}`, cases);
+  const models = [
+    { name: 'fast-sim', accuracy: 0.8, latencyMs: 0 },
+    { name: 'olla-sim:7b', accuracy: 0.7, latencyMs: 0 },
+  ];
+  await withSim(models, suite, async (sim) => {
+    const config = writeConfig('both', [
+      {
+        id: 'a',
+        provider: 'openai',
+        model: 'fast-sim',
+        extra: { baseURL: sim.openaiBaseURL, group: 'closed', concurrency: 32 },
+      },
+      {
+        id: 'b',
+        provider: 'ollama',
+        model: 'olla-sim:7b',
+        extra: { host: sim.ollamaHost, group: 'open', concurrency: 32 },
+      },
+    ]);
+    const n = 2 * cases;
+    const r = await harness(runArgs(config, suite, 'both'));
+    const heap = await harness(runArgs(config, suite, 'both-heap'), { heapAt: [n / 10, n] });
+    const base = BASELINE ? await harness(runArgs(config, suite, 'both-baseline'), { cli: BASELINE }) : undefined;
+    report(`scale: ${cases} cases x 2 models (openai + ollama protocols at once) at zero latency`, [
+      ...scaleRows(r, n, 'both'),
+      ...heapRows(heap, n),
+      ...baselineRow(base, n),
+    ]);
+  });
+}
+
+/**
+ * MMLU-Pro's shape, replayed: 2 models x 12,032 cases, questions with ten options (about 9 MB of
+ * suite, mixed scripts) and chain-of-thought answers (about 30 MB). Memory must not grow with the
+ * size of prompts and outputs.
+ */
+async function longPrompts(cases = 12_032) {
+  const words = [
+    'entropy',
+    'équilibre',
+    'catalyst',
+    'θ-angle',
+    'voltage',
+    'enzyme',
+    'contract',
+    'liability',
+    'neuron',
+    'gradient',
+  ];
+  const w = (i, k) => words[(i * 7 + k) % words.length];
+  const letters = 'ABCDEFGHIJ';
+  const rows = [];
+  const outs = [[], []];
+  for (let i = 0; i < cases; i++) {
+    const q = `Question ${i}: ${Array.from({ length: 60 }, (_, k) => w(i, k)).join(' ')}?`;
+    const options = Object.fromEntries([...letters].map((l, k) => [l, `${w(i, k + 3)} ${w(i, k + 5)} ${i % 13} ${l}`]));
+    rows.push(JSON.stringify({ id: String(i), q, ...options, a: letters[i % 10] }));
+    const think = Array.from({ length: 180 }, (_, k) => w(i, k + 1)).join(' ');
+    outs[0].push(
+      JSON.stringify({
+        id: String(i),
+        output: `Let's think step by step. ${think}. The answer is (${letters[i % 10]}).`,
+      }),
+    );
+    outs[1].push(
+      JSON.stringify({
+        id: String(i),
+        output: `Let's think step by step. ${think}. The answer is (${letters[(i * 3) % 10]}).`,
+      }),
+    );
+  }
+  writeFileSync(join(dir, 'pro.jsonl'), `${rows.join('\n')}\n`);
+  writeFileSync(join(dir, 'pro-a.jsonl'), `${outs[0].join('\n')}\n`);
+  writeFileSync(join(dir, 'pro-b.jsonl'), `${outs[1].join('\n')}\n`);
+  const template = `{{q}}${[...letters].map((l) => `\\n${l}. {{${l}}}`).join('')}\\nAnswer with the letter.`;
+  writeFileSync(
+    join(dir, 'pro.yaml'),
+    `name: pro\ntemplate: "${template}"\ngrader: choice\nsource: { path: pro.jsonl, fields: { id: id, expected: a } }\n`,
+  );
+  const config = writeConfig('pro', [
+    { id: 'a', provider: 'replay', model: 'pro-a.jsonl', extra: { group: 'closed' } },
+    { id: 'b', provider: 'replay', model: 'pro-b.jsonl', extra: { group: 'open' } },
+  ]);
+  const suite = join(dir, 'pro.yaml');
+  const n = 2 * cases;
+  const mb = (f) => (readFileSync(join(dir, f)).length / 2 ** 20).toFixed(0);
+  const r = await harness(runArgs(config, suite, 'pro'));
+  const heap = await harness(runArgs(config, suite, 'pro-heap'), { heapAt: [Math.round(n / 10), n] });
+  const base = BASELINE ? await harness(runArgs(config, suite, 'pro-baseline'), { cli: BASELINE }) : undefined;
+  report(
+    `scale: MMLU-Pro's shape replayed, 2 x ${cases} cases, suite ${mb('pro.jsonl')} MB, outputs ${+mb('pro-a.jsonl') + +mb('pro-b.jsonl')} MB`,
+    [...scaleRows(r, n, 'pro'), ...heapRows(heap, n), ...baselineRow(base, n)],
+  );
 }
 
 /** The statistics a report computes, on the sizes a large run gives them. */
@@ -654,6 +759,6 @@ async function batch(cases = 5_000) {
 }
 
 const all = { speed, faults, rateLimit, scale, stats, htmlReport, merge, batch };
-const extra = { replayScale, httpScale, replayLong };
+const extra = { replayScale, httpScale, replayLong, bothProtocols, longPrompts };
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);

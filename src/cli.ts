@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { InterruptedError, redact, UsageError } from './errors.js';
+import { InterruptedError, isStorageError, redact, UsageError } from './errors.js';
 import { EXIT, processIO, type IO } from './io.js';
 import { terminalSafe } from './util/text.js';
 import { VERSION } from './version.js';
@@ -104,6 +104,14 @@ export async function main(argv: string[], io: IO): Promise<number> {
     }
     if (err instanceof InterruptedError) {
       io.stderr.write(`gapbench ${name}: ${err.message}\n`);
+      return EXIT.interrupted;
+    }
+    if (isStorageError(err)) {
+      // Whatever the command was writing (reports, a merge, an import): the disk, not the input.
+      const where = err.path ? terminalSafe(err.path, 500) : 'a file';
+      io.stderr.write(
+        `gapbench ${name}: cannot write ${where} (${err.code}): free space, then run the command again\n`,
+      );
       return EXIT.interrupted;
     }
     const e = err as Error;

@@ -93,6 +93,12 @@ export class StorageError extends Error {
   }
 }
 
+/** Errors of the disk, not of gapbench: full, quota, read-only, I/O. */
+export function isStorageError(e: unknown): e is NodeJS.ErrnoException {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EIO' || code === 'EFBIG';
+}
+
 /** The run was interrupted (SIGINT/SIGTERM, --max-duration): exit 130, journal intact. */
 export class InterruptedError extends Error {
   constructor(message = 'interrupted') {

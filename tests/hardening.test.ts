@@ -204,16 +204,23 @@ describe('a full disk', () => {
     const r = await cli(['run', '--resume', run], { cwd: dir });
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(
-      /cannot write to .*full \(ENOSPC\): the journal keeps every answer written so far; free space, then resume with: gapbench run --resume /,
+      /cannot write to .*full \(ENOSPC writing .*results\.csv\.\d+\.tmp\): the journal keeps every answer written so far; free space, then resume with: gapbench run --resume /,
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(run, 'results.csv'))).toBe(false);
     expect(readFileSync(join(run, 'records.jsonl'), 'utf8').trim().split('\n')).toHaveLength(cases.length);
     expect(JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8'))).toMatchObject({
       status: 'interrupted',
-      reason: 'ENOSPC',
+      reason: expect.stringMatching(/^ENOSPC writing .*results\.csv/),
     });
-    // Space back: the reports rebuild from the journal.
+    // `gapbench report` on the same full disk: the path and what to do, one line, the journal untouched.
+    symlinkSync('/dev/full', join(run, `results.csv.${process.pid}.tmp`));
+    const report = await cli(['report', run], { cwd: dir });
+    expect(report.code).toBe(130);
+    expect(report.stderr.trim()).toMatch(
+      /^gapbench report: cannot write .*results\.csv\.\d+\.tmp \(ENOSPC\): free space, then run the command again$/,
+    );
+    // Space back (the failed write removed its temporary file): the reports rebuild from the journal.
     expect((await cli(['report', run], { cwd: dir })).code).toBe(0);
     expect(readFileSync(join(run, 'results.csv'), 'utf8').trim().split('\r\n')).toHaveLength(cases.length + 1);
   }, 30_000);

@@ -52,7 +52,7 @@ export class Journal implements RecordSink {
       return { offset, bytes: bytes - 1 };
     }
     const line = Buffer.from(text, 'utf8');
-    writeAllSync(this.fd, line);
+    writeAllSync(this.fd, line, this.path);
     this.dirty = true;
     this.size += line.length;
     return { offset, bytes: line.length - 1 };
@@ -60,7 +60,7 @@ export class Journal implements RecordSink {
 
   private flush(): void {
     if (!this.chunks.length) return;
-    writeAllSync(this.fd, Buffer.from(this.chunks.join(''), 'utf8'));
+    writeAllSync(this.fd, Buffer.from(this.chunks.join(''), 'utf8'), this.path);
     this.chunks = [];
     this.pending = 0;
     this.dirty = true;

@@ -369,7 +369,7 @@ function writeFile(path: string, bytes: Buffer): void {
   mkdirSync(join(path, '..'), { recursive: true });
   const fd = openSync(path, 'w');
   try {
-    writeAllSync(fd, bytes);
+    writeAllSync(fd, bytes, path);
   } finally {
     closeSync(fd);
   }

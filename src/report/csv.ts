@@ -136,7 +136,7 @@ export function openCsv(path: string, columns: readonly string[], opts: { bom?: 
   let open = true;
   let batch: SafeCell[][] = [columns.map(headerCell)];
   let chars = 0;
-  const put = (text: string) => writeAllSync(fd, Buffer.from(text, 'utf8'));
+  const put = (text: string) => writeAllSync(fd, Buffer.from(text, 'utf8'), tmp);
   if (opts.bom) put('\uFEFF');
   const flush = (): void => {
     if (!batch.length) return;

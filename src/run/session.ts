@@ -7,7 +7,7 @@
  * (a library run without `out`) the same steps run in memory.
  */
 import { join } from 'node:path';
-import { StorageError } from '../errors.js';
+import { isStorageError, StorageError } from '../errors.js';
 import { Journal } from '../journal/journal.js';
 import { writeManifest, type Manifest } from '../journal/manifest.js';
 import { recordedJobs, type RecordedJobs } from '../journal/read.js';
@@ -129,12 +129,6 @@ async function inMemory(spec: SessionSpec, produce: Producer): Promise<SessionRe
   const report = computeReport(live);
   Object.assign(manifest, { status: interrupted ? 'interrupted' : 'finished', finished_at: new Date().toISOString() });
   return { report, manifest, produced, interrupted };
-}
-
-/** Errors of the disk, not of gapbench: full, quota, read-only, I/O. */
-function isStorageError(e: unknown): e is NodeJS.ErrnoException {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EIO' || code === 'EFBIG';
 }
 
 /**
