@@ -151,11 +151,6 @@ export class BatchingProvider implements Provider {
     const part = this.part;
     this.part = undefined;
     if (!part) return;
-    if (this.store.stop?.aborted) {
-      // The run is stopping: nothing more goes to the vendor; the jobs stay unrecorded for a resume.
-      for (const id of part.ids) this.settle(id, { error: new ProviderError('aborted', 'the run stopped') });
-      return;
-    }
     void this.sendAndFollow(part);
   }
 
@@ -163,6 +158,8 @@ export class BatchingProvider implements Provider {
     let followed: Followed | undefined;
     try {
       await this.unknownCollected;
+      // The run is stopping: nothing more goes to the vendor; the jobs stay unrecorded for a resume.
+      if (this.store.stop?.aborted) throw new ProviderError('aborted', 'the run stopped');
       followed = await this.send(stillWaiting(part, this.waiting));
     } catch (e) {
       // Nothing was created (or nothing can be known of it): the lane decides, as for a live failure.
