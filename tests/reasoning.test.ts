@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
 import { loadConfig } from '../src/config/config.js';
 import { planReasoning } from '../src/config/reasoning.js';
-import { cli, csvRows, runManifest, runRecords, suiteYaml, tempDir, writeFiles } from './helpers.js';
+import { cli, csvRows, runManifest, runRecords, suiteYaml, tempDir, withServer, writeFiles } from './helpers.js';
+import { openaiBatch } from '../src/providers/openai-batch.js';
 
 const CASES = Array.from({ length: 6 }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} plus 5?`, expected: i + 5 }));
 const KEYS = {
@@ -320,6 +321,44 @@ describe('batch as each vendor offers it (config side)', () => {
       const bad = project([`{ provider: ${provider}, model: some-model, group: closed, batch: true }`]);
       expect(() => loadConfig({ configPath: 'gapbench.config.yaml', cwd: bad, env: {} })).toThrow(why);
     }
+  });
+});
+
+describe("batch lines at the vendor's own endpoint", () => {
+  it('Zhipu: every line and the batch itself target /v4/chat/completions (a loopback server answering as its batch API)', async () => {
+    const seen: { url?: string; body: Record<string, unknown> }[] = [];
+    await withServer(
+      (req, res) => {
+        let raw = '';
+        req.on('data', (d) => (raw += d));
+        req.on('end', () => {
+          seen.push({ url: req.url, body: JSON.parse(raw || '{}') as Record<string, unknown> });
+          res.setHeader('content-type', 'application/json');
+          res.end(
+            JSON.stringify({
+              id: 'batch_1',
+              object: 'batch',
+              status: 'validating',
+              input_file_id: 'file-1',
+              created_at: 1,
+            }),
+          );
+        });
+      },
+      async (port) => {
+        const dir = project([
+          `{ provider: zhipu, model: glm-5, baseURL: "http://127.0.0.1:${port}/api/paas/v4", batch: true }`,
+        ]);
+        const [m] = loadConfig({ configPath: 'gapbench.config.yaml', cwd: dir, env: {} }).models;
+        const api = openaiBatch(m, { env: { ZHIPUAI_API_KEY: 'zk' }, cwd: dir });
+        const line = JSON.parse(api.line('j1', [{ role: 'user', content: 'hi' }], m.params)) as { url: string };
+        expect(line.url).toBe('/v4/chat/completions');
+        await api.create('file-1', {});
+        expect(seen).toEqual([
+          { url: '/api/paas/v4/batches', body: expect.objectContaining({ endpoint: '/v4/chat/completions' }) },
+        ]);
+      },
+    );
   });
 });
 
