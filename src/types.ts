@@ -95,8 +95,14 @@ interface RateBudgetInfo {
  */
 export interface Case {
   id: string;
+  /** The user message (in a conversation: its last user message). */
   prompt: string;
   system?: string;
+  /**
+   * A conversation (suite or case `messages:`), rendered, exactly as sent: system, user and assistant
+   * turns. Absent for a single-prompt case, which is sent as `system` + `prompt`.
+   */
+  messages?: ChatMessage[];
   expected?: unknown;
   category: string;
   /** A human description of what the case tests (promptfoo's test `description`). */

@@ -1,24 +1,39 @@
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { loadConfig } from '../config/config.js';
 import { UsageError } from '../errors.js';
 import { convertPromptfoo, type ImportResult } from '../import/promptfoo.js';
 import { EXIT, type IO } from '../io.js';
+import { loadSuite } from '../suite/load.js';
+import { validateSuite } from '../suite/validate.js';
 import { parse } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
 
-const IMPORT_HELP = `Usage: gapbench import promptfoo FILE [--out DIR] [--force]
+const IMPORT_HELP = `Usage: gapbench import promptfoo FILE [--out DIR] [--force] [--allow-outside DIR]
 
 Converts a promptfoo config (promptfooconfig.yaml) into DIR/gapbench.config.yaml and one suite per
 prompt in DIR/suites/ (default DIR: the current directory), scored as promptfoo scores: a test
-passes when all its assertions pass (or its weighted score reaches its threshold). Prints every
-part it could not carry over. Existing files are not overwritten without --force.`;
+passes when all its assertions pass (or its weighted score reaches its threshold). The suites are
+validated before anything is written (nothing is run). Prints every part it could not carry over,
+and every endpoint and API-key variable the models were given. Existing files are not
+overwritten without --force.
+
+  --out DIR            where to write (default: the current directory)
+  --force              overwrite existing files
+  --allow-outside DIR  let file:// references read below DIR too (default: only below the
+                       promptfoo config's directory); repeatable`;
 
 export async function importCommand(argv: string[], io: IO): Promise<number> {
   const { values, positionals } = parse(
     'import',
     argv,
-    { out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    {
+      out: { type: 'string' },
+      force: { type: 'boolean' },
+      'allow-outside': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
     true,
   );
   if (values.help) {
@@ -27,11 +42,12 @@ export async function importCommand(argv: string[], io: IO): Promise<number> {
   }
   const [kind, file, ...extra] = positionals;
   if (kind !== 'promptfoo' || !file || extra.length)
-    throw new UsageError('usage: gapbench import promptfoo FILE [--out DIR] [--force]');
+    throw new UsageError('usage: gapbench import promptfoo FILE [--out DIR] [--force] [--allow-outside DIR]');
   const out = resolve(io.cwd, values.out ?? '.');
-  const result = convertPromptfoo(resolve(io.cwd, file));
+  const allowOutside = (values['allow-outside'] ?? []).map((d) => resolve(io.cwd, d));
+  const result = convertPromptfoo(resolve(io.cwd, file), file, { allowOutside });
   refuseOverwrite(result, out, io.cwd, values.force === true);
-  writeAll(result, out);
+  await writeValidated(result, out, io);
   report(result, file, relative(io.cwd, out) || '.', io);
   return EXIT.ok;
 }
@@ -45,30 +61,70 @@ function refuseOverwrite(result: ImportResult, out: string, cwd: string, force: 
     );
 }
 
-/** Every file is written beside its target first and renamed only when all were written: never half a config. */
-function writeAll(result: ImportResult, out: string): void {
-  const staged: [string, string][] = [];
+/**
+ * Every file is written into a staging directory beside the targets, the config and each suite are
+ * loaded and validated from there (no model is called), and only then moved into place: a suite
+ * that would not load is never written, and never half a config.
+ */
+async function writeValidated(result: ImportResult, out: string, io: IO): Promise<void> {
+  let stage: string;
   try {
+    mkdirSync(out, { recursive: true });
+    stage = mkdtempSync(join(out, '.gapbench-import-'));
     for (const f of result.files) {
-      const target = join(out, f.path);
+      const target = join(stage, f.path);
       mkdirSync(dirname(target), { recursive: true });
-      const text = f.yaml === undefined ? f.text : f.text + stringify(f.yaml, { lineWidth: 0 });
-      writeFileSync(`${target}.importing`, text);
-      staged.push([`${target}.importing`, target]);
+      writeFileSync(target, f.yaml === undefined ? f.text : f.text + stringify(f.yaml, { lineWidth: 0 }));
     }
   } catch (e) {
-    for (const [tmp] of staged) rmSync(tmp, { force: true });
     throw new UsageError(`import: cannot write into ${out} (${(e as Error).message})`);
   }
-  for (const [tmp, target] of staged) renameSync(tmp, target);
+  try {
+    await validateStaged(result, stage, io);
+    for (const f of result.files) {
+      mkdirSync(dirname(join(out, f.path)), { recursive: true });
+      renameSync(join(stage, f.path), join(out, f.path));
+    }
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+async function validateStaged(result: ImportResult, stage: string, io: IO): Promise<void> {
+  const fail = (what: string, e: unknown) =>
+    new UsageError(`the ${what} it would write does not load (${(e as Error).message}); nothing was written`);
+  try {
+    loadConfig({ configPath: 'gapbench.config.yaml', cwd: stage, env: io.env });
+  } catch (e) {
+    throw fail('gapbench.config.yaml', e);
+  }
+  for (const f of result.files.filter((x) => x.yaml !== undefined && x.path.startsWith('suites/'))) {
+    let problems: string[];
+    try {
+      const suite = await loadSuite(f.path, { cwd: stage, vars: {} });
+      problems = (await validateSuite(suite)).problems;
+    } catch (e) {
+      throw fail(f.path, e);
+    }
+    if (problems.length) throw fail(f.path, new Error(problems[0]));
+  }
 }
 
 function report(result: ImportResult, file: string, out: string, io: IO): void {
   const { models, suites, tests } = result.counts;
   io.stdout.write(
-    `Imported ${terminalSafe(file)}: ${models} model(s), ${suites} suite(s) of ${tests} test(s) into ${terminalSafe(out)}/\n`,
+    `Imported ${terminalSafe(file)}: ${models} model(s), ${suites} suite(s) of ${tests} test(s) into ${terminalSafe(out)}/ (validated, nothing run)\n`,
   );
   for (const f of result.files) io.stdout.write(`  ${f.path}\n`);
+  const given = result.endpoints.filter((e) => e.fromConfig);
+  if (given.length) {
+    // The promptfoo config chose where requests go and which key they carry: say so loudly.
+    io.stdout.write(`Endpoints and API keys taken from ${terminalSafe(file)} (check them before running):\n`);
+    for (const e of given)
+      io.stdout.write(
+        `  ! ${terminalSafe(e.model)}: sends ${e.keyEnv ? `the key in $${terminalSafe(e.keyEnv)}` : 'no key'} to ${terminalSafe(e.endpoint)}\n`,
+      );
+  }
   if (!result.unsupported.length) {
     io.stdout.write('Everything was carried over.\n');
     return;

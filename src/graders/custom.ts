@@ -18,7 +18,7 @@ export type CustomGradeFn = (output: string, ctx: CustomGradeContext) => unknown
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 
-async function importModule(file: string): Promise<Record<string, unknown>> {
+export async function importModule(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(file).href;
   if (TS_EXTENSIONS.has(path.extname(file))) {
     // Loaded lazily: tsx pulls in esbuild, which suites without TypeScript graders never need.

@@ -10,6 +10,11 @@ export interface GradeContext {
    * (its concurrency, rate budget, retries, cache). Present when the runner can call models.
    */
   ask?: (modelRef: string, messages: ChatMessage[]) => Promise<Completion>;
+  /**
+   * What a `transform` grader made of the output when it is not text (an object, a number): the
+   * graders inside it get its JSON as `output` and the value itself here.
+   */
+  value?: unknown;
 }
 
 export type GradeFn = (output: string, ctx: GradeContext) => Grade | Promise<Grade>;

@@ -28,6 +28,7 @@ import { cost } from './cost.js';
 import { custom } from './custom.js';
 import { judge } from './judge.js';
 import { all, any, weighted } from './combinators.js';
+import { transform } from './transform.js';
 
 export type { BuiltinGrader } from './builtin.js';
 export type { CustomGradeContext, CustomGradeFn } from './custom.js';
@@ -48,6 +49,7 @@ const builtins = {
   all,
   any,
   weighted,
+  transform,
 } satisfies Record<string, BuiltinGrader>;
 
 const registry = new Map<string, BuiltinGrader>();

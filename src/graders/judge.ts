@@ -17,7 +17,13 @@ function judgeMessages(rubric: string, testCase: Case, output: string, scaleMax?
     'Judge only what the rubric asks; ignore style unless the rubric mentions it.',
     `Reply with only a JSON object: {"verdict": "PASS" or "FAIL", "score": ${scale}, "reason": "one short sentence"}.`,
   ].join('\n');
-  const parts = [`## Rubric\n${rubric}`, `## Question\n${testCase.prompt}`];
+  // A conversation: the judge sees the turns before the answer, not only the last question.
+  const turns = testCase.messages?.filter((m) => m.role !== 'system');
+  const question =
+    turns && turns.length > 1
+      ? `## Conversation so far\n${turns.map((m) => `[${m.role}]\n${m.content}`).join('\n\n')}`
+      : `## Question\n${testCase.prompt}`;
+  const parts = [`## Rubric\n${rubric}`, question];
   if (testCase.expected !== undefined && testCase.expected !== null) {
     const exp = typeof testCase.expected === 'string' ? testCase.expected : JSON.stringify(testCase.expected);
     parts.push(`## Reference answer\n${exp}`);

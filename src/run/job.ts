@@ -109,9 +109,10 @@ function fromRecord(r: ErrorRecord): Answered {
 }
 
 async function ask(job: Job, ctx: JobContext): Promise<Answered | undefined> {
-  const messages: ChatMessage[] = [];
-  if (job.case.system) messages.push({ role: 'system', content: job.case.system });
-  messages.push({ role: 'user', content: job.case.prompt });
+  // A conversation is sent as written; a single prompt as before (same messages, same cache key).
+  const messages: ChatMessage[] = job.case.messages ? [...job.case.messages] : [];
+  if (!job.case.messages && job.case.system) messages.push({ role: 'system', content: job.case.system });
+  if (!job.case.messages) messages.push({ role: 'user', content: job.case.prompt });
   const startedAt = Date.now();
   const info = {
     id: job.id,

@@ -10,8 +10,8 @@ import type { Case, GraderSpec } from '../types.js';
 import { readYamlFile, type YamlFile } from '../util/yamlfile.js';
 import { formatPath, schemaError } from '../util/zodmsg.js';
 import { CASE_KEYS, suiteSchema, withoutExtensions, type RawSuite } from './schema.js';
-import { hubFiles } from './hub.js';
-import { readHubRows, readSourceRows, resolveSourcePath } from './source.js';
+import { caseData, checkMessages, fillConversation, messageFields } from './conversation.js';
+import { loadSourceCases } from './source-cases.js';
 import { placeholders, render } from './template.js';
 
 export interface Suite {
@@ -143,38 +143,55 @@ function loadInlineCases(
   out: Case[],
   specWhere: Map<string, (string | number)[]>,
 ): void {
-  const fields = raw.template ? placeholders(raw.template) : [];
+  const convo = raw.messages ? checkMessages(raw.messages, yaml, ['messages']) : undefined;
+  if (convo && raw.template)
+    throw new FileError(yaml.file, yaml.lineOf(['messages']), 'messages: give either template or messages, not both');
+  const fields = raw.template ? placeholders(raw.template) : convo ? messageFields(convo) : [];
   const ids = new Set<string>();
   raw.cases!.forEach((c, i) => {
     const at = (key?: string) => yaml.lineOf(['cases', i], key);
     const fail = (key: string | undefined, msg: string) =>
       new FileError(yaml.file, at(key), `cases[${i}]${key ? `.${key}` : ''}: ${msg}`);
+    const own = c.messages === undefined ? undefined : checkMessages(c.messages, yaml, ['cases', i, 'messages']);
+    const allowed = own ? [...fields, ...messageFields(own)] : fields;
     for (const key of Object.keys(c)) {
-      if (!CASE_KEYS.has(key) && !fields.includes(key)) {
+      if (!CASE_KEYS.has(key) && !allowed.includes(key)) {
         throw fail(
           key,
-          `unknown field '${key}'${raw.template ? ` (the template uses: ${fields.join(', ') || 'none'})` : ' (no template uses it)'}`,
+          `unknown field '${key}'${raw.template || convo ? ` (the template uses: ${fields.join(', ') || 'none'}; data for graders goes under vars:)` : ' (no template uses it; data for graders goes under vars:)'}`,
         );
       }
     }
+    const data = caseData(c, yaml, i, CASE_KEYS);
+    const values = data ? { ...c, ...data } : c;
     const id = c.id;
     if (id === undefined || id === null || id === '') throw fail(undefined, 'missing id');
     if (typeof id !== 'string' && typeof id !== 'number') throw fail('id', 'must be a string');
     const sid = String(id);
     if (ids.has(sid)) throw fail('id', `duplicate case id '${sid}'`);
     ids.add(sid);
+    if (c.system !== undefined && typeof c.system !== 'string') throw fail('system', 'must be a string');
     let prompt: string;
+    let sent: { messages: Case['messages']; system?: string } | undefined;
+    if (own && c.prompt !== undefined) throw fail('messages', 'give either prompt or messages, not both');
+    if (own && c.system !== undefined && own.some((m) => m.role === 'system'))
+      throw fail('system', 'the case has a system message in messages too; keep one');
     if (c.prompt !== undefined) {
       if (typeof c.prompt !== 'string' || !c.prompt.trim()) throw fail('prompt', 'must be a non-empty string');
       prompt = c.prompt;
     } else if (raw.template) {
-      const r = render(raw.template, c);
+      const r = render(raw.template, values);
       if (r.missing.length) throw fail(undefined, `the template needs '${r.missing[0]}', which this case does not set`);
       prompt = r.text;
+    } else if (own ?? convo) {
+      const r = fillConversation((own ?? convo)!, values, (c.system as string | undefined) ?? raw.system);
+      if (r.missing)
+        throw fail(own ? 'messages' : undefined, `a message needs '${r.missing}', which this case does not set`);
+      prompt = r.prompt;
+      sent = { messages: r.messages, system: r.system };
     } else throw fail(undefined, 'needs a prompt (or the suite needs a template)');
     if (c.category !== undefined && typeof c.category !== 'string') throw fail('category', 'must be a string');
     if (c.description !== undefined && typeof c.description !== 'string') throw fail('description', 'must be a string');
-    if (c.system !== undefined && typeof c.system !== 'string') throw fail('system', 'must be a string');
     if (c.check !== undefined && typeof c.check !== 'string' && typeof c.check !== 'number')
       throw fail('check', 'must be an expression string');
     const grader = c.grader === undefined ? defaultGrader : normalizeSpec(c.grader);
@@ -189,11 +206,13 @@ function loadInlineCases(
         Object.keys(examples).some((k) => k !== 'pass' && k !== 'fail'))
     )
       throw fail('examples', 'must be {pass: [...], fail: [...]}');
-    const vars: Record<string, unknown> = { ...c };
-    out.push({
+    const vars: Record<string, unknown> = { ...values };
+    delete vars.vars;
+    const made: Case = {
       id: sid,
       prompt,
-      system: (c.system as string | undefined) ?? raw.system,
+      system: sent ? sent.system : ((c.system as string | undefined) ?? raw.system),
+      ...(sent ? { messages: sent.messages } : {}),
       expected: c.expected,
       category: (c.category as string | undefined) ?? 'default',
       ...(c.description !== undefined ? { description: c.description as string } : {}),
@@ -201,114 +220,22 @@ function loadInlineCases(
       vars,
       ...(examples ? { examples } : {}),
       ...(c.check !== undefined ? { check: String(c.check) } : {}),
-    });
+    };
+    if (data) withData.add(made);
+    out.push(made);
   });
 }
 
-async function loadSourceCases(
-  raw: RawSuite,
-  yaml: YamlFile,
-  dir: string,
-  opts: LoadOptions,
-  defaultGrader: GraderSpec,
-  out: Case[],
-): Promise<void> {
-  const source = raw.source!;
-  const line = yaml.lineOf(['source', 'path']) ?? yaml.lineOf(['source']);
-  const path = resolveSourcePath(source, yaml.file, dir, opts.cwd, opts.vars, line);
-  // The path's variable is unset and the suite names its Hub files: download (or reuse the cache).
-  const rows =
-    path === undefined
-      ? await readHubRows(source, await hubFiles(source.hub!, { vars: opts.vars, log: opts.log }), yaml.file, line)
-      : await readSourceRows(source, path, yaml.file, line);
-  const fields = source.fields ?? {};
-  let pattern: RegExp | undefined;
-  if (source.expected_pattern) {
-    try {
-      pattern = new RegExp(source.expected_pattern, 'm');
-    } catch (e) {
-      throw new FileError(
-        yaml.file,
-        yaml.lineOf(['source', 'expected_pattern']),
-        `source.expected_pattern: invalid regex (${(e as Error).message})`,
-      );
-    }
-  }
-  const ids = new Set(out.map((c) => c.id));
-  const multiFile = new Set(rows.map((r) => r.path)).size > 1;
-  const idTemplate = source.id ?? (multiFile ? '{file}-{index}' : '{index}');
-  if (source.choices) for (const r of rows) spreadChoices(r.row, source.choices, fields.expected);
-  for (const r of rows) {
-    // Built only when needed: the location for an error, the tokens for an id or category template.
-    const where = () => `${r.path}${r.line ? `:${r.line}` : ''}`;
-    let tokens_: Record<string, unknown> | undefined;
-    const tokens = () => (tokens_ ??= { ...r.row, index: r.index, file: r.file, line: r.line });
-    const get = (f: string) => r.row[f];
-    const id = fields.id
-      ? String(get(fields.id) ?? '')
-      : idTemplate === '{index}'
-        ? String(r.index)
-        : fillTokens(idTemplate, tokens());
-    if (!id) throw new UsageError(`${where()}: the id field '${fields.id}' is empty`);
-    if (ids.has(id))
-      throw new UsageError(
-        `${where()}: duplicate case id '${id}' (set source.id to a template such as '{file}-{index}')`,
-      );
-    ids.add(id);
-    let prompt: string;
-    if (fields.prompt) {
-      const p = get(fields.prompt);
-      if (p === undefined || p === null || String(p).trim() === '')
-        throw new UsageError(`${where()}: field '${fields.prompt}' (the prompt) is missing or empty`);
-      prompt = String(p);
-    } else if (raw.template) {
-      const rendered = render(raw.template, r.row);
-      if (rendered.missing.length)
-        throw new UsageError(
-          `${where()}: the template needs '${rendered.missing[0]}', which this row lacks (fields: ${Object.keys(r.row).join(', ')})`,
-        );
-      prompt = rendered.text;
-    } else throw new FileError(yaml.file, line, 'source: set fields.prompt or a template to build each prompt');
-    let expected: unknown = fields.expected ? get(fields.expected) : undefined;
-    if (pattern && expected !== undefined) {
-      const m = pattern.exec(String(expected));
-      if (!m)
-        throw new UsageError(
-          `${where()}: expected_pattern /${source.expected_pattern}/ does not match '${String(expected).slice(-60)}'`,
-        );
-      expected = (m.groups?.answer ?? m[1] ?? m[0]).trim();
-    }
-    const category = fields.category
-      ? String(get(fields.category) ?? 'default')
-      : source.category
-        ? fillTokens(source.category, tokens())
-        : multiFile
-          ? r.file
-          : 'default';
-    out.push({ id, prompt, system: raw.system, expected, category, grader: defaultGrader, vars: r.row });
-  }
-}
-
-/** `source.choices`: a list of options -> fields A, B, C, ...; an integer answer -> its letter. */
-function spreadChoices(row: Record<string, unknown>, field: string, expectedField: string | undefined): void {
-  const list = row[field];
-  if (!Array.isArray(list)) return;
-  list.forEach((option, i) => (row[String.fromCharCode(65 + i)] = option));
-  const answer = expectedField ? row[expectedField] : undefined;
-  if (expectedField && typeof answer === 'number' && Number.isInteger(answer) && answer >= 0 && answer < list.length)
-    row[expectedField] = String.fromCharCode(65 + answer);
-}
-
-function fillTokens(template: string, tokens: Record<string, unknown>): string {
-  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string) =>
-    tokens[name] === undefined ? m : String(tokens[name]),
-  );
-}
+/** Cases with a `vars:` map: their data joins the suite hash (grading may read it). */
+const withData = new WeakSet<Case>();
 
 function hashSuite(name: string, cases: readonly Case[]): string {
   const h = createHash('sha256');
   h.update(name);
-  for (const c of cases)
-    h.update(JSON.stringify([c.id, c.system ?? null, c.prompt, c.expected ?? null, c.category, c.grader]));
+  // A single-prompt case without vars: hashes as before conversations existed, so runs stay resumable.
+  for (const c of cases) {
+    const more = [...(c.messages ? [c.messages] : []), ...(withData.has(c) ? [c.vars] : [])];
+    h.update(JSON.stringify([c.id, c.system ?? null, c.prompt, c.expected ?? null, c.category, c.grader, ...more]));
+  }
   return h.digest('hex').slice(0, 16);
 }

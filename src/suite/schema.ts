@@ -64,6 +64,8 @@ export const suiteSchema = z
     description: z.string().optional(),
     system: z.string().optional(),
     template: z.string().optional(),
+    /** A conversation template instead of `template`: each message's content is filled from the case. */
+    messages: z.array(z.record(z.string(), z.unknown())).optional(),
     grader: graderSpecSchema.optional(),
     /** Graders every case must also pass, besides its own (promptfoo's defaultTest asserts). */
     grader_all: z.array(graderSpecSchema).min(1).optional(),
@@ -86,6 +88,8 @@ export const CASE_KEYS = new Set([
   'examples',
   'system',
   'description',
+  'messages',
+  'vars',
 ]);
 
 /** Top-level keys starting `x-` are free for YAML anchors and tool metadata; they are dropped before checking. */

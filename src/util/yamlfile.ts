@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
 import { FileError } from '../errors.js';
 
-type YamlPath = readonly (string | number)[];
+export type YamlPath = readonly (string | number)[];
 
 /** A parsed YAML file that can say on which line any value (or key) stands. */
 export interface YamlFile {
@@ -42,7 +42,7 @@ export function readYamlFile(file: string, displayName = file): YamlFile {
   return parseYamlText(text, displayName);
 }
 
-function parseYamlText(text: string, file: string): YamlFile {
+export function parseYamlText(text: string, file: string): YamlFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
