@@ -2,7 +2,7 @@
 // The simulator runs in this process; the harness runs in a child process (what is measured).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as st from '../dist/report/stats.js';
 import { answerKeyFromCases, startSimulator } from '../dist/sim/index.js';
@@ -758,7 +758,110 @@ async function batch(cases = 5_000) {
   report(`batch mode: ${cases} jobs through the Batch API (CPU must not grow with the wait)`, rows);
 }
 
-const all = { speed, faults, rateLimit, scale, stats, htmlReport, merge, batch };
-const extra = { replayScale, httpScale, replayLong, bothProtocols, longPrompts };
+/**
+ * Start-up: wall time of `gapbench suites`, `gapbench validate` and a run's first progress line,
+ * as a user starts them (a new node process each), against the target of 1 s. "cold": a new cache
+ * directory (only the bundled suites' entries shipped in dist/parsed/); "warm": the parse cache
+ * filled by an earlier start.
+ */
+async function startup(times = 5) {
+  const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+  const suites = ['knowledge-mc', 'extraction-json', 'math-word'];
+  // BENCH_BASELINE: the same starts of another build, interleaved with this one's (same machine load).
+  const builds = [['', cli], ...(BASELINE ? [[' [baseline]', BASELINE]] : [])];
+  const timeTo = (build, args, cache, first) =>
+    new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      const child = spawn(process.execPath, [build, ...args], {
+        cwd: dir,
+        env: { ...process.env, GAPBENCH_CACHE_DIR: cache, BENCH_KEY: 'k' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let at;
+      const seen = (d) => {
+        if (at === undefined && (!first || first.test(String(d)))) at = performance.now() - t0;
+      };
+      child.stdout.on('data', seen);
+      child.stderr.on('data', seen);
+      child.on('close', (code) =>
+        code === 0 || first
+          ? resolve(first ? at : performance.now() - t0)
+          : reject(new Error(`${args[0]} exited ${code}`)),
+      );
+    });
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const caseList = (await Promise.all(suites.map((s) => loadSuite(s, { cwd: dir, vars: {} })))).flatMap((s) => s.cases);
+  const sim = await startSimulator({
+    port: 0,
+    seed: 1,
+    models: [
+      { name: 'closed-sim', accuracy: 0.9, latencyMs: 20 },
+      { name: 'open-sim:8b', accuracy: 0.7, latencyMs: 20 },
+    ],
+    answers: answerKeyFromCases(caseList),
+  });
+  const config = writeConfig('startup', [
+    {
+      id: 'closed',
+      provider: 'openai',
+      model: 'closed-sim',
+      extra: { baseURL: sim.openaiBaseURL, apiKeyEnv: 'BENCH_KEY', group: 'closed' },
+    },
+    { id: 'open', provider: 'ollama', model: 'open-sim:8b', extra: { host: sim.ollamaHost, group: 'open' } },
+  ]);
+  const scenarios = [
+    ['gapbench suites', () => ['suites'], undefined],
+    ['gapbench validate extraction-json', () => ['validate', 'extraction-json'], undefined],
+    ['gapbench validate (3 bundled suites)', () => ['validate', ...suites], undefined],
+    [
+      'run: first progress line (3 suites, 2 models)',
+      (i) => [
+        'run',
+        '--config',
+        config,
+        ...suites.flatMap((s) => ['--suite', s]),
+        '--run-id',
+        `startup-${Date.now()}-${i}`,
+        '--limit',
+        '5',
+        '--cache',
+        'off',
+      ],
+      /^Run /m,
+    ],
+  ];
+  const rows = [];
+  try {
+    for (const [name, args, first] of scenarios) {
+      const cold = builds.map(() => []);
+      const warm = builds.map(() => []);
+      for (let i = 0; i < times; i++)
+        for (const [b, [, build]] of builds.entries()) {
+          const cache = join(dir, `startup-cache-${name.length}-${b}-${i}`);
+          cold[b].push(await timeTo(build, args(`c${b}-${i}`), cache, first));
+          warm[b].push(await timeTo(build, args(`w${b}-${i}`), cache, first));
+        }
+      for (const [b, [label]] of builds.entries())
+        rows.push([
+          `${name}${label}`,
+          `cold ${median(cold[b]).toFixed(0)} ms, warm ${median(warm[b]).toFixed(0)} ms (target < 1,000 ms; median of ${times})`,
+        ]);
+    }
+  } finally {
+    await sim.close();
+  }
+  report(`startup: a new process each time, as a user runs it (load average ${loadavg()[0].toFixed(1)})`, rows);
+}
+
+const all = { speed, faults, rateLimit, scale, stats, htmlReport, merge, batch, startup };
+const extra = {
+  replayScale,
+  httpScale,
+  replayLong,
+  bothProtocols,
+  longPrompts,
+  // Simulated runs with a known truth: coverage, type-I error, power (see bench/stats-coverage.mjs).
+  'stats-coverage': async () => (await import('./stats-coverage.mjs')).statsCoverage(report),
+};
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);

@@ -6,6 +6,7 @@ import type { Manifest } from './journal/manifest.js';
 import type { JobRecord } from './journal/record.js';
 import type { GapRow } from './report/gap.js';
 import type { SummaryRow } from './report/summary.js';
+import { stoppedModels } from './report/history.js';
 import { ResponseCache, defaultCacheDir, type CacheMode } from './run/cache.js';
 import { checkJudges } from './run/judges.js';
 import { countJobs } from './run/plan.js';
@@ -149,6 +150,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     }),
   );
   const { report } = result;
+  // No thresholds here: a finished run's outcome is exit 0 (see Report.recordHistory).
+  await report.recordHistory?.({ exit: 0, stopped: stoppedModels(report.aggregate) });
   return {
     runId,
     runDir,

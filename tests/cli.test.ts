@@ -420,7 +420,20 @@ describe('the CLI as a process', () => {
     p.child.kill('SIGINT');
     const r = await p.done;
     expect(r.code).toBe(130);
-    expect(readdirSync(join(dir, 'results', 'int2')).sort()).toEqual(['manifest.json', 'records.jsonl']);
+    // Whether the reports were written before the second signal depends on the machine's load: what
+    // must hold is that nothing half-written (a .tmp scratch file) or foreign is left, nor the lock.
+    const known = [
+      'manifest.json',
+      'records.jsonl',
+      'results.csv',
+      'summary.csv',
+      'gap.csv',
+      'matrix.csv',
+      'report.html',
+    ];
+    const left = readdirSync(join(dir, 'results', 'int2'));
+    expect(left).toEqual(expect.arrayContaining(['manifest.json', 'records.jsonl']));
+    expect(left.filter((f) => !known.includes(f))).toEqual([]);
     const resumed = await spawnCli(['run', '--resume', join('results', 'int2'), '--quiet'], { cwd: dir }).done;
     expect(resumed.code).toBe(0);
     expect(

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
@@ -98,6 +98,7 @@ describe("README's sharded deployments", () => {
     const [wf] = parseYaml<Workflow>(checkedBlocks()[0]);
     expect(wf.jobs.merge.needs).toBe('shard');
     const store = { artifacts: tempDir('gapbench-artifacts-'), cache: tempDir('gapbench-cache-') };
+    const gateLines: string[] = [];
     for (const runId of ['1001', '1002']) {
       const shards = wf.jobs.shard.strategy!.matrix!.shard as number[];
       expect(shards).toEqual([1, 2, 3, 4]);
@@ -105,6 +106,7 @@ describe("README's sharded deployments", () => {
       for (const r of results) expect(r.failed, r.log).toBe(false);
       const merge = await runGitHubJob(wf.jobs.merge, {}, runId, store);
       expect(merge.failed, merge.log).toBe(false);
+      gateLines.push(...merge.log.split('\n').filter((l) => /--fail-on-regression/.test(l)));
       expect(merge.log).toContain('Merged 4 shard(s), 60 records');
       const summary = parseCsv(readFileSync(join(store.artifacts, `gapbench-${runId}`, 'summary.csv'), 'utf8'), {
         columns: true,
@@ -117,7 +119,19 @@ describe("README's sharded deployments", () => {
     }
     const history = readFileSync(join(store.cache, 'history.csv'), 'utf8').trim().split('\n');
     expect(history).toHaveLength(5); // header + 2 runs x 2 models
+    // The per-case scores travel with it, so the second night's gate ran the paired test.
+    expect(readFileSync(join(store.cache, 'history-cases.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(gateLines.at(-1)).toMatch(
+      /^(ok|inconclusive) --fail-on-regression 3: .*against nightly-1001 \(the last comparable/,
+    );
   }, 120_000);
+
+  /** The files of a cache step's `path` (one, or a block of one per line). */
+  const cachePaths = (path: string) =>
+    path
+      .split('\n')
+      .map((p) => p.trim())
+      .filter(Boolean);
 
   /** Runs one job of the workflow: its steps in order, as a runner would, in a fresh directory. */
   async function runGitHubJob(
@@ -140,9 +154,9 @@ describe("README's sharded deployments", () => {
       if (step.uses?.startsWith('actions/checkout')) cpSync(project, work, { recursive: true });
       else if (step.uses?.startsWith('actions/setup-node')) expect(w['node-version']).toBe('20');
       else if (step.uses?.startsWith('actions/cache')) {
-        // Restored now, saved when the job ends (as the action does).
-        if (existsSync(join(store.cache, 'history.csv')))
-          cpSync(join(store.cache, 'history.csv'), join(work, w.path), { recursive: true });
+        // Restored now, saved when the job ends (as the action does); `path` may list several files.
+        for (const p of cachePaths(w.path))
+          if (existsSync(join(store.cache, basename(p)))) cpSync(join(store.cache, basename(p)), join(work, p));
       } else if (step.uses?.startsWith('actions/upload-artifact'))
         cpSync(join(work, w.path), join(store.artifacts, w.name), { recursive: true });
       else if (step.uses?.startsWith('actions/download-artifact')) {
@@ -158,9 +172,8 @@ describe("README's sharded deployments", () => {
       } else throw new Error(`a step this test does not know: ${JSON.stringify(step)}`);
     }
     const cacheStep = job.steps.find((s) => s.uses?.startsWith('actions/cache'));
-    if (cacheStep) {
-      cpSync(join(work, String(cacheStep.with!.path)), join(store.cache, 'history.csv'));
-    }
+    for (const p of cacheStep ? cachePaths(String(cacheStep.with!.path)) : [])
+      if (existsSync(join(work, p))) cpSync(join(work, p), join(store.cache, basename(p)));
     return { failed: false, log };
   }
 

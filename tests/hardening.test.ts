@@ -394,18 +394,20 @@ describe('progress says why a lane waits', () => {
 });
 
 describe('stops are immediate on any plan size', () => {
-  it('Ctrl-C on --repeat 100000000 exits within 2 s, ready to resume', async () => {
+  it('Ctrl-C on --repeat 100000000 sends nothing more and exits 130, ready to resume', async () => {
     const dir = project();
     const run = spawnCli(['run', '--suite', 's.yaml', '--run-id', 'huge', '--repeat', '100000000', '--quiet'], {
       cwd: dir,
     });
     while (!existsSync(join(dir, 'results', 'huge', 'records.jsonl'))) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 500));
-    const t0 = Date.now();
+    const atSignal = sim.stats().byModel.slow.requests;
     run.child.kill('SIGINT');
     const done = await run.done;
-    // In-flight requests (250 ms each here) finish; nothing walks the 1.6 billion jobs left.
-    expect(Date.now() - t0).toBeLessThan(2000);
+    // Behaviour, not wall time (a busy machine is slow): the requests already on their way (at most
+    // the lane's 2 in flight) may still arrive, no new one is sent, and nothing walks the 1.6
+    // billion jobs left (the test's own timeout is the generous bound).
+    expect(sim.stats().byModel.slow.requests - atSignal).toBeLessThanOrEqual(2);
     expect(done.code).toBe(130);
     expect(done.stdout).toMatch(/\d{10} job\(s\) not run\. Resume with: /);
   }, 30_000);

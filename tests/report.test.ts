@@ -5,6 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { csvRows, formatNumber, MAX_CELL, openCsv, safeCell, toCsvString, toLine } from '../src/report/csv.js';
 import { appendHistory } from '../src/report/history.js';
+import { choosesPair } from '../src/report/gap-scope.js';
 import type { SummaryRow } from '../src/report/summary.js';
 import type { Manifest } from '../src/journal/manifest.js';
 import { terminalSafe } from '../src/util/text.js';
@@ -42,8 +43,8 @@ const rows = (file: string) =>
 
 describe('statistics do not depend on the order answers finished in', () => {
   it('gives the same intervals, p-values and CSVs for the same answers in any journal order', async () => {
-    // Partial credit (contains, mode all): summary intervals come from the seeded bootstrap, which
-    // draws indices into arrays whose order, before the fix, was the order records reached the journal.
+    // Partial credit (contains, mode all): graded summary intervals (bounded mean at 80 cases) and the paired
+    // t gap must not depend on the order records reached the journal.
     const dir = tempDir();
     const words = ['alpha', 'beta', 'gamma', 'delta'];
     const n = 80;
@@ -81,7 +82,7 @@ describe('statistics do not depend on the order answers finished in', () => {
     writeFileSync(join(runB, 'records.jsonl'), `${shuffled.join('\n')}\n`);
     for (const run of [runA, runB]) expect((await cli(['report', run], { cwd: dir })).code).toBe(0);
     const summary = rows(join(runA, 'summary.csv'));
-    expect(summary.every((r) => r.ci_method === 'bootstrap')).toBe(true);
+    expect(summary.every((r) => r.ci_method === 'bounded')).toBe(true);
     expect(rows(join(runA, 'gap.csv'))[0].test).toBe('paired_t');
     for (const f of ['summary.csv', 'gap.csv', 'matrix.csv', 'results.csv']) {
       expect(readFileSync(join(runB, f), 'utf8')).toBe(readFileSync(join(runA, f), 'utf8'));
@@ -139,7 +140,7 @@ describe('results.csv of a fresh run (rows formatted during the run)', () => {
 });
 
 describe('gap.csv on a run whose true gap is known', () => {
-  it('gives the exact gap, McNemar p-value, its interval and verdict, per suite and per category', async () => {
+  it('gives the gap, McNemar score p-value, Tango interval and verdict, per suite and per category', async () => {
     // closedA right on 80% (i % 5 != 0); openA right on 60% (i % 5 < 3); closedB 50%, openB 40%.
     const dir = syntheticProject({
       closedA: (i) => i % 5 !== 0,
@@ -151,35 +152,48 @@ describe('gap.csv on a run whose true gap is known', () => {
     expect(r.code).toBe(0);
     const gap = rows(join(dir, 'results', 'g', 'gap.csv'));
     const best = gap.find((g) => g.suite === 'syn' && g.category === 'all' && g.scope === 'best')!;
+    // Two models a side: the pair is chosen on one half of the cases (a hash of the case id) and
+    // tested on the other: here 104 cases choose (closedA 80% beats closedB, right on even cases)
+    // and 96 test.
+    const testing = Array.from({ length: N }, (_, i) => i).filter(
+      (i) => !choosesPair({ suite: 'syn', caseId: `c${i}` }),
+    );
+    expect(testing.length).toBe(96);
     expect(best).toMatchObject({
       closed_model: 'closedA',
       open_model: 'openA',
-      test: 'mcnemar_exact',
-      n_paired: String(N),
+      test: 'mcnemar_score',
+      n_paired: '96',
       verdict: 'closed_better',
     });
-    expect(Number(best.closed_score)).toBe(0.8);
-    expect(Number(best.open_score)).toBe(0.6);
-    expect(Number(best.gap_pp)).toBeCloseTo(20, 9);
-    expect(Number(best.relative_gap_pct)).toBeCloseTo(25, 9);
-    // Discordant cases: closed right and open wrong when i%5 in {3,4} (b = 80); the reverse when
-    // i%5 == 0 (c = 40). Exact McNemar and the Clopper-Pearson interval of b/(b+c), mapped to the
-    // difference (b+c)/n x (2 pi - 1), computed independently (Python, scipy 1.17: binomtest(80, 120)
-    // .pvalue and .proportion_ci(0.95, 'exact')): p = 0.00033040001839131815, [8.978605459638676,
-    // 30.007789283678925] pp.
-    expect(Math.abs(Number(best.p_value) - 0.00033040001839131815)).toBeLessThan(1e-9);
-    expect(Number(best.ci_low_pp)).toBeCloseTo(8.97861, 4);
-    expect(Number(best.ci_high_pp)).toBeCloseTo(30.0078, 4);
-    // 80% power at alpha 0.05: (1.959964 + 0.841621) * sqrt(mean(d^2) = 0.6 / 200) * 100.
-    expect(Number(best.min_detectable_pp)).toBeCloseTo(2.801585 * Math.sqrt(0.6 / 200) * 100, 3);
-    expect(Number(best.cases_for_5pp)).toBe(Math.ceil((2.8015852 ** 2 * 0.6) / 0.0025));
+    expect(best.note).toMatch(/^best pair chosen on half the cases, tested on the other half/);
+    expect(Number(best.closed_score)).toBeCloseTo(77 / 96, 5);
+    expect(Number(best.open_score)).toBeCloseTo(62 / 96, 5);
+    expect(Number(best.gap_pp)).toBeCloseTo((15 / 96) * 100, 3);
+    // On the 96 testing cases: closed right and open wrong (i%5 in {3,4}) on b = 34, the reverse
+    // (i%5 == 0) on c = 19. McNemar's score test and Tango's interval, computed independently
+    // (Python, scipy 1.17, brentq on Tango's statistic): p = 0.039359508888249725, [0.775151, 29.747343] pp.
+    expect(Math.abs(Number(best.p_value) - 0.039359508888249725)).toBeLessThan(1e-5);
+    expect(Number(best.ci_low_pp)).toBeCloseTo(0.775151, 3);
+    expect(Number(best.ci_high_pp)).toBeCloseTo(29.7473, 3);
+    // Exact power by summing binomials (the same script, brentq): 80% at a 20.856 pp gap when 53 of
+    // 96 cases disagree; a 5 pp gap needs Connor's 1730.93 -> 1731 cases (beyond the exact search).
+    expect(Number(best.min_detectable_pp)).toBeCloseTo(20.856, 1);
+    expect(Number(best.cases_for_5pp)).toBe(1731);
     // Group means: closed (0.8 + 0.5) / 2 = 0.65, open (0.6 + 0.4) / 2 = 0.5 (scipy: p = 0.0010164380313311828).
     const mean = gap.find((g) => g.suite === 'syn' && g.category === 'all' && g.scope === 'mean')!;
     expect(mean).toMatchObject({ closed_model: 'closedA + closedB', open_model: 'openA + openB', test: 'paired_t' });
     expect(Number(mean.gap_pp)).toBeCloseTo(15, 9);
     expect(Number(mean.p_value)).toBeCloseTo(0.00101644, 8);
-    // Categories are rows of their own.
+    // Categories are rows of their own, Holm-adjusted within the suite.
     expect(gap.filter((g) => g.scope === 'best').map((g) => g.category)).toEqual(['all', 'first', 'second']);
+    const cats = gap.filter((g) => g.scope === 'best' && g.category !== 'all');
+    const ps = cats.map((g) => Number(g.p_value)).sort((x, y) => x - y);
+    expect(cats.map((g) => Number(g.p_adjusted)).sort((x, y) => x - y)).toEqual([
+      Math.min(1, 2 * ps[0]),
+      Math.min(1, Math.max(2 * ps[0], ps[1])),
+    ]);
+    expect(cats.every((g) => g.note.includes('exploratory'))).toBe(true);
     // Cost per correct on the suite row: replay has no tokens, so cost 0 / passed.
     expect(best.closed_cost_per_correct_usd).toBe('0');
   });
@@ -225,7 +239,7 @@ describe('gap.csv on a run whose true gap is known', () => {
     expect(cmp.code).toBe(1);
     const c = rows(join(dir, 'results', 'after', 'compare.csv'));
     const open = c.find((x) => x.model === 'openA')!;
-    expect(open).toMatchObject({ verdict: 'regressed', test: 'mcnemar_exact', n_paired: String(N) });
+    expect(open).toMatchObject({ verdict: 'regressed', test: 'mcnemar_score', n_paired: String(N) });
     expect(Number(open.delta_pp)).toBeCloseTo(-20, 9);
     expect(c.find((x) => x.model === 'closedA')).toMatchObject({ delta_pp: '0', verdict: 'no_significant_difference' });
     expect(

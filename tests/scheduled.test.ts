@@ -35,13 +35,13 @@ describe('--fail-on-regression fails only on drops the paired test finds signifi
     const { dir, answers, run } = regressionProject();
     answers((i) => i < 120); // 60%
     expect((await run('base')).code).toBe(0);
-    // 20 cases lost, 10 gained: -5 pp; exact McNemar p = 2 * P(X <= 10 | 30, 1/2) = 0.0987.
+    // 20 cases lost, 10 gained: -5 pp; McNemar's score test: z = 10 / sqrt(30), p = 0.0679.
     answers((i) => (i < 120 && i >= 20) || (i >= 120 && i < 130));
     const noisy = await run('noisy', '--fail-on-regression', '3');
     expect(noisy.code).toBe(0);
     const strict = await run('strict', '--fail-on-regression', '3', '--strict', '--baseline', 'results/base');
     expect(strict.code).toBe(1);
-    expect(strict.stdout).toMatch(/FAIL open on syn: 60\.0% -> 55\.0% \(-5\.0 pp, p = 0\.099, --strict\) against base/);
+    expect(strict.stdout).toMatch(/FAIL open on syn: 60\.0% -> 55\.0% \(-5\.0 pp, p = 0\.068, --strict\) against base/);
     // 40 cases lost: -20 pp, p < 0.001.
     answers((i) => i >= 40 && i < 120);
     const big = await run('big', '--fail-on-regression', '3', '--baseline', 'results/base');
@@ -57,19 +57,35 @@ describe('--fail-on-regression fails only on drops the paired test finds signifi
     ).toBe(1);
   });
 
-  it('a drop of exactly PP points is not more than PP (no floating-point edge); a passing gate says what it checked', async () => {
+  it('a drop of exactly PP points is not more than PP (no floating-point edge), but a gate that cannot rule out more says inconclusive', async () => {
     const { dir, answers, run } = regressionProject();
     answers((i) => i < 150); // 75%
     expect((await run('base')).code).toBe(0);
-    answers((i) => i < 144); // 72%: 6 lost, none gained, exact McNemar p = 2 / 2^6 = 0.03125
+    answers((i) => i < 144); // 72%: 6 lost, none gained, McNemar score test z = sqrt(6), p = 0.0143
     const exact = await run('x', '--fail-on-regression', '3', '--baseline', 'results/base');
     expect(exact.code).toBe(0);
-    expect(exact.stdout).toContain(
-      'ok --fail-on-regression 3: no drop of more than 3 pp that is significant at alpha 0.05 in 1 suite x model against base',
+    expect(exact.stdout).toMatch(
+      /inconclusive --fail-on-regression 3: open on syn: 75\.0% -> 72\.0% \(-3\.0 pp \[-6\.\d, -\d\.\d\]\): a drop of up to 6\.\d pp cannot be ruled out \(200 cases\) against base/,
+    );
+    expect(exact.stdout).not.toContain('ok --fail-on-regression');
+    const strictNI = await run(
+      'z',
+      '--fail-on-regression',
+      '3',
+      '--fail-if-inconclusive',
+      '--baseline',
+      'results/base',
+    );
+    expect(strictNI.code).toBe(1);
+    expect(strictNI.stdout).toMatch(/FAIL inconclusive --fail-on-regression 3: open on syn/);
+    // A gate with room to spare says what it checked.
+    const wide = await run('w', '--fail-on-regression', '10', '--baseline', 'results/base');
+    expect(wide.stdout).toContain(
+      'ok --fail-on-regression 10: no drop of more than 10 pp that is significant at alpha 0.05 in 1 suite x model against base',
     );
     const under = await run('y', '--fail-on-regression', '2.9', '--baseline', 'results/base');
     expect(under.code).toBe(1);
-    expect(under.stdout).toMatch(/FAIL open on syn: 75\.0% -> 72\.0% \(-3\.0 pp, p = 0\.031/);
+    expect(under.stdout).toMatch(/FAIL open on syn: 75\.0% -> 72\.0% \(-3\.0 pp, p = 0\.014/);
     const cmp = await cli(['compare', 'results/base', 'results/x', '--fail-on-regression', '3'], { cwd: dir });
     expect(cmp.code).toBe(0);
   });

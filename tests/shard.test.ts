@@ -276,6 +276,8 @@ describe('a gap from a single paired case (a small shard)', () => {
       cases_for_5pp: NaN,
       closed_cost_per_correct_usd: undefined,
       open_cost_per_correct_usd: undefined,
+      p_adjusted: NaN,
+      note: 'too few cases to detect any gap (fewer than 2)',
     };
     const text = gapLines(row, false).join('\n');
     expect(text).toContain('open trails closed by 50.0 pp (no interval from 1 case), no p-value (paired t, 1 case)');

@@ -323,6 +323,6 @@ describe('resume writes where it is told', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(join(copy, 'records.jsonl'), 'utf8').trim().split('\n')).toHaveLength(N);
     expect(readFileSync(join(orig, 'records.jsonl'), 'utf8')).toBe(before);
-    expect(readdirSync(join(dir, 'results')).sort()).toEqual(['history.csv', 'orig']);
+    expect(readdirSync(join(dir, 'results')).sort()).toEqual(['history-cases.jsonl', 'history.csv', 'orig']);
   });
 });

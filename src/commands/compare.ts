@@ -19,7 +19,8 @@ import { regressionPoints, significanceLevel } from './thresholds.js';
 const COMPARE_HELP = `Usage: gapbench compare <run-a> <run-b> [options]
 
 Per suite x model, the change from run A to run B on the cases both answered: delta in points,
-an exact McNemar (pass/fail) or paired t p-value and the interval that inverts it.
+a McNemar score test with Tango's interval (pass/fail) or a paired t test and its interval
+(docs/statistics.md).
 Writes compare.csv (default: in run B's directory) and prints a table.
 
 Options:
@@ -89,7 +90,7 @@ function compareTable(rows: CompareRow[], color: boolean): string {
     (r.score_a * 100).toFixed(1),
     (r.score_b * 100).toFixed(1),
     `${r.delta_pp >= 0 ? '+' : ''}${r.delta_pp.toFixed(1)} [${r.ci_low_pp.toFixed(1)}, ${r.ci_high_pp.toFixed(1)}]`,
-    r.p_value < 0.001 ? '<0.001' : r.p_value.toFixed(3),
+    r.p_value < 0.001 ? '< 0.001' : r.p_value.toFixed(3), // as pText prints it, without the p
     String(r.n_paired),
     r.verdict,
   ]);

@@ -1,6 +1,7 @@
 import type { ModelConfig } from '../config/config.js';
 import { StorageError, type ProviderError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
+import { describeFilter } from '../journal/manifest.js';
 import { countJobs } from '../run/plan.js';
 import { Progress } from '../run/progress.js';
 import { startManifest } from '../run/rundir.js';
@@ -96,7 +97,8 @@ function planLine(p: PreparedRun): string {
   const bench = p.models.filter((m) => !m.judgeOnly);
   const total = countJobs(p.suites, p.repeat, p.shard) * bench.length;
   const cases = p.shard ? `shard ${label(p.shard)}: ${countJobs(p.suites, 1, p.shard)} case(s) of ` : '';
-  return `Run ${p.runId}: ${total} jobs (${cases}${p.suites.length} suite(s) x ${bench.length} model(s) x ${p.repeat} repeat(s)) -> ${p.runDir}`;
+  const filter = p.filter ? `; ${terminalSafe(describeFilter(p.filter), 300)}` : '';
+  return `Run ${p.runId}: ${total} jobs (${cases}${p.suites.length} suite(s) x ${bench.length} model(s) x ${p.repeat} repeat(s)${filter}) -> ${p.runDir}`;
 }
 
 /** The command that resumes a run; run through npx (a clone, not a global install), it says npx too. */

@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
-import { readManifest, type Manifest } from '../journal/manifest.js';
+import { describeFilter, readManifest, type Manifest } from '../journal/manifest.js';
 import { readRecordLines } from '../journal/read.js';
 import type { RecordSink } from '../journal/record.js';
 import type { Report } from '../report/index.js';
@@ -127,6 +127,11 @@ function checkShards(shards: ShardRun[]): ShardRun[] {
     if (m.config_hash !== first.manifest.config_hash)
       throw new UsageError(
         `${s.given}: shard ${label(m.shard)} comes from another config or suites (config_hash ${m.config_hash}; ${first.given} has ${first.manifest.config_hash})`,
+      );
+    // Shards of one run asked the same subset of the cases (--case, --category, --failed-from).
+    if (describeFilter(m.filter) !== describeFilter(first.manifest.filter))
+      throw new UsageError(
+        `${s.given}: shard ${label(m.shard)} ran another subset of the cases (${describeFilter(m.filter) || 'all of them'}; ${first.given}: ${describeFilter(first.manifest.filter) || 'all of them'})`,
       );
     const twin = byIndex.get(m.shard.index);
     if (twin) throw new UsageError(`${s.given}: shard ${label(m.shard)} is given twice (also ${twin.given})`);

@@ -5,7 +5,7 @@ import { batchSettings } from '../config/model.js';
 import { findPreset } from '../config/presets.js';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
-import { readManifest, type Manifest } from '../journal/manifest.js';
+import { describeFilter, readManifest, type Manifest, type RunFilter } from '../journal/manifest.js';
 import { PROTOCOLS } from '../providers/index.js';
 import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
 import { configHash, describeChange } from '../run/identity.js';
@@ -17,6 +17,7 @@ import { terminalSafe } from '../util/text.js';
 import { REPORT_OPTIONS, THRESHOLD_OPTIONS, thresholdOptions, type ThresholdOptions } from './thresholds.js';
 import { label, parseShard, resumedShard } from './shard.js';
 import type { Shard } from '../run/plan.js';
+import { selectCases } from '../run/subset.js';
 
 /** Everything a run needs, already validated. `demo` builds one of these around the simulator. */
 export interface PreparedRun {
@@ -41,6 +42,10 @@ export interface PreparedRun {
   alpha?: number;
   /** This machine's slice of the cases (`--shard I/N`). */
   shard?: Shard;
+  /** The subset of the cases asked (--case, --category, --failed-from): recorded in the manifest. */
+  filter?: RunFilter;
+  /** The subset of cases chosen on the command line (`--limit N`): never a regression baseline. */
+  filtered?: string;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
 }
@@ -63,6 +68,9 @@ export const RUN_OPTIONS = {
   'cache-dir': { type: 'string' },
   'cache-max-age': { type: 'string' },
   shard: { type: 'string' },
+  case: { type: 'string', multiple: true },
+  category: { type: 'string', multiple: true },
+  'failed-from': { type: 'string' },
   batch: { type: 'boolean' },
   'max-duration': { type: 'string' },
   'progress-interval': { type: 'string' },
@@ -104,11 +112,12 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
   const repeat = positiveInt('--repeat', values.repeat) ?? inv?.repeat ?? config.repeat ?? 1;
   checkJudges(suites, models);
   if (manifest && !values.force) checkUnchanged(manifest, models, suites, repeat, values.resume!);
+  const subset = await subsetOf(values, models, suites, repeat, manifest, io);
   const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
   return {
     models,
-    suites,
+    suites: subset.suites,
     repeat,
     runDir,
     runId: manifest?.run_id ?? runDir.split(/[\\/]/).pop()!,
@@ -128,14 +137,60 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     maxDurationMs: duration('--max-duration', values['max-duration']),
     progressIntervalSec: progressInterval(values['progress-interval']),
     quiet: Boolean(values.quiet),
-    excel: Boolean(values.excel),
-    xlsx: Boolean(values.xlsx),
-    matrixOutputs: Boolean(values['matrix-outputs']),
+    // A resumed run keeps the outputs it was started with; flags add to them.
+    excel: Boolean(values.excel || manifest?.outputs?.excel),
+    xlsx: Boolean(values.xlsx || manifest?.outputs?.xlsx),
+    matrixOutputs: Boolean(values['matrix-outputs'] || manifest?.outputs?.matrix_outputs),
     thresholds: thresholdOptions(values, io.cwd),
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,
     ...(shard ? { shard } : {}),
+    ...(subset.filter ? { filter: subset.filter } : {}),
+    ...filteredOf(values.limit, subset.filter, manifest),
   };
+}
+
+/** --case, --category, --failed-from (or the filter a resumed run recorded): the suites cut down. */
+async function subsetOf(
+  values: RunValues,
+  models: ModelConfig[],
+  suites: Suite[],
+  repeat: number,
+  manifest: Manifest | undefined,
+  io: IO,
+): Promise<{ suites: Suite[]; filter?: RunFilter }> {
+  const from = values['failed-from'];
+  const subset = await selectCases(
+    {
+      case: values.case,
+      category: values.category,
+      failedFrom: from === undefined ? undefined : { dir: resolve(io.cwd, from), given: from },
+    },
+    suites,
+    configHash(models, suites, repeat),
+    (m) => describeChange(m, models, suites, repeat),
+    manifest?.filter,
+    readManifest,
+  );
+  // history.csv holds one score per suite x model and run: a subset's is not comparable with a full run's.
+  if (subset.filter && values['fail-on-regression'] !== undefined && values.baseline === undefined)
+    throw new UsageError(
+      '--fail-on-regression on a subset of the cases needs --baseline DIR (a run of the same cases): history.csv compares whole suites',
+    );
+  return subset;
+}
+
+/**
+ * What part of the suites' cases the run covers when not all (--limit, a subset; kept on resume),
+ * in words: such a run is never a regression baseline.
+ */
+function filteredOf(limit: string | undefined, filter: RunFilter | undefined, manifest: Manifest | undefined) {
+  const parts = [
+    ...(limit !== undefined ? [`first ${limit} cases of each suite (--limit ${limit})`] : []),
+    ...(filter ? [describeFilter(filter)] : []),
+  ];
+  if (parts.length) return { filtered: parts.join('; ') };
+  return manifest?.filtered ? { filtered: manifest.filtered } : {};
 }
 
 function checkedModels(config: Config, concurrency: number | undefined, io: IO, batch: boolean): ModelConfig[] {
@@ -280,5 +335,6 @@ function responseCache(values: RunValues, io: IO): ResponseCache {
   if (!['use', 'refresh', 'off'].includes(mode))
     throw new UsageError(`--cache ${values.cache}: expected use, refresh or off`);
   const dir = values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env);
-  return new ResponseCache(dir, mode, duration('--cache-max-age', values['cache-max-age']));
+  // --cache-max-age 0s: no cached answer is young enough, every job asks (answers are still stored).
+  return new ResponseCache(dir, mode, duration('--cache-max-age', values['cache-max-age'], true));
 }

@@ -71,7 +71,8 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
       runDir: dir,
       resuming: false,
       manifest,
-      outputs: { excel: Boolean(values.excel), matrixOutputs: false },
+      // The old run's output choices (its files); --excel adds the BOM.
+      outputs: { ...regradeOutputs(old), excel: Boolean(values.excel || old.outputs?.excel) },
       history: false,
       notice: (line) => io.stderr.write(`${line}\n`),
     },
@@ -88,6 +89,15 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
   );
   io.stdout.write(`Results: ${dir}\n`);
   return EXIT.ok;
+}
+
+/** The output choices the regraded run was made with. */
+function regradeOutputs(old: Manifest): { excel: boolean; xlsx: boolean; matrixOutputs: boolean } {
+  return {
+    excel: Boolean(old.outputs?.excel),
+    xlsx: Boolean(old.outputs?.xlsx),
+    matrixOutputs: Boolean(old.outputs?.matrix_outputs),
+  };
 }
 
 /** The new run's manifest: the old one's, naming the run it was derived from and the suites graded with. */

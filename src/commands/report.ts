@@ -9,15 +9,16 @@ import { parse } from '../util/args.js';
 
 const REPORT_HELP = `Usage: gapbench report <run-dir> [options]
 
-Rebuilds results.csv, summary.csv, gap.csv, matrix.csv, report.html (and with --xlsx results.xlsx)
-and the terminal report from the run's
-records.jsonl (and the prices in manifest.json). Does not touch history.csv or call any model.
+Rebuilds results.csv, summary.csv, gap.csv, matrix.csv, report.html (and results.xlsx when the run
+wrote one) and the terminal report from the run's records.jsonl (and the prices in manifest.json),
+with the output choices the run was made with (manifest.json "outputs"): the same files, byte for
+byte except timestamps. Does not touch history.csv or call any model.
 
 Options:
-  --excel            CSVs with a UTF-8 BOM (Excel shows Chinese text correctly)
-  --xlsx             also write results.xlsx (typed cells, one sheet per table)
-  --matrix-outputs   add one output column per model to matrix.csv
-  -h, --help         show this help`;
+  --excel / --no-excel                    CSVs with / without a UTF-8 BOM (Excel shows Chinese text correctly)
+  --xlsx / --no-xlsx                      write / skip results.xlsx (typed cells, one sheet per table)
+  --matrix-outputs / --no-matrix-outputs  add / leave out one output column per model in matrix.csv
+  -h, --help                              show this help`;
 
 export async function reportCommand(argv: string[], io: IO): Promise<number> {
   const { values, positionals } = parse(
@@ -27,6 +28,9 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
       excel: { type: 'boolean' },
       xlsx: { type: 'boolean' },
       'matrix-outputs': { type: 'boolean' },
+      'no-excel': { type: 'boolean' },
+      'no-xlsx': { type: 'boolean' },
+      'no-matrix-outputs': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     true,
@@ -39,10 +43,15 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
   const dir = resolve(io.cwd, positionals[0]);
   const manifest = readManifest(dir);
   if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${positionals[0]}: no records.jsonl`);
+  // The run's own choices, each flag overriding one (a manifest from before they were recorded has none).
+  const choice = (name: 'excel' | 'xlsx' | 'matrix-outputs', recorded: boolean | undefined): boolean => {
+    if (values[name] && values[`no-${name}`]) throw new UsageError(`--${name} and --no-${name}: choose one`);
+    return values[name] ? true : values[`no-${name}`] ? false : Boolean(recorded);
+  };
   const report = await writeReports(dir, {
-    excel: Boolean(values.excel),
-    xlsx: Boolean(values.xlsx),
-    matrixOutputs: Boolean(values['matrix-outputs']),
+    excel: choice('excel', manifest.outputs?.excel),
+    xlsx: choice('xlsx', manifest.outputs?.xlsx),
+    matrixOutputs: choice('matrix-outputs', manifest.outputs?.matrix_outputs),
     history: false,
     manifest,
   });

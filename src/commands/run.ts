@@ -18,6 +18,11 @@ Options:
   --run-id NAME          name of the run directory (default: a UTC timestamp)
   --repeat N             ask each case N times (default 1)
   --limit N              run only the first N cases of each suite (a cheap first run)
+  --case GLOB            run only the cases whose id matches GLOB (* any characters, ? one;
+                         repeatable: any of them); job ids stay those of the whole run
+  --category NAME        run only the cases of category NAME (repeatable)
+  --failed-from DIR      run only the cases that failed or errored (any model) in the run in DIR,
+                         which must have the same config and suites; the manifest records the filter
   --concurrency N        requests in flight per model, overriding every lane
   --shard I/N            run only the I-th of N slices of the cases (I from 1; auto/N reads the
                          index from JOB_COMPLETION_INDEX, CI_NODE_INDEX, ...); join with gapbench merge
@@ -28,7 +33,8 @@ Options:
   --force                with --resume, accept a changed config or suite
   --cache MODE           use | refresh | off (default use; see README: which models are cached)
   --cache-dir DIR        response cache location (default: $GAPBENCH_CACHE_DIR or ~/.cache/gapbench)
-  --cache-max-age AGE    ignore cached answers older than AGE (e.g. 20h, 7d) and ask again
+  --cache-max-age AGE    ignore cached answers older than AGE (e.g. 20h, 7d) and ask again;
+                         0s: ask every job again (new answers are still cached)
   --max-duration TIME    stop starting jobs after TIME (e.g. 30m), write results, exit 130
   --progress-interval S  seconds between progress lines when not on a terminal (default 10)
   --excel                write CSVs with a UTF-8 BOM (Excel shows Chinese text correctly)

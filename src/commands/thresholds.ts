@@ -1,12 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type * as csvParse from 'csv-parse/sync';
-import { requireCjs } from '../util/cjs.js';
-
-const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
 import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
-import { aggregateRun, compareRuns, dropsMoreThan, mostlyCached, regressions } from '../report/compare.js';
+import {
+  aggregateRun,
+  compareScores,
+  dropsMoreThan,
+  mostlyCached,
+  regressions,
+  type CompareRow,
+} from '../report/compare.js';
+import { HISTORY_CASES, readCaseScores, runScores, type RunScores } from '../report/history-cases.js';
+import { readHistoryFile } from '../report/history-read.js';
+import { stoppedModels } from '../report/history.js';
+import { chooseBaseline } from './baseline.js';
 import { pText } from '../report/terminal.js';
 import type { Report } from '../report/index.js';
 import { readManifest } from '../journal/manifest.js';
@@ -16,7 +23,10 @@ export const THRESHOLD_HELP = `  --fail-under SCORE     exit 1 when any model sc
                          MODEL=SCORE sets it for one model (repeatable)
   --fail-on-regression PP  exit 1 when a model's score on a suite fell by more than PP points
                          and the paired test finds the drop significant (--alpha), against
-                         --baseline DIR, else against the previous run in history.csv
+                         --baseline DIR, else against the last comparable, complete, successful
+                         run in history.csv (per-case scores from history-cases.jsonl); says
+                         "inconclusive" when its interval cannot rule out a drop of more than PP
+  --fail-if-inconclusive with --fail-on-regression: an inconclusive check fails too (non-inferiority)
   --strict               with --fail-on-regression: any drop of more than PP points fails
   --alpha A              significance level for --fail-on-regression (default 0.05)
   --baseline DIR         the run to compare against for --fail-on-regression
@@ -31,6 +41,7 @@ export const THRESHOLD_OPTIONS = {
   baseline: { type: 'string' },
   'max-errors': { type: 'string' },
   strict: { type: 'boolean' },
+  'fail-if-inconclusive': { type: 'boolean' },
   alpha: { type: 'string' },
 } as const;
 
@@ -47,6 +58,8 @@ export interface ThresholdOptions {
   failOnRegressionPP?: number;
   /** Fail on the raw drop, without the significance test. */
   strict?: boolean;
+  /** Fail when the interval cannot rule out a drop of more than PP (non-inferiority). */
+  failIfInconclusive?: boolean;
   alpha?: number;
   baseline?: string;
   maxErrors?: number;
@@ -59,6 +72,7 @@ export function thresholdOptions(
     baseline?: string;
     'max-errors'?: string;
     strict?: boolean;
+    'fail-if-inconclusive'?: boolean;
     alpha?: string;
   },
   cwd: string,
@@ -73,13 +87,15 @@ export function thresholdOptions(
   const baseline = values.baseline ? resolve(cwd, values.baseline) : undefined;
   if (baseline) readManifest(baseline);
   if (baseline && pp === undefined) throw new UsageError('--baseline needs --fail-on-regression PP');
-  if ((values.strict || values.alpha !== undefined) && pp === undefined)
-    throw new UsageError(`${values.strict ? '--strict' : '--alpha'} needs --fail-on-regression PP`);
+  const needy = values.strict ? '--strict' : values['fail-if-inconclusive'] ? '--fail-if-inconclusive' : '--alpha';
+  if ((values.strict || values['fail-if-inconclusive'] || values.alpha !== undefined) && pp === undefined)
+    throw new UsageError(`${needy} needs --fail-on-regression PP`);
   const alpha = significanceLevel(values.alpha);
   return {
     failUnder,
     failOnRegressionPP: pp,
     strict: Boolean(values.strict),
+    failIfInconclusive: Boolean(values['fail-if-inconclusive']),
     alpha,
     baseline,
     maxErrors: fraction('--max-errors', values['max-errors']),
@@ -104,8 +120,25 @@ export function significanceLevel(v: string | undefined): number | undefined {
   return alpha;
 }
 
-/** Checks the thresholds of a finished run; prints each failure; returns the exit code. */
+/**
+ * Checks the thresholds of a finished run; prints each failure; records the run in history.csv
+ * with the outcome (so a failed night is never a later baseline); returns the exit code.
+ */
 export async function applyThresholds(t: ThresholdOptions, report: Report, runDir: string, io: IO): Promise<number> {
+  const record = (exit: number) => report.recordHistory?.({ exit, stopped: stoppedModels(report.aggregate) });
+  let code: number;
+  try {
+    code = await checkThresholds(t, report, runDir, io);
+  } catch (e) {
+    // The run is recorded even when its gate could not be checked (never as a baseline: exit 2).
+    await record(2);
+    throw e;
+  }
+  await record(code);
+  return code;
+}
+
+async function checkThresholds(t: ThresholdOptions, report: Report, runDir: string, io: IO): Promise<number> {
   const failures: string[] = [];
   for (const row of report.summary) {
     const rule = t.failUnder?.find((f) => f.model === row.model) ?? t.failUnder?.find((f) => f.model === undefined);
@@ -145,68 +178,91 @@ function silentModels(report: Report): string[] {
     .map(([id, m]) => `${id} answered none of its ${m.records} jobs (most often ${m.top ?? 'no answer'})`);
 }
 
+/** The regression check against one baseline: its failures, and the rows it could not clear. */
+interface GateResult {
+  failures: string[];
+  inconclusive: string[];
+}
+
 /**
- * --fail-on-regression: against --baseline, or else the previous run in history.csv when its
- * directory is still beside this one (per-case answers, so the paired test can run); a previous
- * run known only from history.csv is held to the raw threshold, and the message says so.
+ * --fail-on-regression: against --baseline, or else the last comparable, complete, successful run
+ * in history.csv (baseline.ts). Its per-case scores come from its directory when it is still
+ * beside this one, else from history-cases.jsonl, so the paired test runs in CI too; a baseline
+ * known only by its history.csv scores is held to the raw threshold, and the message says so.
  */
 async function regressionFailures(t: ThresholdOptions, report: Report, runDir: string, io: IO): Promise<string[]> {
   const pp = t.failOnRegressionPP!;
-  const strict = Boolean(t.strict);
-  let baseDir = t.baseline;
-  let prev: Map<string, { score: number; runId: string }> | undefined;
-  if (!baseDir) {
-    prev = previousScores(join(dirname(runDir), 'history.csv'), report.summary[0]?.run_id ?? '');
-    if (!prev.size) {
-      io.stderr.write('--fail-on-regression: no earlier run in history.csv to compare with; nothing checked\n');
-      return [];
-    }
-    const last = [...prev.values()].at(-1)!.runId;
-    if (existsSync(join(dirname(runDir), last, 'manifest.json'))) baseDir = join(dirname(runDir), last);
+  if (t.baseline) {
+    const base = await aggregateRun(t.baseline, readManifest(t.baseline));
+    const gate = pairedGate(t, report, runScores(base), base.runId, io);
+    return [...gate.failures, ...(t.failIfInconclusive ? gate.inconclusive : [])];
   }
-  if (baseDir) {
-    const base = await aggregateRun(baseDir, readManifest(baseDir));
-    const rows = compareRuns(base, report.aggregate, t.alpha);
-    for (const m of mostlyCached(base, report.aggregate))
-      io.stderr.write(`warning: --fail-on-regression: most answers of ${m} came from the cache\n`);
-    if (!rows.length) return [`--baseline ${baseDir}: no suite x model in common with this run`];
-    const how = strict ? '--strict' : `significant at alpha ${t.alpha ?? 0.05}`;
-    const failed = regressions(rows, pp, strict);
-    // A gate that passes says so, and what it checked (a silent pass looks like a gate that never ran).
-    if (!failed.length)
-      io.stdout.write(
-        `ok --fail-on-regression ${pp}: no drop of more than ${pp} pp${strict ? '' : ` that is ${how}`} in ${rows.length} suite x model against ${rows[0].run_a}\n`,
-      );
-    return failed.map(
-      (r) =>
-        `${r.model} on ${r.suite}: ${(r.score_a * 100).toFixed(1)}% -> ${(r.score_b * 100).toFixed(1)}% (${r.delta_pp.toFixed(1)} pp, ${pText(r.p_value)}, ${how}) against ${r.run_a}`,
+  const history = readHistoryFile(join(dirname(runDir), 'history.csv'));
+  if (history.skipped.length)
+    io.stderr.write(
+      `warning: history.csv: ${history.skipped.length} row(s) skipped (${history.skipped.slice(0, 3).join('; ')}${history.skipped.length > 3 ? '; ...' : ''})\n`,
     );
+  const choice = chooseBaseline(history.rows, readManifest(runDir));
+  if (choice.missing.length)
+    io.stderr.write(
+      `warning: --fail-on-regression: history.csv lacks ${choice.missing.join(', ')} (started by an older gapbench): those baseline checks are skipped\n`,
+    );
+  const passed = choice.skipped.length ? `; skipped: ${choice.skipped.join(', ')}` : '';
+  if (!choice.runId) {
+    io.stderr.write(`--fail-on-regression: no comparable earlier run in history.csv; nothing checked${passed}\n`);
+    return [];
   }
+  const where = `${choice.runId} (the last comparable, complete, successful run${passed})`;
+  const dir = join(dirname(runDir), choice.runId);
+  const scores = existsSync(join(dir, 'manifest.json'))
+    ? runScores(await aggregateRun(dir, readManifest(dir)))
+    : readCaseScores(join(dirname(runDir), HISTORY_CASES), choice.runId);
+  if (!scores) return rawDrops(report, choice.rows, pp, where);
+  const gate = pairedGate(t, report, scores, where, io);
+  return [...gate.failures, ...(t.failIfInconclusive ? gate.inconclusive : [])];
+}
+
+/** The paired gate: fails on a significant drop of more than PP; inconclusive when one cannot be ruled out. */
+function pairedGate(t: ThresholdOptions, report: Report, base: RunScores, where: string, io: IO): GateResult {
+  const pp = t.failOnRegressionPP!;
+  const strict = Boolean(t.strict);
+  const rows = compareScores(base, runScores(report.aggregate), t.alpha);
+  for (const m of mostlyCached(report.aggregate))
+    io.stderr.write(`warning: --fail-on-regression: most answers of ${m} came from the cache\n`);
+  if (!rows.length) return { failures: [`${where}: no suite x model in common with this run`], inconclusive: [] };
+  const how = strict ? '--strict' : `significant at alpha ${t.alpha ?? 0.05}`;
+  const failed = regressions(rows, pp, strict);
+  const open = strict ? [] : rows.filter((r) => !failed.includes(r) && dropsMoreThan(r.ci_low_pp, pp));
+  const change = (r: CompareRow) =>
+    `${r.model} on ${r.suite}: ${(r.score_a * 100).toFixed(1)}% -> ${(r.score_b * 100).toFixed(1)}% (${r.delta_pp.toFixed(1)} pp`;
+  const inconclusive = open.map(
+    (r) =>
+      `inconclusive --fail-on-regression ${pp}: ${change(r)} [${r.ci_low_pp.toFixed(1)}, ${r.ci_high_pp.toFixed(1)}]): a drop of up to ${(-r.ci_low_pp).toFixed(1)} pp cannot be ruled out (${r.n_paired} cases) against ${where}`,
+  );
+  // A gate that cannot clear a drop says so instead of "ok"; a passing gate says what it checked.
+  if (!t.failIfInconclusive) for (const line of inconclusive) io.stdout.write(`${line}\n`);
+  if (!failed.length && !open.length)
+    io.stdout.write(
+      `ok --fail-on-regression ${pp}: no drop of more than ${pp} pp${strict ? '' : ` that is ${how}`} in ${rows.length} suite x model against ${where}\n`,
+    );
+  return {
+    failures: failed.map((r) => `${change(r)}, ${pText(r.p_value)}, ${how}) against ${where}`),
+    inconclusive,
+  };
+}
+
+/** A baseline known only by its history.csv scores: the raw drop, no test. */
+function rawDrops(report: Report, rows: readonly Record<string, string>[], pp: number, where: string): string[] {
   const failures: string[] = [];
   for (const row of report.summary) {
-    const p = prev!.get(`${row.suite}\u0000${row.model}`);
-    if (!p) continue;
-    const delta = (row.score - p.score) * 100;
+    const p = rows.find((r) => r.suite === row.suite && r.model === row.model);
+    const score = Number(p?.score);
+    if (!p || !Number.isFinite(score)) continue;
+    const delta = (row.score - score) * 100;
     if (dropsMoreThan(delta, pp))
       failures.push(
-        `${row.model} on ${row.suite}: ${(p.score * 100).toFixed(1)}% -> ${(row.score * 100).toFixed(1)}% (${delta.toFixed(1)} pp) against ${p.runId} (its directory is gone: raw threshold, no test)`,
+        `${row.model} on ${row.suite}: ${(score * 100).toFixed(1)}% -> ${(row.score * 100).toFixed(1)}% (${delta.toFixed(1)} pp) against ${where} (its per-case scores are gone: raw threshold, no test)`,
       );
   }
   return failures;
-}
-
-/** The latest earlier score of each suite x model in history.csv (rows of `currentRun` skipped). */
-function previousScores(path: string, currentRun: string): Map<string, { score: number; runId: string }> {
-  const out = new Map<string, { score: number; runId: string }>();
-  if (!existsSync(path)) return out;
-  const rows = parseCsv(readFileSync(path, 'utf8'), { columns: true, bom: true, skip_empty_lines: true }) as Record<
-    string,
-    string
-  >[];
-  for (const r of rows) {
-    if (r.run_id === currentRun) continue;
-    const score = Number(r.score);
-    if (Number.isFinite(score)) out.set(`${r.suite}\u0000${r.model}`, { score, runId: r.run_id });
-  }
-  return out;
 }

@@ -150,17 +150,43 @@ async function loadSchema(options: Record<string, unknown>, env: GraderEnv): Pro
   if (isRecord(schema) && schema.$async === true)
     throw new GraderOptionError(`${where}: async schemas are not supported`, 'schema');
   const draft2020 = isRecord(schema) && typeof schema.$schema === 'string' && schema.$schema.includes('2020-12');
-  // Strict mode rejects unknown keywords (a misspelt `requierd` would otherwise check nothing).
-  // Formats are not validated: that needs ajv-formats, which we do not ship.
-  const opts = { allErrors: true, strict: true, validateFormats: false } as const;
-  // Loaded on first use: most runs have no schema, and ajv costs start-up time and memory.
-  const ajv = draft2020 ? new (await import('ajv/dist/2020.js')).Ajv2020(opts) : new (await import('ajv')).Ajv(opts);
   try {
-    const validate = ajv.compile(schema);
-    return { validate, errorsText: () => ajv.errorsText(validate.errors, { dataVar: 'json' }) };
+    return await compiled(schema, draft2020);
   } catch (e) {
     throw new GraderOptionError(`bad ${where}: ${(e as Error).message}`, 'schema');
   }
+}
+
+type AjvInstance = import('ajv').default;
+/** One validator per draft, shared by every case: building one costs ~10 ms (its meta-schemas). */
+const validators = new Map<boolean, Promise<AjvInstance>>();
+/** Compiled schemas by their text: a suite repeats the same schema across cases and repeats. */
+const schemas = new Map<string, Schema>();
+/** Compiled schemas kept at most: a suite with a schema per case stays cached, a generated flood does not grow memory. */
+const MAX_SCHEMAS = 1000;
+
+async function compiled(schema: Record<string, unknown> | boolean, draft2020: boolean): Promise<Schema> {
+  const key = `${draft2020 ? 1 : 0}${JSON.stringify(schema)}`;
+  const hit = schemas.get(key);
+  if (hit) return hit;
+  let ajv = validators.get(draft2020);
+  if (!ajv) {
+    // Strict mode rejects unknown keywords (a misspelt `requierd` would otherwise check nothing).
+    // Formats are not validated: that needs ajv-formats, which we do not ship. addUsedSchema off:
+    // two suites may give different schemas the same $id without one replacing the other.
+    const opts = { allErrors: true, strict: true, validateFormats: false, addUsedSchema: false } as const;
+    // Loaded on first use: most runs have no schema, and ajv costs start-up time and memory.
+    ajv = draft2020
+      ? import('ajv/dist/2020.js').then((m) => new m.Ajv2020(opts) as unknown as AjvInstance)
+      : import('ajv').then((m) => new m.Ajv(opts));
+    validators.set(draft2020, ajv);
+  }
+  const instance = await ajv;
+  const validate = instance.compile(schema);
+  const out = { validate, errorsText: () => instance.errorsText(validate.errors, { dataVar: 'json' }) };
+  if (schemas.size >= MAX_SCHEMAS) schemas.delete(schemas.keys().next().value!);
+  schemas.set(key, out);
+  return out;
 }
 
 interface Check {

@@ -33,6 +33,40 @@ export interface ManifestModel {
 export type { BatchEntry } from '../types.js';
 import type { BatchEntry } from '../types.js';
 
+/** Which optional outputs the run wrote; `gapbench report` writes the same unless told otherwise. */
+interface OutputChoices {
+  /** CSVs with a UTF-8 BOM (--excel). */
+  excel: boolean;
+  /** results.xlsx (--xlsx). */
+  xlsx: boolean;
+  /** One output column per model in matrix.csv (--matrix-outputs). */
+  matrix_outputs: boolean;
+}
+
+/** The subset of the suites' cases a run asked (--case, --category, --failed-from). */
+export interface RunFilter {
+  /** --case globs over case ids (a case matching any is kept). */
+  case?: string[];
+  /** --category names (a case in any is kept). */
+  category?: string[];
+  /** --failed-from: the run whose failed or errored cases this run asks again, and those cases by suite. */
+  failed_from?: { run_id: string; dir: string; cases: Record<string, string[]> };
+  /** Cases kept, of how many in the suites. */
+  cases: number;
+  of: number;
+}
+
+/** A filter in one short line (history.csv's `filter` column, messages): empty for no filter. */
+export function describeFilter(f: RunFilter | undefined): string {
+  if (!f) return '';
+  const parts = [
+    ...(f.case?.length ? [`case=${f.case.join('|')}`] : []),
+    ...(f.category?.length ? [`category=${f.category.join('|')}`] : []),
+    ...(f.failed_from ? [`failed_from=${f.failed_from.run_id}`] : []),
+  ];
+  return `${parts.join(' ')} (${f.cases} of ${f.of} cases)`;
+}
+
 /** manifest.json: how a run was produced, so it can be resumed, re-scored or compared. */
 export interface Manifest {
   gapbench: string;
@@ -73,8 +107,18 @@ export interface Manifest {
   merged_from?: { run_id: string; dir: string; shard: string; started_at: string; finished_at?: string }[];
   /** The vendor batches of models in batch mode, recorded as each is made: a resume collects them. */
   batches?: BatchEntry[];
+  /**
+   * Set when the run covers a subset of its suites' cases chosen on the command line (`--limit N`;
+   * case, category or failed-from filters): what the subset was. Such a run is never a regression
+   * baseline (history.csv's `filtered` column).
+   */
+  filtered?: string;
   /** The run this one was derived from (regrade). */
   derived_from?: string;
+  /** The output choices the run's reports were written with (absent in manifests written before them). */
+  outputs?: OutputChoices;
+  /** Present when the run asked only a subset of the cases: never a regression baseline for a full run. */
+  filter?: RunFilter;
 }
 
 export function writeManifest(dir: string, m: Manifest): void {

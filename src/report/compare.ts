@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { readLatestRecords } from '../journal/read.js';
 import type { Manifest } from '../journal/manifest.js';
 import { Aggregator, canonicalize, type Aggregate } from './aggregate.js';
-import { ALPHA, pairedComparison } from './paired.js';
+import { ALPHA, pairedComparison, type PairedTest } from './paired.js';
+import { runScores, type RunScores } from './history-cases.js';
 
 export interface CompareRow {
   suite: string;
@@ -16,7 +17,7 @@ export interface CompareRow {
   ci_low_pp: number;
   ci_high_pp: number;
   p_value: number;
-  test: 'mcnemar_exact' | 'paired_t';
+  test: PairedTest;
   n_paired: number;
   verdict: 'improved' | 'regressed' | 'no_significant_difference';
 }
@@ -54,9 +55,14 @@ export async function aggregateRun(
 
 /**
  * Per suite x model present in both runs: B minus A on the cases both answered (mean over
- * repeats per case), with a paired t test and the interval that inverts it (so they agree).
+ * repeats per case), with the paired test and the interval that inverts it (so they agree).
  */
 export function compareRuns(a: Aggregate, b: Aggregate, alpha = ALPHA): CompareRow[] {
+  return compareScores(runScores(a), runScores(b), alpha);
+}
+
+/** compareRuns on per-case scores (from run directories or history-cases.jsonl). */
+export function compareScores(a: RunScores, b: RunScores, alpha = ALPHA): CompareRow[] {
   const rows: CompareRow[] = [];
   for (const suite of b.suites) {
     if (!a.suites.includes(suite)) continue;
@@ -64,18 +70,16 @@ export function compareRuns(a: Aggregate, b: Aggregate, alpha = ALPHA): CompareR
       if (!a.models.some((x) => x.id === m.id)) continue;
       const xs: number[] = [];
       const ys: number[] = [];
-      for (const [key, rowB] of b.cases) {
-        if (rowB.suite !== suite) continue;
-        const sb = rowB.byModel.get(m.id);
-        const sa = a.cases.get(key)?.byModel.get(m.id);
-        if (!sa || !sb) continue;
-        xs.push(sa[0] / sa[1]);
-        ys.push(sb[0] / sb[1]);
+      for (const [id, byModel] of b.cases.get(suite) ?? []) {
+        const sb = byModel.get(m.id);
+        const sa = a.cases.get(suite)?.get(id)?.get(m.id);
+        if (sa === undefined || sb === undefined) continue;
+        xs.push(sa);
+        ys.push(sb);
       }
       // B first: the interval and the test are of B minus A.
       const r = pairedComparison(ys, xs, undefined, alpha);
       if (!r) continue;
-      const delta = (r.meanA - r.meanB) * 100;
       rows.push({
         suite,
         model: m.id,
@@ -84,7 +88,7 @@ export function compareRuns(a: Aggregate, b: Aggregate, alpha = ALPHA): CompareR
         run_b: b.runId,
         score_a: r.meanB,
         score_b: r.meanA,
-        delta_pp: delta,
+        delta_pp: (r.meanA - r.meanB) * 100,
         ci_low_pp: r.ci.low * 100,
         ci_high_pp: r.ci.high * 100,
         p_value: r.p,
@@ -120,10 +124,10 @@ export function dropsMoreThan(deltaPP: number, pp: number): boolean {
   return deltaPP < -pp - 1e-9;
 }
 
-/** Models whose answers in either run came mostly (over half) from the response cache. */
-export function mostlyCached(a: Aggregate, b: Aggregate): string[] {
+/** Models whose answers in any of the runs came mostly (over half) from the response cache. */
+export function mostlyCached(...aggs: Aggregate[]): string[] {
   const out: string[] = [];
-  for (const agg of [a, b])
+  for (const agg of aggs)
     for (const c of agg.cells.values())
       if (c.cached * 2 > c.n + c.excluded && !out.includes(`${c.model} in ${agg.runId}`))
         out.push(`${c.model} in ${agg.runId}`);

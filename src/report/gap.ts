@@ -1,8 +1,8 @@
 import type { Price } from '../types.js';
 import { busyTime, type Aggregate, type CaseRow, type Cell } from './aggregate.js';
 import type { SummaryRow } from './summary.js';
-import { ALPHA, pairedComparison, verdictOf } from './paired.js';
-import { casesForGap } from './stats.js';
+import { adjustCategories, bestNote, bestOnChoosingHalf, choosesPair } from './gap-scope.js';
+import { ALPHA, pairedComparison, verdictOf, type PairedTest } from './paired.js';
 
 /** A closed and an open model the config asks to compare (`pairs:`), besides the best pair and the group means. */
 export interface ModelPair {
@@ -23,7 +23,10 @@ export interface GapRow {
   run_id: string;
   suite: string;
   category: string;
-  /** `best`: best closed vs best open model; `mean`: the groups' per-case means; `pair`: a configured pair. */
+  /**
+   * `best`: best closed vs best open model (chosen on half the cases and tested on the other half
+   * when a side has several models); `mean`: the groups' per-case means; `pair`: a configured pair.
+   */
   scope: 'best' | 'mean' | 'pair';
   closed_model: string;
   open_model: string;
@@ -34,13 +37,17 @@ export interface GapRow {
   ci_low_pp: number;
   ci_high_pp: number;
   p_value: number;
-  test: 'mcnemar_exact' | 'paired_t';
+  test: PairedTest;
   n_paired: number;
   verdict: Verdict;
-  /** Smallest gap the test detects with 80% power at this n and disagreement rate (empty when no case disagrees). */
+  /** Smallest gap the test detects with 80% power (exact) at this n and disagreement rate; empty when none is (see note). */
   min_detectable_pp: number;
-  /** Paired cases a 5-point gap would need for 80% power at this disagreement rate. */
+  /** Paired cases a 5-point gap would need for 80% power at this disagreement rate; empty when no number would. */
   cases_for_5pp: number;
+  /** Category rows: Holm-adjusted p over the suite's categories (their verdict uses it); other rows: p_value. */
+  p_adjusted: number;
+  /** Why a power figure is empty, how `best` chose its pair, whether the row is exploratory. */
+  note: string;
   closed_cost_per_correct_usd: number | undefined;
   open_cost_per_correct_usd: number | undefined;
   /** Cost of 1,000 correct answers from the closed model at its measured per-request cost. */
@@ -82,19 +89,22 @@ export const GAP_COLUMNS = [
   'closed_cost_per_1k_correct_usd',
   'open_cost_per_1k_correct_usd',
   'breakeven_requests_per_month',
+  'p_adjusted',
+  'note',
   'closed_reasoning',
   'open_reasoning',
 ] as const;
 
 /**
  * Open vs closed, per suite, per category within it, and over all suites. `best` pairs the best
- * closed with the best open model (by suite score); `mean` pairs the two groups' per-case means;
+ * closed with the best open model (see gap-scope.ts: chosen on one half, tested on the other); `mean` pairs the two groups' per-case means;
  * `pair` each configured pair. Pairing is by case: a case enters when both sides have a scored
  * answer for it (a service error counts as a failure; errors that say nothing about the model are
  * left out). A model without a single answer in the scope takes no part. Test and interval: a
  * paired t test on the per-case differences (a case's score is its mean over repeats) and the
  * interval that inverts it, so the interval excludes 0 exactly when p < alpha, exactly when the
- * verdict names a side.
+ * verdict names a side. Pass/fail rows use McNemar's score test with Tango's interval (paired.ts);
+ * category rows are Holm-adjusted within their suite (p_adjusted, which their verdict uses).
  */
 export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: GapOptions = {}): GapRow[] {
   const alpha = opts.alpha ?? ALPHA;
@@ -115,16 +125,8 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
       0 as number | undefined,
     );
     const passed = rs.reduce((a, s) => a + s.passed, 0);
-    const scoreSum = rs.reduce((a, s) => a + s.score * s.n_cases, 0);
-    const n = rs.reduce((a, s) => a + s.n_cases, 0);
-    return {
-      costPerCorrect: cost !== undefined && passed > 0 && rs.length ? cost / passed : undefined,
-      score: n ? scoreSum / n : -1,
-    };
+    return { costPerCorrect: cost !== undefined && passed > 0 && rs.length ? cost / passed : undefined };
   };
-  const best = (suite: string | undefined, models: string[]) =>
-    models.reduce((b, m) => (sumOf(suite, [m]).score > sumOf(suite, [b]).score ? m : b), models[0]);
-
   // A model with no answer at all in the scope (its lane stopped on a bad key or an unknown
   // model, or every request failed) is left out: a gap against nothing but errors says nothing.
   const answered = (suite: string | undefined, m: string) =>
@@ -133,8 +135,9 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
     const closed = closedAll.filter((m) => answered(suiteFilter, m));
     const open = openAll.filter((m) => answered(suiteFilter, m));
     if (!closed.length || !open.length) return;
-    const bc = best(suiteFilter, closed);
-    const bo = best(suiteFilter, open);
+    const selected = closed.length > 1 || open.length > 1;
+    const bc = bestOnChoosingHalf(cases, closed);
+    const bo = bestOnChoosingHalf(cases, open);
     const categories = [...new Set(cases.map((c) => c.category))];
     const groups: [string, CaseRow[]][] = [['all', cases]];
     if (suiteFilter !== undefined && categories.length > 1)
@@ -148,7 +151,9 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
             }
           : undefined;
       const at = { runId: agg.runId, suite, category, cases: list, alpha };
-      const b = compare(at, 'best', [bc], [bo], costs?.best);
+      const tested = selected ? list.filter((c) => !choosesPair(c)) : list;
+      const b = compare({ ...at, cases: tested }, 'best', [bc], [bo], costs?.best);
+      if (b) b.note = [bestNote(selected), b.note].filter(Boolean).join('; ');
       if (b) rows.push(b);
       if (closed.length > 1 || open.length > 1) {
         const m = compare(at, 'mean', closed, open, costs?.mean);
@@ -167,6 +172,7 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
   };
   for (const suite of agg.suites) emit(suite, casesBySuite.get(suite) ?? [], suite);
   if (agg.suites.length > 1) emit('all', [...agg.cases.values()], undefined);
+  adjustCategories(rows, alpha);
   if (opts.priceOf) for (const r of rows) Object.assign(r, breakEven(agg, r, opts.priceOf));
   return rows;
 }
@@ -264,7 +270,7 @@ function compare(
     a.push(x);
     b.push(y);
   }
-  const r = pairedComparison(a, b, undefined, at.alpha);
+  const r = pairedComparison(a, b, undefined, at.alpha, true);
   if (!r) return undefined;
   const { meanA, meanB, ci, p } = r;
   const gap = (meanA - meanB) * 100;
@@ -286,7 +292,9 @@ function compare(
     n_paired: r.n,
     verdict: verdictOf(r, at.alpha),
     min_detectable_pp: r.minDetectable * 100,
-    cases_for_5pp: casesForGap(0.05, r.meanSquare, at.alpha),
+    cases_for_5pp: r.casesFor5pp,
+    p_adjusted: p,
+    note: r.powerNote ?? '',
     closed_cost_per_correct_usd: costs?.[0],
     open_cost_per_correct_usd: costs?.[1],
   };

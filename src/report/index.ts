@@ -4,9 +4,11 @@ import type { Manifest } from '../journal/manifest.js';
 import { openLineReader, readRecordLines } from '../journal/read.js';
 import type { JobRecord } from '../journal/record.js';
 import { canonicalize, type Aggregate } from './aggregate.js';
+import { fillAnswers, pickDisagreements, type Disagreement } from './disagreement.js';
 import { openCsv, type CsvValue } from './csv.js';
 import { GAP_COLUMNS, gapRows, type GapRow } from './gap.js';
-import { appendHistory } from './history.js';
+import { appendHistory, historyRecords, type RunOutcome } from './history.js';
+import { runScores } from './history-cases.js';
 import { matrixColumns, matrixRows } from './matrix.js';
 import { RESULTS_COLUMNS, resultRow } from './results.js';
 import { SUMMARY_COLUMNS, summarize, type SummaryRow } from './summary.js';
@@ -26,7 +28,10 @@ export interface OutputOptions {
 }
 
 interface ReportOptions extends OutputOptions {
-  /** Append the summary to <out>/history.csv (finished runs only). */
+  /**
+   * The run belongs in <out>/history.csv (finished runs only). The rows are appended by
+   * Report.recordHistory once the run's exit code is known (applyThresholds calls it).
+   */
   history: boolean;
   manifest: Manifest;
 }
@@ -41,6 +46,11 @@ export interface Report {
   /** Lines of records.jsonl that did not parse and were skipped (rebuilt from the journal only). */
   damaged?: number;
   terminal(out: Out, env: NodeJS.ProcessEnv): string;
+  /**
+   * Present when the run belongs in history.csv: appends its rows (and per-case scores) with the
+   * run's outcome. Whoever decides the exit code calls it once (applyThresholds; evaluate() with 0).
+   */
+  recordHistory?: (outcome: RunOutcome) => Promise<void>;
 }
 
 /** The figures of a run, from its gathered state: no file is read or written. */
@@ -83,17 +93,27 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
   writeCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, report.gaps, bom);
   writeCsv(join(runDir, 'matrix.csv'), matrixColumns(a, opts.matrixOutputs), matrixRows(a, opts.matrixOutputs), bom);
   const historyPath = join(dirname(runDir), 'history.csv');
-  if (opts.history && report.summary.length) {
-    await appendHistory(historyPath, opts.manifest, report.summary, { bom });
+  const recording = opts.history && report.summary.length > 0;
+  if (recording) {
+    let done = false;
+    report.recordHistory = async (outcome) => {
+      if (done) return;
+      done = true;
+      await appendHistory(historyPath, opts.manifest, report.summary, { bom, outcome, scores: runScores(a) });
+    };
   }
   // Loaded only here: ECharts costs nothing to a run's start-up.
   const { writeHtmlReport, readHistory } = await import('./html.js');
+  // This run's rows are appended after the gate; the report shows them already.
+  const own = recording ? historyRecords(opts.manifest, report.summary, { exit: 0, stopped: [] }) : [];
+  const history = [...readHistory(historyPath), ...own.map((r) => textRow(r))];
   writeHtmlReport(join(runDir, 'report.html'), {
     runId: a.runId,
     summary: report.summary,
     gaps: report.gaps,
     aggregate: a,
-    history: readHistory(historyPath),
+    history,
+    disagreements: withAnswers(pickDisagreements(a), journal, state),
   });
   if (opts.xlsx) {
     const { writeXlsx } = await import('./xlsx.js');
@@ -112,13 +132,34 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
               yield { ...resultRow(JSON.parse(reader!.read(offset, bytes)) as JobRecord) };
           })(),
         },
-        history: readHistory(historyPath),
+        history,
       });
     } finally {
       reader?.close();
     }
   }
   return report;
+}
+
+/** The picked cases with their prompts and answers, read back from the journal by offset. */
+function withAnswers(picked: Disagreement[], journal: string, state: ReportState): Disagreement[] {
+  const a = state.aggregator.agg;
+  const wanted = new Set(
+    picked.map(
+      (d) => `${state.suiteOrder.get(d.suite) ?? 65535}:${a.cases.get(`${d.suite}\u0000${d.caseId}`)?.caseIndex}`,
+    ),
+  );
+  if (!wanted.size || !state.order.size) return picked;
+  const reader = openLineReader(journal);
+  try {
+    const records = [...state.order.where((suite, caseIndex) => wanted.has(`${suite}:${caseIndex}`))].map(
+      ([offset, bytes]) => JSON.parse(reader.read(offset, bytes)) as JobRecord,
+    );
+    fillAnswers(picked, records, a);
+  } finally {
+    reader.close();
+  }
+  return picked;
 }
 
 /**
@@ -150,4 +191,9 @@ function writeCsv(path: string, columns: readonly string[], rows: Iterable<objec
     w.discard();
     throw e;
   }
+}
+
+/** A history record as history.csv reads back (text cells). */
+function textRow(r: Record<string, CsvValue>): Record<string, string> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === undefined || v === null ? '' : String(v)]));
 }

@@ -34,4 +34,13 @@ export class RowOrder {
     );
     for (const i of idx) yield [this.pos[i * 2], this.pos[i * 2 + 1]];
   }
+
+  /** Line positions of the records whose key passes `keep`, in push order. */
+  *where(
+    keep: (suite: number, caseIndex: number, model: number, repeat: number) => boolean,
+  ): Generator<[number, number]> {
+    const k = this.keys;
+    for (let i = 0; i < this.n; i++)
+      if (keep(k[i * 4], k[i * 4 + 1], k[i * 4 + 2], k[i * 4 + 3])) yield [this.pos[i * 2], this.pos[i * 2 + 1]];
+  }
 }

@@ -1,6 +1,7 @@
 import type { Group, Price } from '../types.js';
 import { busyTime, cellKey, type Aggregate, type CaseEntry, type Cell } from './aggregate.js';
-import { bootstrapMeanCI, percentile, wilson } from './stats.js';
+import { boundedMeanInterval } from './score-tests.js';
+import { pairedT, percentile, wilson, type Interval } from './stats.js';
 
 export interface SummaryRow {
   run_id: string;
@@ -17,7 +18,8 @@ export interface SummaryRow {
   score: number;
   ci_low: number;
   ci_high: number;
-  ci_method: 'wilson' | 'bootstrap';
+  /** `wilson` (pass/fail), `t` (graded, 100 cases or more) or `bounded` (graded, fewer cases or no spread). */
+  ci_method: 'wilson' | 't' | 'bounded';
   /** Share of cases whose repeats all scored the same (1 without repeats). */
   consistency: number;
   /** Every error record; `excluded` of them are left out of the score. */
@@ -84,8 +86,8 @@ function cellCost(c: Cell, price: Price | undefined): number | undefined {
 /**
  * One row per suite x model. Cases are the units: a case's score is its mean over repeats, the
  * suite score the mean over cases. When every case's score is 0 or 1 (pass/fail, repeats in
- * agreement) the interval is the 95% Wilson interval of the cases passed; otherwise a seeded
- * percentile bootstrap of the case means. A model that answers the same R times gets exactly the
+ * agreement) the interval is the 95% Wilson interval of the cases passed; otherwise see
+ * gradedInterval (the percentile bootstrap it replaced covered 53-83% at 5 cases). A model that answers the same R times gets exactly the
  * interval of one answer per case.
  */
 export function summarize(agg: Aggregate, priceOf: (model: string) => Price | undefined): SummaryRow[] {
@@ -121,7 +123,8 @@ function summaryRow(runId: string, c: Cell, price: Price | undefined, cases: rea
   const means = cases.map((e) => e[0] / e[1]);
   const binary = cases.every((e) => (e[2] === e[1] && e[3] === 1) || (e[2] === 0 && e[4] === 0));
   const passedCases = cases.reduce((a, e) => a + (e[2] === e[1] && e[1] > 0 && e[3] === 1 ? 1 : 0), 0);
-  const ci = binary ? wilson(passedCases, cases.length) : bootstrapMeanCI(means, { seed: 1 });
+  const graded = binary ? undefined : gradedInterval(means);
+  const ci = graded ? graded.ci : wilson(passedCases, cases.length);
   const cost = cellCost(c, price);
   const latSecs = c.latencySumMs / 1000;
   return {
@@ -136,7 +139,7 @@ function summaryRow(runId: string, c: Cell, price: Price | undefined, cases: rea
     score: means.length ? means.reduce((a, x) => a + x, 0) / means.length : NaN,
     ci_low: ci.low,
     ci_high: ci.high,
-    ci_method: binary ? 'wilson' : 'bootstrap',
+    ci_method: graded ? graded.method : 'wilson',
     consistency: cases.length ? cases.filter((e) => e[3] === e[4]).length / cases.length : NaN,
     errors: c.errors,
     excluded: c.excluded,
@@ -153,4 +156,28 @@ function summaryRow(runId: string, c: Cell, price: Price | undefined, cases: rea
     tokens_per_s: latSecs > 0 && c.outputTokens > 0 ? c.outputTokens / latSecs : undefined,
     reasoning_tokens_per_answer: c.reasoningAnswers > 0 ? c.reasoningTokens / c.reasoningAnswers : undefined,
   };
+}
+
+/**
+ * Cases from which a graded score's interval is Student's t (below it, the bounded-mean interval):
+ * at 50 cases of a score that is 1 on 80% of cases, t covered 0.925 (npm run bench -- stats-coverage).
+ */
+const T_INTERVAL_MIN_CASES = 100;
+
+/**
+ * The 95% interval of a mean of graded scores in [0, 1]. From 100 cases: Student's t, clipped to
+ * [0, 1]. Below that, or when every score is the same (a t interval of width 0): the bounded-mean
+ * (Wilson-type) interval, which holds for any distribution on [0, 1] because the variance of such a
+ * score is at most mu (1 - mu); at a few skewed scores a t interval under-covers badly.
+ */
+export function gradedInterval(means: readonly number[]): { ci: Interval; method: 't' | 'bounded' } {
+  const n = means.length;
+  if (!n) return { ci: { low: NaN, high: NaN }, method: 'bounded' };
+  const t = pairedT(
+    means,
+    means.map(() => 0),
+  );
+  if (n >= T_INTERVAL_MIN_CASES && t.sd > 0)
+    return { ci: { low: Math.max(0, t.ci.low), high: Math.min(1, t.ci.high) }, method: 't' };
+  return { ci: boundedMeanInterval(t.mean, n, 0, 1).ci, method: 'bounded' };
 }

@@ -1,6 +1,7 @@
 import { paint } from '../io.js';
 import type { SamplingParams } from '../types.js';
 import type { GapRow } from './gap.js';
+import { headlineOrder } from './gap-scope.js';
 import type { SummaryRow } from './summary.js';
 import { displayWidth, padEnd, padStart, terminalSafe } from '../util/text.js';
 import type { ManifestModel } from '../journal/manifest.js';
@@ -46,13 +47,19 @@ export function renderTerminal(
   for (const suite of suites) {
     const rows = summary.filter((s) => s.suite === suite);
     lines.push('', paint(color, 1, `Suite ${terminalSafe(suite, 60)}`), ...table(rows));
-    const scopes = gaps.filter((x) => x.suite === suite && x.category === 'all');
+    const scopes = headlineOrder(gaps.filter((x) => x.suite === suite && x.category === 'all'));
     if (scopes.length)
       for (const g of scopes) lines.push(...gapLines(g, color), ...optionalLine(reasoningMismatch(g, modelOf)));
     else lines.push(noGapReason(rows));
+    lines.push(...categoryLines(gaps.filter((x) => x.suite === suite && x.category !== 'all')));
+    const fewest = Math.min(...rows.map((r) => r.n_cases));
+    if (rows.length && fewest < SMALL_SUITE)
+      lines.push(
+        `  warning: only ${fewest} case(s) in this suite: intervals are wide and only large gaps can be told from noise (30 or more cases recommended)`,
+      );
     lines.push(...modelNotes(rows, paramsOf), ...priceNotes(rows, modelOf));
   }
-  const overall = gaps.filter((x) => x.suite === 'all');
+  const overall = headlineOrder(gaps.filter((x) => x.suite === 'all' && x.category === 'all'));
   if (overall.length) {
     lines.push('', paint(color, 1, 'All suites'));
     for (const g of overall) lines.push(...gapLines(g, color), ...optionalLine(reasoningMismatch(g, modelOf)));
@@ -123,11 +130,34 @@ function modelNotes(rows: readonly SummaryRow[], paramsOf: ParamsOf): string[] {
   return notes;
 }
 
+/** Below this many cases a suite's figures get a warning. */
+const SMALL_SUITE = 30;
+
 const SCOPE_LABEL: Record<GapRow['scope'], string> = {
   best: 'best pair',
   mean: 'group means',
   pair: 'pair',
 };
+
+const TEST_LABEL: Record<GapRow['test'], string> = {
+  mcnemar_score: 'McNemar score test, Tango interval',
+  paired_t: 'paired t',
+  bounded_score: 'bounded score test',
+};
+
+/** Categories that name a side after Holm's adjustment, labelled exploratory (the rest only counted). */
+function categoryLines(rows: readonly GapRow[]): string[] {
+  if (!rows.length) return [];
+  const named = rows.filter((r) => r.verdict !== 'no_significant_difference');
+  const head = `  Categories (exploratory, Holm-adjusted within the suite): ${named.length} of ${rows.length} row(s) name a side`;
+  return [
+    head,
+    ...named.map(
+      (r) =>
+        `    ${terminalSafe(r.category, 60)} (${SCOPE_LABEL[r.scope]}): gap ${r.gap_pp.toFixed(1)} pp [${r.ci_low_pp.toFixed(1)}, ${r.ci_high_pp.toFixed(1)}], adjusted ${pText(r.p_adjusted)}, ${r.verdict.replace('_', ' ')}`,
+    ),
+  ];
+}
 
 /** A p-value as the terminal and FAIL lines print it. */
 export function pText(p: number): string {
@@ -156,11 +186,18 @@ export function gapLines(g: GapRow, color: boolean): string[] {
       ? paint(color, 33, 'no significant difference')
       : paint(color, g.verdict === 'closed_better' ? 31 : 32, g.verdict.replace('_', ' '));
   const lines = [
-    `  Gap, ${SCOPE_LABEL[g.scope]} (${who}): ${lead} ${ci}, ${p} (${g.test === 'mcnemar_exact' ? 'exact McNemar' : 'paired t'}, ${cases}), ${verdict}`,
+    `  Gap, ${SCOPE_LABEL[g.scope]} (${who}): ${lead} ${ci}, ${p} (${TEST_LABEL[g.test] ?? g.test}, ${cases}), ${verdict}`,
   ];
-  if (g.verdict === 'no_significant_difference' && Number.isFinite(g.min_detectable_pp)) {
+  if (g.scope === 'best' && g.note.startsWith('best pair chosen'))
+    lines.push('    (best pair chosen on half the cases, gap tested on the other half)');
+  if (g.verdict === 'no_significant_difference') {
     const need = Number.isFinite(g.cases_for_5pp) ? `; a 5 pp gap needs about ${g.cases_for_5pp} cases` : '';
-    lines.push(`    (with ${cases} this test finds gaps of about ${g.min_detectable_pp.toFixed(1)} pp${need})`);
+    if (Number.isFinite(g.min_detectable_pp))
+      lines.push(
+        `    (with ${cases} this test finds a gap of ${g.min_detectable_pp.toFixed(1)} pp 80% of the time${need})`,
+      );
+    else if (g.note.includes('too few cases'))
+      lines.push(`    (${cases}: too few to detect any gap 80% of the time${need})`);
   }
   return lines;
 }

@@ -1,8 +1,8 @@
 import ExcelJS from 'exceljs';
 import type { Aggregate } from './aggregate.js';
 import type { CsvValue } from './csv.js';
-import type { GapRow } from './gap.js';
-import type { SummaryRow } from './summary.js';
+import { GAP_COLUMNS, type GapRow } from './gap.js';
+import { SUMMARY_COLUMNS, type SummaryRow } from './summary.js';
 
 /**
  * results.xlsx, written with exceljs: sheets Summary, Gap, Scores (long form, for pivots), Matrix,
@@ -76,8 +76,10 @@ export async function writeXlsx(path: string, input: XlsxInput): Promise<void> {
   // Streamed (rows written as they come): about twice as fast as building the workbook in memory.
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: true, useStyles: true });
   wb.creator = 'gapbench';
-  addSheet(wb, 'Summary', columnsOf(input.summary), input.summary);
-  addSheet(wb, 'Gap', columnsOf(input.gaps), input.gaps);
+  // The columns of summary.csv and gap.csv, in their order: a sheet and its CSV never disagree
+  // (the break-even chart's inputs on a gap row are report.html's, not a column).
+  addSheet(wb, 'Summary', SUMMARY_COLUMNS, input.summary);
+  addSheet(wb, 'Gap', GAP_COLUMNS, input.gaps);
   const scores = input.summary.map((s) => ({
     suite: s.suite,
     category: 'all',

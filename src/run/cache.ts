@@ -43,7 +43,9 @@ export class ResponseCache {
     try {
       const v = JSON.parse(readFileSync(this.file(key), 'utf8')) as Completion & { cached_at?: number };
       if (typeof v?.text !== 'string') return undefined;
-      if (this.maxAgeMs !== undefined && !(Date.now() - (v.cached_at ?? 0) <= this.maxAgeMs)) return undefined;
+      // A max age of 0 reuses nothing, even an answer stored this very millisecond.
+      if (this.maxAgeMs !== undefined && !(Date.now() - (v.cached_at ?? 0) <= this.maxAgeMs && this.maxAgeMs > 0))
+        return undefined;
       const { cached_at: _, ...c } = v;
       return c;
     } catch {

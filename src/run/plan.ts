@@ -56,7 +56,8 @@ export function* laneJobs(model: ModelConfig, suites: readonly Suite[], repeat: 
     const c = suite.cases[i];
     for (let r = 0; r < repeat; r++) {
       const id = jobId(suite.name, c.id, model.id, r);
-      yield { id, suite, case: c, caseIndex: i, model, repeat: r, ...(shard ? { shard: shard.index } : {}) };
+      const caseIndex = suite.caseIndexes?.[i] ?? i;
+      yield { id, suite, case: c, caseIndex, model, repeat: r, ...(shard ? { shard: shard.index } : {}) };
     }
   }
 }

@@ -21,6 +21,10 @@ interface RunDescription {
   pairs?: Manifest['pairs'];
   alpha?: number;
   shard?: Manifest['shard'];
+  /** The subset of the cases asked, when not all. */
+  filter?: Manifest['filter'];
+  /** The subset of cases chosen on the command line, when there is one (see Manifest.filtered). */
+  filtered?: string;
 }
 
 /** What a run is, before it starts: the manifest written with status `running`. */
@@ -52,6 +56,8 @@ export function startManifest(r: RunDescription): Manifest {
     ...(r.pairs?.length ? { pairs: r.pairs } : {}),
     ...(r.alpha === undefined ? {} : { alpha: r.alpha }),
     ...(r.shard ? { shard: { index: r.shard.index, count: r.shard.count } } : {}),
+    ...(r.filter ? { filter: r.filter } : {}),
+    ...(r.filtered ? { filtered: r.filtered } : {}),
   };
 }
 

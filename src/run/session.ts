@@ -63,6 +63,9 @@ export interface SessionResult {
 export async function runSession(spec: SessionSpec, produce: Producer): Promise<SessionResult> {
   if (!spec.runDir) return inMemory(spec, produce);
   const runDir = spec.runDir;
+  // On record, so that `gapbench report` writes the same files (docs/daily.md).
+  const { excel, xlsx, matrixOutputs } = spec.outputs;
+  spec.manifest.outputs = { excel, xlsx: Boolean(xlsx), matrix_outputs: matrixOutputs };
   const opened = openRunDir(runDir, spec.resuming, spec.manifest);
   if (opened.notice) spec.notice(opened.notice);
   const manifest = opened.manifest;

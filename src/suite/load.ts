@@ -12,6 +12,7 @@ import { formatPath, schemaError } from '../util/zodmsg.js';
 import { CASE_KEYS, suiteSchema, withoutExtensions, type RawSuite } from './schema.js';
 import { caseData, checkMessages, fillConversation, messageFields } from './conversation.js';
 import { loadSourceCases } from './source-cases.js';
+import { cacheDir } from './hub.js';
 import { placeholders, render } from './template.js';
 
 export interface Suite {
@@ -26,6 +27,8 @@ export interface Suite {
   graderOf(c: Case): GradeFn;
   /** A short stable description of a case's grader for the CSVs. */
   graderName(c: Case): string;
+  /** In a subset of the suite (--case, --category, --failed-from): each case's index in the whole suite. */
+  caseIndexes?: number[];
   /** Every model a `judge` grader of this suite names, with the line of the grader that names it first. */
   judges: { ref: string; line?: number }[];
 }
@@ -40,6 +43,11 @@ interface LoadOptions {
   limit?: number;
   /** Progress lines for long downloads (default: standard error). */
   log?: (line: string) => void;
+  /**
+   * false: leave the graders unbuilt (a listing that only names them; building compiles every JSON
+   * Schema). Such a suite's graderOf throws.
+   */
+  buildGraders?: boolean;
 }
 
 const BUNDLED_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
@@ -66,7 +74,7 @@ function resolveSuiteRef(ref: string, cwd: string, label = `--suite ${ref}`): { 
 
 export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> {
   const { shown, path } = resolveSuiteRef(ref, opts.cwd, opts.label);
-  const yaml = readYamlFile(path, shown);
+  const yaml = readYamlFile(path, shown, cacheDir(opts.vars));
   if (yaml.data == null || typeof yaml.data !== 'object' || Array.isArray(yaml.data))
     throw new FileError(shown, 1, 'a suite must be a YAML mapping with name and cases (or source)');
   const parsed = suiteSchema.safeParse(withoutExtensions(yaml.data as Record<string, unknown>));
@@ -85,7 +93,7 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
   if (opts.limit !== undefined) cases.splice(opts.limit);
 
   const built = new Map<string, { fn: GradeFn; name: string }>();
-  for (const c of cases) {
+  for (const c of opts.buildGraders === false ? [] : cases) {
     const key = JSON.stringify(c.grader);
     if (built.has(key)) continue;
     const where = specWhere.get(key) ?? ['grader'];
@@ -115,8 +123,12 @@ export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> 
     path,
     hash,
     cases,
-    graderOf: (c) => built.get(JSON.stringify(c.grader))!.fn,
-    graderName: (c) => built.get(JSON.stringify(c.grader))!.name,
+    graderOf: (c) => {
+      const b = built.get(JSON.stringify(c.grader));
+      if (!b) throw new Error(`suite ${raw.name} was loaded without its graders`);
+      return b.fn;
+    },
+    graderName: (c) => built.get(JSON.stringify(c.grader))?.name ?? describeGrader(c.grader),
   };
 }
 

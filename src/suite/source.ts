@@ -3,8 +3,9 @@ import { basename, extname, isAbsolute, join, relative, resolve } from 'node:pat
 import type * as csvParse from 'csv-parse/sync';
 import { requireCjs } from '../util/cjs.js';
 
-const { parse: parseCsv } = requireCjs('csv-parse/sync') as typeof csvParse;
-import { parquetReadObjects } from 'hyparquet';
+// Both parsers load on first use: most suites are inline YAML, and a CLI's start-up is mostly module loading.
+const parseCsv: typeof csvParse.parse = ((...args: Parameters<typeof csvParse.parse>) =>
+  (requireCjs('csv-parse/sync') as typeof csvParse).parse(...args)) as typeof csvParse.parse;
 import { FileError } from '../errors.js';
 import type { RawSource } from './schema.js';
 import { expandVars } from './template.js';
@@ -200,6 +201,7 @@ async function readParquet(file: string, shown: string, name: string): Promise<S
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   let objects: Record<string, unknown>[];
   try {
+    const { parquetReadObjects } = await import('hyparquet');
     objects = (await parquetReadObjects({ file: buffer })) as Record<string, unknown>[];
   } catch (e) {
     throw new FileError(shown, undefined, `not a readable parquet file (${(e as Error).message})`);

@@ -86,9 +86,10 @@ export function fraction(name: string, v: string | undefined): number | undefine
   return n;
 }
 
-/** `90s`, `30m`, `1h30m`, `7d`, `1500ms`, or plain seconds. */
-export function duration(name: string, v: string | undefined): number | undefined {
+/** `90s`, `30m`, `1h30m`, `7d`, `1500ms`, or plain seconds; `zero`: 0 (`0`, `0s`, ...) is a value too. */
+export function duration(name: string, v: string | undefined, zero = false): number | undefined {
   if (v === undefined) return undefined;
+  if (zero && /^0+(\.0+)?(ms|s|m|h|d)?$/.test(v)) return 0;
   if (/^\d+(\.\d+)?$/.test(v)) {
     if (Number(v) > 0) return Number(v) * 1000;
     throw new UsageError(`${name} ${v}: expected a duration above 0, such as 90s, 30m or 1h30m`);

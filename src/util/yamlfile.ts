@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
+import type * as YamlModule from 'yaml';
+import type { Node } from 'yaml';
 import { FileError } from '../errors.js';
+import { requireCjs } from './cjs.js';
+import { cachedParse, storeParse } from './parse-cache.js';
+
+/**
+ * The yaml package, loaded on first use: it takes ~100 ms to load and a suite found in the parse
+ * cache needs it only to say on which line an error stands.
+ */
+let yamlModule: typeof YamlModule | undefined;
+const yaml = (): typeof YamlModule => (yamlModule ??= requireCjs('yaml') as typeof YamlModule);
 
 export type YamlPath = readonly (string | number)[];
 
@@ -16,7 +26,7 @@ export interface YamlFile {
 const MAX_YAML_BYTES = 32 * 1024 * 1024;
 
 /** Reads and parses a YAML file; syntax errors become a FileError naming the line. */
-export function readYamlFile(file: string, displayName = file): YamlFile {
+export function readYamlFile(file: string, displayName = file, cacheDir?: string): YamlFile {
   let text: string;
   try {
     const bytes = readFileSync(file);
@@ -39,10 +49,22 @@ export function readYamlFile(file: string, displayName = file): YamlFile {
       code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(err)})`,
     );
   }
-  return parseYamlText(text, displayName);
+  if (cacheDir === undefined) return parseYamlText(text, displayName);
+  // A file read before (same bytes) comes from the parse cache: its data, and the document only
+  // when an error needs a line number.
+  const hit = cachedParse(cacheDir, text);
+  if (hit !== undefined) {
+    let parsed: YamlFile | undefined;
+    const lineOf: YamlFile['lineOf'] = (path, key) => (parsed ??= parseYamlText(text, displayName)).lineOf(path, key);
+    return { file: displayName, data: hit, text, lineOf };
+  }
+  const parsed = parseYamlText(text, displayName);
+  storeParse(cacheDir, text, parsed.data);
+  return parsed;
 }
 
 export function parseYamlText(text: string, file: string): YamlFile {
+  const { LineCounter, parseDocument, isMap, isSeq, isScalar } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
