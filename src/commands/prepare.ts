@@ -101,10 +101,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     cwd: io.cwd,
     env: io.env,
   });
-  // A resumed run keeps the --concurrency it was started with unless given another.
-  const concurrency = positiveInt('--concurrency', values.concurrency) ?? inv?.concurrency;
-  if (concurrency !== undefined && concurrency > MAX_CONCURRENCY)
-    throw new UsageError(`--concurrency ${concurrency}: at most ${MAX_CONCURRENCY} requests in flight per model`);
+  const concurrency = concurrencyOf(values.concurrency, inv);
   const batch = Boolean(values.batch || inv?.batch);
   const models = checkedModels(config, concurrency, io, batch);
   const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
@@ -275,6 +272,14 @@ function checkUnchanged(manifest: Manifest, models: ModelConfig[], suites: Suite
     ? what.join('; ')
     : `the models, suites or repeat count changed (hash ${manifest.config_hash} -> ${now})`;
   throw new UsageError(`--resume ${dir}: ${change} since the run started; pass --force to resume anyway`);
+}
+
+/** --concurrency; a resumed run keeps the one it was started with unless given another. */
+function concurrencyOf(given: string | undefined, inv: Manifest['invocation'] | undefined): number | undefined {
+  const concurrency = positiveInt('--concurrency', given) ?? inv?.concurrency;
+  if (concurrency !== undefined && concurrency > MAX_CONCURRENCY)
+    throw new UsageError(`--concurrency ${concurrency}: at most ${MAX_CONCURRENCY} requests in flight per model`);
+  return concurrency;
 }
 
 function progressInterval(given: string | undefined): number {

@@ -212,22 +212,27 @@ export function latencySection(summary: readonly SummaryRow[]): string {
  */
 export function historySection(all: readonly Record<string, string>[]): string {
   // A run of a subset of the cases (history.csv's filter column) is no point on a suite's trend.
-  const history = all.filter((h) => !h.filter);
+  // A run of a subset of the cases (--limit, --case, ...) is not on the same footing as whole runs.
+  const history = all.filter((h) => !h.filtered);
   const runs = [...new Set(history.map((h) => h.run_id))];
   if (runs.length < 2) return '<p>history.csv holds this run only: no trend yet.</p>';
   const series = new Map<string, (number | null)[]>();
   for (const h of history) {
     const key = `${h.suite} · ${h.model.replace(/^'/, '')}`;
     const values = series.get(key) ?? runs.map(() => null);
-    values[runs.indexOf(h.run_id)] = round(Number(h.score) * 100);
+    // A run whose every answer was left out of the score has none (an empty cell): no point.
+    const score = h.score === '' ? NaN : Number(h.score);
+    values[runs.indexOf(h.run_id)] = Number.isFinite(score) ? round(score * 100) : null;
     series.set(key, values);
   }
+  for (const [key, data] of series) if (data.every((v) => v === null)) series.delete(key);
+  const values = [...series.values()].flat().filter((v): v is number => v !== null);
+  if (!values.length) return '<p>history.csv holds no scores to chart yet.</p>';
   const [width, height] = [900, Math.max(360, 90 + series.size * 22)];
   const longest = Math.max(...[...series.keys()].map((k) => textWidth(k, '12px').width));
   const legendWidth = Math.min(420, longest + 40);
   const tilt = runs.length > 4 || runs.some((r) => r.length > 16);
   const grid = { left: 60, right: legendWidth + 60, top: 50, bottom: tilt ? 110 : 40 };
-  const values = [...series.values()].flat().filter((v): v is number => v !== null);
   const y = niceRange(Math.max(0, Math.min(...values) - 2), Math.min(100, Math.max(...values) + 2));
   const plot = { x0: grid.left, x1: width - grid.right, y0: grid.top, y1: height - grid.bottom };
   const slot = (plot.x1 - plot.x0) / runs.length;

@@ -5,7 +5,7 @@ import { openLineReader, readRecordLines } from '../journal/read.js';
 import type { JobRecord } from '../journal/record.js';
 import { canonicalize, type Aggregate } from './aggregate.js';
 import { fillAnswers, pickDisagreements, type Disagreement } from './disagreement.js';
-import { openCsv, type CsvValue } from './csv.js';
+import { formatNumber, openCsv, type CsvValue } from './csv.js';
 import { GAP_COLUMNS, gapRows, type GapRow } from './gap.js';
 import { appendHistory, historyRecords, type RunOutcome } from './history.js';
 import { runScores } from './history-cases.js';
@@ -195,5 +195,8 @@ function writeCsv(path: string, columns: readonly string[], rows: Iterable<objec
 
 /** A history record as history.csv reads back (text cells). */
 function textRow(r: Record<string, CsvValue>): Record<string, string> {
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === undefined || v === null ? '' : String(v)]));
+  // As history.csv will hold them, so a report rebuilt from it shows the same figures.
+  const text = (v: CsvValue) =>
+    v === undefined || v === null ? '' : typeof v === 'number' ? formatNumber(v) : String(v);
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, text(v)]));
 }
