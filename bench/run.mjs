@@ -2,7 +2,7 @@
 // The simulator runs in this process; the harness runs in a child process (what is measured).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as st from '../dist/report/stats.js';
 import { answerKeyFromCases, startSimulator } from '../dist/sim/index.js';
@@ -70,11 +70,18 @@ const BASELINE = process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELINE, '
 /** Extra arguments for the baseline's speed run (e.g. `--threads 0` for a build that had lane threads). */
 const BASELINE_ARGS = process.env.BENCH_BASELINE_ARGS ? process.env.BENCH_BASELINE_ARGS.split(' ') : [];
 
-function sdkCeiling(baseURL, model, n, c) {
+function sdkCeiling(baseURL, model, n, c, stream = false) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [new URL('./sdk-ceiling.mjs', import.meta.url).pathname, baseURL, model, String(n), String(c)],
+      [
+        new URL('./sdk-ceiling.mjs', import.meta.url).pathname,
+        baseURL,
+        model,
+        String(n),
+        String(c),
+        ...(stream ? ['stream'] : []),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -199,6 +206,22 @@ async function speed() {
       const base = BASELINE
         ? await harness([...runArgs(config, suite, 'speed-baseline'), ...BASELINE_ARGS], { cli: BASELINE })
         : undefined;
+      // The same run asking for whole answers (stream: false): what streaming costs.
+      const wholeConfig = writeConfig('speed-whole', [
+        {
+          id: 'closed',
+          provider: 'openai',
+          model: 'closed-sim',
+          extra: { baseURL: sim.openaiBaseURL, concurrency: conc, group: 'closed', stream: false },
+        },
+        {
+          id: 'open',
+          provider: 'ollama',
+          model: 'open-sim:8b',
+          extra: { host: sim.ollamaHost, concurrency: conc, stream: false },
+        },
+      ]);
+      const whole = await harness(runArgs(wholeConfig, suite, 'speed-whole'));
       const jBase = base ? journalStats(join(dir, 'results', 'speed-baseline'), 2 * n) : undefined;
       report(
         `speed: 2 models x 5,000 cases, 50 ms latency, concurrency 32 per model (simulator ${process.env.BENCH_NO_WARMUP ? 'cold' : 'warmed up'}, gapbench started cold)`,
@@ -225,6 +248,11 @@ async function speed() {
             `${(r.cpuMs / 1000).toFixed(2)} s (${((r.cpuMs * 1000) / (2 * n)).toFixed(0)} us per job)`,
           ],
           ['max in flight per model', JSON.stringify(sim.stats().maxInFlight)],
+          [
+            'whole answers (stream: false)',
+            `wall ${(whole.wallMs / 1000).toFixed(2)} s, ratio ${(ideal / whole.wallMs).toFixed(3)}, CPU ${((whole.cpuMs * 1000) / (2 * n)).toFixed(0)} us per job`,
+          ],
+          ['streamed / whole efficiency (target >= 0.95)', (whole.wallMs / r.wallMs).toFixed(3)],
           ['records / lost / duplicated', `${j.lines} / ${j.lost} / ${j.duplicated}`],
           ...(base
             ? [
@@ -238,6 +266,107 @@ async function speed() {
       );
     },
   );
+}
+
+/**
+ * Time to first token as gapbench measures it, against servers that send their first token a known
+ * time after each request arrives, with 32 requests in flight per model (target: within 5 ms).
+ */
+async function ttft(n = 960, delay = 200, conc = 32, tps = Number(process.env.BENCH_TTFT_TPS ?? 50)) {
+  const suite = writeSuite('ttft', n);
+  const models = [
+    { name: 'ttft-sim', accuracy: 0.9, ttftMs: delay, ...(tps ? { tokensPerSecond: tps } : {}) },
+    { name: 'ttft-sim:8b', accuracy: 0.7, ttftMs: delay, ...(tps ? { tokensPerSecond: tps } : {}) },
+  ];
+  await withSim(models, suite, async (sim) => {
+    const config = writeConfig('ttft', [
+      {
+        id: 'closed',
+        provider: 'openai',
+        model: 'ttft-sim',
+        extra: { baseURL: sim.openaiBaseURL, concurrency: conc, group: 'closed' },
+      },
+      { id: 'open', provider: 'ollama', model: 'ttft-sim:8b', extra: { host: sim.ollamaHost, concurrency: conc } },
+    ]);
+    await warmUp(sim, [{ name: 'ttft-sim' }, { name: 'ttft-sim:8b', ollama: true }], 200);
+    const r = await harness(runArgs(config, suite, 'ttft'));
+    const recs = readFileSync(join(dir, 'results', 'ttft', 'records.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    const rows = [
+      ['wall time', `${(r.wallMs / 1000).toFixed(2)} s`],
+      ['harness CPU', `${(r.cpuMs / 1000).toFixed(2)} s (${((r.cpuMs * 1000) / (2 * n)).toFixed(0)} us per job)`],
+      ['max in flight per model', JSON.stringify(sim.stats().maxInFlight)],
+      ['machine load (1-minute average, cores)', `${loadavg()[0].toFixed(1)} on ${cpus().length}`],
+    ];
+    // The same requests by the openai SDK alone (no gapbench code), right after: what this machine allows now.
+    const bare = await sdkCeiling(sim.openaiBaseURL, 'ttft-sim', n, conc, true);
+    const series = {
+      closed: recs.filter((x) => x.model === 'closed' && x.ttft_ms !== undefined).map((x) => x.ttft_ms),
+      open: recs.filter((x) => x.model === 'open' && x.ttft_ms !== undefined).map((x) => x.ttft_ms),
+      'the openai SDK alone (same requests, no gapbench code)': bare.ttfts,
+    };
+    for (const [id, values] of Object.entries(series)) {
+      const off = values.map((x) => x - delay).sort((a, b) => a - b);
+      const q = (p) => off[Math.min(off.length - 1, Math.floor((p / 100) * off.length))];
+      const mean = off.reduce((a, x) => a + x, 0) / Math.max(1, off.length);
+      rows.push([
+        `${id}: ttft_ms - ${delay} ms (${off.length} answers)`,
+        `mean ${mean.toFixed(2)}, p50 ${q(50).toFixed(2)}, p95 ${q(95).toFixed(2)}, max ${off[off.length - 1].toFixed(2)} ms`,
+      ]);
+    }
+    report(
+      `ttft: 2 models x ${n} cases streamed, first token ${delay} ms after arrival, ${conc} in flight per model`,
+      rows,
+    );
+  });
+}
+
+/**
+ * The transport at realistic latencies (first token after 300 ms, 100 tokens/s: answers of about
+ * half a second), 32 in flight per model: streamed, whole answers, and the baseline build.
+ */
+async function realistic(n = 640, conc = 32) {
+  const suite = writeSuite('realistic', n);
+  const models = [
+    { name: 'real-sim', accuracy: 0.9, ttftMs: 300, tokensPerSecond: 100 },
+    { name: 'real-sim:8b', accuracy: 0.7, ttftMs: 300, tokensPerSecond: 100 },
+  ];
+  await withSim(models, suite, async (sim) => {
+    const cfg = (name, extra) =>
+      writeConfig(name, [
+        {
+          id: 'closed',
+          provider: 'openai',
+          model: 'real-sim',
+          extra: { baseURL: sim.openaiBaseURL, concurrency: conc, group: 'closed', ...extra },
+        },
+        {
+          id: 'open',
+          provider: 'ollama',
+          model: 'real-sim:8b',
+          extra: { host: sim.ollamaHost, concurrency: conc, ...extra },
+        },
+      ]);
+    await warmUp(sim, [{ name: 'real-sim' }, { name: 'real-sim:8b', ollama: true }], 200);
+    const rows = [];
+    const measure = async (label, config, runId, opts) => {
+      sim.resetStats();
+      const r = await harness(runArgs(config, suite, runId), opts);
+      const lat = Object.values(sim.stats().byModel).reduce((a, m) => a + m.meanLatencyMs, 0) / 2;
+      const ideal = (n * lat) / conc;
+      rows.push([
+        label,
+        `wall ${(r.wallMs / 1000).toFixed(2)} s, ideal/wall ${(ideal / r.wallMs).toFixed(3)}, CPU ${((r.cpuMs * 1000) / (2 * n)).toFixed(0)} us per job, peak RSS ${r.maxRssMiB.toFixed(0)} MiB (answers ${lat.toFixed(0)} ms)`,
+      ]);
+    };
+    await measure('this build, streamed', cfg('real', {}), 'real');
+    await measure('this build, stream: false', cfg('real-whole', { stream: false }), 'real-whole');
+    if (BASELINE)
+      await measure(`baseline (${process.env.BENCH_BASELINE})`, cfg('real-base', {}), 'real-base', { cli: BASELINE });
+    report(`realistic: 2 models x ${n} cases, answers of about 0.5 s, ${conc} in flight per model`, rows);
+  });
 }
 
 async function faults() {
@@ -853,7 +982,7 @@ async function startup(times = 5) {
   report(`startup: a new process each time, as a user runs it (load average ${loadavg()[0].toFixed(1)})`, rows);
 }
 
-const all = { speed, faults, rateLimit, scale, stats, htmlReport, merge, batch, startup };
+const all = { speed, ttft, realistic, faults, rateLimit, scale, stats, htmlReport, merge, batch, startup };
 const extra = {
   replayScale,
   httpScale,

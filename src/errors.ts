@@ -66,6 +66,8 @@ export const ERROR_KINDS = {
   network: { scored: true, retry: true, stopsLane: false },
   server: { scored: true, retry: true, stopsLane: false },
   bad_response: { scored: true, retry: true, stopsLane: false },
+  // A stream that ended before its final chunk: a dropped connection by another name.
+  stream_incomplete: { scored: true, retry: true, stopsLane: false },
   response_too_large: { scored: true, retry: false, stopsLane: false },
   unknown: { scored: true, retry: false, stopsLane: false },
   auth: { scored: false, retry: false, stopsLane: true },

@@ -53,6 +53,8 @@ export type ErrorKind =
   | 'truncated'
   | 'expired'
   | 'response_too_large'
+  /** A streamed answer that ended without its final chunk (`[DONE]`, Ollama's done line): retried like a dropped connection. */
+  | 'stream_incomplete'
   | 'unknown';
 
 export interface ChatRequest {
@@ -80,6 +82,26 @@ export interface Completion {
   budgets?: { requests?: RateBudgetInfo; tokens?: RateBudgetInfo };
   /** The vendor's batch that answered (batch mode): priced at the batch price. */
   batchId?: string;
+  /** Streamed answers: ms from sending the request to the first token, reasoning or answer. */
+  ttftMs?: number;
+  /** Streamed answers: ms to the first token of the answer itself (after any thinking). */
+  ttftContentMs?: number;
+  /** Streamed answers: output tokens per second from the first token to the last. */
+  decodeTps?: number;
+  /** What a local server reported of its own work (Ollama's durations, llama.cpp's `timings`). */
+  serverTimings?: ServerTimings;
+}
+
+/** A local server's own account of one answer, in ms. */
+export interface ServerTimings {
+  /** Loading the model into memory (Ollama `load_duration`). */
+  loadMs?: number;
+  /** Reading the prompt (Ollama `prompt_eval_duration`, llama.cpp `prompt_ms`). */
+  promptEvalMs?: number;
+  /** Generating the output (Ollama `eval_duration`, llama.cpp `predicted_ms`). */
+  evalMs?: number;
+  /** The model was not in memory: its load is kept out of latency and busy time (see COLD_LOAD_MS). */
+  coldLoad?: boolean;
 }
 
 /** A rate limit as a response announces it: the limit, what is left, and ms until it is full again. */

@@ -22,7 +22,9 @@ beforeAll(async () => {
       { name: 'boom', accuracy: 1, faults: { error500: 1 } },
       { name: 'reset', accuracy: 1, faults: { reset: 1 } },
       { name: 'hang', accuracy: 1, faults: { hang: 1 } },
-      { name: 'garbage', accuracy: 1, faults: { malformed: 1 } },
+      // One per protocol: a model's malformed replies alternate between two shapes.
+      { name: 'garbage-openai', accuracy: 1, faults: { malformed: 1 } },
+      { name: 'garbage-ollama', accuracy: 1, faults: { malformed: 1 } },
       { name: 'limited-openai', accuracy: 1, rpm: 1 },
       { name: 'limited-ollama', accuracy: 1, rpm: 1 },
     ],
@@ -91,7 +93,8 @@ describe.each([
     ['reset', 'network'],
     ['garbage', 'bad_response'],
   ])('classifies %s as %s', async (name, kind) => {
-    const e = await kindOf(createProvider(model({ ...where(), model: name }), env).complete(req()));
+    const m = name === 'garbage' ? `garbage-${where().protocol}` : name;
+    const e = await kindOf(createProvider(model({ ...where(), model: m }), env).complete(req()));
     expect(e.kind).toBe(kind);
   });
 

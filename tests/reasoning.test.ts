@@ -149,8 +149,14 @@ describe('defaults never break a model; a value written on the model that the ve
   });
 
   it('a thinking default the vendor refuses without streaming is turned off, and the outputs say so', () => {
-    const dir = project(['{ provider: dashscope, model: qwen3-32b }', '{ provider: dashscope, model: qwq-plus }']);
-    const [qwen3, qwq] = loadConfig({ configPath: 'gapbench.config.yaml', cwd: dir, env: {} }).models;
+    const dir = project([
+      '{ provider: dashscope, model: qwen3-32b, stream: false }',
+      '{ provider: dashscope, model: qwq-plus, stream: false }',
+      '{ provider: dashscope, model: qwen3-32b, id: streamed }',
+    ]);
+    const [qwen3, qwq, streamed] = loadConfig({ configPath: 'gapbench.config.yaml', cwd: dir, env: {} }).models;
+    // Streamed, it keeps its own default: nothing to turn off.
+    expect(streamed.params.extra).toBeUndefined();
     expect(qwen3).toMatchObject({
       reasoning: 'off (vendor rule)',
       thinks: false,

@@ -8,7 +8,17 @@ import type { Manifest } from '../src/journal/manifest.js';
 import { cli, csvRows, runManifest, runRecords, spawnCli, suiteYaml, tempDir, writeFiles } from './helpers.js';
 
 /** Columns that depend on when and how fast requests ran, not on the answers. */
-const TIMING = new Set(['run_id', 'latency_p50_ms', 'latency_p95_ms', 'tokens_per_s', 'started_at']);
+const TIMING = new Set([
+  'run_id',
+  'latency_p50_ms',
+  'latency_p95_ms',
+  'tokens_per_s',
+  'started_at',
+  'ttft_p50_ms',
+  'ttft_p95_ms',
+  'ttft_content_p50_ms',
+  'decode_tokens_per_s',
+]);
 const answerColumns = (rows: Record<string, string>[]) =>
   rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIMING.has(k))));
 

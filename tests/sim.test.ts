@@ -425,6 +425,9 @@ describe('faults', () => {
       reset: a.seq.filter((x) => x === 'reset').length,
       hang: 0,
       malformed: a.seq.filter((x) => x === 'malformed').length,
+      cut: 0,
+      garbage: 0,
+      stall: 0,
     });
     const b = await outcomes(5, 400);
     expect(b.seq).toEqual(a.seq.slice(0, 400));

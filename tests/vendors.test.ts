@@ -28,7 +28,7 @@ function refusal(s: Seen): [number, unknown] | undefined {
       400,
       { error: { message: 'invalid temperature: only 1 is allowed for this model', type: 'invalid_request_error' } },
     ];
-  if (model.startsWith('qwen3-') && body.enable_thinking !== false)
+  if (model.startsWith('qwen3-') && body.stream !== true && body.enable_thinking !== false)
     return [
       400,
       {
@@ -117,7 +117,7 @@ describe('presets and rules let each vendor answer 100%', () => {
   });
 
   it('dashscope open-weight qwen3 gets enable_thinking: false; an explicit extra wins', async () => {
-    const dir = project(`  - { provider: dashscope, model: qwen3-32b, baseURL: "${base}" }\n`);
+    const dir = project(`  - { provider: dashscope, model: qwen3-32b, baseURL: "${base}", stream: false }\n`);
     const r = await cli(['run', '--suite', 'arith.yaml', '--run-id', 'q'], {
       cwd: dir,
       env: { DASHSCOPE_API_KEY: 'sk-1' },

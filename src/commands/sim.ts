@@ -26,7 +26,13 @@ Options:
   --model SPEC       NAME[@key=value,...] (repeatable); keys: accuracy (0-1), latency (ms),
                      jitter (ms), error500, error503, reset, hang, malformed (fractions of
                      requests), rpm (limit, answered with 429 + retry-after), tps (tokens/s),
-                     think (reasoning tokens spent from max_tokens before the answer),
+                     think (reasoning tokens spent from max_tokens before the answer,
+                     streamed first as reasoning_content / thinking), ttft (ms from arrival to
+                     the first token; streamed headers go at once), streamonly=1 (refuses
+                     stream:false with HTTP 400, as DashScope's thinking-only models), load (ms
+                     the first request waits for the model to load; Ollama load_duration),
+                     timings=1 (llama.cpp's timings object on OpenAI answers), cut, garbage,
+                     stall (fractions: a stream ends early / holds a non-JSON chunk / stops),
                      thinkswitch=1 (honours a thinking switch and budget), fixedtemp=1 (HTTP 400
                      to temperature other than 1), nomaxtokens=1 (HTTP 400 to max_tokens)
                      e.g. --model 'llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600'

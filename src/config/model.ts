@@ -82,6 +82,25 @@ export function batchSettings(
   return { ...limits, ...o, pollS, maxPollS: Math.max(pollS, o.maxPollS ?? BATCH_POLL.maxPollS) };
 }
 
+/**
+ * Whether a model's answers stream: yes where its protocol can, unless `stream: false`. Asking a
+ * protocol that cannot (replay) to stream is an error on the model's own line; in `defaults` it
+ * applies only where it can.
+ */
+function streamSetting(
+  own: boolean | undefined,
+  fallback: boolean | undefined,
+  protocol: Protocol,
+  label: string,
+  fail: (detail: string) => Error,
+): boolean | undefined {
+  if (!descriptorOf(protocol).streams) {
+    if (own === true) throw fail(`model '${label}': the ${protocol} protocol cannot stream (remove stream: true)`);
+    return undefined;
+  }
+  return (own ?? fallback) !== false;
+}
+
 type Defaults = NonNullable<RawConfig['defaults']>;
 type Fail = (field: string) => (detail: string) => FileError;
 
@@ -143,6 +162,7 @@ export function resolveModel(
     ...optional('maxRetryWaitS', m.maxRetryWaitS ?? defaults.maxRetryWaitS),
     ...optional('stopAfterServerErrors', m.stopAfterServerErrors ?? defaults.stopAfterServerErrors),
     ...optional('maxResponseBytes', m.maxResponseBytes ?? defaults.maxResponseBytes),
+    ...optional('stream', streamSetting(m.stream, defaults.stream, preset.protocol, label, fail('stream'))),
     rpm: m.rpm ?? defaults.rpm,
     tpm: m.tpm ?? defaults.tpm,
     ...paramsAndRules(m, defaults, preset, label, fail, yaml),
@@ -253,7 +273,8 @@ function paramsAndRules(m: RawModel, defaults: Defaults, preset: Preset, label: 
     ...(plan.patch.extra ? { extra: { ...plan.patch.extra, ...params.extra } } : {}),
   };
   try {
-    const ctx = { provider: preset.name, model: m.model, explicit, own, thinks: plan.thinks };
+    const streaming = Boolean(descriptorOf(preset.protocol).streams) && (m.stream ?? defaults.stream) !== false;
+    const ctx = { provider: preset.name, model: m.model, explicit, own, thinks: plan.thinks, streaming };
     const r = applyVendorRules(withReasoning, ctx);
     const notes = [...(plan.note ? [plan.note] : []), ...r.notes];
     // A rule that turned thinking off where no setting was asked (DashScope without streaming) decides the label.

@@ -86,6 +86,8 @@ const laneFields = {
   stopAfterServerErrors: z.number().int().min(0).optional(),
   /** Largest response body (decompressed) a request may hold, bytes (default 16 MiB). */
   maxResponseBytes: positiveInt.optional(),
+  /** Stream answers (default where the protocol can: gives the time to first token); false asks for whole ones. */
+  stream: z.boolean().optional(),
 };
 
 export const modelSchema = z

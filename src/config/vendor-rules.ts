@@ -21,6 +21,8 @@ interface RuleContext {
   own?: ReadonlySet<string>;
   /** Whether the model's answers involve thinking (its reasoning setting or family; undefined: not known). */
   thinks?: boolean;
+  /** Its answers are streamed (thinking models that refuse whole answers then keep their default). */
+  streaming?: boolean;
 }
 
 interface VendorRule {
@@ -159,7 +161,8 @@ const VENDOR_RULES: readonly VendorRule[] = [
     presets: DASHSCOPE,
     models: /^(?!.*(?:thinking|qwq))(qwen3-(?:\d|next)|qwen3\.[5-9])/,
     apply(p, ctx) {
-      if (ctx.explicit.has('extra.enable_thinking') || p.extra?.enable_thinking !== undefined) return { params: p };
+      if (ctx.streaming || ctx.explicit.has('extra.enable_thinking') || p.extra?.enable_thinking !== undefined)
+        return { params: p };
       return {
         params: { ...p, extra: { ...p.extra, enable_thinking: false } },
         note: `${ctx.model} is called without streaming: sends enable_thinking: false`,

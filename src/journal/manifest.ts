@@ -28,6 +28,8 @@ export interface ManifestModel {
   thinks?: boolean;
   /** Where `price` comes from: `config`, the catalogue entry (version, data date), or `none: why`. */
   priceSource?: string;
+  /** Whether its answers were streamed (absent: a protocol that cannot stream, or a manifest from before streaming). */
+  stream?: boolean;
 }
 
 export type { BatchEntry } from '../types.js';

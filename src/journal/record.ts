@@ -39,7 +39,7 @@ export interface JobRecordBase {
   shard?: number;
 }
 
-export interface OkRecord extends JobRecordBase {
+export interface OkRecord extends JobRecordBase, AnswerTimings {
   status: 'ok';
   output: string;
   latency_ms: number;
@@ -55,7 +55,28 @@ export interface OkRecord extends JobRecordBase {
   batch_id?: string;
 }
 
-export interface ErrorRecord extends JobRecordBase {
+/**
+ * How a streamed answer came, and what a local server said of its own work (absent when not
+ * streamed or not reported). Times in ms from sending the request.
+ */
+export interface AnswerTimings {
+  /** Time to the first token, reasoning or answer. */
+  ttft_ms?: number;
+  /** Time to the first token of the answer itself, after any thinking. */
+  ttft_content_ms?: number;
+  /** Output tokens per second from the first token to the last. */
+  decode_tps?: number;
+  /** Ollama's model load (`load_duration`). */
+  load_ms?: number;
+  /** Reading the prompt (Ollama `prompt_eval_duration`, llama.cpp `timings.prompt_ms`). */
+  prompt_eval_ms?: number;
+  /** Generating (Ollama `eval_duration`, llama.cpp `timings.predicted_ms`). */
+  eval_ms?: number;
+  /** The model was loaded for this answer: `load_ms` is left out of latency and busy time. */
+  cold_load?: true;
+}
+
+export interface ErrorRecord extends JobRecordBase, AnswerTimings {
   status: 'error';
   error: { kind: ErrorKind; message: string };
   /** The model's answer when there was one (kind `grader`: the grading failed; `truncated`: cut to nothing). */

@@ -1,14 +1,18 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { brotliDecompressSync, constants as zlibConstants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { streamedBody, StreamedResponse } from './http-stream.js';
 
 /**
- * A small `fetch` over node:http(s) with keep-alive agents, handed to the openai and ollama SDKs.
- * The SDKs stay the real ones; only the transport underneath is lighter than the built-in fetch
- * (no web streams per request), which halves the CPU a request costs at high request rates.
- * Responses are buffered whole: gapbench never streams (it grades complete answers).
- * Failures are thrown as `TypeError('fetch failed', {cause})`, as the built-in fetch does, so the
- * SDKs classify them the same way.
+ * The one HTTP transport of every model request, live or batch: a small `fetch` over node:http(s)
+ * with keep-alive agents, handed to the openai and ollama SDKs as their `fetch` option. The SDKs
+ * stay the real ones; only the transport underneath is lighter than Node's fetch, which costs
+ * about twice the CPU per request (measured in `npm run bench` speed and realistic).
+ * A small JSON answer of known length is buffered whole (no web stream); a streamed answer (SSE,
+ * NDJSON), a body of unknown or large length (batch files) arrives as a stream. Either way the
+ * decompressed body is bounded. Failures are thrown as `TypeError('fetch failed', {cause})`, as
+ * the built-in fetch does, so the SDKs classify them the same way.
  */
 const agents = {
   http: new HttpAgent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' }),
@@ -18,8 +22,11 @@ const agents = {
 /** Largest response body (after decompression) a request may hold by default: 16 MiB. */
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
+/** Bodies up to this size, of known length and not a stream, are buffered whole. */
+const BUFFER_LIMIT = 1024 * 1024;
+
 /** A transport failure with a code the provider layer maps to an error kind (errorCode reads it). */
-function failure(code: string, message: string): TypeError {
+export function failure(code: string, message: string): TypeError {
   return new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) });
 }
 
@@ -33,9 +40,25 @@ export function boundedFetch(maxBytes = DEFAULT_MAX_RESPONSE_BYTES): typeof fetc
   return (input, init) => fetchBounded(input, init ?? {}, maxBytes);
 }
 
-export const nodeFetch: typeof fetch = boundedFetch();
+async function fetchBounded(input: Parameters<typeof fetch>[0], init: RequestInit, maxBytes: number) {
+  const body = init.body;
+  // A multipart upload or a stream: serialized by the platform's Request, then sent as bytes.
+  if (body !== undefined && body !== null && typeof body !== 'string') {
+    const blob = await new Request('http://body.invalid/', {
+      method: 'POST',
+      body,
+      headers: init.headers,
+      // Needed by the platform when the body is a stream; it is read whole here.
+      duplex: 'half',
+    } as RequestInit).blob();
+    const headers = new Headers(init.headers);
+    if (blob.type && !headers.has('content-type')) headers.set('content-type', blob.type);
+    return send(input, { ...init, headers, body: null }, maxBytes, blob);
+  }
+  return send(input, init, maxBytes);
+}
 
-const fetchBounded = (input: Parameters<typeof fetch>[0], init: RequestInit, maxBytes: number) =>
+const send = (input: Parameters<typeof fetch>[0], init: RequestInit, maxBytes: number, blob?: Blob) =>
   new Promise<Response>((resolve, reject) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const signal = init.signal ?? undefined;
@@ -45,11 +68,9 @@ const fetchBounded = (input: Parameters<typeof fetch>[0], init: RequestInit, max
     if (given instanceof Headers) given.forEach((v, k) => (headers[k] = v));
     else if (Array.isArray(given)) for (const [k, v] of given) headers[k.toLowerCase()] = v;
     else if (given) for (const [k, v] of Object.entries(given)) headers[k.toLowerCase()] = String(v);
-    const body = init.body;
-    if (body !== undefined && body !== null && typeof body !== 'string') {
-      return reject(new TypeError('gapbench fetch: only string bodies are supported'));
-    }
+    const body = init.body as string | null | undefined;
     if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
+    if (blob) headers['content-length'] = String(blob.size);
     const isHttps = url.protocol === 'https:';
     const req = (isHttps ? httpsRequest : httpRequest)(url, {
       method: init.method ?? 'GET',
@@ -64,6 +85,12 @@ const fetchBounded = (input: Parameters<typeof fetch>[0], init: RequestInit, max
       reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
     });
     req.on('response', (res: IncomingMessage) => {
+      const length = Number(res.headers['content-length'] ?? NaN);
+      const type = res.headers['content-type'] ?? '';
+      if (!(length <= BUFFER_LIMIT) || /event-stream|ndjson/i.test(type)) {
+        // Streamed: the abort listener stays until the body ends (or fails).
+        return resolve(streamedResponse(url.href, req, res, maxBytes, signal, done));
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -109,8 +136,32 @@ const fetchBounded = (input: Parameters<typeof fetch>[0], init: RequestInit, max
         );
       });
     });
-    req.end(body);
+    if (blob) Readable.fromWeb(blob.stream() as import('node:stream/web').ReadableStream).pipe(req);
+    else req.end(body);
   });
+
+/** A response whose body arrives as a stream (bounded, decompressed, abortable). */
+function streamedResponse(
+  url: string,
+  req: ClientRequest,
+  res: IncomingMessage,
+  maxBytes: number,
+  signal: AbortSignal | undefined,
+  done: () => void,
+): Response {
+  const status = res.statusCode ?? 0;
+  const nullBody = status === 204 || status === 205 || status === 304;
+  if (nullBody) res.resume();
+  const body = nullBody
+    ? null
+    : streamedBody(req, res, maxBytes, {
+        fail: (e) => (signal?.aborted ? abortError(signal) : e),
+        failure,
+        done,
+      });
+  const headers = new BufferedHeaders(res.rawHeaders);
+  return new StreamedResponse(url, status, res.statusMessage ?? '', headers, body) as unknown as Response;
+}
 
 /**
  * The `Headers` of a buffered response: what the SDKs and gapbench read (get, has, iteration).
@@ -198,16 +249,26 @@ class BufferedResponse {
   async bytes(): Promise<Uint8Array> {
     return new Uint8Array(await this.arrayBuffer());
   }
-  /** A stream over the bytes (read by SDKs only on paths gapbench does not take: streaming, cancel). */
+  private stream: ReadableStream<Uint8Array> | null | undefined;
+  /**
+   * A stream over the bytes (what the SDKs read when they stream). Looking at `body` reads
+   * nothing, as with fetch's Response: the SDKs check it before they decide how to read.
+   */
   get body(): ReadableStream<Uint8Array> | null {
+    if (this.stream !== undefined) return this.stream;
     if (this.bodyUsed || this.payload === null) return null;
-    const bytes = new Uint8Array(this.take());
-    return new ReadableStream({
-      start(c) {
-        c.enqueue(bytes);
-        c.close();
+    const take = () => new Uint8Array(this.take());
+    // highWaterMark 0: nothing is taken until the stream is read.
+    this.stream = new ReadableStream(
+      {
+        pull(c) {
+          c.enqueue(take());
+          c.close();
+        },
       },
-    });
+      { highWaterMark: 0 },
+    );
+    return this.stream;
   }
   clone(): BufferedResponse {
     if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');

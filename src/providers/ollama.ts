@@ -1,17 +1,21 @@
 import { splitReasoning } from './reasoning.js';
 import type { Ollama } from 'ollama';
-import { ProviderError } from '../errors.js';
+import { errorCode, ProviderError } from '../errors.js';
 import type { ChatRequest, Completion, SamplingParams } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
 import { boundedFetch } from './http.js';
+import { withBody } from './http-stream.js';
+import { checkedLines, readOllamaStream } from './ollama-stream.js';
+import { ollamaTimings } from './stream.js';
 import { requestAuth, type Provider, type ProviderDescriptor, type ProviderFactory } from './provider.js';
 
 const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 
 /**
- * The official `ollama` SDK against `/api/chat` (stream: false). HTTP errors are classified in a
- * fetch wrapper before the SDK sees them, so its console logging never reaches our output.
+ * The official `ollama` SDK against `/api/chat`, streamed (NDJSON) unless the model says
+ * `stream: false`. HTTP errors are classified in a fetch wrapper before the SDK sees them, and a
+ * streamed body is checked line by line there, so the SDK's console logging never reaches our output.
  */
 const ollamaProvider: ProviderFactory = (model, { env }) => {
   // Credentials in the host (a proxy with Basic auth) go in a header; the host is shown without them.
@@ -26,6 +30,8 @@ const ollamaProvider: ProviderFactory = (model, { env }) => {
     headers: { ...headers, ...(key ? { Authorization: `Bearer ${key}` } : basic ? { Authorization: basic } : {}) },
   });
 
+  const streaming = model.stream !== false;
+
   async function complete(req: ChatRequest): Promise<Completion> {
     const fetchWithSignal: typeof fetch = async (input, init) => {
       let res: Response;
@@ -36,35 +42,44 @@ const ollamaProvider: ProviderFactory = (model, { env }) => {
         throw networkError(model.id, host, err, ` (is Ollama running at ${host}? start it with \`ollama serve\`)`);
       }
       if (!res.ok) throw await classifyHttp(res, model.id, model.model, secrets);
-      return res;
+      if (!streaming) return res;
+      // Read once: a buffered response hands its bytes over on the first read.
+      const body = res.body;
+      if (!body) return res;
+      return withBody(res, checkedLines(body, model.id, secrets));
     };
     const client = Object.create(base, { fetch: { value: fetchWithSignal } }) as Ollama;
     const started = performance.now();
-    let res: Awaited<ReturnType<Ollama['chat']>>;
+    const request = {
+      model: model.model,
+      messages: req.messages,
+      // The thinking switch is a top-level field, not an option (https://ollama.com/blog/thinking).
+      ...(req.params.think === undefined ? {} : { think: req.params.think }),
+      options: options(req.params),
+    };
     try {
-      res = await client.chat({
-        model: model.model,
-        messages: req.messages,
-        stream: false,
-        // The thinking switch is a top-level field, not an option (https://ollama.com/blog/thinking).
-        ...(req.params.think === undefined ? {} : { think: req.params.think }),
-        options: options(req.params),
-      });
+      if (streaming) return await readOllamaStream(await client.chat({ ...request, stream: true }), model.id, started);
+      return whole(await client.chat({ ...request, stream: false }), performance.now() - started);
     } catch (err) {
-      if (err instanceof ProviderError) throw err;
       if (req.signal.aborted) throw abortedError(req.signal, model.id);
+      if (err instanceof ProviderError) throw err;
+      // The body broke off while it was read (a dropped connection, a body over the bound).
+      if (errorCode(err)) throw networkError(model.id, host, err);
       const message = err instanceof Error ? err.message : String(err);
       throw new ProviderError(
         'bad_response',
         `model '${model.id}': unreadable response (${cleanMessage(message, secrets, 300)})`,
       );
     }
-    const latencyMs = performance.now() - started;
+  }
+
+  function whole(res: Awaited<ReturnType<Ollama['chat']>>, latencyMs: number): Completion {
     const message = (res as { message?: { content?: unknown; thinking?: unknown } } | null)?.message;
     const content = message?.content;
     if (typeof content !== 'string')
       throw new ProviderError('bad_response', `model '${model.id}': response has no message content`);
     const { text, reasoning } = splitReasoning(content, message?.thinking);
+    const serverTimings = ollamaTimings(res);
     return {
       text,
       ...(reasoning ? { reasoning } : {}),
@@ -72,6 +87,7 @@ const ollamaProvider: ProviderFactory = (model, { env }) => {
       outputTokens: numberOrUndefined(res.eval_count),
       finishReason: (res as { done_reason?: string }).done_reason ?? (res.done ? 'stop' : undefined),
       latencyMs,
+      ...(serverTimings ? { serverTimings } : {}),
     };
   }
   return { model, complete, secrets } satisfies Provider;
@@ -124,9 +140,10 @@ async function errorText(res: Response): Promise<string> {
 
 export const ollamaDescriptor: ProviderDescriptor = {
   protocol: 'ollama',
-  description: 'the official ollama SDK against /api/chat (stream: false)',
+  description: 'the official ollama SDK against /api/chat (streamed)',
   endpoint: { field: 'host', env: 'OLLAMA_HOST', default: DEFAULT_OLLAMA_HOST, bare: { port: 11434 } },
   key: 'none',
+  streams: true,
   // Ollama serves one request at a time unless OLLAMA_NUM_PARALLEL is raised. It can swap the
   // weights behind a model name, so its answers are not cached unless asked.
   defaults: () => ({ concurrency: 1, timeoutMs: 300_000, cache: false }),

@@ -10,6 +10,7 @@ import type * as OpenAIModule from 'openai';
 import { ProviderError } from '../errors.js';
 import type { ChatMessage, SamplingParams } from '../types.js';
 import { cleanMessage, httpError } from './classify.js';
+import { boundedFetch } from './http.js';
 import { classifyOpenAIError, completionOf, openaiClient, requestBody } from './openai-wire.js';
 import { type BatchAnswer, type BatchApi, type BatchInfo, type ProviderEnv, type ProviderModel } from './provider.js';
 
@@ -30,8 +31,9 @@ export function openaiBatch(
   const { client, secrets } = openaiClient(model, providerEnv, {
     // An upload of up to 200 MB, or an output file as large, takes longer than a chat answer.
     timeout: Math.max(model.timeoutMs, 600_000),
-    // Node's own fetch, not the lighter one of live requests: uploads are multipart streams, and
-    // output files are read as they arrive rather than held whole.
+    // The transport of live requests; output files arrive as streams, bounded per line below,
+    // not as a whole (a file may hold as many answers as the vendor allows).
+    fetch: boundedFetch(Number.MAX_SAFE_INTEGER),
   });
   const fail = (what: string) => (err: unknown, signal?: AbortSignal) => {
     const e = classifyOpenAIError(err, signal ?? new AbortController().signal, model, secrets);

@@ -1,11 +1,12 @@
 /** The OpenAI wire format shared by live requests and the Batch API: the SDK, request bodies, answers, errors. */
 import type * as OpenAIModule from 'openai';
-import { ProviderError, withoutCredentials } from '../errors.js';
+import { errorCode, ProviderError, withoutCredentials } from '../errors.js';
 import type { ChatRequest, Completion } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
 import { abortedError, cleanMessage, httpError, networkError } from './classify.js';
 import { requestAuth, type ProviderEnv, type ProviderModel } from './provider.js';
 import { splitReasoning, tokenCount } from './reasoning.js';
+import { llamaCppTimings } from './stream.js';
 
 type ChatCompletion = OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
 
@@ -26,6 +27,8 @@ export function openaiClient(
     apiKey: key || NO_KEY,
     baseURL: url || undefined,
     maxRetries: 0,
+    // The SDK logs a stream chunk it cannot parse: that is the model's text, never printed.
+    logLevel: 'off',
     timeout: transport.timeout,
     ...(transport.fetch ? { fetch: transport.fetch } : {}),
   });
@@ -74,6 +77,8 @@ export function completionOf(res: ChatCompletion, modelId: string, latencyMs: nu
   const { text, reasoning } = splitReasoning(content ?? '', message?.reasoning_content ?? message?.reasoning);
   const details = res.usage?.completion_tokens_details as { reasoning_tokens?: unknown } | undefined;
   const reasoningTokens = tokenCount(details?.reasoning_tokens);
+  // llama.cpp's server adds its own timings beside the answer.
+  const serverTimings = llamaCppTimings((res as { timings?: unknown }).timings);
   return {
     text,
     ...(reasoning ? { reasoning } : {}),
@@ -82,6 +87,7 @@ export function completionOf(res: ChatCompletion, modelId: string, latencyMs: nu
     ...(reasoningTokens === undefined ? {} : { reasoningTokens }),
     finishReason: choice.finish_reason ?? undefined,
     latencyMs,
+    ...(serverTimings ? { serverTimings } : {}),
   };
 }
 
@@ -90,6 +96,7 @@ export function classifyOpenAIError(
   signal: AbortSignal,
   model: ProviderModel,
   secrets: string[],
+  streaming = false,
 ): ProviderError {
   const OpenAI = OpenAISdk();
   if (err instanceof OpenAI.APIUserAbortError || (signal.aborted && !(err instanceof OpenAI.APIError && err.status))) {
@@ -109,9 +116,20 @@ export function classifyOpenAIError(
         ? ` (check ${model.apiKeyEnv ?? 'the API key variable'}${model.authHint ? `; ${model.authHint}` : ''})`
         : status === 404
           ? ' (is the model name right for this provider?)'
-          : '';
+          : status === 400 && /stream/i.test(text)
+            ? streaming
+              ? ' (if this server cannot stream, set stream: false for this model)'
+              : ' (this model may answer only streamed: remove stream: false)'
+            : '';
     return httpError(model.id, status, cleanMessage(text, secrets), err.headers as Headers | undefined, hint);
   }
+  // An `error` event inside a stream (the server gave up mid-answer, e.g. overloaded): worth a retry.
+  if (err instanceof OpenAI.APIError && streaming) {
+    const text = cleanMessage(err.message || 'error event in the stream', secrets);
+    return new ProviderError('server', `model '${model.id}': the server stopped the answer: ${text}`);
+  }
+  // The body broke off while it was read (a stream, or a body over the bound).
+  if (errorCode(err)) return networkError(model.id, withoutCredentials(model.endpoint ?? 'the server'), err);
   // A 200 whose body is not JSON, or a body the SDK could not read.
   const message = err instanceof Error ? err.message : String(err);
   return new ProviderError(

@@ -16,6 +16,8 @@ export interface ProviderModel {
   apiKeyEnv?: string;
   params: SamplingParams;
   timeoutMs: number;
+  /** `false`: ask for whole answers instead of streamed ones (absent: stream where the protocol can). */
+  stream?: boolean;
   /** Largest response body (decompressed) a request may hold; default 16 MiB. */
   maxResponseBytes?: number;
   /** Said with an authentication failure (e.g. which region's endpoint a key belongs to). */
@@ -172,6 +174,8 @@ export interface ProviderDescriptor {
    * unless the model names an apiKeyEnv (then it must be set, and is sent as a bearer token).
    */
   readonly key: 'required' | 'none';
+  /** The protocol streams answers (and `stream: false` turns it off); absent: `stream: true` is a config error. */
+  readonly streams?: boolean;
   /** Default group of a model used as `protocol:model` without a preset; absent: `group` is required. */
   readonly group?: Group;
   /** Lane defaults, given whether the endpoint is on this machine or a private network. */

@@ -26,6 +26,12 @@ export interface Cell {
   cached: number;
   latencies: number[];
   latencySumMs: number;
+  /** Streamed answers' time to first token, to the first answer token, and decode tokens/s. */
+  ttfts: number[];
+  ttftContents: number[];
+  decodeTps: number[];
+  /** Answers that waited for the model to load (their load is left out of latency and busy time). */
+  coldLoads: number;
   inputTokens: number;
   outputTokens: number;
   /** Reasoning tokens over the answers whose usage reported them, and how many did. */
@@ -104,6 +110,10 @@ export class Aggregator {
         cached: 0,
         latencies: [],
         latencySumMs: 0,
+        ttfts: [],
+        ttftContents: [],
+        decodeTps: [],
+        coldLoads: 0,
         inputTokens: 0,
         outputTokens: 0,
         reasoningTokens: 0,
@@ -117,10 +127,14 @@ export class Aggregator {
     if (r.status === 'ok' || r.output !== undefined) c.answered++;
     if (r.status === 'ok' ? r.finish_reason === 'length' : r.error.kind === 'truncated') c.truncated++;
     if (r.status === 'ok' ? r.output.trim() === '' : r.error.kind === 'truncated') c.empty++;
+    // A cold load is the server starting up, not answering: left out of busy time and latency.
+    const load = r.cold_load ? (r.load_ms ?? 0) : 0;
+    if (r.cold_load) c.coldLoads++;
     if (!r.cached && r.t_end >= r.t_start) {
+      const start = Math.min(r.t_end, r.t_start + load);
       const list = c.intervals.get(machine);
-      if (list) list.push(r.t_start, r.t_end);
-      else c.intervals.set(machine, [r.t_start, r.t_end]);
+      if (list) list.push(start, r.t_end);
+      else c.intervals.set(machine, [start, r.t_end]);
     }
     if (r.status === 'error') {
       a.errors++;
@@ -133,8 +147,12 @@ export class Aggregator {
       }
     } else {
       a.ok++;
-      c.latencies.push(r.latency_ms);
-      c.latencySumMs += r.latency_ms;
+      const latency = Math.max(0, r.latency_ms - load);
+      c.latencies.push(latency);
+      c.latencySumMs += latency;
+      if (r.ttft_ms !== undefined) c.ttfts.push(Math.max(0, r.ttft_ms - load));
+      if (r.ttft_content_ms !== undefined) c.ttftContents.push(Math.max(0, r.ttft_content_ms - load));
+      if (r.decode_tps !== undefined) c.decodeTps.push(r.decode_tps);
       c.inputTokens += r.input_tokens ?? 0;
       c.outputTokens += r.output_tokens ?? 0;
       if (r.reasoning_tokens !== undefined) {

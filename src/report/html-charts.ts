@@ -1,6 +1,7 @@
 import type { GapRow } from './gap.js';
 import type { SummaryRow } from './summary.js';
 import { niceRange, placeLabels, textWidth } from './chart-labels.js';
+import { speedNote } from './html-speed.js';
 import * as echarts from 'echarts';
 
 /** report.html's cost, break-even, latency and history charts (labels placed by chart-labels.ts). */
@@ -163,10 +164,17 @@ export function latencySection(summary: readonly SummaryRow[]): string {
     data: values,
     label: { show: true, position: 'right' as const },
   });
-  const height = Math.max(200, 70 + summary.length * 40);
+  // Streamed answers add what a user waits before the first token appears.
+  const streamed = summary.some((s) => !Number.isNaN(s.ttft_p50_ms));
+  const ms = (v: number) => (Number.isNaN(v) ? 0 : Math.round(v));
+  const height = Math.max(200, 70 + summary.length * (streamed ? 70 : 40));
   const latency = renderSvg(
     {
-      title: { text: 'Latency p50 / p95 (ms) / 延迟', left: 8, textStyle: { fontSize: 14 } },
+      title: {
+        text: streamed ? 'Latency and time to first token (ms) / 延迟与首字时间' : 'Latency p50 / p95 (ms) / 延迟',
+        left: 8,
+        textStyle: { fontSize: 14 },
+      },
       legend: { top: 4, right: 10 },
       grid: { left: 260, right: 60, top: 40, bottom: 30 },
       xAxis: { type: 'value', name: 'ms' },
@@ -180,6 +188,18 @@ export function latencySection(summary: readonly SummaryRow[]): string {
           'p95',
           summary.map((s) => Math.round(s.latency_p95_ms)),
         ),
+        ...(streamed
+          ? [
+              bars(
+                'TTFT p50',
+                summary.map((s) => ms(s.ttft_p50_ms)),
+              ),
+              bars(
+                'TTFT p95',
+                summary.map((s) => ms(s.ttft_p95_ms)),
+              ),
+            ]
+          : []),
       ],
     },
     900,
@@ -201,7 +221,7 @@ export function latencySection(summary: readonly SummaryRow[]): string {
     900,
     height,
   );
-  return `<figure>${latency}</figure><figure>${errors}</figure>`;
+  return `<figure>${latency}${speedNote(summary)}</figure><figure>${errors}</figure>`;
 }
 
 /**

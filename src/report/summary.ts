@@ -42,6 +42,15 @@ export interface SummaryRow {
   reasoning?: string;
   /** Mean reasoning tokens per answer, over the answers whose usage reported them. */
   reasoning_tokens_per_answer?: number;
+  /** Streamed answers: time to first token (reasoning or answer), median and 95th percentile. */
+  ttft_p50_ms: number;
+  ttft_p95_ms: number;
+  /** Streamed answers: time to the first token of the answer itself, median. */
+  ttft_content_p50_ms: number;
+  /** Streamed answers: output tokens per second while decoding, median over answers. */
+  decode_tokens_per_s: number;
+  /** Answers that waited for the model to load (Ollama load_duration), left out of latency and busy time. */
+  cold_loads: number;
 }
 
 export const SUMMARY_COLUMNS = [
@@ -73,6 +82,11 @@ export const SUMMARY_COLUMNS = [
   'tokens_per_s',
   'reasoning',
   'reasoning_tokens_per_answer',
+  'ttft_p50_ms',
+  'ttft_p95_ms',
+  'ttft_content_p50_ms',
+  'decode_tokens_per_s',
+  'cold_loads',
 ] as const;
 
 /** USD spent by a cell: token prices when the model has them, else hourly price x busy time. */
@@ -155,6 +169,11 @@ function summaryRow(runId: string, c: Cell, price: Price | undefined, cases: rea
     cost_per_correct_usd: cost !== undefined && c.passed > 0 ? cost / c.passed : undefined,
     tokens_per_s: latSecs > 0 && c.outputTokens > 0 ? c.outputTokens / latSecs : undefined,
     reasoning_tokens_per_answer: c.reasoningAnswers > 0 ? c.reasoningTokens / c.reasoningAnswers : undefined,
+    ttft_p50_ms: c.ttfts.length ? percentile(c.ttfts, 50) : NaN,
+    ttft_p95_ms: c.ttfts.length ? percentile(c.ttfts, 95) : NaN,
+    ttft_content_p50_ms: c.ttftContents.length ? percentile(c.ttftContents, 50) : NaN,
+    decode_tokens_per_s: c.decodeTps.length ? percentile(c.decodeTps, 50) : NaN,
+    cold_loads: c.coldLoads,
   };
 }
 

@@ -3,7 +3,7 @@ import { ProviderError } from '../errors.js';
 import type { GradeContext } from '../graders/grader.js';
 import { gradeSafely } from '../graders/index.js';
 import { tokenCost } from '../journal/cost.js';
-import type { ErrorRecord, JobRecord } from '../journal/record.js';
+import type { AnswerTimings, ErrorRecord, JobRecord } from '../journal/record.js';
 import type { ChatMessage, Completion, Grade } from '../types.js';
 import type { ResponseCache } from './cache.js';
 import type { Attempted, Lane } from './lane.js';
@@ -201,7 +201,24 @@ function answerFields(c: Completion) {
     ...(c.finishReason === undefined ? {} : { finish_reason: c.finishReason }),
     ...(c.reasoning ? { reasoning: c.reasoning } : {}),
     ...(c.batchId ? { batch_id: c.batchId } : {}),
+    ...timingFields(c),
   };
+}
+
+/** The stream's and the server's timings of an answer, as record fields. */
+function timingFields(c: Completion): AnswerTimings {
+  const t = c.serverTimings;
+  const fields: AnswerTimings = {
+    ttft_ms: c.ttftMs,
+    ttft_content_ms: c.ttftContentMs,
+    decode_tps: c.decodeTps,
+    load_ms: t?.loadMs,
+    prompt_eval_ms: t?.promptEvalMs,
+    eval_ms: t?.evalMs,
+    cold_load: t?.coldLoad ? true : undefined,
+  };
+  for (const k of Object.keys(fields) as (keyof AnswerTimings)[]) if (fields[k] === undefined) delete fields[k];
+  return fields;
 }
 
 /** A grader's way to ask another configured model (a judge), through that model's lane and cache. */

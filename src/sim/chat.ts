@@ -7,7 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deadlines } from './deadline.js';
 import type { ModelRuntime } from './model.js';
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
-import { countTokens, shapeAnswer, streamPieces } from './text.js';
+import { countTokens, shapeAnswer } from './text.js';
+import { sendStream } from './stream.js';
 import { readBytes } from './multipart.js';
 import { refusal, thinkingTokens } from './rules.js';
 
@@ -143,6 +144,9 @@ export async function handleChat(
     first = false;
     timer = deps.deadlines.at(deadline, fn);
   };
+  const at = (deadline: number, fn: () => void): void => {
+    timer = deps.deadlines.at(deadline, fn);
+  };
 
   const rate = rt.admit(performance.now());
   if (!rate.ok) {
@@ -151,14 +155,30 @@ export async function handleChat(
     sendError(res, proto, 429, e, rateLimitHeaders(rate.retryAfterMs, rate.resetMs, rate.limit));
     return;
   }
+  // DashScope's thinking-only models refuse whole answers.
+  if (rt.streamOnly && !call.stream) {
+    const message =
+      '<400> InternalError.Algo.InvalidParameter: The enable thinking can not be support when stream=False';
+    sendError(res, proto, 400, { kind: 'bad_request', message, param: null });
+    return;
+  }
   const fault = rt.drawFault();
-  const firstByteMs = rt.firstByteDelayMs();
+  // A cold model loads first; its first token comes that much later.
+  const loadMs = rt.takeLoadMs();
+  const firstByteMs = (rt.ttftMs ?? rt.firstByteDelayMs()) + loadMs;
   if (fault !== undefined) rt.counters.faults[fault]++;
   // A hung request keeps its socket until the client aborts or the server closes.
   if (fault === 'hang') return;
 
-  const ctx: ReplyContext = { id: deps.nextId(), created: Math.floor(Date.now() / 1000), model: rt.name, startNs };
-  if (fault !== undefined) {
+  const ctx: ReplyContext = {
+    id: deps.nextId(),
+    created: Math.floor(Date.now() / 1000),
+    model: rt.name,
+    startNs,
+    ...(loadMs ? { loadMs } : {}),
+    ...(rt.llamaTimings ? { llamaTimings: true } : {}),
+  };
+  if (fault === 'reset' || fault === 'malformed' || fault === 'error500' || fault === 'error503') {
     later(firstByteMs, () => {
       if (fault === 'reset') res.socket?.destroy();
       else if (fault === 'malformed') {
@@ -170,6 +190,10 @@ export async function handleChat(
   }
 
   const c = complete(rt, call);
+  const answered = () => {
+    rt.counters.ok++;
+    rt.counters.latencySumMs += performance.now() - arrival;
+  };
   const budget = rate.budget
     ? {
         'x-ratelimit-limit-requests': String(rate.budget.limit),
@@ -179,40 +203,28 @@ export async function handleChat(
     : undefined;
   if (!call.stream) {
     later(firstByteMs + rt.generationMs(c.completionTokens), () => {
-      sendBody(res, 200, 'application/json', proto.completionBody(call, c, ctx), budget);
-      rt.counters.ok++;
-      rt.counters.latencySumMs += performance.now() - arrival;
+      const body = proto.completionBody(call, c, ctx);
+      if (fault === undefined) {
+        sendBody(res, 200, 'application/json', body, budget);
+        return answered();
+      }
+      if (fault === 'garbage') return sendBody(res, 200, 'application/json', 'garbage, not JSON');
+      // cut and stall: half the body under the full length; cut then drops the connection.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.write(body.slice(0, Math.floor(body.length / 2)));
+      if (fault === 'cut') res.socket?.destroy();
     });
     return;
   }
-  later(firstByteMs, () => {
-    res.writeHead(200, { 'content-type': proto.streamContentType, 'cache-control': 'no-cache' });
-    const pieces = streamPieces(c.text);
-    const totalMs = rt.generationMs(c.completionTokens);
-    if (totalMs === 0) {
-      let out = proto.streamHead(call, ctx);
-      for (const p of pieces) out += proto.streamPiece(call, ctx, p);
-      res.end(out + proto.streamTail(call, c, ctx));
-      rt.counters.ok++;
-      rt.counters.latencySumMs += performance.now() - arrival;
-      return;
-    }
-    const head = proto.streamHead(call, ctx);
-    if (head !== '') res.write(head);
-    let i = 0;
-    const next = (): void => {
-      if (res.destroyed) return;
-      if (i === pieces.length) {
-        res.end(proto.streamTail(call, c, ctx));
-        rt.counters.ok++;
-        rt.counters.latencySumMs += performance.now() - arrival;
-        return;
-      }
-      const piece = pieces[i++];
-      res.write(proto.streamPiece(call, ctx, piece));
-      later((totalMs * piece.length) / c.text.length, next);
-    };
-    next();
+  sendStream(res, proto, call, c, ctx, {
+    headersFirst: rt.ttftMs !== undefined,
+    firstMs: firstByteMs,
+    totalMs: rt.generationMs(c.completionTokens),
+    ...(fault ? { fault } : {}),
+    ...(budget ? { headers: budget } : {}),
+    later,
+    at,
+    done: answered,
   });
 }
 

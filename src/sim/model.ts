@@ -8,7 +8,16 @@ import { hashUnit, prng, seedOf } from './text.js';
 type FaultKind = keyof SimFaults;
 
 /** The order in which fault fractions are laid out on [0, 1) for each request's draw. */
-const FAULT_KINDS: readonly FaultKind[] = ['error500', 'error503', 'reset', 'hang', 'malformed'];
+const FAULT_KINDS: readonly FaultKind[] = [
+  'error500',
+  'error503',
+  'reset',
+  'hang',
+  'malformed',
+  'cut',
+  'garbage',
+  'stall',
+];
 
 type RateDecision =
   | { ok: true; budget?: { limit: number; remaining: number; resetMs: number } }
@@ -69,7 +78,7 @@ interface ModelCounters {
 }
 
 function zeroFaults(): Record<FaultKind, number> {
-  return { error500: 0, error503: 0, reset: 0, hang: 0, malformed: 0 };
+  return { error500: 0, error503: 0, reset: 0, hang: 0, malformed: 0, cut: 0, garbage: 0, stall: 0 };
 }
 
 export class ModelRuntime {
@@ -84,6 +93,11 @@ export class ModelRuntime {
   readonly reasoningTokens: number;
   /** The model as configured (its API rules: sim/rules.ts). */
   readonly spec: SimModel;
+  readonly ttftMs: number | undefined;
+  readonly streamOnly: boolean;
+  readonly llamaTimings: boolean;
+  /** Load time still to pay: the first request takes it (a model not yet in memory). */
+  private pendingLoadMs: number;
   private readonly faultEdges: number[];
   private readonly nextFault: () => number;
   private readonly nextJitter: () => number;
@@ -103,6 +117,10 @@ export class ModelRuntime {
     this.tokensPerSecond = model.tokensPerSecond;
     this.reasoningTokens = model.reasoningTokens ?? 0;
     this.spec = model;
+    this.ttftMs = model.ttftMs;
+    this.streamOnly = model.streamOnly ?? false;
+    this.llamaTimings = model.llamaTimings ?? false;
+    this.pendingLoadMs = model.loadMs ?? 0;
     let edge = 0;
     this.faultEdges = FAULT_KINDS.map((k) => (edge += model.faults?.[k] ?? 0));
     // Separate streams, so changing the jitter never changes which requests fail.
@@ -127,6 +145,13 @@ export class ModelRuntime {
   firstByteDelayMs(): number {
     const u = this.nextJitter();
     return this.latencyMs + u * this.jitterMs;
+  }
+
+  /** The load this request waits for: the whole load for the first, none after. */
+  takeLoadMs(): number {
+    const ms = this.pendingLoadMs;
+    this.pendingLoadMs = 0;
+    return ms;
   }
 
   /** Generation time for `tokens` at tokensPerSecond (0 when unpaced). */

@@ -19,13 +19,14 @@ function timings(ctx: ReplyContext): {
   eval_duration: number;
 } {
   const total = Math.max(1000, Number(process.hrtime.bigint() - ctx.startNs));
-  const load = Math.round(total * 0.05);
+  // A cold model's load, as it waited for it; a warm one's few percent of scheduling.
+  const load = ctx.loadMs ? Math.min(total, Math.round(ctx.loadMs * 1e6)) : Math.round(total * 0.05);
   const promptEval = Math.round(total * 0.15);
   return {
     total_duration: total,
     load_duration: load,
     prompt_eval_duration: promptEval,
-    eval_duration: total - load - promptEval,
+    eval_duration: Math.max(0, total - load - promptEval),
   };
 }
 
@@ -46,15 +47,10 @@ function finalLine(call: ChatCall, c: SimCompletion, ctx: ReplyContext, content:
   };
 }
 
-function pieceLine(call: ChatCall, piece: string): string {
-  return (
-    JSON.stringify({
-      model: call.model,
-      created_at: new Date().toISOString(),
-      message: { role: 'assistant', content: piece },
-      done: false,
-    }) + '\n'
-  );
+function pieceLine(call: ChatCall, piece: string, kind: 'reasoning' | 'content' = 'content'): string {
+  const message =
+    kind === 'reasoning' ? { role: 'assistant', content: '', thinking: piece } : { role: 'assistant', content: piece };
+  return JSON.stringify({ model: call.model, created_at: new Date().toISOString(), message, done: false }) + '\n';
 }
 
 export const ollamaProtocol: Protocol = {
@@ -115,12 +111,17 @@ export const ollamaProtocol: Protocol = {
     return '';
   },
 
-  streamPiece(call: ChatCall, _ctx: ReplyContext, piece: string): string {
-    return pieceLine(call, piece);
+  streamPiece(call: ChatCall, _ctx: ReplyContext, piece: string, kind: 'reasoning' | 'content'): string {
+    return pieceLine(call, piece, kind);
+  },
+
+  streamGarbage(call: ChatCall): string {
+    return `{"model":${JSON.stringify(call.model)},"message":{"role":"assis\n`;
   },
 
   streamTail(call: ChatCall, c: SimCompletion, ctx: ReplyContext): string {
-    return JSON.stringify(finalLine(call, c, ctx, '')) + '\n';
+    // The thinking went out in the pieces: the done line carries none, as Ollama's.
+    return JSON.stringify(finalLine(call, { ...c, reasoning: undefined }, ctx, '')) + '\n';
   },
 
   malformed(call: ChatCall, _ctx: ReplyContext, variant: number): { contentType: string; body: string } {

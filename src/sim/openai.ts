@@ -17,6 +17,23 @@ function usage(c: SimCompletion): Record<string, unknown> {
   };
 }
 
+/** llama.cpp server's `timings`: the prompt read in the first fifth of the time so far, the rest generating. */
+function llamaTimings(c: SimCompletion, ctx: ReplyContext): Record<string, number> {
+  const total = Math.max(0.001, Number(process.hrtime.bigint() - ctx.startNs) / 1e6);
+  const prompt = total * 0.2;
+  const predicted = total - prompt;
+  return {
+    prompt_n: c.promptTokens,
+    prompt_ms: prompt,
+    prompt_per_token_ms: prompt / Math.max(1, c.promptTokens),
+    prompt_per_second: (c.promptTokens * 1000) / prompt,
+    predicted_n: c.completionTokens,
+    predicted_ms: predicted,
+    predicted_per_token_ms: predicted / Math.max(1, c.completionTokens),
+    predicted_per_second: (c.completionTokens * 1000) / predicted,
+  };
+}
+
 function chunk(ctx: ReplyContext, call: ChatCall, choices: unknown[], usageValue?: unknown): string {
   const body: Record<string, unknown> = {
     id: ctx.id,
@@ -131,6 +148,7 @@ export const openaiProtocol: Protocol = {
         },
       ],
       usage: usage(c),
+      ...(ctx.llamaTimings ? { timings: llamaTimings(c, ctx) } : {}),
     });
   },
 
@@ -142,12 +160,20 @@ export const openaiProtocol: Protocol = {
     ]);
   },
 
-  streamPiece(call: ChatCall, ctx: ReplyContext, piece: string): string {
-    return chunk(ctx, call, [{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]);
+  streamPiece(call: ChatCall, ctx: ReplyContext, piece: string, kind: 'reasoning' | 'content'): string {
+    // DeepSeek's and DashScope's delta field for thinking.
+    const delta = kind === 'reasoning' ? { reasoning_content: piece } : { content: piece };
+    return chunk(ctx, call, [{ index: 0, delta, logprobs: null, finish_reason: null }]);
+  },
+
+  streamGarbage(): string {
+    return 'data: {"choices":[{"delta":{"content":"garbled\n\n';
   },
 
   streamTail(call: ChatCall, c: SimCompletion, ctx: ReplyContext): string {
     let out = chunk(ctx, call, [{ index: 0, delta: {}, logprobs: null, finish_reason: c.finishReason }]);
+    // llama.cpp sends its timings with the last chunk.
+    if (ctx.llamaTimings) out = out.replace(/\}\n\n$/, `,"timings":${JSON.stringify(llamaTimings(c, ctx))}}\n\n`);
     if (call.includeUsage) out += chunk(ctx, call, [], usage(c));
     return out + 'data: [DONE]\n\n';
   },

@@ -46,6 +46,10 @@ export interface ReplyContext {
   model: string;
   /** process.hrtime.bigint() when the request arrived (Ollama reports durations). */
   startNs: bigint;
+  /** The model load this request waited for, ms (Ollama's load_duration). */
+  loadMs?: number;
+  /** Add llama.cpp's `timings` object to OpenAI-protocol answers. */
+  llamaTimings?: boolean;
 }
 
 export type SimError =
@@ -64,7 +68,10 @@ export interface Protocol {
   completionBody(call: ChatCall, c: SimCompletion, ctx: ReplyContext): string;
   readonly streamContentType: string;
   streamHead(call: ChatCall, ctx: ReplyContext): string;
-  streamPiece(call: ChatCall, ctx: ReplyContext, piece: string): string;
+  /** One piece of the answer, or of the thinking before it (`reasoning_content`, Ollama `thinking`). */
+  streamPiece(call: ChatCall, ctx: ReplyContext, piece: string, kind: 'reasoning' | 'content'): string;
+  /** A frame that is not JSON, in the stream's framing. */
+  streamGarbage(call: ChatCall): string;
   streamTail(call: ChatCall, c: SimCompletion, ctx: ReplyContext): string;
   /** An HTTP 200 body the client cannot use; `variant` alternates per model (0, 1, 0, ...). */
   malformed(call: ChatCall, ctx: ReplyContext, variant: number): { contentType: string; body: string };

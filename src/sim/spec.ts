@@ -19,6 +19,9 @@ const FAULT_KEYS = [
   'reset',
   'hang',
   'malformed',
+  'cut',
+  'garbage',
+  'stall',
 ] as const satisfies readonly (keyof SimFaults)[];
 
 type Range = 'fraction' | 'nonNegative' | 'positive' | 'flag';
@@ -35,6 +38,10 @@ const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
   fixedtemp: { field: 'fixedTemperature', range: 'flag' },
   nomaxtokens: { field: 'refuseMaxTokens', range: 'flag' },
   thinkswitch: { field: 'thinkingSwitch', range: 'flag' },
+  ttft: { field: 'ttftMs', range: 'nonNegative' },
+  load: { field: 'loadMs', range: 'nonNegative' },
+  streamonly: { field: 'streamOnly', range: 'flag' },
+  timings: { field: 'llamaTimings', range: 'flag' },
   ...Object.fromEntries(FAULT_KEYS.map((k) => [k, { field: k, range: 'fraction' as const }])),
 };
 
@@ -79,8 +86,7 @@ export function parseSimModelSpec(s: string): SimModel {
       throw new SimSpecError(`${where}: ${key} must be ${RANGE_TEXT[def.range]}, got "${raw}"`);
     }
     if ((FAULT_KEYS as readonly string[]).includes(key)) faults[key as keyof SimFaults] = value;
-    else if (def.range === 'flag') (model as unknown as Record<string, boolean>)[def.field] = value === 1;
-    else (model as unknown as Record<string, number>)[def.field] = value;
+    else (model as unknown as Record<string, number | boolean>)[def.field] = def.range === 'flag' ? value === 1 : value;
   }
   if (Object.keys(faults).length > 0) model.faults = faults;
   validateSimModel(model, where);
@@ -103,6 +109,12 @@ export function validateSimModel(m: SimModel, where = `sim model "${String(m?.na
   check('rpm', m.rpm, 'positive');
   check('tokensPerSecond', m.tokensPerSecond, 'positive');
   check('reasoningTokens', m.reasoningTokens, 'nonNegative');
+  check('ttftMs', m.ttftMs, 'nonNegative');
+  check('loadMs', m.loadMs, 'nonNegative');
+  for (const k of ['streamOnly', 'llamaTimings'] as const) {
+    if (m[k] !== undefined && typeof m[k] !== 'boolean')
+      throw new SimSpecError(`${where}: ${k} must be true or false, got ${String(m[k])}`);
+  }
   let sum = 0;
   for (const k of FAULT_KEYS) {
     const v = m.faults?.[k];

@@ -12,6 +12,12 @@ export interface SimFaults {
   hang?: number;
   /** HTTP 200 with an unusable body (broken JSON; alternately `choices: []` / no message). */
   malformed?: number;
+  /** The answer stops halfway: a stream ends without its final chunk / `[DONE]` (a whole body: the socket closes). */
+  cut?: number;
+  /** A chunk that is not JSON halfway through a stream (a whole answer: a body that is not JSON). */
+  garbage?: number;
+  /** The answer stops halfway and the connection stays open, sending nothing more. */
+  stall?: number;
 }
 
 export interface SimModel {
@@ -41,6 +47,18 @@ export interface SimModel {
   refuseMaxTokens?: boolean;
   /** A thinking model that honours a thinking switch and budget; without it, it thinks anyway. */
   thinkingSwitch?: boolean;
+  /**
+   * Time to first token, ms from the request's arrival: a streamed reply sends its headers at once
+   * and its first token (reasoning or answer) then; a whole reply comes this long plus the
+   * generation time after arrival. Default: `latencyMs` (+ jitter), headers and first token together.
+   */
+  ttftMs?: number;
+  /** Refuses `stream: false` with HTTP 400, as DashScope's thinking-only models do. */
+  streamOnly?: boolean;
+  /** A model not yet in memory: its first request waits this long and reports it as Ollama's `load_duration`. */
+  loadMs?: number;
+  /** OpenAI-protocol answers carry llama.cpp's `timings` object (prompt_ms, predicted_ms, ...). */
+  llamaTimings?: boolean;
 }
 
 export interface AnswerKey {
