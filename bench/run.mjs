@@ -888,6 +888,64 @@ async function batch(cases = 5_000) {
 }
 
 /**
+ * Text normalisation (exact, contains) on 1 MiB answers of the shapes that were slow: CPU per
+ * answer, in this process (target <= 20 ms each; the regular expressions it replaced took ~150 ms,
+ * and minutes on a long run of ". ").
+ */
+async function normalize() {
+  const { normalizeText } = await import('../dist/graders/normalize.js');
+  const mib = 1 << 20;
+  const words = 'The answer is 42, because 6 × 7 = 42. 答案是四十二。 ';
+  const shapes = {
+    'prose, Latin and CJK': words.repeat(Math.ceil(mib / words.length)).slice(0, mib),
+    'a line break every 2 chars': 'a\n'.repeat(mib / 2),
+    'runs of spaces': ('a' + ' '.repeat(1000)).repeat(mib / 1001),
+    '". " repeated, then a letter': 'x' + '. '.repeat(mib / 2) + 'y',
+    'full-width text': '１２３ＡＢＣ！'.repeat(mib / 7),
+  };
+  const rows = [];
+  for (const [name, text] of Object.entries(shapes)) {
+    normalizeText(text, { ignoreCase: true });
+    const t0 = process.cpuUsage();
+    const n = 5;
+    for (let i = 0; i < n; i++) normalizeText(text, { ignoreCase: true });
+    const u = process.cpuUsage(t0);
+    rows.push([`${name} (target <= 20 ms)`, `${((u.user + u.system) / 1000 / n).toFixed(1)} ms per 1 MiB answer`]);
+  }
+  report('text normalisation: CPU per 1 MiB answer', rows);
+}
+
+/**
+ * 2 models x 150 cases answering 1 MiB each, graded by exact, with --matrix-outputs --xlsx: the
+ * outputs are read back from the journal as they are written, so peak RSS stays well under the
+ * outputs' total (holding them took ~2 GB per 1,000 answers).
+ */
+async function longOutputs(cases = 150) {
+  const mib = 1 << 20;
+  const filler = 'Let me think step by step about this problem.\n'.repeat(Math.ceil(mib / 47)).slice(0, mib);
+  const lines = [];
+  for (let i = 0; i < cases; i++) lines.push(JSON.stringify({ q: `Case ${i}: what is ${i}?`, a: String(i) }));
+  writeFileSync(join(dir, 'long-out.jsonl'), `${lines.join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'long-out.yaml'),
+    'name: long-out\ntemplate: "{{q}}"\ngrader: exact\nsource: { path: long-out.jsonl, fields: { expected: a } }\n',
+  );
+  writeReplay(cases, 'long-out-a.jsonl', (i) => `${filler}${i}`);
+  writeReplay(cases, 'long-out-b.jsonl', (i) => (i % 2 ? String(i) : `${filler}${i}`));
+  const config = writeConfig('long-out', [
+    { id: 'a', provider: 'replay', model: 'long-out-a.jsonl', extra: { group: 'closed' } },
+    { id: 'b', provider: 'replay', model: 'long-out-b.jsonl', extra: { group: 'open' } },
+  ]);
+  const r = await harness([...runArgs(config, join(dir, 'long-out.yaml'), 'long-out'), '--matrix-outputs', '--xlsx']);
+  const answers = 2 * cases;
+  report(`long outputs: ${answers} answers, ${(1.5 * cases).toFixed(0)} MiB of them, --matrix-outputs --xlsx`, [
+    ['exit code', String(r.code)],
+    ['CPU per answer', `${(r.cpuMs / answers).toFixed(1)} ms`],
+    ['peak RSS (target <= 400 MiB)', `${r.maxRssMiB.toFixed(0)} MiB`],
+  ]);
+}
+
+/**
  * Start-up: wall time of `gapbench suites`, `gapbench validate` and a run's first progress line,
  * as a user starts them (a new node process each), against the target of 1 s. "cold": a new cache
  * directory (only the bundled suites' entries shipped in dist/parsed/); "warm": the parse cache
@@ -982,7 +1040,21 @@ async function startup(times = 5) {
   report(`startup: a new process each time, as a user runs it (load average ${loadavg()[0].toFixed(1)})`, rows);
 }
 
-const all = { speed, ttft, realistic, faults, rateLimit, scale, stats, htmlReport, merge, batch, startup };
+const all = {
+  speed,
+  ttft,
+  realistic,
+  faults,
+  rateLimit,
+  scale,
+  stats,
+  htmlReport,
+  merge,
+  batch,
+  startup,
+  normalize,
+  longOutputs,
+};
 const extra = {
   replayScale,
   httpScale,

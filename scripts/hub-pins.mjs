@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Records the SHA-256 of every Hub file a suite pins: downloads each file (HF_ENDPOINT, HF_TOKEN as
-// gapbench uses them), hashes it, and rewrites the suite's `source.hub.files` table in place.
+// Records the SHA-256 of every Hub file a suite pins: downloads each file as gapbench does (HF_ENDPOINT,
+// HF_TOKEN, the cache and its bounds: docs/security.md), hashes it, and rewrites the suite's
+// `source.hub.files` table in place. Run it against the real Hub (not a mirror you do not trust).
 // Usage: npm run build && node scripts/hub-pins.mjs suites/cmmlu.yaml [--check]
 //   --check: only compare; exit 1 when a recorded digest differs or is missing.
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { hubUrl } from '../dist/suite/hub.js';
+import { hubDigest } from '../dist/suite/hub.js';
 
 const [file, flag] = process.argv.slice(2);
 if (!file) {
@@ -21,16 +21,13 @@ if (!hub) {
 }
 let bad = 0;
 for (const [path, recorded] of Object.entries(hub.files)) {
-  const url = hubUrl(hub, path, process.env);
-  const headers = process.env.HF_TOKEN ? { authorization: `Bearer ${process.env.HF_TOKEN}` } : {};
-  const res = await fetch(url, { headers });
-  if (!res.ok) {
-    console.error(`${path}: HTTP ${res.status} from ${url}`);
+  let digest;
+  try {
+    digest = await hubDigest(hub, path, { vars: process.env });
+  } catch (e) {
+    console.error(`${path}: ${e.message}`);
     process.exit(1);
   }
-  const digest = createHash('sha256')
-    .update(Buffer.from(await res.arrayBuffer()))
-    .digest('hex');
   const state = recorded === digest ? 'ok' : recorded ? 'DIFFERS' : 'new';
   if (state !== 'ok') bad++;
   console.log(`${state.padEnd(7)} ${path} ${digest}`);

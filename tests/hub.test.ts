@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
@@ -26,6 +26,7 @@ interface Hub {
 }
 
 const LETTERS = ['A', 'B', 'C', 'D'];
+const CMMLU: HubPin = { repo: 'haonan-li/cmmlu', revision: '45c7c662012c732d73bbde14c13be2f2f7bb9bc3', files: {} };
 
 function cmmluParquet(subject: string): Buffer {
   const q = [0, 1].map((i) => `${subject} 第${i}题：哪个是对的？`);
@@ -106,13 +107,21 @@ describe('bundled suites from the Hub', () => {
     const pin: HubPin = { repo: 'haonan-li/cmmlu', revision: '45c7c662012c732d73bbde14c13be2f2f7bb9bc3', files: {} };
     const cached = cachedPath(pin, 'agronomy/test/0000.parquet', vars);
     expect(readFileSync(`${cached}.sha256`, 'utf8').trim()).toBe(sha(cmmluParquet('agronomy')));
-    expect(logs).toEqual([]); // small files: no progress lines
+    // Small files: no progress lines; the digests are new (the pins are unfilled), printed once to be pinned.
+    expect(logs).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^note: haonan-li/cmmlu/agronomy/test/0000\\.parquet is not pinned; its first download \\(from ${hub.url}\\) has sha256 ${sha(cmmluParquet('agronomy'))} and 66 more file\\(s\\)`,
+        ),
+      ),
+    ]);
 
     // Offline, warm cache: no request, same cases.
     hub.requests.length = 0;
     const again = await loadSuite('cmmlu', {
       cwd: tempDir(),
-      vars: { HF_ENDPOINT: dead, GAPBENCH_CACHE_DIR: cache, GAPBENCH_OFFLINE: '1' },
+      // The cache is the endpoint's: offline, the same HF_ENDPOINT finds it.
+      vars: { HF_ENDPOINT: hub.url, GAPBENCH_CACHE_DIR: cache, GAPBENCH_OFFLINE: '1' },
       limit: 3,
     });
     expect(hub.requests).toHaveLength(0);
@@ -261,10 +270,20 @@ describe('gapbench run --suite cmmlu from a loopback Hub mirror', () => {
       cwd,
       env: { OLLAMA_HOST: sim.ollamaHost, HF_ENDPOINT: hub.url },
     });
-    expect(first.stderr).toBe('');
+    expect(first.stderr).toMatch(/^note: haonan-li\/cmmlu\/agronomy\/test\/0000\.parquet is not pinned; [^\n]*\n$/);
     expect(first.code).toBe(0);
     expect(hub.requests).toHaveLength(67);
-    expect(existsSync(join(cache, 'hub', 'datasets', 'haonan-li', 'cmmlu'))).toBe(true);
+    expect(
+      existsSync(
+        dirname(
+          dirname(
+            dirname(
+              cachedPath(CMMLU, 'agronomy/test/0000.parquet', { HF_ENDPOINT: hub.url, GAPBENCH_CACHE_DIR: cache }),
+            ),
+          ),
+        ),
+      ),
+    ).toBe(true);
     const summary = (run: string) =>
       parseCsv(readFileSync(join(cwd, 'results', run, 'summary.csv'), 'utf8'), { columns: true }) as Record<
         string,
@@ -277,7 +296,7 @@ describe('gapbench run --suite cmmlu from a loopback Hub mirror', () => {
     hub.requests.length = 0;
     const offline = await cli([...args, '--run-id', 'b'], {
       cwd,
-      env: { OLLAMA_HOST: sim.ollamaHost, HF_ENDPOINT: dead, GAPBENCH_OFFLINE: '1' },
+      env: { OLLAMA_HOST: sim.ollamaHost, HF_ENDPOINT: hub.url, GAPBENCH_OFFLINE: '1' },
     });
     expect(offline.code).toBe(0);
     expect(hub.requests).toHaveLength(0);

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync, rmdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { EXIT, type IO } from '../io.js';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../sim/index.js';
 import { loadSuite } from '../suite/load.js';
@@ -49,17 +50,23 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
   });
   try {
     const outDir = resolve(io.cwd, values.out ?? 'results');
+    const hadOut = existsSync(outDir);
+    const claimed = values['run-id'] === undefined ? defaultRunId(outDir, 'demo-') : undefined;
     const runValues = {
       suite: ['demo'],
       out: values.out,
-      'run-id': values['run-id'] ?? defaultRunId(outDir, 'demo-'),
+      'run-id': values['run-id'] ?? claimed,
       repeat: values.repeat,
       excel: values.excel,
       quiet: values.quiet,
       cache: 'off',
     };
     const source = { configPath: false as const, models: demoModels(sim) };
-    const prepared = await prepareRun(runValues, io, source);
+    const prepared = await prepareRun(runValues, io, source).catch((e: unknown) => {
+      // The directory defaultRunId claimed goes with a bad option (it is still empty).
+      if (claimed) for (const d of [join(outDir, claimed), ...(hadOut ? [] : [outDir])]) removeEmpty(d);
+      throw e;
+    });
     return await executeRun({ ...prepared, banner: [...DEMO_BANNER, ...(reason ? [reason] : []), ''] }, io);
   } finally {
     await sim.close();
@@ -94,4 +101,13 @@ function demoModels(sim: Simulator): Record<string, unknown>[] {
       price: { perHour: 0.8 },
     },
   ];
+}
+
+/** Removes a directory if it is empty; one holding anything (another run's work) stays. */
+function removeEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* not empty, or gone */
+  }
 }

@@ -8,7 +8,9 @@ import type { RecordSink } from '../journal/record.js';
 import type { Report } from '../report/index.js';
 import { lockedByLiveProcess } from '../run/rundir.js';
 import { runSession } from '../run/session.js';
+import { ShardCheck } from '../run/shard-check.js';
 import { parse } from '../util/args.js';
+import { isInside } from '../util/readfile.js';
 import { terminalSafe } from '../util/text.js';
 import { label } from './shard.js';
 import { applyThresholds, REPORT_OPTIONS, THRESHOLD_HELP, THRESHOLD_OPTIONS, thresholdOptions } from './thresholds.js';
@@ -30,7 +32,8 @@ ${THRESHOLD_HELP}
   -h, --help             show this help
 
 Exit codes: 0 merged; 1 merged but a threshold failed; 2 a shard is missing, unfinished, given
-twice or from another run (OUT_DIR not written).`;
+twice, from another run, or its records do not match its plan (a planned job without a record, a
+record of a model, suite or job it never planned): OUT_DIR not written.`;
 
 const MERGE_OPTIONS = {
   ...REPORT_OPTIONS,
@@ -110,6 +113,9 @@ function readShard(given: string, cwd: string): ShardRun {
     );
   }
   if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${where}: no records.jsonl`);
+  // A shard's files are its own: one that links elsewhere (another run, a secret) is not read.
+  for (const f of ['manifest.json', 'records.jsonl'])
+    if (!isInside(join(dir, f), dir)) throw new UsageError(`${where}: ${f} links outside the shard directory`);
   return { dir, given: where, manifest: manifest as ShardRun['manifest'] };
 }
 
@@ -183,7 +189,9 @@ async function joinJournals(shards: ShardRun[], journal: RecordSink, runId: stri
   for (const s of shards) {
     const index = s.manifest.shard.index;
     const damage = { damaged: 0 };
+    const plan = new ShardCheck(s.manifest, s.given);
     for await (const { record } of readRecordLines(join(s.dir, 'records.jsonl'), true, damage)) {
+      plan.check(record);
       const other = owner.get(record.job_id);
       if ((other !== undefined && other !== index) || (record.shard !== undefined && record.shard !== index))
         throw new UsageError(
@@ -197,6 +205,7 @@ async function joinJournals(shards: ShardRun[], journal: RecordSink, runId: stri
       throw new UsageError(
         `${s.given}: ${damage.damaged} damaged line(s) in records.jsonl; run gapbench run --resume ${s.given} to repair it first`,
       );
+    plan.finish(s.given);
   }
   return written;
 }

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkRunnable, loadConfig, type Config, type ModelConfig } from '../config/config.js';
 import { batchSettings } from '../config/model.js';
@@ -111,6 +111,8 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
   if (manifest && !values.force) checkUnchanged(manifest, models, suites, repeat, values.resume!);
   const subset = await subsetOf(values, models, suites, repeat, manifest, io);
   const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
+  // Every option is checked before a new run claims its directory: an exit 2 leaves nothing behind.
+  const options = checkedOptions(values, io);
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
   return {
     models,
@@ -120,7 +122,6 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     runId: manifest?.run_id ?? runDir.split(/[\\/]/).pop()!,
     resuming: Boolean(resumeDir),
     retryErrors: Boolean(values['retry-errors']),
-    cache: responseCache(values, io),
     invocation: {
       config: config.file,
       models: cliModels,
@@ -131,19 +132,26 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
       ...(concurrency ? { concurrency } : {}),
       ...(batch ? { batch } : {}),
     },
-    maxDurationMs: duration('--max-duration', values['max-duration']),
-    progressIntervalSec: progressInterval(values['progress-interval']),
+    ...options,
     quiet: Boolean(values.quiet),
     // A resumed run keeps the outputs it was started with; flags add to them.
     excel: Boolean(values.excel || manifest?.outputs?.excel),
     xlsx: Boolean(values.xlsx || manifest?.outputs?.xlsx),
     matrixOutputs: Boolean(values['matrix-outputs'] || manifest?.outputs?.matrix_outputs),
-    thresholds: thresholdOptions(values, io.cwd),
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,
     ...(shard ? { shard } : {}),
     ...(subset.filter ? { filter: subset.filter } : {}),
     ...filteredOf(values.limit, subset.filter, manifest),
+  };
+}
+
+function checkedOptions(values: RunValues, io: IO) {
+  return {
+    cache: responseCache(values, io),
+    maxDurationMs: duration('--max-duration', values['max-duration']),
+    progressIntervalSec: progressInterval(values['progress-interval']),
+    thresholds: thresholdOptions(values, io.cwd),
   };
 }
 
@@ -300,14 +308,17 @@ function newRunDir(values: RunValues, config: Config, cwd: string, shard: Shard 
   const outDir = resolve(cwd, values.out ?? config.out ?? 'results');
   checkWritableDir(outDir, values.out !== undefined ? '--out' : 'out');
   // A shard's default name says which it is (shards of one run often share an output directory).
-  const runId = values['run-id'] ?? defaultRunId(outDir, '', shard ? `-shard${label(shard).replace('/', 'of')}` : '');
+  if (values['run-id'] === undefined)
+    return join(outDir, defaultRunId(outDir, '', shard ? `-shard${label(shard).replace('/', 'of')}` : ''));
+  const runId = values['run-id'];
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(runId)) {
     throw new UsageError(`--run-id ${runId}: use letters, digits, '.', '-' or '_'`);
   }
   if (runId.length > MAX_RUN_ID)
     throw new UsageError(`--run-id ${runId.slice(0, 20)}...: ${runId.length} characters, at most ${MAX_RUN_ID}`);
   const dir = join(outDir, runId);
-  if (existsSync(dir))
+  // An empty directory is a run id already claimed by defaultRunId (gapbench demo's), or made by hand.
+  if (existsSync(dir) && !(statSync(dir).isDirectory() && readdirSync(dir).length === 0))
     throw new UsageError(`--run-id ${runId}: ${dir} already exists (choose another id, or --resume it)`);
   return dir;
 }
@@ -325,14 +336,25 @@ function checkWritableDir(dir: string, flag: string): void {
   }
 }
 
+/**
+ * A new run id from the time, its directory created here (exclusively) so that two runs started in
+ * the same second never share one: the second finds the first's directory and takes `-2`.
+ */
 export function defaultRunId(outDir: string, prefix = '', suffix = ''): string {
   const base = `${prefix}${new Date()
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
     .replace(/[:]/g, '-')}${suffix}`;
-  let id = base;
-  for (let i = 2; existsSync(join(outDir, id)); i++) id = `${base}-${i}`;
-  return id;
+  mkdirSync(outDir, { recursive: true });
+  for (let i = 1; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`;
+    try {
+      mkdirSync(join(outDir, id));
+      return id;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 function responseCache(values: RunValues, io: IO): ResponseCache {

@@ -3,11 +3,14 @@
  * optionally with given values at given paths. Models wrap JSON in prose and ```json fences,
  * so we look for it instead of demanding a bare document.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { grade, GraderOptionError, type GraderEnv } from './grader.js';
 import { isRecord, optBool, optString, show, type BuiltinGrader } from './builtin.js';
+import { readBounded } from '../util/readfile.js';
+
+/** Largest JSON Schema file a suite may name (a schema is small; a huge one is a mistake or an attack). */
+const MAX_SCHEMA_BYTES = 4 * 1024 * 1024;
 
 interface FoundJson {
   value: unknown;
@@ -136,7 +139,7 @@ async function loadSchema(options: Record<string, unknown>, env: GraderEnv): Pro
     const file = path.resolve(env.suiteDir, spec);
     where = `schema file ${file}`;
     try {
-      schema = JSON.parse(await readFile(file, 'utf8'));
+      schema = JSON.parse(readBounded(file, MAX_SCHEMA_BYTES).toString('utf8'));
     } catch (e) {
       throw new GraderOptionError(`cannot read ${where}: ${(e as Error).message}`, 'schema');
     }

@@ -1,6 +1,9 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { FileError, UsageError } from '../errors.js';
+import { readBounded } from '../util/readfile.js';
+import { formatPath } from '../util/zodmsg.js';
+import { manifestSchema } from './manifest-schema.js';
 import type { Group, Price, SamplingParams } from '../types.js';
 
 /** A model as the manifest records it (the resolved config; never a key, only its variable's name). */
@@ -129,17 +132,33 @@ export function writeManifest(dir: string, m: Manifest): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** Largest manifest.json read (its batch list grows with a run; a million batches fit). */
+const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+
+/** A run directory's manifest, checked: a missing, special, oversized, unparsable or partial one is a UsageError. */
 export function readManifest(dir: string): Manifest {
   const path = join(dir, 'manifest.json');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`${dir}: not a run directory (no manifest.json)`);
+    text = readBounded(path, MAX_MANIFEST_BYTES).toString('utf8');
+  } catch (e) {
+    if (e instanceof FileError && e.detail === 'file not found')
+      throw new UsageError(`${dir}: not a run directory (no manifest.json)`);
+    throw e;
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as Manifest;
+    value = JSON.parse(text);
   } catch {
     throw new UsageError(`${path}: invalid JSON`);
   }
+  const checked = manifestSchema.safeParse(value);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const msg = issue.message.charAt(0).toLowerCase() + issue.message.slice(1);
+    throw new UsageError(
+      `${path}: not a gapbench manifest (${formatPath(issue.path as (string | number)[])}: ${msg}); was the run cut short before it started?`,
+    );
+  }
+  return value as Manifest;
 }

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
+import { UsageError } from '../errors.js';
 import { open } from 'node:fs/promises';
 import { isJobRecord, type ErrorRecord, type JobRecord } from './record.js';
 
@@ -13,32 +14,80 @@ interface Line {
 }
 
 /**
+ * Longest journal line read (a record holds one answer, bounded by maxResponseBytes, 16 MiB by
+ * default, and JSON escaping can make it several times longer). A longer line is skipped as
+ * damaged rather than held: a file without newlines (a journal replaced by /dev/zero's bytes)
+ * must not fill memory.
+ */
+const MAX_LINE_BYTES = 256 * 1024 * 1024;
+
+/**
  * The lines of a file, pulled chunk by chunk: nothing is read ahead of the consumer, so memory
  * stays flat however large the journal and however slow the consumer (readline's iterator
- * buffers lines it has already read).
+ * buffers lines it has already read). Each byte is scanned once: the pieces of a line that spans
+ * chunks are kept apart and joined once, when its newline comes. A special file (FIFO, device,
+ * directory) is refused before it is read. `stats.oversized` counts lines over `maxLine` (skipped).
  */
-export async function* readLines(path: string): AsyncGenerator<Line> {
-  const fh = await open(path, 'r');
+export async function* readLines(
+  path: string,
+  maxLine = MAX_LINE_BYTES,
+  stats?: { oversized: number },
+): AsyncGenerator<Line> {
+  const fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
+    if (!(await fh.stat()).isFile()) throw new UsageError(`${path}: not a regular file`);
+    let parts: Buffer[] = [];
+    let partBytes = 0;
+    let skipping = false; // inside a line over maxLine: drop bytes up to its newline
+    let lineStart = 0; // file offset where the current line began
+    let base = 0; // file offset of the chunk
+    const take = (piece: Buffer) => {
+      if (skipping) return;
+      if (partBytes + piece.length > maxLine) {
+        skipping = true;
+        parts = [];
+        partBytes = 0;
+        if (stats) stats.oversized++;
+        return;
+      }
+      if (piece.length) parts.push(Buffer.from(piece));
+      partBytes += piece.length;
+    };
+    const finish = (): Line | undefined => {
+      let data = skipping || partBytes === 0 ? undefined : Buffer.concat(parts, partBytes);
+      parts = [];
+      partBytes = 0;
+      skipping = false;
+      if (data && data[data.length - 1] === 0x0d) data = data.subarray(0, data.length - 1);
+      return data?.length ? { text: data.toString('utf8'), offset: lineStart, bytes: data.length } : undefined;
+    };
     const buf = Buffer.allocUnsafe(CHUNK);
-    let rest: Buffer<ArrayBufferLike> = Buffer.alloc(0);
-    let base = 0; // file offset of data[0]
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
       if (bytesRead === 0) break;
-      const data: Buffer<ArrayBufferLike> = rest.length
-        ? Buffer.concat([rest, buf.subarray(0, bytesRead)])
-        : buf.subarray(0, bytesRead);
+      const data = buf.subarray(0, bytesRead);
       let start = 0;
       for (let nl = data.indexOf(0x0a, start); nl >= 0; nl = data.indexOf(0x0a, start)) {
-        const end = nl > start && data[nl - 1] === 0x0d ? nl - 1 : nl;
-        if (end > start) yield { text: data.toString('utf8', start, end), offset: base + start, bytes: end - start };
+        // A line inside one chunk is read straight from it, with no copy.
+        if (partBytes === 0 && !skipping) {
+          const end = nl > start && data[nl - 1] === 0x0d ? nl - 1 : nl;
+          if (end - start > maxLine) {
+            if (stats) stats.oversized++;
+          } else if (end > start)
+            yield { text: data.toString('utf8', start, end), offset: base + start, bytes: end - start };
+        } else {
+          take(data.subarray(start, nl));
+          const line = finish();
+          if (line) yield line;
+        }
         start = nl + 1;
+        lineStart = base + start;
       }
-      rest = Buffer.from(data.subarray(start));
-      base += start;
+      take(data.subarray(start));
+      base += bytesRead;
     }
-    if (rest.length) yield { text: rest.toString('utf8'), offset: base, bytes: rest.length };
+    const line = finish();
+    if (line) yield line;
   } finally {
     await fh.close();
   }
@@ -133,7 +182,8 @@ export async function* readRecordLines(
     if (!duplicates) last = undefined;
   }
   let lineNo = 0;
-  for await (const line of readLines(path)) {
+  const over = { oversized: 0 };
+  for await (const line of readLines(path, MAX_LINE_BYTES, over)) {
     const at = lineNo++;
     if (last) {
       const m = JOB_ID.exec(line.text);
@@ -143,6 +193,7 @@ export async function* readRecordLines(
     if (record) yield { record, line };
     else if (stats && line.text.trim() !== '') stats.damaged++;
   }
+  if (stats) stats.damaged += over.oversized;
 }
 
 /** What a resume needs to know of a job already recorded. */

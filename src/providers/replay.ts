@@ -1,8 +1,9 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ProviderError, UsageError } from '../errors.js';
+import { FileError, ProviderError, UsageError } from '../errors.js';
 import type { ChatRequest, Completion } from '../types.js';
 import { jsonItemSpans } from '../util/json-spans.js';
+import { openRegularFile } from '../util/readfile.js';
 import type { Provider, ProviderDescriptor, ProviderEnv, ProviderFactory, ProviderModel } from './provider.js';
 
 /**
@@ -39,9 +40,11 @@ function indexFor(model: ProviderModel, cwd: string): ReplayIndex {
   const key = JSON.stringify([file, idField, outputField]);
   let fd: number;
   try {
-    fd = openSync(file, 'r');
-  } catch {
-    throw new UsageError(`model '${model.id}': replay file ${model.model} not found`);
+    // A FIFO would block the open; a device or directory is no recording: refused before reading.
+    fd = openRegularFile(file, model.model);
+  } catch (e) {
+    const detail = e instanceof FileError && e.detail !== 'file not found' ? e.detail : 'not found';
+    throw new UsageError(`model '${model.id}': replay file ${model.model} ${detail}`);
   }
   const st = fstatSync(fd);
   const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;

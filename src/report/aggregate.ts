@@ -55,8 +55,16 @@ export interface CaseRow {
   expected: unknown;
   /** model -> scored answers of this case: [score sum, count, passed count, lowest score, highest score] */
   byModel: Map<string, CaseEntry>;
-  outputs?: Map<string, string>;
+  /** With --matrix-outputs: where each model's answer (repeat 0) lies in the journal, read back when written. */
+  outputs?: Map<string, OutputRef>;
 }
+
+/**
+ * A record's place in records.jsonl, [byte offset, length]: matrix.csv, results.xlsx and
+ * report.html read an answer back when they write it, so no output is held in memory
+ * (a thousand 1 MiB answers would be gigabytes of strings).
+ */
+export type OutputRef = readonly [offset: number, bytes: number];
 
 export interface Aggregate {
   runId: string;
@@ -67,6 +75,8 @@ export interface Aggregate {
   records: number;
   ok: number;
   errors: number;
+  /** Reads an answer back by its OutputRef (set by writeReports while it writes; absent otherwise). */
+  readOutput?: (ref: OutputRef) => string;
 }
 
 /** One model's scored answers to one case: [score sum, count, passed count, lowest score, highest score]. */
@@ -85,7 +95,7 @@ export class Aggregator {
   }
 
   /** `machine`: which server answered (see ReportState); busy time is counted per server. */
-  add(r: JobRecord, priceOf: (model: string) => Price | undefined, machine = 0): void {
+  add(r: JobRecord, priceOf: (model: string) => Price | undefined, machine = 0, at?: OutputRef): void {
     const a = this.agg;
     a.records++;
     if (!a.suites.includes(r.suite)) a.suites.push(r.suite);
@@ -165,10 +175,10 @@ export class Aggregator {
     c.n++;
     c.scoreSum += score;
     if (r.grade.passed) c.passed++;
-    this.addToCase(r, score);
+    this.addToCase(r, score, at);
   }
 
-  private addToCase(r: JobRecord, score: number): void {
+  private addToCase(r: JobRecord, score: number, at: OutputRef | undefined): void {
     const a = this.agg;
     const caseKey = `${r.suite}\u0000${r.case_id}`;
     let row = a.cases.get(caseKey);
@@ -191,8 +201,7 @@ export class Aggregator {
     if (score < s[3]) s[3] = score;
     if (score > s[4]) s[4] = score;
     row.byModel.set(r.model, s);
-    if (row.outputs && r.repeat === 0)
-      row.outputs.set(r.model, r.status === 'ok' ? r.output : `[error: ${r.error.kind}]`);
+    if (row.outputs && r.repeat === 0 && at) row.outputs.set(r.model, at);
   }
 }
 

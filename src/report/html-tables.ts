@@ -3,7 +3,18 @@ import { pText } from './terminal.js';
 
 /** report.html's tables: every text escaped here (model outputs are untrusted). */
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+/**
+ * Model outputs are untrusted: besides markup, control characters (a NUL, an ESC starting a
+ * terminal sequence) never reach the page; C0 controls and DEL show as their visible pictures
+ * (U+2400 block: ␀, ␛, ␡), C1 controls as U+FFFD. Tabs and line breaks stay.
+ */
+export const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (code < 0x20) return String.fromCharCode(0x2400 + code);
+    if (code === 0x7f) return '\u2421';
+    return code >= 0x80 ? '\ufffd' : HTML_ESCAPES[c];
+  });
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 

@@ -3,7 +3,7 @@ import { useColor, type Out } from '../io.js';
 import type { Manifest } from '../journal/manifest.js';
 import { openLineReader, readRecordLines } from '../journal/read.js';
 import type { JobRecord } from '../journal/record.js';
-import { canonicalize, type Aggregate } from './aggregate.js';
+import { canonicalize, type Aggregate, type OutputRef } from './aggregate.js';
 import { fillAnswers, pickDisagreements, type Disagreement } from './disagreement.js';
 import { formatNumber, openCsv, type CsvValue } from './csv.js';
 import { GAP_COLUMNS, gapRows, type GapRow } from './gap.js';
@@ -88,6 +88,38 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
   const bom = opts.excel;
   writeResults(join(runDir, 'results.csv'), journal, state.order, bom);
   const report = { ...computeReport(state), damaged: damage.damaged };
+  const outputs = opts.matrixOutputs && state.order.size ? outputReader(journal) : undefined;
+  try {
+    report.aggregate.readOutput = outputs?.read;
+    await writeDerived(runDir, journal, opts, state, report);
+  } finally {
+    outputs?.close();
+    delete report.aggregate.readOutput;
+  }
+  return report;
+}
+
+/** Answers read back from the journal one at a time (two small windows: long answers are not kept). */
+function outputReader(journal: string): { read: (at: OutputRef) => string; close: () => void } {
+  const reader = openLineReader(journal, 1 << 16, 2);
+  return {
+    read: ([offset, bytes]) => {
+      const r = JSON.parse(reader.read(offset, bytes)) as JobRecord;
+      return r.status === 'ok' ? r.output : `[error: ${r.error.kind}]`;
+    },
+    close: () => reader.close(),
+  };
+}
+
+/** matrix.csv, history, report.html and results.xlsx, from the computed report. */
+async function writeDerived(
+  runDir: string,
+  journal: string,
+  opts: ReportOptions,
+  state: ReportState,
+  report: Report,
+): Promise<void> {
+  const bom = opts.excel;
   const a = report.aggregate;
   writeCsv(join(runDir, 'summary.csv'), SUMMARY_COLUMNS, report.summary, bom);
   writeCsv(join(runDir, 'gap.csv'), GAP_COLUMNS, report.gaps, bom);
@@ -138,7 +170,6 @@ export async function writeReports(runDir: string, opts: ReportOptions, live?: R
       reader?.close();
     }
   }
-  return report;
 }
 
 /** The picked cases with their prompts and answers, read back from the journal by offset. */

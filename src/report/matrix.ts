@@ -21,7 +21,8 @@ export function* matrixRows(agg: Aggregate, outputs: boolean): Generator<Record<
     for (const m of agg.models) {
       const s = r.byModel.get(m.id);
       out[`score_${m.id}`] = s ? s[0] / s[1] : undefined;
-      if (outputs) out[`output_${m.id}`] = r.outputs?.get(m.id);
+      const at = outputs ? r.outputs?.get(m.id) : undefined;
+      if (outputs) out[`output_${m.id}`] = at && agg.readOutput ? agg.readOutput(at) : undefined;
     }
     yield out;
   }

@@ -50,7 +50,7 @@ export class ReportState {
     // A model on loopback ran on each shard's own machine: each shard's server was busy for its own
     // time, and an hourly price is paid per machine. A shared (remote) server is busy once.
     const machine = record.shard !== undefined && this.local.has(record.model) ? record.shard : 0;
-    this.aggregator.add(record, this.priceOf, machine);
+    this.aggregator.add(record, this.priceOf, machine, [offset, bytes]);
     this.order.push(
       this.suiteOrder.get(record.suite) ?? 65535,
       record.case_index,

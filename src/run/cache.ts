@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
 import type { ChatMessage, Completion } from '../types.js';
+import { readBounded } from '../util/readfile.js';
+
+/** Largest cache entry read back. */
+const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
 
 export type CacheMode = 'use' | 'refresh' | 'off';
 
@@ -41,7 +45,10 @@ export class ResponseCache {
   get(key: string): Completion | undefined {
     if (this.mode !== 'use') return undefined;
     try {
-      const v = JSON.parse(readFileSync(this.file(key), 'utf8')) as Completion & { cached_at?: number };
+      // An entry holds one answer (bounded by maxResponseBytes); a bigger or special file is no entry.
+      const v = JSON.parse(readBounded(this.file(key), MAX_ENTRY_BYTES).toString('utf8')) as Completion & {
+        cached_at?: number;
+      };
       if (typeof v?.text !== 'string') return undefined;
       // A max age of 0 reuses nothing, even an answer stored this very millisecond.
       if (this.maxAgeMs !== undefined && !(Date.now() - (v.cached_at ?? 0) <= this.maxAgeMs && this.maxAgeMs > 0))

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
 import { UsageError, withoutCredentials } from '../errors.js';
@@ -9,6 +8,7 @@ import type { Suite } from '../suite/load.js';
 import { VERSION } from '../version.js';
 import type { ResponseCache } from './cache.js';
 import { configHash } from './identity.js';
+import { acquireLock, LOCK_FILE, lockedByLiveProcess, releaseLock } from './lock.js';
 
 /** What the manifest records of a run. */
 interface RunDescription {
@@ -70,107 +70,55 @@ export function openRunDir(
   resuming: boolean,
   manifest: Manifest,
 ): { manifest: Manifest; previousStatus?: Manifest['status']; notice?: string } {
-  const created = !existsSync(runDir);
-  // Never two runs' records in one journal: only a resume writes into a directory that exists.
-  if (!created && !resuming) throw new UsageError(`${runDir} already exists (choose another run id, or resume it)`);
-  let notice: string | undefined;
   try {
     mkdirSync(runDir, { recursive: true });
-    notice = lockRunDir(runDir);
   } catch (e) {
-    if (created) removeQuietly(runDir);
+    throw new UsageError(`cannot write to ${runDir}: ${(e as Error).message}`);
+  }
+  // The lock comes first: whoever loses it touches nothing (see lock.ts).
+  let notice: string | undefined;
+  try {
+    notice = acquireLock(runDir);
+  } catch (e) {
+    if (!resuming) removeIfEmpty(runDir);
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot write to ${runDir}: ${(e as Error).message}`);
   }
-  const previous = resuming ? readManifest(runDir) : undefined;
-  if (previous) manifest.created_at = previous.created_at;
-  // Batches sent by an earlier invocation: a resume collects them instead of paying again.
-  if (previous?.batches?.length) manifest.batches = previous.batches;
+  let previous: Manifest | undefined;
   try {
+    // Never two runs' records in one journal: only a resume writes into a directory that holds
+    // anything (an empty one is a run id reserved by defaultRunId, or made by a lost race).
+    if (!resuming && readdirSync(runDir).some((f) => f !== LOCK_FILE && !f.startsWith(`${LOCK_FILE}.`)))
+      throw new UsageError(`${runDir} already exists (choose another run id, or resume it)`);
+    previous = resuming ? readManifest(runDir) : undefined;
+    if (previous) manifest.created_at = previous.created_at;
+    // Batches sent by an earlier invocation: a resume collects them instead of paying again.
+    if (previous?.batches?.length) manifest.batches = previous.batches;
     writeManifest(runDir, manifest);
   } catch (e) {
-    unlockRunDir(runDir);
-    if (created) removeQuietly(runDir);
+    releaseLock(runDir);
+    if (!resuming) removeIfEmpty(runDir);
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot write to ${runDir}: ${(e as Error).message}`);
   }
   return { manifest, previousStatus: previous?.status, ...(notice ? { notice } : {}) };
 }
 
-/** Removes what this run created; a path that cannot be removed (not a directory after all) is left. */
-function removeQuietly(path: string): void {
+/** A directory this run made and left empty goes; one holding anything (another run's work) stays. */
+function removeIfEmpty(path: string): void {
   try {
-    rmSync(path, { recursive: true, force: true });
+    rmdirSync(path);
   } catch {
-    /* nothing was created there */
+    /* not empty, or not ours to remove */
   }
-}
-
-const LOCK = '.lock';
-const held = new Set<string>();
-let releaseOnExit = false;
-
-/**
- * One writer per run directory: a lock file with the holder's pid and host, created exclusively.
- * A lock left by a process that is gone (same host, pid not running) is taken over, with a
- * notice; a live holder, or one on another host, is an error naming it. Released when the run
- * finishes, and when this process exits however it exits (a kill -9 leaves a stale lock).
- */
-function lockRunDir(runDir: string): string | undefined {
-  const path = join(runDir, LOCK);
-  const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
-  let notice: string | undefined;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, me, { flag: 'wx' });
-      if (!releaseOnExit) {
-        releaseOnExit = true;
-        process.once('exit', () => held.forEach((p) => rmSync(p, { force: true })));
-      }
-      held.add(path);
-      return notice;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const holder = readHolder(path);
-    if (holder && (holder.host !== hostname() || alive(holder.pid)))
-      throw new UsageError(
-        `${runDir} is in use by gapbench pid ${holder.pid} on ${holder.host} since ${holder.since}: wait for it to end or stop it (a lock of a machine that died: delete ${path})`,
-      );
-    notice = `note: took over the lock of ${runDir} left by pid ${holder?.pid ?? '?'}, which is no longer running`;
-    rmSync(path, { force: true });
-  }
-  throw new UsageError(`${runDir}: could not take its lock ${path}`);
-}
-
-function readHolder(path: string): { pid: number; host: string; since: string } | undefined {
-  try {
-    const v = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; host: string; since: string };
-    return typeof v.pid === 'number' && typeof v.host === 'string' ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Whether a live process holds the run directory (a lock on another host counts as live). */
-export function lockedByLiveProcess(runDir: string): boolean {
-  const holder = readHolder(join(runDir, LOCK));
-  return holder !== undefined && (holder.host !== hostname() || alive(holder.pid));
 }
 
 /** Releases this process's lock of a run directory. */
 export function unlockRunDir(runDir: string): void {
-  const path = join(runDir, LOCK);
-  if (held.delete(path)) rmSync(path, { force: true });
+  releaseLock(runDir);
 }
+
+export { lockedByLiveProcess };
 
 export function finishManifest(
   runDir: string,

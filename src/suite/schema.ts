@@ -16,10 +16,16 @@ const sourceSchema = z
      */
     hub: z
       .object({
-        repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
-        revision: z.string().min(1),
+        // Names become URL and cache path parts: each segment starts with a letter or digit (never `..`).
+        repo: z.string().regex(/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/, 'must be owner/name'),
+        revision: z.string().regex(/^[A-Za-z0-9][\w.-]*$/, 'must be a commit hash, tag or branch (no / or ..)'),
         files: z.record(
-          z.string().min(1),
+          z
+            .string()
+            .regex(
+              /^(?!\.\.?(\/|$))(?!.*\/\.\.?(\/|$))[^/\\\u0000-\u001f\u007f]+(\/[^/\\\u0000-\u001f\u007f]+)*$/,
+              'must be a path inside the repository (no leading /, no . or .. segments)',
+            ),
           z
             .string()
             .regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256')

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type * as csvParse from 'csv-parse/sync';
 import { requireCjs } from '../util/cjs.js';
@@ -7,6 +7,7 @@ import { requireCjs } from '../util/cjs.js';
 const parseCsv: typeof csvParse.parse = ((...args: Parameters<typeof csvParse.parse>) =>
   (requireCjs('csv-parse/sync') as typeof csvParse).parse(...args)) as typeof csvParse.parse;
 import { FileError } from '../errors.js';
+import { readBounded } from '../util/readfile.js';
 import type { RawSource } from './schema.js';
 import { expandVars } from './template.js';
 
@@ -115,7 +116,7 @@ function formatOf(path: string): Format | undefined {
 }
 
 /** Largest source file a suite reads (its cases are held in memory): 256 MiB. */
-const MAX_SOURCE_BYTES = 256 * 1024 * 1024;
+export const MAX_SOURCE_BYTES = 256 * 1024 * 1024;
 
 async function readFile(
   file: string,
@@ -126,15 +127,15 @@ async function readFile(
   name = basename(file, extname(file)),
 ): Promise<SourceRow[]> {
   const shown = relative(process.cwd(), file) || file;
-  const size = statSync(file).size;
-  if (size > MAX_SOURCE_BYTES)
-    throw new FileError(
-      suiteFile,
-      line,
-      `source ${shown}: ${size} bytes, over the ${MAX_SOURCE_BYTES} a suite's source may have (cases are held in memory; split it, or use source.limit on a smaller file)`,
-    );
-  if (format === 'parquet') return readParquet(file, shown, name);
-  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  // Checked while reading, and special files (/dev/zero, FIFOs) refused before a byte is read.
+  const bytes = readBounded(
+    file,
+    MAX_SOURCE_BYTES,
+    shown,
+    'cases are held in memory; split it, or use source.limit on a smaller file',
+  );
+  if (format === 'parquet') return readParquet(bytes, shown, name, file);
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   if (format === 'jsonl') {
     const rows: SourceRow[] = [];
     const lines = text.split('\n');
@@ -196,9 +197,8 @@ async function readFile(
 }
 
 /** Parquet (the Hub's native dataset format), read with hyparquet; each row is an object of its columns. */
-async function readParquet(file: string, shown: string, name: string): Promise<SourceRow[]> {
-  const bytes = readFileSync(file);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+async function readParquet(bytes: Buffer, shown: string, name: string, file: string): Promise<SourceRow[]> {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let objects: Record<string, unknown>[];
   try {
     const { parquetReadObjects } = await import('hyparquet');

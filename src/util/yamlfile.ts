@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type * as YamlModule from 'yaml';
 import type { Node } from 'yaml';
 import { FileError } from '../errors.js';
 import { requireCjs } from './cjs.js';
+import { readBounded } from './readfile.js';
 import { cachedParse, storeParse } from './parse-cache.js';
 
 /**
@@ -27,28 +27,12 @@ const MAX_YAML_BYTES = 32 * 1024 * 1024;
 
 /** Reads and parses a YAML file; syntax errors become a FileError naming the line. */
 export function readYamlFile(file: string, displayName = file, cacheDir?: string): YamlFile {
-  let text: string;
-  try {
-    const bytes = readFileSync(file);
-    if (bytes.length > MAX_YAML_BYTES)
-      throw new FileError(
-        displayName,
-        undefined,
-        `${bytes.length} bytes, over the ${MAX_YAML_BYTES} a YAML file may have (use source: with a CSV or JSONL file for large suites)`,
-      );
-    // A UTF-16 file (Windows editors save one) reads as garbage as UTF-8: say what it is.
-    if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
-      throw new FileError(displayName, undefined, 'is UTF-16 encoded: save it as UTF-8');
-    text = bytes.toString('utf8');
-  } catch (err) {
-    if (err instanceof FileError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FileError(
-      displayName,
-      undefined,
-      code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(err)})`,
-    );
-  }
+  // A special file (/dev/zero, a FIFO) is refused before reading; the size is checked while reading.
+  const bytes = readBounded(file, MAX_YAML_BYTES, displayName, 'use source: with a CSV or JSONL file for large suites');
+  // A UTF-16 file (Windows editors save one) reads as garbage as UTF-8: say what it is.
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    throw new FileError(displayName, undefined, 'is UTF-16 encoded: save it as UTF-8');
+  const text = bytes.toString('utf8');
   if (cacheDir === undefined) return parseYamlText(text, displayName);
   // A file read before (same bytes) comes from the parse cache: its data, and the document only
   // when an error needs a line number.
