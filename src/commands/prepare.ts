@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkRunnable, loadConfig, type Config, type ModelConfig } from '../config/config.js';
 import { batchSettings } from '../config/model.js';
+import { findPreset } from '../config/presets.js';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { describeFilter, readManifest, type Manifest, type RunFilter } from '../journal/manifest.js';
@@ -206,18 +207,28 @@ function checkedModels(config: Config, concurrency: number | undefined, io: IO, 
     io.cwd,
     'no models to run: pass --model provider:model (e.g. --model openai:gpt-4o-mini) or list models in gapbench.config.yaml',
   );
+  if (batch && !models.some((m) => m.batch && !m.judgeOnly))
+    throw new UsageError('--batch: no model here has a Batch API (each would run live; drop --batch)');
   return models;
 }
 
-/** --batch: every benchmarked model through its vendor's Batch API (each must have one). */
+/**
+ * --batch: each benchmarked model whose vendor offers the OpenAI Batch API goes through it; the
+ * others run live, each saying why (a note announced at start and kept in the manifest).
+ */
 function withBatch(m: ModelConfig, batch: boolean): ModelConfig {
   if (!batch || m.judgeOnly || m.batch) return m;
-  const settings = batchSettings(true, m.protocol, false, m.id, () => {
-    return new UsageError(
-      `--batch: model '${m.id}' uses the ${m.protocol} protocol, which has no Batch API (set batch: true on the OpenAI-protocol models instead)`,
-    );
-  });
-  return { ...m, batch: settings };
+  const vendor = findPreset(m.provider)?.batch;
+  const why = !PROTOCOLS[m.protocol].batch
+    ? `the ${m.protocol} protocol has no Batch API`
+    : vendor?.api === 'none'
+      ? vendor.why
+      : undefined;
+  if (why) return { ...m, rules: [...(m.rules ?? []), `--batch: runs live (${why})`] };
+  return {
+    ...m,
+    batch: batchSettings(true, m.protocol, false, m.id, (d) => new UsageError(d), findPreset(m.provider)),
+  };
 }
 
 /** --suite wins; a resumed run keeps its own; else the config's list, resolved from the config's directory. */

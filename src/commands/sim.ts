@@ -32,7 +32,9 @@ Options:
                      stream:false with HTTP 400, as DashScope's thinking-only models), load (ms
                      the first request waits for the model to load; Ollama load_duration),
                      timings=1 (llama.cpp's timings object on OpenAI answers), cut, garbage,
-                     stall (fractions: a stream ends early / holds a non-JSON chunk / stops)
+                     stall (fractions: a stream ends early / holds a non-JSON chunk / stops),
+                     thinkswitch=1 (honours a thinking switch and budget), fixedtemp=1 (HTTP 400
+                     to temperature other than 1), nomaxtokens=1 (HTTP 400 to max_tokens)
                      e.g. --model 'llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600'
                      (default: gpt-sim@accuracy=0.9 and llama-sim:8b@accuracy=0.75)
   --suite FILE|NAME  suites whose expected answers the models know (repeatable; default demo)

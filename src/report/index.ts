@@ -15,6 +15,7 @@ import { SUMMARY_COLUMNS, summarize, type SummaryRow } from './summary.js';
 import type { RowOrder } from './order.js';
 import { ReportState } from './state.js';
 import { renderTerminal } from './terminal.js';
+import { labelReasoning } from './reasoning.js';
 
 export { ReportState } from './state.js';
 
@@ -58,6 +59,7 @@ export function computeReport(state: ReportState): Report {
   canonicalize(a, state.suiteOrder, state.modelOrder);
   const summary = summarize(a, state.priceOf);
   const gaps = gapRows(a, summary, { pairs: state.pairs, alpha: state.alpha, priceOf: state.priceOf });
+  labelReasoning(summary, gaps, state.modelOf);
   return {
     records: a.records,
     ok: a.ok,
@@ -65,7 +67,7 @@ export function computeReport(state: ReportState): Report {
     summary,
     gaps,
     aggregate: a,
-    terminal: (out, env) => renderTerminal(summary, gaps, useColor(out, env), state.paramsOf),
+    terminal: (out, env) => renderTerminal(summary, gaps, useColor(out, env), state.paramsOf, state.modelOf),
   };
 }
 
