@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { checkRunnable, loadConfig, type Config } from './config/config.js';
 import { UsageError } from './errors.js';
 import type { Manifest } from './journal/manifest.js';
@@ -10,7 +9,7 @@ import { stoppedModels } from './report/history.js';
 import { ResponseCache, defaultCacheDir, type CacheMode } from './run/cache.js';
 import { checkJudges } from './run/judges.js';
 import { countJobs } from './run/plan.js';
-import { startManifest } from './run/rundir.js';
+import { defaultRunId, freeRunDir, startManifest } from './run/rundir.js';
 import { jobsProducer } from './run/runner.js';
 import { runSession } from './run/session.js';
 import { loadSuite, type Suite } from './suite/load.js';
@@ -99,14 +98,16 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const repeat = opts.repeat ?? config.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1)
     throw new UsageError(`repeat: expected a whole number from 1, got ${repeat}`);
-  const runDir = opts.out === undefined ? undefined : join(resolve(cwd, opts.out), opts.runId ?? defaultRunId());
-  const runId = runDir ? basename(runDir) : (opts.runId ?? defaultRunId());
-  if (runDir) checkRunDir(runDir, runId, Boolean(opts.resume));
+  const outDir = opts.out === undefined ? undefined : resolve(cwd, opts.out);
+  if (outDir && opts.runId) checkRunDir(join(outDir, opts.runId), opts.runId, Boolean(opts.resume));
   const batched = models.find((m) => m.batch && !m.judgeOnly);
-  if (batched && !runDir)
+  if (batched && !outDir)
     throw new UsageError(
       `model '${batched.id}': batch mode keeps its input files and batch ids in a run directory: give evaluate() an \`out\``,
     );
+  // The default id is claimed as `gapbench run` claims it: two calls in the same second never share one.
+  const runId = opts.runId ?? (outDir ? defaultRunId(outDir) : timestampId());
+  const runDir = outDir && join(outDir, runId);
   const cache =
     opts.cache && opts.cache !== 'off'
       ? new ResponseCache(opts.cacheDir ?? defaultCacheDir(env), opts.cache)
@@ -129,7 +130,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const result = await runSession(
     {
       ...(runDir ? { runDir } : {}),
-      resuming: Boolean(opts.resume && runDir && existsSync(runDir)),
+      resuming: Boolean(opts.resume && runDir && !freeRunDir(runDir)),
       manifest,
       outputs: { excel: false, matrixOutputs: false },
       history: true,
@@ -164,17 +165,17 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   };
 }
 
-/** A UTC timestamp, as a run directory's default name. */
-function defaultRunId(): string {
+/** A UTC timestamp, the id of a run that writes no directory. */
+function timestampId(): string {
   return new Date()
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
 }
 
-/** As `gapbench run --run-id` does: an existing directory is refused unless the run is resumed. */
+/** As `gapbench run --run-id` does: a directory in use is refused unless the run is resumed. */
 function checkRunDir(runDir: string, runId: string, resume: boolean): void {
-  if (existsSync(runDir) && !resume)
+  if (!freeRunDir(runDir) && !resume)
     throw new UsageError(`--run-id ${runId}: ${runDir} already exists (choose another id, or --resume it)`);
 }
 

@@ -30,6 +30,8 @@ export interface SamplingParams {
   seed?: number;
   stop?: string[];
   reasoning_effort?: string;
+  /** Ollama's top-level thinking switch (`think`), set by the `reasoning` knob (config/reasoning.ts). */
+  think?: boolean | 'low' | 'medium' | 'high';
   /** Sent unchanged in the request body (OpenAI protocol) or in Ollama's `options`. */
   extra?: Record<string, unknown>;
 }

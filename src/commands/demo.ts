@@ -6,7 +6,8 @@ import { loadSuite } from '../suite/load.js';
 import { helpText, parse, type CommandSpec } from '../util/args.js';
 import { RUN_SPEC } from './run-options.js';
 import { executeRun } from './execute.js';
-import { defaultRunId, prepareRun } from './prepare.js';
+import { defaultRunId } from '../run/rundir.js';
+import { prepareRun } from './prepare.js';
 import { DEFAULT_SIM_MODELS } from './sim.js';
 
 export const DEMO_SPEC = {

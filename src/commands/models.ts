@@ -28,7 +28,7 @@ export async function modelsCommand(argv: string[], io: IO): Promise<number> {
   io.stdout.write(
     '\nGroups are defaults (the weights decide: DeepSeek via its API is open; for aggregators and vendors that publish weights the model family decides); set group: in the config to override.\n',
   );
-  io.stdout.write(`\n${regionsText()}`);
+  io.stdout.write(`\n${batchText()}\n${regionsText()}`);
   return EXIT.ok;
 }
 
@@ -43,6 +43,28 @@ export function presetRows(): string[][] {
     `${p.name}:${p.example}`,
   ]);
   return [['provider', 'group', 'protocol', 'base URL / host', 'key variable', 'example --model'], ...rows];
+}
+
+/** What `batch: true` / `--batch` does per preset: the vendor's limits and price, or why it runs live. */
+function batchText(): string {
+  const lines = ['Batch API (batch: true, --batch; docs/models.md):'];
+  for (const p of allPresets()) {
+    const b = p.batch;
+    if (!b) continue;
+    const facts =
+      b.api === 'none'
+        ? `none: ${b.why}`
+        : [
+            b.maxRequests ? `${b.maxRequests} requests` : '',
+            b.maxBytes ? `${b.maxBytes / 1e6} MB per file` : '',
+            b.priceFactor ? `${b.priceFactor}x price` : '',
+            b.endpoint ? `lines to ${b.endpoint}` : '',
+          ]
+            .filter(Boolean)
+            .join(', ');
+    lines.push(`  ${p.name.padEnd(15)} ${facts}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** Each vendor's endpoints per region (keys are region-bound) and every preset's docs. */

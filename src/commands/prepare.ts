@@ -1,7 +1,8 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkRunnable, loadConfig, type Config, type ModelConfig } from '../config/config.js';
 import { batchSettings } from '../config/model.js';
+import { findPreset } from '../config/presets.js';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { describeFilter, readManifest, type Manifest, type RunFilter } from '../journal/manifest.js';
@@ -18,6 +19,7 @@ import type { RUN_SPEC } from './run-options.js';
 import { label, parseShard, resumedShard } from './shard.js';
 import type { Shard } from '../run/plan.js';
 import { selectCases } from '../run/subset.js';
+import { defaultRunId, freeRunDir } from '../run/rundir.js';
 
 /** Everything a run needs, already validated. `demo` builds one of these around the simulator. */
 export interface PreparedRun {
@@ -177,18 +179,28 @@ function checkedModels(config: Config, concurrency: number | undefined, io: IO, 
     io.cwd,
     'no models to run: pass --model provider:model (e.g. --model openai:gpt-4o-mini) or list models in gapbench.config.yaml',
   );
+  if (batch && !models.some((m) => m.batch && !m.judgeOnly))
+    throw new UsageError('--batch: no model here has a Batch API (each would run live; drop --batch)');
   return models;
 }
 
-/** --batch: every benchmarked model through its vendor's Batch API (each must have one). */
+/**
+ * --batch: each benchmarked model whose vendor offers the OpenAI Batch API goes through it; the
+ * others run live, each saying why (a note announced at start and kept in the manifest).
+ */
 function withBatch(m: ModelConfig, batch: boolean): ModelConfig {
   if (!batch || m.judgeOnly || m.batch) return m;
-  const settings = batchSettings(true, m.protocol, false, m.id, () => {
-    return new UsageError(
-      `--batch: model '${m.id}' uses the ${m.protocol} protocol, which has no Batch API (set batch: true on the OpenAI-protocol models instead)`,
-    );
-  });
-  return { ...m, batch: settings };
+  const vendor = findPreset(m.provider)?.batch;
+  const why = !PROTOCOLS[m.protocol].batch
+    ? `the ${m.protocol} protocol has no Batch API`
+    : vendor?.api === 'none'
+      ? vendor.why
+      : undefined;
+  if (why) return { ...m, rules: [...(m.rules ?? []), `--batch: runs live (${why})`] };
+  return {
+    ...m,
+    batch: batchSettings(true, m.protocol, false, m.id, (d) => new UsageError(d), findPreset(m.provider)),
+  };
 }
 
 /** --suite wins; a resumed run keeps its own; else the config's list, resolved from the config's directory. */
@@ -278,8 +290,7 @@ function newRunDir(values: RunValues, config: Config, cwd: string, shard: Shard 
   if (runId.length > MAX_RUN_ID)
     throw new UsageError(`--run-id ${runId.slice(0, 20)}...: ${runId.length} characters, at most ${MAX_RUN_ID}`);
   const dir = join(outDir, runId);
-  // An empty directory is a run id already claimed by defaultRunId (gapbench demo's), or made by hand.
-  if (existsSync(dir) && !(statSync(dir).isDirectory() && readdirSync(dir).length === 0))
+  if (!freeRunDir(dir))
     throw new UsageError(`--run-id ${runId}: ${dir} already exists (choose another id, or --resume it)`);
   return dir;
 }
@@ -301,22 +312,6 @@ function checkWritableDir(dir: string, flag: string): void {
  * A new run id from the time, its directory created here (exclusively) so that two runs started in
  * the same second never share one: the second finds the first's directory and takes `-2`.
  */
-export function defaultRunId(outDir: string, prefix = '', suffix = ''): string {
-  const base = `${prefix}${new Date()
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/[:]/g, '-')}${suffix}`;
-  mkdirSync(outDir, { recursive: true });
-  for (let i = 1; ; i++) {
-    const id = i === 1 ? base : `${base}-${i}`;
-    try {
-      mkdirSync(join(outDir, id));
-      return id;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-}
 
 function responseCache(values: RunValues, io: IO): ResponseCache {
   const mode = (values.cache ?? 'use') as CacheMode;

@@ -75,7 +75,7 @@ export const RUN_SPEC = {
     },
     batch: {
       type: 'boolean',
-      help: "send every benchmarked model's jobs through its vendor's Batch API (OpenAI protocol; about half the price, answers within 24 h; see docs/unattended.md); a resume keeps it",
+      help: "send each benchmarked model's jobs through its vendor's Batch API where it has one (about half the price, answers within 24 h; see docs/unattended.md); the others run live, each saying why; a resume keeps it",
     },
     resume: {
       type: 'string',

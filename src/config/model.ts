@@ -8,6 +8,8 @@ import { chooseEndpoint, isLocalURL, normalizeEndpoint, validEndpoint } from './
 import { allPresets, findPreset, type Preset } from './presets.js';
 import { familyGroup } from './families.js';
 import { applyVendorRules } from './vendor-rules.js';
+import { parseReasoning, planReasoning, type ReasoningPlan } from './reasoning.js';
+import { resolvePrice } from './prices.js';
 import type { RawConfig, RawModel } from './schema.js';
 import type { BatchSettings } from '../providers/provider.js';
 export type { BatchSettings } from '../providers/provider.js';
@@ -37,6 +39,12 @@ export interface ModelConfig extends ProviderModel {
   headers?: Record<string, string>;
   /** Per-vendor parameter rules that changed this model's requests, one line each (vendor-rules.ts). */
   rules?: string[];
+  /** The reasoning setting as the outputs show it (`high`, `off`, `budget 2048`, `default (thinks)`; config/reasoning.ts). */
+  reasoning?: string;
+  /** Whether the model's answers involve thinking (undefined: not known). */
+  thinks?: boolean;
+  /** Where the price comes from: `config`, the catalogue entry used (with its version and date), or `none: why`. */
+  priceSource?: string;
 }
 
 /** Status checks of a batch: first after 5 s, then 1.5 times later each time, at most a minute apart. */
@@ -49,17 +57,29 @@ export function batchSettings(
   judgeOnly: boolean,
   label: string,
   fail: (detail: string) => Error,
+  preset?: Preset,
 ): BatchSettings | undefined {
   if (raw === undefined || raw === false) return undefined;
   if (!descriptorOf(protocol).batch)
     throw fail(
       `model '${label}': the ${protocol} protocol has no Batch API (batch mode works with OpenAI-protocol models)`,
     );
+  const vendor = preset?.batch;
+  if (vendor?.api === 'none') throw fail(`model '${label}': no batch mode on ${preset!.name}: ${vendor.why}`);
   if (judgeOnly)
     throw fail(`model '${label}': a judge answers while grading, live: batch mode is for benchmarked models`);
   const o = raw === true ? {} : raw;
   const pollS = o.pollS ?? BATCH_POLL.pollS;
-  return { ...o, pollS, maxPollS: Math.max(pollS, o.maxPollS ?? BATCH_POLL.maxPollS) };
+  // The vendor's own limits per input file and line endpoint, unless the config sets them.
+  const limits =
+    vendor?.api === 'openai'
+      ? {
+          ...(vendor.maxRequests ? { maxRequests: vendor.maxRequests } : {}),
+          ...(vendor.maxBytes ? { maxBytes: vendor.maxBytes } : {}),
+          ...(vendor.endpoint ? { endpoint: vendor.endpoint } : {}),
+        }
+      : {};
+  return { ...limits, ...o, pollS, maxPollS: Math.max(pollS, o.maxPollS ?? BATCH_POLL.maxPollS) };
 }
 
 /**
@@ -116,6 +136,16 @@ export function resolveModel(
   const endpoint = resolveEndpoint(m, preset, env, label, fail);
   const local = endpoint !== undefined && isLocalURL(endpoint);
   const lane = d.defaults(local);
+  const priced = resolvePrice(
+    m.price,
+    {
+      name: preset.name,
+      local: Boolean(preset.keyOptional) || preset.protocol !== 'openai',
+      ...(preset.batch?.api === 'openai' && preset.batch.priceFactor ? { batchFactor: preset.batch.priceFactor } : {}),
+    },
+    m.model,
+  );
+  if (typeof priced === 'string') throw fail('price')(`model '${label}': ${priced}`);
   return {
     id: label,
     provider: m.provider,
@@ -135,14 +165,15 @@ export function resolveModel(
     ...optional('stream', streamSetting(m.stream, defaults.stream, preset.protocol, label, fail('stream'))),
     rpm: m.rpm ?? defaults.rpm,
     tpm: m.tpm ?? defaults.tpm,
-    ...paramsAndRules(m, defaults, preset, label, fail),
+    ...paramsAndRules(m, defaults, preset, label, fail, yaml),
     ...(m.headers ? { headers: checkedHeaders(m.headers, env, label, fail) } : {}),
     ...optional('authHint', regionHint(preset, endpoint)),
-    price: m.price,
+    ...optional('price', priced.price),
+    priceSource: priced.priceSource,
     cache: m.cache ?? defaults.cache ?? lane.cache,
     judgeOnly: m.judgeOnly ?? false,
     replay: m.replay,
-    ...optional('batch', batchSettings(m.batch, preset.protocol, m.judgeOnly ?? false, label, fail('batch'))),
+    ...optional('batch', batchSettings(m.batch, preset.protocol, m.judgeOnly ?? false, label, fail('batch'), preset)),
   };
 }
 
@@ -224,16 +255,63 @@ function mergeExtra(base: Record<string, unknown> | undefined, add: object, expl
   return merged;
 }
 
-/** The model's params after the vendor rules, and the notes of the rules that changed them. */
-function paramsAndRules(m: RawModel, defaults: Defaults, preset: Preset, label: string, fail: Fail) {
+/**
+ * The model's params after its reasoning setting and the vendor rules, and the notes of what
+ * changed them. The reasoning knob's fields go under the user's own (an `extra` key written in
+ * the config wins over the mapped one).
+ */
+function paramsAndRules(m: RawModel, defaults: Defaults, preset: Preset, label: string, fail: Fail, yaml?: YamlFile) {
   const { params, explicit } = resolveParams(m.params, defaults.params);
+  const own = resolveParams(m.params, undefined).explicit;
+  const plan = reasoningPlan(m, defaults, preset, label, fail, yaml);
+  const withReasoning: SamplingParams = {
+    ...params,
+    ...(plan.patch.reasoning_effort !== undefined && !explicit.has('reasoning_effort')
+      ? { reasoning_effort: plan.patch.reasoning_effort }
+      : {}),
+    ...(plan.patch.think !== undefined ? { think: plan.patch.think } : {}),
+    ...(plan.patch.extra ? { extra: { ...plan.patch.extra, ...params.extra } } : {}),
+  };
   try {
-    const r = applyVendorRules(params, { provider: preset.name, model: m.model, explicit });
-    return { params: r.params, ...(r.notes.length ? { rules: r.notes } : {}) };
+    const streaming = Boolean(descriptorOf(preset.protocol).streams) && (m.stream ?? defaults.stream) !== false;
+    const ctx = { provider: preset.name, model: m.model, explicit, own, thinks: plan.thinks, streaming };
+    const r = applyVendorRules(withReasoning, ctx);
+    const notes = [...(plan.note ? [plan.note] : []), ...r.notes];
+    // A rule that turned thinking off where no setting was asked (DashScope without streaming) decides the label.
+    const ruledOff =
+      plan.label.startsWith('default') &&
+      r.params.extra?.enable_thinking === false &&
+      !explicit.has('extra.enable_thinking');
+    return {
+      params: r.params,
+      ...(notes.length ? { rules: notes } : {}),
+      reasoning: ruledOff ? 'off (vendor rule)' : plan.label,
+      ...(ruledOff ? { thinks: false } : plan.thinks === undefined ? {} : { thinks: plan.thinks }),
+    };
   } catch (e) {
     if (typeof e === 'string') throw fail('params')(`model '${label}': ${e}`);
     throw e;
   }
+}
+
+/** The model's reasoning setting (its own, else the config's defaults), checked and mapped to its vendor's field. */
+function reasoningPlan(
+  m: RawModel,
+  defaults: Defaults,
+  preset: Preset,
+  label: string,
+  fail: Fail,
+  yaml?: YamlFile,
+): ReasoningPlan {
+  const raw = m.reasoning ?? defaults.reasoning;
+  if (raw === undefined) return planReasoning(undefined, preset.name, m.model);
+  const parsed = parseReasoning(raw);
+  if ('error' in parsed) {
+    if (m.reasoning !== undefined) throw fail('reasoning')(`model '${label}': ${parsed.error}`);
+    const line = yaml?.lineOf(['defaults', 'reasoning']);
+    throw new FileError(yaml?.file ?? '(command line)', line, `defaults: ${parsed.error} (for model '${label}')`);
+  }
+  return planReasoning(parsed.setting, preset.name, m.model, m.reasoning === undefined);
 }
 
 /** Header values may read the environment (`${VAR}`); an unset variable is a config error now, not a 401 later. */

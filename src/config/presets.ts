@@ -1,5 +1,15 @@
 import { PROTOCOLS, type Protocol } from '../providers/index.js';
 import type { Group } from '../types.js';
+import {
+  DASHSCOPE_BATCH,
+  KIMI_BATCH,
+  LOCAL_BATCH,
+  OPENAI_BATCH,
+  ZHIPU_BATCH,
+  type PresetBatch,
+} from './batch-facts.js';
+
+export type { PresetBatch } from './batch-facts.js';
 
 /**
  * One-word providers. Each OpenAI-compatible preset is the `openai` provider with a documented
@@ -29,6 +39,8 @@ export interface Preset {
   regions?: readonly { region: string; endpoint: string; preset: string }[];
   example: string;
   docs: string;
+  /** The vendor's Batch API, as the config side knows it: limits, price factor, endpoint; or why there is none to use. */
+  batch?: PresetBatch;
 }
 
 // Region pairs of shared/vendors.md, section 1 (sources there): keys work only in their own region.
@@ -43,6 +55,21 @@ const DASHSCOPE_REGIONS = [
     endpoint: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
     preset: 'dashscope-intl',
   },
+  { region: 'US (Virginia)', endpoint: 'https://dashscope-us.aliyuncs.com/compatible-mode/v1', preset: 'dashscope-us' },
+  {
+    region: 'Hong Kong',
+    endpoint: 'https://cn-hongkong.dashscope.aliyuncs.com/compatible-mode/v1',
+    preset: 'dashscope-hk',
+  },
+];
+// https://cloud.tencent.com/document/product/1823/132252 ; https://intl.cloud.tencent.com/document/product/1300/80637
+const TOKENHUB_REGIONS = [
+  { region: 'China', endpoint: 'https://tokenhub.tencentmaas.com/v1', preset: 'tokenhub' },
+  { region: 'international', endpoint: 'https://tokenhub-intl.tencentcloudmaas.com/v1', preset: 'tokenhub-intl' },
+];
+const ZHIPU_REGIONS = [
+  { region: 'China (BigModel)', endpoint: 'https://open.bigmodel.cn/api/paas/v4/', preset: 'zhipu' },
+  { region: 'international (Z.ai)', endpoint: 'https://api.z.ai/api/paas/v4/', preset: 'zai' },
 ];
 
 const PRESETS: readonly Preset[] = [
@@ -56,6 +83,8 @@ const PRESETS: readonly Preset[] = [
     group: 'closed',
     example: 'gpt-4o-mini',
     docs: 'platform.openai.com/docs/api-reference',
+    // 50,000 requests and 200 MB per file, half price (shared/vendors.md 5.2).
+    batch: OPENAI_BATCH,
   },
   {
     name: 'moonshot',
@@ -69,6 +98,7 @@ const PRESETS: readonly Preset[] = [
     regions: MOONSHOT_REGIONS,
     example: 'kimi-k2.6',
     docs: 'https://platform.kimi.com/docs/api/overview',
+    batch: KIMI_BATCH,
   },
   {
     name: 'moonshot-cn',
@@ -81,6 +111,7 @@ const PRESETS: readonly Preset[] = [
     regions: MOONSHOT_REGIONS,
     example: 'kimi-k2.6',
     docs: 'https://platform.kimi.com/docs/api/overview',
+    batch: KIMI_BATCH,
   },
   {
     name: 'qianfan',
@@ -91,6 +122,11 @@ const PRESETS: readonly Preset[] = [
     group: 'closed',
     example: 'ernie-4.5-turbo-128k',
     docs: 'https://cloud.baidu.com/doc/qianfan/s/Hmh4suq26',
+    batch: {
+      api: 'none',
+      why: "Qianfan's batch inference is a console API (/v2/batchinference), not the OpenAI Files+Batches API",
+      source: 'https://cloud.baidu.com/doc/WENXINWORKSHOP/s/Pm4aqg1hv',
+    },
   },
   {
     name: 'ark',
@@ -109,8 +145,14 @@ const PRESETS: readonly Preset[] = [
         preset: 'ark (set baseURL)',
       },
     ],
-    example: 'doubao-seed-1-6-251015',
+    // The Seed 2.0 flagship (shared/vendors.md 5.1).
+    example: 'doubao-seed-2-0-pro-260215',
     docs: 'https://volcengine.com/docs/82379/1302008',
+    batch: {
+      api: 'none',
+      why: "Ark's batch inference is not the OpenAI Files+Batches API (it posts to /api/v3/batch/chat/completions on an ep-bi-... endpoint, or runs jobs from TOS files)",
+      source: 'https://volcengine.com/docs/82379/1449576',
+    },
   },
   {
     name: 'hunyuan',
@@ -121,6 +163,32 @@ const PRESETS: readonly Preset[] = [
     group: 'closed',
     example: 'hunyuan-turbos-latest',
     docs: 'https://cloud.tencent.com/document/product/1729/111007',
+  },
+  {
+    // Tencent's new models (hy3, hy4) are only here; it also hosts DeepSeek, GLM and Kimi (thinking
+    // on by default), tagged by the underlying model.
+    name: 'tokenhub',
+    protocol: 'openai',
+    label: 'Tencent TokenHub (hy models; hosted DeepSeek, GLM, Kimi), China',
+    endpoint: 'https://tokenhub.tencentmaas.com/v1',
+    apiKeyEnv: 'TOKENHUB_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: TOKENHUB_REGIONS,
+    example: 'hy3-preview',
+    docs: 'https://cloud.tencent.com/document/product/1823/132252',
+  },
+  {
+    name: 'tokenhub-intl',
+    protocol: 'openai',
+    label: 'Tencent TokenHub, international',
+    endpoint: 'https://tokenhub-intl.tencentcloudmaas.com/v1',
+    apiKeyEnv: 'TOKENHUB_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: TOKENHUB_REGIONS,
+    example: 'hy3-preview',
+    docs: 'https://intl.cloud.tencent.com/document/product/1300/80637',
   },
   {
     name: 'dashscope',
@@ -134,6 +202,7 @@ const PRESETS: readonly Preset[] = [
     regions: DASHSCOPE_REGIONS,
     example: 'qwen-plus',
     docs: 'https://www.alibabacloud.com/help/en/model-studio/compatibility-of-openai-with-dashscope',
+    batch: DASHSCOPE_BATCH,
   },
   {
     name: 'dashscope-intl',
@@ -146,6 +215,33 @@ const PRESETS: readonly Preset[] = [
     regions: DASHSCOPE_REGIONS,
     example: 'qwen-plus',
     docs: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
+    batch: DASHSCOPE_BATCH,
+  },
+  {
+    name: 'dashscope-us',
+    protocol: 'openai',
+    label: 'Alibaba DashScope (Qwen), compatible mode, US (Virginia)',
+    endpoint: 'https://dashscope-us.aliyuncs.com/compatible-mode/v1',
+    apiKeyEnv: 'DASHSCOPE_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: DASHSCOPE_REGIONS,
+    example: 'qwen3.6-plus',
+    docs: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
+    batch: DASHSCOPE_BATCH,
+  },
+  {
+    name: 'dashscope-hk',
+    protocol: 'openai',
+    label: 'Alibaba DashScope (Qwen), compatible mode, Hong Kong',
+    endpoint: 'https://cn-hongkong.dashscope.aliyuncs.com/compatible-mode/v1',
+    apiKeyEnv: 'DASHSCOPE_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: DASHSCOPE_REGIONS,
+    example: 'qwen3.6-plus',
+    docs: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
+    batch: DASHSCOPE_BATCH,
   },
   {
     name: 'zhipu',
@@ -156,12 +252,23 @@ const PRESETS: readonly Preset[] = [
     // GLM-4.5 and later publish weights (zai-org on HF): open; glm-4-plus/air/flash: closed.
     group: 'closed',
     groupBy: 'family',
-    regions: [
-      { region: 'China (BigModel)', endpoint: 'https://open.bigmodel.cn/api/paas/v4/', preset: 'zhipu' },
-      { region: 'international (Z.ai)', endpoint: 'https://api.z.ai/api/paas/v4/', preset: 'zhipu (set baseURL)' },
-    ],
-    example: 'glm-4.6',
+    regions: ZHIPU_REGIONS,
+    example: 'glm-5',
     docs: 'https://docs.bigmodel.cn/cn/guide/develop/openai/introduction',
+    batch: ZHIPU_BATCH,
+  },
+  {
+    name: 'zai',
+    protocol: 'openai',
+    label: 'Z.ai (GLM), international',
+    endpoint: 'https://api.z.ai/api/paas/v4/',
+    apiKeyEnv: 'ZAI_API_KEY',
+    group: 'closed',
+    groupBy: 'family',
+    regions: ZHIPU_REGIONS,
+    example: 'glm-5',
+    docs: 'https://docs.z.ai/api-reference/llm/chat-completion',
+    batch: ZHIPU_BATCH,
   },
   {
     name: 'deepseek',
@@ -171,8 +278,10 @@ const PRESETS: readonly Preset[] = [
     apiKeyEnv: 'DEEPSEEK_API_KEY',
     group: 'open',
     groupBy: 'family',
-    example: 'deepseek-chat',
+    // deepseek-chat / deepseek-reasoner were retired on 2026-07-24; V4 thinks by default.
+    example: 'deepseek-v4-flash',
     docs: 'https://api-docs.deepseek.com/',
+    batch: { api: 'none', why: 'DeepSeek documents no Batch API', source: 'https://api-docs.deepseek.com/' },
   },
   {
     name: 'openrouter',
@@ -193,6 +302,12 @@ const PRESETS: readonly Preset[] = [
     groupBy: 'required',
     example: 'openai/gpt-oss-20b',
     docs: 'https://docs.together.ai/docs/inference/openai-compatibility',
+    batch: {
+      api: 'openai',
+      maxRequests: 50_000,
+      maxBytes: 100_000_000,
+      source: 'https://docs.together.ai/docs/inference/batch/overview',
+    },
   },
   {
     name: 'groq',
@@ -245,6 +360,7 @@ const PRESETS: readonly Preset[] = [
     group: 'open',
     example: 'Qwen/Qwen2.5-7B-Instruct',
     docs: 'docs.vllm.ai',
+    batch: LOCAL_BATCH,
   },
   {
     name: 'llamacpp',
@@ -256,17 +372,20 @@ const PRESETS: readonly Preset[] = [
     group: 'open',
     example: 'local-model',
     docs: 'github.com/ggml-org/llama.cpp',
+    batch: LOCAL_BATCH,
   },
   {
     name: 'lmstudio',
     protocol: 'openai',
     label: 'LM Studio server (local)',
     endpoint: 'http://127.0.0.1:1234/v1',
+    // LM Studio's API token, when "Require Authentication" is on (https://lmstudio.ai/docs/api/rest-api).
     apiKeyEnv: 'LM_API_TOKEN',
     keyOptional: true,
     group: 'open',
     example: 'qwen2.5-7b-instruct',
-    docs: 'lmstudio.ai/docs',
+    docs: 'https://lmstudio.ai/docs/api/rest-api',
+    batch: LOCAL_BATCH,
   },
   {
     name: 'ollama',

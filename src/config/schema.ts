@@ -40,11 +40,12 @@ const priceSchema = z
     perHour: z.number().min(0).optional(),
     /** Share of the month the machine is busy (0-1], for cost at real usage and break-even. */
     utilization: z.number().gt(0).max(1).optional(),
-    /** USD per 1M tokens through the vendor's Batch API (default: half of input and output). */
-    batch: z
-      .object({ input: z.number().min(0).optional(), output: z.number().min(0).optional() })
-      .strict()
-      .optional(),
+    /**
+     * Through the vendor's Batch API: USD per 1M tokens `{ input, output }`, or a factor of the live
+     * price (0.6). Checked when the model resolves (model.ts), so an error names the model.
+     * Default: the preset's factor (vendors' batch discounts), else half.
+     */
+    batch: z.unknown().optional(),
   })
   .strict();
 
@@ -73,6 +74,11 @@ const laneFields = {
   rpm: z.number().positive().optional(),
   tpm: z.number().positive().optional(),
   params: paramsSchema.optional(),
+  /**
+   * How much the model thinks: off, low, medium, high or { budget_tokens: N }, mapped to each
+   * vendor's own field (config/reasoning.ts). Checked when the model resolves, so an error names it.
+   */
+  reasoning: z.unknown().optional(),
   cache: z.boolean().optional(),
   /** Longest Retry-After honoured, seconds (default 300); a longer one is cut to this. */
   maxRetryWaitS: z.number().positive().optional(),

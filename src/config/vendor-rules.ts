@@ -1,10 +1,12 @@
 /**
  * Per-vendor parameter rules, as data: what each vendor's OpenAI-compatible API really accepts,
  * one rule a line of table, each with the document it comes from (collected in
- * shared/vendors.md). A rule changes only what the user did not set explicitly (a parameter
- * written in the model or in `defaults`, `null` included, is the user's), except where the
- * vendor's request schema has no such field at all. Every rule that changed a model's request is
- * announced once at start and recorded in the manifest (`rules`).
+ * shared/vendors.md). A rule follows the model family wherever it is served (Kimi K2.5 fixes its
+ * sampling on Moonshot, Qianfan and TokenHub alike) unless it names the presets whose API it
+ * describes. `defaults` never break a model: a value the vendor fixes or refuses is dropped for
+ * that model with a one-line notice when it came from `defaults` (or from gapbench), and is a
+ * config error naming the model and the rule when it was written on the model itself. Every rule
+ * that changed a model's requests is announced once at start and recorded in the manifest (`rules`).
  */
 import type { SamplingParams } from '../types.js';
 
@@ -15,11 +17,17 @@ interface RuleContext {
   model: string;
   /** Parameter names the user wrote (in the model or in defaults), `extra.<key>` for extra keys. */
   explicit: ReadonlySet<string>;
+  /** The names of those written on the model itself (the rest came from `defaults`). */
+  own?: ReadonlySet<string>;
+  /** Whether the model's answers involve thinking (its reasoning setting or family; undefined: not known). */
+  thinks?: boolean;
+  /** Its answers are streamed (thinking models that refuse whole answers then keep their default). */
+  streaming?: boolean;
 }
 
 interface VendorRule {
-  /** Presets the rule applies to. */
-  presets: readonly string[];
+  /** Presets the rule applies to (any, when absent: the rule follows the model family). */
+  presets?: readonly string[];
   /** Model names it applies to (all of the presets' models when absent). */
   models?: RegExp;
   /** The vendor document the rule comes from. */
@@ -37,40 +45,124 @@ function without(p: SamplingParams, keys: readonly (keyof SamplingParams)[]): Sa
   return out;
 }
 
-/** Keys of `p` among `keys` that the user did not write. */
-const implicit = (p: SamplingParams, keys: readonly (keyof SamplingParams)[], ctx: RuleContext) =>
-  keys.filter((k) => p[k] !== undefined && !ctx.explicit.has(k));
+/** A parameter by name: a SamplingParams key, or `extra.<key>`. */
+function valueOf(p: SamplingParams, name: string): unknown {
+  return name.startsWith('extra.') ? p.extra?.[name.slice(6)] : p[name as keyof SamplingParams];
+}
+
+/**
+ * Parameters the model fixes or refuses (those of `names` present, and not `accepted`): written on
+ * the model, a config error; from defaults or gapbench's own, not sent, with a note saying so.
+ */
+export function refuse(
+  p: SamplingParams,
+  names: readonly string[],
+  ctx: RuleContext,
+  why: string,
+  accepted: (name: string, value: unknown) => boolean = () => false,
+): { params: SamplingParams; note?: string } {
+  const present = names.filter((n) => valueOf(p, n) !== undefined && !accepted(n, valueOf(p, n)));
+  const own = present.find((n) => ctx.own?.has(n));
+  if (own) throw `${own}: ${JSON.stringify(valueOf(p, own))} is refused: ${why}`;
+  if (!present.length) return { params: p };
+  const params: SamplingParams = { ...p, ...(p.extra ? { extra: { ...p.extra } } : {}) };
+  for (const n of present) {
+    if (n.startsWith('extra.')) delete params.extra![n.slice(6)];
+    else delete params[n as keyof SamplingParams];
+  }
+  if (params.extra && !Object.keys(params.extra).length) delete params.extra;
+  const from = present
+    .map((n) => `${n}${ctx.explicit.has(n) ? ' (from defaults)' : " (gapbench's default)"}`)
+    .join(', ');
+  return { params, note: `${from} not sent: ${why}` };
+}
+
+const DASHSCOPE = ['dashscope', 'dashscope-intl', 'dashscope-us', 'dashscope-hk'];
+
+/** Kimi K2.5 and later, wherever served (moonshot, qianfan, tokenhub, ark's kimi-k2-5-*, openrouter's moonshotai/kimi-k2.5). */
+const KIMI_FIXED = /kimi-k(?:2[.-](?:[5-9]|[1-9]\d)(?!\d)|[3-9])/;
+/** OpenAI's reasoning models: gpt-5 (not gpt-5-chat) and the o-series. */
+const OPENAI_REASONING = /^(?:openai\/)?(?:gpt-5(?!-chat)|o[1-9](?:-|$))/;
 
 const VENDOR_RULES: readonly VendorRule[] = [
   {
     // "temperature, top_p, n, presence_penalty, frequency_penalty ... Fixed: passing any other value
-    // returns an error, so do not pass it explicitly" (kimi-k2.6, kimi-k2.7-code, kimi-k3).
-    source: 'https://platform.kimi.ai/docs/api/models-overview',
-    presets: ['moonshot', 'moonshot-cn'],
-    models: /^kimi-(k2\.(?:[6-9]|\d{2,})|k[3-9])/,
+    // returns an error, so do not pass it explicitly" (kimi-k2.5, k2.6, k2.7-code, k3), on Qianfan
+    // and TokenHub too ("same fixed parameters there").
+    source: 'https://platform.kimi.ai/docs/api/models-overview ; https://cloud.baidu.com/doc/qianfan-docs/s/Wm95lyynv',
+    models: KIMI_FIXED,
+    apply: (p, ctx) =>
+      refuse(
+        p,
+        ['temperature', 'top_p', 'extra.n', 'extra.presence_penalty', 'extra.frequency_penalty'],
+        ctx,
+        `${ctx.model} fixes it (platform.kimi.ai models-overview)`,
+      ),
+  },
+  {
+    // gpt-5 and o-series: "'temperature' does not support 0.2 with this model. Only the default (1)
+    // value is supported"; max_tokens refused ("Use 'max_completion_tokens' instead").
+    source:
+      'https://getquicker.net/Common/Topics/ViewTopic/35659 (T) ; https://github.com/softwaremill/sttp-ai/issues/490 (T)',
+    models: OPENAI_REASONING,
     apply(p, ctx) {
-      const fixed = ['temperature', 'top_p'] as const;
-      const drop = implicit(p, fixed, ctx);
-      const extraDrop = ['n', 'presence_penalty', 'frequency_penalty'].filter(
-        (k) => p.extra?.[k] !== undefined && !ctx.explicit.has(`extra.${k}`),
+      const r = refuse(
+        p,
+        ['temperature'],
+        ctx,
+        `${ctx.model} takes only temperature 1 (OpenAI reasoning model)`,
+        (_, v) => v === 1,
       );
-      if (!drop.length && !extraDrop.length) return { params: p };
-      const params = without(p, drop);
-      if (extraDrop.length && params.extra) {
-        params.extra = { ...params.extra };
-        for (const k of extraDrop) delete params.extra[k];
-      }
-      return { params, note: `${ctx.model} fixes ${[...drop, ...extraDrop].join(', ')}: not sent` };
+      if (r.params.max_tokens === undefined) return r;
+      const { max_tokens, ...rest } = r.params;
+      const moved = `max_tokens ${max_tokens} sent as max_completion_tokens (${ctx.model} refuses max_tokens)`;
+      return {
+        params: { ...rest, max_completion_tokens: rest.max_completion_tokens ?? max_tokens },
+        note: [r.note, moved].filter(Boolean).join('; '),
+      };
+    },
+  },
+  {
+    // Claude's extended thinking: budget_tokens must stay below max_tokens, and thinking "isn't
+    // compatible with temperature or top_k modifications" (the OpenAI SDK layer passes both on).
+    source:
+      'https://platform.claude.com/docs/en/build-with-claude/extended-thinking ; https://platform.claude.com/docs/en/api/openai-sdk',
+    models: /claude/,
+    apply(p, ctx) {
+      const budget = (p.extra?.thinking as { budget_tokens?: unknown } | undefined)?.budget_tokens;
+      if (typeof budget !== 'number') return { params: p };
+      const r = refuse(p, ['temperature'], ctx, `${ctx.model} thinks only at temperature 1`, (_, v) => v === 1);
+      const max = r.params.max_tokens ?? r.params.max_completion_tokens;
+      if (max !== undefined && max > budget) return r;
+      if (max !== undefined && (ctx.own?.has('max_tokens') || ctx.own?.has('max_completion_tokens')))
+        throw `max_tokens ${max} must exceed the thinking budget ${budget}`;
+      const raised = budget + 4096;
+      return {
+        params: { ...without(r.params, ['max_completion_tokens']), max_tokens: raised },
+        note: [r.note, `max_tokens ${raised} sent (above the thinking budget ${budget})`].filter(Boolean).join('; '),
+      };
+    },
+  },
+  {
+    // DeepSeek V4 while thinking: "temperature, top_p, presence_penalty, frequency_penalty will not take effect".
+    source: 'https://api-docs.deepseek.com/zh-cn/guides/reasoning_model',
+    models: /deepseek-(?:v4|reasoner|r1)/,
+    apply(p, ctx) {
+      const ignored = ['temperature', 'top_p'].filter((k) => p[k as 'temperature'] !== undefined);
+      if (ctx.thinks === false || !ignored.length) return { params: p };
+      return { params: p, note: `${ignored.join(', ')} sent, but ${ctx.model} ignores it while thinking` };
     },
   },
   {
     // Open-weight Qwen3 / QwQ default to thinking, and "non-streaming calls ... must set
     // enable_thinking to false" (the vendor's example code comment).
     source: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
-    presets: ['dashscope', 'dashscope-intl'],
-    models: /^(qwen3-(?:\d|next)|qwq-)/,
+    // Thinking-only models (qwq-*, *-thinking-2507) cannot turn it off: they need streaming instead.
+    presets: DASHSCOPE,
+    models: /^(?!.*(?:thinking|qwq))(qwen3-(?:\d|next)|qwen3\.[5-9])/,
     apply(p, ctx) {
-      if (ctx.explicit.has('extra.enable_thinking') || p.extra?.enable_thinking !== undefined) return { params: p };
+      if (ctx.streaming || ctx.explicit.has('extra.enable_thinking') || p.extra?.enable_thinking !== undefined)
+        return { params: p };
       return {
         params: { ...p, extra: { ...p.extra, enable_thinking: false } },
         note: `${ctx.model} is called without streaming: sends enable_thinking: false`,
@@ -99,7 +191,7 @@ const VENDOR_RULES: readonly VendorRule[] = [
   {
     // Zhipu: "temperature [0.0, 1.0]" and stop "only supports a single stop word".
     source: 'https://docs.z.ai/api-reference/llm/chat-completion',
-    presets: ['zhipu'],
+    presets: ['zhipu', 'zhipu-intl'],
     apply(p) {
       if (p.stop && p.stop.length > 1) throw `zhipu accepts one stop word at most, got ${p.stop.length}`;
       if (p.temperature !== undefined && p.temperature > 1)
@@ -138,8 +230,9 @@ const VENDOR_RULES: readonly VendorRule[] = [
     presets: ['vllm', 'llamacpp', 'lmstudio', 'together'],
     apply(p, ctx) {
       const add: Partial<SamplingParams> = {};
+      // A thinking model spends its budget on thinking first: 1,024 tokens would cut it mid-thought.
       if (p.max_tokens === undefined && p.max_completion_tokens === undefined && !ctx.explicit.has('max_tokens'))
-        add.max_tokens = DEFAULT_MAX_TOKENS;
+        add.max_tokens = ctx.thinks ? THINKING_MAX_TOKENS : DEFAULT_MAX_TOKENS;
       if (p.top_p === undefined && !ctx.explicit.has('top_p')) add.top_p = 1;
       const keys = Object.keys(add);
       if (!keys.length) return { params: p };
@@ -153,13 +246,19 @@ const VENDOR_RULES: readonly VendorRule[] = [
 
 /** max_tokens sent to servers that would otherwise pick their own. */
 const DEFAULT_MAX_TOKENS = 1024;
+/** The same for a model that thinks (Kimi's benchmark guide: max_tokens of at least 16k for thinking models). */
+const THINKING_MAX_TOKENS = 16384;
 
 /** The params a model's requests carry after every matching rule, and the notes of those that changed them. */
 export function applyVendorRules(p: SamplingParams, ctx: RuleContext): { params: SamplingParams; notes: string[] } {
   let params = p;
   const notes: string[] = [];
   for (const rule of VENDOR_RULES) {
-    if (!rule.presets.includes(ctx.provider) || (rule.models && !rule.models.test(ctx.model))) continue;
+    if (
+      (rule.presets && !rule.presets.includes(ctx.provider)) ||
+      (rule.models && !rule.models.test(ctx.model.toLowerCase()))
+    )
+      continue;
     const r = rule.apply(params, ctx);
     params = r.params;
     if (r.note) notes.push(r.note);

@@ -25,6 +25,12 @@ export interface ManifestModel {
   header_names?: string[];
   /** Per-vendor parameter rules that changed this model's requests. */
   rules?: string[];
+  /** The reasoning setting (`high`, `off`, `budget 2048`, `default (thinks)`, ...; config/reasoning.ts). */
+  reasoning?: string;
+  /** Whether its answers involve thinking (absent: not known). */
+  thinks?: boolean;
+  /** Where `price` comes from: `config`, the catalogue entry (version, data date), or `none: why`. */
+  priceSource?: string;
   /** Whether its answers were streamed (absent: a protocol that cannot stream, or a manifest from before streaming). */
   stream?: boolean;
 }

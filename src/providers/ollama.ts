@@ -50,7 +50,13 @@ const ollamaProvider: ProviderFactory = (model, { env }) => {
     };
     const client = Object.create(base, { fetch: { value: fetchWithSignal } }) as Ollama;
     const started = performance.now();
-    const request = { model: model.model, messages: req.messages, options: options(req.params) };
+    const request = {
+      model: model.model,
+      messages: req.messages,
+      // The thinking switch is a top-level field, not an option (https://ollama.com/blog/thinking).
+      ...(req.params.think === undefined ? {} : { think: req.params.think }),
+      options: options(req.params),
+    };
     try {
       if (streaming) return await readOllamaStream(await client.chat({ ...request, stream: true }), model.id, started);
       return whole(await client.chat({ ...request, stream: false }), performance.now() - started);

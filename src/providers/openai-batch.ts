@@ -25,7 +25,7 @@ type OpenAIClient = OpenAIModule.OpenAI;
 type RawBatch = OpenAIModule.OpenAI.Batches.Batch;
 
 export function openaiBatch(
-  model: ProviderModel & { batch?: { maxRequests?: number; maxBytes?: number } },
+  model: ProviderModel & { batch?: { maxRequests?: number; maxBytes?: number; endpoint?: string } },
   providerEnv: ProviderEnv,
 ): BatchApi {
   const { client, secrets } = openaiClient(model, providerEnv, {
@@ -57,6 +57,8 @@ export function openaiBatch(
       throw fail(what)(err, signal);
     }
   };
+  // The vendor's own line endpoint where it differs (Zhipu: /v4/chat/completions; config/presets.ts).
+  const endpoint = (model.batch?.endpoint ?? ENDPOINT) as typeof ENDPOINT;
   return {
     maxRequests: model.batch?.maxRequests ?? OPENAI_BATCH_LIMITS.maxRequests,
     maxBytes: model.batch?.maxBytes ?? OPENAI_BATCH_LIMITS.maxBytes,
@@ -64,7 +66,7 @@ export function openaiBatch(
       JSON.stringify({
         custom_id: customId,
         method: 'POST',
-        url: ENDPOINT,
+        url: endpoint,
         body: requestBody(model, { messages, params }),
       }),
     upload: (path, signal) =>
@@ -77,7 +79,7 @@ export function openaiBatch(
       call('create', signal, async () =>
         infoOf(
           await client.batches.create(
-            { input_file_id: inputFileId, endpoint: ENDPOINT, completion_window: WINDOW, metadata },
+            { input_file_id: inputFileId, endpoint, completion_window: WINDOW, metadata },
             { signal },
           ),
         ),

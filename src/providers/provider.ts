@@ -34,6 +34,8 @@ export interface ProviderModel {
 export interface BatchSettings {
   maxRequests?: number;
   maxBytes?: number;
+  /** The path each line of the input file targets (default /v1/chat/completions; Zhipu: /v4/chat/completions). */
+  endpoint?: string;
   /** First wait between status checks, seconds; grows 1.5 times up to maxPollS. */
   pollS: number;
   maxPollS: number;

@@ -34,6 +34,9 @@ export interface Cell {
   coldLoads: number;
   inputTokens: number;
   outputTokens: number;
+  /** Reasoning tokens over the answers whose usage reported them, and how many did. */
+  reasoningTokens: number;
+  reasoningAnswers: number;
   /** Token-priced cost, summed per record. */
   tokenCost: number;
   /**
@@ -123,6 +126,8 @@ export class Aggregator {
         coldLoads: 0,
         inputTokens: 0,
         outputTokens: 0,
+        reasoningTokens: 0,
+        reasoningAnswers: 0,
         tokenCost: 0,
         intervals: new Map(),
       };
@@ -160,6 +165,10 @@ export class Aggregator {
       if (r.decode_tps !== undefined) c.decodeTps.push(r.decode_tps);
       c.inputTokens += r.input_tokens ?? 0;
       c.outputTokens += r.output_tokens ?? 0;
+      if (r.reasoning_tokens !== undefined) {
+        c.reasoningTokens += r.reasoning_tokens;
+        c.reasoningAnswers++;
+      }
       c.tokenCost += tokenCost(priceOf(r.model), recordUsage(r)) ?? 0;
     }
     const score = r.grade.score;

@@ -60,6 +60,9 @@ export interface GapRow {
   closed_cost_per_request_usd?: number;
   open_monthly_cost_usd?: number;
   open_capacity_requests_per_month?: number;
+  /** Each side's reasoning setting (report/reasoning.ts; ` / ` between a group's differing settings). */
+  closed_reasoning?: string;
+  open_reasoning?: string;
 }
 
 export const GAP_COLUMNS = [
@@ -88,6 +91,8 @@ export const GAP_COLUMNS = [
   'breakeven_requests_per_month',
   'p_adjusted',
   'note',
+  'closed_reasoning',
+  'open_reasoning',
 ] as const;
 
 /**

@@ -10,6 +10,7 @@ import { runScores } from './history-cases.js';
 import { summarize } from './summary.js';
 import { ReportState } from './state.js';
 import { renderTerminal } from './terminal.js';
+import { labelReasoning } from './reasoning.js';
 import type { Report, ReportOptions } from './types.js';
 import { WRITERS } from './writers.js';
 
@@ -23,6 +24,7 @@ export function computeReport(state: ReportState): Report {
   canonicalize(a, state.suiteOrder, state.modelOrder);
   const summary = summarize(a, state.priceOf);
   const gaps = gapRows(a, summary, { pairs: state.pairs, alpha: state.alpha, priceOf: state.priceOf });
+  labelReasoning(summary, gaps, state.modelOf);
   return {
     records: a.records,
     ok: a.ok,
@@ -30,7 +32,7 @@ export function computeReport(state: ReportState): Report {
     summary,
     gaps,
     aggregate: a,
-    terminal: (out, env) => renderTerminal(summary, gaps, useColor(out, env), state.paramsOf),
+    terminal: (out, env) => renderTerminal(summary, gaps, useColor(out, env), state.paramsOf, state.modelOf),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Price, SamplingParams } from '../types.js';
 import type { ModelPair } from './gap.js';
-import type { Manifest } from '../journal/manifest.js';
+import type { Manifest, ManifestModel } from '../journal/manifest.js';
 import type { JobRecord } from '../journal/record.js';
 import { Aggregator } from './aggregate.js';
 import { RowOrder } from './order.js';
@@ -17,6 +17,8 @@ export class ReportState {
   readonly order = new RowOrder();
   readonly priceOf: (id: string) => Price | undefined;
   readonly paramsOf: (id: string) => SamplingParams | undefined;
+  /** A model as the manifest records it (its reasoning setting, price source). */
+  readonly modelOf: (id: string) => ManifestModel | undefined;
   /** Configured closed/open pairs and the significance level, as the run recorded them. */
   readonly pairs: readonly ModelPair[];
   readonly alpha: number | undefined;
@@ -34,6 +36,8 @@ export class ReportState {
     this.priceOf = (id) => prices.get(id);
     const params = new Map(manifest.models.map((m) => [m.id, m.params]));
     this.paramsOf = (id) => params.get(id);
+    const models = new Map(manifest.models.map((m) => [m.id, m]));
+    this.modelOf = (id) => models.get(id);
     this.pairs = manifest.pairs ?? [];
     this.alpha = manifest.alpha;
     this.aggregator = new Aggregator(manifest.run_id, matrixOutputs);

@@ -38,6 +38,10 @@ export interface SummaryRow {
   cost_usd: number | undefined;
   cost_per_correct_usd: number | undefined;
   tokens_per_s: number | undefined;
+  /** The reasoning setting the model ran at (`high`, `off`, `budget 2048`, `default (thinks)`; from the manifest). */
+  reasoning?: string;
+  /** Mean reasoning tokens per answer, over the answers whose usage reported them. */
+  reasoning_tokens_per_answer?: number;
   /** Streamed answers: time to first token (reasoning or answer), median and 95th percentile. */
   ttft_p50_ms: number;
   ttft_p95_ms: number;
@@ -76,6 +80,8 @@ export const SUMMARY_COLUMNS = [
   'cost_usd',
   'cost_per_correct_usd',
   'tokens_per_s',
+  'reasoning',
+  'reasoning_tokens_per_answer',
   'ttft_p50_ms',
   'ttft_p95_ms',
   'ttft_content_p50_ms',
@@ -162,6 +168,7 @@ function summaryRow(runId: string, c: Cell, price: Price | undefined, cases: rea
     cost_usd: cost,
     cost_per_correct_usd: cost !== undefined && c.passed > 0 ? cost / c.passed : undefined,
     tokens_per_s: latSecs > 0 && c.outputTokens > 0 ? c.outputTokens / latSecs : undefined,
+    reasoning_tokens_per_answer: c.reasoningAnswers > 0 ? c.reasoningTokens / c.reasoningAnswers : undefined,
     ttft_p50_ms: c.ttfts.length ? percentile(c.ttfts, 50) : NaN,
     ttft_p95_ms: c.ttfts.length ? percentile(c.ttfts, 95) : NaN,
     ttft_content_p50_ms: c.ttftContents.length ? percentile(c.ttftContents, 50) : NaN,

@@ -4,6 +4,22 @@ import type { GapRow } from './gap.js';
 import { headlineOrder } from './gap-scope.js';
 import type { SummaryRow } from './summary.js';
 import { displayWidth, padEnd, padStart, terminalSafe } from '../util/text.js';
+import type { ManifestModel } from '../journal/manifest.js';
+import { reasoningMismatch } from './reasoning.js';
+
+const optionalLine = (line: string | undefined) => (line === undefined ? [] : [line]);
+
+/** Why a model's cost is empty: it has no price (and, when the catalogue was asked, why it had none). */
+function priceNotes(rows: readonly SummaryRow[], modelOf: (id: string) => ManifestModel | undefined): string[] {
+  return rows
+    .filter((r) => r.cost_usd === undefined)
+    .map((r) => {
+      const src = modelOf(r.model)?.priceSource;
+      const why = src?.startsWith('none: ') ? `: ${terminalSafe(src.slice(6), 160)}` : '';
+      const what = r.group === 'open' && !why ? 'set price: { perHour } for your machine' : 'set price:';
+      return `  cost/correct: no price for ${name(r.model)} (${what})${why}`;
+    });
+}
 
 const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(1) : '-');
 const usd = (x: number | undefined) =>
@@ -24,6 +40,7 @@ export function renderTerminal(
   gaps: readonly GapRow[],
   color: boolean,
   paramsOf: ParamsOf = () => undefined,
+  modelOf: (id: string) => ManifestModel | undefined = () => undefined,
 ): string {
   const lines: string[] = [];
   const suites = [...new Set(summary.map((s) => s.suite))];
@@ -31,7 +48,8 @@ export function renderTerminal(
     const rows = summary.filter((s) => s.suite === suite);
     lines.push('', paint(color, 1, `Suite ${terminalSafe(suite, 60)}`), ...table(rows));
     const scopes = headlineOrder(gaps.filter((x) => x.suite === suite && x.category === 'all'));
-    if (scopes.length) for (const g of scopes) lines.push(...gapLines(g, color));
+    if (scopes.length)
+      for (const g of scopes) lines.push(...gapLines(g, color), ...optionalLine(reasoningMismatch(g, modelOf)));
     else lines.push(noGapReason(rows));
     lines.push(...categoryLines(gaps.filter((x) => x.suite === suite && x.category !== 'all')));
     const fewest = Math.min(...rows.map((r) => r.n_cases));
@@ -39,12 +57,12 @@ export function renderTerminal(
       lines.push(
         `  warning: only ${fewest} case(s) in this suite: intervals are wide and only large gaps can be told from noise (30 or more cases recommended)`,
       );
-    lines.push(...modelNotes(rows, paramsOf));
+    lines.push(...modelNotes(rows, paramsOf), ...priceNotes(rows, modelOf));
   }
   const overall = headlineOrder(gaps.filter((x) => x.suite === 'all' && x.category === 'all'));
   if (overall.length) {
     lines.push('', paint(color, 1, 'All suites'));
-    for (const g of overall) lines.push(...gapLines(g, color));
+    for (const g of overall) lines.push(...gapLines(g, color), ...optionalLine(reasoningMismatch(g, modelOf)));
   }
   return `${lines.join('\n')}\n`;
 }

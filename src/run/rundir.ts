@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../config/config.js';
 import { UsageError, withoutCredentials } from '../errors.js';
@@ -155,4 +155,30 @@ export function batchRecorder(
     },
     notice,
   };
+}
+
+/**
+ * A new run's default id: a UTC timestamp (`-2`, `-3`, ... when taken), claimed by creating its
+ * directory exclusively, so two runs started in the same second never share one.
+ */
+export function defaultRunId(outDir: string, prefix = '', suffix = ''): string {
+  const base = `${prefix}${new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[:]/g, '-')}${suffix}`;
+  mkdirSync(outDir, { recursive: true });
+  for (let i = 1; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`;
+    try {
+      mkdirSync(join(outDir, id));
+      return id;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** A directory a new run may use: none yet, or an empty one (a run id claimed by defaultRunId, or made by hand). */
+export function freeRunDir(dir: string): boolean {
+  return !existsSync(dir) || (statSync(dir).isDirectory() && readdirSync(dir).length === 0);
 }

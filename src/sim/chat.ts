@@ -10,6 +10,7 @@ import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from '
 import { countTokens, shapeAnswer } from './text.js';
 import { sendStream } from './stream.js';
 import { readBytes } from './multipart.js';
+import { refusal, thinkingTokens } from './rules.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -98,6 +99,11 @@ export async function handleChat(
   const rt = deps.resolve(call.model);
   if (rt === undefined) {
     sendError(res, proto, 404, { kind: 'not_found', model: call.model });
+    return;
+  }
+  const refused = refusal(rt.spec, call);
+  if (refused) {
+    sendError(res, proto, 400, refused);
     return;
   }
 
@@ -227,7 +233,7 @@ export async function handleChat(
  * gets the same answer, finish reason and token counts as the same live request.
  */
 export function complete(rt: ModelRuntime, call: ChatCall): SimCompletion {
-  const think = rt.reasoningTokens;
+  const think = thinkingTokens(rt.spec, rt.reasoningTokens, call);
   if (think > 0) {
     // A reasoning model spends its budget on thinking first; what is left goes to the answer.
     const spent = call.maxTokens === undefined ? think : Math.min(think, call.maxTokens);

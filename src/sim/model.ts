@@ -91,6 +91,8 @@ export class ModelRuntime {
   private readonly jitterMs: number;
   private readonly tokensPerSecond: number | undefined;
   readonly reasoningTokens: number;
+  /** The model as configured (its API rules: sim/rules.ts). */
+  readonly spec: SimModel;
   readonly ttftMs: number | undefined;
   readonly streamOnly: boolean;
   readonly llamaTimings: boolean;
@@ -114,6 +116,7 @@ export class ModelRuntime {
     this.jitterMs = model.jitterMs ?? 0;
     this.tokensPerSecond = model.tokensPerSecond;
     this.reasoningTokens = model.reasoningTokens ?? 0;
+    this.spec = model;
     this.ttftMs = model.ttftMs;
     this.streamOnly = model.streamOnly ?? false;
     this.llamaTimings = model.llamaTimings ?? false;

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
 import { finiteNumber, isRecord, readMessages, stringList } from './protocol.js';
 import { countTokens } from './text.js';
+import { readThinking } from './rules.js';
 
 export const OLLAMA_VERSION = '0.6.0-sim';
 
@@ -72,6 +73,8 @@ export const ollamaProtocol: Protocol = {
       // Ollama streams unless told not to.
       stream: body.stream !== false,
       includeUsage: false,
+      ...(finiteNumber(options.temperature) === undefined ? {} : { temperature: finiteNumber(options.temperature) }),
+      thinking: readThinking(body),
     };
   },
 

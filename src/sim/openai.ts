@@ -2,6 +2,7 @@
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
 import { finiteNumber, isRecord, readMessages, stringList } from './protocol.js';
 import { countTokens } from './text.js';
+import { readThinking } from './rules.js';
 
 export function errorJson(message: string, type: string, param: string | null, code: string | null): string {
   return JSON.stringify({ error: { message, type, param, code } });
@@ -45,6 +46,8 @@ function chunk(ctx: ReplyContext, call: ChatCall, choices: unknown[], usageValue
   return `data: ${JSON.stringify(body)}\n\n`;
 }
 
+const optionalNumber = (key: 'temperature', v: number | undefined) => (v === undefined ? {} : { [key]: v });
+
 export const openaiProtocol: Protocol = {
   parseChat(body: unknown): ChatCall | { error: SimError } {
     if (!isRecord(body))
@@ -66,6 +69,13 @@ export const openaiProtocol: Protocol = {
       stop: stringList(body.stop),
       stream,
       includeUsage: stream && isRecord(body.stream_options) && body.stream_options.include_usage === true,
+      ...optionalNumber('temperature', finiteNumber(body.temperature)),
+      ...(body.max_tokens !== undefined
+        ? { maxTokensField: 'max_tokens' as const }
+        : body.max_completion_tokens !== undefined
+          ? { maxTokensField: 'max_completion_tokens' as const }
+          : {}),
+      thinking: readThinking(body),
     };
   },
 

@@ -18,6 +18,12 @@ export interface ChatCall {
   stream: boolean;
   /** OpenAI `stream_options.include_usage`. */
   includeUsage: boolean;
+  /** The temperature sent (for models that fix it; sim/rules.ts). */
+  temperature?: number;
+  /** Which length field the request used (OpenAI's reasoning models refuse `max_tokens`). */
+  maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  /** The thinking switch and budget the request sent, in any vendor's field. */
+  thinking?: { off: boolean; budget?: number };
 }
 
 export interface SimCompletion {

@@ -34,6 +34,10 @@ const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
   rpm: { field: 'rpm', range: 'positive' },
   tps: { field: 'tokensPerSecond', range: 'positive' },
   think: { field: 'reasoningTokens', range: 'nonNegative' },
+  // 1 turns a vendor rule on (sim/rules.ts).
+  fixedtemp: { field: 'fixedTemperature', range: 'flag' },
+  nomaxtokens: { field: 'refuseMaxTokens', range: 'flag' },
+  thinkswitch: { field: 'thinkingSwitch', range: 'flag' },
   ttft: { field: 'ttftMs', range: 'nonNegative' },
   load: { field: 'loadMs', range: 'nonNegative' },
   streamonly: { field: 'streamOnly', range: 'flag' },

@@ -41,6 +41,12 @@ export interface SimModel {
    * is empty and `finish_reason` is `length`, as real reasoning models do.
    */
   reasoningTokens?: number;
+  /** Answers HTTP 400 to any temperature but 1 (Kimi K2.5+, OpenAI's reasoning models). */
+  fixedTemperature?: boolean;
+  /** Answers HTTP 400 to `max_tokens` (OpenAI's reasoning models want `max_completion_tokens`). */
+  refuseMaxTokens?: boolean;
+  /** A thinking model that honours a thinking switch and budget; without it, it thinks anyway. */
+  thinkingSwitch?: boolean;
   /**
    * Time to first token, ms from the request's arrival: a streamed reply sends its headers at once
    * and its first token (reasoning or answer) then; a whole reply comes this long plus the
