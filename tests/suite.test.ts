@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileError, UsageError } from '../src/errors.js';
@@ -107,6 +107,16 @@ source: { path: "\${DATA}", columns: [question, A, B, answer], fields: { expecte
     ]);
     const h = await loadSuite('h.yaml', { cwd: dir, vars: {} });
     expect(h.cases[0]).toMatchObject({ id: 'k1', prompt: 'Say "hi"', expected: 'hi', category: 'greet' });
+  });
+
+  it('a folder named like a bundled suite does not hide it; a folder is never a suite file', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'demo'));
+    mkdirSync(join(dir, 'mine'));
+    expect((await loadSuite('demo', { cwd: dir, vars: {} })).file).toBe('suites/demo.yaml');
+    await expect(loadSuite('mine', { cwd: dir, vars: {} })).rejects.toThrow(
+      new UsageError('--suite mine: is a directory, not a file'),
+    );
   });
 
   it('an unknown suite name lists the bundled suites', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileError, UsageError } from '../errors.js';
@@ -63,11 +63,14 @@ export function bundledSuites(): string[] {
 /** A path to a suite file, or the name of a bundled suite. */
 function resolveSuiteRef(ref: string, cwd: string, label = `--suite ${ref}`): { shown: string; path: string } {
   const direct = resolve(cwd, ref);
-  if (existsSync(direct)) return { shown: ref, path: direct };
+  // A folder of the same name (a dataset download, say) never hides a bundled suite.
+  const folder = existsSync(direct) && statSync(direct).isDirectory();
+  if (existsSync(direct) && !folder) return { shown: ref, path: direct };
   for (const ext of ['.yaml', '.yml']) {
     const bundled = join(BUNDLED_SUITES_DIR, `${ref}${ext}`);
     if (!/[\\/]/.test(ref) && existsSync(bundled)) return { shown: `suites/${ref}${ext}`, path: bundled };
   }
+  if (folder) throw new UsageError(`${label}: is a directory, not a file`);
   const names = bundledSuites();
   throw new UsageError(`${label}: no such file, and not a bundled suite (bundled: ${names.join(', ') || 'none'})`);
 }
