@@ -78,15 +78,7 @@ export function costSection(summary: readonly SummaryRow[]): string {
         max: x.max,
         interval: x.step,
       },
-      yAxis: {
-        type: 'value',
-        name: 'score %',
-        nameLocation: 'middle',
-        nameGap: 40,
-        min: y.min,
-        max: y.max,
-        interval: y.step,
-      },
+      yAxis: scoreAxis(y),
       series,
     },
     width,
@@ -279,15 +271,7 @@ export function historySection(all: readonly Record<string, string>[]): string {
       },
       grid,
       xAxis: { type: 'category', data: runs, axisLabel: { rotate: tilt ? 30 : 0, hideOverlap: true } },
-      yAxis: {
-        type: 'value',
-        name: 'score %',
-        nameLocation: 'middle',
-        nameGap: 40,
-        min: y.min,
-        max: y.max,
-        interval: y.step,
-      },
+      yAxis: scoreAxis(y),
       series: [...series].map(([name, data], k) => ({
         type: 'line' as const,
         name,
@@ -317,4 +301,17 @@ export function historySection(all: readonly Record<string, string>[]): string {
 function lastIndex(values: readonly (number | null)[]): number {
   for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null) return i;
   return -1;
+}
+
+/** The score axis (percent) on a range niceRange chose: the same in every chart that has one. */
+function scoreAxis(y: { min: number; max: number; step: number }) {
+  return {
+    type: 'value' as const,
+    name: 'score %',
+    nameLocation: 'middle' as const,
+    nameGap: 40,
+    min: y.min,
+    max: y.max,
+    interval: y.step,
+  };
 }
