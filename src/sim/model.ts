@@ -2,22 +2,10 @@
  * The live state of one simulated model: its answers, its fault and jitter streams,
  * its rate limiter and its counters. One instance per served model, created at start.
  */
-import type { AnswerKey, SimFaults, SimModel } from './types.js';
+import { FAULT_KINDS, type AnswerKey, type SimFaults, type SimModel } from './types.js';
 import { hashUnit, prng, seedOf } from './text.js';
 
 type FaultKind = keyof SimFaults;
-
-/** The order in which fault fractions are laid out on [0, 1) for each request's draw. */
-const FAULT_KINDS: readonly FaultKind[] = [
-  'error500',
-  'error503',
-  'reset',
-  'hang',
-  'malformed',
-  'cut',
-  'garbage',
-  'stall',
-];
 
 type RateDecision =
   | { ok: true; budget?: { limit: number; remaining: number; resetMs: number } }
@@ -78,7 +66,7 @@ interface ModelCounters {
 }
 
 function zeroFaults(): Record<FaultKind, number> {
-  return { error500: 0, error503: 0, reset: 0, hang: 0, malformed: 0, cut: 0, garbage: 0, stall: 0 };
+  return Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
 }
 
 export class ModelRuntime {

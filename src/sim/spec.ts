@@ -3,7 +3,7 @@
  * `NAME[@key=value,key=value...]`, e.g. `llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600`.
  * NAME may contain ':' (Ollama tags), so only the first '@' separates it from the options.
  */
-import type { SimBatchOptions, SimFaults, SimModel } from './types.js';
+import { FAULT_KINDS, type SimBatchOptions, type SimFaults, type SimModel } from './types.js';
 
 /** A bad simulated-model spec or option. The message is one line and names the key and value. */
 export class SimSpecError extends Error {
@@ -12,17 +12,6 @@ export class SimSpecError extends Error {
     this.name = 'SimSpecError';
   }
 }
-
-const FAULT_KEYS = [
-  'error500',
-  'error503',
-  'reset',
-  'hang',
-  'malformed',
-  'cut',
-  'garbage',
-  'stall',
-] as const satisfies readonly (keyof SimFaults)[];
 
 type Range = 'fraction' | 'nonNegative' | 'positive' | 'flag';
 
@@ -42,7 +31,7 @@ const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
   load: { field: 'loadMs', range: 'nonNegative' },
   streamonly: { field: 'streamOnly', range: 'flag' },
   timings: { field: 'llamaTimings', range: 'flag' },
-  ...Object.fromEntries(FAULT_KEYS.map((k) => [k, { field: k, range: 'fraction' as const }])),
+  ...Object.fromEntries(FAULT_KINDS.map((k) => [k, { field: k, range: 'fraction' as const }])),
 };
 
 const RANGE_TEXT: Record<Range, string> = {
@@ -85,7 +74,7 @@ export function parseSimModelSpec(s: string): SimModel {
     if (!inRange(value, def.range)) {
       throw new SimSpecError(`${where}: ${key} must be ${RANGE_TEXT[def.range]}, got "${raw}"`);
     }
-    if ((FAULT_KEYS as readonly string[]).includes(key)) faults[key as keyof SimFaults] = value;
+    if ((FAULT_KINDS as readonly string[]).includes(key)) faults[key as keyof SimFaults] = value;
     else (model as unknown as Record<string, number | boolean>)[def.field] = def.range === 'flag' ? value === 1 : value;
   }
   if (Object.keys(faults).length > 0) model.faults = faults;
@@ -116,7 +105,7 @@ export function validateSimModel(m: SimModel, where = `sim model "${String(m?.na
       throw new SimSpecError(`${where}: ${k} must be true or false, got ${String(m[k])}`);
   }
   let sum = 0;
-  for (const k of FAULT_KEYS) {
+  for (const k of FAULT_KINDS) {
     const v = m.faults?.[k];
     check(`faults.${k}`, v, 'fraction');
     sum += v ?? 0;

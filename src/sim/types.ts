@@ -20,6 +20,22 @@ export interface SimFaults {
   stall?: number;
 }
 
+/** Every fault kind once, in the order their fractions are laid out on [0, 1) for each request's draw. */
+export const FAULT_KINDS = [
+  'error500',
+  'error503',
+  'reset',
+  'hang',
+  'malformed',
+  'cut',
+  'garbage',
+  'stall',
+] as const satisfies readonly (keyof SimFaults)[];
+
+/** A fault of SimFaults missing from FAULT_KINDS fails to compile here, naming it. */
+type MissingFault = Exclude<keyof SimFaults, (typeof FAULT_KINDS)[number]>;
+const FAULT_KINDS_COMPLETE: [MissingFault] extends [never] ? true : MissingFault = true;
+
 export interface SimModel {
   /** Served model name; for Ollama may contain a tag: 'llama3.1:8b'. */
   name: string;
