@@ -72,6 +72,17 @@ const ZHIPU_REGIONS = [
   { region: 'international (Z.ai)', endpoint: 'https://api.z.ai/api/paas/v4/', preset: 'zai' },
 ];
 
+/** What every DashScope host shares (only the region's endpoint and the docs differ). */
+const DASHSCOPE = {
+  protocol: 'openai',
+  apiKeyEnv: 'DASHSCOPE_API_KEY',
+  // The vendor's list splits commercial (closed) from open-source Qwen (open): by name.
+  group: 'closed',
+  groupBy: 'family',
+  regions: DASHSCOPE_REGIONS,
+  batch: DASHSCOPE_BATCH,
+} as const;
+
 const PRESETS: readonly Preset[] = [
   {
     name: 'openai',
@@ -192,56 +203,35 @@ const PRESETS: readonly Preset[] = [
   },
   {
     name: 'dashscope',
-    protocol: 'openai',
+    ...DASHSCOPE,
     label: 'Alibaba DashScope (Qwen), compatible mode, China (Beijing)',
     endpoint: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
-    apiKeyEnv: 'DASHSCOPE_API_KEY',
-    // The vendor's list splits commercial (closed) from open-source Qwen (open): by name.
-    group: 'closed',
-    groupBy: 'family',
-    regions: DASHSCOPE_REGIONS,
     example: 'qwen-plus',
     docs: 'https://www.alibabacloud.com/help/en/model-studio/compatibility-of-openai-with-dashscope',
-    batch: DASHSCOPE_BATCH,
   },
   {
     name: 'dashscope-intl',
-    protocol: 'openai',
+    ...DASHSCOPE,
     label: 'Alibaba DashScope (Qwen), compatible mode, international (Singapore)',
     endpoint: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
-    apiKeyEnv: 'DASHSCOPE_API_KEY',
-    group: 'closed',
-    groupBy: 'family',
-    regions: DASHSCOPE_REGIONS,
     example: 'qwen-plus',
     docs: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
-    batch: DASHSCOPE_BATCH,
   },
   {
     name: 'dashscope-us',
-    protocol: 'openai',
+    ...DASHSCOPE,
     label: 'Alibaba DashScope (Qwen), compatible mode, US (Virginia)',
     endpoint: 'https://dashscope-us.aliyuncs.com/compatible-mode/v1',
-    apiKeyEnv: 'DASHSCOPE_API_KEY',
-    group: 'closed',
-    groupBy: 'family',
-    regions: DASHSCOPE_REGIONS,
     example: 'qwen3.6-plus',
     docs: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
-    batch: DASHSCOPE_BATCH,
   },
   {
     name: 'dashscope-hk',
-    protocol: 'openai',
+    ...DASHSCOPE,
     label: 'Alibaba DashScope (Qwen), compatible mode, Hong Kong',
     endpoint: 'https://cn-hongkong.dashscope.aliyuncs.com/compatible-mode/v1',
-    apiKeyEnv: 'DASHSCOPE_API_KEY',
-    group: 'closed',
-    groupBy: 'family',
-    regions: DASHSCOPE_REGIONS,
     example: 'qwen3.6-plus',
     docs: 'https://www.alibabacloud.com/help/en/model-studio/qwen-api-via-openai-chat-completions',
-    batch: DASHSCOPE_BATCH,
   },
   {
     name: 'zhipu',
