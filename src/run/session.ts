@@ -72,7 +72,7 @@ export async function runSession(spec: SessionSpec, produce: Producer): Promise<
   spec.opened?.();
   try {
     const { produced, live } = await produceIntoJournal(runDir, manifest, spec, produce);
-    const interrupted = Boolean(produced.stop) && produced.unfinished > 0;
+    const interrupted = stoppedEarly(produced);
     const history = spec.history && !interrupted && opened.previousStatus !== 'finished';
     const report = await writeReports(runDir, { ...spec.outputs, history, manifest }, live);
     finishManifest(runDir, manifest, report, produced.total, produced.unfinished, interrupted);
@@ -121,6 +121,11 @@ function feeding(sink: RecordSink, live: ReportState | undefined): RecordSink {
   };
 }
 
+/** The run stopped (Ctrl-C, --max-duration, an aborted signal) before every job was recorded. */
+function stoppedEarly(produced: Produced): boolean {
+  return Boolean(produced.stop) && produced.unfinished > 0;
+}
+
 /** A library run without a directory: records counted into the reports' state, nothing written. */
 async function inMemory(spec: SessionSpec, produce: Producer): Promise<SessionResult> {
   const manifest = spec.manifest;
@@ -128,7 +133,7 @@ async function inMemory(spec: SessionSpec, produce: Producer): Promise<SessionRe
   let n = 0;
   const sink = feeding({ append: () => ({ offset: n++, bytes: 0 }) }, live);
   const produced = await produce({ sink, manifest });
-  const interrupted = produced.unfinished > 0;
+  const interrupted = stoppedEarly(produced);
   const report = computeReport(live);
   Object.assign(manifest, { status: interrupted ? 'interrupted' : 'finished', finished_at: new Date().toISOString() });
   return { report, manifest, produced, interrupted };
