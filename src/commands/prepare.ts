@@ -50,6 +50,8 @@ export interface PreparedRun {
   filtered?: string;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
+  /** The config's latency target (`gapbench capacity`). */
+  slo?: Config['slo'];
 }
 
 type RunValues = ReturnType<typeof parse<typeof RUN_SPEC.options>>['values'];
@@ -116,6 +118,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     ...(shard ? { shard } : {}),
     ...(subset.filter ? { filter: subset.filter } : {}),
     ...filteredOf(values.limit, subset.filter, manifest),
+    ...(config.slo ? { slo: config.slo } : {}),
   };
 }
 

@@ -128,6 +128,15 @@ export const modelSchema = z
   })
   .strict();
 
+/** A latency target: p95 time to first token (s), inter-token latency (ms), end-to-end time (s). */
+const sloSchema = z
+  .object({
+    ttft_p95_s: z.number().positive().optional(),
+    itl_p95_ms: z.number().positive().optional(),
+    e2e_p95_s: z.number().positive().optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     models: z.array(modelSchema).optional(),
@@ -139,6 +148,8 @@ export const configSchema = z
     pairs: z.array(z.object({ closed: z.string().min(1), open: z.string().min(1) }).strict()).optional(),
     /** Significance level of every test and interval. */
     alpha: z.number().gt(0).lt(0.5).optional(),
+    /** The latency target of `gapbench capacity` (docs/capacity.md); any subset, the rest default. */
+    slo: sloSchema.optional(),
   })
   .strict();
 

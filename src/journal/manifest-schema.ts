@@ -68,5 +68,6 @@ export const manifestSchema = z
     alpha: z.number().gt(0).lt(1).optional(),
     shard: shardSchema.refine((s) => s.index <= s.count, 'index above count').optional(),
     batches: z.array(z.object({ model: z.string(), file: insideRunDir, requests: count }).passthrough()).optional(),
+    kind: z.enum(['capacity']).optional(),
   })
   .passthrough();

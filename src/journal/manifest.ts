@@ -124,6 +124,10 @@ export interface Manifest {
   outputs?: OutputChoices;
   /** Present when the run asked only a subset of the cases: never a regression baseline for a full run. */
   filter?: RunFilter;
+  /** `capacity`: a capacity sweep (capacity.csv, goodput.csv; no records). Absent: an evaluation run. */
+  kind?: 'capacity';
+  /** A capacity sweep's latency target, as goodput.csv writes it. */
+  slo?: string;
 }
 
 export function writeManifest(dir: string, m: Manifest): void {
