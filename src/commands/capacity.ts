@@ -148,17 +148,26 @@ async function sweepAll(
   const opts: SweepOptions = { ...pl.sweep, slo: pl.slo, signal, onStep };
   const env = { env: io.env, cwd: io.cwd };
   const results: Goodput[] = [];
+  const all: CapacityStep[] = [];
   for (const m of pl.swept) {
     if (signal.aborted) break;
     const steps = await sweepModel(m, createProvider(m, env), new PromptCycle(prompts), opts);
     const notes = m.price?.perHour === undefined ? ['no price.perHour: break-even skipped'] : [];
     if (steps.length) results.push(goodputOf(m.id, steps, pl.slo, notes));
+    all.push(...steps);
   }
   for (const m of pl.closed) {
     if (signal.aborted) break;
-    await measureClosed(m, createProvider(m, env), new PromptCycle(prompts), opts);
+    all.push(...(await measureClosed(m, createProvider(m, env), new PromptCycle(prompts), opts)));
   }
   writeGoodputCsv(join(pl.p.runDir, 'goodput.csv'), manifest.run_id, results);
+  const { writeCapacityHtml } = await import('../report/html-capacity.js');
+  writeCapacityHtml(join(pl.p.runDir, 'report.html'), {
+    runId: manifest.run_id,
+    steps: all,
+    goodput: results,
+    slo: pl.slo,
+  });
   return results;
 }
 
