@@ -30,7 +30,7 @@ function markers(g: Goodput | undefined): { coord: number[]; name: string; symbo
 }
 
 /** One curve per swept model; `goodput` marks each model's knee and goodput. */
-export function capacityChart(steps: readonly CapacityStep[], goodput: readonly Goodput[], slo: Slo): string {
+function capacityChart(steps: readonly CapacityStep[], goodput: readonly Goodput[], slo: Slo): string {
   const open = steps.filter((s) => s.side === 'open' && s.stats.requests > 0);
   if (!open.length) return '<p>No swept model answered: no throughput-latency curve.</p>';
   const models = [...new Set(open.map((s) => s.model))];
