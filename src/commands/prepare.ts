@@ -15,6 +15,7 @@ import { checkProblem } from '../suite/validate.js';
 import { duration, keyValues, parse, positiveInt } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
 import { thresholdOptions, type ThresholdOptions } from './thresholds.js';
+import { capacityRef } from './capacity-opt.js';
 import type { RUN_SPEC } from './run-options.js';
 import { label, parseShard, resumedShard } from './shard.js';
 import type { Shard } from '../run/plan.js';
@@ -50,6 +51,8 @@ export interface PreparedRun {
   filtered?: string;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
+  /** The capacity result the break-even uses (see capacityRef). */
+  capacity?: Manifest['capacity'];
 }
 
 type RunValues = ReturnType<typeof parse<typeof RUN_SPEC.options>>['values'];
@@ -86,6 +89,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
   const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
   // Every option is checked before a new run claims its directory: an exit 2 leaves nothing behind.
   const options = checkedOptions(values, io);
+  const capacity = capacityOf(values, config, manifest, models, io);
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
   return {
     models,
@@ -116,7 +120,15 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     ...(shard ? { shard } : {}),
     ...(subset.filter ? { filter: subset.filter } : {}),
     ...filteredOf(values.limit, subset.filter, manifest),
+    capacity,
   };
+}
+
+/** The capacity result the break-even uses: --capacity, the config's, the resumed run's (see capacityRef). */
+function capacityOf(values: RunValues, config: Config, manifest: Manifest | undefined, models: ModelConfig[], io: IO) {
+  const own = values.resume ? resolve(io.cwd, values.resume) : undefined;
+  const sources = { flag: values.capacity, config: config.capacity, recorded: manifest?.capacity, own };
+  return capacityRef(sources, io.cwd, models, (line) => io.stderr.write(`${line}\n`));
 }
 
 function checkedOptions(values: RunValues, io: IO) {

@@ -20,6 +20,8 @@ export interface Config {
   repeat?: number;
   pairs?: { closed: string; open: string }[];
   alpha?: number;
+  /** `capacity:` as written, and where (`file:line`), for a message about it. */
+  capacity?: { dir: string; label: string };
 }
 
 /** Loads the config file (when given or present) and adds command-line models. */
@@ -90,6 +92,9 @@ export function loadConfig(opts: {
     repeat: raw.repeat,
     pairs: raw.pairs,
     alpha: raw.alpha,
+    ...(raw.capacity
+      ? { capacity: { dir: raw.capacity, label: `${path}${lineSuffix(yaml?.lineOf(['capacity']))}: capacity` } }
+      : {}),
   };
 }
 
@@ -158,3 +163,5 @@ export function checkRunnable(models: ModelConfig[], env: NodeJS.ProcessEnv, cwd
     throw new UsageError(missing[0] + (missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''));
   for (const m of models) PROTOCOLS[m.protocol].preflight?.(m, { env, cwd });
 }
+
+const lineSuffix = (line: number | undefined) => (line ? `:${line}` : '');
