@@ -142,6 +142,23 @@ describe('break-even on a capacity result', () => {
     expect(g.closed_cost_per_1k_correct_usd).toBeCloseTo(2.5, 10);
   });
 
+  it('report.html says the latency at that load and draws the staircase with the crossing', async () => {
+    const { renderHtml } = await import('../src/report/html.js');
+    const html = renderHtml({
+      runId: 'r',
+      summary: [],
+      gaps: [gap(capacityDir('0.5'))],
+      aggregate: new Aggregator('r', false).agg,
+    });
+    expect(html).toMatch(
+      /open at its break-even load answers with TTFT p95 1\.5 s vs the API(&#39;|&#x27;|')s 0\.35 s \(whole answer p95 16 s vs 1\.2 s\)/,
+    );
+    expect(html).toMatch(
+      /<svg[\s\S]*one more machine every 657,000 requests[\s\S]*break-even 365,000 requests\/month[\s\S]*<\/svg>/,
+    );
+    expect(html).toContain('capacity from its goodput at the latency target');
+  });
+
   it('falls back, saying why, when no step met the SLO or the model is not in the result', () => {
     const none = gap(capacityDir(''));
     expect(none.open_capacity_requests_per_month).toBe(36_500);
