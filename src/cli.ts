@@ -55,6 +55,10 @@ const COMMANDS: Record<string, Command> = {
     load: async () => (await import('./commands/import.js')).importCommand,
     summary: 'convert a promptfoo config into a gapbench config and suites',
   },
+  capacity: {
+    load: async () => (await import('./commands/capacity.js')).capacityCommand,
+    summary: 'sweep self-hosted models at rising load: goodput within a latency target, saturation',
+  },
   sim: {
     load: async () => (await import('./commands/sim.js')).simCommand,
     summary: 'serve simulated models over the OpenAI and Ollama protocols',

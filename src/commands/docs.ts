@@ -7,6 +7,7 @@
 import { allPresets } from '../config/presets.js';
 import { ERROR_KINDS } from '../errors.js';
 import { HELP_OPTION, optionLabel, optionMeaning, type CommandSpec, type OptionTable } from '../util/args.js';
+import { CAPACITY_SPEC } from './capacity.js';
 import { COMPARE_SPEC } from './compare.js';
 import { DEMO_SPEC } from './demo.js';
 import { IMPORT_SPEC } from './import.js';
@@ -32,6 +33,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   SUITES_SPEC,
   MODELS_SPEC,
   IMPORT_SPEC,
+  CAPACITY_SPEC,
   SIM_SPEC,
 ];
 

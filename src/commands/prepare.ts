@@ -53,6 +53,8 @@ export interface PreparedRun {
   banner?: string[];
   /** The capacity result the break-even uses (see capacityRef). */
   capacity?: Manifest['capacity'];
+  /** The config's latency target (`gapbench capacity`). */
+  slo?: Config['slo'];
 }
 
 type RunValues = ReturnType<typeof parse<typeof RUN_SPEC.options>>['values'];
@@ -63,8 +65,12 @@ interface ModelSource {
   models: Record<string, unknown>[];
 }
 
-/** Reads the config, suites and options of `gapbench run`; throws UsageError before anything is sent. */
-export async function prepareRun(values: RunValues, io: IO, source?: ModelSource): Promise<PreparedRun> {
+/**
+ * Reads the config, suites and options of `gapbench run`; throws UsageError before anything is sent.
+ * `gapbench capacity` prepares its sweep here too (`sweep`): it writes a capacity result, so it reads none
+ * (a config's `capacity:` may name the directory it is about to write).
+ */
+export async function prepareRun(values: RunValues, io: IO, source?: ModelSource, sweep = false): Promise<PreparedRun> {
   const resumeDir = values.resume ? resolve(io.cwd, values.resume) : undefined;
   const manifest = resumeDir ? readManifest(resumeDir) : undefined;
   const inv = manifest?.invocation;
@@ -89,7 +95,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
   const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
   // Every option is checked before a new run claims its directory: an exit 2 leaves nothing behind.
   const options = checkedOptions(values, io);
-  const capacity = capacityOf(values, config, manifest, models, io);
+  const capacity = sweep ? undefined : capacityOf(values, config, manifest, models, io);
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
   return {
     models,
@@ -121,6 +127,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     ...(subset.filter ? { filter: subset.filter } : {}),
     ...filteredOf(values.limit, subset.filter, manifest),
     capacity,
+    ...(config.slo ? { slo: config.slo } : {}),
   };
 }
 

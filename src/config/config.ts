@@ -22,6 +22,8 @@ export interface Config {
   alpha?: number;
   /** `capacity:` as written, and where (`file:line`), for a message about it. */
   capacity?: { dir: string; label: string };
+  /** `gapbench capacity`'s latency target, as written (defaults applied there). */
+  slo?: RawConfig['slo'];
 }
 
 /** Loads the config file (when given or present) and adds command-line models. */
@@ -95,6 +97,7 @@ export function loadConfig(opts: {
     ...(raw.capacity
       ? { capacity: { dir: raw.capacity, label: `${path}${lineSuffix(yaml?.lineOf(['capacity']))}: capacity` } }
       : {}),
+    ...(raw.slo ? { slo: raw.slo } : {}),
   };
 }
 

@@ -128,6 +128,15 @@ export const modelSchema = z
   })
   .strict();
 
+/** A latency target: p95 time to first token (s), inter-token latency (ms), end-to-end time (s). */
+const sloSchema = z
+  .object({
+    ttft_p95_s: z.number().positive().optional(),
+    itl_p95_ms: z.number().positive().optional(),
+    e2e_p95_s: z.number().positive().optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     models: z.array(modelSchema).optional(),
@@ -141,6 +150,8 @@ export const configSchema = z
     alpha: z.number().gt(0).lt(0.5).optional(),
     /** A capacity result (a `gapbench capacity` run directory, relative to the working directory like `out`): the break-even uses its goodput. */
     capacity: z.string().min(1).optional(),
+    /** The latency target of `gapbench capacity` (docs/capacity.md); any subset, the rest default. */
+    slo: sloSchema.optional(),
   })
   .strict();
 

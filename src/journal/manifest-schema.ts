@@ -72,5 +72,6 @@ export const manifestSchema = z
       .passthrough()
       .optional(),
     batches: z.array(z.object({ model: z.string(), file: insideRunDir, requests: count }).passthrough()).optional(),
+    kind: z.enum(['capacity']).optional(),
   })
   .passthrough();

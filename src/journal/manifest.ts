@@ -126,6 +126,10 @@ export interface Manifest {
   filter?: RunFilter;
   /** The capacity result (`--capacity`, config `capacity:`) whose goodput the break-even uses; `report` reads it again. */
   capacity?: { dir: string; run_id: string };
+  /** `capacity`: a capacity sweep (capacity.csv, goodput.csv; no records). Absent: an evaluation run. */
+  kind?: 'capacity';
+  /** A capacity sweep's latency target, as goodput.csv writes it. */
+  slo?: string;
 }
 
 export function writeManifest(dir: string, m: Manifest): void {

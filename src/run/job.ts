@@ -108,11 +108,16 @@ function fromRecord(r: ErrorRecord): Answered {
   };
 }
 
+/** What a case sends: a conversation as written; a single prompt as before (same messages, same cache key). */
+export function messagesOf(c: Job['case']): ChatMessage[] {
+  const messages: ChatMessage[] = c.messages ? [...c.messages] : [];
+  if (!c.messages && c.system) messages.push({ role: 'system', content: c.system });
+  if (!c.messages) messages.push({ role: 'user', content: c.prompt });
+  return messages;
+}
+
 async function ask(job: Job, ctx: JobContext): Promise<Answered | undefined> {
-  // A conversation is sent as written; a single prompt as before (same messages, same cache key).
-  const messages: ChatMessage[] = job.case.messages ? [...job.case.messages] : [];
-  if (!job.case.messages && job.case.system) messages.push({ role: 'system', content: job.case.system });
-  if (!job.case.messages) messages.push({ role: 'user', content: job.case.prompt });
+  const messages = messagesOf(job.case);
   const startedAt = Date.now();
   const info = {
     id: job.id,

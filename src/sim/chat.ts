@@ -109,6 +109,8 @@ export async function handleChat(
 
   // In flight from here until the response closes, however it closes.
   let timer: NodeJS.Timeout | undefined;
+  /** Frees a serving model's slot (or leaves its queue). */
+  let leave: (() => void) | undefined;
   rt.counters.requests++;
   rt.inFlight++;
   deps.global.inFlight++;
@@ -118,6 +120,7 @@ export async function handleChat(
     if (released) return;
     released = true;
     if (timer !== undefined) clearTimeout(timer);
+    leave?.();
     rt.inFlight--;
     deps.global.inFlight--;
     deps.active.delete(release);
@@ -138,9 +141,11 @@ export async function handleChat(
     return;
   }
   let first = true;
+  // When the reply starts: at arrival, or when a serving model's slot is free.
+  let startedAt = arrival;
   const later = (ms: number, fn: () => void): void => {
-    // The first delay runs from arrival; the pacing of stream pieces from the previous piece.
-    const deadline = (first ? arrival : performance.now()) + ms;
+    // The first delay runs from the start; the pacing of stream pieces from the previous piece.
+    const deadline = (first ? startedAt : performance.now()) + ms;
     first = false;
     timer = deps.deadlines.at(deadline, fn);
   };
@@ -165,11 +170,38 @@ export async function handleChat(
   const fault = rt.drawFault();
   // A cold model loads first; its first token comes that much later.
   const loadMs = rt.takeLoadMs();
-  const firstByteMs = (rt.ttftMs ?? rt.firstByteDelayMs()) + loadMs;
+  const prefillMs = rt.serving?.prefillMs(call.promptTokens) ?? 0;
+  const firstByteMs = (rt.ttftMs ?? rt.firstByteDelayMs()) + loadMs + prefillMs;
   if (fault !== undefined) rt.counters.faults[fault]++;
   // A hung request keeps its socket until the client aborts or the server closes.
   if (fault === 'hang') return;
+  const reply = (): void =>
+    replyTo(res, proto, deps, { rt, call, fault, loadMs, firstByteMs, arrival, rate, startNs, later, at });
+  if (!rt.serving) return reply();
+  leave = rt.serving.acquire(() => {
+    startedAt = performance.now();
+    reply();
+  });
+}
 
+/** One admitted request, as the reply needs it. */
+interface Admitted {
+  rt: ModelRuntime;
+  call: ChatCall;
+  fault: Exclude<ReturnType<ModelRuntime['drawFault']>, 'hang'>;
+  loadMs: number;
+  /** From the start of the reply (arrival, or a serving model's slot) to the first byte or token. */
+  firstByteMs: number;
+  arrival: number;
+  rate: Extract<ReturnType<ModelRuntime['admit']>, { ok: true }>;
+  startNs: bigint;
+  later(ms: number, fn: () => void): void;
+  at(deadline: number, fn: () => void): void;
+}
+
+/** The reply to an admitted request: a fault, a whole body or a stream. */
+function replyTo(res: ServerResponse, proto: Protocol, deps: ChatDeps, a: Admitted): void {
+  const { rt, call, fault, loadMs, firstByteMs, arrival, rate, startNs, later, at } = a;
   const ctx: ReplyContext = {
     id: deps.nextId(),
     created: Math.floor(Date.now() / 1000),
@@ -220,6 +252,8 @@ export async function handleChat(
     headersFirst: rt.ttftMs !== undefined,
     firstMs: firstByteMs,
     totalMs: rt.generationMs(c.completionTokens),
+    // A serving model decodes at the rate of its batch as it is when each piece goes out.
+    ...(rt.serving ? { decodeMs: () => rt.generationMs(c.completionTokens) } : {}),
     ...(fault ? { fault } : {}),
     ...(budget ? { headers: budget } : {}),
     later,

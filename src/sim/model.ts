@@ -3,7 +3,8 @@
  * its rate limiter and its counters. One instance per served model, created at start.
  */
 import { FAULT_KINDS, type AnswerKey, type SimFaults, type SimModel } from './types.js';
-import { hashUnit, prng, seedOf } from './text.js';
+import { hashUnit, padTokens, prng, seedOf } from './text.js';
+import { ServingSlots } from './serving.js';
 
 type FaultKind = keyof SimFaults;
 
@@ -84,6 +85,8 @@ export class ModelRuntime {
   readonly ttftMs: number | undefined;
   readonly streamOnly: boolean;
   readonly llamaTimings: boolean;
+  /** A serving engine's slots and queue, when the model has `slots`. */
+  readonly serving: ServingSlots | undefined;
   /** Load time still to pay: the first request takes it (a model not yet in memory). */
   private pendingLoadMs: number;
   private readonly faultEdges: number[];
@@ -109,6 +112,11 @@ export class ModelRuntime {
     this.streamOnly = model.streamOnly ?? false;
     this.llamaTimings = model.llamaTimings ?? false;
     this.pendingLoadMs = model.loadMs ?? 0;
+    const { slots, tokensPerSecond } = model;
+    this.serving =
+      slots === undefined || tokensPerSecond === undefined
+        ? undefined
+        : new ServingSlots({ ...model, slots, tokensPerSecond });
     let edge = 0;
     this.faultEdges = FAULT_KINDS.map((k) => (edge += model.faults?.[k] ?? 0));
     // Separate streams, so changing the jitter never changes which requests fail.
@@ -142,8 +150,9 @@ export class ModelRuntime {
     return ms;
   }
 
-  /** Generation time for `tokens` at tokensPerSecond (0 when unpaced). */
+  /** Generation time for `tokens` at tokensPerSecond, or a serving model's rate for its batch now (0 when unpaced). */
   generationMs(tokens: number): number {
+    if (this.serving) return (tokens * 1000) / this.serving.perSlotTps(this.serving.busy);
     return this.tokensPerSecond === undefined ? 0 : (tokens * 1000) / this.tokensPerSecond;
   }
 
@@ -158,9 +167,10 @@ export class ModelRuntime {
    */
   answer(prompt: string | undefined, requestSeed: number | undefined): string {
     const key = prompt === undefined ? undefined : this.answers?.lookup(prompt);
-    if (key === undefined || prompt === undefined) return `Simulated answer from ${this.name}.`;
+    if (key === undefined || prompt === undefined)
+      return padTokens(`Simulated answer from ${this.name}.`, this.spec.outputTokens);
     const u = hashUnit(`${this.seed}\u0000${this.name}\u0000${requestSeed ?? ''}\u0000${prompt}`);
-    return u < this.accuracy ? key.correct : key.wrong;
+    return padTokens(u < this.accuracy ? key.correct : key.wrong, this.spec.outputTokens);
   }
 
   resetCounters(): void {

@@ -13,7 +13,7 @@ export class SimSpecError extends Error {
   }
 }
 
-type Range = 'fraction' | 'nonNegative' | 'positive' | 'flag';
+type Range = 'fraction' | 'nonNegative' | 'positive' | 'flag' | 'count';
 
 /** Spec key -> SimModel field (fault keys go under `faults`) and the allowed range. */
 const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
@@ -31,6 +31,10 @@ const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
   load: { field: 'loadMs', range: 'nonNegative' },
   streamonly: { field: 'streamOnly', range: 'flag' },
   timings: { field: 'llamaTimings', range: 'flag' },
+  slots: { field: 'slots', range: 'count' },
+  peaktps: { field: 'peakTps', range: 'positive' },
+  prefill: { field: 'prefillMsPer1k', range: 'nonNegative' },
+  out: { field: 'outputTokens', range: 'count' },
   ...Object.fromEntries(FAULT_KINDS.map((k) => [k, { field: k, range: 'fraction' as const }])),
 };
 
@@ -39,12 +43,14 @@ const RANGE_TEXT: Record<Range, string> = {
   nonNegative: 'a number >= 0',
   positive: 'a number > 0',
   flag: '0 or 1',
+  count: 'a whole number >= 1',
 };
 
 function inRange(v: number, range: Range): boolean {
   if (!Number.isFinite(v)) return false;
   if (range === 'fraction') return v >= 0 && v <= 1;
   if (range === 'flag') return v === 0 || v === 1;
+  if (range === 'count') return Number.isSafeInteger(v) && v >= 1;
   return range === 'positive' ? v > 0 : v >= 0;
 }
 
@@ -100,6 +106,11 @@ export function validateSimModel(m: SimModel, where = `sim model "${String(m?.na
   check('reasoningTokens', m.reasoningTokens, 'nonNegative');
   check('ttftMs', m.ttftMs, 'nonNegative');
   check('loadMs', m.loadMs, 'nonNegative');
+  check('slots', m.slots, 'count');
+  check('peakTps', m.peakTps, 'positive');
+  check('prefillMsPer1k', m.prefillMsPer1k, 'nonNegative');
+  check('outputTokens', m.outputTokens, 'count');
+  checkServing(m, where);
   for (const k of ['streamOnly', 'llamaTimings'] as const) {
     if (m[k] !== undefined && typeof m[k] !== 'boolean')
       throw new SimSpecError(`${where}: ${k} must be true or false, got ${String(m[k])}`);
@@ -115,6 +126,19 @@ export function validateSimModel(m: SimModel, where = `sim model "${String(m?.na
       `${where}: fault fractions add up to ${Number(sum.toFixed(6))}; they must add up to at most 1`,
     );
   }
+}
+
+/** The serving model's keys only make sense together: slots pace by tps, and the peak is above one slot's rate. */
+function checkServing(m: SimModel, where: string): void {
+  const needSlots = m.peakTps !== undefined || m.prefillMsPer1k !== undefined;
+  if (needSlots && m.slots === undefined)
+    throw new SimSpecError(`${where}: peakTps (peaktps) and prefillMsPer1k (prefill) need slots`);
+  if (m.slots !== undefined && m.tokensPerSecond === undefined)
+    throw new SimSpecError(`${where}: slots needs tokensPerSecond (tps), the rate of one request alone`);
+  if (m.peakTps !== undefined && m.tokensPerSecond !== undefined && m.peakTps < m.tokensPerSecond)
+    throw new SimSpecError(
+      `${where}: peakTps (${m.peakTps}) must be at least tokensPerSecond (${m.tokensPerSecond}), one slot's rate`,
+    );
 }
 
 /** The Batch API's knobs -> the check each must pass (whole numbers where a count is meant). */

@@ -15,6 +15,8 @@ interface StreamPlan {
   firstMs: number;
   /** Time to generate every piece after the first token (0: unpaced). */
   totalMs: number;
+  /** Time to generate every piece at the rate of this moment (a serving model's batch changes it). */
+  decodeMs?: () => number;
   fault?: StreamFault;
   /** Extra response headers (the rate limit's x-ratelimit-*). */
   headers?: Record<string, string>;
@@ -86,6 +88,8 @@ export function sendStream(
     // errors do not add up over a long answer.
     const t0 = performance.now();
     let sent = 0;
+    // With a rate that changes, each piece's share is added at the rate of its moment.
+    let due = t0;
     let i = 0;
     const next = (): void => {
       if (res.destroyed) return;
@@ -98,7 +102,8 @@ export function sendStream(
       const p = pieces[i++];
       res.write(frame(p));
       sent += p.text.length;
-      plan.at(t0 + (plan.totalMs * sent) / chars, next);
+      due += plan.decodeMs ? (plan.decodeMs() * p.text.length) / chars : 0;
+      plan.at(plan.decodeMs ? due : t0 + (plan.totalMs * sent) / chars, next);
     };
     next();
   });

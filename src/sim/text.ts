@@ -53,6 +53,18 @@ export function countTokens(s: string): number {
   return cjk + Math.ceil(other / 4);
 }
 
+/**
+ * `text` followed by filler up to `tokens` by countTokens (unchanged when it has as many): spaces
+ * bring the non-CJK characters to a multiple of 4 (no new token), then each " etc" is one more.
+ */
+export function padTokens(text: string, tokens: number | undefined): string {
+  const have = countTokens(text);
+  if (tokens === undefined || have >= tokens) return text;
+  let other = 0;
+  for (let i = 0; i < text.length; i++) if (!isCjk(text.charCodeAt(i))) other++;
+  return text + ' '.repeat((4 - (other % 4)) % 4) + ' etc'.repeat(tokens - have);
+}
+
 /** The longest prefix of `s` whose countTokens is at most `max` (never splits a surrogate pair). */
 function truncateTokens(s: string, max: number): string {
   if (max <= 0) return '';

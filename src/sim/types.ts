@@ -75,6 +75,17 @@ export interface SimModel {
   loadMs?: number;
   /** OpenAI-protocol answers carry llama.cpp's `timings` object (prompt_ms, predicted_ms, ...). */
   llamaTimings?: boolean;
+  /**
+   * A serving engine's capacity (sim/serving.ts; needs `tokensPerSecond`): this many decode slots,
+   * requests beyond them queued first in, first out, their wait counted in their time to first token.
+   */
+  slots?: number;
+  /** With `slots`: the aggregate decode rate the batch tends to (tokens/s); the per-slot rate falls as the batch grows. Default: none (every slot at `tokensPerSecond`). */
+  peakTps?: number;
+  /** With `slots`: prefill time, ms per 1,000 prompt tokens, before the first token. Default 0. */
+  prefillMsPer1k?: number;
+  /** Every answer padded with filler words to this many completion tokens (before max_tokens and stop strings), as load generators fix output length. */
+  outputTokens?: number;
 }
 
 export interface AnswerKey {
