@@ -119,7 +119,9 @@ describe('break-even on a capacity result', () => {
     expect(g.open_cost_per_1k_correct_usd).toBeCloseTo(40, 10);
     expect(g.open_capacity_requests_per_month).toBe(36_500);
     expect(g.breakeven_requests_per_month).toBeUndefined();
-    expect(g.open_capacity_source).toBe("this run's throughput at its own concurrency (mean 1 requests in flight)");
+    expect(g.open_capacity_source).toBe(
+      "this run's throughput at its own concurrency (on average 1 request in flight)",
+    );
     expect(g.closed_ttft_p95_ms).toBeUndefined();
   });
 

@@ -56,7 +56,7 @@ interface Usage {
   passed: number;
   tokenCost: number;
   throughput?: number;
-  /** Mean requests in flight while busy: the run's own concurrency as it really was. */
+  /** Mean requests in flight while busy (answers' latency / busy time): the run's own concurrency as it really was. */
   inFlight?: number;
 }
 
@@ -72,8 +72,8 @@ function usage(agg: Aggregate, row: RowKey, model: string): Usage {
     passed += c.passed;
     tokenCost += c.tokenCost;
     cells.push(c);
-    for (const list of c.intervals.values())
-      for (let i = 0; i < list.length; i += 2) requestMs += list[i + 1] - list[i];
+    // Request time only: a record's interval also holds its wait for a free slot of the lane.
+    requestMs += c.latencySumMs;
   }
   const busy = busyTime(cells);
   const busyHours = busy.ms / 3_600_000;
@@ -88,9 +88,14 @@ function usage(agg: Aggregate, row: RowKey, model: string): Usage {
 
 const fmt = (n: number) => String(Number(n.toPrecision(3)));
 
+function inFlightWords(n: number): string {
+  const v = Number(n.toPrecision(2));
+  return `on average ${v} request${v === 1 ? '' : 's'} in flight`;
+}
+
 /** The open model's capacity figure: the capacity result's goodput when it has one, else this run's. */
 function openThroughput(model: string, own: Usage, capacity: CapacityResult | undefined): Throughput {
-  const ownSource = `this run's throughput at its own concurrency${own.inFlight ? ` (mean ${fmt(own.inFlight)} requests in flight)` : ''}`;
+  const ownSource = `this run's throughput at its own concurrency${own.inFlight ? ` (${inFlightWords(own.inFlight)})` : ''}`;
   const fallback = (why: string) => ({ perHour: own.throughput, source: `${ownSource}; ${why}` });
   if (!capacity) return { perHour: own.throughput, source: ownSource };
   const g = capacity.goodput.get(model);
