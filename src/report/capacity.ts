@@ -22,7 +22,7 @@ export interface RawSlo {
 }
 
 /** Defaults for the keys not given: a chat product's usual target (docs/capacity.md). e2e: no bound. */
-export const DEFAULT_SLO: RawSlo = { ttft_p95_s: 2, itl_p95_ms: 100 };
+const DEFAULT_SLO: RawSlo = { ttft_p95_s: 2, itl_p95_ms: 100 };
 
 export function resolveSlo(...layers: (RawSlo | undefined)[]): Slo {
   const raw: RawSlo = Object.assign({}, DEFAULT_SLO, ...layers.filter(Boolean));

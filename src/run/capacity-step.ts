@@ -11,7 +11,7 @@ import type { StepStats } from '../report/capacity.js';
 import { percentiles } from '../report/stats.js';
 import type { ChatMessage, Completion, SamplingParams } from '../types.js';
 
-export interface StepOptions {
+interface StepOptions {
   concurrency: number;
   /** The step ends once it has lasted this long and holds `minRequests` answers... */
   minSeconds: number;

@@ -1,0 +1,108 @@
+/**
+ * `gapbench capacity` against the simulator's serving model, whose throughput and latency at each
+ * concurrency follow from its parameters (docs/simulator.md): the sweep must find them.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../src/sim/index.js';
+import type { Simulator } from '../src/sim/index.js';
+import { cli, csvRows, runManifest, spawnCli, tempDir, writeFiles } from './helpers.js';
+
+// 4 slots, 400 tok/s alone, the batch tending to 800 tok/s (K = 800/400 - 1 = 1), 40-token
+// answers, 10 ms before the first token. Per-slot rate r(b) = 800 / (b + 1) tok/s, so at
+// concurrency c <= 4 an answer decodes in 40 / r(c) = 50 (c + 1) ms (ITL 50 (c + 1) / 39 ms) and
+// a slot turns over every 10 + 50 (c + 1) ms; beyond 4 requests queue, throughput stays at
+// concurrency 4's and the wait goes into the time to first token (docs/simulator.md).
+const SPEC = { name: 'srv', tokensPerSecond: 400, peakTps: 800, slots: 4, outputTokens: 40, latencyMs: 10 };
+const rps = (c: number) => (Math.min(c, 4) * 1000) / (10 + 50 * (Math.min(c, 4) + 1));
+const itl = (c: number) => (50 * (c + 1)) / 39;
+// TTFT p95: 10 ms up to 4 in flight; at 8, half the requests wait a whole turn (e2e 2 x 260 ms, TTFT 270 ms).
+const TTFT_TARGET_S = 0.15;
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ models: [SPEC, { name: 'api', latencyMs: 30, tokensPerSecond: 2000 }] });
+});
+afterAll(() => sim.close());
+
+function project(extra = ''): string {
+  const dir = tempDir('gapbench-cap-');
+  writeFiles(dir, {
+    'gapbench.config.yaml': [
+      'models:',
+      `  - { id: srv, provider: openai, model: srv, group: open, baseURL: "${sim.openaiBaseURL}", price: { perHour: 2 } }`,
+      `  - { id: api, provider: openai, model: api, group: closed, baseURL: "${sim.openaiBaseURL}", concurrency: 2 }`,
+      'suites: [demo]',
+      extra,
+    ].join('\n'),
+  });
+  return dir;
+}
+
+const FAST = ['--step-seconds', '1', '--step-requests', '15', '--quiet'];
+
+describe('gapbench capacity', () => {
+  it('finds the serving model throughput and latency, its knee and its goodput at a TTFT target', async () => {
+    const dir = project();
+    const r = await cli(['capacity', '--run-id', 'c', '--slo', `ttft_p95_s=${TTFT_TARGET_S}`, ...FAST], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const out = join(dir, 'results', 'c');
+    const rows = csvRows(join(out, 'capacity.csv'));
+    const open = rows.filter((x) => x.side === 'open');
+    // 1, 2, 4 within the target, 8 beyond it with no more throughput than 4: nothing to bisect.
+    expect(open.map((x) => [x.concurrency, x.meets_slo])).toEqual([
+      ['1', 'true'],
+      ['2', 'true'],
+      ['4', 'true'],
+      ['8', 'false'],
+    ]);
+    // Medians and rates against the formula (the client's own few ms per request make it a little slower).
+    for (const x of open) {
+      const c = Number(x.concurrency);
+      expect(Number(x.requests_per_s) / rps(c), `c=${c}`).toBeGreaterThan(0.88);
+      expect(Number(x.requests_per_s) / rps(c), `c=${c}`).toBeLessThan(1.08);
+      if (c <= 4) expect(Number(x.itl_p50_ms) / itl(c), `c=${c}`).toBeGreaterThan(0.9);
+      if (c <= 4) expect(Number(x.itl_p50_ms) / itl(c), `c=${c}`).toBeLessThan(1.1);
+    }
+    expect(Number(open[3].ttft_p50_ms)).toBeGreaterThan(200);
+    const [g] = csvRows(join(out, 'goodput.csv'));
+    expect(g.slo).toBe('ttft_p95<=0.15s;itl_p95<=100ms');
+    expect(Number(g.goodput_concurrency)).toBe(4);
+    expect(Number(g.goodput_requests_per_s) / rps(4)).toBeGreaterThan(0.9);
+    expect(Number(g.saturation_requests_per_s) / rps(4)).toBeGreaterThan(0.9);
+    expect(Number(g.saturation_requests_per_s) / rps(4)).toBeLessThan(1.08);
+    expect(g.saturation_concurrency).toMatch(/^[48]$/);
+    expect(rows.filter((x) => x.side === 'closed').map((x) => x.concurrency)).toEqual(['1', '2']);
+    expect(runManifest(out)).toMatchObject({ kind: 'capacity', status: 'finished' });
+    expect(r.stdout).toMatch(/^srv\s+\d+\.\d+/m);
+  }, 60_000);
+
+  it('refuses a bad target before anything is sent', async () => {
+    const before = sim.stats().byModel.srv.requests;
+    const bad = await cli(['capacity', '--slo', 'itl_p95_ms=abc'], { cwd: project() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('gapbench capacity: --slo itl_p95_ms=abc: expected a number above 0');
+    const neg = await cli(['capacity'], { cwd: project('slo: { ttft_p95_s: -1 }') });
+    expect(neg.code).toBe(2);
+    expect(neg.stderr.trim().split('\n')).toHaveLength(1);
+    expect(neg.stderr).toMatch(/slo\.ttft_p95_s/);
+    expect(sim.stats().byModel.srv.requests).toBe(before);
+  });
+
+  it('Ctrl-C keeps the finished steps and exits 130', async () => {
+    const dir = project();
+    const run = spawnCli(['capacity', '--run-id', 'k', '--step-seconds', '1', '--step-requests', '5'], { cwd: dir });
+    const csv = join(dir, 'results', 'k', 'capacity.csv');
+    const steps = () => (existsSync(csv) ? readFileSync(csv, 'utf8').trim().split('\n').length - 1 : 0);
+    while (steps() < 2) await new Promise((r) => setTimeout(r, 50));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stdout).toMatch(/Interrupted: the finished steps are in capacity.csv/);
+    const rows = csvRows(csv);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.slice(0, 2).map((x) => x.concurrency)).toEqual(['1', '2']);
+    expect(runManifest(join(dir, 'results', 'k')).status).toBe('interrupted');
+  }, 60_000);
+});
