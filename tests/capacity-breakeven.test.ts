@@ -161,6 +161,26 @@ describe('break-even on a capacity result', () => {
     expect(html).toContain('capacity from its goodput at the latency target');
   });
 
+  it("report.html draws the capacity run's throughput against TTFT, the target's line and the goodput", async () => {
+    const { renderHtml } = await import('../src/report/html.js');
+    const capacity = readCapacity(capacityDir('0.5'));
+    const html = renderHtml({ runId: 'r', summary: [], gaps: [], aggregate: new Aggregator('r', false).agg, capacity });
+    const svg = /<svg(?:(?!<\/svg>)[\s\S])*Throughput against time to first token[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    for (const text of [
+      'SLO: TTFT p95 ≤ 2 s',
+      'c=1',
+      'c=32',
+      'o (self-hosted)',
+      'c (API)',
+      'goodput 0.5 requests/s at concurrency 8',
+    ])
+      expect(svg).toContain(text);
+    // Without a capacity result there is no such chart.
+    expect(renderHtml({ runId: 'r', summary: [], gaps: [], aggregate: new Aggregator('r', false).agg })).not.toContain(
+      'Throughput against time to first token',
+    );
+  });
+
   it('falls back, saying why, when no step met the SLO or the model is not in the result', () => {
     const none = gap(capacityDir(''));
     expect(none.open_capacity_requests_per_month).toBe(36_500);

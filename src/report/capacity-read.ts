@@ -12,7 +12,7 @@ import { CAPACITY_COLUMNS, GOODPUT_COLUMNS } from './capacity-columns.js';
 import { splitRecords } from './history-read.js';
 
 /** One load step of one model, as the break-even and the throughput-latency chart use it. */
-interface CapacityStep {
+export interface CapacityStep {
   model: string;
   side: 'open' | 'closed';
   step: number;
@@ -35,6 +35,8 @@ interface Goodput {
   ttftP95Ms?: number;
   e2eP95Ms?: number;
   saturationRequestsPerS?: number;
+  /** Where throughput stopped rising: the knee of the curve. */
+  saturationConcurrency?: number;
   note: string;
 }
 
@@ -98,6 +100,7 @@ export function readCapacity(path: string, dir = path): CapacityResult {
       ttftP95Ms: num('goodput_ttft_p95_ms'),
       e2eP95Ms: num('goodput_e2e_p95_ms'),
       saturationRequestsPerS: num('saturation_requests_per_s'),
+      saturationConcurrency: num('saturation_concurrency'),
       note: cell('note'),
     });
   }

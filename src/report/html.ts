@@ -3,6 +3,8 @@ import type { Aggregate } from './aggregate.js';
 import type { Disagreement } from './disagreement.js';
 import { costSection, FONT, historySection, latencySection, renderSvg } from './html-charts.js';
 import { breakEvenSection } from './html-breakeven.js';
+import { throughputLatencySection } from './html-throughput.js';
+import type { CapacityResult } from './capacity-read.js';
 import { disagreementSection, escapeHtml, rowsTable } from './html-tables.js';
 import { GAP_COLUMNS, type GapRow } from './gap.js';
 import { readHistoryFile } from './history-read.js';
@@ -24,6 +26,8 @@ interface HtmlInput {
   history?: readonly Record<string, string>[];
   /** The cases where closed and open disagree most, with their prompts and answers (see pickDisagreements). */
   disagreements?: readonly Disagreement[];
+  /** The capacity result the break-even used: its throughput-latency chart joins the cost section. */
+  capacity?: CapacityResult;
 }
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -170,7 +174,7 @@ export function renderHtml(input: HtmlInput): string {
   const sections = [
     ['Headline: is the gap real? / 差距是否真实', gapSection(gaps)],
     ['Scores / 得分', scoresSection(summary)],
-    ['Cost / 成本', costSection(summary) + breakEvenSection(gaps)],
+    ['Cost / 成本', costSection(summary) + breakEvenSection(gaps) + throughputLatencySection(input.capacity)],
     ['Latency and errors / 延迟与错误', latencySection(summary)],
     ['Score over time / 历史趋势', historySection(input.history ?? [])],
     ['Where closed and open disagree most / 分歧最大的用例', disagreementSection(input.disagreements)],
