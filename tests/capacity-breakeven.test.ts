@@ -286,6 +286,47 @@ describe('gapbench run, report and regrade with --capacity', () => {
     });
   });
 
+  it('report --capacity adds a capacity result to a finished run and records it for the next report', async () => {
+    const dir = project();
+    expect((await cli(['run', '--suite', 'syn.yaml', '--run-id', 'p', '--quiet'], { cwd: dir })).code).toBe(0);
+    const run = join(dir, 'results', 'p');
+    const source = () => csvRows(join(run, 'gap.csv')).find((g) => g.scope === 'best')!.open_capacity_source;
+    expect(source()).toMatch(/^this run's throughput/);
+    const r = await cli(['report', run, '--capacity', 'cap'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(source()).toMatch(/\(capacity run cap-1\)$/);
+    expect(runManifest(run).capacity?.run_id).toBe('cap-1');
+    expect((await cli(['report', run], { cwd: dir })).code).toBe(0);
+    expect(source()).toMatch(/\(capacity run cap-1\)$/);
+    const bad = await cli(['report', run, '--capacity', 'nope'], { cwd: dir });
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, 'gapbench report: --capacity: nope: no such capacity directory']);
+  });
+
+  it('says in one line when an open model met the target at no load, and falls back', async () => {
+    const dir = project();
+    writeFiles(join(dir, 'cap'), capacityFiles(''));
+    const r = await cli(['run', '--suite', 'syn.yaml', '--run-id', 'n', '--quiet', '--capacity', 'cap'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("note: --capacity cap: 'o' met the latency target at no load");
+    const row = csvRows(join(dir, 'results', 'n', 'gap.csv')).find((g) => g.scope === 'best')!;
+    // Replayed answers may take no measurable time: then no throughput at all, and it says so.
+    expect(row.open_capacity_source).toMatch(
+      /; capacity run cap-1: no step met ttft_p95<=2s;itl_p95<=100ms(: no throughput measured)?$/,
+    );
+  });
+
+  it('evaluate({ capacity }) does the same from a program, and refuses a bad directory before sending', async () => {
+    const { evaluate } = await import('../src/evaluate.js');
+    const dir = project();
+    const opts = { config: 'gapbench.config.yaml', suites: ['syn.yaml'], cwd: dir, env: {} };
+    const r = await evaluate({ ...opts, capacity: 'cap' });
+    expect(r.manifest.capacity).toEqual({ dir: join(dir, 'cap'), run_id: 'cap-1' });
+    expect(r.gaps.find((g) => g.scope === 'best')!.open_capacity_source).toMatch(/\(capacity run cap-1\)$/);
+    await expect(evaluate({ ...opts, capacity: 'nope' })).rejects.toThrow(
+      /^capacity: nope: no such capacity directory$/,
+    );
+  });
+
   it('warns in one line when the capacity result has no row for an open model', async () => {
     const dir = project();
     writeFiles(join(dir, 'cap'), capacityFiles('0.5', { model: 'llama' }));

@@ -61,5 +61,13 @@ export function capacityRef(
         500,
       ),
     );
+  const unmet = openModels.filter((m) => result.goodput.has(m) && !result.goodput.get(m)!.requestsPerS);
+  if (unmet.length)
+    warn(
+      terminalSafe(
+        `note: ${label} ${dir}: ${unmet.map((m) => `'${m}'`).join(', ')} met the latency target at no load: their break-even uses this run's own throughput`,
+        500,
+      ),
+    );
   return { dir: result.dir, run_id: result.runId };
 }

@@ -145,11 +145,12 @@ export function breakEven(
     out.closed_cost_per_1k_correct_usd = ((closedPerRequest * c.records) / c.passed) * 1000;
   if (closedPerRequest !== undefined) out.closed_cost_per_request_usd = closedPerRequest;
   const t = op?.perHour !== undefined ? openThroughput(row.open_model, o, capacity) : undefined;
+  // Said even when no figure came of it (answers that took no measurable time, none right).
+  if (t) out.open_capacity_source = t.perHour ? t.source : `${t.source}: no throughput measured`;
   if (op?.perHour !== undefined && t?.perHour && o.passed > 0) {
     const u = op.utilization ?? 1;
     const capacityPerMonth = u * t.perHour * HOURS_PER_MONTH;
     Object.assign(out, {
-      open_capacity_source: t.source,
       open_ttft_p95_ms_at_goodput: t.ttftP95Ms,
       open_e2e_p95_ms_at_goodput: t.e2eP95Ms,
       open_monthly_cost_usd: op.perHour * HOURS_PER_MONTH,
