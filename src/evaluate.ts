@@ -13,6 +13,7 @@ import { defaultRunId, freeRunDir, startManifest } from './run/rundir.js';
 import { jobsProducer } from './run/runner.js';
 import { runSession } from './run/session.js';
 import { loadSuite, type Suite } from './suite/load.js';
+import { readCapacity } from './report/capacity-read.js';
 
 export interface EvaluateOptions {
   /** A config file, as `gapbench run --config` reads it (paths in it resolve from its folder). */
@@ -50,6 +51,11 @@ export interface EvaluateOptions {
   cache?: CacheMode;
   /** Cache location (default: $GAPBENCH_CACHE_DIR, else ~/.cache/gapbench). */
   cacheDir?: string;
+  /**
+   * A `gapbench capacity` run directory (relative to `cwd`; default: the config's `capacity:`):
+   * gap rows' open-side cost and break-even use each open model's goodput there.
+   */
+  capacity?: string;
   /** Where relative paths resolve (default: process.cwd()). */
   cwd?: string;
   /** Where API keys and endpoint variables are read (default: process.env). */
@@ -112,6 +118,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     opts.cache && opts.cache !== 'off'
       ? new ResponseCache(opts.cacheDir ?? defaultCacheDir(env), opts.cache)
       : undefined;
+  const capacity = capacityOf(opts.capacity ?? config.capacity?.dir, cwd);
   const invocation = { config: opts.config, models: [], suites: suites.map((s) => s.file), repeat, sets: {}, cwd };
   const manifest = startManifest({
     runId,
@@ -122,6 +129,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     cache,
     pairs: config.pairs,
     alpha: config.alpha,
+    capacity,
   });
   const records: JobRecord[] = [];
   const keep = opts.keepRecords !== false || !runDir;
@@ -198,4 +206,15 @@ async function resolveSuites(
     suites.push(s);
   }
   return suites;
+}
+
+/** The capacity result named, checked before anything is sent (a bad one is a UsageError). */
+function capacityOf(dir: string | undefined, cwd: string): Manifest['capacity'] {
+  if (dir === undefined) return undefined;
+  try {
+    const c = readCapacity(resolve(cwd, dir), dir);
+    return { dir: c.dir, run_id: c.runId };
+  } catch (e) {
+    throw e instanceof UsageError ? new UsageError(`capacity: ${e.message}`) : e;
+  }
 }

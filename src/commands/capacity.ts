@@ -97,7 +97,7 @@ async function plan(values: ReturnType<typeof parse<typeof CAPACITY_SPEC.options
   // --model ID names a model of the config; PROVIDER:MODEL adds one, as run's does.
   const added = named.filter((n) => n.includes(':'));
   // No cache: every answer must come from the server, now.
-  const p = await prepareRun({ ...shared, model: added, cache: 'off', quiet: true }, io);
+  const p = await prepareRun({ ...shared, model: added, cache: 'off', quiet: true }, io, undefined, true);
   const bench = p.models.filter((m) => !m.judgeOnly);
   const unknown = named.find((n) => !bench.some((m) => m.id === n));
   if (unknown !== undefined)
@@ -162,12 +162,7 @@ async function sweepAll(
   }
   writeGoodputCsv(join(pl.p.runDir, 'goodput.csv'), manifest.run_id, results);
   const { writeCapacityHtml } = await import('../report/html-capacity.js');
-  writeCapacityHtml(join(pl.p.runDir, 'report.html'), {
-    runId: manifest.run_id,
-    steps: all,
-    goodput: results,
-    slo: pl.slo,
-  });
+  writeCapacityHtml({ runDir: pl.p.runDir, runId: manifest.run_id, steps: all, goodput: results, slo: pl.slo });
   return results;
 }
 

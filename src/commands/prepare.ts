@@ -15,6 +15,7 @@ import { checkProblem } from '../suite/validate.js';
 import { duration, keyValues, parse, positiveInt } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
 import { thresholdOptions, type ThresholdOptions } from './thresholds.js';
+import { capacityRef } from './capacity-opt.js';
 import type { RUN_SPEC } from './run-options.js';
 import { label, parseShard, resumedShard } from './shard.js';
 import type { Shard } from '../run/plan.js';
@@ -50,6 +51,8 @@ export interface PreparedRun {
   filtered?: string;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
+  /** The capacity result the break-even uses (see capacityRef). */
+  capacity?: Manifest['capacity'];
   /** The config's latency target (`gapbench capacity`). */
   slo?: Config['slo'];
 }
@@ -62,14 +65,14 @@ interface ModelSource {
   models: Record<string, unknown>[];
 }
 
-/** Reads the config, suites and options of `gapbench run`; throws UsageError before anything is sent. */
-export async function prepareRun(values: RunValues, io: IO, source?: ModelSource): Promise<PreparedRun> {
+/**
+ * Reads the config, suites and options of `gapbench run`; throws UsageError before anything is sent.
+ * `gapbench capacity` prepares its sweep here too (`sweep`): it writes a capacity result, so it reads none
+ * (a config's `capacity:` may name the directory it is about to write).
+ */
+export async function prepareRun(values: RunValues, io: IO, source?: ModelSource, sweep = false): Promise<PreparedRun> {
   const resumeDir = values.resume ? resolve(io.cwd, values.resume) : undefined;
-  const manifest = resumeDir ? readManifest(resumeDir) : undefined;
-  if (manifest?.kind === 'capacity')
-    throw new UsageError(
-      `--resume ${values.resume}: a capacity run (gapbench capacity), not an evaluation run: sweep again instead`,
-    );
+  const manifest = resumeDir ? resumedManifest(resumeDir, values.resume!) : undefined;
   const inv = manifest?.invocation;
   const sets = { ...(inv?.sets ?? {}), ...keyValues('--set', values.set) };
   const cliModels = values.model ?? inv?.models ?? [];
@@ -92,6 +95,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
   const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
   // Every option is checked before a new run claims its directory: an exit 2 leaves nothing behind.
   const options = checkedOptions(values, io);
+  const capacity = sweep ? undefined : capacityOf(values, config, manifest, models, io);
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
   return {
     models,
@@ -122,8 +126,26 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     ...(shard ? { shard } : {}),
     ...(subset.filter ? { filter: subset.filter } : {}),
     ...filteredOf(values.limit, subset.filter, manifest),
-    ...(config.slo ? { slo: config.slo } : {}),
+    capacity,
+    slo: config.slo,
   };
+}
+
+/** The manifest of the run to resume: an evaluation run's (a capacity sweep's directory is final). */
+function resumedManifest(dir: string, given: string): Manifest {
+  const manifest = readManifest(dir);
+  if (manifest.kind === 'capacity')
+    throw new UsageError(
+      `--resume ${given}: a capacity run (gapbench capacity), not an evaluation run: sweep again instead`,
+    );
+  return manifest;
+}
+
+/** The capacity result the break-even uses: --capacity, the config's, the resumed run's (see capacityRef). */
+function capacityOf(values: RunValues, config: Config, manifest: Manifest | undefined, models: ModelConfig[], io: IO) {
+  const own = values.resume ? resolve(io.cwd, values.resume) : undefined;
+  const sources = { flag: values.capacity, config: config.capacity, recorded: manifest?.capacity, own };
+  return capacityRef(sources, io.cwd, models, (line) => io.stderr.write(`${line}\n`));
 }
 
 function checkedOptions(values: RunValues, io: IO) {

@@ -19,6 +19,7 @@ import { loadSuite, type Suite } from '../suite/load.js';
 import type { Case, Grade } from '../types.js';
 import { helpText, keyValues, parse, type CommandSpec } from '../util/args.js';
 import { REPORT_OPTIONS } from './thresholds.js';
+import { CAPACITY_OPTION, capacityRef } from './capacity-opt.js';
 import { VERSION } from '../version.js';
 
 export const REGRADE_SPEC = {
@@ -42,6 +43,7 @@ export const REGRADE_SPEC = {
       default: '<run-id>-regrade[-N]',
     },
     excel: REPORT_OPTIONS.excel,
+    ...CAPACITY_OPTION,
   },
   positionals: true,
 } as const satisfies CommandSpec;
@@ -53,6 +55,7 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError('expected one run directory: gapbench regrade results/<run-id>');
+  const say = (line: string) => io.stderr.write(`${line}\n`);
   const src = resolve(io.cwd, positionals[0]);
   const old = readManifest(src);
   const suiteCwd = values.suite ? io.cwd : old.invocation.cwd;
@@ -67,6 +70,8 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
   const runId = basename(dir);
   const models = old.models.map(restoreModel);
   const manifest = regradeManifest(old, runId, suites, models, { ...old.invocation, suites: refs, cwd: suiteCwd });
+  const capacity = capacityRef({ flag: values.capacity, recorded: old.capacity, own: src }, io.cwd, old.models, say);
+  if (capacity) manifest.capacity = capacity;
   const counts = { kept: 0, dropped: 0, changed: 0 };
   const { report } = await runSession(
     {
@@ -76,7 +81,7 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
       // The old run's output choices (its files); --excel adds the BOM.
       outputs: { ...regradeOutputs(old), excel: Boolean(values.excel || old.outputs?.excel) },
       history: false,
-      notice: (line) => io.stderr.write(`${line}\n`),
+      notice: say,
     },
     async ({ sink }) => {
       const ctx = { models, ask: judgeAsk(models, io) };

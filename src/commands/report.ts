@@ -7,6 +7,7 @@ import { readManifest, writeManifest } from '../journal/manifest.js';
 import { lockedByLiveProcess } from '../run/rundir.js';
 import { helpText, parse, type CommandSpec } from '../util/args.js';
 import { REPORT_OPTIONS } from './thresholds.js';
+import { CAPACITY_OPTION, capacityRef } from './capacity-opt.js';
 
 export const REPORT_SPEC = {
   name: 'report',
@@ -20,6 +21,7 @@ export const REPORT_SPEC = {
     'no-xlsx': { type: 'boolean', help: 'skip results.xlsx' },
     'matrix-outputs': { ...REPORT_OPTIONS['matrix-outputs'], default: "the run's choice" },
     'no-matrix-outputs': { type: 'boolean', help: 'leave the output columns out of matrix.csv' },
+    ...CAPACITY_OPTION,
   },
   positionals: true,
 } as const satisfies CommandSpec;
@@ -38,6 +40,16 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
       `${positionals[0]}: a capacity run (gapbench capacity): its capacity.csv, goodput.csv and report.html are final`,
     );
   if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${positionals[0]}: no records.jsonl`);
+  const say = (line: string) => io.stderr.write(`${line}\n`);
+  const capacity = capacityRef(
+    { flag: values.capacity, recorded: manifest.capacity, own: dir },
+    io.cwd,
+    manifest.models,
+    say,
+  );
+  // A capacity result named now is recorded, so the next report reproduces these files.
+  if (capacity && values.capacity !== undefined) writeManifest(dir, { ...manifest, capacity });
+  if (capacity) manifest.capacity = capacity;
   // The run's own choices, each flag overriding one (a manifest from before they were recorded has none).
   const choice = (name: 'excel' | 'xlsx' | 'matrix-outputs', recorded: boolean | undefined): boolean => {
     if (values[name] && values[`no-${name}`]) throw new UsageError(`--${name} and --no-${name}: choose one`);

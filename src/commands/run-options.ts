@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../util/args.js';
+import { CAPACITY_OPTION } from './capacity-opt.js';
 import { REPORT_OPTIONS, THRESHOLD_OPTIONS } from './thresholds.js';
 
 /** `gapbench run`: its options, declared once (parser, --help and docs/commands.md come from here). */
@@ -115,6 +116,7 @@ export const RUN_SPEC = {
       help: 'seconds between progress lines when not on a terminal',
       default: '10',
     },
+    ...CAPACITY_OPTION,
     ...REPORT_OPTIONS,
     ...THRESHOLD_OPTIONS,
   },

@@ -20,6 +20,8 @@ export interface Config {
   repeat?: number;
   pairs?: { closed: string; open: string }[];
   alpha?: number;
+  /** `capacity:` as written, and where (`file:line`), for a message about it. */
+  capacity?: { dir: string; label: string };
   /** `gapbench capacity`'s latency target, as written (defaults applied there). */
   slo?: RawConfig['slo'];
 }
@@ -92,6 +94,9 @@ export function loadConfig(opts: {
     repeat: raw.repeat,
     pairs: raw.pairs,
     alpha: raw.alpha,
+    ...(raw.capacity
+      ? { capacity: { dir: raw.capacity, label: `${path}${lineSuffix(yaml?.lineOf(['capacity']))}: capacity` } }
+      : {}),
     ...(raw.slo ? { slo: raw.slo } : {}),
   };
 }
@@ -161,3 +166,5 @@ export function checkRunnable(models: ModelConfig[], env: NodeJS.ProcessEnv, cwd
     throw new UsageError(missing[0] + (missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''));
   for (const m of models) PROTOCOLS[m.protocol].preflight?.(m, { env, cwd });
 }
+
+const lineSuffix = (line: number | undefined) => (line ? `:${line}` : '');

@@ -67,6 +67,10 @@ export const manifestSchema = z
     pairs: z.array(z.object({ closed: z.string(), open: z.string() })).optional(),
     alpha: z.number().gt(0).lt(1).optional(),
     shard: shardSchema.refine((s) => s.index <= s.count, 'index above count').optional(),
+    capacity: z
+      .object({ dir: z.string().min(1), run_id: z.string() })
+      .passthrough()
+      .optional(),
     batches: z.array(z.object({ model: z.string(), file: insideRunDir, requests: count }).passthrough()).optional(),
     kind: z.enum(['capacity']).optional(),
   })

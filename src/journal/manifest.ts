@@ -124,6 +124,8 @@ export interface Manifest {
   outputs?: OutputChoices;
   /** Present when the run asked only a subset of the cases: never a regression baseline for a full run. */
   filter?: RunFilter;
+  /** The capacity result (`--capacity`, config `capacity:`) whose goodput the break-even uses; `report` reads it again. */
+  capacity?: { dir: string; run_id: string };
   /** `capacity`: a capacity sweep (capacity.csv, goodput.csv; no records). Absent: an evaluation run. */
   kind?: 'capacity';
   /** A capacity sweep's latency target, as goodput.csv writes it. */

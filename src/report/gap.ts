@@ -1,5 +1,7 @@
 import type { Price } from '../types.js';
-import { busyTime, type Aggregate, type CaseRow, type Cell } from './aggregate.js';
+import type { Aggregate, CaseRow } from './aggregate.js';
+import { breakEven, type BreakEven } from './breakeven.js';
+import type { CapacityResult } from './capacity-read.js';
 import type { SummaryRow } from './summary.js';
 import { adjustCategories, bestNote, bestOnChoosingHalf, choosesPair } from './gap-scope.js';
 import { ALPHA, pairedComparison, verdictOf, type PairedTest } from './paired.js';
@@ -15,11 +17,13 @@ interface GapOptions {
   alpha?: number;
   /** Prices by model id, for cost at real usage and break-even. */
   priceOf?: (model: string) => Price | undefined;
+  /** A capacity result (`--capacity`): the open side's capacity per machine at its goodput. */
+  capacity?: CapacityResult;
 }
 
 export type Verdict = 'closed_better' | 'open_better' | 'no_significant_difference';
 
-export interface GapRow {
+export interface GapRow extends BreakEven {
   run_id: string;
   suite: string;
   category: string;
@@ -50,16 +54,6 @@ export interface GapRow {
   note: string;
   closed_cost_per_correct_usd: number | undefined;
   open_cost_per_correct_usd: number | undefined;
-  /** Cost of 1,000 correct answers from the closed model at its measured per-request cost. */
-  closed_cost_per_1k_correct_usd?: number;
-  /** The same for the open model: a rented machine at its `utilization`, serving at its measured throughput. */
-  open_cost_per_1k_correct_usd?: number;
-  /** Monthly requests above which the self-hosted model is cheaper; empty when one machine never is. */
-  breakeven_requests_per_month?: number;
-  /** The inputs of the break-even chart (report.html): the API's cost per request, the month's rent, one machine's monthly capacity. */
-  closed_cost_per_request_usd?: number;
-  open_monthly_cost_usd?: number;
-  open_capacity_requests_per_month?: number;
   /** Each side's reasoning setting (report/reasoning.ts; ` / ` between a group's differing settings). */
   closed_reasoning?: string;
   open_reasoning?: string;
@@ -89,6 +83,11 @@ export const GAP_COLUMNS = [
   'closed_cost_per_1k_correct_usd',
   'open_cost_per_1k_correct_usd',
   'breakeven_requests_per_month',
+  'open_capacity_source',
+  'open_ttft_p95_ms_at_goodput',
+  'closed_ttft_p95_ms',
+  'open_e2e_p95_ms_at_goodput',
+  'closed_e2e_p95_ms',
   'p_adjusted',
   'note',
   'closed_reasoning',
@@ -173,66 +172,8 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
   for (const suite of agg.suites) emit(suite, casesBySuite.get(suite) ?? [], suite);
   if (agg.suites.length > 1) emit('all', [...agg.cases.values()], undefined);
   adjustCategories(rows, alpha);
-  if (opts.priceOf) for (const r of rows) Object.assign(r, breakEven(agg, r, opts.priceOf));
+  if (opts.priceOf) for (const r of rows) Object.assign(r, breakEven(agg, r, opts.priceOf, opts.capacity));
   return rows;
-}
-
-/** Hours in a month, for monthly rent and capacity (365 x 24 / 12). */
-const HOURS_PER_MONTH = 730;
-
-/**
- * Cost at real usage and the break-even volume, for a row of one closed and one open model over
- * a whole suite (or all suites). The closed API costs what the run measured per request. The open
- * model runs on a machine rented for the whole month (perHour x 730 h); at `utilization` u it
- * serves at most u x its measured throughput (requests per busy hour) x 730 requests a month, and
- * one of its requests costs perHour / (u x throughput). Break-even is the monthly volume at which
- * the API's cost for the same requests equals the rent; it is left empty when that volume exceeds
- * what one machine can serve (or either side has no price).
- */
-function breakEven(agg: Aggregate, row: GapRow, priceOf: (model: string) => Price | undefined): Partial<GapRow> {
-  if (row.category !== 'all' || row.scope === 'mean') return {};
-  const usage = (model: string) => {
-    let records = 0;
-    let passed = 0;
-    let tokenCost = 0;
-    const cells: Cell[] = [];
-    for (const c of agg.cells.values()) {
-      if (c.model !== model || (row.suite !== 'all' && c.suite !== row.suite)) continue;
-      records += c.n + c.excluded;
-      passed += c.passed;
-      tokenCost += c.tokenCost;
-      cells.push(c);
-    }
-    const busy = busyTime(cells);
-    const requests = busy.requests;
-    const busyHours = busy.ms / 3_600_000;
-    return { records, passed, tokenCost, throughput: busyHours > 0 ? requests / busyHours : undefined };
-  };
-  const cp = priceOf(row.closed_model);
-  const op = priceOf(row.open_model);
-  const c = usage(row.closed_model);
-  const o = usage(row.open_model);
-  const out: Partial<GapRow> = {};
-  const closedTokenPriced = cp && (cp.input !== undefined || cp.output !== undefined);
-  const closedPerRequest = closedTokenPriced && c.records > 0 ? c.tokenCost / c.records : undefined;
-  if (closedPerRequest !== undefined && c.passed > 0)
-    out.closed_cost_per_1k_correct_usd = ((closedPerRequest * c.records) / c.passed) * 1000;
-  if (closedPerRequest !== undefined) out.closed_cost_per_request_usd = closedPerRequest;
-  if (op?.perHour !== undefined && o.throughput && o.passed > 0) {
-    const u = op.utilization ?? 1;
-    const openPerRequest = op.perHour / (u * o.throughput);
-    out.open_monthly_cost_usd = op.perHour * HOURS_PER_MONTH;
-    out.open_capacity_requests_per_month = Math.floor(u * o.throughput * HOURS_PER_MONTH);
-    out.open_cost_per_1k_correct_usd = ((openPerRequest * o.records) / o.passed) * 1000;
-    if (closedPerRequest && closedPerRequest > 0) {
-      const volume = (op.perHour * HOURS_PER_MONTH) / closedPerRequest;
-      const capacity = u * o.throughput * HOURS_PER_MONTH;
-      if (volume <= capacity) out.breakeven_requests_per_month = Math.ceil(Number(volume.toPrecision(12)));
-    }
-  } else if (op && (op.input !== undefined || op.output !== undefined) && o.records > 0 && o.passed > 0) {
-    out.open_cost_per_1k_correct_usd = (o.tokenCost / o.passed) * 1000;
-  }
-  return out;
 }
 
 /** Mean score of a case for a set of models (mean over repeats, then over models); undefined if any is missing. */

@@ -65,7 +65,7 @@ interface RawRecord {
 }
 
 /** RFC 4180 records with any of CRLF, LF or CR ending a record outside quotes. */
-function splitRecords(text: string): RawRecord[] {
+export function splitRecords(text: string): RawRecord[] {
   const out: RawRecord[] = [];
   let cells: string[] = [];
   let cell = '';

@@ -1,4 +1,3 @@
-import type { GapRow } from './gap.js';
 import type { SummaryRow } from './summary.js';
 import { niceRange, placeLabels, textWidth } from './chart-labels.js';
 import { speedNote } from './html-speed.js';
@@ -84,68 +83,6 @@ export function costSection(summary: readonly SummaryRow[]): string {
     width,
     height,
   )}</figure>`;
-}
-
-/**
- * Monthly cost against monthly requests for each best/pair row that priced both sides: the API's
- * cost grows with the volume, the rented machine's is flat up to what it can serve; where they
- * cross is the break-even volume.
- */
-export function breakEvenSection(gaps: readonly GapRow[]): string {
-  const rows = gaps.filter(
-    (g) =>
-      g.closed_cost_per_request_usd !== undefined &&
-      g.open_monthly_cost_usd !== undefined &&
-      g.open_capacity_requests_per_month,
-  );
-  if (!rows.length) return '';
-  const charts = rows.slice(0, 6).map((g) => {
-    const cap = g.open_capacity_requests_per_month!;
-    const top = Math.max(cap, g.breakeven_requests_per_month ?? 0) * 1.2;
-    const xs = Array.from({ length: 21 }, (_, i) => Math.round((top * i) / 20));
-    return renderSvg(
-      {
-        title: {
-          text: `Break-even / 盈亏平衡 · ${g.suite} · ${g.closed_model} (API) vs ${g.open_model} (self-hosted)`,
-          left: 8,
-          textStyle: { fontSize: 13, width: 860, overflow: 'break' },
-        },
-        legend: { bottom: 0, left: 'center' },
-        // The axis names sit beside their axes (not above the plot, where the title is).
-        grid: { left: 90, right: 40, top: 60, bottom: 75 },
-        xAxis: { type: 'value', name: 'requests / month', nameLocation: 'middle', nameGap: 28 },
-        yAxis: { type: 'value', name: 'USD / month', nameLocation: 'middle', nameGap: 65 },
-        series: [
-          {
-            type: 'line',
-            name: 'API',
-            showSymbol: false,
-            data: xs.map((x) => [x, round(x * g.closed_cost_per_request_usd!, 2)]),
-          },
-          {
-            type: 'line',
-            name: 'self-hosted (up to one machine)',
-            showSymbol: false,
-            data: xs.filter((x) => x <= cap).map((x) => [x, round(g.open_monthly_cost_usd!, 2)]),
-            markLine:
-              g.breakeven_requests_per_month === undefined
-                ? undefined
-                : {
-                    symbol: 'none',
-                    label: {
-                      position: 'insideEndTop',
-                      formatter: `break-even ${Math.round(g.breakeven_requests_per_month).toLocaleString('en')}`,
-                    },
-                    data: [{ xAxis: g.breakeven_requests_per_month }],
-                  },
-          },
-        ],
-      },
-      900,
-      300,
-    );
-  });
-  return charts.map((c) => `<figure>${c}</figure>`).join('');
 }
 
 export function latencySection(summary: readonly SummaryRow[]): string {

@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import type { Aggregate } from './aggregate.js';
 import type { Disagreement } from './disagreement.js';
-import { breakEvenSection, costSection, FONT, historySection, latencySection, renderSvg } from './html-charts.js';
+import { costSection, FONT, historySection, latencySection, renderSvg } from './html-charts.js';
+import { breakEvenSection } from './html-breakeven.js';
+import { throughputLatencySection } from './html-throughput.js';
+import type { CapacityResult } from './capacity-read.js';
 import { disagreementSection, escapeHtml, rowsTable } from './html-tables.js';
 import { GAP_COLUMNS, type GapRow } from './gap.js';
 import { readHistoryFile } from './history-read.js';
@@ -23,6 +26,8 @@ interface HtmlInput {
   history?: readonly Record<string, string>[];
   /** The cases where closed and open disagree most, with their prompts and answers (see pickDisagreements). */
   disagreements?: readonly Disagreement[];
+  /** The capacity result the break-even used: its throughput-latency chart joins the cost section. */
+  capacity?: CapacityResult;
 }
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -84,14 +89,35 @@ function costWords(g: GapRow): string {
     parts.push(
       `1,000 correct answers cost $${round(g.closed_cost_per_1k_correct_usd, 2)} closed vs $${round(g.open_cost_per_1k_correct_usd, 2)} self-hosted / 每千个正确答案成本`,
     );
+  const basis = g.open_capacity_source?.startsWith('goodput')
+    ? 'its goodput at the latency target'
+    : "this run's throughput";
   if (g.breakeven_requests_per_month !== undefined)
     parts.push(
-      `self-hosting is cheaper above ${Math.round(g.breakeven_requests_per_month).toLocaleString('en')} requests a month (machine rented 730 h; throughput measured in this run) / 自建更便宜的月请求量`,
+      `self-hosting is cheaper above ${Math.round(g.breakeven_requests_per_month).toLocaleString('en')} requests a month (machine rented 730 h; capacity from ${basis}) / 自建更便宜的月请求量`,
     );
   else if (g.open_cost_per_1k_correct_usd !== undefined && g.closed_cost_per_1k_correct_usd !== undefined)
     parts.push('one machine never serves enough requests to beat the API at these prices / 单机无法达到盈亏平衡');
+  const latency = latencyWords(g);
+  if (latency) parts.push(latency);
   return parts.length ? `<br><small>${parts.map(escapeHtml).join('; ')}</small>` : '';
 }
+
+/**
+ * The open model's latency at its goodput step (the load its cost per request assumes) against
+ * the API's, when a capacity result measured both.
+ */
+function latencyWords(g: GapRow): string | undefined {
+  if (g.open_ttft_p95_ms_at_goodput === undefined || g.closed_ttft_p95_ms === undefined) return undefined;
+  const load = g.breakeven_requests_per_month !== undefined ? 'its break-even load' : 'its goodput load';
+  const e2e =
+    g.open_e2e_p95_ms_at_goodput !== undefined && g.closed_e2e_p95_ms !== undefined
+      ? ` (whole answer p95 ${seconds(g.open_e2e_p95_ms_at_goodput)} vs ${seconds(g.closed_e2e_p95_ms)})`
+      : '';
+  return `open at ${load} answers with TTFT p95 ${seconds(g.open_ttft_p95_ms_at_goodput)} vs the API's ${seconds(g.closed_ttft_p95_ms)}${e2e} / 盈亏平衡负载下的首字延迟`;
+}
+
+const seconds = (ms: number) => `${Number((ms / 1000).toPrecision(2))} s`;
 
 /** A gap's interval in words; a test on too few cases has none (the CSV leaves it empty). */
 function intervalText(g: GapRow): string {
@@ -148,7 +174,7 @@ export function renderHtml(input: HtmlInput): string {
   const sections = [
     ['Headline: is the gap real? / 差距是否真实', gapSection(gaps)],
     ['Scores / 得分', scoresSection(summary)],
-    ['Cost / 成本', costSection(summary) + breakEvenSection(gaps)],
+    ['Cost / 成本', costSection(summary) + breakEvenSection(gaps) + throughputLatencySection(input.capacity)],
     ['Latency and errors / 延迟与错误', latencySection(summary)],
     ['Score over time / 历史趋势', historySection(input.history ?? [])],
     ['Where closed and open disagree most / 分歧最大的用例', disagreementSection(input.disagreements)],

@@ -3,6 +3,7 @@ import type { ModelPair } from './gap.js';
 import type { Manifest, ManifestModel } from '../journal/manifest.js';
 import type { JobRecord } from '../journal/record.js';
 import { Aggregator } from './aggregate.js';
+import { loadRecordedCapacity, type CapacityResult } from './capacity-read.js';
 import { RowOrder } from './order.js';
 import { isLoopbackURL } from '../config/endpoint.js';
 
@@ -24,6 +25,8 @@ export class ReportState {
   readonly alpha: number | undefined;
   readonly modelOrder: Map<string, number>;
   readonly suiteOrder: Map<string, number>;
+  /** The capacity result the manifest names (see Manifest.capacity), read once. */
+  readonly capacity?: CapacityResult;
 
   /** Models served on each machine's own loopback (see add). */
   private readonly local: Set<string>;
@@ -44,6 +47,7 @@ export class ReportState {
     // Config order for models and suites, not the order records happened to finish in.
     this.modelOrder = new Map(manifest.models.map((m, i) => [m.id, i]));
     this.suiteOrder = new Map(manifest.suites.map((s, i) => [s.name, i]));
+    if (manifest.capacity) this.capacity = loadRecordedCapacity(manifest.capacity);
   }
 
   add(record: JobRecord, offset: number, bytes: number): void {

@@ -71,6 +71,7 @@ export const WRITERS: readonly ReportWriter[] = [
         aggregate: a,
         history: ctx.history,
         disagreements: withAnswers(pickDisagreements(a), ctx.journal, ctx.state),
+        capacity: ctx.state.capacity,
       });
     },
   },
