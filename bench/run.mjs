@@ -1040,6 +1040,71 @@ async function startup(times = 5) {
   report(`startup: a new process each time, as a user runs it (load average ${loadavg()[0].toFixed(1)})`, rows);
 }
 
+/**
+ * `gapbench capacity` against a simulated serving engine (docs/simulator.md's formula gives the
+ * truth): saturation and goodput measured vs configured, the sweep's wall time, and gapbench's
+ * own CPU with 256 requests in flight (the simulator runs in this process, gapbench in a child).
+ */
+async function capacity() {
+  const suite = writeSuite('capacity', 200);
+  const T = 32;
+  const lat = 30;
+  // 64 slots, 100 tok/s alone, the batch tending to 2000 tok/s: r(b) = 2000 / (b + 19).
+  const knee = { name: 'knee-sim', slots: 64, tokensPerSecond: 100, peakTps: 2000, outputTokens: T, latencyMs: lat };
+  // 256 slots at 20 tok/s each: throughput still doubles at 256 in flight, so the sweep gets there.
+  const wide = { name: 'wide-sim', slots: 256, tokensPerSecond: 20, outputTokens: T, latencyMs: lat };
+  const r = (b) => 2000 / (b + 19);
+  const rps = (c) => (Math.min(c, 64) * 1000) / (lat + (T * 1000) / r(Math.min(c, 64)));
+  const itl = (c) => (T * 1000) / (r(c) * (T - 1));
+  const ITL_TARGET = 20;
+  let best = 1;
+  while (itl(best + 1) <= ITL_TARGET) best++;
+  await withSim([knee, wide], suite, async (sim) => {
+    const config = writeConfig('capacity', [
+      { id: 'knee', provider: 'openai', model: 'knee-sim', extra: { baseURL: sim.openaiBaseURL, group: 'open' } },
+      { id: 'wide', provider: 'openai', model: 'wide-sim', extra: { baseURL: sim.openaiBaseURL, group: 'open' } },
+    ]);
+    const sweep = async (id, extra) => {
+      const runId = `cap-${id}-${extra.join('').replace(/\W/g, '')}`;
+      const out = join(dir, 'results');
+      const args = ['capacity', '--config', config, '--suite', suite, '--model', id, '--run-id', runId, '--out', out];
+      const h = await harness([...args, ...extra]);
+      const g = readFileSync(join(out, runId, 'goodput.csv'), 'utf8')
+        .split('\r\n')[1]
+        .split(',');
+      return { h, g };
+    };
+    const a = await sweep('knee', []);
+    const sat = Number(a.g[8]);
+    const b = await sweep('knee', ['--slo', `itl_p95_ms=${ITL_TARGET}`]);
+    const good = Number(b.g[3]);
+    const c = await sweep('wide', ['--step-seconds', '2', '--step-requests', '10']);
+    const at256 = /wide \(open\) concurrency 256: ([\d.]+) req\/s.*gapbench CPU ([\d.]+) core/.exec(c.h.err);
+    const ratio = (x, y) => `${x.toFixed(2)} / ${y.toFixed(2)} = ${(x / y).toFixed(3)}`;
+    report(
+      'capacity: gapbench capacity against a simulated engine (64 slots, 100 tok/s alone, 2000 peak, 32-token answers)',
+      [
+        ['saturation req/s: measured / truth', `${ratio(sat, rps(64))} (target within 5%)`],
+        [
+          `goodput req/s at itl_p95<=${ITL_TARGET}ms`,
+          `${ratio(good, rps(best))} (concurrency ${b.g[5]}, truth ${best}; target within 10%)`,
+        ],
+        [
+          'sweep wall time (default steps)',
+          `${(a.h.wallMs / 1000).toFixed(1)} s, with the target ${(b.h.wallMs / 1000).toFixed(1)} s (target under 120 s)`,
+        ],
+        [
+          'gapbench CPU at 256 in flight',
+          at256
+            ? `${at256[2]} core at ${at256[1]} req/s, ${(Number(at256[1]) * T).toFixed(0)} tok/s streamed (target below 0.5)`
+            : `not reached:\n${c.h.err}`,
+        ],
+        ['machine load (1-minute average, cores)', `${loadavg()[0].toFixed(1)} on ${cpus().length}`],
+      ],
+    );
+  });
+}
+
 const all = {
   speed,
   ttft,
@@ -1056,6 +1121,7 @@ const all = {
   longOutputs,
 };
 const extra = {
+  capacity,
   replayScale,
   httpScale,
   replayLong,

@@ -76,7 +76,31 @@ describe('gapbench capacity', () => {
     expect(rows.filter((x) => x.side === 'closed').map((x) => x.concurrency)).toEqual(['1', '2']);
     expect(runManifest(out)).toMatchObject({ kind: 'capacity', status: 'finished' });
     expect(r.stdout).toMatch(/^srv\s+\d+\.\d+/m);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('Throughput against latency');
+    expect(html).toMatch(/knee = goodput \(c=4\)|goodput \(c=4\)/);
   }, 60_000);
+
+  it('a server that answers nothing: rows with the errors, a note, no goodput, exit 1', async () => {
+    const dir = tempDir('gapbench-cap-');
+    writeFiles(dir, {
+      'gapbench.config.yaml': [
+        'models:',
+        '  - { id: down, provider: openai, model: m, group: open, baseURL: "http://127.0.0.1:1/v1", price: { perHour: 1 } }',
+        'suites: [demo]',
+      ].join('\n'),
+    });
+    const r = await cli(['capacity', '--run-id', 'd', ...FAST], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    const [row] = csvRows(join(dir, 'results', 'd', 'capacity.csv'));
+    expect(row).toMatchObject({ concurrency: '1', requests: '0', meets_slo: 'false' });
+    expect(Number(row.errors)).toBeGreaterThanOrEqual(15);
+    expect(row.note).toMatch(/^every request failed: /);
+    const [g] = csvRows(join(dir, 'results', 'd', 'goodput.csv'));
+    expect(g.goodput_requests_per_s).toBe('');
+    expect(g.note).toBe('no step got an answer: no goodput');
+    expect(r.stdout).toMatch(/note: down: no step got an answer: no goodput/);
+  }, 30_000);
 
   it('refuses a bad target before anything is sent', async () => {
     const before = sim.stats().byModel.srv.requests;

@@ -37,7 +37,7 @@ export const CAPACITY_SPEC = {
     ...Object.fromEntries(SHARED.map((k) => [k, RUN_SPEC.options[k]])),
     model: {
       ...RUN_SPEC.options.model,
-      help: 'a model to sweep, as run takes it (openai:NAME, ollama:NAME); given, only these are swept',
+      help: "a model to sweep: the id of one of the config's models, or PROVIDER:MODEL to add one as run does; given, only these are swept",
     },
     slo: {
       type: 'string',
@@ -93,10 +93,15 @@ async function plan(values: ReturnType<typeof parse<typeof CAPACITY_SPEC.options
   };
   const v = values as Record<string, string | string[] | boolean | undefined>;
   const shared = Object.fromEntries(SHARED.map((k) => [k, v[k]]));
-  // No cache: every answer must come from the server, now.
-  const p = await prepareRun({ ...shared, cache: 'off', quiet: true }, io, undefined, true);
-  const bench = p.models.filter((m) => !m.judgeOnly);
   const named = values.model ?? [];
+  // --model ID names a model of the config; PROVIDER:MODEL adds one, as run's does.
+  const added = named.filter((n) => n.includes(':'));
+  // No cache: every answer must come from the server, now.
+  const p = await prepareRun({ ...shared, model: added, cache: 'off', quiet: true }, io, undefined, true);
+  const bench = p.models.filter((m) => !m.judgeOnly);
+  const unknown = named.find((n) => !bench.some((m) => m.id === n));
+  if (unknown !== undefined)
+    throw new UsageError(`--model ${unknown}: no model of the config has this id (give PROVIDER:MODEL to add one)`);
   const swept = bench.filter((m) => (named.length ? named.includes(m.id) : m.price?.perHour !== undefined));
   if (!swept.length)
     throw new UsageError(
@@ -136,34 +141,44 @@ async function sweepAll(
 ): Promise<Goodput[]> {
   const csv = new CapacityCsv(join(pl.p.runDir, 'capacity.csv'), manifest.run_id);
   const prompts = pl.p.suites.flatMap((s) => s.cases.map(messagesOf));
-  const onStep = (s: CapacityStep) => {
+  const onStep = (s: CapacityStep, cpuFraction: number) => {
     csv.append(s);
-    say(stepLine(s));
+    say(stepLine(s, cpuFraction));
   };
   const opts: SweepOptions = { ...pl.sweep, slo: pl.slo, signal, onStep };
   const env = { env: io.env, cwd: io.cwd };
   const results: Goodput[] = [];
+  const all: CapacityStep[] = [];
   for (const m of pl.swept) {
     if (signal.aborted) break;
     const steps = await sweepModel(m, createProvider(m, env), new PromptCycle(prompts), opts);
     const notes = m.price?.perHour === undefined ? ['no price.perHour: break-even skipped'] : [];
     if (steps.length) results.push(goodputOf(m.id, steps, pl.slo, notes));
+    all.push(...steps);
   }
   for (const m of pl.closed) {
     if (signal.aborted) break;
-    await measureClosed(m, createProvider(m, env), new PromptCycle(prompts), opts);
+    all.push(...(await measureClosed(m, createProvider(m, env), new PromptCycle(prompts), opts)));
   }
   writeGoodputCsv(join(pl.p.runDir, 'goodput.csv'), manifest.run_id, results);
+  const { writeCapacityHtml } = await import('../report/html-capacity.js');
+  writeCapacityHtml(join(pl.p.runDir, 'report.html'), {
+    runId: manifest.run_id,
+    steps: all,
+    goodput: results,
+    slo: pl.slo,
+  });
   return results;
 }
 
-function stepLine(s: CapacityStep): string {
+/** A step as it ends, with gapbench's own CPU (a load generator near a whole core would be the bottleneck). */
+function stepLine(s: CapacityStep, cpuFraction: number): string {
   const t = s.stats;
   const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '-');
   const slo = s.meetsSlo ? 'meets the SLO' : 'misses the SLO';
   const errors = t.errors ? `, ${t.errors} error(s)` : '';
   return terminalSafe(
-    `${s.model} (${s.side}) concurrency ${s.concurrency}: ${f(t.requestsPerS, 2)} req/s, ${f(t.outputTokensPerS)} tok/s, TTFT p95 ${f(t.ttft.p95)} ms, ITL p95 ${f(t.itl.p95, 1)} ms, e2e p95 ${f(t.e2e.p95)} ms${errors}: ${slo}${t.note ? ` (${t.note})` : ''}`,
+    `${s.model} (${s.side}) concurrency ${s.concurrency}: ${f(t.requestsPerS, 2)} req/s, ${f(t.outputTokensPerS)} tok/s, TTFT p95 ${f(t.ttft.p95)} ms, ITL p95 ${f(t.itl.p95, 1)} ms, e2e p95 ${f(t.e2e.p95)} ms${errors}: ${slo}${t.note ? ` (${t.note})` : ''}; gapbench CPU ${f(cpuFraction, 2)} core`,
     600,
   );
 }

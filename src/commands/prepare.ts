@@ -73,6 +73,10 @@ interface ModelSource {
 export async function prepareRun(values: RunValues, io: IO, source?: ModelSource, sweep = false): Promise<PreparedRun> {
   const resumeDir = values.resume ? resolve(io.cwd, values.resume) : undefined;
   const manifest = resumeDir ? readManifest(resumeDir) : undefined;
+  if (manifest?.kind === 'capacity')
+    throw new UsageError(
+      `--resume ${values.resume}: a capacity run (gapbench capacity), not an evaluation run: sweep again instead`,
+    );
   const inv = manifest?.invocation;
   const sets = { ...(inv?.sets ?? {}), ...keyValues('--set', values.set) };
   const cliModels = values.model ?? inv?.models ?? [];

@@ -35,6 +35,10 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('expected one run directory: gapbench report results/<run-id>');
   const dir = resolve(io.cwd, positionals[0]);
   const manifest = readManifest(dir);
+  if (manifest.kind === 'capacity')
+    throw new UsageError(
+      `${positionals[0]}: a capacity run (gapbench capacity): its capacity.csv, goodput.csv and report.html are final`,
+    );
   if (!existsSync(join(dir, 'records.jsonl'))) throw new UsageError(`${positionals[0]}: no records.jsonl`);
   const say = (line: string) => io.stderr.write(`${line}\n`);
   const capacity = capacityRef(

@@ -98,6 +98,12 @@ function stepCells(runId: string, s: CapacityStep): CsvValue[] {
   ];
 }
 
+/** A step as capacity.csv's row, by column (report.html's table). */
+export function stepRow(runId: string, s: CapacityStep): Record<string, CsvValue> {
+  const cells = stepCells(runId, s);
+  return Object.fromEntries(CAPACITY_COLUMNS.map((c, i) => [c, cells[i]]));
+}
+
 /** capacity.csv, written a whole line at a time as each step ends. */
 export class CapacityCsv {
   constructor(
@@ -148,8 +154,8 @@ export function goodputOf(model: string, steps: readonly CapacityStep[], slo: Sl
   return { model, slo: sloText(slo), goodput, saturation, knee, note: [why, ...notes].filter(Boolean).join('; ') };
 }
 
-export function writeGoodputCsv(path: string, runId: string, rows: readonly Goodput[]): void {
-  const cells = rows.map((g) => [
+function goodputCells(runId: string, g: Goodput): CsvValue[] {
+  return [
     runId,
     g.model,
     g.slo,
@@ -162,8 +168,23 @@ export function writeGoodputCsv(path: string, runId: string, rows: readonly Good
     g.saturation?.stats.outputTokensPerS,
     g.knee?.concurrency,
     g.note,
-  ]);
-  writeFileSync(path, toCsvString(GOODPUT_COLUMNS, cells));
+  ];
+}
+
+/** A model's goodput as goodput.csv's row, by column. */
+export function goodputRow(runId: string, g: Goodput): Record<string, CsvValue> {
+  const cells = goodputCells(runId, g);
+  return Object.fromEntries(GOODPUT_COLUMNS.map((c, i) => [c, cells[i]]));
+}
+
+export function writeGoodputCsv(path: string, runId: string, rows: readonly Goodput[]): void {
+  writeFileSync(
+    path,
+    toCsvString(
+      GOODPUT_COLUMNS,
+      rows.map((g) => goodputCells(runId, g)),
+    ),
+  );
 }
 
 /** The terminal table: per swept model its goodput, its saturation, and the knee (where throughput stops rising). */

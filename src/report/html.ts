@@ -160,7 +160,7 @@ function scoresSection(summary: readonly SummaryRow[]): string {
   )}</figure>`;
 }
 
-const STYLE = `body{font-family:${FONT};margin:24px auto;padding:0 12px;max-width:1100px;color:#1d232b}
+export const STYLE = `body{font-family:${FONT};margin:24px auto;padding:0 12px;max-width:1100px;color:#1d232b}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccd;padding-bottom:4px;margin-top:32px}
 figure{margin:12px 0}svg{max-width:100%;height:auto}table{border-collapse:collapse;font-size:12px}
 td,th{border:1px solid #ccd;padding:3px 6px;vertical-align:top}td.num{text-align:right}
