@@ -72,11 +72,7 @@ interface ModelSource {
  */
 export async function prepareRun(values: RunValues, io: IO, source?: ModelSource, sweep = false): Promise<PreparedRun> {
   const resumeDir = values.resume ? resolve(io.cwd, values.resume) : undefined;
-  const manifest = resumeDir ? readManifest(resumeDir) : undefined;
-  if (manifest?.kind === 'capacity')
-    throw new UsageError(
-      `--resume ${values.resume}: a capacity run (gapbench capacity), not an evaluation run: sweep again instead`,
-    );
+  const manifest = resumeDir ? resumedManifest(resumeDir, values.resume!) : undefined;
   const inv = manifest?.invocation;
   const sets = { ...(inv?.sets ?? {}), ...keyValues('--set', values.set) };
   const cliModels = values.model ?? inv?.models ?? [];
@@ -133,6 +129,16 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     capacity,
     ...(config.slo ? { slo: config.slo } : {}),
   };
+}
+
+/** The manifest of the run to resume; a capacity run is not one. */
+function resumedManifest(dir: string, given: string): Manifest {
+  const manifest = readManifest(dir);
+  if (manifest.kind === 'capacity')
+    throw new UsageError(
+      `--resume ${given}: a capacity run (gapbench capacity), not an evaluation run: sweep again instead`,
+    );
+  return manifest;
 }
 
 /** The capacity result the break-even uses: --capacity, the config's, the resumed run's (see capacityRef). */

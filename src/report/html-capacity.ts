@@ -10,7 +10,7 @@ import { goodputRow, sloText, stepRow, type CapacityStep, type Goodput, type Slo
 import { niceRange } from './chart-labels.js';
 import { renderSvg } from './html-charts.js';
 import { escapeHtml, rowsTable } from './html-tables.js';
-import { STYLE } from './html.js';
+import { STYLE } from './html-style.js';
 
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const COLORS = ['#3b6fb6', '#d9822b', '#2e9e6b', '#b6443b', '#7a5cc0', '#8c6d3f'];
@@ -30,7 +30,7 @@ function markers(g: Goodput | undefined): { coord: number[]; name: string; symbo
 }
 
 /** One curve per swept model; `goodput` marks each model's knee and goodput. */
-function capacityChart(steps: readonly CapacityStep[], goodput: readonly Goodput[], slo: Slo): string {
+export function capacityChart(steps: readonly CapacityStep[], goodput: readonly Goodput[], slo: Slo): string {
   const open = steps.filter((s) => s.side === 'open' && s.stats.requests > 0);
   if (!open.length) return '<p>No swept model answered: no throughput-latency curve.</p>';
   const models = [...new Set(open.map((s) => s.model))];
