@@ -95,7 +95,9 @@ function inFlightWords(n: number): string {
 
 /** The open model's capacity figure: the capacity result's goodput when it has one, else this run's. */
 function openThroughput(model: string, own: Usage, capacity: CapacityResult | undefined): Throughput {
-  const ownSource = `this run's throughput at its own concurrency${own.inFlight ? ` (${inFlightWords(own.inFlight)})` : ''}`;
+  const ownSource = own.throughput
+    ? `this run's throughput at its own concurrency${own.inFlight ? ` (${inFlightWords(own.inFlight)})` : ''}`
+    : "this run's throughput, none measured (answers that took no measurable time)";
   const fallback = (why: string) => ({ perHour: own.throughput, source: `${ownSource}; ${why}` });
   if (!capacity) return { perHour: own.throughput, source: ownSource };
   const g = capacity.goodput.get(model);
@@ -114,9 +116,10 @@ function openThroughput(model: string, own: Usage, capacity: CapacityResult | un
 
 /** The API's latency as the capacity run measured it: its highest load step (the run's concurrency). */
 function closedLatency(model: string, capacity: CapacityResult | undefined): BreakEven {
-  const steps = (capacity?.steps ?? []).filter((s) => s.side === 'closed' && s.model === model && s.requests > 0);
+  const steps = (capacity?.steps ?? []).filter((s) => s.side === 'closed' && s.model === model && s.stats.requests > 0);
   const last = steps.sort((a, b) => a.step - b.step).at(-1);
-  return last ? { closed_ttft_p95_ms: last.ttftP95Ms, closed_e2e_p95_ms: last.e2eP95Ms } : {};
+  const ms = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : undefined);
+  return last ? { closed_ttft_p95_ms: ms(last.stats.ttft.p95), closed_e2e_p95_ms: ms(last.stats.e2e.p95) } : {};
 }
 
 /**
@@ -145,8 +148,8 @@ export function breakEven(
     out.closed_cost_per_1k_correct_usd = ((closedPerRequest * c.records) / c.passed) * 1000;
   if (closedPerRequest !== undefined) out.closed_cost_per_request_usd = closedPerRequest;
   const t = op?.perHour !== undefined ? openThroughput(row.open_model, o, capacity) : undefined;
-  // Said even when no figure came of it (answers that took no measurable time, none right).
-  if (t) out.open_capacity_source = t.perHour ? t.source : `${t.source}: no throughput measured`;
+  // Said even when no figure came of it (no throughput measured, no answer right).
+  if (t) out.open_capacity_source = t.source;
   if (op?.perHour !== undefined && t?.perHour && o.passed > 0) {
     const u = op.utilization ?? 1;
     const capacityPerMonth = u * t.perHour * HOURS_PER_MONTH;
