@@ -22,7 +22,14 @@ const TTFT_TARGET_S = 0.2;
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ models: [SPEC, { name: 'api', latencyMs: 30, tokensPerSecond: 2000 }] });
+  sim = await startSimulator({
+    models: [
+      SPEC,
+      { name: 'api', latencyMs: 30, tokensPerSecond: 2000 },
+      // Not in memory: its first request loads it for 600 ms and says so (Ollama's load_duration).
+      { name: 'cold:1b', latencyMs: 5, tokensPerSecond: 2000, loadMs: 600 },
+    ],
+  });
 });
 afterAll(() => sim.close());
 
@@ -84,6 +91,22 @@ describe('gapbench capacity', () => {
     expect(html).toContain('Throughput against latency');
     expect(html).toMatch(/goodput \(c=4\)/);
   }, 60_000);
+
+  it('counts a model load as a cold start and keeps it out of the figures (Ollama protocol)', async () => {
+    const dir = tempDir('gapbench-cap-');
+    writeFiles(dir, {
+      'gapbench.config.yaml': [
+        'models:',
+        `  - { id: cold, provider: ollama, model: "cold:1b", host: "${sim.ollamaHost}", price: { perHour: 1 } }`,
+        'suites: [demo]',
+      ].join('\n'),
+    });
+    const r = await cli(['capacity', '--run-id', 'o', '--max-concurrency', '1', ...FAST], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const [row] = csvRows(join(dir, 'results', 'o', 'capacity.csv'));
+    expect(row).toMatchObject({ model: 'cold', concurrency: '1', cold_starts: '1', errors: '0' });
+    expect(Number(row.e2e_p95_ms)).toBeLessThan(600);
+  }, 30_000);
 
   it('a server that answers nothing: rows with the errors, a note, no goodput, exit 1', async () => {
     const dir = tempDir('gapbench-cap-');
