@@ -57,8 +57,6 @@ function naiveP(kind, s) {
   return sd > 0 ? studentTTwoSided(mean / (sd / Math.sqrt(s.n)), s.n - 1) : 1;
 }
 
-const sideOf = (low, high) => (low > 0 ? 'closed_better' : high < 0 ? 'open_better' : 'no_significant_difference');
-
 /** One simulated run of n_max cases with true gap g; every rule is read off the same cases. */
 function simulateRun(kind, g, nMax) {
   const rule = { alpha: ALPHA, untilDecided: true, minCases: MIN_CASES, nMax, finalTest: true };
@@ -94,8 +92,8 @@ function simulateRun(kind, g, nMax) {
       if (out[key]) continue;
       const reason = stopReason(seq, r);
       if (!reason) continue;
-      const { low_pp, high_pp } = seq.interval();
-      const verdict = reason === 'n_max' ? sequentialVerdict(seq, r, closed, open) : sideOf(low_pp, high_pp);
+      // Cases fill closed/open up to n_max; the fixed-n test reads them only once all are in.
+      const verdict = sequentialVerdict(seq, r, closed, open);
       out[key] = { n: seq.n, reason, verdict };
     }
   }

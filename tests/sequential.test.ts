@@ -224,6 +224,15 @@ describe('the stop rule', () => {
     expect(stopReason(ties, { ...rule, nMax: 1000, untilDecided: false, targetWidthPp: 10 })).toBe('ci_width');
     expect(stopReason(ties, { ...rule, nMax: 400 })).toBe('n_max');
     expect(stopReason(gapSequence([1, 1, 1], 0.01), { ...rule, nMax: 3 })).toBe('n_max');
+    // Positions settled without entering (excluded errors) still bring the suite to its end.
+    expect(stopReason(gapSequence([1, 1], 0.01), { ...rule, nMax: 3 })).toBeUndefined();
+    expect(stopReason(gapSequence([1, 1], 0.01), { ...rule, nMax: 3 }, 3)).toBe('n_max');
+    expect(stopReason(new GapSequence({ alpha: 0.01 }), { ...rule, nMax: 0, marginPp: 100 })).toBe('n_max');
+  });
+
+  it('splits alpha evenly over suites that stop on their own', () => {
+    expect(sequenceAlpha({ ...rule, suites: 2 })).toBeCloseTo(0.005, 15);
+    expect(finalTestAlpha({ ...rule, suites: 2 })).toBeCloseTo(0.02, 15);
   });
 
   it('at n_max the fixed-n paired test at 4 alpha/5 decides what the sequence left open', () => {
@@ -241,5 +250,8 @@ describe('the stop rule', () => {
     expect(pairedComparison(closed, open, undefined, 0.04)!.p).toBeLessThan(0.04);
     expect(sequentialVerdict(seq, r, closed, open)).toBe('closed_better');
     expect(sequentialVerdict(seq, { ...r, finalTest: false }, closed, open)).toBe('no_significant_difference');
+    // Stopped before its end (within a margin, say): the fixed test does not get a say.
+    expect(sequentialVerdict(seq, { ...r, nMax: 100 }, closed, open)).toBe('no_significant_difference');
+    expect(sequentialVerdict(seq, { ...r, nMax: 100 }, closed, open, 100)).toBe('closed_better');
   });
 });

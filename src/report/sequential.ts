@@ -169,6 +169,8 @@ export interface StopRule {
   nMax: number;
   /** At nMax a fixed-n paired test decides (`--final-test`). */
   finalTest: boolean;
+  /** Suites that each stop on their own: alpha is split evenly over them (Bonferroni). Default 1. */
+  suites?: number;
 }
 
 /**
@@ -177,39 +179,46 @@ export interface StopRule {
  * while most of the fixed test's power is kept for gaps too small to decide early.
  */
 export function sequenceAlpha(rule: StopRule): number {
-  return rule.finalTest ? rule.alpha / 5 : rule.alpha;
+  return (rule.finalTest ? rule.alpha / 5 : rule.alpha) / Math.max(1, rule.suites ?? 1);
 }
 
 /** The fixed-n test's share of alpha (0 without the final test). */
 export function finalTestAlpha(rule: StopRule): number {
-  return rule.finalTest ? (rule.alpha * 4) / 5 : 0;
-}
-
-/** Why to stop now, or undefined to go on. `seq` must run at `sequenceAlpha(rule)`. */
-export function stopReason(seq: GapSequence, rule: StopRule): StopReason | undefined {
-  if (seq.n < rule.minCases && seq.n < rule.nMax) return undefined;
-  const { low_pp, high_pp } = seq.interval();
-  if (rule.untilDecided && (low_pp > 0 || high_pp < 0)) return 'decided';
-  if (rule.marginPp !== undefined && low_pp >= -rule.marginPp && high_pp <= rule.marginPp) return 'within_margin';
-  if (rule.targetWidthPp !== undefined && high_pp - low_pp <= rule.targetWidthPp) return 'ci_width';
-  return seq.n >= rule.nMax ? 'n_max' : undefined;
+  return rule.finalTest ? (rule.alpha * 4) / 5 / Math.max(1, rule.suites ?? 1) : 0;
 }
 
 /**
- * The verdict when the run stopped: the sequence's side when it excludes 0; otherwise, at nMax with
- * the final test, the fixed-n paired test at 4 alpha/5 on the committed cases (closed[i], open[i]
- * one case's scores, in commit order).
+ * Why to stop now, or undefined to go on; checked after each committed case. `seq` must run at
+ * `sequenceAlpha(rule)`. `settled` counts the positions done with, including cases left out (an
+ * excluded error on a deciding side), so a suite ends at nMax even when fewer cases entered.
+ */
+export function stopReason(seq: GapSequence, rule: StopRule, settled = seq.n): StopReason | undefined {
+  const last = settled >= rule.nMax;
+  if (seq.n > 0 && (seq.n >= rule.minCases || last)) {
+    const { low_pp, high_pp } = seq.interval();
+    if (rule.untilDecided && (low_pp > 0 || high_pp < 0)) return 'decided';
+    if (rule.marginPp !== undefined && low_pp >= -rule.marginPp && high_pp <= rule.marginPp) return 'within_margin';
+    if (rule.targetWidthPp !== undefined && high_pp - low_pp <= rule.targetWidthPp) return 'ci_width';
+  }
+  return last ? 'n_max' : undefined;
+}
+
+/**
+ * The verdict when the run stopped: the sequence's side when it excludes 0; otherwise, once the run
+ * reached nMax (`settled` as in `stopReason`) with the final test, the fixed-n paired test at
+ * 4 alpha/5 on the committed cases (closed[i], open[i]: one case's scores, in commit order).
  */
 export function sequentialVerdict(
   seq: GapSequence,
   rule: StopRule,
   closed: readonly number[],
   open: readonly number[],
+  settled = seq.n,
 ): ReturnType<typeof verdictOf> {
   const { low_pp, high_pp } = seq.interval();
   if (low_pp > 0) return 'closed_better';
   if (high_pp < 0) return 'open_better';
-  if (!rule.finalTest || seq.n < rule.nMax) return 'no_significant_difference';
+  if (!rule.finalTest || settled < rule.nMax) return 'no_significant_difference';
   const alpha = finalTestAlpha(rule);
   const fixed = pairedComparison(closed, open, undefined, alpha);
   return fixed ? verdictOf(fixed, alpha) : 'no_significant_difference';
