@@ -154,6 +154,17 @@ describe('edge cases', () => {
     expect(gapSequence(Array(200).fill(-1), 0.05).interval().high_pp).toBeLessThan(-90);
   });
 
+  it('keeps the last non-empty interval once every mean is excluded (a miscoverage, probability <= alpha)', () => {
+    // At alpha 0.9, three wins then losses: after the fifth loss no candidate mean is left.
+    const seq = new GapSequence({ alpha: 0.9 });
+    const seen: string[] = [];
+    for (const d of [1, 1, 1, -1, -1, -1, -1, -1, -1, -1]) {
+      seq.push(d);
+      seen.push(JSON.stringify(seq.interval()));
+    }
+    expect(seen.slice(6)).toEqual(Array(4).fill(JSON.stringify({ low_pp: 36.6, high_pp: 38.8 })));
+  });
+
   it('refuses a difference outside [-1, 1] or not a number, and a bad alpha', () => {
     const seq = new GapSequence({ alpha: 0.05 });
     expect(() => seq.push(1.5)).toThrow(/\[-1, 1\], got 1.5/);
