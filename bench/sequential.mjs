@@ -130,7 +130,8 @@ function cells(report) {
           if (o.fixed === right) c.fixed++;
           if (o.final.verdict === right) c.final++;
           if (o.bare.verdict === right) c.bare++;
-          if (o.final.verdict === 'open_better' || o.bare.verdict === 'open_better') c.wrong++;
+          if (o.final.verdict === 'open_better') c.wrong++;
+          if (o.bare.verdict === 'open_better') c.wrongBare++;
           c.saved += 1 - o.final.n / nMax;
           if (o.margin.reason === 'within_margin') {
             c.within++;
@@ -153,7 +154,7 @@ function cells(report) {
           power.push([
             cell,
             `right verdict: fixed-n ${pct(f('fixed'))}, with final test ${pct(f('final'))}, sequence alone ${pct(f('bare'))}; ` +
-              `wrong side ${pct(f('wrong'))}; cases saved ${pct(f('saved'))}`,
+              `wrong side ${pct(f('wrong'))} (alone ${pct(f('wrongBare'))}); cases saved ${pct(f('saved'))}`,
           ]);
         margins.push([
           cell,
