@@ -6,7 +6,7 @@
 // "within margin" stops, wrong-side verdicts, power against the fixed-n test, the share of cases
 // saved, the naive "fixed-n test after every case" for contrast, committing in completion order
 // against a pre-drawn order, and the cost of one update. Seeded: the same figures on every
-// machine. SEQ_SIMS sets the runs per cell (default 1,000: about two minutes on 2 busy cores).
+// machine. SEQ_SIMS sets the runs per cell (default 1,000: 2-5 minutes on a shared 2-core machine).
 import { pairedComparison, verdictOf } from '../dist/report/paired.js';
 import { GapSequence, sequenceAlpha, sequentialVerdict, stopReason } from '../dist/report/sequential.js';
 import { normalTwoSided, studentTTwoSided } from '../dist/report/stats.js';
