@@ -112,6 +112,7 @@ function cells(report) {
         const g = gapPp / 100;
         const c = {
           covered: 0,
+          wrongBare: 0,
           naive: 0,
           fixed: 0,
           final: 0,
