@@ -26,7 +26,6 @@ function capacityFiles(goodputRps: string, opts: { model?: string; capacityCsv?:
       duration_s: '10',
       requests: '20',
       requests_per_s: String(rps),
-      output_tokens_per_s: String(rps * 20),
       ttft_p95_ms: String(ttft),
       e2e_p95_ms: String(e2e),
       errors: '0',
@@ -162,18 +161,35 @@ describe('break-even on a capacity result', () => {
     expect(html).toContain('capacity from its goodput at the latency target');
   });
 
-  it("report.html draws the capacity run's throughput against latency, the target, the knee and the goodput", async () => {
+  it("report.html draws the capacity run's throughput against TTFT, the target's line and the goodput", async () => {
     const { renderHtml } = await import('../src/report/html.js');
     const capacity = readCapacity(capacityDir('0.5'));
     const html = renderHtml({ runId: 'r', summary: [], gaps: [], aggregate: new Aggregator('r', false).agg, capacity });
-    expect(html).toContain('comes from capacity run cap-1');
-    const svg = /<svg(?:(?!<\/svg>)[\s\S])*Throughput against latency[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
-    for (const text of ['SLO TTFT p95 2 s', 'c=1', 'c=32', 'goodput (c=8)', 'knee (c=32)', 'c (API) TTFT p95'])
+    const svg = /<svg(?:(?!<\/svg>)[\s\S])*Throughput against time to first token[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    for (const text of [
+      'SLO: TTFT p95 ≤ 2 s',
+      'c=1',
+      'c=32',
+      'o (self-hosted)',
+      'c (API)',
+      'goodput 0.5 requests/s at concurrency 8',
+    ])
       expect(svg).toContain(text);
     // Without a capacity result there is no such chart.
     expect(renderHtml({ runId: 'r', summary: [], gaps: [], aggregate: new Aggregator('r', false).agg })).not.toContain(
-      'Throughput against latency',
+      'Throughput against time to first token',
     );
+  });
+
+  it('falls back, saying why, when no step met the SLO or the model is not in the result', () => {
+    const none = gap(capacityDir(''));
+    expect(none.open_capacity_requests_per_month).toBe(36_500);
+    expect(none.open_capacity_source).toMatch(
+      /^this run's throughput .*; capacity run cap-1: no step met ttft_p95<=2s/,
+    );
+    const other = gap(capacityDir('0.5', { model: 'other' }));
+    expect(other.open_capacity_requests_per_month).toBe(36_500);
+    expect(other.open_capacity_source).toMatch(/capacity run cap-1 has no result for this model$/);
   });
 });
 
@@ -184,9 +200,7 @@ describe('reading a capacity result', () => {
     const c = readCapacity(capacityDir('0.5'));
     expect(c.runId).toBe('cap-1');
     expect(c.steps).toHaveLength(5);
-    expect(c.steps[2]).toMatchObject({ model: 'o', side: 'open', concurrency: 32, meetsSlo: false });
-    expect(c.steps[2].stats).toMatchObject({ requests: 20, requestsPerS: 0.6, outputTokensPerS: 12 });
-    expect(c.steps[2].stats.ttft).toEqual({ p50: NaN, p95: 9000 });
+    expect(c.steps[2]).toMatchObject({ model: 'o', side: 'open', concurrency: 32, requestsPerS: 0.6, meetsSlo: false });
     expect(c.goodput.get('o')).toMatchObject({ slo: SLO, requestsPerS: 0.5, concurrency: 8 });
   });
 

@@ -88,8 +88,8 @@ describe('gapbench capacity', () => {
     expect(runManifest(out)).toMatchObject({ kind: 'capacity', status: 'finished' });
     expect(r.stdout).toMatch(/^srv\s+\d+\.\d+/m);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
-    expect(html).toContain('Throughput against latency');
-    expect(html).toMatch(/goodput \(c=4\)/);
+    expect(html).toContain('Throughput against time to first token');
+    expect(html).toMatch(/srv: goodput [\d.]+ requests\/s at concurrency 4/);
   }, 60_000);
 
   it('counts a model load as a cold start and keeps it out of the figures (Ollama protocol)', async () => {

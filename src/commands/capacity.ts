@@ -162,12 +162,7 @@ async function sweepAll(
   }
   writeGoodputCsv(join(pl.p.runDir, 'goodput.csv'), manifest.run_id, results);
   const { writeCapacityHtml } = await import('../report/html-capacity.js');
-  writeCapacityHtml(join(pl.p.runDir, 'report.html'), {
-    runId: manifest.run_id,
-    steps: all,
-    goodput: results,
-    slo: pl.slo,
-  });
+  writeCapacityHtml({ runDir: pl.p.runDir, runId: manifest.run_id, steps: all, goodput: results, slo: pl.slo });
   return results;
 }
 

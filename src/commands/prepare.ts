@@ -127,11 +127,11 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     ...(subset.filter ? { filter: subset.filter } : {}),
     ...filteredOf(values.limit, subset.filter, manifest),
     capacity,
-    ...(config.slo ? { slo: config.slo } : {}),
+    slo: config.slo,
   };
 }
 
-/** The manifest of the run to resume; a capacity run is not one. */
+/** The manifest of the run to resume: an evaluation run's (a capacity sweep's directory is final). */
 function resumedManifest(dir: string, given: string): Manifest {
   const manifest = readManifest(dir);
   if (manifest.kind === 'capacity')

@@ -116,10 +116,9 @@ function openThroughput(model: string, own: Usage, capacity: CapacityResult | un
 
 /** The API's latency as the capacity run measured it: its highest load step (the run's concurrency). */
 function closedLatency(model: string, capacity: CapacityResult | undefined): BreakEven {
-  const steps = (capacity?.steps ?? []).filter((s) => s.side === 'closed' && s.model === model && s.stats.requests > 0);
+  const steps = (capacity?.steps ?? []).filter((s) => s.side === 'closed' && s.model === model && s.requests > 0);
   const last = steps.sort((a, b) => a.step - b.step).at(-1);
-  const ms = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : undefined);
-  return last ? { closed_ttft_p95_ms: ms(last.stats.ttft.p95), closed_e2e_p95_ms: ms(last.stats.e2e.p95) } : {};
+  return last ? { closed_ttft_p95_ms: last.ttftP95Ms, closed_e2e_p95_ms: last.e2eP95Ms } : {};
 }
 
 /**

@@ -9,11 +9,25 @@ import { join, resolve } from 'node:path';
 import { FileError, UsageError } from '../errors.js';
 import { readBounded } from '../util/readfile.js';
 import { CAPACITY_COLUMNS, GOODPUT_COLUMNS } from './capacity-columns.js';
-import type { CapacityStep, Goodput, Slo } from './capacity.js';
 import { splitRecords } from './history-read.js';
 
-/** goodput.csv's row of a swept model; the goodput fields are absent when no step met the SLO. */
-interface GoodputRow {
+/** One load step of one model, as the break-even and the throughput-latency chart use it. */
+export interface CapacityStep {
+  model: string;
+  side: 'open' | 'closed';
+  step: number;
+  concurrency?: number;
+  rateRps?: number;
+  requests: number;
+  requestsPerS: number;
+  outputTokensPerS?: number;
+  ttftP95Ms?: number;
+  e2eP95Ms?: number;
+  meetsSlo: boolean;
+}
+
+/** A swept model's goodput at the SLO; the rate fields are absent when no step met it. */
+interface Goodput {
   model: string;
   slo: string;
   requestsPerS?: number;
@@ -31,9 +45,8 @@ export interface CapacityResult {
   dir: string;
   /** The capacity run's id (its rows' run_id). */
   runId: string;
-  /** capacity.csv's rows as `gapbench capacity` measured them (a number not measured is NaN). */
   steps: CapacityStep[];
-  goodput: Map<string, GoodputRow>;
+  goodput: Map<string, Goodput>;
   /** Why the recorded result could not be read again (moved, deleted, damaged): the break-even says so. */
   unreadable?: string;
 }
@@ -52,38 +65,31 @@ export function readCapacity(path: string, dir = path): CapacityResult {
     throw new UsageError(
       `${dir}: no ${existsSync(capPath) ? 'goodput.csv' : 'capacity.csv'}: not a capacity result (written by gapbench capacity)`,
     );
-  let runId = '';
-  const steps = readTable(capPath, CAPACITY_COLUMNS).map(({ cell, num, line }): CapacityStep => {
+  const steps = readTable(capPath, CAPACITY_COLUMNS).map(({ cell, num, line }) => {
     const side = cell('side');
     if (side !== 'open' && side !== 'closed')
       throw new FileError(capPath, line, `side: '${side.slice(0, 20)}' is neither open nor closed`);
     const meets = cell('meets_slo');
     if (meets !== 'true' && meets !== 'false')
       throw new FileError(capPath, line, `meets_slo: '${meets.slice(0, 20)}' is neither true nor false`);
-    runId ||= cell('run_id');
-    // An empty cell is a figure not measured (NaN, as the writer leaves it empty).
-    const n = (name: string) => num(name) ?? NaN;
     return {
+      runId: cell('run_id'),
       model: need(cell('model'), capPath, line, 'model'),
-      side,
+      side: side as CapacityStep['side'],
       step: num('step') ?? 0,
-      concurrency: n('concurrency'),
-      stats: {
-        durationS: n('duration_s'),
-        requests: num('requests') ?? 0,
-        requestsPerS: num('requests_per_s') ?? 0,
-        outputTokensPerS: n('output_tokens_per_s'),
-        ttft: { p50: n('ttft_p50_ms'), p95: n('ttft_p95_ms') },
-        itl: { p50: n('itl_p50_ms'), p95: n('itl_p95_ms') },
-        e2e: { p50: n('e2e_p50_ms'), p95: n('e2e_p95_ms') },
-        errors: num('errors') ?? 0,
-        coldStarts: num('cold_starts') ?? 0,
-        note: cell('note'),
-      },
+      concurrency: num('concurrency'),
+      rateRps: num('rate_rps'),
+      requests: num('requests') ?? 0,
+      // A step with no answer (a server failing every request) has no rate.
+      requestsPerS: num('requests_per_s') ?? 0,
+      outputTokensPerS: num('output_tokens_per_s'),
+      ttftP95Ms: num('ttft_p95_ms'),
+      e2eP95Ms: num('e2e_p95_ms'),
       meetsSlo: meets === 'true',
     };
   });
-  const goodput = new Map<string, GoodputRow>();
+  const goodput = new Map<string, Goodput>();
+  let runId = steps[0]?.runId ?? '';
   for (const { cell, num, line } of readTable(goodPath, GOODPUT_COLUMNS)) {
     const model = need(cell('model'), goodPath, line, 'model');
     runId ||= cell('run_id');
@@ -99,7 +105,7 @@ export function readCapacity(path: string, dir = path): CapacityResult {
       note: cell('note'),
     });
   }
-  return { dir: abs, runId: runId || abs, steps, goodput };
+  return { dir: abs, runId: runId || abs, steps: steps.map(({ runId: _, ...s }) => s), goodput };
 }
 
 /** The capacity result a manifest recorded, read again for the reports; one that is gone is marked, not fatal. */
@@ -110,42 +116,6 @@ export function loadRecordedCapacity(ref: { dir: string; run_id: string }): Capa
     if (!(e instanceof UsageError)) throw e;
     return { dir: ref.dir, runId: ref.run_id, steps: [], goodput: new Map(), unreadable: e.message };
   }
-}
-
-/**
- * A capacity result in the shapes `gapbench capacity` draws its throughput-latency chart from:
- * each swept model's goodput, saturation and knee steps found again by their concurrency, and the
- * target parsed back from goodput.csv's `slo` text (`ttft_p95<=2s;itl_p95<=100ms;e2e_p95<=30s`).
- */
-export function chartInput(c: CapacityResult): { steps: CapacityStep[]; goodput: Goodput[]; slo: Slo } {
-  const goodput = [...c.goodput.values()].map((g): Goodput => {
-    const own = c.steps.filter((s) => s.side === 'open' && s.model === g.model && s.stats.requests > 0);
-    const at = (conc: number | undefined, meets = false) =>
-      own.find((s) => s.concurrency === conc && (!meets || s.meetsSlo));
-    const saturation = own.reduce<CapacityStep | undefined>(
-      (a, s) => (!a || s.stats.requestsPerS > a.stats.requestsPerS ? s : a),
-      undefined,
-    );
-    return {
-      model: g.model,
-      slo: g.slo,
-      goodput: g.requestsPerS ? at(g.concurrency, true) : undefined,
-      saturation,
-      knee: at(g.saturationConcurrency),
-      note: g.note,
-    };
-  });
-  const text = [...c.goodput.values()].map((g) => g.slo).find(Boolean) ?? '';
-  const slo: Slo = {};
-  for (const [key, field] of [
-    ['ttft_p95', 'ttftP95Ms'],
-    ['itl_p95', 'itlP95Ms'],
-    ['e2e_p95', 'e2eP95Ms'],
-  ] as const) {
-    const m = new RegExp(`${key}<=(\\d+(?:\\.\\d+)?)(ms|s)\\b`).exec(text);
-    if (m) slo[field] = Number(m[1]) * (m[2] === 's' ? 1000 : 1);
-  }
-  return { steps: c.steps, goodput, slo };
 }
 
 interface Row {

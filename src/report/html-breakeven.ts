@@ -1,8 +1,5 @@
 import type { GapRow } from './gap.js';
-import { chartInput, type CapacityResult } from './capacity-read.js';
-import { capacityChart } from './html-capacity.js';
 import { renderSvg } from './html-charts.js';
-import { escapeHtml } from './html-tables.js';
 
 /** Machines drawn past the first: enough to show the staircase, few enough to read it. */
 const MACHINES = 4;
@@ -119,18 +116,5 @@ function costVolumeChart(g: GapRow): string {
     },
     900,
     340,
-  );
-}
-
-/**
- * With a capacity result, the capacity run's own throughput-latency chart (html-capacity.ts), so
- * the goodput the break-even used is seen on its curve, the knee and the target beside it.
- */
-export function capacityResultSection(c: CapacityResult | undefined): string {
-  if (!c || c.unreadable || !c.steps.some((s) => s.side === 'open')) return '';
-  const { steps, goodput, slo } = chartInput(c);
-  return (
-    `<p>The open side's capacity above comes from capacity run ${escapeHtml(c.runId)}: its throughput against latency / 容量测试</p>` +
-    capacityChart(steps, goodput, slo)
   );
 }

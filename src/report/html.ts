@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Aggregate } from './aggregate.js';
 import type { Disagreement } from './disagreement.js';
-import { costSection, historySection, latencySection, renderSvg } from './html-charts.js';
-import { breakEvenSection, capacityResultSection } from './html-breakeven.js';
-import { STYLE } from './html-style.js';
+import { costSection, FONT, historySection, latencySection, renderSvg } from './html-charts.js';
+import { breakEvenSection } from './html-breakeven.js';
+import { throughputLatencySection } from './html-throughput.js';
 import type { CapacityResult } from './capacity-read.js';
 import { disagreementSection, escapeHtml, rowsTable } from './html-tables.js';
 import { GAP_COLUMNS, type GapRow } from './gap.js';
@@ -160,12 +160,21 @@ function scoresSection(summary: readonly SummaryRow[]): string {
   )}</figure>`;
 }
 
+export const STYLE = `body{font-family:${FONT};margin:24px auto;padding:0 12px;max-width:1100px;color:#1d232b}
+h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccd;padding-bottom:4px;margin-top:32px}
+figure{margin:12px 0}svg{max-width:100%;height:auto}table{border-collapse:collapse;font-size:12px}
+td,th{border:1px solid #ccd;padding:3px 6px;vertical-align:top}td.num{text-align:right}
+pre{white-space:pre-wrap;word-break:break-word;max-width:320px;margin:2px 0;font-size:11px}.wide{overflow-x:auto}
+summary{cursor:pointer;color:#3b6fb6;font-size:11px}summary .cut{white-space:pre-wrap;word-break:break-word;color:#1d232b;font-family:monospace}.out{margin-bottom:6px}
+table.dis td{min-width:60px}table.dis td:nth-child(3),table.dis td:nth-child(5),table.dis td:nth-child(6){min-width:150px}
+@media print{h2{break-after:avoid}figure,tr{break-inside:avoid}}`;
+
 export function renderHtml(input: HtmlInput): string {
   const { runId, summary, gaps } = input;
   const sections = [
     ['Headline: is the gap real? / 差距是否真实', gapSection(gaps)],
     ['Scores / 得分', scoresSection(summary)],
-    ['Cost / 成本', costSection(summary) + breakEvenSection(gaps) + capacityResultSection(input.capacity)],
+    ['Cost / 成本', costSection(summary) + breakEvenSection(gaps) + throughputLatencySection(input.capacity)],
     ['Latency and errors / 延迟与错误', latencySection(summary)],
     ['Score over time / 历史趋势', historySection(input.history ?? [])],
     ['Where closed and open disagree most / 分歧最大的用例', disagreementSection(input.disagreements)],
