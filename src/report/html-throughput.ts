@@ -30,7 +30,8 @@ export function throughputLatencySection(capacity: CapacityResult | undefined): 
   const top = Math.max(bound ?? 0, ...capacity.steps.map((s) => s.ttftP95Ms ?? 0)) / 1000;
   const series = [...bySeries.entries()].map(([key, steps], i) => {
     const [side, model] = key.split('\u0000');
-    const sorted = [...steps].sort((a, b) => a.step - b.step);
+    // By load, not by the order measured: a sweep's bisection steps come after the ladder.
+    const sorted = [...steps].sort((a, b) => (a.concurrency ?? a.rateRps ?? 0) - (b.concurrency ?? b.rateRps ?? 0));
     const good = capacity.goodput.get(model);
     return {
       type: side === 'open' ? ('line' as const) : ('scatter' as const),
