@@ -141,7 +141,7 @@ describe('gapbench capacity', () => {
     expect(sim.stats().byModel.srv.requests).toBe(before);
   });
 
-  it('Ctrl-C keeps the finished steps and exits 130', async () => {
+  it('Ctrl-C keeps the finished steps and exits 130; a kill keeps them too', async () => {
     const dir = project();
     const run = spawnCli(['capacity', '--run-id', 'k', '--step-seconds', '1', '--step-requests', '5'], { cwd: dir });
     const csv = join(dir, 'results', 'k', 'capacity.csv');
@@ -155,5 +155,13 @@ describe('gapbench capacity', () => {
     expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(rows.slice(0, 2).map((x) => x.concurrency)).toEqual(['1', '2']);
     expect(runManifest(join(dir, 'results', 'k')).status).toBe('interrupted');
+    // Killed outright: each finished step is a whole line already on disk.
+    const hard = spawnCli(['capacity', '--run-id', 'x', '--step-seconds', '1', '--step-requests', '5'], { cwd: dir });
+    const csv2 = join(dir, 'results', 'x', 'capacity.csv');
+    while (!existsSync(csv2) || readFileSync(csv2, 'utf8').trim().split('\n').length < 2)
+      await new Promise((r) => setTimeout(r, 50));
+    hard.child.kill('SIGKILL');
+    expect((await hard.done).signal).toBe('SIGKILL');
+    expect(csvRows(csv2)[0]).toMatchObject({ model: 'srv', concurrency: '1' });
   }, 60_000);
 });
