@@ -12,7 +12,9 @@ import { configHash, describeChange } from '../run/identity.js';
 import { checkJudges } from '../run/judges.js';
 import { loadSuite, type Suite } from '../suite/load.js';
 import { checkProblem } from '../suite/validate.js';
-import { duration, keyValues, parse, positiveInt } from '../util/args.js';
+import { duration, keyValues, nonNegativeInt, parse, positiveInt } from '../util/args.js';
+import type { SequentialPlan } from '../run/sequential-gate.js';
+import { pointsOf, sequentialPlan, type SequentialInput } from '../run/sequential-options.js';
 import { terminalSafe } from '../util/text.js';
 import { thresholdOptions, type ThresholdOptions } from './thresholds.js';
 import type { RUN_SPEC } from './run-options.js';
@@ -48,6 +50,8 @@ export interface PreparedRun {
   filter?: RunFilter;
   /** The subset of cases chosen on the command line (`--limit N`): never a regression baseline. */
   filtered?: string;
+  /** Stop when decided (--until-decided, --until-ci, --margin; docs/sequential.md). */
+  sequential?: SequentialPlan;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
 }
@@ -86,6 +90,14 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
   const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
   // Every option is checked before a new run claims its directory: an exit 2 leaves nothing behind.
   const options = checkedOptions(values, io);
+  const sequential = sequentialPlan(sequentialFlags(values), config.sequential, {
+    models,
+    suites: subset.suites,
+    pairs: config.pairs ?? manifest?.pairs,
+    alpha: config.alpha ?? manifest?.alpha,
+    resumed: manifest,
+    sharded: shard !== undefined,
+  });
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
   return {
     models,
@@ -114,8 +126,22 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,
     ...(shard ? { shard } : {}),
+    ...(sequential ? { sequential } : {}),
     ...(subset.filter ? { filter: subset.filter } : {}),
     ...filteredOf(values.limit, subset.filter, manifest),
+  };
+}
+
+/** The sequential flags as numbers (checked further by sequentialPlan). */
+function sequentialFlags(values: RunValues): SequentialInput {
+  if (values['final-test'] && values['no-final-test']) throw new UsageError('--final-test and --no-final-test: choose one');
+  return {
+    untilDecided: values['until-decided'],
+    untilCi: pointsOf('--until-ci', values['until-ci']),
+    margin: pointsOf('--margin', values.margin),
+    minCases: positiveInt('--min-cases', values['min-cases']),
+    finalTest: values['final-test'] ? true : values['no-final-test'] ? false : undefined,
+    orderSeed: nonNegativeInt('--order-seed', values['order-seed']),
   };
 }
 

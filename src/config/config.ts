@@ -20,6 +20,8 @@ export interface Config {
   repeat?: number;
   pairs?: { closed: string; open: string }[];
   alpha?: number;
+  /** `sequential:` (docs/sequential.md). */
+  sequential?: RawConfig['sequential'];
 }
 
 /** Loads the config file (when given or present) and adds command-line models. */
@@ -90,6 +92,7 @@ export function loadConfig(opts: {
     repeat: raw.repeat,
     pairs: raw.pairs,
     alpha: raw.alpha,
+    ...(raw.sequential ? { sequential: raw.sequential } : {}),
   };
 }
 

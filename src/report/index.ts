@@ -23,7 +23,8 @@ export function computeReport(state: ReportState): Report {
   const a = state.aggregator.agg;
   canonicalize(a, state.suiteOrder, state.modelOrder);
   const summary = summarize(a, state.priceOf);
-  const gaps = gapRows(a, summary, { pairs: state.pairs, alpha: state.alpha, priceOf: state.priceOf });
+  const { pairs, alpha, priceOf, sequential } = state;
+  const gaps = gapRows(a, summary, { pairs, alpha, priceOf, ...(sequential ? { sequential } : {}) });
   labelReasoning(summary, gaps, state.modelOf);
   return {
     records: a.records,

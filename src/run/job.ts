@@ -183,6 +183,7 @@ function toRecord(
     t_end: finishedAt,
     ...(answered.redacted ? { redacted: answered.redacted } : {}),
     ...(job.shard ? { shard: job.shard } : {}),
+    ...(job.seqPos === undefined ? {} : { seq_pos: job.seqPos }),
   };
   if (a.status === 'error') return { ...base, status: 'error', error: a.error };
   const answer = answerFields(a.completion);

@@ -165,7 +165,7 @@ export async function handleChat(
   const fault = rt.drawFault();
   // A cold model loads first; its first token comes that much later.
   const loadMs = rt.takeLoadMs();
-  const firstByteMs = (rt.ttftMs ?? rt.firstByteDelayMs()) + loadMs;
+  const firstByteMs = (rt.ttftMs ?? rt.firstByteDelayMs()) * rt.slowdown(call.prompt, call.seed) + loadMs;
   if (fault !== undefined) rt.counters.faults[fault]++;
   // A hung request keeps its socket until the client aborts or the server closes.
   if (fault === 'hang') return;
