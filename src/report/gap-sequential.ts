@@ -19,6 +19,8 @@ export interface SequentialView {
   suites: ReadonlyMap<string, SuiteLog>;
   /** Whether the config declared pairs (then the `best` row never decides). */
   declared: boolean;
+  /** Requests a case costs: benchmarked models x repeats. */
+  jobsPerCase: number;
 }
 
 /** The sequential columns of a gap row (empty for a fixed-n run, where `sequential` is false). */

@@ -10,6 +10,7 @@ import { runScores } from './history-cases.js';
 import { summarize } from './summary.js';
 import { ReportState } from './state.js';
 import { renderTerminal } from './terminal.js';
+import { stopLines } from './sequential-lines.js';
 import { labelReasoning } from './reasoning.js';
 import type { Report, ReportOptions } from './types.js';
 import { WRITERS } from './writers.js';
@@ -33,7 +34,11 @@ export function computeReport(state: ReportState): Report {
     summary,
     gaps,
     aggregate: a,
-    terminal: (out, env) => renderTerminal(summary, gaps, useColor(out, env), state.paramsOf, state.modelOf),
+    terminal: (out, env) =>
+      renderTerminal(summary, gaps, useColor(out, env), state.paramsOf, state.modelOf) +
+      stopLines(gaps, a, sequential)
+        .map((l) => `${l}\n`)
+        .join(''),
   };
 }
 

@@ -60,7 +60,8 @@ export class ReportState {
       // The deciding models alone: the same differences, so the rule fires at the same case as it did live.
       this.log = new CommitLog({ settings, alpha, suites, deciding, required: [], repeat: manifest.repeat });
       const declared = Boolean(manifest.pairs?.length);
-      this.sequential = { settings, alpha, deciding, suites: this.log.suites, declared };
+      const jobsPerCase = manifest.models.filter((m) => !m.judgeOnly).length * manifest.repeat;
+      this.sequential = { settings, alpha, deciding, suites: this.log.suites, declared, jobsPerCase };
     }
   }
 

@@ -50,6 +50,8 @@ interface RunnerOptions {
   batches?: Omit<BatchStore, 'recorded' | 'stop'>;
   /** Stop when decided (docs/sequential.md): cases sent in a drawn order, through one window. */
   sequential?: SequentialPlan;
+  /** Called once with a sequential run's gate, before the first request (progress shows its interval). */
+  onGate?: (gate: SequentialGate) => void;
 }
 
 interface RunnerResult {
@@ -116,6 +118,7 @@ function sequentialGate(opts: RunnerOptions, bench: ModelConfig[]): SequentialGa
   const window = 2 * Math.max(1, ...bench.map((m) => m.concurrency));
   const gate = new SequentialGate(plan, order, bench, opts.repeat, window, opts.signals?.stop);
   gate.seed(opts.previous);
+  opts.onGate?.(gate);
   return gate;
 }
 

@@ -14,6 +14,7 @@ import { scoreOf, type JobRecord } from '../journal/record.js';
 import { CommitLog, type Deciding } from '../report/sequential-log.js';
 import type { Suite } from '../suite/load.js';
 import { mulberry32 } from '../util/rng.js';
+import { terminalSafe } from '../util/text.js';
 import { jobId, type Job } from './plan.js';
 
 /** What a run needs to run sequentially. */
@@ -121,6 +122,16 @@ export class SequentialGate {
       this.halt();
     } else this.log.drop(model);
     this.update();
+  }
+
+  /** The progress display's lines: each suite's interval so far and the cases not sent yet. */
+  progressLines(): string[] {
+    return [...this.log.suites.values()].map((s) => {
+      const { low_pp, high_pp } = s.seq.interval();
+      const state = s.reason ? `stopped (${s.reason})` : `${s.nMax - s.dispatched.size} of ${s.nMax} not sent yet`;
+      const ci = s.seq.n ? `[${low_pp.toFixed(1)}, ${high_pp.toFixed(1)}] pp` : '-';
+      return `sequence ${terminalSafe(s.name, 40)}: ${s.seq.n} case(s) in, gap ${ci}, ${state}`;
+    });
   }
 
   /** Every suite's rule has fired: nothing more will be sent. */
