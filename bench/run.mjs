@@ -1063,6 +1063,8 @@ const extra = {
   longPrompts,
   // Simulated runs with a known truth: coverage, type-I error, power (see bench/stats-coverage.mjs).
   'stats-coverage': async () => (await import('./stats-coverage.mjs')).statsCoverage(report),
+  // The stop rule of --until-decided on simulated runs with a known gap (see bench/sequential.mjs).
+  sequential: async () => (await import('./sequential.mjs')).sequential(report),
 };
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);
