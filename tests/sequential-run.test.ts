@@ -174,9 +174,9 @@ describe('resume', () => {
     const ids = runRecords(join(out, 'cut')).map((x) => x.job_id);
     expect(new Set(ids).size).toBe(ids.length);
     // A different order seed on resume is refused before anything is sent.
-    await expect(
-      evaluate({ ...opts, runId: 'cut', resume: true, sequential: { orderSeed: 10 } }),
-    ).rejects.toThrow(/--order-seed 10: the resumed run drew its case order with seed 9/);
+    await expect(evaluate({ ...opts, runId: 'cut', resume: true, sequential: { orderSeed: 10 } })).rejects.toThrow(
+      /--order-seed 10: the resumed run drew its case order with seed 9/,
+    );
   });
 });
 
@@ -203,12 +203,24 @@ describe('bad input: one line, exit 2, nothing sent', () => {
   });
 
   it('a resumed run with another --order-seed', async () => {
-    const first = await run(['--quiet', '--until-decided', '--order-seed', '2', '--run-id', 'seeded', '--out', tempDir()]);
+    const first = await run([
+      '--quiet',
+      '--until-decided',
+      '--order-seed',
+      '2',
+      '--run-id',
+      'seeded',
+      '--out',
+      tempDir(),
+    ]);
     expect(first.code).toBe(0);
     const runDir = first.stdout.match(/Results: (.*)/)![1];
     const before = sim.stats().requests;
     const r = await cli(['run', '--resume', runDir, '--order-seed', '3'], { cwd: dir, env: env() });
-    expect([r.code, r.stderr.trim()]).toEqual([2, `gapbench run: --order-seed 3: the resumed run drew its case order with seed 2 (a resume keeps it)`]);
+    expect([r.code, r.stderr.trim()]).toEqual([
+      2,
+      `gapbench run: --order-seed 3: the resumed run drew its case order with seed 2 (a resume keeps it)`,
+    ]);
     expect(sim.stats().requests).toBe(before);
   });
 });
@@ -216,11 +228,23 @@ describe('bad input: one line, exit 2, nothing sent', () => {
 describe('at the terminal', () => {
   it('progress shows the interval, the last line why it stopped and what it saved; gapbench report says the same', async () => {
     const out = tempDir();
-    const r = await run(['--until-decided', '--order-seed', '4', '--run-id', 't', '--out', out, '--progress-interval', '1']);
+    const r = await run([
+      '--until-decided',
+      '--order-seed',
+      '4',
+      '--run-id',
+      't',
+      '--out',
+      out,
+      '--progress-interval',
+      '1',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/sequential, cases in random order \(seed 4\)/);
     expect(r.stderr).toMatch(/sequence big: \d+ case\(s\) in, gap (\[-?\d+\.\d, -?\d+\.\d\] pp|-), /);
-    const last = r.stdout.match(/Sequential stop, big: decided: the interval excludes 0 \(\[(.*)\] pp, (\d+) case\(s\) committed, (\d+) of 300 sent\); saved (\d+) request\(s\), (\d+)% of the cases/);
+    const last = r.stdout.match(
+      /Sequential stop, big: decided: the interval excludes 0 \(\[(.*)\] pp, (\d+) case\(s\) committed, (\d+) of 300 sent\); saved (\d+) request\(s\), (\d+)% of the cases/,
+    );
     expect(last).not.toBeNull();
     const records = runRecords(join(out, 't')).length;
     expect(Number(last![4])).toBe(2 * 300 - records);

@@ -12,9 +12,9 @@ import { configHash, describeChange } from '../run/identity.js';
 import { checkJudges } from '../run/judges.js';
 import { loadSuite, type Suite } from '../suite/load.js';
 import { checkProblem } from '../suite/validate.js';
-import { duration, keyValues, nonNegativeInt, parse, positiveInt } from '../util/args.js';
+import { duration, keyValues, parse, positiveInt } from '../util/args.js';
 import type { SequentialPlan } from '../run/sequential-gate.js';
-import { pointsOf, sequentialPlan, type SequentialInput } from '../run/sequential-options.js';
+import { sequentialOf } from './sequential-flags.js';
 import { terminalSafe } from '../util/text.js';
 import { thresholdOptions, type ThresholdOptions } from './thresholds.js';
 import type { RUN_SPEC } from './run-options.js';
@@ -90,14 +90,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
   const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
   // Every option is checked before a new run claims its directory: an exit 2 leaves nothing behind.
   const options = checkedOptions(values, io);
-  const sequential = sequentialPlan(sequentialFlags(values), config.sequential, {
-    models,
-    suites: subset.suites,
-    pairs: config.pairs ?? manifest?.pairs,
-    alpha: config.alpha ?? manifest?.alpha,
-    resumed: manifest,
-    sharded: shard !== undefined,
-  });
+  const sequential = sequentialOf(values, config, { models, suites: subset.suites, resumed: manifest, shard });
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
   return {
     models,
@@ -129,19 +122,6 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     ...(sequential ? { sequential } : {}),
     ...(subset.filter ? { filter: subset.filter } : {}),
     ...filteredOf(values.limit, subset.filter, manifest),
-  };
-}
-
-/** The sequential flags as numbers (checked further by sequentialPlan). */
-function sequentialFlags(values: RunValues): SequentialInput {
-  if (values['final-test'] && values['no-final-test']) throw new UsageError('--final-test and --no-final-test: choose one');
-  return {
-    untilDecided: values['until-decided'],
-    untilCi: pointsOf('--until-ci', values['until-ci']),
-    margin: pointsOf('--margin', values.margin),
-    minCases: positiveInt('--min-cases', values['min-cases']),
-    finalTest: values['final-test'] ? true : values['no-final-test'] ? false : undefined,
-    orderSeed: nonNegativeInt('--order-seed', values['order-seed']),
   };
 }
 

@@ -8,8 +8,8 @@
 import type { SequentialSettings } from '../journal/manifest.js';
 import type { CaseRow } from './aggregate.js';
 import { pairedComparison, verdictOf } from './paired.js';
-import { gapSequence } from './sequential.js';
-import { sequenceAlpha, type Deciding, type StopReason, type SuiteLog } from './sequential-log.js';
+import { finalTestAlpha, gapSequence, sequenceAlpha, sequentialVerdict } from './sequential.js';
+import type { Deciding, RunStopReason, SuiteLog } from './sequential-log.js';
 
 /** What a report knows of a sequential run: its settings and each suite's replayed commit log. */
 export interface SequentialView {
@@ -29,7 +29,7 @@ export interface SequentialColumns {
   e_value?: number;
   n_dispatched?: number;
   n_max?: number;
-  stop_reason?: StopReason;
+  stop_reason?: RunStopReason;
   margin_pp?: number;
   target_width_pp?: number;
   order_seed?: number;
@@ -45,7 +45,9 @@ export function committed(view: SequentialView, cases: readonly CaseRow[]): Case
     const i = log?.entered.get(c.caseId);
     return i === undefined || !log ? undefined : (i + 1) / Math.max(1, log.seq.n);
   };
-  const keyed = cases.map((c) => [at(c), c] as const).filter((x): x is readonly [number, CaseRow] => x[0] !== undefined);
+  const keyed = cases
+    .map((c) => [at(c), c] as const)
+    .filter((x): x is readonly [number, CaseRow] => x[0] !== undefined);
   return keyed.sort((x, y) => x[0] - y[0]).map((x) => x[1]);
 }
 
@@ -72,8 +74,8 @@ function decides(view: SequentialView, row: RowKeys): boolean {
 /** The fields a sequential run replaces in a row computed on committed cases a (closed) and b (open). */
 export function sequentialFields(view: SequentialView, row: RowKeys, a: readonly number[], b: readonly number[]) {
   const suites = row.suite === 'all' ? [...view.suites.values()] : [view.suites.get(row.suite)].filter((x) => !!x);
-  const deciding = decides(view, row);
-  const alpha = deciding ? sequenceAlpha(view.settings, view.alpha, view.suites.size) : view.alpha;
+  const deciding = decides(view, row) && suites.length === 1;
+  const alpha = deciding ? sequenceAlpha(suites[0].rule) : view.alpha;
   const seq = gapSequence(
     a.map((x, i) => x - b[i]),
     alpha,
@@ -92,7 +94,7 @@ export function sequentialFields(view: SequentialView, row: RowKeys, a: readonly
     ...(s.ci_pp !== undefined ? { target_width_pp: s.ci_pp } : {}),
     order_seed: s.order_seed,
   };
-  const verdict = low_pp > 0 ? 'closed_better' : high_pp < 0 ? 'open_better' : 'no_significant_difference';
+  const side = low_pp > 0 ? 'closed_better' : high_pp < 0 ? 'open_better' : 'no_significant_difference';
   const fields = {
     ...columns,
     ci_low_pp: low_pp,
@@ -100,12 +102,16 @@ export function sequentialFields(view: SequentialView, row: RowKeys, a: readonly
     p_value: seq.pValue(),
     p_adjusted: seq.pValue(),
     test: 'betting_cs' as const,
-    verdict: verdict as ReturnType<typeof verdictOf>,
+    verdict: side as ReturnType<typeof verdictOf>,
     note: deciding ? `decides the stop (sequence at alpha ${round(alpha)})` : '',
   };
-  if (!deciding || reason !== 'n_max' || !s.final_test || verdict !== 'no_significant_difference') return fields;
-  // The sequence did not decide by n_max: the fixed-n test at the rest of alpha does.
-  const level = (4 * view.alpha) / 5;
+  if (!deciding) return fields;
+  const rule = suites[0].rule;
+  const settled = suites[0].settled;
+  if (side !== 'no_significant_difference' || !rule.finalTest || settled < rule.nMax) return fields;
+  // The sequence did not decide by n_max: the fixed-n test at the rest of alpha decides.
+  const verdict = sequentialVerdict(seq, rule, a, b, settled);
+  const level = finalTestAlpha(rule);
   const r = pairedComparison(a, b, undefined, level);
   if (!r) return fields;
   return {
@@ -115,8 +121,8 @@ export function sequentialFields(view: SequentialView, row: RowKeys, a: readonly
     p_value: r.p,
     p_adjusted: r.p,
     test: r.test,
-    verdict: verdictOf(r, level),
-    note: `decides the stop; at n_max the final fixed-n test at 4·alpha/5 = ${round(level)} decides (the sequence, at alpha ${round(alpha)}, had not)`,
+    verdict,
+    note: `decides the stop; at n_max the final fixed-n test at alpha ${round(level)} decides (the sequence, at alpha ${round(alpha)}, had not)`,
   };
 }
 

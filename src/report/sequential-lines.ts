@@ -6,9 +6,9 @@ import { terminalSafe } from '../util/text.js';
 import type { Aggregate } from './aggregate.js';
 import type { GapRow } from './gap.js';
 import type { SequentialView } from './gap-sequential.js';
-import type { StopReason } from './sequential-log.js';
+import type { RunStopReason } from './sequential-log.js';
 
-const WHY: Record<StopReason, string> = {
+const WHY: Record<RunStopReason, string> = {
   decided: 'decided: the interval excludes 0',
   within_margin: 'within the margin: no gap larger than it',
   ci_width: 'the interval is as narrow as asked',

@@ -7,9 +7,10 @@
  * records.jsonl with the same code, so both stop at the same case for the same reason.
  */
 import type { SequentialSettings } from '../journal/manifest.js';
-import { GapSequence } from './sequential.js';
+import { GapSequence, sequenceAlpha, stopReason, type StopReason, type StopRule } from './sequential.js';
 
-export type StopReason = 'decided' | 'within_margin' | 'ci_width' | 'n_max' | 'interrupted';
+/** Why a suite stopped: the rule's reasons, or `interrupted` (Ctrl-C, a deciding lane stopped) before it fired. */
+export type RunStopReason = StopReason | 'interrupted';
 
 /** The models whose per-case difference (closed mean − open mean) drives the stop rule. */
 export interface Deciding {
@@ -33,38 +34,22 @@ export function decidingOf(
   return closed.length === 1 && open.length === 1 ? { closed, open } : undefined;
 }
 
-/**
- * The level each suite's deciding sequence runs at: alpha split evenly over the suites (each
- * stops on its own, Bonferroni over them), and a fifth of that when the final test takes the rest.
- */
-export function sequenceAlpha(s: SequentialSettings, alpha: number, suites: number): number {
-  return ((s.final_test ? alpha / 5 : alpha) / Math.max(1, suites)) as number;
-}
-
-/**
- * The stop rule, checked after each committed case: nothing before `min_cases` (unless the suite
- * ends first); then `decided` (interval excludes 0, with --until-decided), `within_margin`
- * (inside ±margin), `ci_width` (width at most ci_pp, with --until-ci); else `n_max` at the end.
- */
-export function stopRule(
-  seq: GapSequence,
-  s: SequentialSettings,
-  settled: number,
-  nMax: number,
-): StopReason | undefined {
-  const last = settled >= nMax;
-  if (seq.n >= s.min_cases || last) {
-    const { low_pp, high_pp } = seq.interval();
-    if (seq.n > 0 && s.until === 'decided' && (low_pp > 0 || high_pp < 0)) return 'decided';
-    if (seq.n > 0 && s.margin_pp !== undefined && low_pp >= -s.margin_pp && high_pp <= s.margin_pp)
-      return 'within_margin';
-    if (seq.n > 0 && s.until === 'ci' && s.ci_pp !== undefined && high_pp - low_pp <= s.ci_pp) return 'ci_width';
-  }
-  return last ? 'n_max' : undefined;
+/** The stop rule a suite of a sequential run declared (sequential.ts's StopRule) from the manifest's settings. */
+function ruleOf(s: SequentialSettings, alpha: number, nMax: number, suites: number): StopRule {
+  return {
+    alpha,
+    untilDecided: s.until === 'decided',
+    ...(s.margin_pp !== undefined ? { marginPp: s.margin_pp } : {}),
+    ...(s.until === 'ci' && s.ci_pp !== undefined ? { targetWidthPp: s.ci_pp } : {}),
+    minCases: s.min_cases,
+    nMax,
+    finalTest: s.final_test,
+    suites,
+  };
 }
 
 /** What the log needs of a record: its case's position and its score (undefined: an error left out). */
-export interface SeqAnswer {
+interface SeqAnswer {
   suite: string;
   caseId: string;
   model: string;
@@ -84,7 +69,9 @@ export interface SuiteLog {
   entered: Map<string, number>;
   /** Positions with at least one answer. */
   dispatched: Set<number>;
-  reason?: StopReason;
+  reason?: RunStopReason;
+  /** The rule it stops by. */
+  rule: StopRule;
   /** Answers that arrived early, by position: model -> repeat -> score. */
   waiting: Map<number, { caseId: string; answers: Map<string, Map<number, number | undefined>> }>;
 }
@@ -110,12 +97,13 @@ export class CommitLog {
   constructor(private readonly opts: LogOptions) {
     this.deciding = opts.deciding;
     this.required = new Set([...opts.required, ...opts.deciding.closed, ...opts.deciding.open]);
-    const alpha = sequenceAlpha(opts.settings, opts.alpha, opts.suites.length);
     for (const s of opts.suites) {
+      const rule = ruleOf(opts.settings, opts.alpha, s.nMax, opts.suites.length);
       const log: SuiteLog = {
         name: s.name,
         nMax: s.nMax,
-        seq: new GapSequence({ alpha }),
+        rule,
+        seq: new GapSequence({ alpha: sequenceAlpha(rule) }),
         settled: 0,
         entered: new Map(),
         dispatched: new Set(),
@@ -160,7 +148,7 @@ export class CommitLog {
         log.entered.set(w.caseId, log.seq.n);
         log.seq.push(d);
       }
-      const reason = stopRule(log.seq, this.opts.settings, log.settled, log.nMax);
+      const reason = stopReason(log.seq, log.rule, log.settled);
       if (reason) {
         log.reason = reason;
         log.waiting.clear();

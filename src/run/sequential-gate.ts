@@ -59,7 +59,16 @@ export function* orderedJobs(model: ModelConfig, order: readonly OrderedCase[], 
     const c = suite.cases[index];
     const caseIndex = suite.caseIndexes?.[index] ?? index;
     for (let r = 0; r < repeat; r++)
-      yield { id: jobId(suite.name, c.id, model.id, r), suite, case: c, caseIndex, model, repeat: r, seqPos: pos, runPos };
+      yield {
+        id: jobId(suite.name, c.id, model.id, r),
+        suite,
+        case: c,
+        caseIndex,
+        model,
+        repeat: r,
+        seqPos: pos,
+        runPos,
+      };
   }
 }
 

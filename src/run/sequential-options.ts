@@ -22,7 +22,7 @@ export interface SequentialInput {
 }
 
 /** `sequential:` in gapbench.config.yaml (the same names as the manifest's). */
-export type SequentialConfig = Partial<SequentialSettings>;
+type SequentialConfig = Partial<SequentialSettings>;
 
 interface PlanContext {
   models: readonly ModelConfig[];
@@ -45,7 +45,8 @@ export function sequentialPlan(
   const before = ctx.resumed?.sequential;
   const settings = merged(flags, config, before);
   if (!settings) return undefined;
-  if (ctx.resumed && !before) throw new UsageError('--resume: the run was not started sequentially; it cannot become one');
+  if (ctx.resumed && !before)
+    throw new UsageError('--resume: the run was not started sequentially; it cannot become one');
   if (before && settings.order_seed !== before.order_seed)
     throw new UsageError(
       `--order-seed ${settings.order_seed}: the resumed run drew its case order with seed ${before.order_seed} (a resume keeps it)`,
