@@ -255,3 +255,33 @@ describe('at the terminal', () => {
     expect(readFileSync(join(out, 't', 'gap.csv'), 'utf8')).toBe(gapBefore);
   });
 });
+
+describe('whole runs with known gaps (the bench sequential-e2e does hundreds)', () => {
+  it('whatever the case order, a run at a 30-point gap stops early, on the right side, its interval holding the gap', async () => {
+    const orders = new Set<string>();
+    for (const seed of [21, 22, 23, 24]) {
+      const r = await evaluate({
+        models: models('strong', 'weak'),
+        suites: [big],
+        cwd: dir,
+        env: env(),
+        sequential: { untilDecided: true, orderSeed: seed },
+      });
+      const g = deciding(r.gaps, 'big');
+      expect([g.stop_reason, g.verdict]).toEqual(['decided', 'closed_better']);
+      expect(r.records.length).toBeLessThan(300);
+      // The interval at the stop holds the run's true gap (0.9 - 0.6).
+      expect(g.ci_low_pp).toBeLessThanOrEqual(30);
+      expect(g.ci_high_pp).toBeGreaterThanOrEqual(30);
+      orders.add(
+        r.records
+          .filter((x) => x.model === 'openai:strong')
+          .map((x) => x.case_id)
+          .slice(0, 10)
+          .join(),
+      );
+    }
+    // Each seed drew its own order.
+    expect(orders.size).toBe(4);
+  });
+});
