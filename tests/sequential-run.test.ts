@@ -285,3 +285,52 @@ describe('whole runs with known gaps (the bench sequential-e2e does hundreds)', 
     expect(orders.size).toBe(4);
   });
 });
+
+describe('several suites', () => {
+  it('each suite stops on its own, its sequence at alpha / 5 / suites; the all row has its own sequence', async () => {
+    const r = await evaluate({
+      models: models('strong', 'weak'),
+      suites: [big, small],
+      cwd: dir,
+      env: env(),
+      sequential: { untilDecided: true, orderSeed: 8 },
+    });
+    const b = deciding(r.gaps, 'big');
+    const s = deciding(r.gaps, 'small');
+    expect(b.note).toMatch(/decides the stop \(sequence at alpha 0\.005\)/);
+    expect(s.note).toMatch(/decides the stop/);
+    expect(b.stop_reason).toBe('decided');
+    expect(s.n_max).toBe(60);
+    // The small suite's cases stopped being sent when it stopped, or ran to its end.
+    const sent = new Set(r.records.filter((x) => x.suite === 'small').map((x) => x.case_id)).size;
+    expect(sent).toBe(s.n_dispatched);
+    const all = r.gaps.find((g) => g.suite === 'all' && g.scope === 'best')!;
+    expect(all).toMatchObject({ sequential: true, test: 'betting_cs', n_paired: b.n_paired + s.n_paired, n_max: 360 });
+    expect(all.note).not.toMatch(/decides the stop/);
+  });
+
+  it('repeats: a case enters once all its repeats are in; batch mode is refused', async () => {
+    const r = await evaluate({
+      models: models('strong', 'weak'),
+      suites: [big],
+      repeat: 2,
+      cwd: dir,
+      env: env(),
+      sequential: { untilDecided: true, orderSeed: 12 },
+    });
+    const g = deciding(r.gaps, 'big');
+    expect(g.stop_reason).toBe('decided');
+    const committed = r.records.filter((x) => x.seq_pos! < g.n_paired);
+    expect(committed).toHaveLength(g.n_paired * 2 * 2);
+    await expect(
+      evaluate({
+        models: [{ provider: 'openai', model: 'strong', batch: true }, 'ollama:weak'],
+        suites: [big],
+        cwd: dir,
+        out: tempDir(),
+        env: env(),
+        sequential: { untilDecided: true },
+      }),
+    ).rejects.toThrow(/batch mode answers within hours/);
+  });
+});

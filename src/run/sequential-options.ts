@@ -53,6 +53,11 @@ export function sequentialPlan(
     );
   if (ctx.sharded)
     throw new UsageError('--shard: a sequential run (--until-decided, --until-ci, --margin) cannot be sharded');
+  const batched = ctx.models.find((m) => m.batch && !m.judgeOnly);
+  if (batched)
+    throw new UsageError(
+      `model '${batched.id}': batch mode answers within hours, all at once; a sequential run needs answers as it goes (leave out --batch or the stop rule)`,
+    );
   const deciding = decidingOf(ctx.models, ctx.pairs);
   if (!deciding)
     throw new UsageError(
