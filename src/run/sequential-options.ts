@@ -89,8 +89,10 @@ function merged(
       throw new UsageError('--min-cases, --final-test and --order-seed need --until-decided, --until-ci or --margin');
     return undefined;
   }
-  if (until === 'ci' && !(ciPp !== undefined && Number.isFinite(ciPp) && ciPp > 0))
-    throw new UsageError(`--until-ci ${ciPp ?? ''}: expected a width in percentage points above 0`.replace('  ', ' '));
+  if (until === 'ci' && !(ciPp !== undefined && Number.isFinite(ciPp) && ciPp > 0)) {
+    const name = flags.untilCi !== undefined ? '--until-ci' : 'sequential.ci_pp (config)';
+    throw new UsageError(`${name} ${ciPp ?? ''}: expected a width in percentage points above 0`.replace('  ', ' '));
+  }
   if (margin !== undefined && !(Number.isFinite(margin) && margin >= 0))
     throw new UsageError(`--margin ${margin}: expected percentage points from 0 and up`);
   return {
