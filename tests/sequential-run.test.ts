@@ -334,3 +334,39 @@ describe('several suites', () => {
     ).rejects.toThrow(/batch mode answers within hours/);
   });
 });
+
+describe('what stopping saved', () => {
+  it('in money, at the measured mean cost of a request', async () => {
+    const r = await evaluate({
+      models: [
+        { provider: 'openai', model: 'strong', concurrency: 4, price: { input: 1000, output: 2000 } },
+        { provider: 'ollama', model: 'weak', concurrency: 4, price: { input: 1000, output: 2000 } },
+      ],
+      suites: [big],
+      cwd: dir,
+      env: env(),
+      sequential: { untilDecided: true, orderSeed: 11 },
+    });
+    const cost = r.summary.reduce((s, x) => s + (x.cost_usd ?? 0), 0);
+    const perRequest = cost / r.records.length;
+    const line = r.text.split('\n').find((l) => l.startsWith('Sequential stop, big'))!;
+    const m = line.match(
+      /saved (\d+) request\(s\), \d+% of the cases, about \$([\d.e-]+) at the measured \$([\d.e-]+) per request/,
+    );
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBe(600 - r.records.length);
+    expect(Number(m![3])).toBeCloseTo(perRequest, 3 - Math.ceil(Math.log10(perRequest)));
+    expect(Number(m![2]) / (Number(m![1]) * perRequest)).toBeCloseTo(1, 2);
+  });
+
+  it('a resumed run keeps its rule: another --min-cases is refused', async () => {
+    const out = tempDir();
+    const first = await run(['--quiet', '--until-decided', '--order-seed', '2', '--run-id', 'rule', '--out', out]);
+    expect(first.code).toBe(0);
+    const r = await cli(['run', '--resume', join(out, 'rule'), '--min-cases', '50'], { cwd: dir, env: env() });
+    expect([r.code, r.stderr.trim()]).toEqual([
+      2,
+      'gapbench run: --resume: the run keeps the stop rule it was started with (see its manifest.json, `sequential`)',
+    ]);
+  });
+});

@@ -43,13 +43,19 @@ export function sequentialPlan(
   ctx: PlanContext,
 ): SequentialPlan | undefined {
   const before = ctx.resumed?.sequential;
-  const settings = merged(flags, config, before);
+  // A resumed run keeps its own rule and order (the config may have changed since): flags may only repeat them.
+  const settings = merged(flags, before ? undefined : config, before);
   if (!settings) return undefined;
   if (ctx.resumed && !before)
     throw new UsageError('--resume: the run was not started sequentially; it cannot become one');
   if (before && settings.order_seed !== before.order_seed)
     throw new UsageError(
       `--order-seed ${settings.order_seed}: the resumed run drew its case order with seed ${before.order_seed} (a resume keeps it)`,
+    );
+  const rule = ['until', 'ci_pp', 'margin_pp', 'min_cases', 'final_test'] as const;
+  if (before && rule.some((k) => settings[k] !== before[k]))
+    throw new UsageError(
+      '--resume: the run keeps the stop rule it was started with (see its manifest.json, `sequential`)',
     );
   if (ctx.sharded)
     throw new UsageError('--shard: a sequential run (--until-decided, --until-ci, --margin) cannot be sharded');
