@@ -370,3 +370,32 @@ describe('what stopping saved', () => {
     ]);
   });
 });
+
+describe('config and the deciding row', () => {
+  it('sequential: in the config; the first pairs: row decides, every other row gets its own sequence', async () => {
+    const cwd = tempDir();
+    writeFiles(cwd, {
+      'gapbench.config.yaml': [
+        'models:',
+        '  - { id: strong, provider: openai, model: strong, concurrency: 4 }',
+        '  - { id: twin, provider: openai, model: twin-a, concurrency: 4 }',
+        '  - { id: weak, provider: ollama, model: weak, concurrency: 4 }',
+        'pairs:',
+        '  - { closed: strong, open: weak }',
+        'sequential: { until: decided, order_seed: 6, min_cases: 40 }',
+      ].join('\n'),
+    });
+    const r = await evaluate({ config: join(cwd, 'gapbench.config.yaml'), suites: [big], cwd, env: env() });
+    expect(r.manifest.sequential).toEqual({ until: 'decided', min_cases: 40, final_test: true, order_seed: 6 });
+    const rows = r.gaps.filter((g) => g.suite === 'big' && g.category === 'all');
+    const pair = rows.find((g) => g.scope === 'pair')!;
+    expect(pair.note).toMatch(/^decides the stop/);
+    expect(pair.stop_reason).toBe('decided');
+    expect(pair.n_paired).toBeGreaterThanOrEqual(40);
+    for (const g of rows.filter((x) => x.scope !== 'pair')) {
+      expect(g).toMatchObject({ sequential: true, test: 'betting_cs', stop_reason: 'decided' });
+      expect(g.note).not.toMatch(/decides the stop/);
+    }
+    expect(rows.map((g) => g.scope).sort()).toEqual(['best', 'mean', 'pair']);
+  });
+});
