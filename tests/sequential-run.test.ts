@@ -399,3 +399,32 @@ describe('config and the deciding row', () => {
     expect(rows.map((g) => g.scope).sort()).toEqual(['best', 'mean', 'pair']);
   });
 });
+
+describe('a lane that stops', () => {
+  it('a model whose lane stopped (unknown model) holds nothing up; the decision goes on', async () => {
+    const cwd = tempDir();
+    writeFiles(cwd, {
+      'gapbench.config.yaml': [
+        'models:',
+        '  - { id: strong, provider: openai, model: strong, concurrency: 4 }',
+        '  - { id: ghost, provider: openai, model: no-such-model, concurrency: 4 }',
+        '  - { id: weak, provider: ollama, model: weak, concurrency: 4 }',
+        'pairs:',
+        '  - { closed: strong, open: weak }',
+      ].join('\n'),
+    });
+    const r = await evaluate({
+      config: join(cwd, 'gapbench.config.yaml'),
+      suites: [big],
+      cwd,
+      env: env(),
+      sequential: { untilDecided: true, orderSeed: 1 },
+    });
+    const pair = r.gaps.find((g) => g.suite === 'big' && g.scope === 'pair' && g.category === 'all')!;
+    expect(pair.stop_reason).toBe('decided');
+    const ghost = r.records.filter((x) => x.model === 'ghost');
+    expect(ghost.every((x) => x.status === 'error')).toBe(true);
+    // Its lane stopped on the first answer; the rest of its jobs are recorded as not sent, and count for nothing.
+    expect(ghost.length).toBeGreaterThan(0);
+  });
+});
