@@ -1,12 +1,11 @@
 import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
-import { stringify } from 'csv-stringify/sync';
 import { writeAllSync } from '../util/write.js';
 
 /**
  * Every CSV gapbench writes goes through here, so every file is safe to open in Excel, WPS,
  * LibreOffice and Google Sheets:
- * - RFC 4180 via csv-stringify: CRLF between records; text fields quoted (always, and any field
- *   with a comma, quote, CR, LF, TAB or semicolon), quotes doubled.
+ * - RFC 4180: CRLF between records; every text field quoted (so a comma, quote, CR, LF, TAB or
+ *   semicolon inside one never splits it, whatever separator an import assumes), quotes doubled.
  * - Formula injection: a text cell starting with =, +, -, @, TAB or CR gets a leading ' (OWASP).
  *   Numbers we write are numbers and are left alone (a gap of -3.5 stays -3.5).
  * - Excel holds at most 32,767 characters a cell: longer text is cut at 32,000 characters (code
@@ -77,24 +76,21 @@ function truncate(s: string): string {
 }
 
 /**
- * csv-stringify writes the records: CRLF between records; a field holding a comma, quote, CR, LF,
- * TAB or semicolon is quoted (so Tab- and semicolon-separated imports cannot split a field and
- * expose a formula behind the guard), every text field is quoted, numbers are bare.
+ * One cell as CSV text: numbers bare (formatNumber), plain decimals and plain column names bare,
+ * every other text quoted with its quotes doubled. Every text field is quoted, so a comma, quote,
+ * CR, LF, TAB or semicolon inside one never splits it, whatever separator an import assumes.
  */
-const STRINGIFY_OPTIONS = {
-  record_delimiter: '\r\n',
-  quote_record_delimiter: true,
-  quoted_string: true,
-  quoted_match: /[\t;]/,
-  cast: {
-    number: (n: number) => formatNumber(n),
-    object: (o: object) => (o instanceof Bare ? o.text : JSON.stringify(o)),
-  },
-} as const;
+function cellText(c: SafeCell): string {
+  if (typeof c === 'number') return formatNumber(c);
+  if (c instanceof Bare) return c.text;
+  return `"${c.includes('"') ? c.replaceAll('"', '""') : c}"`;
+}
 
 /** Rows of cells already made safe (safeCell), as CSV text: each row ends with CRLF. */
 export function csvRows(rows: readonly (readonly SafeCell[])[]): string {
-  return stringify(rows as SafeCell[][], STRINGIFY_OPTIONS as never);
+  let out = '';
+  for (const row of rows) out += `${row.map(cellText).join(',')}\r\n`;
+  return out;
 }
 
 /** A column name: bare when it is a plain name (`score_gpt-4o`), else a safe text cell. */

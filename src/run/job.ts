@@ -147,7 +147,10 @@ function gradeContext(job: Job, c: Completion, ctx: JobContext): GradeContext {
   };
 }
 
-/** The journal line of a finished job. */
+/**
+ * The journal line of a finished job. Built as one object, fields added in the order they are
+ * written (no spread copies: this runs once per job and its garbage is the run's garbage).
+ */
 function toRecord(
   job: Job,
   answered: Answered,
@@ -157,8 +160,8 @@ function toRecord(
 ): JobRecord {
   const m = job.model;
   const { attempted: a, cached, startedAt, finishedAt } = answered;
-  const base = {
-    v: 1 as const,
+  const r: Record<string, unknown> = {
+    v: 1,
     job_id: job.id,
     run_id: runId,
     suite: job.suite.name,
@@ -171,45 +174,42 @@ function toRecord(
     model_name: m.model,
     repeat: job.repeat,
     prompt: job.case.prompt,
-    ...(job.case.system ? { system: job.case.system } : {}),
-    ...(job.case.expected === undefined ? {} : { expected: job.case.expected }),
-    grader: job.suite.graderName(job.case),
-    grade,
-    attempts: a.attempts,
-    cached,
-    started_at: new Date(startedAt).toISOString(),
-    finished_at: new Date(finishedAt).toISOString(),
-    t_start: startedAt,
-    t_end: finishedAt,
-    ...(answered.redacted ? { redacted: answered.redacted } : {}),
-    ...(job.shard ? { shard: job.shard } : {}),
-    ...(job.seqPos === undefined ? {} : { seq_pos: job.seqPos }),
   };
-  if (a.status === 'error') return { ...base, status: 'error', error: a.error };
-  const answer = answerFields(a.completion);
-  if (failure) return { ...base, status: 'error', error: failure, ...answer };
-  return { ...base, status: 'ok', ...answer, ...(a.lastErrorKind ? { last_error_kind: a.lastErrorKind } : {}) };
+  if (job.case.system) r.system = job.case.system;
+  if (job.case.expected !== undefined) r.expected = job.case.expected;
+  r.grader = job.suite.graderName(job.case);
+  r.grade = grade;
+  r.attempts = a.attempts;
+  r.cached = cached;
+  r.started_at = new Date(startedAt).toISOString();
+  r.finished_at = new Date(finishedAt).toISOString();
+  r.t_start = startedAt;
+  r.t_end = finishedAt;
+  if (answered.redacted) r.redacted = answered.redacted;
+  if (job.shard) r.shard = job.shard;
+  if (job.seqPos !== undefined) r.seq_pos = job.seqPos;
+  r.status = a.status === 'ok' && !failure ? 'ok' : 'error';
+  if (a.status === 'error') r.error = a.error;
+  else {
+    if (failure) r.error = failure;
+    addAnswer(r, a.completion);
+    if (!failure && a.lastErrorKind) r.last_error_kind = a.lastErrorKind;
+  }
+  return r as unknown as JobRecord;
 }
 
-/** What a record keeps of a completion. */
-function answerFields(c: Completion) {
-  return {
-    output: c.text,
-    latency_ms: Math.round(c.latencyMs * 10) / 10,
-    ...(c.inputTokens === undefined ? {} : { input_tokens: c.inputTokens }),
-    ...(c.outputTokens === undefined ? {} : { output_tokens: c.outputTokens }),
-    ...(c.reasoningTokens === undefined ? {} : { reasoning_tokens: c.reasoningTokens }),
-    ...(c.finishReason === undefined ? {} : { finish_reason: c.finishReason }),
-    ...(c.reasoning ? { reasoning: c.reasoning } : {}),
-    ...(c.batchId ? { batch_id: c.batchId } : {}),
-    ...timingFields(c),
-  };
-}
-
-/** The stream's and the server's timings of an answer, as record fields. */
-function timingFields(c: Completion): AnswerTimings {
+/** What a record keeps of a completion, and the stream's and the server's timings of it. */
+function addAnswer(r: Record<string, unknown>, c: Completion): void {
+  r.output = c.text;
+  r.latency_ms = Math.round(c.latencyMs * 10) / 10;
+  if (c.inputTokens !== undefined) r.input_tokens = c.inputTokens;
+  if (c.outputTokens !== undefined) r.output_tokens = c.outputTokens;
+  if (c.reasoningTokens !== undefined) r.reasoning_tokens = c.reasoningTokens;
+  if (c.finishReason !== undefined) r.finish_reason = c.finishReason;
+  if (c.reasoning) r.reasoning = c.reasoning;
+  if (c.batchId) r.batch_id = c.batchId;
   const t = c.serverTimings;
-  const fields: AnswerTimings = {
+  const timings: AnswerTimings = {
     ttft_ms: c.ttftMs,
     ttft_content_ms: c.ttftContentMs,
     decode_tps: c.decodeTps,
@@ -218,8 +218,7 @@ function timingFields(c: Completion): AnswerTimings {
     eval_ms: t?.evalMs,
     cold_load: t?.coldLoad ? true : undefined,
   };
-  for (const k of Object.keys(fields) as (keyof AnswerTimings)[]) if (fields[k] === undefined) delete fields[k];
-  return fields;
+  for (const [k, v] of Object.entries(timings)) if (v !== undefined) r[k] = v;
 }
 
 /** A grader's way to ask another configured model (a judge), through that model's lane and cache. */
