@@ -207,6 +207,28 @@ describe('seeded simulation with a known gap', () => {
   });
 });
 
+describe('the interval and the p-value', () => {
+  it('agree at every step: the interval excludes 0 exactly when p <= alpha', () => {
+    const next = uniform(9);
+    let disagree = 0;
+    let decided = 0;
+    for (const g of [0, 0.05, 0.1])
+      for (let r = 0; r < 60; r++) {
+        const seq = new GapSequence({ alpha: 0.05 });
+        for (let t = 0; t < 300; t++) {
+          // Pass/fail and graded differences mixed, mean 0.3 g + 8.75 pp: many steps decide, many do not.
+          seq.push(next() < 0.3 ? binaryDraw(next, 0.3, g) : next() < 0.5 ? 0.5 : -0.25);
+          const { low_pp, high_pp } = seq.interval();
+          const excludes = low_pp > 0 || high_pp < 0;
+          if (excludes !== seq.pValue() <= 0.05) disagree++;
+          if (excludes) decided++;
+        }
+      }
+    expect(disagree).toBe(0);
+    expect(decided).toBeGreaterThan(1000);
+  });
+});
+
 describe('the stop rule', () => {
   const rule: StopRule = { alpha: 0.05, untilDecided: true, minCases: 30, nMax: 200, finalTest: true };
 
