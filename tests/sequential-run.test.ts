@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from '../src/index.js';
 import type { JobRecord } from '../src/journal/record.js';
 import { gapSequence } from '../src/report/sequential.js';
+import { CommitLog } from '../src/report/sequential-log.js';
 import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
 import { loadSuite } from '../src/suite/load.js';
 import { cli, runRecords, suiteYaml, tempDir, writeFiles } from './helpers.js';
@@ -426,5 +427,40 @@ describe('a lane that stops', () => {
     expect(ghost.every((x) => x.status === 'error')).toBe(true);
     // Its lane stopped on the first answer; the rest of its jobs are recorded as not sent, and count for nothing.
     expect(ghost.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the commit log (reorder buffer)', () => {
+  const settings = { until: 'decided' as const, min_cases: 2, final_test: false, order_seed: 0 };
+  const log = () =>
+    new CommitLog({
+      settings,
+      alpha: 0.05,
+      suites: [{ name: 's', nMax: 4 }],
+      deciding: { closed: ['c'], open: ['o'] },
+      required: ['c', 'o', 'x'],
+      repeat: 1,
+    });
+  const answer = (model: string, pos: number, score: number | undefined) => ({
+    suite: 's',
+    caseId: `k${pos}`,
+    model,
+    repeat: 0,
+    pos,
+    score,
+  });
+
+  it('holds early arrivals until every earlier position entered; an excluded error advances without entering', () => {
+    const l = log();
+    const s = l.suites.get('s')!;
+    for (const m of ['c', 'o', 'x']) l.add(answer(m, 1, m === 'c' ? 1 : 0));
+    expect([s.settled, s.seq.n]).toEqual([0, 0]);
+    l.add(answer('c', 0, undefined));
+    l.add(answer('o', 0, 1));
+    expect(s.settled).toBe(0); // x has not answered position 0
+    l.drop('x');
+    // Position 0: the closed side's answer is an error left out of scores, so the case settles without entering.
+    expect([s.settled, s.seq.n, [...s.entered.keys()]]).toEqual([2, 1, ['k1']]);
+    expect(s.dispatched.size).toBe(2);
   });
 });
