@@ -243,6 +243,9 @@ describe('at the terminal', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/sequential, cases in random order \(seed 4\)/);
     expect(r.stderr).toMatch(/sequence big: \d+ case\(s\) in, gap (\[-?\d+\.\d, -?\d+\.\d\] pp|-), /);
+    expect(r.stderr).toMatch(
+      /sequence big: \d+ case\(s\) in, gap \[.*\] pp, stopped \(decided\): \d+ of 300 case\(s\) saved/,
+    );
     const last = r.stdout.match(
       /Sequential stop, big: decided: the interval excludes 0 \(\[(.*)\] pp, (\d+) case\(s\) committed, (\d+) of 300 sent\); saved (\d+) request\(s\), (\d+)% of the cases/,
     );

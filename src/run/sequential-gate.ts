@@ -137,7 +137,8 @@ export class SequentialGate {
   progressLines(): string[] {
     return [...this.log.suites.values()].map((s) => {
       const { low_pp, high_pp } = s.seq.interval();
-      const state = s.reason ? `stopped (${s.reason})` : `${s.nMax - s.dispatched.size} of ${s.nMax} not sent yet`;
+      const unsent = `${s.nMax - s.dispatched.size} of ${s.nMax} case(s)`;
+      const state = s.reason ? `stopped (${s.reason}): ${unsent} saved` : `${unsent} not sent yet`;
       const ci = s.seq.n ? `[${low_pp.toFixed(1)}, ${high_pp.toFixed(1)}] pp` : '-';
       return `sequence ${terminalSafe(s.name, 40)}: ${s.seq.n} case(s) in, gap ${ci}, ${state}`;
     });
