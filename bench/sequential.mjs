@@ -148,7 +148,7 @@ function cells(report) {
             (gapPp === 0
               ? `, type-I: with final test ${pct(1 - f('final'))} ${check(1 - f('final') <= ALPHA + 0.01, `type-I ${cell}`)}` +
                 `, sequence alone ${pct(1 - f('bare'))} ${check(1 - f('bare') <= ALPHA + 0.01, `type-I bare ${cell}`)}` +
-                `, fixed-n ${pct(1 - f('fixed'))}, naive peeking ${pct(f('naive'))}`
+                `, fixed-n ${pct(1 - f('fixed'))}, naive peeking ${pct(f('naive'))}; cases saved ${pct(f('saved'))}`
               : ''),
         ]);
         if (gapPp > 0)

@@ -207,6 +207,34 @@ describe('seeded simulation with a known gap', () => {
   });
 });
 
+describe('graded scores', () => {
+  it('cover a known graded gap at every moment', () => {
+    // Closed scores uniform on {0, .25, .5, .75, 1} shifted by moving 15% of mass from 0 to 1: a
+    // 15 pp gap; open scores uniform, half the time the same draw as closed's.
+    const next = uniform(31);
+    const level = (u: number, g: number) => {
+      const probs = [0.2 - g, 0.2, 0.2, 0.2, 0.2 + g];
+      let k = 0;
+      while (k < 4 && (u -= probs[k]!) >= 0) k++;
+      return k / 4;
+    };
+    let missed = 0;
+    for (let r = 0; r < 150; r++) {
+      const seq = new GapSequence({ alpha: 0.05 });
+      let ok = true;
+      for (let t = 0; t < 300; t++) {
+        const u = next();
+        seq.push(level(u, 0.15) - level(next() < 0.5 ? u : next(), 0));
+        const { low_pp, high_pp } = seq.interval();
+        if (low_pp > 15 || high_pp < 15) ok = false;
+      }
+      if (!ok) missed++;
+      expect(seq.interval().low_pp).toBeGreaterThan(0);
+    }
+    expect(missed / 150).toBeLessThanOrEqual(0.1);
+  });
+});
+
 describe('the interval and the p-value', () => {
   it('agree at every step: the interval excludes 0 exactly when p <= alpha', () => {
     const next = uniform(9);
@@ -286,5 +314,19 @@ describe('the stop rule', () => {
     // Stopped before its end (within a margin, say): the fixed test does not get a say.
     expect(sequentialVerdict(seq, { ...r, nMax: 100 }, closed, open)).toBe('no_significant_difference');
     expect(sequentialVerdict(seq, { ...r, nMax: 100 }, closed, open, 100)).toBe('closed_better');
+  });
+
+  it('uses the paired t test for graded scores at n_max', () => {
+    // Differences +25, 0, -25, +25 pp repeated: mean 6.25 pp, t test p = 0.009, the sequence at 0.01 open.
+    const closed = Array.from({ length: 80 }, (_, i) => [0.75, 0.5, 0.25, 1][i % 4]!);
+    const open = Array.from({ length: 80 }, (_, i) => [0.5, 0.5, 0.5, 0.75][i % 4]!);
+    const r = { ...rule, nMax: 80 };
+    const seq = gapSequence(
+      closed.map((c, i) => c - open[i]!),
+      sequenceAlpha(r),
+    );
+    expect(seq.interval().low_pp).toBeLessThan(0);
+    expect(pairedComparison(closed, open, undefined, 0.04)!.test).toBe('paired_t');
+    expect(sequentialVerdict(seq, r, closed, open)).toBe('closed_better');
   });
 });
