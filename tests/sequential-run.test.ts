@@ -433,6 +433,24 @@ describe('a lane that stops', () => {
   });
 });
 
+describe('a deciding lane that stops', () => {
+  it('ends the sequence (interrupted): nothing more is sent, and the unsent jobs are unfinished', async () => {
+    const r = await evaluate({
+      models: [
+        { provider: 'openai', model: 'strong', concurrency: 4 },
+        { provider: 'ollama', model: 'no-such-model', concurrency: 4 },
+      ],
+      suites: [big],
+      cwd: dir,
+      env: env(),
+      sequential: { untilDecided: true, orderSeed: 1 },
+    });
+    expect(r.gaps.filter((g) => g.sequential)).toEqual([]);
+    expect(r.records.length).toBeLessThan(60);
+    expect(r.unfinished).toBe(600 - r.records.length);
+  });
+});
+
 describe('the commit log (reorder buffer)', () => {
   const settings = { until: 'decided' as const, min_cases: 2, final_test: false, order_seed: 0 };
   const log = () =>

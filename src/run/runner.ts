@@ -106,7 +106,7 @@ async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
   );
   const total = countJobs(opts.suites, opts.repeat, opts.shard) * bench.length;
   // Jobs a fired stop rule saved are not unfinished: the run is complete without them.
-  const unfinished = gate?.done ? 0 : total - skipped - written;
+  const unfinished = gate?.done && !gate.halted ? 0 : total - skipped - written;
   return { lanes: bench.map(laneOf), written, skipped, unfinished, ...(gate ? { gate } : {}) };
 }
 

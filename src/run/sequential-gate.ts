@@ -76,7 +76,7 @@ export class SequentialGate {
   readonly log: CommitLog;
   private commit = 0;
   private waiters: { at: number; wake: (go: boolean) => void }[] = [];
-  private halted = false;
+  private stopped = false;
 
   constructor(
     plan: SequentialPlan,
@@ -149,12 +149,17 @@ export class SequentialGate {
     return this.log.done;
   }
 
+  /** Stopped from outside the rule (Ctrl-C, --max-duration, a deciding model's lane): the unsent jobs are unfinished. */
+  get halted(): boolean {
+    return this.stopped;
+  }
+
   private closed(job: Job): boolean {
-    return this.halted || this.log.suites.get(job.suite.name)?.reason !== undefined;
+    return this.stopped || this.log.suites.get(job.suite.name)?.reason !== undefined;
   }
 
   private halt(): void {
-    this.halted = true;
+    this.stopped = true;
     this.update();
   }
 
@@ -163,7 +168,7 @@ export class SequentialGate {
     const still: typeof this.waiters = [];
     for (const w of this.waiters) {
       const suite = this.order[w.at].suite.name;
-      if (this.halted || this.log.suites.get(suite)?.reason) w.wake(false);
+      if (this.stopped || this.log.suites.get(suite)?.reason) w.wake(false);
       else if (w.at < this.commit + this.window) w.wake(true);
       else still.push(w);
     }
