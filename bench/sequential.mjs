@@ -12,6 +12,7 @@ import { GapSequence, sequenceAlpha, sequentialVerdict, stopReason } from '../di
 import { normalTwoSided, studentTTwoSided } from '../dist/report/stats.js';
 import { tangoInterval } from '../dist/report/score-tests.js';
 import { uniform } from '../dist/util/rng.js';
+import { betChoice } from './sequential-bets.mjs';
 
 const SIMS = Number(process.env.SEQ_SIMS ?? 1000);
 const ALPHA = 0.05;
@@ -267,6 +268,7 @@ function cost(report) {
 export async function sequential(report) {
   const t = performance.now();
   cost(report);
+  betChoice(report, SIMS);
   order(report);
   cells(report);
   report('sequential: summary', [
