@@ -257,6 +257,9 @@ describe('at the terminal', () => {
     const rebuilt = await cli(['report', join(out, 't')], { cwd: dir, env: env() });
     expect(rebuilt.stdout).toContain(last![0]);
     expect(readFileSync(join(out, 't', 'gap.csv'), 'utf8')).toBe(gapBefore);
+    expect(readFileSync(join(out, 't', 'report.html'), 'utf8')).toMatch(
+      /anytime-valid confidence sequence on \d+ committed case\(s\) of 300; stopped: decided, \d+ sent/,
+    );
   });
 });
 

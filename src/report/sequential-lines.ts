@@ -43,3 +43,11 @@ export function stopLines(gaps: readonly GapRow[], agg: Aggregate, view: Sequent
   }
   return lines;
 }
+
+/** A sequential row in words (report.html's headline): what its interval is, and why the run stopped. */
+export function sequentialWords(g: GapRow): string | undefined {
+  if (!g.sequential) return undefined;
+  const fixed = g.test !== 'betting_cs' ? ', the final fixed-n test deciding at n_max' : '';
+  const stop = g.stop_reason ? `; stopped: ${g.stop_reason}` : '';
+  return `anytime-valid confidence sequence on ${g.n_paired} committed case(s) of ${g.n_max}${fixed}${stop}, ${g.n_dispatched} sent`;
+}
