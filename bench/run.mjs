@@ -1131,6 +1131,8 @@ const extra = {
   'stats-coverage': async () => (await import('./stats-coverage.mjs')).statsCoverage(report),
   // The stop rule of --until-decided on simulated runs with a known gap (see bench/sequential.mjs).
   sequential: async () => (await import('./sequential.mjs')).sequential(report),
+  // Whole --until-decided runs through evaluate() with known gaps (see bench/sequential-e2e.mjs).
+  'sequential-e2e': async () => (await import('./sequential-e2e.mjs')).sequentialE2e(report),
 };
 for (const [name, fn] of Object.entries({ ...all, ...extra })) if ((!only && name in all) || only === name) await fn();
 console.log(`\n(bench files in ${dir})`);

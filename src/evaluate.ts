@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { checkRunnable, loadConfig, type Config } from './config/config.js';
 import { UsageError } from './errors.js';
-import type { Manifest } from './journal/manifest.js';
+import { readManifest, type Manifest } from './journal/manifest.js';
 import type { JobRecord } from './journal/record.js';
 import type { GapRow } from './report/gap.js';
 import type { SummaryRow } from './report/summary.js';
@@ -11,6 +11,7 @@ import { checkJudges } from './run/judges.js';
 import { countJobs } from './run/plan.js';
 import { defaultRunId, freeRunDir, startManifest } from './run/rundir.js';
 import { jobsProducer } from './run/runner.js';
+import { sequentialPlan, type SequentialInput } from './run/sequential-options.js';
 import { runSession } from './run/session.js';
 import { loadSuite, type Suite } from './suite/load.js';
 import { readCapacity } from './report/capacity-read.js';
@@ -60,6 +61,11 @@ export interface EvaluateOptions {
   cwd?: string;
   /** Where API keys and endpoint variables are read (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Stop when decided (docs/sequential.md), as `gapbench run --until-decided` and its companions;
+   * over the config's `sequential:`. A resume keeps the run's own.
+   */
+  sequential?: SequentialInput;
 }
 
 export interface EvaluateProgress {
@@ -114,6 +120,15 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   // The default id is claimed as `gapbench run` claims it: two calls in the same second never share one.
   const runId = opts.runId ?? (outDir ? defaultRunId(outDir) : timestampId());
   const runDir = outDir && join(outDir, runId);
+  const resuming = Boolean(opts.resume && runDir && !freeRunDir(runDir));
+  const sequential = sequentialPlan(opts.sequential ?? {}, config.sequential, {
+    models,
+    suites,
+    pairs: config.pairs,
+    alpha: config.alpha,
+    ...(resuming ? { resumed: readManifest(runDir!) } : {}),
+    sharded: false,
+  });
   const cache =
     opts.cache && opts.cache !== 'off'
       ? new ResponseCache(opts.cacheDir ?? defaultCacheDir(env), opts.cache)
@@ -129,6 +144,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     cache,
     pairs: config.pairs,
     alpha: config.alpha,
+    ...(sequential ? { sequential } : {}),
     capacity,
   });
   const records: JobRecord[] = [];
@@ -138,7 +154,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const result = await runSession(
     {
       ...(runDir ? { runDir } : {}),
-      resuming: Boolean(opts.resume && runDir && !freeRunDir(runDir)),
+      resuming,
       manifest,
       outputs: { excel: false, matrixOutputs: false },
       history: true,
@@ -150,6 +166,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       repeat,
       retryErrors: false,
       cache,
+      ...(sequential ? { sequential } : {}),
       providerEnv: { env, cwd },
       signals: { stop: opts.signal, abort: opts.signal },
       onRecord: (record) => {

@@ -45,6 +45,7 @@ export async function executeRun(p: PreparedRun, io: IO): Promise<number> {
         providerEnv: { env: io.env, cwd: io.cwd },
         signals: { stop: control.stop.signal, abort: control.abort.signal },
         onLanes: (lanes) => progress.start(lanes),
+        onGate: (gate) => progress.also(() => gate.progressLines()),
         onLaneStopped: (m, e) => {
           stopped.push(laneStoppedLine(m, e));
           say(stopped[stopped.length - 1]);
@@ -98,7 +99,8 @@ function planLine(p: PreparedRun): string {
   const total = countJobs(p.suites, p.repeat, p.shard) * bench.length;
   const cases = p.shard ? `shard ${label(p.shard)}: ${countJobs(p.suites, 1, p.shard)} case(s) of ` : '';
   const filter = p.filter ? `; ${terminalSafe(describeFilter(p.filter), 300)}` : '';
-  return `Run ${p.runId}: ${total} jobs (${cases}${p.suites.length} suite(s) x ${bench.length} model(s) x ${p.repeat} repeat(s)${filter}) -> ${p.runDir}`;
+  const seq = p.sequential ? `; sequential, cases in random order (seed ${p.sequential.settings.order_seed})` : '';
+  return `Run ${p.runId}: ${total} jobs (${cases}${p.suites.length} suite(s) x ${bench.length} model(s) x ${p.repeat} repeat(s)${filter}${seq}) -> ${p.runDir}`;
 }
 
 /** The command that resumes a run; run through npx (a clone, not a global install), it says npx too. */

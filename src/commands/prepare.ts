@@ -13,6 +13,8 @@ import { checkJudges } from '../run/judges.js';
 import { loadSuite, type Suite } from '../suite/load.js';
 import { checkProblem } from '../suite/validate.js';
 import { duration, keyValues, parse, positiveInt } from '../util/args.js';
+import type { SequentialPlan } from '../run/sequential-gate.js';
+import { sequentialOf } from './sequential-flags.js';
 import { terminalSafe } from '../util/text.js';
 import { thresholdOptions, type ThresholdOptions } from './thresholds.js';
 import { capacityRef } from './capacity-opt.js';
@@ -49,6 +51,8 @@ export interface PreparedRun {
   filter?: RunFilter;
   /** The subset of cases chosen on the command line (`--limit N`): never a regression baseline. */
   filtered?: string;
+  /** Stop when decided (--until-decided, --until-ci, --margin; docs/sequential.md). */
+  sequential?: SequentialPlan;
   /** Extra lines printed before anything else (the demo says its models are simulated). */
   banner?: string[];
   /** The capacity result the break-even uses (see capacityRef). */
@@ -95,6 +99,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
   const shard = resumedShard(parseShard(values.shard, io.env), manifest, values.resume!);
   // Every option is checked before a new run claims its directory: an exit 2 leaves nothing behind.
   const options = checkedOptions(values, io);
+  const sequential = sequentialOf(values, config, { models, suites: subset.suites, resumed: manifest, shard });
   const capacity = sweep ? undefined : capacityOf(values, config, manifest, models, io);
   const runDir = resumeDir ?? newRunDir(values, config, io.cwd, shard);
   return {
@@ -124,6 +129,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,
     ...(shard ? { shard } : {}),
+    ...(sequential ? { sequential } : {}),
     ...(subset.filter ? { filter: subset.filter } : {}),
     ...filteredOf(values.limit, subset.filter, manifest),
     capacity,

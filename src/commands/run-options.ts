@@ -110,6 +110,38 @@ export const RUN_SPEC = {
       value: 'TIME',
       help: 'stop starting jobs after TIME (90s, 30m, 1h30m), write results, exit 130',
     },
+    'until-decided': {
+      type: 'boolean',
+      help: 'stop once the confidence sequence of the declared pair (pairs:, or the one closed and one open model) excludes 0; cases go in a random order (docs/sequential.md)',
+    },
+    'until-ci': {
+      type: 'string',
+      value: 'PP',
+      help: 'stop once that confidence sequence is at most PP percentage points wide',
+    },
+    margin: {
+      type: 'string',
+      value: 'PP',
+      help: 'also stop once that confidence sequence lies inside ±PP points: no gap larger than PP',
+    },
+    'min-cases': {
+      type: 'string',
+      value: 'N',
+      help: 'a sequential run never stops before N cases have entered the sequence',
+      default: '30',
+    },
+    'final-test': {
+      type: 'boolean',
+      help: 'at n_max a fixed-n paired test at 4·alpha/5 decides and the sequence runs at alpha/5',
+      default: 'on with --until-decided',
+    },
+    'no-final-test': { type: 'boolean', help: 'the sequence alone, at alpha' },
+    'order-seed': {
+      type: 'string',
+      value: 'N',
+      help: 'seed of the random case order of a sequential run (recorded in the manifest; a resume keeps it)',
+      default: 'random',
+    },
     'progress-interval': {
       type: 'string',
       value: 'S',

@@ -20,6 +20,8 @@ export interface Config {
   repeat?: number;
   pairs?: { closed: string; open: string }[];
   alpha?: number;
+  /** `sequential:` (docs/sequential.md). */
+  sequential?: RawConfig['sequential'];
   /** `capacity:` as written, and where (`file:line`), for a message about it. */
   capacity?: { dir: string; label: string };
   /** `gapbench capacity`'s latency target, as written (defaults applied there). */
@@ -94,6 +96,7 @@ export function loadConfig(opts: {
     repeat: raw.repeat,
     pairs: raw.pairs,
     alpha: raw.alpha,
+    ...(raw.sequential ? { sequential: raw.sequential } : {}),
     ...(raw.capacity
       ? { capacity: { dir: raw.capacity, label: `${path}${lineSuffix(yaml?.lineOf(['capacity']))}: capacity` } }
       : {}),

@@ -148,6 +148,18 @@ export const configSchema = z
     pairs: z.array(z.object({ closed: z.string().min(1), open: z.string().min(1) }).strict()).optional(),
     /** Significance level of every test and interval. */
     alpha: z.number().gt(0).lt(0.5).optional(),
+    /** Stop when decided (docs/sequential.md); the flags --until-decided, --until-ci, ... override it. */
+    sequential: z
+      .object({
+        until: z.enum(['decided', 'ci']).optional(),
+        ci_pp: z.number().gt(0).optional(),
+        margin_pp: z.number().nonnegative().optional(),
+        min_cases: positiveInt.optional(),
+        final_test: z.boolean().optional(),
+        order_seed: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
     /** A capacity result (a `gapbench capacity` run directory, relative to the working directory like `out`): the break-even uses its goodput. */
     capacity: z.string().min(1).optional(),
     /** The latency target of `gapbench capacity` (docs/capacity.md); any subset, the rest default. */

@@ -66,6 +66,17 @@ export const manifestSchema = z
       .optional(),
     pairs: z.array(z.object({ closed: z.string(), open: z.string() })).optional(),
     alpha: z.number().gt(0).lt(1).optional(),
+    sequential: z
+      .object({
+        until: z.enum(['decided', 'ci']).optional(),
+        ci_pp: z.number().positive().optional(),
+        margin_pp: z.number().nonnegative().optional(),
+        min_cases: count,
+        final_test: z.boolean(),
+        order_seed: z.number().int().nonnegative(),
+      })
+      .passthrough()
+      .optional(),
     shard: shardSchema.refine((s) => s.index <= s.count, 'index above count').optional(),
     capacity: z
       .object({ dir: z.string().min(1), run_id: z.string() })

@@ -7,6 +7,20 @@ import { manifestSchema } from './manifest-schema.js';
 import type { Group, Price, SamplingParams } from '../types.js';
 
 /** A model as the manifest records it (the resolved config; never a key, only its variable's name). */
+/** A sequential run's settings, as the manifest records them (`sequential`; docs/sequential.md). */
+export interface SequentialSettings {
+  /** Stop when the deciding interval excludes 0 (`decided`) or is at most `ci_pp` wide (`ci`). */
+  until?: 'decided' | 'ci';
+  ci_pp?: number;
+  /** Also stop when the interval lies inside ±margin_pp. */
+  margin_pp?: number;
+  min_cases: number;
+  /** At n_max, a fixed-n test at 4·alpha/5 decides; the sequence then runs at alpha/5. */
+  final_test: boolean;
+  /** Seeds the permutation the cases are sent and committed in; a resume keeps it. */
+  order_seed: number;
+}
+
 export interface ManifestModel {
   id: string;
   provider: string;
@@ -106,6 +120,8 @@ export interface Manifest {
   pairs?: { closed: string; open: string }[];
   /** Significance level of every test and interval (default 0.05). */
   alpha?: number;
+  /** A sequential run (--until-decided, --until-ci, --margin): its stop rule and case order (docs/sequential.md). */
+  sequential?: SequentialSettings;
   /** The slice of the cases this run covers (`--shard I/N`); `gapbench merge` joins the N of them. */
   shard?: { index: number; count: number };
   /** The shard run directories a merged run was joined from, in shard order. */

@@ -1,7 +1,7 @@
 import { closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { open } from 'node:fs/promises';
-import { isJobRecord, type ErrorRecord, type JobRecord } from './record.js';
+import { isJobRecord, scoreOf, type ErrorRecord, type JobRecord } from './record.js';
 
 const CHUNK = 1 << 20;
 const JOB_ID = /"job_id":"([^"]+)"/;
@@ -205,6 +205,8 @@ interface RecordedJob {
   repeat: number;
   /** A stored answer whose grading failed (error kind `grader`): a retry grades it again without asking the model. */
   answer?: ErrorRecord;
+  /** A sequential run's answer: its case's position and score (undefined: an error left out of scores). */
+  seq?: { pos: number; score: number | undefined };
 }
 
 export type RecordedJobs = Map<string, RecordedJob>;
@@ -221,6 +223,7 @@ export async function recordedJobs(path: string, stats?: { damaged: number }): P
       caseId: r.case_id,
       repeat: r.repeat,
       ...(answer ? { answer } : {}),
+      ...(r.seq_pos === undefined ? {} : { seq: { pos: r.seq_pos, score: scoreOf(r) } }),
     });
   }
   return out;

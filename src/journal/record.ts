@@ -37,6 +37,10 @@ export interface JobRecordBase {
   t_end: number;
   /** The shard (1-based) that ran the job, in a sharded run: each shard's machine is billed for its own busy time. */
   shard?: number;
+  /** A sequential run (--until-decided, ...): the case's position in its suite's pre-drawn order. */
+  seq_pos?: number;
+  /** A sequential run: the answer came after its suite's stop rule fired (not part of the sequence). */
+  after_stop?: true;
 }
 
 export interface OkRecord extends JobRecordBase, AnswerTimings {
@@ -95,6 +99,11 @@ export function countsAsFailure(kind: ErrorKind): boolean {
 }
 
 export type JobRecord = OkRecord | ErrorRecord;
+
+/** The score a record counts with in every report, or undefined for an error left out of scores. */
+export function scoreOf(r: JobRecord): number | undefined {
+  return r.status === 'error' && !countsAsFailure(r.error.kind) ? undefined : r.grade.score;
+}
 
 export function isJobRecord(v: unknown): v is JobRecord {
   const r = v as Partial<JobRecord> | null;

@@ -5,6 +5,7 @@ import type { CapacityResult } from './capacity-read.js';
 import type { SummaryRow } from './summary.js';
 import { adjustCategories, bestNote, bestOnChoosingHalf, choosesPair } from './gap-scope.js';
 import { ALPHA, pairedComparison, verdictOf, type PairedTest } from './paired.js';
+import { committed, sequentialFields, type SequentialColumns, type SequentialView } from './gap-sequential.js';
 
 /** A closed and an open model the config asks to compare (`pairs:`), besides the best pair and the group means. */
 export interface ModelPair {
@@ -17,13 +18,15 @@ interface GapOptions {
   alpha?: number;
   /** Prices by model id, for cost at real usage and break-even. */
   priceOf?: (model: string) => Price | undefined;
+  /** A sequential run: rows on committed cases, intervals from confidence sequences (gap-sequential.ts). */
+  sequential?: SequentialView;
   /** A capacity result (`--capacity`): the open side's capacity per machine at its goodput. */
   capacity?: CapacityResult;
 }
 
 export type Verdict = 'closed_better' | 'open_better' | 'no_significant_difference';
 
-export interface GapRow extends BreakEven {
+export interface GapRow extends BreakEven, Partial<SequentialColumns> {
   run_id: string;
   suite: string;
   category: string;
@@ -41,7 +44,7 @@ export interface GapRow extends BreakEven {
   ci_low_pp: number;
   ci_high_pp: number;
   p_value: number;
-  test: PairedTest;
+  test: PairedTest | 'betting_cs';
   n_paired: number;
   verdict: Verdict;
   /** Smallest gap the test detects with 80% power (exact) at this n and disagreement rate; empty when none is (see note). */
@@ -92,6 +95,14 @@ export const GAP_COLUMNS = [
   'note',
   'closed_reasoning',
   'open_reasoning',
+  'sequential',
+  'e_value',
+  'n_dispatched',
+  'n_max',
+  'stop_reason',
+  'margin_pp',
+  'target_width_pp',
+  'order_seed',
 ] as const;
 
 /**
@@ -117,6 +128,8 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
     list.push(row);
     casesBySuite.set(row.suite, list);
   }
+  const view = opts.sequential;
+  if (view) for (const [suite, list] of casesBySuite) casesBySuite.set(suite, committed(view, list));
   const sumOf = (suite: string | undefined, models: string[]) => {
     const rs = summary.filter((s) => models.includes(s.model) && (suite === undefined || s.suite === suite));
     const cost = rs.reduce(
@@ -149,7 +162,7 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
               mean: [sumOf(suiteFilter, closed).costPerCorrect, sumOf(suiteFilter, open).costPerCorrect],
             }
           : undefined;
-      const at = { runId: agg.runId, suite, category, cases: list, alpha };
+      const at = { runId: agg.runId, suite, category, cases: list, alpha, sequential: view };
       const tested = selected ? list.filter((c) => !choosesPair(c)) : list;
       const b = compare({ ...at, cases: tested }, 'best', [bc], [bo], costs?.best);
       if (b) b.note = [bestNote(selected), b.note].filter(Boolean).join('; ');
@@ -170,7 +183,8 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
     }
   };
   for (const suite of agg.suites) emit(suite, casesBySuite.get(suite) ?? [], suite);
-  if (agg.suites.length > 1) emit('all', [...agg.cases.values()], undefined);
+  const everyCase = [...agg.cases.values()];
+  if (agg.suites.length > 1) emit('all', view ? committed(view, everyCase) : everyCase, undefined);
   adjustCategories(rows, alpha);
   if (opts.priceOf) for (const r of rows) Object.assign(r, breakEven(agg, r, opts.priceOf, opts.capacity));
   return rows;
@@ -193,6 +207,7 @@ interface Scope {
   category: string;
   cases: CaseRow[];
   alpha: number;
+  sequential?: SequentialView;
 }
 
 function compare(
@@ -215,7 +230,7 @@ function compare(
   if (!r) return undefined;
   const { meanA, meanB, ci, p } = r;
   const gap = (meanA - meanB) * 100;
-  return {
+  const row: GapRow = {
     run_id: at.runId,
     suite: at.suite,
     category: at.category,
@@ -239,4 +254,7 @@ function compare(
     closed_cost_per_correct_usd: costs?.[0],
     open_cost_per_correct_usd: costs?.[1],
   };
+  if (!at.sequential) return { ...row, sequential: false };
+  const seq = sequentialFields(at.sequential, row, a, b);
+  return { ...row, ...seq, note: [seq.note, row.note].filter(Boolean).join('; ') };
 }

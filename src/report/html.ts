@@ -6,6 +6,7 @@ import { breakEvenSection } from './html-breakeven.js';
 import { throughputLatencySection } from './html-throughput.js';
 import type { CapacityResult } from './capacity-read.js';
 import { disagreementSection, escapeHtml, rowsTable } from './html-tables.js';
+import { sequentialWords } from './sequential-lines.js';
 import { GAP_COLUMNS, type GapRow } from './gap.js';
 import { readHistoryFile } from './history-read.js';
 import { headlineOrder, SCOPE_WORDS } from './gap-scope.js';
@@ -119,6 +120,8 @@ function latencyWords(g: GapRow): string | undefined {
 
 const seconds = (ms: number) => `${Number((ms / 1000).toPrecision(2))} s`;
 
+const small = (text: string | undefined) => (text ? `<br><small>${escapeHtml(text)}</small>` : '');
+
 /** A gap's interval in words; a test on too few cases has none (the CSV leaves it empty). */
 function intervalText(g: GapRow): string {
   return Number.isFinite(g.ci_low_pp) && Number.isFinite(g.ci_high_pp)
@@ -134,7 +137,7 @@ function gapSection(gaps: readonly GapRow[]): string {
         `<li><b>${escapeHtml(g.suite)}</b> (${escapeHtml(scopeWords(g))}): ${escapeHtml(g.closed_model)} ` +
         `${round(g.closed_score * 100)}% vs ${escapeHtml(g.open_model)} ${round(g.open_score * 100)}%, ` +
         `gap ${round(g.gap_pp)} pp ${intervalText(g)}, ` +
-        `<b>${escapeHtml(VERDICT_WORDS[g.verdict] ?? g.verdict)}</b> (${escapeHtml(pText(g.p_value))})${costWords(g)}</li>`,
+        `<b>${escapeHtml(VERDICT_WORDS[g.verdict] ?? g.verdict)}</b> (${escapeHtml(pText(g.p_value))})${costWords(g)}${small(sequentialWords(g))}</li>`,
     )
     .join('');
   const chart = intervalChart(

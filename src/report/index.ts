@@ -10,6 +10,7 @@ import { runScores } from './history-cases.js';
 import { summarize } from './summary.js';
 import { ReportState } from './state.js';
 import { renderTerminal } from './terminal.js';
+import { stopLines } from './sequential-lines.js';
 import { labelReasoning } from './reasoning.js';
 import type { Report, ReportOptions } from './types.js';
 import { WRITERS } from './writers.js';
@@ -23,12 +24,8 @@ export function computeReport(state: ReportState): Report {
   const a = state.aggregator.agg;
   canonicalize(a, state.suiteOrder, state.modelOrder);
   const summary = summarize(a, state.priceOf);
-  const gaps = gapRows(a, summary, {
-    pairs: state.pairs,
-    alpha: state.alpha,
-    priceOf: state.priceOf,
-    capacity: state.capacity,
-  });
+  const { pairs, alpha, priceOf, sequential, capacity } = state;
+  const gaps = gapRows(a, summary, { pairs, alpha, priceOf, capacity, ...(sequential ? { sequential } : {}) });
   labelReasoning(summary, gaps, state.modelOf);
   return {
     records: a.records,
@@ -37,7 +34,11 @@ export function computeReport(state: ReportState): Report {
     summary,
     gaps,
     aggregate: a,
-    terminal: (out, env) => renderTerminal(summary, gaps, useColor(out, env), state.paramsOf, state.modelOf),
+    terminal: (out, env) =>
+      renderTerminal(summary, gaps, useColor(out, env), state.paramsOf, state.modelOf) +
+      stopLines(gaps, a, sequential)
+        .map((l) => `${l}\n`)
+        .join(''),
   };
 }
 

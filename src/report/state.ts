@@ -6,6 +6,10 @@ import { Aggregator } from './aggregate.js';
 import { loadRecordedCapacity, type CapacityResult } from './capacity-read.js';
 import { RowOrder } from './order.js';
 import { isLoopbackURL } from '../config/endpoint.js';
+import { scoreOf } from '../journal/record.js';
+import type { SequentialView } from './gap-sequential.js';
+import { ALPHA } from './paired.js';
+import { CommitLog, decidingOf } from './sequential-log.js';
 
 /**
  * What the reports need from the journal, gathered one record at a time: per-cell aggregates and,
@@ -28,6 +32,10 @@ export class ReportState {
   /** The capacity result the manifest names (see Manifest.capacity), read once. */
   readonly capacity?: CapacityResult;
 
+  /** A sequential run: its commit log replayed from the records, as the run committed them. */
+  readonly sequential?: SequentialView;
+  private readonly log?: CommitLog;
+
   /** Models served on each machine's own loopback (see add). */
   private readonly local: Set<string>;
 
@@ -47,6 +55,17 @@ export class ReportState {
     // Config order for models and suites, not the order records happened to finish in.
     this.modelOrder = new Map(manifest.models.map((m, i) => [m.id, i]));
     this.suiteOrder = new Map(manifest.suites.map((s, i) => [s.name, i]));
+    const settings = manifest.sequential;
+    const deciding = settings && decidingOf(manifest.models, manifest.pairs);
+    if (settings && deciding) {
+      const alpha = manifest.alpha ?? ALPHA;
+      const suites = manifest.suites.map((s) => ({ name: s.name, nMax: s.cases }));
+      // The deciding models alone: the same differences, so the rule fires at the same case as it did live.
+      this.log = new CommitLog({ settings, alpha, suites, deciding, required: [], repeat: manifest.repeat });
+      const declared = Boolean(manifest.pairs?.length);
+      const jobsPerCase = manifest.models.filter((m) => !m.judgeOnly).length * manifest.repeat;
+      this.sequential = { settings, alpha, deciding, suites: this.log.suites, declared, jobsPerCase };
+    }
     if (manifest.capacity) this.capacity = loadRecordedCapacity(manifest.capacity);
   }
 
@@ -55,6 +74,10 @@ export class ReportState {
     // time, and an hourly price is paid per machine. A shared (remote) server is busy once.
     const machine = record.shard !== undefined && this.local.has(record.model) ? record.shard : 0;
     this.aggregator.add(record, this.priceOf, machine, [offset, bytes]);
+    if (this.log && record.seq_pos !== undefined) {
+      const { suite, case_id: caseId, model, repeat, seq_pos: pos } = record;
+      this.log.add({ suite, caseId, model, repeat, pos, score: scoreOf(record) });
+    }
     this.order.push(
       this.suiteOrder.get(record.suite) ?? 65535,
       record.case_index,

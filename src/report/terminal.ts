@@ -143,6 +143,7 @@ const TEST_LABEL: Record<GapRow['test'], string> = {
   mcnemar_score: 'McNemar score test, Tango interval',
   paired_t: 'paired t',
   bounded_score: 'bounded score test',
+  betting_cs: 'betting confidence sequence, anytime-valid',
 };
 
 /** Categories that name a side after Holm's adjustment, labelled exploratory (the rest only counted). */

@@ -192,6 +192,7 @@ function toRecord(
   r.t_end = finishedAt;
   if (answered.redacted) r.redacted = answered.redacted;
   if (job.shard) r.shard = job.shard;
+  if (job.seqPos !== undefined) r.seq_pos = job.seqPos;
   r.status = a.status === 'ok' && !failure ? 'ok' : 'error';
   if (a.status === 'error') r.error = a.error;
   else {

@@ -14,6 +14,9 @@ export interface Job {
   repeat: number;
   /** The shard (1-based) this job belongs to, in a sharded run. */
   shard?: number;
+  /** A sequential run: the case's position in its suite's pre-drawn order, and in the whole run's. */
+  seqPos?: number;
+  runPos?: number;
 }
 
 /**

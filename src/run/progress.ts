@@ -19,6 +19,7 @@ export class Progress {
   private drawn = 0;
   private readonly started = Date.now();
   private readonly history = new Map<string, { t: number; done: number }[]>();
+  private extra: () => string[] = () => [];
 
   constructor(private readonly opts: ProgressOptions) {}
 
@@ -29,6 +30,11 @@ export class Progress {
     const every = tty ? 250 : this.opts.intervalSec * 1000;
     this.timer = setInterval(() => (tty ? this.redraw() : this.plain()), every);
     this.timer.unref();
+  }
+
+  /** Lines shown under the lanes' (a sequential run's interval). */
+  also(lines: () => string[]): void {
+    this.extra = lines;
   }
 
   stop(): void {
@@ -43,7 +49,7 @@ export class Progress {
   lines(): string[] {
     const now = Date.now();
     const idWidth = Math.min(28, Math.max(5, ...this.lanes.map((l) => l.model.id.length)));
-    return this.lanes.map((l) => {
+    const lanes = this.lanes.map((l) => {
       const c = l.counters;
       const left = c.total - c.done;
       // While running: the rate over the last 10 s; once done: the lane's average. Jobs a resumed
@@ -64,6 +70,7 @@ export class Progress {
         `${rate.toFixed(1).padStart(7)}/s  eta ${eta}${waiting}${stopped}`
       );
     });
+    return [...lanes, ...this.extra()];
   }
 
   private rate(id: string, done: number, now: number): number {

@@ -25,6 +25,8 @@ interface RunDescription {
   filter?: Manifest['filter'];
   /** The subset of cases chosen on the command line, when there is one (see Manifest.filtered). */
   filtered?: string;
+  /** A sequential run's plan: its settings go on record (a resume and `gapbench report` read them). */
+  sequential?: { settings: NonNullable<Manifest['sequential']> };
   capacity?: Manifest['capacity'];
 }
 
@@ -59,6 +61,7 @@ export function startManifest(r: RunDescription): Manifest {
     ...(r.shard ? { shard: { index: r.shard.index, count: r.shard.count } } : {}),
     ...(r.filter ? { filter: r.filter } : {}),
     ...(r.filtered ? { filtered: r.filtered } : {}),
+    ...(r.sequential ? { sequential: r.sequential.settings } : {}),
     ...(r.capacity ? { capacity: r.capacity } : {}),
   };
 }

@@ -12,6 +12,7 @@ import { Lane } from './lane.js';
 import { countJobs, laneJobs, plannedAlready, type Job, type Shard } from './plan.js';
 import { forEachInSlots } from './slots.js';
 import { batchRecorder } from './rundir.js';
+import { drawOrder, orderedJobs, SequentialGate, type SequentialPlan } from './sequential-gate.js';
 import type { Producer } from './session.js';
 
 interface RunSignals {
@@ -47,6 +48,10 @@ interface RunnerOptions {
   onRecord?: (record: JobRecord, offset: number, bytes: number) => void;
   /** Batch mode: the run directory's record of batches (input files, batches of earlier invocations). */
   batches?: Omit<BatchStore, 'recorded' | 'stop'>;
+  /** Stop when decided (docs/sequential.md): cases sent in a drawn order, through one window. */
+  sequential?: SequentialPlan;
+  /** Called once with a sequential run's gate, before the first request (progress shows its interval). */
+  onGate?: (gate: SequentialGate) => void;
 }
 
 interface RunnerResult {
@@ -57,22 +62,27 @@ interface RunnerResult {
   skipped: number;
   /** Jobs planned but not recorded (the run stopped early). */
   unfinished: number;
+  /** A sequential run's window and commit log. */
+  gate?: SequentialGate;
 }
 
 /** Runs every lane at once; each finished job is graded and written to the sink before it counts. */
 async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
-  const lanes = openLanes(opts);
+  const bench = opts.models.filter((m) => !m.judgeOnly);
+  const gate = sequentialGate(opts, bench);
+  const lanes = openLanes(opts, gate);
   const laneOf = (m: ModelConfig) => lanes.get(m.id)!;
   const ask = makeAsk(opts.models, laneOf, opts.cache);
-  const bench = opts.models.filter((m) => !m.judgeOnly);
   const previous = opts.previous ?? new Map();
   const done = (s: 'ok' | 'error') => s === 'ok' || !opts.retryErrors;
   const skipped = plannedAlready(previous, bench, opts.suites, opts.repeat, done, opts.shard);
   let written = 0;
   const counted = (rec: JobRecord) => {
+    gate?.flag(rec);
     const at = opts.sink.append(rec);
     written++;
     opts.onRecord?.(rec, at.offset, at.bytes);
+    gate?.add(rec);
   };
   opts.onLanes?.(bench.map(laneOf));
   await Promise.all(
@@ -86,20 +96,34 @@ async function runJobs(opts: RunnerOptions): Promise<RunnerResult> {
         secrets: laneOf(m).provider.secrets,
         storedAnswer: opts.retryErrors ? (id) => previous.get(id)?.answer : undefined,
       };
-      const jobs = laneJobs(m, opts.suites, opts.repeat, opts.shard);
+      const jobs = gate ? orderedJobs(m, gate.order, opts.repeat) : laneJobs(m, opts.suites, opts.repeat, opts.shard);
       const recorded = (id: string) => {
         const p = previous.get(id);
         return p !== undefined && done(p.status);
       };
-      return runLane(ctx, jobs, recorded, counted, opts);
+      return runLane(ctx, jobs, recorded, counted, opts, gate);
     }),
   );
   const total = countJobs(opts.suites, opts.repeat, opts.shard) * bench.length;
-  return { lanes: bench.map(laneOf), written, skipped, unfinished: total - skipped - written };
+  // Jobs a fired stop rule saved are not unfinished: the run is complete without them.
+  const unfinished = gate?.done && !gate.halted ? 0 : total - skipped - written;
+  return { lanes: bench.map(laneOf), written, skipped, unfinished, ...(gate ? { gate } : {}) };
+}
+
+/** A sequential run's gate, seeded with what an earlier invocation recorded; the window is twice the widest lane. */
+function sequentialGate(opts: RunnerOptions, bench: ModelConfig[]): SequentialGate | undefined {
+  const plan = opts.sequential;
+  if (!plan) return undefined;
+  const order = drawOrder(opts.suites, plan.settings.order_seed);
+  const window = 2 * Math.max(1, ...bench.map((m) => m.concurrency));
+  const gate = new SequentialGate(plan, order, bench, opts.repeat, window, opts.signals?.stop);
+  gate.seed(opts.previous);
+  opts.onGate?.(gate);
+  return gate;
 }
 
 /** One lane per model (judges included), each with its provider (batching behind it for a model in batch mode). */
-function openLanes(opts: RunnerOptions): Map<string, Lane> {
+function openLanes(opts: RunnerOptions, gate: SequentialGate | undefined): Map<string, Lane> {
   const lanes = new Map<string, Lane>();
   const batches: BatchStore | undefined = opts.batches && {
     ...opts.batches,
@@ -113,7 +137,10 @@ function openLanes(opts: RunnerOptions): Map<string, Lane> {
       stop: opts.signals?.stop,
       signal: opts.signals?.abort,
       clock: opts.clock,
-      onFatal: (l, e) => opts.onLaneStopped?.(l.model, e),
+      onFatal: (l, e) => {
+        gate?.laneStopped(l.model.id);
+        opts.onLaneStopped?.(l.model, e);
+      },
     });
     lanes.set(m.id, lane);
   }
@@ -127,6 +154,7 @@ async function runLane(
   recorded: (jobId: string) => boolean,
   counted: (rec: JobRecord) => void,
   opts: RunnerOptions,
+  gate: SequentialGate | undefined,
 ): Promise<void> {
   const lane = ctx.lane;
   lane.counters.total = countJobs(opts.suites, opts.repeat, opts.shard);
@@ -142,8 +170,11 @@ async function runLane(
   await forEachInSlots(
     pending(),
     () => lane.maxConcurrency * 2,
-    () => lane.stopping,
-    (job) => finish(lane, job, ctx, counted),
+    () => lane.stopping || Boolean(gate?.done),
+    async (job) => {
+      // A sequential run sends a case only inside the window, and never once its suite stopped.
+      if (!gate || (await gate.admit(job))) await finish(lane, job, ctx, counted);
+    },
   );
 }
 

@@ -171,7 +171,7 @@ export async function handleChat(
   // A cold model loads first; its first token comes that much later.
   const loadMs = rt.takeLoadMs();
   const prefillMs = rt.serving?.prefillMs(call.promptTokens) ?? 0;
-  const firstByteMs = (rt.ttftMs ?? rt.firstByteDelayMs()) + loadMs + prefillMs;
+  const firstByteMs = (rt.ttftMs ?? rt.firstByteDelayMs()) * rt.slowdown(call.prompt, call.seed) + loadMs + prefillMs;
   if (fault !== undefined) rt.counters.faults[fault]++;
   // A hung request keeps its socket until the client aborts or the server closes.
   if (fault === 'hang') return;

@@ -77,6 +77,7 @@ export class ModelRuntime {
   maxInFlight = 0;
   private readonly accuracy: number;
   private readonly latencyMs: number;
+  private readonly wrongSlow: number;
   private readonly jitterMs: number;
   private readonly tokensPerSecond: number | undefined;
   readonly reasoningTokens: number;
@@ -105,6 +106,7 @@ export class ModelRuntime {
     this.accuracy = model.accuracy ?? 0.8;
     this.latencyMs = model.latencyMs ?? 0;
     this.jitterMs = model.jitterMs ?? 0;
+    this.wrongSlow = model.wrongSlow ?? 1;
     this.tokensPerSecond = model.tokensPerSecond;
     this.reasoningTokens = model.reasoningTokens ?? 0;
     this.spec = model;
@@ -169,8 +171,17 @@ export class ModelRuntime {
     const key = prompt === undefined ? undefined : this.answers?.lookup(prompt);
     if (key === undefined || prompt === undefined)
       return padTokens(`Simulated answer from ${this.name}.`, this.spec.outputTokens);
-    const u = hashUnit(`${this.seed}\u0000${this.name}\u0000${requestSeed ?? ''}\u0000${prompt}`);
-    return padTokens(u < this.accuracy ? key.correct : key.wrong, this.spec.outputTokens);
+    return padTokens(this.isRight(prompt, requestSeed) ? key.correct : key.wrong, this.spec.outputTokens);
+  }
+
+  /** How many times longer this call's first byte takes: `wrongSlow` when its answer is wrong. */
+  slowdown(prompt: string | undefined, requestSeed: number | undefined): number {
+    if (this.wrongSlow === 1 || prompt === undefined || this.answers?.lookup(prompt) === undefined) return 1;
+    return this.isRight(prompt, requestSeed) ? 1 : this.wrongSlow;
+  }
+
+  private isRight(prompt: string, requestSeed: number | undefined): boolean {
+    return hashUnit(`${this.seed}\u0000${this.name}\u0000${requestSeed ?? ''}\u0000${prompt}`) < this.accuracy;
   }
 
   resetCounters(): void {

@@ -20,6 +20,7 @@ const SPEC_KEYS: Record<string, { field: string; range: Range }> = {
   accuracy: { field: 'accuracy', range: 'fraction' },
   latency: { field: 'latencyMs', range: 'nonNegative' },
   jitter: { field: 'jitterMs', range: 'nonNegative' },
+  wrongslow: { field: 'wrongSlow', range: 'positive' },
   rpm: { field: 'rpm', range: 'positive' },
   tps: { field: 'tokensPerSecond', range: 'positive' },
   think: { field: 'reasoningTokens', range: 'nonNegative' },
@@ -101,6 +102,7 @@ export function validateSimModel(m: SimModel, where = `sim model "${String(m?.na
   check('accuracy', m.accuracy, 'fraction');
   check('latencyMs', m.latencyMs, 'nonNegative');
   check('jitterMs', m.jitterMs, 'nonNegative');
+  check('wrongSlow', m.wrongSlow, 'positive');
   check('rpm', m.rpm, 'positive');
   check('tokensPerSecond', m.tokensPerSecond, 'positive');
   check('reasoningTokens', m.reasoningTokens, 'nonNegative');

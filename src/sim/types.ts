@@ -45,6 +45,11 @@ export interface SimModel {
   latencyMs?: number;
   /** Uniform extra latency 0..jitterMs per request (deterministic by seed). Default 0. */
   jitterMs?: number;
+  /**
+   * A wrong answer's time to first byte, as a multiple of the right one's (latency + jitter). Default 1.
+   * Slow failures arrive late: a sequential run's reorder buffer must still commit in its drawn order.
+   */
+  wrongSlow?: number;
   faults?: SimFaults;
   /** Requests-per-minute limit (token bucket, burst = one second's worth, at least 1); over it -> 429. */
   rpm?: number;
