@@ -122,10 +122,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     },
     ...options,
     quiet: Boolean(values.quiet),
-    // A resumed run keeps the outputs it was started with; flags add to them.
-    excel: Boolean(values.excel || manifest?.outputs?.excel),
-    xlsx: Boolean(values.xlsx || manifest?.outputs?.xlsx),
-    matrixOutputs: Boolean(values['matrix-outputs'] || manifest?.outputs?.matrix_outputs),
+    ...outputChoices(values, manifest),
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,
     ...(shard ? { shard } : {}),
@@ -134,6 +131,15 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     ...filteredOf(values.limit, subset.filter, manifest),
     capacity,
     slo: config.slo,
+  };
+}
+
+/** A resumed run keeps the outputs it was started with; flags add to them. */
+function outputChoices(values: RunValues, manifest: Manifest | undefined) {
+  return {
+    excel: Boolean(values.excel || manifest?.outputs?.excel),
+    xlsx: Boolean(values.xlsx || manifest?.outputs?.xlsx),
+    matrixOutputs: Boolean(values['matrix-outputs'] || manifest?.outputs?.matrix_outputs),
   };
 }
 
