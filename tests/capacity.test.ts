@@ -92,6 +92,22 @@ describe('gapbench capacity', () => {
     expect(html).toMatch(/srv: goodput [\d.]+ requests\/s at concurrency 4/);
   }, 60_000);
 
+  it('climbs past the load where the target breaks, to find where throughput stops rising', async () => {
+    // ITL 2.6 ms at concurrency 1, 3.8 ms at 2: a 3 ms target breaks at 2, long before the 4 slots fill.
+    const dir = project();
+    const r = await cli(['capacity', '--run-id', 'e', '--slo', 'itl_p95_ms=3,ttft_p95_s=10', ...FAST], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const out = join(dir, 'results', 'e');
+    const open = csvRows(join(out, 'capacity.csv')).filter((x) => x.side === 'open');
+    expect(open.map((x) => x.concurrency)).toEqual(['1', '2', '4', '8']);
+    expect(open.map((x) => x.meets_slo)).toEqual(['true', 'false', 'false', 'false']);
+    const [g] = csvRows(join(out, 'goodput.csv'));
+    expect(Number(g.goodput_concurrency)).toBe(1);
+    // The saturation is the 4 slots' rate, not concurrency 2's (the first step beyond the target).
+    expect(Number(g.saturation_requests_per_s) / rps(4)).toBeGreaterThan(0.92);
+    expect(Number(g.saturation_requests_per_s) / rps(4)).toBeLessThan(1.08);
+  });
+
   it('counts a model load as a cold start and keeps it out of the figures (Ollama protocol)', async () => {
     const dir = tempDir('gapbench-cap-');
     writeFiles(dir, {

@@ -125,6 +125,11 @@ export interface Goodput {
   goodput?: CapacityStep;
   /** The step of highest throughput. */
   saturation?: CapacityStep;
+  /**
+   * The saturation throughput: the mean over the plateau (every step within 5% of the highest), so
+   * one step's luck does not set it (the highest of several noisy steps is biased upwards).
+   */
+  plateau?: { requestsPerS: number; outputTokensPerS: number };
   /** The knee: the lowest concurrency within 5% of that throughput (goodput.csv's saturation_concurrency). */
   knee?: CapacityStep;
   note: string;
@@ -143,15 +148,29 @@ export function goodputOf(model: string, steps: readonly CapacityStep[], slo: Sl
   const goodput = best(answered.filter((s) => s.meetsSlo));
   const saturation = best(answered);
   const top = saturation?.stats.requestsPerS ?? 0;
-  const knee = answered
-    .filter((s) => s.stats.requestsPerS >= (1 - SATURATED) * top)
-    .reduce<CapacityStep | undefined>((a, s) => (!a || s.concurrency < a.concurrency ? s : a), undefined);
+  const flat = answered.filter((s) => s.stats.requestsPerS >= (1 - SATURATED) * top);
+  const mean = (f: (s: CapacityStep) => number) => flat.reduce((a, s) => a + f(s), 0) / flat.length;
+  const plateau = flat.length
+    ? { requestsPerS: mean((s) => s.stats.requestsPerS), outputTokensPerS: mean((s) => s.stats.outputTokensPerS) }
+    : undefined;
+  const knee = flat.reduce<CapacityStep | undefined>(
+    (a, s) => (!a || s.concurrency < a.concurrency ? s : a),
+    undefined,
+  );
   const why = !saturation
     ? 'no step got an answer: no goodput'
     : !goodput
       ? 'no step met the SLO (not even concurrency 1): no goodput'
       : '';
-  return { model, slo: sloText(slo), goodput, saturation, knee, note: [why, ...notes].filter(Boolean).join('; ') };
+  return {
+    model,
+    slo: sloText(slo),
+    goodput,
+    saturation,
+    plateau,
+    knee,
+    note: [why, ...notes].filter(Boolean).join('; '),
+  };
 }
 
 function goodputCells(runId: string, g: Goodput): CsvValue[] {
@@ -164,8 +183,8 @@ function goodputCells(runId: string, g: Goodput): CsvValue[] {
     g.goodput?.concurrency,
     g.goodput?.stats.ttft.p95,
     g.goodput?.stats.e2e.p95,
-    g.saturation?.stats.requestsPerS,
-    g.saturation?.stats.outputTokensPerS,
+    g.plateau?.requestsPerS,
+    g.plateau?.outputTokensPerS,
     g.knee?.concurrency,
     g.note,
   ];
@@ -206,8 +225,8 @@ export function goodputTable(rows: readonly Goodput[], safe: (s: string) => stri
     num(g.goodput?.stats.outputTokensPerS, 0),
     num(g.goodput?.concurrency, 0),
     num(g.goodput?.stats.ttft.p95, 0),
-    num(g.saturation?.stats.requestsPerS, 2),
-    num(g.saturation?.stats.outputTokensPerS, 0),
+    num(g.plateau?.requestsPerS, 2),
+    num(g.plateau?.outputTokensPerS, 0),
     num(g.knee?.concurrency, 0),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));

@@ -1,7 +1,7 @@
 /**
  * A capacity sweep of one self-hosted model: concurrency 1, 2, 4, ... up to the limit, until the
- * throughput stops rising (less than 5% more than the step before) or the latency target breaks;
- * then bisection on concurrency between the last step within the target and the first beyond it,
+ * throughput stops rising (less than 5% more than the step before), whether or not the latency
+ * target still holds there (the saturation is found either way); then bisection on concurrency between the last step within the target and the first beyond it,
  * until they are adjacent or their throughputs within 5% of each other, so the goodput is found
  * within about 5% (doubling alone leaves a factor of 2). API models are measured at low load only.
  */
@@ -73,19 +73,22 @@ export async function sweepModel(
     if (s) steps.push(s);
     return s;
   };
+  // The ladder climbs until throughput stops rising, past the point where the target breaks: the
+  // saturation is where the server tops out, not where latency first crossed a line.
   let good: CapacityStep | undefined;
   let bad: CapacityStep | undefined;
+  let prev: CapacityStep | undefined;
   for (const c of ladder(o.maxConcurrency)) {
     const s = await run(c);
     if (!s) return steps;
-    if (!s.meetsSlo) {
-      bad = s;
-      break;
-    }
-    const saturated = good !== undefined && !rises(s, good);
-    good = s;
+    if (s.meetsSlo && !bad) good = s;
+    else bad ??= s;
+    // A step with no answer at all (a server down) ends the ladder: more load says nothing more.
+    const saturated = s.stats.requests === 0 || (prev !== undefined && !rises(s, prev));
+    prev = s;
     if (saturated) break;
   }
+  // Then the edge of the target, between the last step within it and the first beyond it.
   while (good && bad && bad.concurrency - good.concurrency > 1 && rises(bad, good)) {
     const s = await run(Math.floor((good.concurrency + bad.concurrency) / 2));
     if (!s) return steps;
