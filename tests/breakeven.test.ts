@@ -1,49 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { JobRecord } from '../src/journal/record.js';
 import { Aggregator } from '../src/report/aggregate.js';
 import { gapRows } from '../src/report/gap.js';
 import { summarize } from '../src/report/summary.js';
 import type { Price } from '../src/types.js';
-
-/** One answered record; requests of a model run one after another, `seconds` each. */
-function record(
-  model: string,
-  group: 'closed' | 'open',
-  i: number,
-  passed: boolean,
-  tokens: number,
-  seconds: number,
-): JobRecord {
-  const t0 = 1_000_000 + i * seconds * 1000;
-  return {
-    v: 1,
-    job_id: `${model}-${i}`,
-    run_id: 'r',
-    suite: 's',
-    case_id: `c${i}`,
-    case_index: i,
-    category: 'x',
-    model,
-    group,
-    provider: 'p',
-    model_name: model,
-    repeat: 0,
-    prompt: 'q',
-    grader: 'exact',
-    grade: { score: passed ? 1 : 0, passed, reason: '' },
-    attempts: 1,
-    cached: false,
-    started_at: '',
-    finished_at: '',
-    t_start: t0,
-    t_end: t0 + seconds * 1000,
-    status: 'ok',
-    output: 'a',
-    latency_ms: seconds * 1000,
-    input_tokens: tokens,
-    output_tokens: tokens,
-  };
-}
+import { answeredRecord as record } from './helpers.js';
 
 function gapOf(closedTokens: number, prices: Record<string, Price>) {
   const agg = new Aggregator('r', false);

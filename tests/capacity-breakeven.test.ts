@@ -1,14 +1,13 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { JobRecord } from '../src/journal/record.js';
 import { Aggregator } from '../src/report/aggregate.js';
 import { CAPACITY_COLUMNS, GOODPUT_COLUMNS } from '../src/report/capacity-columns.js';
 import { readCapacity } from '../src/report/capacity-read.js';
 import { gapRows } from '../src/report/gap.js';
 import { summarize } from '../src/report/summary.js';
 import type { Price } from '../src/types.js';
-import { cli, csvRows, runManifest, tempDir, writeFiles } from './helpers.js';
+import { answeredRecord as record, cli, csvRows, runManifest, tempDir, writeFiles } from './helpers.js';
 
 const SLO = 'ttft_p95<=2s;itl_p95<=100ms';
 
@@ -64,39 +63,6 @@ function capacityDir(goodputRps: string, opts: Parameters<typeof capacityFiles>[
   const dir = tempDir('gapbench-cap-');
   writeFiles(dir, capacityFiles(goodputRps, opts));
   return dir;
-}
-
-/** One answered record; requests of a model run one after another, `seconds` each. */
-function record(model: string, group: 'closed' | 'open', i: number, passed: boolean, tokens: number, seconds: number) {
-  const t0 = 1_000_000 + i * seconds * 1000;
-  return {
-    v: 1,
-    job_id: `${model}-${i}`,
-    run_id: 'r',
-    suite: 's',
-    case_id: `c${i}`,
-    case_index: i,
-    category: 'x',
-    model,
-    group,
-    provider: 'p',
-    model_name: model,
-    repeat: 0,
-    prompt: 'q',
-    grader: 'exact',
-    grade: { score: passed ? 1 : 0, passed, reason: '' },
-    attempts: 1,
-    cached: false,
-    started_at: '',
-    finished_at: '',
-    t_start: t0,
-    t_end: t0 + seconds * 1000,
-    status: 'ok',
-    output: 'a',
-    latency_ms: seconds * 1000,
-    input_tokens: tokens,
-    output_tokens: tokens,
-  } as JobRecord;
 }
 
 const prices: Record<string, Price> = { c: { input: 1, output: 1 }, o: { perHour: 1, utilization: 0.5 } };
