@@ -137,10 +137,11 @@ describe('break-even on a capacity result', () => {
       'c=1',
       'c=32',
       'o (self-hosted)',
-      'c (API)',
       'goodput 0.5 requests/s at concurrency 8',
     ])
       expect(svg).toContain(text);
+    // The API is a line at its TTFT p95, not a point on the throughput axis.
+    expect(svg).toMatch(/c \(API\): TTFT p95 [\d.]+ s/);
     // Without a capacity result there is no such chart.
     expect(renderHtml({ runId: 'r', summary: [], gaps: [], aggregate: new Aggregator('r', false).agg })).not.toContain(
       'Throughput against time to first token',

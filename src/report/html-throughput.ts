@@ -14,7 +14,9 @@ const secs = (ms: number | undefined) => (ms === undefined ? undefined : Math.ro
  * Throughput against latency from a capacity result (capacity.csv): one line per swept open model,
  * a point per load step labelled with its concurrency (or rate), time to first token p95 rising
  * past the knee as requests queue; the SLO's TTFT bound as a horizontal line, each model's goodput
- * step ringed; the APIs measured at low load as single points, for comparison.
+ * step ringed; each API measured at low load as a horizontal line at its TTFT p95, for comparison
+ * (a line, not a point: an API's requests/s at concurrency 1 says nothing of its capacity, and a
+ * fast API's point would squeeze every self-hosted curve against the axis).
  */
 export function throughputLatencySection(capacity: CapacityResult | undefined): string {
   if (!capacity || capacity.unreadable || !capacity.steps.some((s) => s.side === 'open')) return '';
@@ -28,43 +30,56 @@ export function throughputLatencySection(capacity: CapacityResult | undefined): 
   const bound = ttftBoundMs(slo);
   // The target's line stays in view even when every step is far below it.
   const top = Math.max(bound ?? 0, ...capacity.steps.map((s) => s.ttftP95Ms ?? 0)) / 1000;
-  const series = [...bySeries.entries()].map(([key, steps], i) => {
-    const [side, model] = key.split('\u0000');
+  // Each API's line: its TTFT p95 at its lowest load.
+  const apiLines = [...bySeries.entries()]
+    .filter(([key]) => key.startsWith('closed\u0000'))
+    .map(([key, steps]) => {
+      const low = steps.reduce((a, s) => ((s.concurrency ?? 1) < (a.concurrency ?? 1) ? s : a));
+      const at = secs(low.ttftP95Ms)!;
+      return {
+        yAxis: at,
+        lineStyle: { type: 'dotted' as const, color: '#2e7d32' },
+        label: { formatter: `${key.split('\u0000')[1]} (API): TTFT p95 ${at} s`, position: 'insideStartTop' as const },
+      };
+    });
+  const sloLine =
+    bound === undefined
+      ? []
+      : [
+          {
+            yAxis: bound / 1000,
+            lineStyle: { type: 'dashed' as const, color: '#c0392b' },
+            label: { formatter: `SLO: TTFT p95 ≤ ${bound / 1000} s`, position: 'insideEndTop' as const },
+          },
+        ];
+  const open = [...bySeries.entries()].filter(([key]) => key.startsWith('open\u0000'));
+  const series = open.map(([key, steps], i) => {
+    const model = key.split('\u0000')[1];
     // By load, not by the order measured: a sweep's bisection steps come after the ladder.
     const sorted = [...steps].sort((a, b) => (a.concurrency ?? a.rateRps ?? 0) - (b.concurrency ?? b.rateRps ?? 0));
     const good = capacity.goodput.get(model);
     return {
-      type: side === 'open' ? ('line' as const) : ('scatter' as const),
-      name: side === 'open' ? `${model} (self-hosted)` : `${model} (API)`,
-      symbol: side === 'open' ? 'circle' : 'diamond',
-      symbolSize: side === 'open' ? 7 : 11,
+      type: 'line' as const,
+      name: `${model} (self-hosted)`,
+      symbol: 'circle',
+      symbolSize: 7,
       data: sorted.map((s) => ({
         value: [Number(s.requestsPerS.toPrecision(4)), secs(s.ttftP95Ms)],
         label: {
           show: true,
-          position: side === 'open' ? ('top' as const) : ('right' as const),
+          position: 'top' as const,
           fontSize: 10,
           formatter:
             (s.concurrency !== undefined ? `c=${s.concurrency}` : `${s.rateRps} rps`) +
-            (side === 'open' && s.concurrency !== undefined && s.concurrency === good?.saturationConcurrency
-              ? ' (knee)'
-              : ''),
+            (s.concurrency !== undefined && s.concurrency === good?.saturationConcurrency ? ' (knee)' : ''),
         },
         // The goodput step: the most the model serves within the target.
-        ...(side === 'open' && good?.concurrency !== undefined && s.concurrency === good.concurrency && s.meetsSlo
+        ...(good?.concurrency !== undefined && s.concurrency === good.concurrency && s.meetsSlo
           ? { symbolSize: 14, itemStyle: { borderWidth: 3, borderColor: '#1d232b' } }
           : {}),
       })),
-      ...(i === 0 && bound !== undefined
-        ? {
-            markLine: {
-              symbol: 'none',
-              silent: true,
-              lineStyle: { type: 'dashed' as const, color: '#c0392b' },
-              label: { formatter: `SLO: TTFT p95 ≤ ${bound / 1000} s`, position: 'insideEndTop' as const },
-              data: [{ yAxis: bound / 1000 }],
-            },
-          }
+      ...(i === 0 && sloLine.length + apiLines.length
+        ? { markLine: { symbol: 'none', silent: true, data: [...sloLine, ...apiLines] } }
         : {}),
     };
   });
