@@ -257,9 +257,13 @@ describe('at the terminal', () => {
     const rebuilt = await cli(['report', join(out, 't')], { cwd: dir, env: env() });
     expect(rebuilt.stdout).toContain(last![0]);
     expect(readFileSync(join(out, 't', 'gap.csv'), 'utf8')).toBe(gapBefore);
-    expect(readFileSync(join(out, 't', 'report.html'), 'utf8')).toMatch(
+    const html = readFileSync(join(out, 't', 'report.html'), 'utf8');
+    expect(html).toMatch(
       /anytime-valid confidence sequence on \d+ committed case\(s\) of 300; stopped: decided, \d+ sent/,
     );
+    // The gap chart does not call a confidence sequence a 95% interval.
+    expect(html).toContain('percentage points, sequential intervals');
+    expect(html).not.toContain('percentage points, with 95% interval');
   });
 });
 

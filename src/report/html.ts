@@ -140,8 +140,11 @@ function gapSection(gaps: readonly GapRow[]): string {
         `<b>${escapeHtml(VERDICT_WORDS[g.verdict] ?? g.verdict)}</b> (${escapeHtml(pText(g.p_value))})${costWords(g)}${small(sequentialWords(g))}</li>`,
     )
     .join('');
+  // A sequential run's rows carry confidence sequences (or, at n_max, the final test's interval), not 95% intervals.
   const chart = intervalChart(
-    'Gap (closed − open), percentage points, with 95% interval / 差距（百分点）',
+    gaps.some((g) => g.sequential)
+      ? 'Gap (closed − open), percentage points, sequential intervals (gap.csv: test) / 差距（百分点）'
+      : 'Gap (closed − open), percentage points, with 95% interval / 差距（百分点）',
     gaps.map(gapScopeLabel),
     gaps.map((g) => [round(g.gap_pp), round(g.ci_low_pp), round(g.ci_high_pp)]),
     'pp',
