@@ -191,5 +191,5 @@ function finish(pl: Plan, manifest: Manifest, results: Goodput[], interrupted: b
     return EXIT.interrupted;
   }
   // A server down: rows with errors and a note, no goodput, and an exit code a script can see.
-  return results.length && results.every((g) => !g.saturation) ? EXIT.threshold : EXIT.ok;
+  return results.length && results.every((g) => !g.plateau) ? EXIT.threshold : EXIT.ok;
 }

@@ -118,16 +118,15 @@ export class CapacityCsv {
   }
 }
 
-/** A swept model's goodput (the best step within the target) and saturation (the best step). */
+/** A swept model's goodput (the best step within the target) and saturation (its plateau). */
 export interface Goodput {
   model: string;
   slo: string;
   goodput?: CapacityStep;
-  /** The step of highest throughput. */
-  saturation?: CapacityStep;
   /**
    * The saturation throughput: the mean over the plateau (every step within 5% of the highest), so
-   * one step's luck does not set it (the highest of several noisy steps is biased upwards).
+   * one step's luck does not set it (the highest of several noisy steps is biased upwards). Absent
+   * when no step got an answer.
    */
   plateau?: { requestsPerS: number; outputTokensPerS: number };
   /** The knee: the lowest concurrency within 5% of that throughput (goodput.csv's saturation_concurrency). */
@@ -146,8 +145,7 @@ export function goodputOf(model: string, steps: readonly CapacityStep[], slo: Sl
       undefined,
     );
   const goodput = best(answered.filter((s) => s.meetsSlo));
-  const saturation = best(answered);
-  const top = saturation?.stats.requestsPerS ?? 0;
+  const top = best(answered)?.stats.requestsPerS ?? 0;
   const flat = answered.filter((s) => s.stats.requestsPerS >= (1 - SATURATED) * top);
   const mean = (f: (s: CapacityStep) => number) => flat.reduce((a, s) => a + f(s), 0) / flat.length;
   const plateau = flat.length
@@ -157,7 +155,7 @@ export function goodputOf(model: string, steps: readonly CapacityStep[], slo: Sl
     (a, s) => (!a || s.concurrency < a.concurrency ? s : a),
     undefined,
   );
-  const why = !saturation
+  const why = !plateau
     ? 'no step got an answer: no goodput'
     : !goodput
       ? 'no step met the SLO (not even concurrency 1): no goodput'
@@ -166,7 +164,6 @@ export function goodputOf(model: string, steps: readonly CapacityStep[], slo: Sl
     model,
     slo: sloText(slo),
     goodput,
-    saturation,
     plateau,
     knee,
     note: [why, ...notes].filter(Boolean).join('; '),
