@@ -9,10 +9,9 @@ import type { OptionTable } from '../util/args.js';
 /** `--capacity DIR` on run, report and regrade. */
 export const CAPACITY_OPTION = {
   capacity: {
-    type: 'string',
     value: 'DIR',
     help: "a gapbench capacity run directory: gap.csv's open-side cost and break-even use each open model's goodput there (docs/breakeven.md); recorded in the manifest",
-    default: "config capacity:, else the run's own",
+    fallback: "config capacity:, else the run's own",
   },
 } as const satisfies OptionTable;
 

@@ -21,12 +21,12 @@ import { measureClosed, sweepModel, type SweepOptions } from '../run/capacity-sw
 import { messagesOf } from '../run/job.js';
 import { openRunDir, startManifest, unlockRunDir } from '../run/rundir.js';
 import { StopControl } from '../run/stop.js';
-import { helpText, parse, positiveInt, type CommandSpec } from '../util/args.js';
+import { helpText, parse, positiveInt, type CommandSpec, type Values } from '../util/args.js';
 import { terminalSafe } from '../util/text.js';
 import { prepareRun, type PreparedRun } from './prepare.js';
 import { RUN_SPEC } from './run-options.js';
 
-const SHARED = ['config', 'suite', 'model', 'set', 'out', 'run-id', 'limit'] as const;
+const { config, suite, set, out, 'run-id': runId, limit } = RUN_SPEC.options;
 
 export const CAPACITY_SPEC = {
   name: 'capacity',
@@ -34,25 +34,30 @@ export const CAPACITY_SPEC = {
   about:
     "Sweeps each self-hosted model (price.perHour set, or named with --model) at rising concurrency with the suites' prompts, streamed, and finds its goodput (the highest throughput within the latency target) and saturation; measures the config's closed models at low load for comparison. Writes results/<run-id>/: capacity.csv (a row per step, as it ends), goodput.csv, manifest.json (kind capacity). docs/capacity.md.",
   options: {
-    ...Object.fromEntries(SHARED.map((k) => [k, RUN_SPEC.options[k]])),
+    config,
+    suite,
     model: {
       ...RUN_SPEC.options.model,
       help: "a model to sweep: the id of one of the config's models, or PROVIDER:MODEL to add one as run does; given, only these are swept",
     },
+    set,
+    out,
+    'run-id': runId,
+    limit,
     slo: {
-      type: 'string',
       value: 'KEY=N,...',
       help: "latency target over the config's slo: ttft_p95_s, itl_p95_ms, e2e_p95_s (numbers above 0)",
-      default: 'ttft_p95_s=2,itl_p95_ms=100',
+      parse: parseSlo,
+      fallback: 'ttft_p95_s=2,itl_p95_ms=100',
     },
-    'max-concurrency': { type: 'string', value: 'N', help: 'highest concurrency tried', default: '256' },
+    'max-concurrency': { value: 'N', help: 'highest concurrency tried', parse: positiveInt, default: 256 },
     'step-seconds': {
-      type: 'string',
       value: 'S',
       help: 'each step lasts at least S seconds (and at most 4 x S)',
-      default: '5',
+      parse: positiveInt,
+      default: 5,
     },
-    'step-requests': { type: 'string', value: 'N', help: 'each step counts at least N answers', default: '40' },
+    'step-requests': { value: 'N', help: 'each step counts at least N answers', parse: positiveInt, default: 40 },
     quiet: { type: 'boolean', help: 'no line per step' },
   },
   footer:
@@ -60,15 +65,14 @@ export const CAPACITY_SPEC = {
 } as const satisfies CommandSpec;
 
 /** `ttft_p95_s=2,itl_p95_ms=50`: each key known, each value a number above 0. */
-function parseSlo(v: string | undefined): RawSlo | undefined {
-  if (v === undefined) return undefined;
+function parseSlo(flag: string, v: string): RawSlo {
   const out: Record<string, number> = {};
   for (const pair of v.split(',')) {
     const [key, raw] = pair.split('=').map((s) => s.trim());
     if (!['ttft_p95_s', 'itl_p95_ms', 'e2e_p95_s'].includes(key))
-      throw new UsageError(`--slo ${v}: unknown key '${key}' (expected ttft_p95_s, itl_p95_ms, e2e_p95_s)`);
+      throw new UsageError(`${flag} ${v}: unknown key '${key}' (expected ttft_p95_s, itl_p95_ms, e2e_p95_s)`);
     const n = raw === undefined || raw === '' ? NaN : Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--slo ${key}=${raw ?? ''}: expected a number above 0`);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${key}=${raw ?? ''}: expected a number above 0`);
     out[key] = n;
   }
   return out;
@@ -82,22 +86,20 @@ interface Plan {
   sweep: Omit<SweepOptions, 'signal' | 'onStep' | 'slo'>;
 }
 
-async function plan(values: ReturnType<typeof parse<typeof CAPACITY_SPEC.options>>['values'], io: IO): Promise<Plan> {
-  const cliSlo = parseSlo(values.slo);
-  const minSeconds = positiveInt('--step-seconds', values['step-seconds']) ?? 5;
+async function plan(values: Values<typeof CAPACITY_SPEC.options>, io: IO): Promise<Plan> {
+  const minSeconds = values['step-seconds'];
   const sweep = {
-    maxConcurrency: positiveInt('--max-concurrency', values['max-concurrency']) ?? 256,
+    maxConcurrency: values['max-concurrency'],
     minSeconds,
     maxSeconds: 4 * minSeconds,
-    minRequests: positiveInt('--step-requests', values['step-requests']) ?? 40,
+    minRequests: values['step-requests'],
   };
-  const v = values as Record<string, string | string[] | boolean | undefined>;
-  const shared = Object.fromEntries(SHARED.map((k) => [k, v[k]]));
   const named = values.model ?? [];
   // --model ID names a model of the config; PROVIDER:MODEL adds one, as run's does.
   const added = named.filter((n) => n.includes(':'));
   // No cache: every answer must come from the server, now.
-  const p = await prepareRun({ ...shared, model: added, cache: 'off', quiet: true }, io, undefined, true);
+  const runValues = { ...parse(RUN_SPEC, []).values, ...values, model: added, cache: 'off' as const, quiet: true };
+  const p = await prepareRun(runValues, io, undefined, true);
   const bench = p.models.filter((m) => !m.judgeOnly);
   const unknown = named.find((n) => !bench.some((m) => m.id === n));
   if (unknown !== undefined)
@@ -108,7 +110,7 @@ async function plan(values: ReturnType<typeof parse<typeof CAPACITY_SPEC.options
       'no model to sweep: give a self-hosted model price.perHour in the config, or name one with --model',
     );
   const closed = bench.filter((m) => m.group === 'closed' && !swept.includes(m));
-  return { p, slo: resolveSlo(p.slo, cliSlo), swept, closed, sweep };
+  return { p, slo: resolveSlo(p.slo, values.slo), swept, closed, sweep };
 }
 
 export async function capacityCommand(argv: string[], io: IO): Promise<number> {

@@ -9,6 +9,7 @@ import {
   regressions,
   type CompareRow,
 } from '../report/compare.js';
+import { ALPHA } from '../report/paired.js';
 import { pText } from '../report/terminal.js';
 import { openCsv } from '../report/csv.js';
 import { padEnd, padStart, terminalSafe } from '../util/text.js';
@@ -22,19 +23,14 @@ export const COMPARE_SPEC = {
   about:
     "Per suite x model, the change from run A to run B on the cases both answered: delta in points, a McNemar score test with Tango's interval (pass/fail) or a paired t test and its interval (docs/statistics.md). Writes compare.csv (default: in run B's directory) and prints a table.",
   options: {
-    out: {
-      type: 'string',
-      value: 'FILE',
-      help: 'where to write compare.csv',
-      default: "compare.csv in run B's directory",
-    },
+    out: { value: 'FILE', help: 'where to write compare.csv', fallback: "compare.csv in run B's directory" },
     'fail-on-regression': {
-      type: 'string',
       value: 'PP',
       help: 'exit 1 when any model fell by more than PP points and the paired test finds the drop significant',
+      parse: regressionPoints,
     },
     strict: THRESHOLD_OPTIONS.strict,
-    alpha: { type: 'string', value: 'A', help: 'significance level', default: '0.05' },
+    alpha: { value: 'A', help: 'significance level', parse: significanceLevel, default: ALPHA },
     excel: { type: 'boolean', help: 'write compare.csv with a UTF-8 BOM' },
   },
   positionals: true,
@@ -48,12 +44,11 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
   }
   if (positionals.length !== 2)
     throw new UsageError('expected two run directories: gapbench compare results/<run-a> results/<run-b>');
-  const pp = regressionPoints(values['fail-on-regression']);
+  const pp = values['fail-on-regression'];
   const [dirA, dirB] = positionals.map((p) => resolve(io.cwd, p));
   const [ma, mb] = [readManifest(dirA), readManifest(dirB)];
-  const alpha = significanceLevel(values.alpha);
   const [aggA, aggB] = [await aggregateRun(dirA, ma), await aggregateRun(dirB, mb)];
-  const rows = compareRuns(aggA, aggB, alpha);
+  const rows = compareRuns(aggA, aggB, values.alpha);
   if (!rows.length)
     throw new UsageError(`${positionals[0]} and ${positionals[1]} share no suite x model with answered cases`);
   const outPath = values.out ? resolve(io.cwd, values.out) : join(dirB, 'compare.csv');

@@ -16,9 +16,10 @@ export const DEMO_SPEC = {
   about:
     "Starts the built-in simulator in-process and runs suites/demo.yaml on two SIMULATED models: 'gpt-sim' (closed, through the real openai SDK) and 'llama-sim:8b' (open, through the real ollama SDK). Needs no keys and no servers. Writes a normal run directory.",
   options: {
-    out: RUN_SPEC.options.out,
+    // Not a default value: prepareRun names --out in its messages only when given.
+    out: { ...RUN_SPEC.options.out, fallback: 'results' },
     'run-id': RUN_SPEC.options['run-id'],
-    repeat: RUN_SPEC.options.repeat,
+    repeat: { ...RUN_SPEC.options.repeat, default: 1 },
     excel: RUN_SPEC.options.excel,
     quiet: RUN_SPEC.options.quiet,
   },
@@ -48,13 +49,14 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
     const hadOut = existsSync(outDir);
     const claimed = values['run-id'] === undefined ? defaultRunId(outDir, 'demo-') : undefined;
     const runValues = {
+      ...parse(RUN_SPEC, []).values,
       suite: ['demo'],
       out: values.out,
       'run-id': values['run-id'] ?? claimed,
       repeat: values.repeat,
       excel: values.excel,
       quiet: values.quiet,
-      cache: 'off',
+      cache: 'off' as const,
     };
     const source = { configPath: false as const, models: demoModels(sim) };
     const prepared = await prepareRun(runValues, io, source).catch((e: unknown) => {

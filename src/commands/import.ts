@@ -16,15 +16,9 @@ export const IMPORT_SPEC = {
   about:
     'Converts a promptfoo config (promptfooconfig.yaml) into DIR/gapbench.config.yaml and one suite per prompt in DIR/suites/, scored as promptfoo scores: a test passes when all its assertions pass (or its weighted score reaches its threshold). The suites are validated before anything is written (nothing is run). Prints every part it could not carry over, and every endpoint and API-key variable the models were given. Existing files are not overwritten without --force.',
   options: {
-    out: {
-      type: 'string',
-      value: 'DIR',
-      help: 'where to write the config and suites',
-      default: 'the current directory',
-    },
+    out: { value: 'DIR', help: 'where to write the config and suites', fallback: 'the current directory' },
     force: { type: 'boolean', help: 'overwrite existing files' },
     'allow-outside': {
-      type: 'string',
       multiple: true,
       value: 'DIR',
       help: "let file:// references read below DIR too (otherwise only below the promptfoo config's directory)",

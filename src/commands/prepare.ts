@@ -7,12 +7,12 @@ import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { describeFilter, readManifest, type Manifest, type RunFilter } from '../journal/manifest.js';
 import { PROTOCOLS } from '../providers/index.js';
-import { defaultCacheDir, ResponseCache, type CacheMode } from '../run/cache.js';
+import { defaultCacheDir, ResponseCache } from '../run/cache.js';
 import { configHash, describeChange } from '../run/identity.js';
 import { checkJudges } from '../run/judges.js';
 import { loadSuite, type Suite } from '../suite/load.js';
 import { checkProblem } from '../suite/validate.js';
-import { duration, keyValues, parse, positiveInt } from '../util/args.js';
+import type { Values } from '../util/args.js';
 import type { SequentialPlan } from '../run/sequential-gate.js';
 import { sequentialOf } from './sequential-flags.js';
 import { terminalSafe } from '../util/text.js';
@@ -61,7 +61,7 @@ export interface PreparedRun {
   slo?: Config['slo'];
 }
 
-type RunValues = ReturnType<typeof parse<typeof RUN_SPEC.options>>['values'];
+type RunValues = Values<typeof RUN_SPEC.options>;
 
 /** Where a run's models come from besides the command line: `demo` gives its own, and no config file. */
 interface ModelSource {
@@ -78,7 +78,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
   const resumeDir = values.resume ? resolve(io.cwd, values.resume) : undefined;
   const manifest = resumeDir ? resumedManifest(resumeDir, values.resume!) : undefined;
   const inv = manifest?.invocation;
-  const sets = { ...(inv?.sets ?? {}), ...keyValues('--set', values.set) };
+  const sets = { ...(inv?.sets ?? {}), ...Object.fromEntries(values.set ?? []) };
   const cliModels = values.model ?? inv?.models ?? [];
   const config = loadConfig({
     configPath: source?.configPath ?? values.config ?? inv?.config,
@@ -87,12 +87,13 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     cwd: io.cwd,
     env: io.env,
   });
-  const concurrency = concurrencyOf(values.concurrency, inv);
+  // A resumed run keeps the concurrency it was started with unless given another.
+  const concurrency = values.concurrency ?? inv?.concurrency;
   const batch = Boolean(values.batch || inv?.batch);
   const models = checkedModels(config, concurrency, io, batch);
   const suiteRefs = values.suite ?? (inv?.suites.length ? inv.suites : config.suites);
   const suites = await loadSuites(suiteRefs, config, values, inv, { ...io.env, ...sets }, io);
-  const repeat = positiveInt('--repeat', values.repeat) ?? inv?.repeat ?? config.repeat ?? 1;
+  const repeat = values.repeat ?? inv?.repeat ?? config.repeat ?? 1;
   checkJudges(suites, models);
   if (manifest && !values.force) checkUnchanged(manifest, models, suites, repeat, values.resume!);
   const subset = await subsetOf(values, models, suites, repeat, manifest, io);
@@ -163,8 +164,8 @@ function capacityOf(values: RunValues, config: Config, manifest: Manifest | unde
 function checkedOptions(values: RunValues, io: IO) {
   return {
     cache: responseCache(values, io),
-    maxDurationMs: duration('--max-duration', values['max-duration']),
-    progressIntervalSec: progressInterval(values['progress-interval']),
+    maxDurationMs: values['max-duration'],
+    progressIntervalSec: values['progress-interval'],
     thresholds: thresholdOptions(values, io.cwd),
   };
 }
@@ -203,7 +204,7 @@ async function subsetOf(
  * What part of the suites' cases the run covers when not all (--limit, a subset; kept on resume),
  * in words: such a run is never a regression baseline.
  */
-function filteredOf(limit: string | undefined, filter: RunFilter | undefined, manifest: Manifest | undefined) {
+function filteredOf(limit: number | undefined, filter: RunFilter | undefined, manifest: Manifest | undefined) {
   const parts = [
     ...(limit !== undefined ? [`first ${limit} cases of each suite (--limit ${limit})`] : []),
     ...(filter ? [describeFilter(filter)] : []),
@@ -258,13 +259,13 @@ async function loadSuites(
       'no suites to run: pass --suite FILE|NAME (see `gapbench suites`) or list suites in the config',
     );
   }
+  const { limit } = values;
   const fromConfig = !values.suite && !inv?.suites.length;
   const suites: Suite[] = [];
   for (const [i, ref] of refs.entries()) {
     const source = fromConfig ? config.suiteSources?.[i] : undefined;
     const label = source?.label ?? `--suite ${ref}`;
     const cwd = source?.dir ?? (inv?.cwd && !values.suite ? inv.cwd : io.cwd);
-    const limit = positiveInt('--limit', values.limit);
     const s = await loadSuite(ref, { cwd, vars, label, limit, log: (line) => io.stderr.write(`${line}\n`) });
     if (suites.some((x) => x.name === s.name)) throw new UsageError(`${label}: two suites are named '${s.name}'`);
     suites.push(s);
@@ -295,23 +296,6 @@ function checkUnchanged(manifest: Manifest, models: ModelConfig[], suites: Suite
     : `the models, suites or repeat count changed (hash ${manifest.config_hash} -> ${now})`;
   throw new UsageError(`--resume ${dir}: ${change} since the run started; pass --force to resume anyway`);
 }
-
-/** --concurrency; a resumed run keeps the one it was started with unless given another. */
-function concurrencyOf(given: string | undefined, inv: Manifest['invocation'] | undefined): number | undefined {
-  const concurrency = positiveInt('--concurrency', given) ?? inv?.concurrency;
-  if (concurrency !== undefined && concurrency > MAX_CONCURRENCY)
-    throw new UsageError(`--concurrency ${concurrency}: at most ${MAX_CONCURRENCY} requests in flight per model`);
-  return concurrency;
-}
-
-function progressInterval(given: string | undefined): number {
-  const interval = given === undefined ? 10 : Number(given);
-  if (!(interval > 0)) throw new UsageError(`--progress-interval ${given}: expected seconds above 0`);
-  return interval;
-}
-
-/** Most requests in flight per model that --concurrency accepts. */
-const MAX_CONCURRENCY = 10_000;
 
 /** Longest run id: a directory name, with room for the files made beside and inside it. */
 const MAX_RUN_ID = 128;
@@ -349,16 +333,9 @@ function checkWritableDir(dir: string, flag: string): void {
   }
 }
 
-/**
- * A new run id from the time, its directory created here (exclusively) so that two runs started in
- * the same second never share one: the second finds the first's directory and takes `-2`.
- */
-
+/** --cache, --cache-dir, --cache-max-age. */
 function responseCache(values: RunValues, io: IO): ResponseCache {
-  const mode = (values.cache ?? 'use') as CacheMode;
-  if (!['use', 'refresh', 'off'].includes(mode))
-    throw new UsageError(`--cache ${values.cache}: expected use, refresh or off`);
   const dir = values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env);
   // --cache-max-age 0s: no cached answer is young enough, every job asks (answers are still stored).
-  return new ResponseCache(dir, mode, duration('--cache-max-age', values['cache-max-age'], true));
+  return new ResponseCache(dir, values.cache, values['cache-max-age']);
 }

@@ -17,7 +17,7 @@ import { Lane } from '../run/lane.js';
 import { runSession } from '../run/session.js';
 import { loadSuite, type Suite } from '../suite/load.js';
 import type { Case, Grade } from '../types.js';
-import { helpText, keyValues, parse, type CommandSpec } from '../util/args.js';
+import { helpText, parse, SET_OPTION, type CommandSpec } from '../util/args.js';
 import { REPORT_OPTIONS } from './thresholds.js';
 import { CAPACITY_OPTION, capacityRef } from './capacity-opt.js';
 import { VERSION } from '../version.js';
@@ -29,19 +29,13 @@ export const REGRADE_SPEC = {
     "Re-scores a run's stored outputs with the current graders (or a changed suite) and writes a new run directory that names the one it came from (manifest.json: derived_from). No model is called, except judge models by judge graders (through their lanes and the response cache).",
   options: {
     suite: {
-      type: 'string',
       multiple: true,
       value: 'FILE|NAME',
       help: 'suite to grade with',
-      default: "the run's own suites, loaded again",
+      fallback: "the run's own suites, loaded again",
     },
-    set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'value for ${KEY} in suite source paths' },
-    'run-id': {
-      type: 'string',
-      value: 'NAME',
-      help: 'name of the new run directory',
-      default: '<run-id>-regrade[-N]',
-    },
+    set: SET_OPTION,
+    'run-id': { value: 'NAME', help: 'name of the new run directory', fallback: '<run-id>-regrade[-N]' },
     excel: REPORT_OPTIONS.excel,
     ...CAPACITY_OPTION,
   },
@@ -60,7 +54,7 @@ export async function regradeCommand(argv: string[], io: IO): Promise<number> {
   const old = readManifest(src);
   const suiteCwd = values.suite ? io.cwd : old.invocation.cwd;
   const refs = values.suite ?? old.suites.map((s) => s.file);
-  const vars = { ...io.env, ...old.invocation.sets, ...keyValues('--set', values.set) };
+  const vars = { ...io.env, ...old.invocation.sets, ...Object.fromEntries(values.set ?? []) };
   const suites = new Map<string, Suite>();
   for (const ref of refs) {
     const s = await loadSuite(ref, { cwd: suiteCwd, vars });

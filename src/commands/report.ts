@@ -15,11 +15,11 @@ export const REPORT_SPEC = {
   about:
     'Rebuilds results.csv, summary.csv, gap.csv, matrix.csv, report.html (and results.xlsx when the run wrote one) and the terminal report from the run\'s records.jsonl (and the prices in manifest.json), with the output choices the run was made with (manifest.json "outputs"): the same files, byte for byte except timestamps. Does not touch history.csv or call any model.',
   options: {
-    excel: { ...REPORT_OPTIONS.excel, default: "the run's choice" },
+    excel: { ...REPORT_OPTIONS.excel, fallback: "the run's choice" },
     'no-excel': { type: 'boolean', help: 'write CSVs without a BOM' },
-    xlsx: { ...REPORT_OPTIONS.xlsx, default: "the run's choice" },
+    xlsx: { ...REPORT_OPTIONS.xlsx, fallback: "the run's choice" },
     'no-xlsx': { type: 'boolean', help: 'skip results.xlsx' },
-    'matrix-outputs': { ...REPORT_OPTIONS['matrix-outputs'], default: "the run's choice" },
+    'matrix-outputs': { ...REPORT_OPTIONS['matrix-outputs'], fallback: "the run's choice" },
     'no-matrix-outputs': { type: 'boolean', help: 'leave the output columns out of matrix.csv' },
     ...CAPACITY_OPTION,
   },

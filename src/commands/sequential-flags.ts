@@ -4,12 +4,12 @@ import { UsageError } from '../errors.js';
 import type { Manifest } from '../journal/manifest.js';
 import type { Shard } from '../run/plan.js';
 import type { SequentialPlan } from '../run/sequential-gate.js';
-import { pointsOf, sequentialPlan, type SequentialInput } from '../run/sequential-options.js';
+import { sequentialPlan, type SequentialInput } from '../run/sequential-options.js';
 import type { Suite } from '../suite/load.js';
-import { nonNegativeInt, positiveInt, type parse } from '../util/args.js';
+import type { Values } from '../util/args.js';
 import type { RUN_SPEC } from './run-options.js';
 
-type RunValues = ReturnType<typeof parse<typeof RUN_SPEC.options>>['values'];
+type RunValues = Values<typeof RUN_SPEC.options>;
 
 /** --until-decided and its companions, over the config's `sequential:` and a resumed run's own. */
 export function sequentialOf(
@@ -24,16 +24,16 @@ export function sequentialOf(
   return sequentialPlan(sequentialFlags(values), config.sequential, ctx);
 }
 
-/** The sequential flags as numbers (checked further by sequentialPlan). */
+/** The sequential flags (checked further by sequentialPlan). */
 function sequentialFlags(values: RunValues): SequentialInput {
   if (values['final-test'] && values['no-final-test'])
     throw new UsageError('--final-test and --no-final-test: choose one');
   return {
     untilDecided: values['until-decided'],
-    untilCi: pointsOf('--until-ci', values['until-ci']),
-    margin: pointsOf('--margin', values.margin),
-    minCases: positiveInt('--min-cases', values['min-cases']),
+    untilCi: values['until-ci'],
+    margin: values.margin,
+    minCases: values['min-cases'],
     finalTest: values['final-test'] ? true : values['no-final-test'] ? false : undefined,
-    orderSeed: nonNegativeInt('--order-seed', values['order-seed']),
+    orderSeed: values['order-seed'],
   };
 }

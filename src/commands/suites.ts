@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { EXIT, type IO } from '../io.js';
 import { bundledSuites, loadSuite } from '../suite/load.js';
 import { validateSuite } from '../suite/validate.js';
-import { helpText, keyValues, parse, type CommandSpec } from '../util/args.js';
+import { helpText, parse, SET_OPTION, type CommandSpec } from '../util/args.js';
 
 export const SUITES_SPEC = {
   name: 'suites',
@@ -18,7 +18,7 @@ export const VALIDATE_SPEC = {
   about:
     "Checks suites without calling a model: the schema, every grader's options, unknown fields, duplicate ids, template fields, each case's `check` expression against its expected answer, multiple-choice keys, and each case's example answers (pass examples must pass, fail examples must fail). Exit 0 when all is well, 2 with one line per problem otherwise.",
   options: {
-    set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'value for ${KEY} in suite source paths' },
+    set: SET_OPTION,
   },
   positionals: true,
 } as const satisfies CommandSpec;
@@ -66,7 +66,7 @@ export async function validateCommand(argv: string[], io: IO): Promise<number> {
   }
   if (!positionals.length)
     throw new UsageError('expected a suite file or bundled suite name: gapbench validate suites/my-suite.yaml');
-  const vars = { ...io.env, ...keyValues('--set', values.set) };
+  const vars = { ...io.env, ...Object.fromEntries(values.set ?? []) };
   let bad = 0;
   for (const ref of positionals) {
     const s = await loadSuite(ref, { cwd: io.cwd, vars });

@@ -17,26 +17,33 @@ import { chooseBaseline } from './baseline.js';
 import { pText } from '../report/terminal.js';
 import type { Report } from '../report/index.js';
 import { readManifest } from '../journal/manifest.js';
-import { fraction, type OptionTable } from '../util/args.js';
+import { ALPHA } from '../report/paired.js';
+import { fraction, numberWhere, type OptionTable, type Values } from '../util/args.js';
+
+/** `--fail-on-regression PP` (run, merge and compare). */
+export const regressionPoints = numberWhere('percentage points >= 0', (pp) => Number.isFinite(pp) && pp >= 0);
+
+/** `--alpha A` (run, merge and compare). */
+export const significanceLevel = numberWhere('a significance level above 0 and below 0.5', (a) => a > 0 && a < 0.5);
 
 /** The gate of a finished run: the options run and merge share (checked by applyThresholds). */
 export const THRESHOLD_OPTIONS = {
   'fail-under': {
-    type: 'string',
     multiple: true,
     value: 'SCORE',
     help: 'exit 1 when any model scores below SCORE (0-1) on any suite; MODEL=SCORE sets it for one model',
+    parse: failUnder,
   },
   'fail-on-regression': {
-    type: 'string',
     value: 'PP',
     help: "exit 1 when a model's score on a suite fell by more than PP points and the paired test finds the drop significant (--alpha), against --baseline DIR, else against the last comparable, complete, successful run in history.csv (per-case scores from history-cases.jsonl); says inconclusive when its interval cannot rule out a drop of more than PP",
+    parse: regressionPoints,
   },
-  baseline: { type: 'string', value: 'DIR', help: 'the run to compare against for --fail-on-regression' },
+  baseline: { value: 'DIR', help: 'the run to compare against for --fail-on-regression' },
   'max-errors': {
-    type: 'string',
     value: 'FRACTION',
     help: "exit 1 when any model's error rows exceed FRACTION (0-1) of its jobs on any suite; 0: any error fails, which catches a lane stopped by a bad key or an unknown model",
+    parse: fraction,
   },
   'fail-if-inconclusive': {
     type: 'boolean',
@@ -47,10 +54,11 @@ export const THRESHOLD_OPTIONS = {
     help: 'with --fail-on-regression: any drop of more than PP points fails, significant or not',
   },
   alpha: {
-    type: 'string',
     value: 'A',
     help: 'significance level for --fail-on-regression',
-    default: '0.05',
+    parse: significanceLevel,
+    // Not a default value: --alpha given without --fail-on-regression is an error.
+    fallback: String(ALPHA),
   },
 } as const satisfies OptionTable;
 
@@ -77,59 +85,29 @@ export interface ThresholdOptions {
   maxErrors?: number;
 }
 
-export function thresholdOptions(
-  values: {
-    'fail-under'?: string[];
-    'fail-on-regression'?: string;
-    baseline?: string;
-    'max-errors'?: string;
-    strict?: boolean;
-    'fail-if-inconclusive'?: boolean;
-    alpha?: string;
-  },
-  cwd: string,
-): ThresholdOptions {
-  const failUnder = values['fail-under']?.map((v) => {
-    const i = v.lastIndexOf('=');
-    return i > 0
-      ? { model: v.slice(0, i), score: fraction('--fail-under', v.slice(i + 1))! }
-      : { score: fraction('--fail-under', v)! };
-  });
-  const pp = regressionPoints(values['fail-on-regression']);
+export function thresholdOptions(values: Values<typeof THRESHOLD_OPTIONS>, cwd: string): ThresholdOptions {
+  const pp = values['fail-on-regression'];
   const baseline = values.baseline ? resolve(cwd, values.baseline) : undefined;
   if (baseline) readManifest(baseline);
   if (baseline && pp === undefined) throw new UsageError('--baseline needs --fail-on-regression PP');
   const needy = values.strict ? '--strict' : values['fail-if-inconclusive'] ? '--fail-if-inconclusive' : '--alpha';
   if ((values.strict || values['fail-if-inconclusive'] || values.alpha !== undefined) && pp === undefined)
     throw new UsageError(`${needy} needs --fail-on-regression PP`);
-  const alpha = significanceLevel(values.alpha);
   return {
-    failUnder,
+    failUnder: values['fail-under'],
     failOnRegressionPP: pp,
     strict: Boolean(values.strict),
     failIfInconclusive: Boolean(values['fail-if-inconclusive']),
-    alpha,
+    alpha: values.alpha,
     baseline,
-    maxErrors: fraction('--max-errors', values['max-errors']),
+    maxErrors: values['max-errors'],
   };
 }
 
-/** `--fail-on-regression PP`: percentage points, 0 or more (run and compare). */
-export function regressionPoints(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const pp = Number(v);
-  if (!Number.isFinite(pp) || pp < 0)
-    throw new UsageError(`--fail-on-regression ${v}: expected percentage points >= 0`);
-  return pp;
-}
-
-/** `--alpha A`: a significance level in (0, 0.5) (run and compare). */
-export function significanceLevel(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const alpha = Number(v);
-  if (!(alpha > 0 && alpha < 0.5))
-    throw new UsageError(`--alpha ${v}: expected a significance level above 0 and below 0.5`);
-  return alpha;
+/** `--fail-under SCORE` or `MODEL=SCORE` (the model id may hold `=`: the last one parts them). */
+function failUnder(flag: string, v: string): { model?: string; score: number } {
+  const i = v.lastIndexOf('=');
+  return i > 0 ? { model: v.slice(0, i), score: fraction(flag, v.slice(i + 1)) } : { score: fraction(flag, v) };
 }
 
 /**
@@ -242,7 +220,7 @@ function pairedGate(t: ThresholdOptions, report: Report, base: RunScores, where:
   for (const m of mostlyCached(report.aggregate))
     io.stderr.write(`warning: --fail-on-regression: most answers of ${m} came from the cache\n`);
   if (!rows.length) return { failures: [`${where}: no suite x model in common with this run`], inconclusive: [] };
-  const how = strict ? '--strict' : `significant at alpha ${t.alpha ?? 0.05}`;
+  const how = strict ? '--strict' : `significant at alpha ${t.alpha ?? ALPHA}`;
   const failed = regressions(rows, pp, strict);
   const open = strict ? [] : rows.filter((r) => !failed.includes(r) && dropsMoreThan(r.ci_low_pp, pp));
   const change = (r: CompareRow) =>

@@ -2,21 +2,28 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 
 /**
- * One option of a command, declared once: the parser, the command's --help and the option tables
- * in docs/ are all made from it (docs: `npm run docs`; tests/docs.test.ts keeps them in step).
- * Values stay text here: each command converts and checks its own (positiveInt, duration, ...),
- * with the messages its users know.
+ * One option of a command, declared once: the parser (each value converted by `parse`, `default`
+ * applied), the command's --help and the option tables in docs/ are all made from it (docs: `npm
+ * run docs`; tests/docs.test.ts keeps them in step).
  */
 interface OptionSpec {
-  type: 'string' | 'boolean';
+  /** A string option (the value follows the flag) unless `boolean`. */
+  type?: 'boolean';
   multiple?: boolean;
   short?: string;
   /** The value's placeholder in help and docs (FILE, N, ...); string options only. */
   value?: string;
   /** One sentence or two, plain text (it is printed on a terminal and in a markdown table). */
   help: string;
-  /** What applies when the option is not given, as help and docs print it. */
-  default?: string;
+  /** String options: the flag (`--repeat`) and its text -> the value, or a one-line UsageError naming the flag. */
+  parse?: (flag: string, text: string) => unknown;
+  /** The value applied when the option is not given (of the type `parse` returns); help and docs print it. */
+  default?: unknown;
+  /**
+   * What applies when the option is not given where the command decides it (the config's, a resumed
+   * run's, ...), as help and docs print it; the value is then undefined, so the command can tell.
+   */
+  fallback?: string;
 }
 
 export type OptionTable = Record<string, OptionSpec>;
@@ -40,30 +47,51 @@ export const HELP_OPTION = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 } as const satisfies OptionTable;
 
-/** What the parser sees of a table: `default` is text for help and docs, never a parsed value. */
-type WithHelp<O extends OptionTable> = {
-  [K in keyof (O & typeof HELP_OPTION)]: Omit<(O & typeof HELP_OPTION)[K], 'default'>;
+/** `--set KEY=VALUE` (run, capacity, regrade, validate, sim), as a list of pairs: Object.fromEntries makes the last win. */
+export const SET_OPTION = {
+  multiple: true,
+  value: 'KEY=VALUE',
+  help: "value for ${KEY} in suite source paths, over the environment's",
+  parse: keyValue,
+} as const satisfies OptionSpec;
+
+type One<S> = S extends { type: 'boolean' } ? boolean : S extends { parse: (...a: never[]) => infer T } ? T : string;
+type ValueOf<S> = S extends { multiple: true } ? One<S>[] : One<S>;
+type WithHelp<O extends OptionTable> = O & typeof HELP_OPTION;
+
+/** What parse returns for a table: each value converted; undefined when neither given nor defaulted. */
+export type Values<O extends OptionTable> = {
+  -readonly [K in keyof WithHelp<O>]:
+    ValueOf<WithHelp<O>[K]> | (WithHelp<O>[K] extends { default: {} } ? never : undefined);
 };
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** node:util parseArgs, strict, with its errors turned into one-line usage errors. */
-type Parsed<O extends Options> = ReturnType<
-  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true }>
->;
-
-/** The parser of a command: its table (plus --help), strict; unknown options are errors with a "did you mean". */
-export function parse<O extends OptionTable>(spec: CommandSpec<O>, argv: string[]): Parsed<WithHelp<O>> {
-  const table = { ...spec.options, ...HELP_OPTION } as WithHelp<O>;
+/**
+ * The parser of a command: its table (plus --help), strict; unknown options are errors with a "did you
+ * mean". Each value given goes through its option's `parse` (table order); absent ones get their
+ * `default`. With --help nothing else is read: the command prints its help, even beside a bad value.
+ */
+export function parse<O extends OptionTable>(
+  spec: CommandSpec<O>,
+  argv: string[],
+): { values: Values<O>; positionals: string[] } {
+  const table: OptionTable = { ...spec.options, ...HELP_OPTION };
   const options: Options = {};
-  for (const [name, o] of Object.entries(table as OptionTable))
-    options[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
+  for (const [name, o] of Object.entries(table))
+    options[name] = {
+      type: o.type ?? 'string',
+      ...(o.multiple ? { multiple: true } : {}),
+      ...(o.short ? { short: o.short } : {}),
+    };
+  let raw: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
   try {
-    return parseArgs({
+    raw = parseArgs({
       args: joinNegatives(argv, options),
       strict: true,
       options,
       allowPositionals: Boolean(spec.positionals),
-    }) as unknown as Parsed<WithHelp<O>>;
+    });
   } catch (e) {
     let msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+/g, ' ');
     msg = msg.charAt(0).toLowerCase() + msg.slice(1);
@@ -71,20 +99,35 @@ export function parse<O extends OptionTable>(spec: CommandSpec<O>, argv: string[
     const near = unknown === undefined ? undefined : closest(unknown, Object.keys(options));
     throw new UsageError(`${msg} (${near ? `did you mean --${near}? ` : ''}see gapbench ${spec.name} --help)`);
   }
+  if (raw.values.help) return { values: { help: true } as unknown as Values<O>, positionals: raw.positionals };
+  const values: Record<string, unknown> = {};
+  for (const [name, o] of Object.entries(table)) {
+    const given = raw.values[name];
+    const convert = (text: string | boolean) => (o.parse ? o.parse(`--${name}`, String(text)) : text);
+    if (given !== undefined) values[name] = Array.isArray(given) ? given.map(convert) : convert(given);
+    else if (o.default !== undefined) values[name] = structuredClone(o.default);
+  }
+  return { values: values as Values<O>, positionals: raw.positionals };
 }
 
 /** `--name VALUE` (or `-h, --help`), as help and docs show an option. */
 export function optionLabel(name: string, o: OptionSpec): string {
   const flag = `${o.short ? `-${o.short}, ` : ''}--${name}`;
-  return o.type === 'string' ? `${flag} ${o.value ?? 'VALUE'}` : flag;
+  return o.type === 'boolean' ? flag : `${flag} ${o.value ?? 'VALUE'}`;
 }
 
 /** The help sentence with what the table says besides: repeatable, the default. */
 export function optionMeaning(o: OptionSpec): string {
-  const extra = [o.multiple ? 'repeatable' : '', o.default !== undefined ? `default: ${o.default}` : '']
+  const extra = [o.multiple ? 'repeatable' : '', defaultText(o) !== undefined ? `default: ${defaultText(o)}` : '']
     .filter(Boolean)
     .join('; ');
   return extra ? `${o.help} (${extra})` : o.help;
+}
+
+/** The default as help and docs print it: the value the parser applies (a list's items joined), or the fallback text. */
+function defaultText(o: OptionSpec): string | undefined {
+  if (o.default === undefined) return o.fallback;
+  return Array.isArray(o.default) ? o.default.join(', ') : String(o.default);
 }
 
 const HELP_WIDTH = 100;
@@ -163,30 +206,31 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-export function positiveInt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
+export function positiveInt(name: string, v: string): number {
   const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} ${v}: expected a whole number from 1 and up`);
   return n;
 }
 
-export function nonNegativeInt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
+export function nonNegativeInt(name: string, v: string): number {
   const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n)) throw new UsageError(`${name} ${v}: expected a whole number from 0 and up`);
   return n;
 }
 
-export function fraction(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${name} ${v}: expected a number from 0 to 1`);
-  return n;
+/** A converter to a number that passes `ok`, else `--flag TEXT: expected WHAT`. */
+export function numberWhere(what: string, ok: (n: number) => boolean): (flag: string, text: string) => number {
+  return (flag, text) => {
+    const n = Number(text);
+    if (!ok(n)) throw new UsageError(`${flag} ${text}: expected ${what}`);
+    return n;
+  };
 }
 
-/** `90s`, `30m`, `1h30m`, `7d`, `1500ms`, or plain seconds; `zero`: 0 (`0`, `0s`, ...) is a value too. */
-export function duration(name: string, v: string | undefined, zero = false): number | undefined {
-  if (v === undefined) return undefined;
+export const fraction = numberWhere('a number from 0 to 1', (n) => Number.isFinite(n) && n >= 0 && n <= 1);
+
+/** `90s`, `30m`, `1h30m`, `7d`, `1500ms`, or plain seconds -> ms; `zero`: 0 (`0`, `0s`, ...) is a value too. */
+export function duration(name: string, v: string, zero = false): number {
   if (zero && /^0+(\.0+)?(ms|s|m|h|d)?$/.test(v)) return 0;
   if (/^\d+(\.\d+)?$/.test(v)) {
     if (Number(v) > 0) return Number(v) * 1000;
@@ -214,13 +258,9 @@ export function duration(name: string, v: string | undefined, zero = false): num
   return total;
 }
 
-/** `KEY=VALUE` pairs. */
-export function keyValues(name: string, vs: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of vs ?? []) {
-    const i = v.indexOf('=');
-    if (i <= 0) throw new UsageError(`${name} ${v}: expected KEY=VALUE`);
-    out[v.slice(0, i)] = v.slice(i + 1);
-  }
-  return out;
+/** `KEY=VALUE` -> [KEY, VALUE]. */
+function keyValue(name: string, v: string): [string, string] {
+  const i = v.indexOf('=');
+  if (i <= 0) throw new UsageError(`${name} ${v}: expected KEY=VALUE`);
+  return [v.slice(0, i), v.slice(i + 1)];
 }
