@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'n
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_SPECS, generatedParts, partsIn, renderDocs } from '../src/commands/docs.js';
-import { helpText } from '../src/util/args.js';
+import { helpText, optionMeaning, parse } from '../src/util/args.js';
 import { cli, DATASETS, REPO, tempDir } from './helpers.js';
 
 const PAGES = ['README.md', ...readdirSync(join(REPO, 'docs')).map((f) => `docs/${f}`)].filter((p) =>
@@ -41,6 +41,47 @@ describe('generated parts of the docs', () => {
   it('the README lists every command', () => {
     const readme = read('README.md');
     for (const s of COMMAND_SPECS) expect(readme).toContain(`| \`npx gapbench ${s.name}`);
+  });
+});
+
+describe('option tables: each value is converted and each default applied by the table, as help shows it', () => {
+  const options = COMMAND_SPECS.flatMap((spec) => Object.entries(spec.options).map(([name, o]) => ({ spec, name, o })));
+  /** What help and docs print as the default, or undefined. */
+  const shownDefault = (o: (typeof options)[number]['o']) => /\(.*default: (.*)\)$/.exec(optionMeaning(o))?.[1];
+
+  it.each(options.filter((x) => x.o.default !== undefined).map((x) => [`${x.spec.name} --${x.name}`, x] as const))(
+    '%s: the default printed, given as the flag, is the value applied without it',
+    (_label, { spec, name, o }) => {
+      const applied = parse(spec, []).values[name];
+      expect(applied).toEqual(o.default);
+      const shown = shownDefault(o)!;
+      const argv = (o.multiple ? shown.split(', ') : [shown]).flatMap((text) => [`--${name}`, text]);
+      expect(parse(spec, argv).values[name]).toEqual(applied);
+    },
+  );
+
+  it('every option whose value is a number (N, S, MS, PP, ...) has a parse', () => {
+    const numeric = new Set(['N', 'K', 'S', 'MS', 'PP', 'A', 'SCORE', 'FRACTION', 'AGE', 'TIME']);
+    const found = options.filter((x) => x.o.value !== undefined && numeric.has(x.o.value));
+    expect(found.length).toBeGreaterThan(20);
+    expect(found.filter((x) => !x.o.parse).map((x) => `${x.spec.name} --${x.name}`)).toEqual([]);
+  });
+
+  it('a constant a command puts after an absent flag (values.x ?? ... ?? 5) is the default its help prints', () => {
+    const dir = join(REPO, 'src', 'commands');
+    const chain = /values(?:\.(\w+)|\['([\w-]+)'\])(?:\s*\?\?\s*[\w?.]+)*\s*\?\?\s*(\d[\d_.]*|'[^']*')/g;
+    const found: string[] = [];
+    const wrong: string[] = [];
+    for (const file of readdirSync(dir)) {
+      for (const m of readFileSync(join(dir, file), 'utf8').matchAll(chain)) {
+        const [name, literal] = [m[1] ?? m[2], m[3].replace(/^'|'$/g, '').replace(/_/g, '')];
+        found.push(name);
+        const shown = options.filter((x) => x.name === name).map((x) => shownDefault(x.o) ?? '');
+        if (!shown.some((text) => text.split(/,? /).includes(literal))) wrong.push(`${file}: --${name} ?? ${literal}`);
+      }
+    }
+    expect(found).toContain('repeat');
+    expect(wrong).toEqual([]);
   });
 });
 

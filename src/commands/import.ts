@@ -16,7 +16,7 @@ export const IMPORT_SPEC = {
   about:
     'Converts a promptfoo config (promptfooconfig.yaml) into DIR/gapbench.config.yaml and one suite per prompt in DIR/suites/, scored as promptfoo scores: a test passes when all its assertions pass (or its weighted score reaches its threshold). The suites are validated before anything is written (nothing is run). Prints every part it could not carry over, and every endpoint and API-key variable the models were given. Existing files are not overwritten without --force.',
   options: {
-    out: { value: 'DIR', help: 'where to write the config and suites', fallback: 'the current directory' },
+    out: { value: 'DIR', help: 'where to write the config and suites', default: '.' },
     force: { type: 'boolean', help: 'overwrite existing files' },
     'allow-outside': {
       multiple: true,
@@ -36,7 +36,7 @@ export async function importCommand(argv: string[], io: IO): Promise<number> {
   const [kind, file, ...extra] = positionals;
   if (kind !== 'promptfoo' || !file || extra.length)
     throw new UsageError('usage: gapbench import promptfoo FILE [--out DIR] [--force] [--allow-outside DIR]');
-  const out = resolve(io.cwd, values.out ?? '.');
+  const out = resolve(io.cwd, values.out);
   const allowOutside = (values['allow-outside'] ?? []).map((d) => resolve(io.cwd, d));
   const result = convertPromptfoo(resolve(io.cwd, file), file, { allowOutside });
   refuseOverwrite(result, out, io.cwd, values.force === true);
