@@ -33,18 +33,21 @@ const SPEC = {
 describe('parse(spec, argv)', () => {
   it('reads the table: values converted by parse, repeatable ones as lists, -h as --help, positionals when allowed', () => {
     const { values, positionals } = parse(SPEC, ['--level', '5', '--tag', 'a', '--tag=b', '--wait', '2m', 'f1', 'f2']);
-    expect(values).toEqual({ level: 5, tag: ['a', 'b'], wait: 120_000 });
+    expect(values).toEqual({ level: 5, tag: ['a', 'b'], wait: 120_000, quiet: false, help: false });
     expect(positionals).toEqual(['f1', 'f2']);
     // Typed from the table: no cast at the call site.
     const level: number = values.level;
     const wait: number | undefined = values.wait;
-    expect([level, wait]).toEqual([5, 120_000]);
+    const quiet: boolean = values.quiet;
+    expect([level, wait, quiet]).toEqual([5, 120_000, false]);
   });
 
-  it("an option's default is applied when it is not given; one without a default is undefined", () => {
+  it("an option's default is applied when it is not given; a string option without one is undefined", () => {
     const { values } = parse(SPEC, []);
     expect(values.level).toBe(3);
     expect(values.wait).toBeUndefined();
+    // A flag is false when absent (never undefined): `if (values.quiet)` and `quiet: values.quiet` both read right.
+    expect(values.quiet).toBe(false);
     expect('wait' in values).toBe(false);
   });
 

@@ -52,14 +52,14 @@ export async function compareCommand(argv: string[], io: IO): Promise<number> {
   if (!rows.length)
     throw new UsageError(`${positionals[0]} and ${positionals[1]} share no suite x model with answered cases`);
   const outPath = values.out ? resolve(io.cwd, values.out) : join(dirB, 'compare.csv');
-  const w = openCsv(outPath, COMPARE_COLUMNS, { bom: Boolean(values.excel) });
+  const w = openCsv(outPath, COMPARE_COLUMNS, { bom: values.excel });
   for (const r of rows) w.write({ ...r });
   w.close();
 
   io.stdout.write(`Compare ${ma.run_id} -> ${mb.run_id}\n`);
   io.stdout.write(compareTable(rows, useColor(io.stdout, io.env)));
   io.stdout.write(`Wrote ${outPath}\n`);
-  const strict = Boolean(values.strict);
+  const strict = values.strict;
   const failed = pp === undefined ? [] : regressions(rows, pp, strict);
   if (pp !== undefined)
     for (const m of mostlyCached(aggA, aggB))

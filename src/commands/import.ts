@@ -39,7 +39,7 @@ export async function importCommand(argv: string[], io: IO): Promise<number> {
   const out = resolve(io.cwd, values.out);
   const allowOutside = (values['allow-outside'] ?? []).map((d) => resolve(io.cwd, d));
   const result = convertPromptfoo(resolve(io.cwd, file), file, { allowOutside });
-  refuseOverwrite(result, out, io.cwd, values.force === true);
+  refuseOverwrite(result, out, io.cwd, values.force);
   await writeValidated(result, out, io);
   report(result, file, relative(io.cwd, out) || '.', io);
   return EXIT.ok;

@@ -61,9 +61,9 @@ export async function mergeCommand(argv: string[], io: IO): Promise<number> {
         buffered: true,
         manifest,
         outputs: {
-          excel: Boolean(values.excel),
-          xlsx: Boolean(values.xlsx),
-          matrixOutputs: Boolean(values['matrix-outputs']),
+          excel: values.excel,
+          xlsx: values.xlsx,
+          matrixOutputs: values['matrix-outputs'],
         },
         history: true,
         notice: (line) => io.stderr.write(`${line}\n`),

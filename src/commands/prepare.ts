@@ -110,7 +110,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
     runDir,
     runId: manifest?.run_id ?? runDir.split(/[\\/]/).pop()!,
     resuming: Boolean(resumeDir),
-    retryErrors: Boolean(values['retry-errors']),
+    retryErrors: values['retry-errors'],
     invocation: {
       config: config.file,
       models: cliModels,
@@ -122,7 +122,7 @@ export async function prepareRun(values: RunValues, io: IO, source?: ModelSource
       ...(batch ? { batch } : {}),
     },
     ...options,
-    quiet: Boolean(values.quiet),
+    quiet: values.quiet,
     ...outputChoices(values, manifest),
     pairs: config.pairs ?? manifest?.pairs,
     alpha: config.alpha ?? manifest?.alpha,

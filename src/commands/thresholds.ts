@@ -96,8 +96,8 @@ export function thresholdOptions(values: Values<typeof THRESHOLD_OPTIONS>, cwd: 
   return {
     failUnder: values['fail-under'],
     failOnRegressionPP: pp,
-    strict: Boolean(values.strict),
-    failIfInconclusive: Boolean(values['fail-if-inconclusive']),
+    strict: values.strict,
+    failIfInconclusive: values['fail-if-inconclusive'],
     alpha: values.alpha,
     baseline,
     maxErrors: values['max-errors'],

@@ -59,10 +59,10 @@ type One<S> = S extends { type: 'boolean' } ? boolean : S extends { parse: (...a
 type ValueOf<S> = S extends { multiple: true } ? One<S>[] : One<S>;
 type WithHelp<O extends OptionTable> = O & typeof HELP_OPTION;
 
-/** What parse returns for a table: each value converted; undefined when neither given nor defaulted. */
+/** What parse returns for a table: each value converted; a flag false when absent, another undefined unless defaulted. */
 export type Values<O extends OptionTable> = {
   -readonly [K in keyof WithHelp<O>]:
-    ValueOf<WithHelp<O>[K]> | (WithHelp<O>[K] extends { default: {} } ? never : undefined);
+    ValueOf<WithHelp<O>[K]> | (WithHelp<O>[K] extends { default: {} } | { type: 'boolean' } ? never : undefined);
 };
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -105,7 +105,7 @@ export function parse<O extends OptionTable>(
     const given = raw.values[name];
     const convert = (text: string | boolean) => (o.parse ? o.parse(`--${name}`, String(text)) : text);
     if (given !== undefined) values[name] = Array.isArray(given) ? given.map(convert) : convert(given);
-    else if (o.default !== undefined) values[name] = structuredClone(o.default);
+    else if (o.default !== undefined || o.type === 'boolean') values[name] = structuredClone(o.default ?? false);
   }
   return { values: values as Values<O>, positionals: raw.positionals };
 }
