@@ -60,6 +60,13 @@ describe('option tables: each value is converted and each default applied by the
     },
   );
 
+  it('an option whose default the command decides (a fallback text: the config, a resumed run) is undefined when absent', () => {
+    const decided = options.filter((x) => x.o.fallback !== undefined && x.o.default === undefined);
+    expect(decided.map((x) => `${x.spec.name} --${x.name}`)).toContain('run --repeat');
+    for (const { spec, name, o } of decided)
+      expect(parse(spec, []).values[name], `${spec.name} --${name}`).toBe(o.type === 'boolean' ? false : undefined);
+  });
+
   it('every option whose value is a number (N, S, MS, PP, ...) has a parse', () => {
     const numeric = new Set(['N', 'K', 'S', 'MS', 'PP', 'A', 'SCORE', 'FRACTION', 'AGE', 'TIME']);
     const found = options.filter((x) => x.o.value !== undefined && numeric.has(x.o.value));
