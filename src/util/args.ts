@@ -47,7 +47,10 @@ export const HELP_OPTION = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 } as const satisfies OptionTable;
 
-/** `--set KEY=VALUE` (run, capacity, regrade, validate, sim), as a list of pairs: Object.fromEntries makes the last win. */
+/**
+ * `--set KEY=VALUE` (run, capacity, regrade, validate, sim): a list of [KEY, VALUE] pairs, which
+ * Object.fromEntries turns into variables (the last one given wins).
+ */
 export const SET_OPTION = {
   multiple: true,
   value: 'KEY=VALUE',
@@ -59,7 +62,10 @@ type One<S> = S extends { type: 'boolean' } ? boolean : S extends { parse: (...a
 type ValueOf<S> = S extends { multiple: true } ? One<S>[] : One<S>;
 type WithHelp<O extends OptionTable> = O & typeof HELP_OPTION;
 
-/** What parse returns for a table: each value converted; a flag false when absent, another undefined unless defaulted. */
+/**
+ * What parse returns for a table, typed from it: each value as its `parse` returns it (a list when
+ * repeatable); when absent, a flag is false and another option its `default`, else undefined.
+ */
 export type Values<O extends OptionTable> = {
   -readonly [K in keyof WithHelp<O>]:
     ValueOf<WithHelp<O>[K]> | (WithHelp<O>[K] extends { default: {} } | { type: 'boolean' } ? never : undefined);
