@@ -48,16 +48,9 @@ export async function demoCommand(argv: string[], io: IO, reason?: string): Prom
     const outDir = resolve(io.cwd, values.out ?? 'results');
     const hadOut = existsSync(outDir);
     const claimed = values['run-id'] === undefined ? defaultRunId(outDir, 'demo-') : undefined;
-    const runValues = {
-      ...parse(RUN_SPEC, []).values,
-      suite: ['demo'],
-      out: values.out,
-      'run-id': values['run-id'] ?? claimed,
-      repeat: values.repeat,
-      excel: values.excel,
-      quiet: values.quiet,
-      cache: 'off' as const,
-    };
+    // The options demo was given, run's defaults for the rest; the demo suite, no cache.
+    const runValues = { ...parse(RUN_SPEC, []).values, ...values, suite: ['demo'], cache: 'off' as const };
+    runValues['run-id'] ??= claimed;
     const source = { configPath: false as const, models: demoModels(sim) };
     const prepared = await prepareRun(runValues, io, source).catch((e: unknown) => {
       // The directory defaultRunId claimed goes with a bad option (it is still empty).
