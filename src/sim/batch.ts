@@ -10,7 +10,8 @@ import type { BatchLineError, FileStore, SimFile } from './files.js';
 import type { ModelRuntime } from './model.js';
 import { errorJson, openaiProtocol } from './openai.js';
 import { isRecord } from './protocol.js';
-import { prng, seedOf } from './text.js';
+import { uniform } from '../util/rng.js';
+import { seedOf } from './text.js';
 
 type BatchStatus =
   'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
@@ -67,7 +68,7 @@ const nowS = (): number => Math.floor(Date.now() / 1000);
 
 function shuffled(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
-  const u = prng(seed);
+  const u = uniform(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(u() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
