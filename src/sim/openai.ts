@@ -46,8 +46,6 @@ function chunk(ctx: ReplyContext, call: ChatCall, choices: unknown[], usageValue
   return `data: ${JSON.stringify(body)}\n\n`;
 }
 
-const optionalNumber = (key: 'temperature', v: number | undefined) => (v === undefined ? {} : { [key]: v });
-
 export const openaiProtocol: Protocol = {
   parseChat(body: unknown): ChatCall | { error: SimError } {
     if (!isRecord(body))
@@ -69,7 +67,7 @@ export const openaiProtocol: Protocol = {
       stop: stringList(body.stop),
       stream,
       includeUsage: stream && isRecord(body.stream_options) && body.stream_options.include_usage === true,
-      ...optionalNumber('temperature', finiteNumber(body.temperature)),
+      ...(finiteNumber(body.temperature) === undefined ? {} : { temperature: finiteNumber(body.temperature) }),
       ...(body.max_tokens !== undefined
         ? { maxTokensField: 'max_tokens' as const }
         : body.max_completion_tokens !== undefined
