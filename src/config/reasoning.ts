@@ -59,6 +59,11 @@ const alwaysThinks = (s: ReasoningSetting): Mapped =>
 const cannotThink = (s: ReasoningSetting): Mapped =>
   s === 'off' ? {} : { cannot: 'it cannot think (not a reasoning model): answers without thinking', thinks: false };
 const effort = (s: ReasoningSetting): string => (s === 'off' ? 'none' : isLevel(s) ? s : levelOf(s.budget_tokens));
+/** `reasoning_effort` on a model that always thinks: `off` sends the least effort, `low`, and says so. */
+const effortAlwaysThinks = (s: ReasoningSetting): Mapped =>
+  s === 'off'
+    ? { ...(alwaysThinks(s) as Cannot), patch: { reasoning_effort: 'low' } }
+    : { reasoning_effort: effort(s) };
 
 const REASONING_ROWS: readonly Row[] = [
   {
@@ -118,10 +123,7 @@ const REASONING_ROWS: readonly Row[] = [
     source: 'shared/vendors.md table 2 (Moonshot row)',
     family: /kimi-k[3-9]/,
     byDefault: 'thinks',
-    map: (s) =>
-      s === 'off'
-        ? { ...(alwaysThinks(s) as Cannot), patch: { reasoning_effort: 'low' } }
-        : { reasoning_effort: effort(s) },
+    map: effortAlwaysThinks,
   },
   {
     source: 'https://platform.moonshot.ai/docs/guide/use-kimi-k2-thinking-model',
@@ -240,10 +242,7 @@ const REASONING_ROWS: readonly Row[] = [
     source: 'https://console.groq.com/docs/openai',
     family: /gpt-oss/,
     byDefault: 'thinks',
-    map: (s) =>
-      s === 'off'
-        ? { ...(alwaysThinks(s) as Cannot), patch: { reasoning_effort: 'low' } }
-        : { reasoning_effort: effort(s) },
+    map: effortAlwaysThinks,
   },
 ];
 
@@ -324,5 +323,4 @@ export function planReasoning(
   };
 }
 
-const describe = (p: ReasoningPatch): string => JSON.stringify({ ...p.extra, ...omitExtra(p) });
-const omitExtra = ({ extra: _, ...rest }: ReasoningPatch) => rest;
+const describe = ({ extra, ...rest }: ReasoningPatch): string => JSON.stringify({ ...extra, ...rest });
