@@ -7,6 +7,7 @@
  * thinks, or cannot think): that is announced once and recorded, never silently sent.
  */
 import type { SamplingParams } from '../types.js';
+import { isRecord } from '../util/record.js';
 
 type Level = 'low' | 'medium' | 'high';
 type ReasoningSetting = 'off' | Level | { budget_tokens: number };
@@ -249,9 +250,9 @@ const REASONING_ROWS: readonly Row[] = [
 /** Checks a `reasoning` value as written; returns the setting or a one-line reason. */
 export function parseReasoning(v: unknown): { setting: ReasoningSetting } | { error: string } {
   if (v === 'off' || v === 'low' || v === 'medium' || v === 'high') return { setting: v };
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+  if (isRecord(v)) {
     const keys = Object.keys(v);
-    const b = (v as { budget_tokens?: unknown }).budget_tokens;
+    const b = v.budget_tokens;
     if (keys.length !== 1 || !keys.includes('budget_tokens'))
       return { error: `reasoning takes { budget_tokens: N } and no other key, got { ${keys.join(', ')} }` };
     if (typeof b !== 'number' || !Number.isSafeInteger(b) || b <= 0)

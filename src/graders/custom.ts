@@ -9,7 +9,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Grade } from '../types.js';
 import { grade, GraderOptionError } from './grader.js';
-import { errorGrade, isRecord, optString, reqString, show, type BuiltinGrader } from './builtin.js';
+import { isRecord } from '../util/record.js';
+import { errorGrade, optString, reqString, show, type BuiltinGrader } from './builtin.js';
 
 import { strictContext, type CustomGradeFn } from './custom-context.js';
 

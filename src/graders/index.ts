@@ -14,7 +14,8 @@ import {
   type GraderDefinition,
   type GraderEnv,
 } from './grader.js';
-import { errorGrade, isRecord, show, type BuiltinGrader } from './builtin.js';
+import { isRecord } from '../util/record.js';
+import { errorGrade, show, type BuiltinGrader } from './builtin.js';
 import { exact } from './exact.js';
 import { contains } from './contains.js';
 import { regex } from './regex.js';

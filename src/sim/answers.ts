@@ -4,6 +4,7 @@
  * `examples.pass[0]` / `examples.fail[0]` win over anything derived here.
  */
 import type { Case } from '../types.js';
+import { isRecord } from '../util/record.js';
 import type { AnswerKey } from './types.js';
 import { hashUnit } from './text.js';
 
@@ -82,8 +83,7 @@ function optionTexts(c: Case, letters: string): string[] | undefined {
   const field = c.grader.options_field;
   const v = typeof field === 'string' ? c.vars?.[field] : undefined;
   if (Array.isArray(v)) return v.map((x) => String(x));
-  if (typeof v === 'object' && v !== null)
-    return [...letters].map((l) => String((v as Record<string, unknown>)[l] ?? ''));
+  if (isRecord(v)) return [...letters].map((l) => String(v[l] ?? ''));
   return undefined;
 }
 

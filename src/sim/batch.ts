@@ -9,7 +9,7 @@ import { complete } from './chat.js';
 import type { BatchLineError, FileStore, SimFile } from './files.js';
 import type { ModelRuntime } from './model.js';
 import { errorJson, openaiProtocol } from './openai.js';
-import { isRecord } from './protocol.js';
+import { isRecord } from '../util/record.js';
 import { uniform } from '../util/rng.js';
 import { seedOf } from './text.js';
 

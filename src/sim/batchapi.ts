@@ -9,7 +9,7 @@ import { sendBody } from './chat.js';
 import { fileJson, validateBatchInput, type BatchLimits, type FileStore } from './files.js';
 import { multipartBoundary, parseMultipart, readBytes } from './multipart.js';
 import { errorJson } from './openai.js';
-import { isRecord } from './protocol.js';
+import { isRecord } from '../util/record.js';
 
 export interface BatchApiDeps {
   files: FileStore;

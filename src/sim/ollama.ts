@@ -1,7 +1,8 @@
 /** The Ollama /api/chat wire protocol, as the simulator speaks it. Durations are in nanoseconds. */
 import { createHash } from 'node:crypto';
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
-import { finiteNumber, isRecord, readMessages, stringList } from './protocol.js';
+import { isRecord } from '../util/record.js';
+import { finiteNumber, readMessages, stringList } from './protocol.js';
 import { countTokens } from './text.js';
 import { readThinking } from './rules.js';
 

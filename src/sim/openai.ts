@@ -1,6 +1,7 @@
 /** The OpenAI Chat Completions wire protocol, as the simulator speaks it. */
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
-import { finiteNumber, isRecord, readMessages, stringList } from './protocol.js';
+import { isRecord } from '../util/record.js';
+import { finiteNumber, readMessages, stringList } from './protocol.js';
 import { countTokens } from './text.js';
 import { readThinking } from './rules.js';
 

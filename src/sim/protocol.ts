@@ -3,6 +3,7 @@
  * stream frames and errors in that protocol's shapes. The server owns everything else
  * (routing, faults, rate limits, latency, stats), so both protocols behave identically.
  */
+import { isRecord } from '../util/record.js';
 import type { FinishReason } from './text.js';
 
 /** A chat request, reduced to what the simulator acts on. */
@@ -75,10 +76,6 @@ export interface Protocol {
   streamTail(call: ChatCall, c: SimCompletion, ctx: ReplyContext): string;
   /** An HTTP 200 body the client cannot use; `variant` alternates per model (0, 1, 0, ...). */
   malformed(call: ChatCall, ctx: ReplyContext, variant: number): { contentType: string; body: string };
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Message content as text: a string, or the text parts of an OpenAI content-part array. */
