@@ -3,6 +3,7 @@
  * `NAME[@key=value,key=value...]`, e.g. `llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600`.
  * NAME may contain ':' (Ollama tags), so only the first '@' separates it from the options.
  */
+import { isRecord } from '../util/record.js';
 import { FAULT_KINDS, type SimBatchOptions, type SimFaults, type SimModel } from './types.js';
 
 /** A bad simulated-model spec or option. The message is one line and names the key and value. */
@@ -147,7 +148,7 @@ const BATCH_KEYS: Record<keyof SimBatchOptions, Range> = {
 /** Checks `startSimulator`'s `batch` option: known keys only, each in its range. */
 export function validateSimBatchOptions(b: unknown, where = 'startSimulator: batch'): void {
   if (b === undefined) return;
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) {
+  if (!isRecord(b)) {
     throw new SimSpecError(`${where}: expected an object, got ${JSON.stringify(b)}`);
   }
   for (const [key, v] of Object.entries(b)) {
