@@ -8,6 +8,7 @@ import { FileError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
 import { isRecord } from '../util/record.js';
 import type { YamlFile, YamlPath } from '../util/yamlfile.js';
+import { formatPath } from '../util/zodmsg.js';
 import { placeholders, render } from './template.js';
 
 const ROLES: readonly string[] = ['system', 'user', 'assistant'] satisfies ChatMessage['role'][];
@@ -18,10 +19,8 @@ const ROLES: readonly string[] = ['system', 'user', 'assistant'] satisfies ChatM
  * Throws a FileError naming the file, line and field.
  */
 export function checkMessages(v: unknown, yaml: YamlFile, at: YamlPath): ChatMessage[] {
-  const name = (path: YamlPath) =>
-    path.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i ? '.' : ''}${s}`)).join('');
   const fail = (path: YamlPath, key: string | undefined, msg: string) =>
-    new FileError(yaml.file, yaml.lineOf(path, key), `${name(key ? [...path, key] : path)}: ${msg}`);
+    new FileError(yaml.file, yaml.lineOf(path, key), `${formatPath(key ? [...path, key] : path)}: ${msg}`);
   if (!Array.isArray(v) || !v.length) throw fail(at, undefined, 'must be a non-empty list of {role, content}');
   const out = v.map((o: unknown, j): ChatMessage => {
     const here = [...at, j];
