@@ -2,7 +2,6 @@
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
 import { isRecord } from '../util/record.js';
 import { finiteNumber, readMessages, stringList } from './protocol.js';
-import { countTokens } from './text.js';
 import { readThinking } from './rules.js';
 
 export function errorJson(message: string, type: string, param: string | null, code: string | null): string {
@@ -57,7 +56,7 @@ export const openaiProtocol: Protocol = {
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return { error: { kind: 'bad_request', message: "Missing required parameter: 'messages'.", param: 'messages' } };
     }
-    const { prompt, promptTokens } = readMessages(body.messages, countTokens);
+    const { prompt, promptTokens } = readMessages(body.messages);
     const stream = body.stream === true;
     return {
       model: body.model,

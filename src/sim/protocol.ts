@@ -4,7 +4,7 @@
  * (routing, faults, rate limits, latency, stats), so both protocols behave identically.
  */
 import { isRecord } from '../util/record.js';
-import type { FinishReason } from './text.js';
+import { countTokens, type FinishReason } from './text.js';
 
 /** A chat request, reduced to what the simulator acts on. */
 export interface ChatCall {
@@ -90,16 +90,13 @@ function contentText(content: unknown): string {
 }
 
 /** The last user message's text, and the prompt token count over all messages. */
-export function readMessages(
-  messages: readonly unknown[],
-  count: (s: string) => number,
-): { prompt: string | undefined; promptTokens: number } {
+export function readMessages(messages: readonly unknown[]): { prompt: string | undefined; promptTokens: number } {
   let prompt: string | undefined;
   let promptTokens = 0;
   for (const m of messages) {
     if (!isRecord(m)) continue;
     const text = contentText(m.content);
-    promptTokens += count(text);
+    promptTokens += countTokens(text);
     if (m.role === 'user') prompt = text;
   }
   return { prompt, promptTokens };
