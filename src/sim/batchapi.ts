@@ -123,7 +123,8 @@ function listBatches(res: ServerResponse, query: URLSearchParams, deps: BatchApi
   });
 }
 
-function decodeId(raw: string): string {
+/** An id from a URL path: percent-decoded, or as written when it is not valid percent-encoding. */
+export function decodeId(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
