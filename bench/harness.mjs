@@ -1,6 +1,6 @@
 // Runs the gapbench CLI in this process (the one being measured) and reports its peak RSS.
 // It calls the same main() the `gapbench` command calls. BENCH_CLI points at another build's
-// dist/cli.js (BENCH_BASELINE in run.mjs); BENCH_HEAP_AT=10000,100000 records the live heap after
+// dist/cli.js (BENCH_BASELINE in run.mjs); BENCH_HEAP_AT=10000,100000 records the live heap (with array buffers) after
 // a full garbage collection when the journal reaches each count (needs --expose-gc).
 import { pathToFileURL } from 'node:url';
 
@@ -59,7 +59,9 @@ async function watchHeap(...candidates) {
       const at = append.call(this, record);
       if (heapAt.includes(++n)) {
         globalThis.gc();
-        heap[n] = process.memoryUsage().heapUsed / 2 ** 20;
+        const m = process.memoryUsage();
+        // Typed arrays (the report state's columns) live outside the V8 heap: count them too.
+        heap[n] = (m.heapUsed + m.arrayBuffers) / 2 ** 20;
       }
       return at;
     };

@@ -521,7 +521,10 @@ function heapRows(r, n) {
   const [at10, at100] = [r.heap[Math.round(n / 10)], r.heap[n]];
   if (at10 === undefined || at100 === undefined) return [['live heap after a full GC', 'not measured']];
   return [
-    [`live heap after GC at ${Math.round(n / 10)} / ${n} jobs`, `${at10.toFixed(1)} / ${at100.toFixed(1)} MiB`],
+    [
+      `live heap + array buffers after GC at ${Math.round(n / 10)} / ${n} jobs`,
+      `${at10.toFixed(1)} / ${at100.toFixed(1)} MiB`,
+    ],
     ['  ratio (target <= 1.5)', (at100 / at10).toFixed(2)],
   ];
 }

@@ -4,7 +4,8 @@
  * with a known truth. The long simulation grid is `npm run bench -- stats-coverage`.
  */
 import { describe, expect, it } from 'vitest';
-import type { Aggregate, CaseEntry, CaseRow } from '../src/report/aggregate.js';
+import { Aggregator, type Aggregate } from '../src/report/aggregate.js';
+import { answeredRecord } from './helpers.js';
 import { gapRows } from '../src/report/gap.js';
 import { pairedComparison, verdictOf } from '../src/report/paired.js';
 import { binaryPower, gradedPower, mcnemarPower, nonCentralTUpper, tTestPower } from '../src/report/power.js';
@@ -152,19 +153,13 @@ describe('scopes and categories that do not flatter (seeded simulation through g
       provider: 'sim',
     }));
     const n = answers[models[0].id].length;
-    const cases = new Map<string, CaseRow>();
-    for (let i = 0; i < n; i++) {
-      const byModel = new Map(models.map((m) => [m.id, Array(5).fill(answers[m.id][i]) as CaseEntry]));
-      for (const e of byModel.values()) e[1] = 1;
-      cases.set(`s\u0000c${i}`, {
-        suite: 's',
-        caseId: `c${i}`,
-        caseIndex: i,
-        category: category(i),
-        expected: '',
-        byModel,
-      });
-    }
+    const agg = new Aggregator('sim', false);
+    for (const m of models)
+      for (let i = 0; i < n; i++)
+        agg.add(
+          { ...answeredRecord(m.id, m.group, i, answers[m.id][i] === 1, 0, 0), category: category(i) },
+          () => undefined,
+        );
     const summary = models.map((m) => {
       const passed = answers[m.id].reduce((a, x) => a + x, 0);
       return {
@@ -178,17 +173,7 @@ describe('scopes and categories that do not flatter (seeded simulation through g
         excluded: 0,
       } as SummaryRow;
     });
-    const agg: Aggregate = {
-      runId: 'sim',
-      cells: new Map(),
-      cases,
-      suites: ['s'],
-      models,
-      records: 0,
-      ok: 0,
-      errors: 0,
-    };
-    return [agg, summary];
+    return [agg.agg, summary];
   }
 
   it('best of 1 closed vs 4 equal open models names a side at about the test level, with no biased gap', () => {

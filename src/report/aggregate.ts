@@ -46,17 +46,73 @@ export interface Cell {
   intervals: Map<number, number[]>;
 }
 
-/** Per case: its metadata and each model's mean score over repeats. */
-export interface CaseRow {
-  suite: string;
-  caseId: string;
-  caseIndex: number;
-  category: string;
-  expected: unknown;
-  /** model -> scored answers of this case: [score sum, count, passed count, lowest score, highest score] */
-  byModel: Map<string, CaseEntry>;
+/**
+ * One case: its metadata, and each model's scored answers to it. The scores are not kept here but
+ * in the aggregate's per-model columns (ScoreColumns), five numbers per case and model: a run of
+ * many cases would otherwise hold a Map and an array per case and model for its whole length.
+ */
+export class CaseRow {
   /** With --matrix-outputs: where each model's answer (repeat 0) lies in the journal, read back when written. */
   outputs?: Map<string, OutputRef>;
+
+  constructor(
+    readonly suite: string,
+    readonly caseId: string,
+    readonly caseIndex: number,
+    readonly category: string,
+    readonly expected: unknown,
+    private readonly scores: ScoreColumns,
+    /** This case's place in the score columns. */
+    readonly slot: number,
+  ) {}
+
+  /** A model's scored answers to this case; undefined when it has none. */
+  entry(model: string): CaseEntry | undefined {
+    return this.scores.get(model, this.slot);
+  }
+
+  /** Every model with scored answers to this case, in the order models first appeared in the run. */
+  *entries(): Generator<[string, CaseEntry]> {
+    for (const model of this.scores.models()) {
+      const e = this.scores.get(model, this.slot);
+      if (e) yield [model, e];
+    }
+  }
+}
+
+/** [score sum, count, passed count, lowest score, highest score] per (case slot, model), in a growable Float64Array per model. */
+class ScoreColumns {
+  private readonly cols = new Map<string, Float64Array>();
+
+  models(): IterableIterator<string> {
+    return this.cols.keys();
+  }
+
+  get(model: string, slot: number): CaseEntry | undefined {
+    const c = this.cols.get(model);
+    const i = slot * 5;
+    if (!c || i >= c.length || c[i + 1] === 0) return undefined;
+    return [c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4]];
+  }
+
+  add(model: string, slot: number, score: number, passed: boolean): void {
+    const i = slot * 5;
+    let c = this.cols.get(model);
+    if (!c || i >= c.length) {
+      const grown = new Float64Array(Math.max(i + 5, 2 * (c?.length ?? 0), 5 * 1024));
+      if (c) grown.set(c);
+      this.cols.set(model, (c = grown));
+    }
+    if (c[i + 1] === 0) {
+      c[i + 3] = score;
+      c[i + 4] = score;
+    }
+    c[i] += score;
+    c[i + 1] += 1;
+    c[i + 2] += passed ? 1 : 0;
+    if (score < c[i + 3]) c[i + 3] = score;
+    if (score > c[i + 4]) c[i + 4] = score;
+  }
 }
 
 /**
@@ -69,7 +125,8 @@ export type OutputRef = readonly [offset: number, bytes: number];
 export interface Aggregate {
   runId: string;
   cells: Map<string, Cell>;
-  cases: Map<string, CaseRow>;
+  /** Every case with a scored answer; in suite and case order once canonicalized. */
+  cases: CaseRow[];
   suites: string[];
   models: { id: string; group: Group; provider: string }[];
   records: number;
@@ -84,14 +141,22 @@ export type CaseEntry = [number, number, number, number, number];
 
 export const cellKey = (suite: string, model: string) => `${suite}\u0000${model}`;
 
+/** A case of the aggregate by suite and id. */
+export function findCase(agg: Aggregate, suite: string, caseId: string): CaseRow | undefined {
+  return agg.cases.find((c) => c.suite === suite && c.caseId === caseId);
+}
+
 export class Aggregator {
   readonly agg: Aggregate;
+  private readonly scores = new ScoreColumns();
+  /** suite -> case id -> row: the ids are the rows' own strings, so the index adds no key per case. */
+  private readonly index = new Map<string, Map<string, CaseRow>>();
 
   constructor(
     runId: string,
     private readonly keepOutputs: boolean,
   ) {
-    this.agg = { runId, cells: new Map(), cases: new Map(), suites: [], models: [], records: 0, ok: 0, errors: 0 };
+    this.agg = { runId, cells: new Map(), cases: [], suites: [], models: [], records: 0, ok: 0, errors: 0 };
   }
 
   /** `machine`: which server answered (see ReportState); busy time is counted per server. */
@@ -179,28 +244,17 @@ export class Aggregator {
   }
 
   private addToCase(r: JobRecord, score: number, at: OutputRef | undefined): void {
-    const a = this.agg;
-    const caseKey = `${r.suite}\u0000${r.case_id}`;
-    let row = a.cases.get(caseKey);
+    let bySuite = this.index.get(r.suite);
+    if (!bySuite) this.index.set(r.suite, (bySuite = new Map()));
+    let row = bySuite.get(r.case_id);
     if (!row) {
-      row = {
-        suite: r.suite,
-        caseId: r.case_id,
-        caseIndex: r.case_index,
-        category: r.category,
-        expected: r.expected,
-        byModel: new Map(),
-      };
+      const slot = this.agg.cases.length;
+      row = new CaseRow(r.suite, r.case_id, r.case_index, r.category, r.expected, this.scores, slot);
       if (this.keepOutputs) row.outputs = new Map();
-      a.cases.set(caseKey, row);
+      bySuite.set(r.case_id, row);
+      this.agg.cases.push(row);
     }
-    const s = row.byModel.get(r.model) ?? [0, 0, 0, score, score];
-    s[0] += score;
-    s[1] += 1;
-    s[2] += r.grade.passed ? 1 : 0;
-    if (score < s[3]) s[3] = score;
-    if (score > s[4]) s[4] = score;
-    row.byModel.set(r.model, s);
+    this.scores.add(r.model, row.slot, score, r.grade.passed);
     if (row.outputs && r.repeat === 0 && at) row.outputs.set(r.model, at);
   }
 }
@@ -223,13 +277,12 @@ export function canonicalize(
   const modelOrder = byRank(modelRank);
   agg.models.sort((x, y) => modelOrder(x.id, y.id));
   const suitePos = new Map(agg.suites.map((s, i) => [s, i]));
-  const rows = [...agg.cases.entries()].sort(
-    ([, x], [, y]) =>
+  agg.cases.sort(
+    (x, y) =>
       suitePos.get(x.suite)! - suitePos.get(y.suite)! ||
       x.caseIndex - y.caseIndex ||
       (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0),
   );
-  agg.cases = new Map(rows);
 }
 
 /**

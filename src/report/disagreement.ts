@@ -1,6 +1,6 @@
 import type { Group } from '../types.js';
 import type { JobRecord } from '../journal/record.js';
-import type { Aggregate, CaseRow } from './aggregate.js';
+import { findCase, type Aggregate, type CaseRow } from './aggregate.js';
 
 /** One model's answer to a disagreement case, as report.html shows it. */
 interface ShownAnswer {
@@ -35,7 +35,7 @@ export interface Disagreement {
 export function pickDisagreements(agg: Aggregate, limit = 20): Disagreement[] {
   const group = new Map(agg.models.map((m) => [m.id, m.group]));
   const scored: Disagreement[] = [];
-  for (const c of agg.cases.values()) {
+  for (const c of agg.cases) {
     const closed = groupMean(c, group, 'closed');
     const open = groupMean(c, group, 'open');
     if (closed === undefined || open === undefined || closed === open) continue;
@@ -59,7 +59,7 @@ export function pickDisagreements(agg: Aggregate, limit = 20): Disagreement[] {
 function groupMean(c: CaseRow, group: Map<string, Group>, g: Group): number | undefined {
   let sum = 0;
   let n = 0;
-  for (const [model, [s, count]] of c.byModel) {
+  for (const [model, [s, count]] of c.entries()) {
     if (group.get(model) !== g || !count) continue;
     sum += s / count;
     n++;
@@ -81,10 +81,10 @@ export function fillAnswers(picked: Disagreement[], records: Iterable<JobRecord>
     if (byCase.has(`${r.suite}\u0000${r.case_id}`) && (!have || r.repeat < have.repeat)) first.set(key, r);
   }
   for (const d of picked) {
-    const row = agg.cases.get(`${d.suite}\u0000${d.caseId}`);
+    const row = findCase(agg, d.suite, d.caseId);
     for (const m of agg.models) {
       const r = first.get(`${d.suite}\u0000${d.caseId}\u0000${m.id}`);
-      const entry = row?.byModel.get(m.id);
+      const entry = row?.entry(m.id);
       if (!r || !entry || !entry[1]) continue;
       d.prompt ??= r.prompt;
       d.system ??= r.system;

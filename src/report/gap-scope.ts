@@ -32,7 +32,7 @@ export function bestOnChoosingHalf(cases: readonly CaseRow[], models: readonly s
     let sum = 0;
     let n = 0;
     for (const row of cases) {
-      const e = choosesPair(row) ? row.byModel.get(m) : undefined;
+      const e = choosesPair(row) ? row.entry(m) : undefined;
       if (e) {
         sum += e[0] / e[1];
         n++;

@@ -123,7 +123,7 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
   if (!closedAll.length || !openAll.length) return [];
   const rows: GapRow[] = [];
   const casesBySuite = new Map<string, CaseRow[]>();
-  for (const row of agg.cases.values()) {
+  for (const row of agg.cases) {
     const list = casesBySuite.get(row.suite) ?? [];
     list.push(row);
     casesBySuite.set(row.suite, list);
@@ -183,8 +183,7 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
     }
   };
   for (const suite of agg.suites) emit(suite, casesBySuite.get(suite) ?? [], suite);
-  const everyCase = [...agg.cases.values()];
-  if (agg.suites.length > 1) emit('all', view ? committed(view, everyCase) : everyCase, undefined);
+  if (agg.suites.length > 1) emit('all', view ? committed(view, agg.cases) : agg.cases, undefined);
   adjustCategories(rows, alpha);
   if (opts.priceOf) for (const r of rows) Object.assign(r, breakEven(agg, r, opts.priceOf, opts.capacity));
   return rows;
@@ -194,7 +193,7 @@ export function gapRows(agg: Aggregate, summary: readonly SummaryRow[], opts: Ga
 function caseScore(row: CaseRow, models: string[]): number | undefined {
   let sum = 0;
   for (const m of models) {
-    const s = row.byModel.get(m);
+    const s = row.entry(m);
     if (!s) return undefined;
     sum += s[0] / s[1];
   }

@@ -29,10 +29,10 @@ export const HISTORY_CASES = 'history-cases.jsonl';
 /** A run's per-case scores from its aggregate. */
 export function runScores(agg: Aggregate): RunScores {
   const cases = new Map<string, Map<string, Map<string, number>>>();
-  for (const row of agg.cases.values()) {
+  for (const row of agg.cases) {
     const bySuite = cases.get(row.suite) ?? new Map<string, Map<string, number>>();
     const m = new Map<string, number>();
-    for (const [model, e] of row.byModel) m.set(model, e[0] / e[1]);
+    for (const [model, e] of row.entries()) m.set(model, e[0] / e[1]);
     bySuite.set(row.caseId, m);
     cases.set(row.suite, bySuite);
   }

@@ -11,7 +11,7 @@ export function matrixColumns(agg: Aggregate, outputs: boolean): string[] {
 
 /** Rows in the aggregate's case order: suite, then position in the suite (see canonicalize). */
 export function* matrixRows(agg: Aggregate, outputs: boolean): Generator<Record<string, CsvValue>> {
-  for (const r of agg.cases.values()) {
+  for (const r of agg.cases) {
     const out: Record<string, CsvValue> = {
       suite: r.suite,
       case_id: r.caseId,
@@ -19,7 +19,7 @@ export function* matrixRows(agg: Aggregate, outputs: boolean): Generator<Record<
       expected: expectedText(r.expected),
     };
     for (const m of agg.models) {
-      const s = r.byModel.get(m.id);
+      const s = r.entry(m.id);
       out[`score_${m.id}`] = s ? s[0] / s[1] : undefined;
       const at = outputs ? r.outputs?.get(m.id) : undefined;
       if (outputs) out[`output_${m.id}`] = at && agg.readOutput ? agg.readOutput(at) : undefined;

@@ -106,8 +106,8 @@ function cellCost(c: Cell, price: Price | undefined): number | undefined {
  */
 export function summarize(agg: Aggregate, priceOf: (model: string) => Price | undefined): SummaryRow[] {
   const entries = new Map<string, CaseEntry[]>();
-  for (const row of agg.cases.values()) {
-    for (const [model, e] of row.byModel) {
+  for (const row of agg.cases) {
+    for (const [model, e] of row.entries()) {
       const key = cellKey(row.suite, model);
       const list = entries.get(key) ?? [];
       list.push(e);
