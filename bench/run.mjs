@@ -4,9 +4,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as st from '../dist/report/stats.js';
+import { pairedComparison } from '../dist/report/paired.js';
+import { gradedInterval } from '../dist/report/summary.js';
 import { answerKeyFromCases, startSimulator } from '../dist/sim/index.js';
 import { loadSuite } from '../dist/suite/load.js';
+import { uniform } from '../dist/util/rng.js';
 
 const only = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), 'gapbench-bench-'));
@@ -723,43 +725,24 @@ async function stats() {
     fn();
     return performance.now() - t;
   };
-  const rng = st.createRng(1);
+  const rng = uniform(1);
   const rows = [];
   for (const n of [1_000, 10_000, 100_000]) {
     const a = Array.from({ length: n }, () => (rng() < 0.7 ? 1 : 0));
     const b = Array.from({ length: n }, () => (rng() < 0.6 ? 1 : 0));
-    const half = Array.from({ length: n }, () => Math.round(rng() * 2) / 2); // mean of two models per case
     const c = Array.from({ length: n }, () => rng()); // continuous scores (e.g. similarity)
     const k = n.toLocaleString('en');
     rows.push([
-      `gap row test + interval (paired t), ${k} pass/fail pairs (target < 1,000 ms)`,
-      `${time(() => st.pairedT(a, b)).toFixed(1)} ms`,
+      `gap row test + interval (McNemar score, Tango), ${k} pass/fail pairs (target < 1,000 ms)`,
+      `${time(() => pairedComparison(a, b)).toFixed(1)} ms`,
     ]);
     rows.push([
       `gap row test + interval (paired t), ${k} continuous pairs (target < 1,000 ms)`,
-      `${time(() => st.pairedT(c, b)).toFixed(1)} ms`,
+      `${time(() => pairedComparison(c, b)).toFixed(1)} ms`,
     ]);
-    rows.push([
-      `paired bootstrap, ${k} pass/fail pairs x 2,000`,
-      `${time(() => st.pairedBootstrapDiffCI(a, b, { resamples: 2000 })).toFixed(1)} ms`,
-    ]);
-    rows.push([
-      `paired bootstrap, ${k} continuous pairs x 2,000`,
-      `${time(() => st.pairedBootstrapDiffCI(c, b, { resamples: 2000 })).toFixed(1)} ms`,
-    ]);
-    rows.push([
-      `permutation test, ${k} 0/0.5/1 pairs x 10,000`,
-      `${time(() => st.pairedPermutationTest(half, b)).toFixed(1)} ms`,
-    ]);
-    rows.push([
-      `permutation test, ${k} continuous pairs x 10,000`,
-      `${time(() => st.pairedPermutationTest(c, b)).toFixed(1)} ms`,
-    ]);
+    rows.push([`summary interval of ${k} graded scores`, `${time(() => gradedInterval(c)).toFixed(1)} ms`]);
   }
-  report(
-    'stats: the report statistics at growing sizes (one thread; few distinct values are resampled as counts)',
-    rows,
-  );
+  report('stats: the report statistics at growing sizes (one thread)', rows);
 }
 
 /**

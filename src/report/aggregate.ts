@@ -262,9 +262,9 @@ export class Aggregator {
 /**
  * Puts an aggregate in a canonical order: suites and models by the given ranks (config order; by
  * name where absent), cases by suite and then position in the suite.
- * Records reach the journal in the order answers happen to finish; the bootstrap and permutation
- * draws are seeded but depend on the order of their inputs, so without this the same answers could
- * give different intervals from one run (or resume) to the next.
+ * Records reach the journal in the order answers happen to finish; the rows of matrix.csv and the
+ * sums behind every statistic follow this order instead, so the same answers give the same files
+ * (to the last digit) from one run, resume or merge to the next.
  */
 export function canonicalize(
   agg: Aggregate,

@@ -1,9 +1,6 @@
 /**
  * Statistics for comparing models on the same cases. Pure functions, no dependencies.
- * Every resampling method takes a seed so that a report can be regenerated bit for bit.
  */
-
-import { mulberry32, uniform } from '../util/rng.js';
 
 /** A two-sided interval. NaN bounds mean "no data" (they become empty CSV cells). */
 export interface Interval {
@@ -11,43 +8,8 @@ export interface Interval {
   high: number;
 }
 
-/** Options shared by the bootstrap intervals; each default is given next to its field. */
-interface BootstrapOptions {
-  /** Number of bootstrap resamples. Default 2000. */
-  resamples?: number;
-  /** PRNG seed. Default 1. */
-  seed?: number;
-  /** Confidence level, in (0, 1). Default 0.95. */
-  level?: number;
-}
-
-/** Options of the permutation test. */
-interface PermutationOptions {
-  /** Monte Carlo resamples, used only when there are more than 16 non-zero differences. Default 10000. */
-  resamples?: number;
-  /** PRNG seed. Default 1. */
-  seed?: number;
-}
-
-/** Counts of a 2x2 pass/fail table of two systems on the same cases. */
-interface PassedTable {
-  both: number;
-  onlyA: number;
-  onlyB: number;
-  neither: number;
-}
-
 /** z for a two-sided 95% interval: the 0.975 quantile of the standard normal. */
 const Z95 = 1.959963984540054;
-
-/** Largest number of non-zero differences for which the permutation test enumerates all 2^n sign patterns. */
-const EXACT_PERMUTATION_MAX = 16;
-
-/** Seeded PRNG (mulberry32) returning uniform floats in [0, 1). */
-export function createRng(seed: number): () => number {
-  requireFinite(seed, 'seed');
-  return uniform(seed);
-}
 
 /** Arithmetic mean; NaN for an empty array. */
 export function mean(xs: ArrayLike<number>): number {
@@ -106,224 +68,6 @@ export function wilson(passed: number, n: number, z: number = Z95): Interval {
     low: passed === 0 ? 0 : Math.max(0, center - half),
     high: passed === n ? 1 : Math.min(1, center + half),
   };
-}
-
-/** Percentile bootstrap confidence interval of the mean (for continuous scores). NaN bounds when empty. */
-export function bootstrapMeanCI(values: readonly number[], opts: BootstrapOptions = {}): Interval {
-  return bootstrapMeans(toFiniteArray(values, 'values'), opts);
-}
-
-/**
- * Paired percentile bootstrap of mean(a) - mean(b): resamples case indices so each case keeps its pair.
- * a[i] and b[i] must be the same case.
- */
-export function pairedBootstrapDiffCI(
-  a: readonly number[],
-  b: readonly number[],
-  opts: BootstrapOptions = {},
-): Interval {
-  return bootstrapMeans(pairedDiffs(a, b), opts);
-}
-
-/**
- * Exact two-sided McNemar test (binomial test on the discordant pairs):
- * p = min(1, 2 * P(X <= min(b, c))) with X ~ Binomial(b + c, 1/2); 1 when b + c = 0.
- * b and c are the counts of cases only A passed and only B passed.
- */
-export function mcnemarExact(b: number, c: number): number {
-  requireCount(b, 'b');
-  requireCount(c, 'c');
-  const n = b + c;
-  if (n === 0) return 1;
-  const k = Math.min(b, c);
-  // log C(n, k) built term by term: no factorials, so nothing overflows even for n in the millions.
-  let logChooseK = 0;
-  for (let j = 0; j < k; j++) logChooseK += Math.log((n - j) / (j + 1));
-  // Sum C(n, i) / C(n, k) for i = k down to 0; terms only shrink (k <= n/2), so stop once they vanish.
-  let ratioSum = 1;
-  let term = 1;
-  for (let i = k; i > 0; i--) {
-    term *= i / (n - i + 1);
-    ratioSum += term;
-    if (term < ratioSum * 1e-17) break;
-  }
-  const logTail = logChooseK + Math.log(ratioSum) - n * Math.LN2;
-  return Math.min(1, 2 * Math.exp(logTail));
-}
-
-/**
- * Two-sided paired sign-flip permutation test on d = a - b, statistic |sum(d)|.
- * Zero differences are dropped (flipping them changes nothing); with at most 16 left, all 2^n sign
- * patterns are enumerated (exact p), otherwise Monte Carlo with p = (count + 1) / (resamples + 1).
- * Returns 1 when every difference is zero or there are no pairs.
- */
-export function pairedPermutationTest(
-  a: readonly number[],
-  b: readonly number[],
-  opts: PermutationOptions = {},
-): number {
-  const resamples = opts.resamples ?? 10000;
-  requirePositiveInt(resamples, 'resamples');
-  const seed = opts.seed ?? 1;
-  requireFinite(seed, 'seed');
-  const all = pairedDiffs(a, b);
-  const d = all.filter((x) => x !== 0);
-  const m = d.length;
-  if (m === 0) return 1;
-  let observed = 0;
-  let scale = 0;
-  for (let i = 0; i < m; i++) {
-    observed += d[i];
-    scale += Math.abs(d[i]);
-  }
-  // Sign patterns that tie the observed statistic in exact arithmetic may differ from it by rounding;
-  // they must count as "at least as extreme", or the p-value comes out too small.
-  // Summing m terms can be off by about m * eps * scale, so the slack grows with m.
-  const threshold = Math.abs(observed) - scale * Math.max(1e-12, 4 * m * Number.EPSILON);
-  if (m <= EXACT_PERMUTATION_MAX) {
-    const patterns = 2 ** m;
-    let count = 0;
-    for (let mask = 0; mask < patterns; mask++) {
-      let sum = 0;
-      for (let i = 0; i < m; i++) sum += (mask >>> i) & 1 ? -d[i] : d[i];
-      if (Math.abs(sum) >= threshold) count++;
-    }
-    return count / patterns;
-  }
-  const groups = tally(d, groupLimit(m));
-  if (groups) {
-    // Few distinct differences (pass/fail or partial-credit scores): the flips among the c cases
-    // sharing a difference v change the sum by v * (c - 2 * flips), flips ~ Binomial(c, 1/2). One
-    // draw per distinct value instead of one sign per case: the same distribution, m/K times less work.
-    const next = uniform(seed);
-    const { values: vs, counts: cs } = groups;
-    let count = 0;
-    for (let r = 0; r < resamples; r++) {
-      let sum = 0;
-      for (let k = 0; k < vs.length; k++) sum += vs[k] * (cs[k] - 2 * binomialFromUniform(cs[k], 0.5, next()));
-      if (Math.abs(sum) >= threshold) count++;
-    }
-    return (count + 1) / (resamples + 1);
-  }
-  const next = mulberry32(seed);
-  let count = 0;
-  for (let r = 0; r < resamples; r++) {
-    let sum = 0;
-    let bits = 0;
-    for (let i = 0; i < m; i++) {
-      if ((i & 31) === 0) bits = next();
-      sum += (bits >>> (i & 31)) & 1 ? -d[i] : d[i];
-    }
-    if (Math.abs(sum) >= threshold) count++;
-  }
-  return (count + 1) / (resamples + 1);
-}
-
-/** 2x2 pass/fail table of two systems on the same cases (input for mcnemarExact(onlyA, onlyB)). */
-export function passedTable(a: readonly boolean[], b: readonly boolean[]): PassedTable {
-  requireSameLength(a, b);
-  const table: PassedTable = { both: 0, onlyA: 0, onlyB: 0, neither: 0 };
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] && b[i]) table.both++;
-    else if (a[i]) table.onlyA++;
-    else if (b[i]) table.onlyB++;
-    else table.neither++;
-  }
-  return table;
-}
-
-function bootstrapMeans(values: Float64Array, opts: BootstrapOptions): Interval {
-  const resamples = opts.resamples ?? 2000;
-  const seed = opts.seed ?? 1;
-  const level = opts.level ?? 0.95;
-  requirePositiveInt(resamples, 'resamples');
-  requireFinite(seed, 'seed');
-  if (!(level > 0 && level < 1))
-    throw new RangeError(`Expected \`level\` to be a number between 0 and 1, got ${level}`);
-  const n = values.length;
-  if (n === 0) return { low: NaN, high: NaN };
-  const groups = tally(values, groupLimit(n));
-  if (groups) return quantilesOf(groupedBootstrapMeans(groups, n, resamples, seed), level);
-  // mulberry32 inlined (the same stream as createRng(seed)): this loop draws resamples x n indices,
-  // 10 million for 5,000 cases, and a closure call per draw would double its time.
-  let state = seed >>> 0;
-  const means = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      sum += values[Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)];
-    }
-    means[r] = sum / n;
-  }
-  return quantilesOf(means, level);
-}
-
-function quantilesOf(means: Float64Array, level: number): Interval {
-  means.sort();
-  const alpha = 1 - level;
-  return { low: quantileSorted(means, alpha / 2), high: quantileSorted(means, 1 - alpha / 2) };
-}
-
-/** Above this many distinct values, resampling draws case by case. */
-const MAX_GROUPS = 64;
-
-/**
- * How many distinct values the grouped resampling may take for n cases: a binomial draw costs
- * about as much as 16 case-by-case draws, so grouping pays only when n is well above that.
- */
-function groupLimit(n: number): number {
-  return Math.min(MAX_GROUPS, Math.floor(n / 16));
-}
-
-/**
- * Bootstrap means of data with few distinct values: a resample of n cases is a draw of how many
- * times each value comes up, Multinomial(n; counts / n), drawn as one binomial per value given
- * those before it. The same distribution as drawing n indices, in K binomial draws instead of n.
- */
-function groupedBootstrapMeans(
-  groups: { values: Float64Array; counts: Float64Array },
-  n: number,
-  resamples: number,
-  seed: number,
-): Float64Array {
-  const next = uniform(seed);
-  const { values: vs, counts: cs } = groups;
-  const last = vs.length - 1;
-  const means = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    let rest = n; // cases of this resample not yet given a value
-    let mass = n; // cases of the data with this value or a later one
-    let sum = 0;
-    for (let k = 0; k < last && rest > 0; k++) {
-      const x = binomialFromUniform(rest, cs[k] / mass, next());
-      sum += x * vs[k];
-      rest -= x;
-      mass -= cs[k];
-    }
-    sum += rest * vs[last];
-    means[r] = sum / n;
-  }
-  return means;
-}
-
-/** The distinct values of `xs` (ascending) and how often each occurs; undefined past `max` of them. */
-function tally(xs: ArrayLike<number>, max: number): { values: Float64Array; counts: Float64Array } | undefined {
-  const sorted = Float64Array.from(xs).sort();
-  const values: number[] = [];
-  const counts: number[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    if (i > 0 && sorted[i] === sorted[i - 1]) counts[counts.length - 1]++;
-    else {
-      if (values.length === max) return undefined;
-      values.push(sorted[i]);
-      counts.push(1);
-    }
-  }
-  return { values: Float64Array.from(values), counts: Float64Array.from(counts) };
 }
 
 const LOG_FACTORIALS = (() => {
@@ -409,15 +153,6 @@ function pairedDiffs(a: readonly number[], b: readonly number[]): Float64Array {
   return d;
 }
 
-function toFiniteArray(xs: readonly number[], name: string): Float64Array {
-  const out = new Float64Array(xs.length);
-  for (let i = 0; i < xs.length; i++) {
-    requireFinite(xs[i], `${name}[${i}]`);
-    out[i] = xs[i];
-  }
-  return out;
-}
-
 function sortedCopy(xs: readonly number[]): Float64Array {
   // A Float64Array sorts numerically; Array.prototype.sort would compare as strings.
   return Float64Array.from(xs).sort();
@@ -440,15 +175,6 @@ function requireCount(x: number, name: string): void {
     throw new RangeError(`Expected \`${name}\` to be an integer from 0 and up, got ${String(x)}`);
   }
 }
-
-function requirePositiveInt(x: number, name: string): void {
-  if (!Number.isInteger(x) || x < 1) {
-    throw new RangeError(`Expected \`${name}\` to be an integer from 1 and up, got ${String(x)}`);
-  }
-}
-
-/** z for one-sided 80% power: the 0.8 quantile of the standard normal. */
-const Z80 = 0.8416212335729143;
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error about 1e-15). */
 export function logGamma(x: number): number {
@@ -577,22 +303,6 @@ export function pairedT(a: readonly number[], b: readonly number[], alpha = 0.05
   return { n, mean: m, sd, p, ci: { low: m - crit * se, high: m + crit * se }, meanSquare };
 }
 
-/**
- * The smallest true gap (as a fraction) a two-sided test at `alpha` detects with 80% power on n
- * paired cases whose differences have mean square `meanSquare` (normal approximation:
- * (z(1 - alpha/2) + z(0.8)) · √(meanSquare / n)). NaN when nothing disagrees or n = 0.
- */
-export function minDetectable(n: number, meanSquare: number, alpha = 0.05): number {
-  if (!(n > 0 && meanSquare > 0)) return NaN;
-  return (normalCritical(alpha) + Z80) * Math.sqrt(meanSquare / n);
-}
-
-/** Paired cases needed to detect a gap of `gap` (fraction) with 80% power; NaN when nothing disagrees. */
-export function casesForGap(gap: number, meanSquare: number, alpha = 0.05): number {
-  if (!(meanSquare > 0 && gap > 0)) return NaN;
-  return Math.ceil(((normalCritical(alpha) + Z80) ** 2 * meanSquare) / (gap * gap));
-}
-
 /** P(|Z| >= z) for a standard normal Z: erfc(z / √2), by its series below 3 and Laplace's continued fraction above. */
 export function normalTwoSided(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
@@ -623,32 +333,4 @@ export function normalCritical(alpha: number): number {
     else hi = mid;
   }
   return hi;
-}
-
-/**
- * Clopper-Pearson ("exact") interval of a binomial proportion k/n: the proportions that neither
- * one-sided exact binomial test at (1 - level) / 2 rejects, by bisection on the regularized beta
- * function (P(X >= k | p) = I_p(k, n - k + 1)). {NaN, NaN} when n = 0.
- */
-export function clopperPearson(k: number, n: number, level = 0.95): Interval {
-  requireCount(k, 'k');
-  requireCount(n, 'n');
-  if (k > n) throw new RangeError(`Expected \`k\` (${k}) to be at most \`n\` (${n})`);
-  if (n === 0) return { low: NaN, high: NaN };
-  const half = (1 - level) / 2;
-  const low = k === 0 ? 0 : bisect((p) => regularizedBeta(p, k, n - k + 1) < half);
-  const high = k === n ? 1 : bisect((p) => 1 - regularizedBeta(p, k + 1, n - k) > half);
-  return { low, high };
-}
-
-/** The point in [0, 1] where a monotone predicate turns from true to false. */
-function bisect(below: (x: number) => boolean): number {
-  let lo = 0;
-  let hi = 1;
-  for (let i = 0; i < 80; i++) {
-    const mid = (lo + hi) / 2;
-    if (below(mid)) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
 }

@@ -163,8 +163,10 @@ export class Lane {
     // One controller per attempt, fired by the timeout or the run's abort (AbortSignal.any and
     // AbortSignal.timeout cost several times more per request).
     const controller = new AbortController();
-    const timeout = new DOMException('request timed out', 'TimeoutError');
-    const timer = setTimeout(() => controller.abort(timeout), this.timeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('request timed out', 'TimeoutError')),
+      this.timeoutMs,
+    );
     if (this.opts.signal?.aborted) controller.abort(this.opts.signal.reason);
     this.controllers.add(controller);
     this.inFlight++;

@@ -1,5 +1,5 @@
 /**
- * mulberry32: a tiny seeded PRNG. One implementation for the statistics (bootstrap, permutation),
+ * mulberry32: a tiny seeded PRNG. One implementation for the simulations (bench, the sequential order),
  * the simulator's answers and faults, and the tests, so the same seed means the same stream
  * everywhere.
  */
