@@ -104,8 +104,8 @@ export interface ServerTimings {
   coldLoad?: boolean;
 }
 
-/** A rate limit as a response announces it: the limit, what is left, and ms until it is full again. */
-interface RateBudgetInfo {
+/** A rate limit as a response announces it (OpenAI-style x-ratelimit-* headers): the limit, what is left, and ms until it is full again. */
+export interface RateBudgetInfo {
   limit: number;
   remaining: number;
   resetMs: number;

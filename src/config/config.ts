@@ -49,8 +49,7 @@ export function loadConfig(opts: {
   let yaml: YamlFile | undefined;
   if (path) {
     yaml = readYamlFile(resolve(opts.cwd, path), path);
-    if (yaml.data == null) raw = {};
-    else {
+    if (yaml.data != null) {
       const parsed = configSchema.safeParse(yaml.data);
       if (!parsed.success) throw schemaError(yaml, parsed.error);
       raw = parsed.data;
@@ -82,10 +81,10 @@ export function loadConfig(opts: {
   });
   const suites = raw.suites ?? [];
   const configDir = path ? dirname(resolve(opts.cwd, path)) : opts.cwd;
-  const suiteSources = suites.map((ref, i) => {
-    const line = yaml?.lineOf(['suites', i]);
-    return { label: `${path}${line ? `:${line}` : ''}: suites[${i}] '${ref}'`, dir: configDir };
-  });
+  const suiteSources = suites.map((ref, i) => ({
+    label: `${path}${lineSuffix(yaml?.lineOf(['suites', i]))}: suites[${i}] '${ref}'`,
+    dir: configDir,
+  }));
   checkPairs(raw.pairs ?? [], models, path, yaml);
   return {
     file: path,

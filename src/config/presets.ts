@@ -83,6 +83,29 @@ const DASHSCOPE = {
   batch: DASHSCOPE_BATCH,
 } as const;
 
+/** What both Moonshot platforms share (only the region's endpoint differs). */
+const MOONSHOT = {
+  protocol: 'openai',
+  apiKeyEnv: 'MOONSHOT_API_KEY',
+  // kimi-k2 and newer publish weights (moonshotai/Kimi-K2.x on HF): open; moonshot-v1: closed.
+  group: 'closed',
+  groupBy: 'family',
+  regions: MOONSHOT_REGIONS,
+  example: 'kimi-k2.6',
+  docs: 'https://platform.kimi.com/docs/api/overview',
+  batch: KIMI_BATCH,
+} as const;
+
+/** What both TokenHub regions share (only the endpoint and the docs differ). */
+const TOKENHUB = {
+  protocol: 'openai',
+  apiKeyEnv: 'TOKENHUB_API_KEY',
+  group: 'closed',
+  groupBy: 'family',
+  regions: TOKENHUB_REGIONS,
+  example: 'hy3-preview',
+} as const;
+
 const PRESETS: readonly Preset[] = [
   {
     name: 'openai',
@@ -99,30 +122,15 @@ const PRESETS: readonly Preset[] = [
   },
   {
     name: 'moonshot',
-    protocol: 'openai',
+    ...MOONSHOT,
     label: 'Moonshot AI (Kimi), international platform',
     endpoint: 'https://api.moonshot.ai/v1',
-    apiKeyEnv: 'MOONSHOT_API_KEY',
-    // kimi-k2 and newer publish weights (moonshotai/Kimi-K2.x on HF): open; moonshot-v1: closed.
-    group: 'closed',
-    groupBy: 'family',
-    regions: MOONSHOT_REGIONS,
-    example: 'kimi-k2.6',
-    docs: 'https://platform.kimi.com/docs/api/overview',
-    batch: KIMI_BATCH,
   },
   {
     name: 'moonshot-cn',
-    protocol: 'openai',
+    ...MOONSHOT,
     label: 'Moonshot AI (Kimi), China platform (keys from platform.moonshot.cn)',
     endpoint: 'https://api.moonshot.cn/v1',
-    apiKeyEnv: 'MOONSHOT_API_KEY',
-    group: 'closed',
-    groupBy: 'family',
-    regions: MOONSHOT_REGIONS,
-    example: 'kimi-k2.6',
-    docs: 'https://platform.kimi.com/docs/api/overview',
-    batch: KIMI_BATCH,
   },
   {
     name: 'qianfan',
@@ -179,26 +187,16 @@ const PRESETS: readonly Preset[] = [
     // Tencent's new models (hy3, hy4) are only here; it also hosts DeepSeek, GLM and Kimi (thinking
     // on by default), tagged by the underlying model.
     name: 'tokenhub',
-    protocol: 'openai',
+    ...TOKENHUB,
     label: 'Tencent TokenHub (hy models; hosted DeepSeek, GLM, Kimi), China',
     endpoint: 'https://tokenhub.tencentmaas.com/v1',
-    apiKeyEnv: 'TOKENHUB_API_KEY',
-    group: 'closed',
-    groupBy: 'family',
-    regions: TOKENHUB_REGIONS,
-    example: 'hy3-preview',
     docs: 'https://cloud.tencent.com/document/product/1823/132252',
   },
   {
     name: 'tokenhub-intl',
-    protocol: 'openai',
+    ...TOKENHUB,
     label: 'Tencent TokenHub, international',
     endpoint: 'https://tokenhub-intl.tencentcloudmaas.com/v1',
-    apiKeyEnv: 'TOKENHUB_API_KEY',
-    group: 'closed',
-    groupBy: 'family',
-    regions: TOKENHUB_REGIONS,
-    example: 'hy3-preview',
     docs: 'https://intl.cloud.tencent.com/document/product/1300/80637',
   },
   {

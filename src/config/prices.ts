@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Price } from '../types.js';
 import { requireCjs } from '../util/cjs.js';
+import { isRecord } from '../util/record.js';
 
 type GenaiPrices = typeof import('@pydantic/genai-prices');
 
@@ -121,10 +122,9 @@ export function resolvePrice(
 }
 
 function isBatchPrices(v: unknown): v is { input?: number; output?: number } {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  const o = v as Record<string, unknown>;
   return (
-    Object.keys(o).every((k) => k === 'input' || k === 'output') &&
-    Object.values(o).every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)
+    isRecord(v) &&
+    Object.keys(v).every((k) => k === 'input' || k === 'output') &&
+    Object.values(v).every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)
   );
 }

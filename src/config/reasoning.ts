@@ -7,6 +7,7 @@
  * thinks, or cannot think): that is announced once and recorded, never silently sent.
  */
 import type { SamplingParams } from '../types.js';
+import { isRecord } from '../util/record.js';
 
 type Level = 'low' | 'medium' | 'high';
 type ReasoningSetting = 'off' | Level | { budget_tokens: number };
@@ -59,6 +60,11 @@ const alwaysThinks = (s: ReasoningSetting): Mapped =>
 const cannotThink = (s: ReasoningSetting): Mapped =>
   s === 'off' ? {} : { cannot: 'it cannot think (not a reasoning model): answers without thinking', thinks: false };
 const effort = (s: ReasoningSetting): string => (s === 'off' ? 'none' : isLevel(s) ? s : levelOf(s.budget_tokens));
+/** `reasoning_effort` on a model that always thinks: `off` sends the least effort, `low`, and says so. */
+const effortAlwaysThinks = (s: ReasoningSetting): Mapped =>
+  s === 'off'
+    ? { ...(alwaysThinks(s) as Cannot), patch: { reasoning_effort: 'low' } }
+    : { reasoning_effort: effort(s) };
 
 const REASONING_ROWS: readonly Row[] = [
   {
@@ -118,10 +124,7 @@ const REASONING_ROWS: readonly Row[] = [
     source: 'shared/vendors.md table 2 (Moonshot row)',
     family: /kimi-k[3-9]/,
     byDefault: 'thinks',
-    map: (s) =>
-      s === 'off'
-        ? { ...(alwaysThinks(s) as Cannot), patch: { reasoning_effort: 'low' } }
-        : { reasoning_effort: effort(s) },
+    map: effortAlwaysThinks,
   },
   {
     source: 'https://platform.moonshot.ai/docs/guide/use-kimi-k2-thinking-model',
@@ -240,19 +243,16 @@ const REASONING_ROWS: readonly Row[] = [
     source: 'https://console.groq.com/docs/openai',
     family: /gpt-oss/,
     byDefault: 'thinks',
-    map: (s) =>
-      s === 'off'
-        ? { ...(alwaysThinks(s) as Cannot), patch: { reasoning_effort: 'low' } }
-        : { reasoning_effort: effort(s) },
+    map: effortAlwaysThinks,
   },
 ];
 
 /** Checks a `reasoning` value as written; returns the setting or a one-line reason. */
 export function parseReasoning(v: unknown): { setting: ReasoningSetting } | { error: string } {
   if (v === 'off' || v === 'low' || v === 'medium' || v === 'high') return { setting: v };
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+  if (isRecord(v)) {
     const keys = Object.keys(v);
-    const b = (v as { budget_tokens?: unknown }).budget_tokens;
+    const b = v.budget_tokens;
     if (keys.length !== 1 || !keys.includes('budget_tokens'))
       return { error: `reasoning takes { budget_tokens: N } and no other key, got { ${keys.join(', ')} }` };
     if (typeof b !== 'number' || !Number.isSafeInteger(b) || b <= 0)
@@ -324,5 +324,4 @@ export function planReasoning(
   };
 }
 
-const describe = (p: ReasoningPatch): string => JSON.stringify({ ...p.extra, ...omitExtra(p) });
-const omitExtra = ({ extra: _, ...rest }: ReasoningPatch) => rest;
+const describe = ({ extra, ...rest }: ReasoningPatch): string => JSON.stringify({ ...extra, ...rest });

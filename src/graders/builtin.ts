@@ -18,10 +18,6 @@ export function errorGrade(reason: string, details?: Record<string, unknown>): G
   return grade(0, false, reason, undefined, { error: true, ...(details === undefined ? {} : { details }) });
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function fail(option: string, message: string): never {
   throw new GraderOptionError(message, option);
 }

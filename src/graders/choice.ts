@@ -1,4 +1,5 @@
 import type { Case, Grade } from '../types.js';
+import { isRecord } from '../util/record.js';
 import { grade, GraderOptionError, type GraderDefinition } from './grader.js';
 import { extractChoice } from './extract.js';
 
@@ -25,10 +26,7 @@ function optionTexts(c: Case, field: string | undefined, letters: string): strin
   if (field === undefined) return undefined;
   const v = c.vars[field];
   if (Array.isArray(v)) return v.map((x) => String(x));
-  if (v !== null && typeof v === 'object') {
-    const map = v as Record<string, unknown>;
-    return [...letters].map((l) => String(map[l] ?? map[l.toLowerCase()] ?? ''));
-  }
+  if (isRecord(v)) return [...letters].map((l) => String(v[l] ?? v[l.toLowerCase()] ?? ''));
   return undefined;
 }
 

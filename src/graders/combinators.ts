@@ -8,7 +8,8 @@
  */
 import type { Grade } from '../types.js';
 import { grade, GraderOptionError, type GradeContext, type GradeFn, type GraderEnv } from './grader.js';
-import { errorGrade, isRecord, optNumber, type BuiltinGrader } from './builtin.js';
+import { isRecord } from '../util/record.js';
+import { errorGrade, optNumber, type BuiltinGrader } from './builtin.js';
 
 function readChildren(options: Record<string, unknown>): unknown[] {
   const g = options.graders;

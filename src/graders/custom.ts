@@ -9,7 +9,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Grade } from '../types.js';
 import { grade, GraderOptionError } from './grader.js';
-import { errorGrade, isRecord, optString, reqString, show, type BuiltinGrader } from './builtin.js';
+import { isRecord } from '../util/record.js';
+import { errorGrade, optString, reqString, show, type BuiltinGrader } from './builtin.js';
 
 import { strictContext, type CustomGradeFn } from './custom-context.js';
 
@@ -18,14 +19,24 @@ export type { CustomGradeContext, CustomGradeFn, CustomGradeResult } from './cus
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 
-export async function importModule(file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(file).href;
-  if (TS_EXTENSIONS.has(path.extname(file))) {
-    // Loaded lazily: tsx pulls in esbuild, which suites without TypeScript graders never need.
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+/** The user's module at suite load; a missing or broken file is an error on `path`, named as `what` (custom grader, transform). */
+export async function importModule(file: string, what: string): Promise<Record<string, unknown>> {
+  try {
+    await access(file);
+  } catch {
+    throw new GraderOptionError(`${what} file not found: ${file}`, 'path');
   }
-  return (await import(url)) as Record<string, unknown>;
+  try {
+    const url = pathToFileURL(file).href;
+    if (TS_EXTENSIONS.has(path.extname(file))) {
+      // Loaded lazily: tsx pulls in esbuild, which suites without TypeScript graders never need.
+      const { tsImport } = await import('tsx/esm/api');
+      return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    }
+    return (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    throw new GraderOptionError(`${what} ${file} failed to load: ${(e as Error).message}`, 'path');
+  }
 }
 
 /**
@@ -80,17 +91,7 @@ export const custom: BuiltinGrader = {
         'path',
       );
     }
-    try {
-      await access(file);
-    } catch {
-      throw new GraderOptionError(`custom grader file not found: ${file}`, 'path');
-    }
-    let mod: Record<string, unknown>;
-    try {
-      mod = await importModule(file);
-    } catch (e) {
-      throw new GraderOptionError(`custom grader ${file} failed to load: ${(e as Error).message}`, 'path');
-    }
+    const mod = await importModule(file, 'custom grader');
     const fn = pickExport(mod, exportName);
     if (typeof fn !== 'function') {
       const names = Object.keys(mod).join(', ') || 'none';

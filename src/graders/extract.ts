@@ -3,6 +3,7 @@
  * Explicit answers (a JSON `answer` field, `####`, `\boxed{}`, "the answer is") beat the last
  * number, because models often append explanations that hold other numbers.
  */
+import { isRecord } from '../util/record.js';
 
 interface NumberAnswer {
   value: number;
@@ -156,11 +157,10 @@ export function jsonAnswerFields(output: string): { value: string; how: string }
     // JSON; the field regex below reads the latter).
     if (!/^\{\s*"/.test(span)) continue;
     const parsed = parseJsonLoosely(span);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) continue;
-    const record = parsed as Record<string, unknown>;
-    const key = ANSWER_KEYS.find((k) => k in record);
+    if (!isRecord(parsed)) continue;
+    const key = ANSWER_KEYS.find((k) => k in parsed);
     if (key === undefined) continue;
-    const v = record[key];
+    const v = parsed[key];
     const value = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
     found.push({ value, how: 'JSON answer' });
   }

@@ -14,7 +14,8 @@ import {
   type GraderDefinition,
   type GraderEnv,
 } from './grader.js';
-import { errorGrade, isRecord, show, type BuiltinGrader } from './builtin.js';
+import { isRecord } from '../util/record.js';
+import { errorGrade, show, type BuiltinGrader } from './builtin.js';
 import { exact } from './exact.js';
 import { contains } from './contains.js';
 import { regex } from './regex.js';
@@ -153,7 +154,12 @@ export async function gradeSafely(fn: GradeFn, output: string, ctx: GradeContext
   }
 }
 
-async function build(spec: unknown, suiteDir: string, base: string | undefined): Promise<GradeFn> {
+/**
+ * Builds a grading function from a spec: a name (`'exact'`) or `{type, ...options, not?}`.
+ * Throws GraderOptionError (with the option's path) for anything wrong in the spec. The returned
+ * function never throws: failures become error grades.
+ */
+export async function buildGrader(spec: unknown, { suiteDir, path: base }: BuildGraderOptions): Promise<GradeFn> {
   const { type, options, not } = parseSpec(spec, base);
   const def = registry.get(type);
   if (!def)
@@ -169,7 +175,10 @@ async function build(spec: unknown, suiteDir: string, base: string | undefined):
       }
     }
   }
-  const env: GraderEnv = { suiteDir, build: (child, rel) => build(child, suiteDir, joinPath(base, rel)) };
+  const env: GraderEnv = {
+    suiteDir,
+    build: (child, rel) => buildGrader(child, { suiteDir, path: joinPath(base, rel) }),
+  };
   let fn: GradeFn;
   try {
     fn = await def.create(options, env);
@@ -180,15 +189,6 @@ async function build(spec: unknown, suiteDir: string, base: string | undefined):
   }
   if (!not) return (output, ctx) => gradeSafely(fn, output, ctx);
   return async (output, ctx) => negate(await gradeSafely(fn, output, ctx));
-}
-
-/**
- * Builds a grading function from a spec: a name (`'exact'`) or `{type, ...options, not?}`.
- * Throws GraderOptionError (with the option's path) for anything wrong in the spec. The returned
- * function never throws: failures become error grades.
- */
-export async function buildGrader(spec: unknown, opts: BuildGraderOptions): Promise<GradeFn> {
-  return build(spec, opts.suiteDir, opts.path);
 }
 
 function renderValue(value: unknown): string {

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { grade, GraderOptionError, type GraderEnv } from './grader.js';
-import { isRecord, optBool, optString, show, type BuiltinGrader } from './builtin.js';
+import { isRecord } from '../util/record.js';
+import { optBool, optString, show, type BuiltinGrader } from './builtin.js';
 import { readBounded } from '../util/readfile.js';
 
 /** Largest JSON Schema file a suite may name (a schema is small; a huge one is a mistake or an attack). */

@@ -7,7 +7,8 @@
  */
 import type { Case, ChatMessage } from '../types.js';
 import { grade, GraderOptionError } from './grader.js';
-import { errorGrade, isRecord, optNumber, reqString, type BuiltinGrader } from './builtin.js';
+import { isRecord } from '../util/record.js';
+import { errorGrade, optNumber, reqString, type BuiltinGrader } from './builtin.js';
 import { findJson } from './json.js';
 
 function judgeMessages(rubric: string, testCase: Case, output: string, scaleMax?: number): ChatMessage[] {

@@ -6,7 +6,6 @@
  * A function that throws fails the case with the reason (promptfoo fails such a test too).
  */
 import path from 'node:path';
-import { access } from 'node:fs/promises';
 import { grade, GraderOptionError } from './grader.js';
 import { optString, reqString, show, type BuiltinGrader } from './builtin.js';
 import { importModule } from './custom.js';
@@ -23,17 +22,7 @@ export const transform: BuiltinGrader = {
     const exportName = optString(options, 'export') ?? 'default';
     if (options.grader === undefined)
       throw new GraderOptionError('`grader` is required (what grades the result)', 'grader');
-    try {
-      await access(file);
-    } catch {
-      throw new GraderOptionError(`transform file not found: ${file}`, 'path');
-    }
-    let mod: Record<string, unknown>;
-    try {
-      mod = await importModule(file);
-    } catch (e) {
-      throw new GraderOptionError(`transform ${file} failed to load: ${(e as Error).message}`, 'path');
-    }
+    const mod = await importModule(file, 'transform');
     const fn = mod[exportName];
     if (typeof fn !== 'function')
       throw new GraderOptionError(`transform ${file} has no function export ${show(exportName)}`, 'export');

@@ -5,6 +5,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { GraderSpec } from '../types.js';
+import { isRecord } from '../util/record.js';
 
 export interface PfAssert {
   type?: unknown;
@@ -155,10 +156,7 @@ function schemaOf(v: unknown): unknown {
     return undefined;
   }
 }
-const isSchema = (v: unknown) => {
-  const s = schemaOf(v);
-  return !!s && typeof s === 'object' && !Array.isArray(s);
-};
+const isSchema = (v: unknown) => isRecord(schemaOf(v));
 
 const IS_JSON = 'try {\n  JSON.parse(text);\n  return true;\n} catch {\n  return false;\n}';
 

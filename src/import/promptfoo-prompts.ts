@@ -2,7 +2,8 @@
 import { basename, extname } from 'node:path';
 import type { ChatMessage } from '../types.js';
 import { parseData } from './files.js';
-import { isObj, readRef, type TestCtx } from './promptfoo-tests.js';
+import { isRecord } from '../util/record.js';
+import { readRef, type TestCtx } from './promptfoo-tests.js';
 
 type Obj = Record<string, unknown>;
 
@@ -15,7 +16,7 @@ export interface Prompt {
 }
 
 export function loadPrompts(p: unknown, i: number, ctx: TestCtx): Prompt[] {
-  const o: Obj = typeof p === 'string' ? { raw: p } : isObj(p) ? p : {};
+  const o: Obj = typeof p === 'string' ? { raw: p } : isRecord(p) ? p : {};
   const raw = typeof o.raw === 'string' ? o.raw : typeof o.id === 'string' ? o.id : '';
   const label = typeof o.label === 'string' ? o.label : undefined;
   if (!raw.startsWith('file://')) return toPrompt(raw, label ?? `prompt-${i + 1}`, i, ctx);
@@ -54,7 +55,7 @@ function toPrompt(v: unknown, name: string, i: number, ctx: TestCtx): Prompt[] {
   if (Array.isArray(value)) {
     const msgs = value.filter(
       (m): m is ChatMessage =>
-        isObj(m) && ['system', 'user', 'assistant'].includes(m.role as string) && typeof m.content === 'string',
+        isRecord(m) && ['system', 'user', 'assistant'].includes(m.role as string) && typeof m.content === 'string',
     );
     if (msgs.length !== value.length || !msgs.length)
       return skip('a chat prompt must be a list of {role: system|user|assistant, content: text}');

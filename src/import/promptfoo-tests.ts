@@ -6,11 +6,11 @@
 import { basename } from 'node:path';
 import { FileError, UsageError } from '../errors.js';
 import type { GraderSpec } from '../types.js';
+import { isRecord } from '../util/record.js';
 import { containedPath, parseCsvRows, parseLocated, readBounded, type Locate, type ReadRoots } from './files.js';
 import { testGrader, type AssertContext, type PfAssert } from './promptfoo-asserts.js';
 
 type Obj = Record<string, unknown>;
-export const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 export const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export interface TestCtx {
@@ -58,7 +58,7 @@ export function loadTests(tests: unknown, defaultOptions: Obj, locate: Locate, c
       throw new UsageError(`${locate(inline(i))}: '${t}' is neither a test nor a file:// reference`);
     else list.push({ t, where: `tests[${n++}]`, at: (p) => locate([...inline(i), ...p]) });
   });
-  return list.flatMap(({ t, where, at }) => toTests(isObj(t) ? t : {}, where, at, defaultOptions, ctx));
+  return list.flatMap(({ t, where, at }) => toTests(isRecord(t) ? t : {}, where, at, defaultOptions, ctx));
 }
 
 function readTestFile(ref: string, ctx: TestCtx): { tests: unknown[]; raw: unknown; locate: Locate } {
@@ -101,17 +101,17 @@ function toTests(t: Obj, name: string, at: Test['at'], defaultOptions: Obj, ctx:
   const description = typeof t.description === 'string' ? t.description : undefined;
   const where = `${name}${description ? ` (${description})` : ''}`;
   const vars: Obj = {};
-  for (const [k, v] of Object.entries(isObj(t.vars) ? t.vars : {}))
+  for (const [k, v] of Object.entries(isRecord(t.vars) ? t.vars : {}))
     vars[k] = typeof v === 'string' && v.startsWith('file://') ? readVar(v, ctx, `${where}: vars.${k}`) : v;
   for (const k of Object.keys(t)) if (!TEST_KEYS.has(k)) ctx.unsupported.push(`${where}: '${k}' is not carried over`);
-  const options = { ...defaultOptions, ...(isObj(t.options) ? t.options : {}) };
+  const options = { ...defaultOptions, ...(isRecord(t.options) ? t.options : {}) };
   const transform = typeof options.transform === 'string' ? options.transform : options.postprocess;
   for (const k of Object.keys(options))
     if (!['transform', 'postprocess', 'provider', 'disableVarExpansion'].includes(k) && !HARMLESS_OPTIONS.has(k))
       ctx.unsupported.push(`${where}: options.${k} is not carried over`);
-  if (isObj(t.options) && t.options.provider !== undefined)
+  if (isRecord(t.options) && t.options.provider !== undefined)
     ctx.unsupported.push(`${where}: options.provider (this test's grading model) is not carried over`);
-  const own = isObj(t.options) && (t.options.transform ?? t.options.postprocess) !== undefined;
+  const own = isRecord(t.options) && (t.options.transform ?? t.options.postprocess) !== undefined;
   const base = { where, description, assert: asList(t.assert) as PfAssert[], threshold: t.threshold, at };
   const step =
     typeof transform === 'string' ? { transform, transformFrom: own ? ('test' as const) : ('default' as const) } : {};

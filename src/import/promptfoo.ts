@@ -12,7 +12,8 @@ import { containedPath, parseLocated, readBounded, realDir } from './files.js';
 import { loadPrompts, type Prompt } from './promptfoo-prompts.js';
 import type { Locate } from './files.js';
 import { type AssertContext } from './promptfoo-asserts.js';
-import { asList, buildCase, isObj, loadTests, transformStep, type Test, type TestCtx } from './promptfoo-tests.js';
+import { isRecord } from '../util/record.js';
+import { asList, buildCase, loadTests, transformStep, type Test, type TestCtx } from './promptfoo-tests.js';
 
 interface ImportOptions {
   /** Directories besides the config's own whose files `file://` references may read (--allow-outside). */
@@ -44,12 +45,12 @@ const TOP_KEYS = new Set([
 function resolveRefs(v: unknown, root: Obj, shown: string, depth: number): unknown {
   if (depth > 32) throw new UsageError(`${shown}: $ref nested too deeply (a reference cycle?)`);
   if (Array.isArray(v)) return v.map((x) => resolveRefs(x, root, shown, depth));
-  if (!isObj(v)) return v;
+  if (!isRecord(v)) return v;
   if (typeof v.$ref === 'string') {
     if (!v.$ref.startsWith('#/'))
       throw new UsageError(`${shown}: $ref '${v.$ref}': only references into this file (#/...) are supported`);
     let target: unknown = root;
-    for (const seg of v.$ref.slice(2).split('/')) target = isObj(target) ? target[seg] : undefined;
+    for (const seg of v.$ref.slice(2).split('/')) target = isRecord(target) ? target[seg] : undefined;
     if (target === undefined) throw new UsageError(`${shown}: $ref '${v.$ref}' names nothing in the file`);
     return resolveRefs(target, root, shown, depth + 1);
   }
@@ -84,7 +85,7 @@ type Ctx = TestCtx;
 
 export function convertPromptfoo(file: string, shown = file, opts: ImportOptions = {}): ImportResult {
   const { data: parsed, locate } = parseLocated(readBounded(file, shown), shown);
-  if (!isObj(parsed) || !('prompts' in parsed) || !('providers' in parsed || 'targets' in parsed))
+  if (!isRecord(parsed) || !('prompts' in parsed) || !('providers' in parsed || 'targets' in parsed))
     throw new UsageError(`${shown}: not a promptfoo config (it needs prompts: and providers:)`);
   const pf = resolveRefs(parsed, parsed, shown, 0) as Obj;
   const roots = {
@@ -94,9 +95,9 @@ export function convertPromptfoo(file: string, shown = file, opts: ImportOptions
   const ctx: Ctx = { roots, unsupported: [], graders: new Map() };
   for (const k of Object.keys(pf)) if (!TOP_KEYS.has(k)) ctx.unsupported.push(`top-level '${k}' is not carried over`);
   const models = asList(pf.providers ?? pf.targets).flatMap((p, i) => convertProvider(p, i, ctx));
-  const defaultTest = isObj(pf.defaultTest) ? pf.defaultTest : {};
+  const defaultTest = isRecord(pf.defaultTest) ? pf.defaultTest : {};
   const judge = judgeModel(defaultTest, models, ctx);
-  const defaultOptions = isObj(defaultTest.options) ? defaultTest.options : {};
+  const defaultOptions = isRecord(defaultTest.options) ? defaultTest.options : {};
   const tests = loadTests(pf.tests, defaultOptions, locate, ctx);
   for (const k of Object.keys(defaultTest))
     if (!['vars', 'assert', 'options', 'threshold', 'description'].includes(k))
@@ -116,7 +117,7 @@ export function convertPromptfoo(file: string, shown = file, opts: ImportOptions
   }
   for (const [path, text] of ctx.graders) files.push({ path: `suites/${path}`, text });
   const judged = files.some((f) => modelsAsked(f.yaml).length > 0);
-  if (judged && judge && !(isObj(defaultTest.options) && defaultTest.options.provider))
+  if (judged && judge && !(isRecord(defaultTest.options) && defaultTest.options.provider))
     ctx.unsupported.push(
       `promptfoo's default grading model is not carried over: llm-rubric is graded by '${judge}' (set defaultTest.options.provider to choose)`,
     );
@@ -140,7 +141,7 @@ interface Model {
 }
 
 function convertProvider(p: unknown, i: number, ctx: Ctx): Model[] {
-  const o: Obj = typeof p === 'string' ? { id: p } : isObj(p) ? p : {};
+  const o: Obj = typeof p === 'string' ? { id: p } : isRecord(p) ? p : {};
   const id = typeof o.id === 'string' ? o.id : '';
   const where = `providers[${i}] '${id || JSON.stringify(p)}'`;
   const parts = id.split(':');
@@ -152,7 +153,7 @@ function convertProvider(p: unknown, i: number, ctx: Ctx): Model[] {
     ctx.unsupported.push(`${where}: provider not supported (skipped)`);
     return [];
   }
-  const config = isObj(o.config) ? o.config : {};
+  const config = isRecord(o.config) ? o.config : {};
   const spec: Obj = {
     id: typeof o.label === 'string' ? o.label : id,
     provider: preset,
@@ -186,8 +187,8 @@ function convertProvider(p: unknown, i: number, ctx: Ctx): Model[] {
 
 /** defaultTest.options.provider grades llm-rubric; else the first model does (promptfoo defaults to an OpenAI model). */
 function judgeModel(defaultTest: Obj, models: Model[], ctx: Ctx): string | undefined {
-  const opts = isObj(defaultTest.options) ? defaultTest.options : {};
-  const given = typeof opts.provider === 'string' ? opts.provider : isObj(opts.provider) ? opts.provider : undefined;
+  const opts = isRecord(defaultTest.options) ? defaultTest.options : {};
+  const given = typeof opts.provider === 'string' ? opts.provider : isRecord(opts.provider) ? opts.provider : undefined;
   if (given) {
     const [m] = convertProvider(given, models.length, ctx);
     // The grading model may be one of the compared models: grade with that one.
@@ -214,7 +215,7 @@ function buildSuite(
   ctx: Ctx,
   locate: Locate,
 ): Obj {
-  const defaultVars = isObj(defaultTest.vars) ? defaultTest.vars : {};
+  const defaultVars = isRecord(defaultTest.vars) ? defaultTest.vars : {};
   const defaults = asList(defaultTest.assert) as Test['assert'];
   const list: Test[] = tests.length ? tests : [{ where: 'defaultTest', vars: {}, assert: [], at: locate }];
   // promptfoo renders a var the test does not set (or sets to null) as empty text: so does the import.

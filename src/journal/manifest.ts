@@ -6,7 +6,6 @@ import { formatPath } from '../util/zodmsg.js';
 import { manifestSchema } from './manifest-schema.js';
 import type { Group, Price, SamplingParams } from '../types.js';
 
-/** A model as the manifest records it (the resolved config; never a key, only its variable's name). */
 /** A sequential run's settings, as the manifest records them (`sequential`; docs/sequential.md). */
 export interface SequentialSettings {
   /** Stop when the deciding interval excludes 0 (`decided`) or is at most `ci_pp` wide (`ci`). */
@@ -21,6 +20,7 @@ export interface SequentialSettings {
   order_seed: number;
 }
 
+/** A model as the manifest records it (the resolved config; never a key, only its variable's name). */
 export interface ManifestModel {
   id: string;
   provider: string;

@@ -1,6 +1,5 @@
 import { errorCode, ProviderError, redact } from '../errors.js';
 import type { ErrorKind } from '../types.js';
-import { abortKind } from './provider.js';
 import { parseRetryAfter, type HeaderGetter } from './retry-after.js';
 
 /**
@@ -36,7 +35,7 @@ export function httpError(
 
 /** A request ended by its signal: the per-request timeout (retryable) or the run stopping. */
 export function abortedError(signal: AbortSignal, modelId: string): ProviderError {
-  const kind = abortKind(signal);
+  const kind = (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? 'timeout' : 'aborted';
   const why = kind === 'timeout' ? 'no answer within the timeout' : 'request aborted';
   return new ProviderError(kind, `model '${modelId}': ${why}`);
 }

@@ -37,25 +37,24 @@ export function failure(code: string, message: string): TypeError {
  * decompress with EBADENCODING.
  */
 export function boundedFetch(maxBytes = DEFAULT_MAX_RESPONSE_BYTES): typeof fetch {
-  return (input, init) => fetchBounded(input, init ?? {}, maxBytes);
-}
-
-async function fetchBounded(input: Parameters<typeof fetch>[0], init: RequestInit, maxBytes: number) {
-  const body = init.body;
-  // A multipart upload or a stream: serialized by the platform's Request, then sent as bytes.
-  if (body !== undefined && body !== null && typeof body !== 'string') {
-    const blob = await new Request('http://body.invalid/', {
-      method: 'POST',
-      body,
-      headers: init.headers,
-      // Needed by the platform when the body is a stream; it is read whole here.
-      duplex: 'half',
-    } as RequestInit).blob();
-    const headers = new Headers(init.headers);
-    if (blob.type && !headers.has('content-type')) headers.set('content-type', blob.type);
-    return send(input, { ...init, headers, body: null }, maxBytes, blob);
-  }
-  return send(input, init, maxBytes);
+  return async (input, given) => {
+    const init = given ?? {};
+    const body = init.body;
+    // A multipart upload or a stream: serialized by the platform's Request, then sent as bytes.
+    if (body !== undefined && body !== null && typeof body !== 'string') {
+      const blob = await new Request('http://body.invalid/', {
+        method: 'POST',
+        body,
+        headers: init.headers,
+        // Needed by the platform when the body is a stream; it is read whole here.
+        duplex: 'half',
+      } as RequestInit).blob();
+      const headers = new Headers(init.headers);
+      if (blob.type && !headers.has('content-type')) headers.set('content-type', blob.type);
+      return send(input, { ...init, headers, body: null }, maxBytes, blob);
+    }
+    return send(input, init, maxBytes);
+  };
 }
 
 const send = (input: Parameters<typeof fetch>[0], init: RequestInit, maxBytes: number, blob?: Blob) =>
@@ -292,6 +291,5 @@ function decode(body: Buffer, encoding: string, max: number): Buffer {
 function abortError(signal: AbortSignal): Error {
   const reason = signal.reason as Error | undefined;
   if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const e = new DOMException('This operation was aborted', 'AbortError');
-  return e;
+  return new DOMException('This operation was aborted', 'AbortError');
 }

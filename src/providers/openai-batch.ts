@@ -41,14 +41,8 @@ export function openaiBatch(
       e.kind === 'not_found' && what === 'upload'
         ? ' (does this server offer the Batch API? set batch: false to ask it live)'
         : '';
-    return new ProviderError(
-      e.kind,
-      `${e.message.replace(/ \(is the model name right[^)]*\)$/, '')} [batch ${what}]${hint}`,
-      {
-        ...(e.status === undefined ? {} : { status: e.status }),
-        ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
-      },
-    );
+    const message = e.message.replace(/ \(is the model name right[^)]*\)$/, '');
+    return new ProviderError(e.kind, `${message} [batch ${what}]${hint}`, e.options);
   };
   const call = async <T>(what: string, signal: AbortSignal | undefined, f: () => Promise<T>): Promise<T> => {
     try {

@@ -8,7 +8,7 @@ import { requestAuth, type ProviderEnv, type ProviderModel } from './provider.js
 import { splitReasoning, tokenCount } from './reasoning.js';
 import { llamaCppTimings } from './stream.js';
 
-type ChatCompletion = OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
+export type ChatCompletion = OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
 
 /**
  * An SDK client for a model's endpoint and credentials, with retries off (the lane, or the batch

@@ -1,4 +1,3 @@
-import type * as OpenAIModule from 'openai';
 import { parseBudgets } from './retry-after.js';
 import { ProviderError } from '../errors.js';
 import type { ChatRequest, Completion } from '../types.js';
@@ -6,10 +5,8 @@ import { abortedError } from './classify.js';
 import { boundedFetch } from './http.js';
 import { openaiBatch } from './openai-batch.js';
 import { readOpenAIStream } from './openai-stream.js';
-import { classifyOpenAIError, completionOf, openaiClient, requestBody } from './openai-wire.js';
+import { classifyOpenAIError, completionOf, openaiClient, requestBody, type ChatCompletion } from './openai-wire.js';
 import type { Provider, ProviderDescriptor, ProviderFactory } from './provider.js';
-
-type ChatCompletion = OpenAIModule.OpenAI.Chat.Completions.ChatCompletion;
 
 /**
  * The official `openai` SDK against any OpenAI-compatible chat-completions endpoint. Answers are

@@ -228,9 +228,3 @@ export interface BatchApi {
   /** The lines of an output or error file, one at a time. */
   results(fileId: string, signal?: AbortSignal): AsyncIterable<BatchAnswer>;
 }
-
-/** Whether an abort came from the per-request timeout (retryable) or from the run stopping. */
-export function abortKind(signal: AbortSignal): 'timeout' | 'aborted' {
-  const reason = signal.reason as { name?: string } | undefined;
-  return reason?.name === 'TimeoutError' ? 'timeout' : 'aborted';
-}

@@ -1,3 +1,5 @@
+import type { RateBudgetInfo } from '../types.js';
+
 /** Reads how long a server asked us to wait, in ms, from the headers rate-limiting APIs send. */
 export interface HeaderGetter {
   get(name: string): string | null | undefined;
@@ -45,18 +47,13 @@ export function parseDuration(v: string | null | undefined): number | undefined 
   return matched ? total : undefined;
 }
 
-/** What a server says is left of a rate limit after a response (OpenAI-style x-ratelimit-* headers). */
-interface RateBudget {
-  limit: number;
-  remaining: number;
-  /** Time until the budget is full again, ms. */
-  resetMs: number;
-}
-
 /** The request and token budgets a response announces, when it does. */
-export function parseBudgets(headers: HeaderGetter | undefined): { requests?: RateBudget; tokens?: RateBudget } {
+export function parseBudgets(headers: HeaderGetter | undefined): {
+  requests?: RateBudgetInfo;
+  tokens?: RateBudgetInfo;
+} {
   if (!headers) return {};
-  const one = (kind: 'requests' | 'tokens'): RateBudget | undefined => {
+  const one = (kind: 'requests' | 'tokens'): RateBudgetInfo | undefined => {
     const limit = num(headers.get(`x-ratelimit-limit-${kind}`));
     const remaining = num(headers.get(`x-ratelimit-remaining-${kind}`));
     const resetMs = parseDuration(headers.get(`x-ratelimit-reset-${kind}`));

@@ -159,8 +159,11 @@ export class Aggregator {
     this.agg = { runId, cells: new Map(), cases: [], suites: [], models: [], records: 0, ok: 0, errors: 0 };
   }
 
-  /** `machine`: which server answered (see ReportState); busy time is counted per server. */
-  add(r: JobRecord, priceOf: (model: string) => Price | undefined, machine = 0, at?: OutputRef): void {
+  /**
+   * `machine`: which server answered (see ReportState); busy time is counted per server.
+   * `offset`, `bytes`: where the record lies in records.jsonl (kept with --matrix-outputs).
+   */
+  add(r: JobRecord, priceOf: (model: string) => Price | undefined, machine = 0, offset = -1, bytes = 0): void {
     const a = this.agg;
     a.records++;
     if (!a.suites.includes(r.suite)) a.suites.push(r.suite);
@@ -240,10 +243,10 @@ export class Aggregator {
     c.n++;
     c.scoreSum += score;
     if (r.grade.passed) c.passed++;
-    this.addToCase(r, score, at);
+    this.addToCase(r, score, offset, bytes);
   }
 
-  private addToCase(r: JobRecord, score: number, at: OutputRef | undefined): void {
+  private addToCase(r: JobRecord, score: number, offset: number, bytes: number): void {
     let bySuite = this.index.get(r.suite);
     if (!bySuite) this.index.set(r.suite, (bySuite = new Map()));
     let row = bySuite.get(r.case_id);
@@ -255,7 +258,7 @@ export class Aggregator {
       this.agg.cases.push(row);
     }
     this.scores.add(r.model, row.slot, score, r.grade.passed);
-    if (row.outputs && r.repeat === 0 && at) row.outputs.set(r.model, at);
+    if (row.outputs && r.repeat === 0 && offset >= 0) row.outputs.set(r.model, [offset, bytes]);
   }
 }
 

@@ -1,23 +1,32 @@
-/** Sort keys and line positions of every record, in typed arrays (a few bytes per record). */
+/**
+ * Sort keys and line positions of every record, in typed arrays: 20 bytes a record (suite and
+ * model ranks under 65,536 share one word; case index and repeat; the line's offset and length).
+ */
 export class RowOrder {
   private n = 0;
   get size(): number {
     return this.n;
   }
-  private keys = new Float64Array(1024 * 4);
+  /** [suite << 16 | model, case index, repeat] per record. */
+  private keys = new Uint32Array(1024 * 3);
+  /** [offset, bytes] per record: offsets pass 4 GiB in a large journal. */
   private pos = new Float64Array(1024 * 2);
 
   push(suite: number, caseIndex: number, model: number, repeat: number, offset: number, bytes: number): void {
-    if (this.n * 4 >= this.keys.length) {
-      const k = new Float64Array(this.keys.length * 2);
+    if (this.n * 3 >= this.keys.length) {
+      const k = new Uint32Array(this.keys.length * 2);
       k.set(this.keys);
       this.keys = k;
       const p = new Float64Array(this.pos.length * 2);
       p.set(this.pos);
       this.pos = p;
     }
-    this.keys.set([suite, caseIndex, model, repeat], this.n * 4);
-    this.pos.set([offset, bytes], this.n * 2);
+    const i = this.n * 3;
+    this.keys[i] = (Math.min(suite, 0xffff) << 16) | Math.min(model, 0xffff);
+    this.keys[i + 1] = caseIndex;
+    this.keys[i + 2] = repeat;
+    this.pos[this.n * 2] = offset;
+    this.pos[this.n * 2 + 1] = bytes;
     this.n++;
   }
 
@@ -25,12 +34,13 @@ export class RowOrder {
     const k = this.keys;
     const idx = new Uint32Array(this.n);
     for (let i = 0; i < this.n; i++) idx[i] = i;
+    // Suite first, then case, model, repeat: the high half of the first word orders suites alone.
     idx.sort(
       (x, y) =>
-        k[x * 4] - k[y * 4] ||
-        k[x * 4 + 1] - k[y * 4 + 1] ||
-        k[x * 4 + 2] - k[y * 4 + 2] ||
-        k[x * 4 + 3] - k[y * 4 + 3],
+        (k[x * 3] >>> 16) - (k[y * 3] >>> 16) ||
+        k[x * 3 + 1] - k[y * 3 + 1] ||
+        (k[x * 3] & 0xffff) - (k[y * 3] & 0xffff) ||
+        k[x * 3 + 2] - k[y * 3 + 2],
     );
     for (const i of idx) yield [this.pos[i * 2], this.pos[i * 2 + 1]];
   }
@@ -40,7 +50,9 @@ export class RowOrder {
     keep: (suite: number, caseIndex: number, model: number, repeat: number) => boolean,
   ): Generator<[number, number]> {
     const k = this.keys;
-    for (let i = 0; i < this.n; i++)
-      if (keep(k[i * 4], k[i * 4 + 1], k[i * 4 + 2], k[i * 4 + 3])) yield [this.pos[i * 2], this.pos[i * 2 + 1]];
+    for (let i = 0; i < this.n; i++) {
+      const w = k[i * 3];
+      if (keep(w >>> 16, k[i * 3 + 1], w & 0xffff, k[i * 3 + 2])) yield [this.pos[i * 2], this.pos[i * 2 + 1]];
+    }
   }
 }

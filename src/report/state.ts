@@ -73,7 +73,7 @@ export class ReportState {
     // A model on loopback ran on each shard's own machine: each shard's server was busy for its own
     // time, and an hourly price is paid per machine. A shared (remote) server is busy once.
     const machine = record.shard !== undefined && this.local.has(record.model) ? record.shard : 0;
-    this.aggregator.add(record, this.priceOf, machine, [offset, bytes]);
+    this.aggregator.add(record, this.priceOf, machine, offset, bytes);
     if (this.log && record.seq_pos !== undefined) {
       const { suite, case_id: caseId, model, repeat, seq_pos: pos } = record;
       this.log.add({ suite, caseId, model, repeat, pos, score: scoreOf(record) });

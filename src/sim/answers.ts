@@ -4,6 +4,7 @@
  * `examples.pass[0]` / `examples.fail[0]` win over anything derived here.
  */
 import type { Case } from '../types.js';
+import { isRecord } from '../util/record.js';
 import type { AnswerKey } from './types.js';
 import { hashUnit } from './text.js';
 
@@ -38,15 +39,12 @@ function toleranceOf(c: Case): number {
   return tol;
 }
 
-function clean(n: number): number {
-  return Number(n.toPrecision(12));
-}
-
 /** A number that differs from `e` by more than `tol`, absolute and relative. */
 function wrongNumber(e: number, tol: number): number {
   const outside = (w: number): boolean => Math.abs(w - e) > tol && Math.abs(w - e) > tol * Math.abs(e) && w !== e;
   const candidates = [e + 1, e * 2, e + Math.max(1, Math.abs(e)) * (tol * 10 + 1), e + (tol + 1) * 100];
-  return clean(candidates.find(outside) ?? e + 1e6);
+  // Rounded to 12 digits, so no float noise (0.30000000000000004) reaches the answer text.
+  return Number((candidates.find(outside) ?? e + 1e6).toPrecision(12));
 }
 
 function numericAnswer(n: number, style: number): string {
@@ -82,8 +80,7 @@ function optionTexts(c: Case, letters: string): string[] | undefined {
   const field = c.grader.options_field;
   const v = typeof field === 'string' ? c.vars?.[field] : undefined;
   if (Array.isArray(v)) return v.map((x) => String(x));
-  if (typeof v === 'object' && v !== null)
-    return [...letters].map((l) => String((v as Record<string, unknown>)[l] ?? ''));
+  if (isRecord(v)) return [...letters].map((l) => String(v[l] ?? ''));
   return undefined;
 }
 

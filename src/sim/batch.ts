@@ -8,9 +8,10 @@
 import { complete } from './chat.js';
 import type { BatchLineError, FileStore, SimFile } from './files.js';
 import type { ModelRuntime } from './model.js';
-import { errorJson, openaiProtocol } from './openai.js';
-import { isRecord } from './protocol.js';
-import { prng, seedOf } from './text.js';
+import { openaiProtocol } from './openai.js';
+import { isRecord } from '../util/record.js';
+import { uniform } from '../util/rng.js';
+import { seedOf } from './text.js';
 
 type BatchStatus =
   'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
@@ -67,7 +68,7 @@ const nowS = (): number => Math.floor(Date.now() / 1000);
 
 function shuffled(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
-  const u = prng(seed);
+  const u = uniform(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(u() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
@@ -260,18 +261,8 @@ export class BatchEngine {
       b.counts.failed++;
     };
     const { failEvery } = this.deps.timing;
-    if (failEvery !== undefined && (i + 1) % failEvery === 0) {
-      fail(
-        500,
-        errorJson(
-          'The server had an error while processing your request. Sorry about that!',
-          'server_error',
-          null,
-          null,
-        ),
-      );
-      return;
-    }
+    if (failEvery !== undefined && (i + 1) % failEvery === 0)
+      return fail(500, openaiProtocol.errorBody({ kind: 'error500' }));
     const call = openaiProtocol.parseChat(isRecord(line.body) ? { ...line.body, stream: false } : line.body);
     if ('error' in call) return fail(400, openaiProtocol.errorBody(call.error));
     const rt = this.deps.resolve(call.model);

@@ -9,7 +9,7 @@ import { sendBody } from './chat.js';
 import { fileJson, validateBatchInput, type BatchLimits, type FileStore } from './files.js';
 import { multipartBoundary, parseMultipart, readBytes } from './multipart.js';
 import { errorJson } from './openai.js';
-import { isRecord } from './protocol.js';
+import { isRecord } from '../util/record.js';
 
 export interface BatchApiDeps {
   files: FileStore;
@@ -123,7 +123,8 @@ function listBatches(res: ServerResponse, query: URLSearchParams, deps: BatchApi
   });
 }
 
-function decodeId(raw: string): string {
+/** An id from a URL path: percent-decoded, or as written when it is not valid percent-encoding. */
+export function decodeId(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {

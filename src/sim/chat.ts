@@ -46,10 +46,6 @@ export function sendError(
   sendBody(res, status, 'application/json', proto.errorBody(e), headers);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  return (await readBytes(req, MAX_BODY_BYTES)).toString('utf8');
-}
-
 /** `1.5s`, `120ms`, `1m0s`: the style of OpenAI's x-ratelimit-reset-* headers. */
 function formatResetDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(1, Math.ceil(ms))}ms`;
@@ -58,13 +54,20 @@ function formatResetDuration(ms: number): string {
   return `${m}m${Number(((ms - m * 60_000) / 1000).toFixed(3))}s`;
 }
 
+/** OpenAI's request budget headers: on every answer of a model with an rpm, and on its 429s. */
+function budgetHeaders(b: { limit: number; remaining: number; resetMs: number }): Record<string, string> {
+  return {
+    'x-ratelimit-limit-requests': String(b.limit),
+    'x-ratelimit-remaining-requests': String(b.remaining),
+    'x-ratelimit-reset-requests': formatResetDuration(b.resetMs),
+  };
+}
+
 function rateLimitHeaders(retryAfterMs: number, resetMs: number, limit: number): Record<string, string> {
   return {
     'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
     'retry-after-ms': String(Math.max(1, Math.ceil(retryAfterMs))),
-    'x-ratelimit-limit-requests': String(limit),
-    'x-ratelimit-remaining-requests': '0',
-    'x-ratelimit-reset-requests': formatResetDuration(resetMs),
+    ...budgetHeaders({ limit, remaining: 0, resetMs }),
   };
 }
 
@@ -79,7 +82,7 @@ export async function handleChat(
   const arrival = performance.now();
   let raw: string;
   try {
-    raw = await readBody(req);
+    raw = (await readBytes(req, MAX_BODY_BYTES)).toString('utf8');
   } catch {
     res.destroy();
     return;
@@ -226,13 +229,7 @@ function replyTo(res: ServerResponse, proto: Protocol, deps: ChatDeps, a: Admitt
     rt.counters.ok++;
     rt.counters.latencySumMs += performance.now() - arrival;
   };
-  const budget = rate.budget
-    ? {
-        'x-ratelimit-limit-requests': String(rate.budget.limit),
-        'x-ratelimit-remaining-requests': String(rate.budget.remaining),
-        'x-ratelimit-reset-requests': formatResetDuration(rate.budget.resetMs),
-      }
-    : undefined;
+  const budget = rate.budget ? budgetHeaders(rate.budget) : undefined;
   if (!call.stream) {
     later(firstByteMs + rt.generationMs(c.completionTokens), () => {
       const body = proto.completionBody(call, c, ctx);

@@ -3,6 +3,7 @@
  * on upload and reported by every batch made from the file as OpenAI reports it: the batch goes
  * `failed` with `errors.data[] = {code, message, param, line}`.
  */
+import { isRecord } from '../util/record.js';
 
 /** One entry of a failed batch's `errors.data`. */
 export interface BatchLineError {
@@ -117,16 +118,13 @@ interface LineState {
 
 /** The first problem of one request line (OpenAI's codes where it documents them), else undefined. */
 function checkLine(text: string, line: number, st: LineState): BatchLineError | undefined {
-  let v: unknown;
+  let o: unknown;
   try {
-    v = JSON.parse(text);
+    o = JSON.parse(text);
   } catch {
-    v = undefined;
+    o = undefined;
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    return lineError('invalid_json_line', 'This line is not parseable as valid JSON.', null, line);
-  }
-  const o = v as Record<string, unknown>;
+  if (!isRecord(o)) return lineError('invalid_json_line', 'This line is not parseable as valid JSON.', null, line);
   const bad = requireString(o, 'custom_id', 'custom_id', line) ?? requireString(o, 'method', 'method', line);
   if (bad) return bad;
   if (o.method !== 'POST') {
@@ -144,7 +142,7 @@ function checkLine(text: string, line: number, st: LineState): BatchLineError | 
     return lineError('url_mismatch', msg, 'url', line);
   }
   const body = o.body;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (!isRecord(body)) {
     if (body === undefined)
       return lineError('missing_required_parameter', "Missing required parameter: 'body'.", 'body', line);
     return lineError(
@@ -154,9 +152,9 @@ function checkLine(text: string, line: number, st: LineState): BatchLineError | 
       line,
     );
   }
-  const badModel = requireString(body as Record<string, unknown>, 'model', 'body.model', line);
+  const badModel = requireString(body, 'model', 'body.model', line);
   if (badModel) return badModel;
-  const asked = (body as Record<string, unknown>).model as string;
+  const asked = body.model as string;
   const model = st.resolveModel(asked);
   if (model === undefined) {
     return lineError(

@@ -3,7 +3,8 @@
  * its rate limiter and its counters. One instance per served model, created at start.
  */
 import { FAULT_KINDS, type AnswerKey, type SimFaults, type SimModel } from './types.js';
-import { hashUnit, padTokens, prng, seedOf } from './text.js';
+import { uniform } from '../util/rng.js';
+import { hashUnit, padTokens, seedOf } from './text.js';
 import { ServingSlots } from './serving.js';
 
 type FaultKind = keyof SimFaults;
@@ -122,8 +123,8 @@ export class ModelRuntime {
     let edge = 0;
     this.faultEdges = FAULT_KINDS.map((k) => (edge += model.faults?.[k] ?? 0));
     // Separate streams, so changing the jitter never changes which requests fail.
-    this.nextFault = prng(seedOf(seed, model.name, 'faults'));
-    this.nextJitter = prng(seedOf(seed, model.name, 'jitter'));
+    this.nextFault = uniform(seedOf(seed, model.name, 'faults'));
+    this.nextJitter = uniform(seedOf(seed, model.name, 'jitter'));
     this.bucket = model.rpm === undefined ? undefined : new TokenBucket(model.rpm, now);
   }
 

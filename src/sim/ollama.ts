@@ -1,8 +1,8 @@
 /** The Ollama /api/chat wire protocol, as the simulator speaks it. Durations are in nanoseconds. */
 import { createHash } from 'node:crypto';
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
-import { finiteNumber, isRecord, readMessages, stringList } from './protocol.js';
-import { countTokens } from './text.js';
+import { isRecord } from '../util/record.js';
+import { finiteNumber, readMessages, stringList } from './protocol.js';
 import { readThinking } from './rules.js';
 
 export const OLLAMA_VERSION = '0.6.0-sim';
@@ -59,7 +59,7 @@ export const ollamaProtocol: Protocol = {
       return { error: { kind: 'bad_request', message: 'request body must be a JSON object', param: null } };
     if (typeof body.model !== 'string' || body.model === '')
       return { error: { kind: 'bad_request', message: 'model is required', param: 'model' } };
-    const { prompt, promptTokens } = readMessages(Array.isArray(body.messages) ? body.messages : [], countTokens);
+    const { prompt, promptTokens } = readMessages(Array.isArray(body.messages) ? body.messages : []);
     const options = isRecord(body.options) ? body.options : {};
     const numPredict = finiteNumber(options.num_predict);
     return {

@@ -1,7 +1,7 @@
 /** The OpenAI Chat Completions wire protocol, as the simulator speaks it. */
 import type { ChatCall, Protocol, ReplyContext, SimCompletion, SimError } from './protocol.js';
-import { finiteNumber, isRecord, readMessages, stringList } from './protocol.js';
-import { countTokens } from './text.js';
+import { isRecord } from '../util/record.js';
+import { finiteNumber, readMessages, stringList } from './protocol.js';
 import { readThinking } from './rules.js';
 
 export function errorJson(message: string, type: string, param: string | null, code: string | null): string {
@@ -46,8 +46,6 @@ function chunk(ctx: ReplyContext, call: ChatCall, choices: unknown[], usageValue
   return `data: ${JSON.stringify(body)}\n\n`;
 }
 
-const optionalNumber = (key: 'temperature', v: number | undefined) => (v === undefined ? {} : { [key]: v });
-
 export const openaiProtocol: Protocol = {
   parseChat(body: unknown): ChatCall | { error: SimError } {
     if (!isRecord(body))
@@ -58,7 +56,7 @@ export const openaiProtocol: Protocol = {
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return { error: { kind: 'bad_request', message: "Missing required parameter: 'messages'.", param: 'messages' } };
     }
-    const { prompt, promptTokens } = readMessages(body.messages, countTokens);
+    const { prompt, promptTokens } = readMessages(body.messages);
     const stream = body.stream === true;
     return {
       model: body.model,
@@ -69,7 +67,7 @@ export const openaiProtocol: Protocol = {
       stop: stringList(body.stop),
       stream,
       includeUsage: stream && isRecord(body.stream_options) && body.stream_options.include_usage === true,
-      ...optionalNumber('temperature', finiteNumber(body.temperature)),
+      ...(finiteNumber(body.temperature) === undefined ? {} : { temperature: finiteNumber(body.temperature) }),
       ...(body.max_tokens !== undefined
         ? { maxTokensField: 'max_tokens' as const }
         : body.max_completion_tokens !== undefined

@@ -3,7 +3,8 @@
  * stream frames and errors in that protocol's shapes. The server owns everything else
  * (routing, faults, rate limits, latency, stats), so both protocols behave identically.
  */
-import type { FinishReason } from './text.js';
+import { isRecord } from '../util/record.js';
+import { countTokens, type FinishReason } from './text.js';
 
 /** A chat request, reduced to what the simulator acts on. */
 export interface ChatCall {
@@ -77,10 +78,6 @@ export interface Protocol {
   malformed(call: ChatCall, ctx: ReplyContext, variant: number): { contentType: string; body: string };
 }
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Message content as text: a string, or the text parts of an OpenAI content-part array. */
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -93,16 +90,13 @@ function contentText(content: unknown): string {
 }
 
 /** The last user message's text, and the prompt token count over all messages. */
-export function readMessages(
-  messages: readonly unknown[],
-  count: (s: string) => number,
-): { prompt: string | undefined; promptTokens: number } {
+export function readMessages(messages: readonly unknown[]): { prompt: string | undefined; promptTokens: number } {
   let prompt: string | undefined;
   let promptTokens = 0;
   for (const m of messages) {
     if (!isRecord(m)) continue;
     const text = contentText(m.content);
-    promptTokens += count(text);
+    promptTokens += countTokens(text);
     if (m.role === 'user') prompt = text;
   }
   return { prompt, promptTokens };

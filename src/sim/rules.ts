@@ -6,7 +6,8 @@
  * honours a thinking switch and budget (or, without `thinkingSwitch`, thinks anyway).
  */
 import type { ChatCall, SimError } from './protocol.js';
-import { finiteNumber, isRecord } from './protocol.js';
+import { isRecord } from '../util/record.js';
+import { finiteNumber } from './protocol.js';
 import type { SimModel } from './types.js';
 
 /** What a request asks of thinking, in whichever vendor's field it came. */

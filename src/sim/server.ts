@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BatchEngine } from './batch.js';
-import { handleBatchApi, type BatchApiDeps } from './batchapi.js';
+import { decodeId, handleBatchApi, type BatchApiDeps } from './batchapi.js';
 import { Deadlines } from './deadline.js';
 import { FileStore } from './files.js';
 import { handleChat, sendBody, sendError, type ChatDeps } from './chat.js';
@@ -119,12 +119,7 @@ export async function startSimulator(opts: SimOptions): Promise<Simulator> {
     } else if (method === 'GET' && path === '/v1/models') {
       sendBody(res, 200, 'application/json', modelsBody);
     } else if (method === 'GET' && path.startsWith('/v1/models/')) {
-      let id = path.slice('/v1/models/'.length);
-      try {
-        id = decodeURIComponent(id);
-      } catch {
-        // Not percent-encoded after all: look it up as written.
-      }
+      const id = decodeId(path.slice('/v1/models/'.length));
       const rt = resolve(id);
       if (rt === undefined) sendError(res, openaiProtocol, 404, { kind: 'not_found', model: id });
       else sendBody(res, 200, 'application/json', JSON.stringify(openaiModelEntry(rt.name, created)));

@@ -3,6 +3,7 @@
  * `NAME[@key=value,key=value...]`, e.g. `llama3.1:8b@accuracy=0.7,latency=50,error500=0.05,rpm=600`.
  * NAME may contain ':' (Ollama tags), so only the first '@' separates it from the options.
  */
+import { isRecord } from '../util/record.js';
 import { FAULT_KINDS, type SimBatchOptions, type SimFaults, type SimModel } from './types.js';
 
 /** A bad simulated-model spec or option. The message is one line and names the key and value. */
@@ -99,19 +100,11 @@ export function validateSimModel(m: SimModel, where = `sim model "${String(m?.na
       throw new SimSpecError(`${where}: ${label} must be ${RANGE_TEXT[range]}, got ${String(v)}`);
     }
   };
-  check('accuracy', m.accuracy, 'fraction');
-  check('latencyMs', m.latencyMs, 'nonNegative');
-  check('jitterMs', m.jitterMs, 'nonNegative');
-  check('wrongSlow', m.wrongSlow, 'positive');
-  check('rpm', m.rpm, 'positive');
-  check('tokensPerSecond', m.tokensPerSecond, 'positive');
-  check('reasoningTokens', m.reasoningTokens, 'nonNegative');
-  check('ttftMs', m.ttftMs, 'nonNegative');
-  check('loadMs', m.loadMs, 'nonNegative');
-  check('slots', m.slots, 'count');
-  check('peakTps', m.peakTps, 'positive');
-  check('prefillMsPer1k', m.prefillMsPer1k, 'nonNegative');
-  check('outputTokens', m.outputTokens, 'count');
+  // Every numeric key of the spec, in its order; the flags are booleans, the faults are summed below.
+  for (const { field, range } of Object.values(SPEC_KEYS)) {
+    if (range === 'flag' || (FAULT_KINDS as readonly string[]).includes(field)) continue;
+    check(field, (m as unknown as Record<string, number | undefined>)[field], range);
+  }
   checkServing(m, where);
   for (const k of ['streamOnly', 'llamaTimings'] as const) {
     if (m[k] !== undefined && typeof m[k] !== 'boolean')
@@ -143,28 +136,28 @@ function checkServing(m: SimModel, where: string): void {
     );
 }
 
-/** The Batch API's knobs -> the check each must pass (whole numbers where a count is meant). */
-const BATCH_KEYS: Record<keyof SimBatchOptions, { ok: (v: number) => boolean; text: string }> = {
-  delayMs: { ok: (v) => Number.isFinite(v) && v >= 0, text: 'a number >= 0' },
-  failEvery: { ok: (v) => Number.isSafeInteger(v) && v >= 1, text: 'a whole number >= 1' },
-  expireAfterMs: { ok: (v) => Number.isFinite(v) && v >= 0, text: 'a number >= 0' },
-  maxRequestsPerFile: { ok: (v) => Number.isSafeInteger(v) && v >= 1, text: 'a whole number >= 1' },
-  maxFileBytes: { ok: (v) => Number.isSafeInteger(v) && v >= 1, text: 'a whole number >= 1' },
+/** The Batch API's knobs -> the range each must be in (whole numbers where a count is meant). */
+const BATCH_KEYS: Record<keyof SimBatchOptions, Range> = {
+  delayMs: 'nonNegative',
+  failEvery: 'count',
+  expireAfterMs: 'nonNegative',
+  maxRequestsPerFile: 'count',
+  maxFileBytes: 'count',
 };
 
 /** Checks `startSimulator`'s `batch` option: known keys only, each in its range. */
 export function validateSimBatchOptions(b: unknown, where = 'startSimulator: batch'): void {
   if (b === undefined) return;
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) {
+  if (!isRecord(b)) {
     throw new SimSpecError(`${where}: expected an object, got ${JSON.stringify(b)}`);
   }
   for (const [key, v] of Object.entries(b)) {
-    const def = BATCH_KEYS[key as keyof SimBatchOptions];
-    if (def === undefined) {
+    const range = Object.hasOwn(BATCH_KEYS, key) ? BATCH_KEYS[key as keyof SimBatchOptions] : undefined;
+    if (range === undefined) {
       throw new SimSpecError(`${where}: unknown key "${key}" (expected one of ${Object.keys(BATCH_KEYS).join(', ')})`);
     }
-    if (v !== undefined && !(typeof v === 'number' && def.ok(v))) {
-      throw new SimSpecError(`${where}.${key} must be ${def.text}, got ${JSON.stringify(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && inRange(v, range))) {
+      throw new SimSpecError(`${where}.${key} must be ${RANGE_TEXT[range]}, got ${JSON.stringify(v)}`);
     }
   }
 }

@@ -1,10 +1,8 @@
 /**
- * Deterministic building blocks of the simulator: string hashing, seeded PRNG streams,
+ * Deterministic building blocks of the simulator: string hashing, seeds,
  * the token-count approximation, and cutting an answer at stop strings / a token budget.
  * Everything here is pure and cheap: it runs once or twice per simulated request.
  */
-
-import { uniform } from '../util/rng.js';
 
 /** cyrb53: a fast 53-bit string hash, returned as a fraction in [0, 1). */
 export function hashUnit(s: string): number {
@@ -24,9 +22,6 @@ export function hashUnit(s: string): number {
 export function seedOf(...parts: (string | number)[]): number {
   return Math.floor(hashUnit(parts.join('\u0000')) * 4294967296) >>> 0;
 }
-
-/** A seeded PRNG stream; each call returns the next fraction in [0, 1). */
-export const prng = uniform;
 
 /** Hiragana, katakana, CJK ideographs and Hangul: roughly one token per character. */
 function isCjk(c: number): boolean {

@@ -6,7 +6,9 @@
  */
 import { FileError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
+import { isRecord } from '../util/record.js';
 import type { YamlFile, YamlPath } from '../util/yamlfile.js';
+import { formatPath } from '../util/zodmsg.js';
 import { placeholders, render } from './template.js';
 
 const ROLES: readonly string[] = ['system', 'user', 'assistant'] satisfies ChatMessage['role'][];
@@ -17,15 +19,12 @@ const ROLES: readonly string[] = ['system', 'user', 'assistant'] satisfies ChatM
  * Throws a FileError naming the file, line and field.
  */
 export function checkMessages(v: unknown, yaml: YamlFile, at: YamlPath): ChatMessage[] {
-  const name = (path: YamlPath) =>
-    path.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i ? '.' : ''}${s}`)).join('');
   const fail = (path: YamlPath, key: string | undefined, msg: string) =>
-    new FileError(yaml.file, yaml.lineOf(path, key), `${name(key ? [...path, key] : path)}: ${msg}`);
+    new FileError(yaml.file, yaml.lineOf(path, key), `${formatPath(key ? [...path, key] : path)}: ${msg}`);
   if (!Array.isArray(v) || !v.length) throw fail(at, undefined, 'must be a non-empty list of {role, content}');
-  const out = v.map((m: unknown, j): ChatMessage => {
+  const out = v.map((o: unknown, j): ChatMessage => {
     const here = [...at, j];
-    if (!m || typeof m !== 'object' || Array.isArray(m)) throw fail(here, undefined, 'must be {role, content}');
-    const o = m as Record<string, unknown>;
+    if (!isRecord(o)) throw fail(here, undefined, 'must be {role, content}');
     for (const k of Object.keys(o))
       if (k !== 'role' && k !== 'content') throw fail(here, k, `unknown field '${k}' (a message has role and content)`);
     if (typeof o.role !== 'string' || !ROLES.includes(o.role))
@@ -79,19 +78,18 @@ export function caseData(
 ): Record<string, unknown> | undefined {
   const v = c.vars;
   if (v === undefined) return undefined;
-  if (!v || typeof v !== 'object' || Array.isArray(v))
+  if (!isRecord(v))
     throw new FileError(
       yaml.file,
       yaml.lineOf(['cases', i], 'vars'),
       `cases[${i}].vars: must be a mapping of names to values`,
     );
-  const data = v as Record<string, unknown>;
-  for (const k of Object.keys(data))
+  for (const k of Object.keys(v))
     if (!caseKeys.has(k) && k in c)
       throw new FileError(
         yaml.file,
         yaml.lineOf(['cases', i, 'vars'], k),
         `cases[${i}].vars.${k}: '${k}' is also a field of the case; set it in one place`,
       );
-  return data;
+  return v;
 }

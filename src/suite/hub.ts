@@ -26,7 +26,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import { openRegularFile } from '../util/readfile.js';
 import { cachedPath, checkPin, hubCacheRoot, hubEndpoint, hubUrl, type HubPin } from './hub-paths.js';

@@ -7,6 +7,7 @@ import { buildGrader, describeGrader, modelsAsked } from '../graders/index.js';
 import type { GradeFn } from '../graders/grader.js';
 import { GraderOptionError } from '../graders/grader.js';
 import type { Case, GraderSpec } from '../types.js';
+import { isRecord } from '../util/record.js';
 import { readYamlFile, type YamlFile } from '../util/yamlfile.js';
 import { formatPath, schemaError } from '../util/zodmsg.js';
 import { CASE_KEYS, suiteSchema, withoutExtensions, type RawSuite } from './schema.js';
@@ -78,9 +79,9 @@ function resolveSuiteRef(ref: string, cwd: string, label = `--suite ${ref}`): { 
 export async function loadSuite(ref: string, opts: LoadOptions): Promise<Suite> {
   const { shown, path } = resolveSuiteRef(ref, opts.cwd, opts.label);
   const yaml = readYamlFile(path, shown, cacheDir(opts.vars));
-  if (yaml.data == null || typeof yaml.data !== 'object' || Array.isArray(yaml.data))
+  if (!isRecord(yaml.data))
     throw new FileError(shown, 1, 'a suite must be a YAML mapping with name and cases (or source)');
-  const parsed = suiteSchema.safeParse(withoutExtensions(yaml.data as Record<string, unknown>));
+  const parsed = suiteSchema.safeParse(withoutExtensions(yaml.data));
   if (!parsed.success) throw schemaError(yaml, parsed.error);
   const raw = parsed.data;
   const dir = dirname(path);

@@ -8,6 +8,7 @@ const parseCsv: typeof csvParse.parse = ((...args: Parameters<typeof csvParse.pa
   (requireCjs('csv-parse/sync') as typeof csvParse).parse(...args)) as typeof csvParse.parse;
 import { FileError } from '../errors.js';
 import { readBounded } from '../util/readfile.js';
+import { isRecord } from '../util/record.js';
 import type { RawSource } from './schema.js';
 import { expandVars } from './template.js';
 
@@ -148,9 +149,8 @@ async function readFile(
       } catch {
         throw new FileError(shown, i + 1, 'invalid JSON on this line');
       }
-      if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new FileError(shown, i + 1, 'each line must be a JSON object');
-      rows.push({ row: v as Record<string, unknown>, index: rows.length, line: i + 1, file: name, path: file });
+      if (!isRecord(v)) throw new FileError(shown, i + 1, 'each line must be a JSON object');
+      rows.push({ row: v, index: rows.length, line: i + 1, file: name, path: file });
     }
     return rows;
   }
