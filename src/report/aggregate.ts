@@ -24,12 +24,12 @@ export interface Cell {
   /** Error count per `kind: message` (message cut to 160 characters), for the most frequent error. */
   errorCounts: Map<string, number>;
   cached: number;
-  latencies: number[];
+  latencies: Samples;
   latencySumMs: number;
   /** Streamed answers' time to first token, to the first answer token, and decode tokens/s. */
-  ttfts: number[];
-  ttftContents: number[];
-  decodeTps: number[];
+  ttfts: Samples;
+  ttftContents: Samples;
+  decodeTps: Samples;
   /** Answers that waited for the model to load (their load is left out of latency and busy time). */
   coldLoads: number;
   inputTokens: number;
@@ -43,7 +43,7 @@ export interface Cell {
    * Request intervals [start, end] in unix ms, uncached only (for busy-time cost), per server
    * that answered (0 unless shards each had their own; see ReportState).
    */
-  intervals: Map<number, number[]>;
+  intervals: Map<number, Samples>;
 }
 
 /**
@@ -186,11 +186,11 @@ export class Aggregator {
         empty: 0,
         errorCounts: new Map(),
         cached: 0,
-        latencies: [],
+        latencies: new Samples(),
         latencySumMs: 0,
-        ttfts: [],
-        ttftContents: [],
-        decodeTps: [],
+        ttfts: new Samples(),
+        ttftContents: new Samples(),
+        decodeTps: new Samples(),
         coldLoads: 0,
         inputTokens: 0,
         outputTokens: 0,
@@ -210,9 +210,10 @@ export class Aggregator {
     if (r.cold_load) c.coldLoads++;
     if (!r.cached && r.t_end >= r.t_start) {
       const start = Math.min(r.t_end, r.t_start + load);
-      const list = c.intervals.get(machine);
-      if (list) list.push(start, r.t_end);
-      else c.intervals.set(machine, [start, r.t_end]);
+      let list = c.intervals.get(machine);
+      if (!list) c.intervals.set(machine, (list = new Samples()));
+      list.push(start);
+      list.push(r.t_end);
     }
     if (r.status === 'error') {
       a.errors++;
@@ -293,23 +294,23 @@ export function canonicalize(
  * summed over servers. Also the number of requests the intervals stand for.
  */
 export function busyTime(cells: Iterable<Cell>): { ms: number; requests: number } {
-  const byShard = new Map<number, number[]>();
+  const byShard = new Map<number, Samples>();
   let requests = 0;
   for (const c of cells) {
     for (const [shard, list] of c.intervals) {
       requests += list.length / 2;
-      const all = byShard.get(shard);
-      if (all) for (const x of list) all.push(x);
-      else byShard.set(shard, [...list]);
+      let all = byShard.get(shard);
+      if (!all) byShard.set(shard, (all = new Samples()));
+      for (const x of list.values()) all.push(x);
     }
   }
   let ms = 0;
-  for (const list of byShard.values()) ms += unionLength(list);
+  for (const list of byShard.values()) ms += unionLength(list.values());
   return { ms, requests };
 }
 
 /** Total length of the union of [start, end] intervals (flat array of pairs), in ms. */
-function unionLength(flat: readonly number[]): number {
+function unionLength(flat: ArrayLike<number>): number {
   const n = flat.length / 2;
   if (!n) return 0;
   const idx = Array.from({ length: n }, (_, i) => i).sort((x, y) => flat[2 * x] - flat[2 * y]);
@@ -326,4 +327,28 @@ function unionLength(flat: readonly number[]): number {
     } else if (e > curEnd) curEnd = e;
   }
   return total + (curEnd - curStart);
+}
+
+/**
+ * A growing list of numbers in a Float64Array: a cell keeps one number per answer (latency, TTFT,
+ * ...) for its percentiles, and a typed array holds them outside the garbage-collected heap, whose
+ * size sets how far V8 lets the heap grow before it collects.
+ */
+class Samples {
+  private data = new Float64Array(64);
+  length = 0;
+
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = x;
+  }
+
+  /** The numbers pushed, as a view (no copy). */
+  values(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
 }

@@ -33,17 +33,17 @@ function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 }
 
 /** Quantile with linear interpolation (type 7, numpy's default); sorts a copy, the input is not mutated. */
-export function quantile(xs: readonly number[], q: number): number {
+export function quantile(xs: ArrayLike<number>, q: number): number {
   return quantileSorted(sortedCopy(xs), q);
 }
 
 /** Percentile p in [0, 100] (type 7), e.g. percentile(latencies, 95) for p95. */
-export function percentile(xs: readonly number[], p: number): number {
+export function percentile(xs: ArrayLike<number>, p: number): number {
   return quantile(xs, p / 100);
 }
 
 /** Several percentiles (type 7) with a single sort, e.g. percentiles(latencies, [50, 95]). */
-export function percentiles(xs: readonly number[], ps: readonly number[]): number[] {
+export function percentiles(xs: ArrayLike<number>, ps: readonly number[]): number[] {
   const sorted = sortedCopy(xs);
   return ps.map((p) => quantileSorted(sorted, p / 100));
 }
@@ -153,7 +153,7 @@ function pairedDiffs(a: readonly number[], b: readonly number[]): Float64Array {
   return d;
 }
 
-function sortedCopy(xs: readonly number[]): Float64Array {
+function sortedCopy(xs: ArrayLike<number>): Float64Array {
   // A Float64Array sorts numerically; Array.prototype.sort would compare as strings.
   return Float64Array.from(xs).sort();
 }
