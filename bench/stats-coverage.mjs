@@ -4,6 +4,7 @@
 // equal models names a side in <= 2.5% + 1% per side; 8 categories with no gap name one in <= 6%;
 // stated power figures within a few points of the simulated power; no zero-width or out-of-range
 // interval. Seeded: the figures are the same on every machine.
+import { Aggregator } from '../dist/report/aggregate.js';
 import { gapRows } from '../dist/report/gap.js';
 import { pairedComparison } from '../dist/report/paired.js';
 import { binaryPower, gradedPower } from '../dist/report/power.js';
@@ -148,21 +149,17 @@ function runOf(answers, categories) {
     group: id.startsWith('closed') ? 'closed' : 'open',
     provider: 'sim',
   }));
-  const cases = new Map();
   const n = answers[models[0].id].length;
-  for (let i = 0; i < n; i++) {
-    const byModel = new Map(
-      models.map((m) => [m.id, [answers[m.id][i], 1, answers[m.id][i], answers[m.id][i], answers[m.id][i]]]),
-    );
-    cases.set(`s\u0000c${i}`, {
-      suite: 's',
-      caseId: `c${i}`,
-      caseIndex: i,
-      category: categories(i),
-      expected: '',
-      byModel,
-    });
-  }
+  // Through the Aggregator a run uses, one answered record per (model, case).
+  const agg = new Aggregator('sim', false);
+  for (const m of models)
+    for (let i = 0; i < n; i++) {
+      const x = answers[m.id][i];
+      const grade = { score: x, passed: x === 1, reason: '' };
+      const common = { suite: 's', case_id: `c${i}`, case_index: i, category: categories(i), expected: '', repeat: 0 };
+      const run = { model: m.id, group: m.group, provider: 'sim', cached: false, t_start: 0, t_end: 0 };
+      agg.add({ ...common, ...run, status: 'ok', output: '', latency_ms: 0, grade }, () => undefined);
+    }
   const summary = models.map((m) => {
     const passed = answers[m.id].reduce((a, x) => a + x, 0);
     return {
@@ -177,7 +174,7 @@ function runOf(answers, categories) {
       cost_usd: undefined,
     };
   });
-  return [{ runId: 'sim', cells: new Map(), cases, suites: ['s'], models, records: 0, ok: 0, errors: 0 }, summary];
+  return [agg.agg, summary];
 }
 
 /** `best` with 1 closed vs 4 open equally good models: how often a side is named, and the bias. */
