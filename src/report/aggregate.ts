@@ -141,11 +141,6 @@ export type CaseEntry = [number, number, number, number, number];
 
 export const cellKey = (suite: string, model: string) => `${suite}\u0000${model}`;
 
-/** A case of the aggregate by suite and id. */
-export function findCase(agg: Aggregate, suite: string, caseId: string): CaseRow | undefined {
-  return agg.cases.find((c) => c.suite === suite && c.caseId === caseId);
-}
-
 export class Aggregator {
   readonly agg: Aggregate;
   private readonly scores = new ScoreColumns();

@@ -1,6 +1,6 @@
 import type { Group } from '../types.js';
 import type { JobRecord } from '../journal/record.js';
-import { findCase, type Aggregate, type CaseRow } from './aggregate.js';
+import type { Aggregate, CaseRow } from './aggregate.js';
 
 /** One model's answer to a disagreement case, as report.html shows it. */
 interface ShownAnswer {
@@ -17,6 +17,8 @@ export interface Disagreement {
   suite: string;
   category: string;
   caseId: string;
+  /** The case in the aggregate: its place in its suite and each model's scores. */
+  row: CaseRow;
   closed: number;
   open: number;
   /** |closed - open|, 0..1. */
@@ -39,7 +41,7 @@ export function pickDisagreements(agg: Aggregate, limit = 20): Disagreement[] {
     const closed = groupMean(c, group, 'closed');
     const open = groupMean(c, group, 'open');
     if (closed === undefined || open === undefined || closed === open) continue;
-    const d = { suite: c.suite, category: c.category, caseId: c.caseId, closed, open, answers: [] };
+    const d = { suite: c.suite, category: c.category, caseId: c.caseId, row: c, closed, open, answers: [] };
     scored.push({ ...d, spread: Math.abs(closed - open) });
   }
   // agg.cases is in suite and case order (canonicalize): a stable sort keeps it among equals.
@@ -81,10 +83,9 @@ export function fillAnswers(picked: Disagreement[], records: Iterable<JobRecord>
     if (byCase.has(`${r.suite}\u0000${r.case_id}`) && (!have || r.repeat < have.repeat)) first.set(key, r);
   }
   for (const d of picked) {
-    const row = findCase(agg, d.suite, d.caseId);
     for (const m of agg.models) {
       const r = first.get(`${d.suite}\u0000${d.caseId}\u0000${m.id}`);
-      const entry = row?.entry(m.id);
+      const entry = d.row.entry(m.id);
       if (!r || !entry || !entry[1]) continue;
       d.prompt ??= r.prompt;
       d.system ??= r.system;

@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import { openLineReader } from '../journal/read.js';
 import type { JobRecord } from '../journal/record.js';
-import { findCase } from './aggregate.js';
 import { openCsv, type CsvValue } from './csv.js';
 import { fillAnswers, pickDisagreements, type Disagreement } from './disagreement.js';
 import { GAP_COLUMNS } from './gap.js';
@@ -138,9 +137,7 @@ function writeCsv(path: string, columns: readonly string[], rows: Iterable<objec
 /** The picked cases with their prompts and answers, read back from the journal by offset. */
 function withAnswers(picked: Disagreement[], journal: string, state: ReportState): Disagreement[] {
   const a = state.aggregator.agg;
-  const wanted = new Set(
-    picked.map((d) => `${state.suiteOrder.get(d.suite) ?? 65535}:${findCase(a, d.suite, d.caseId)?.caseIndex}`),
-  );
+  const wanted = new Set(picked.map((d) => `${state.suiteOrder.get(d.suite) ?? 65535}:${d.row.caseIndex}`));
   if (!wanted.size || !state.order.size) return picked;
   const reader = openLineReader(journal);
   try {
