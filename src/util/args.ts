@@ -212,17 +212,18 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-export function positiveInt(name: string, v: string): number {
-  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} ${v}: expected a whole number from 1 and up`);
-  return n;
+/** A converter to a whole number from `min` up, else `--flag TEXT: expected a whole number from MIN and up`. */
+function wholeFrom(min: number): (flag: string, text: string) => number {
+  return (flag, text) => {
+    const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new UsageError(`${flag} ${text}: expected a whole number from ${min} and up`);
+    return n;
+  };
 }
 
-export function nonNegativeInt(name: string, v: string): number {
-  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n)) throw new UsageError(`${name} ${v}: expected a whole number from 0 and up`);
-  return n;
-}
+export const positiveInt = wholeFrom(1);
+export const nonNegativeInt = wholeFrom(0);
 
 /** A converter to a number that passes `ok`, else `--flag TEXT: expected WHAT`. */
 export function numberWhere(what: string, ok: (n: number) => boolean): (flag: string, text: string) => number {
