@@ -1,6 +1,7 @@
 import { tokenCost } from '../journal/cost.js';
 import { countsAsFailure, recordUsage, type JobRecord } from '../journal/record.js';
 import type { Group, Price } from '../types.js';
+import { withRoom } from '../util/typed.js';
 
 /** Everything the reports need about one suite x model, gathered in one pass over the journal. */
 export interface Cell {
@@ -97,12 +98,9 @@ class ScoreColumns {
 
   add(model: string, slot: number, score: number, passed: boolean): void {
     const i = slot * 5;
-    let c = this.cols.get(model);
-    if (!c || i >= c.length) {
-      const grown = new Float64Array(Math.max(i + 5, 2 * (c?.length ?? 0), 5 * 1024));
-      if (c) grown.set(c);
-      this.cols.set(model, (c = grown));
-    }
+    const had = this.cols.get(model);
+    const c = withRoom(had ?? new Float64Array(5 * 1024), i + 5);
+    if (c !== had) this.cols.set(model, c);
     if (c[i + 1] === 0) {
       c[i + 3] = score;
       c[i + 4] = score;
@@ -334,11 +332,7 @@ class Samples {
   length = 0;
 
   push(x: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
+    this.data = withRoom(this.data, this.length + 1);
     this.data[this.length++] = x;
   }
 

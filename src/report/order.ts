@@ -1,3 +1,5 @@
+import { withRoom } from '../util/typed.js';
+
 /**
  * Sort keys and line positions of every record, in typed arrays: 20 bytes a record (suite and
  * model ranks under 65,536 share one word; case index and repeat; the line's offset and length).
@@ -13,14 +15,8 @@ export class RowOrder {
   private pos = new Float64Array(1024 * 2);
 
   push(suite: number, caseIndex: number, model: number, repeat: number, offset: number, bytes: number): void {
-    if (this.n * 3 >= this.keys.length) {
-      const k = new Uint32Array(this.keys.length * 2);
-      k.set(this.keys);
-      this.keys = k;
-      const p = new Float64Array(this.pos.length * 2);
-      p.set(this.pos);
-      this.pos = p;
-    }
+    this.keys = withRoom(this.keys, (this.n + 1) * 3);
+    this.pos = withRoom(this.pos, (this.n + 1) * 2);
     const i = this.n * 3;
     this.keys[i] = (Math.min(suite, 0xffff) << 16) | Math.min(model, 0xffff);
     this.keys[i + 1] = caseIndex;
