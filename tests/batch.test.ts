@@ -2,12 +2,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { answerKeyFromCases, startSimulator, type Simulator, type SimBatchOptions } from '../src/sim/index.js';
+import { startSimulator, type Simulator, type SimBatchOptions } from '../src/sim/index.js';
 import type { Manifest } from '../src/journal/manifest.js';
 import type { JobRecord } from '../src/journal/record.js';
 import {
   cli,
   csvRows,
+  numericAnswerKey,
   runManifest,
   runRecords,
   spawnCli,
@@ -32,9 +33,7 @@ async function project(batch: SimBatchOptions, modelBatch = '{ pollS: 0.02, maxP
     apiKey: env.OPENAI_API_KEY,
     seed: 3,
     models: [{ name: 'gpt-sim', accuracy: 0.8 }],
-    answers: answerKeyFromCases(
-      CASES.map((c) => ({ ...c, expected: String(c.expected), category: '', grader: { type: 'numeric' }, vars: {} })),
-    ),
+    answers: numericAnswerKey(CASES),
     batch,
   });
   const dir = tempDir();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
-import { cli, csvRows, runManifest, suiteYaml, tempDir, writeFiles } from './helpers.js';
+import { startSimulator, type Simulator } from '../src/sim/index.js';
+import { cli, csvRows, numericAnswerKey, runManifest, suiteYaml, tempDir, writeFiles } from './helpers.js';
 
 const cases = Array.from({ length: 6 }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} + 2?`, expected: i + 2 }));
 const env = { OPENAI_API_KEY: 'k' };
@@ -11,9 +11,7 @@ beforeAll(async () => {
   sim = await startSimulator({
     port: 0,
     seed: 3,
-    answers: answerKeyFromCases(
-      cases.map((c) => ({ ...c, expected: String(c.expected), category: '', grader: { type: 'numeric' }, vars: {} })),
-    ),
+    answers: numericAnswerKey(cases),
     models: [
       // A served open model: 2 decode slots at 100 tokens/s each, 20-token answers (0.2 s alone), a queue beyond.
       { name: 'served', accuracy: 1, slots: 2, tokensPerSecond: 100, outputTokens: 20 },

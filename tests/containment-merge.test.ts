@@ -7,9 +7,9 @@ import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } 
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
+import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { jobId } from '../src/run/plan.js';
-import { cli, suiteYaml, tempDir, writeFiles } from './helpers.js';
+import { cli, numericAnswerKey, suiteYaml, tempDir, writeFiles } from './helpers.js';
 
 const cases = Array.from({ length: 7 }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} + 1?`, expected: i + 1 }));
 let sim: Simulator;
@@ -21,9 +21,7 @@ beforeAll(async () => {
   sim = await startSimulator({
     port: 0,
     models: [{ name: 'm', accuracy: 1, latencyMs: 1 }],
-    answers: answerKeyFromCases(
-      cases.map((c) => ({ ...c, expected: String(c.expected), category: '', grader: { type: 'numeric' }, vars: {} })),
-    ),
+    answers: numericAnswerKey(cases),
   });
   root = tempDir();
   writeFiles(root, {

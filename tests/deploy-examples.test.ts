@@ -8,8 +8,8 @@ import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
-import { CLI, REPO, parseCsv, suiteYaml, tempDir, writeFiles } from './helpers.js';
+import { startSimulator, type Simulator } from '../src/sim/index.js';
+import { CLI, numericAnswerKey, parseCsv, REPO, suiteYaml, tempDir, writeFiles } from './helpers.js';
 
 const KEY = 'sk-deploy-test';
 
@@ -67,9 +67,7 @@ describe('the sharded deployments of docs/unattended.md', () => {
         { name: 'gpt-sim', accuracy: 0.9 },
         { name: 'llama-sim', accuracy: 0.6 },
       ],
-      answers: answerKeyFromCases(
-        CASES.map((c) => ({ ...c, expected: String(c.expected), category: '', grader: { type: 'numeric' }, vars: {} })),
-      ),
+      answers: numericAnswerKey(CASES),
     });
     // The user's repository: a config and a suite.
     project = tempDir('gapbench-project-');

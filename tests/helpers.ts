@@ -8,6 +8,7 @@ import { parse as parseCsvSync } from 'csv-parse/sync';
 import type { IO } from '../src/io.js';
 import type { Manifest } from '../src/journal/manifest.js';
 import type { JobRecord } from '../src/journal/record.js';
+import { answerKeyFromCases } from '../src/sim/index.js';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const CLI = join(REPO, 'dist', 'cli.js');
@@ -144,4 +145,11 @@ export function answeredRecord(
     input_tokens: tokens,
     output_tokens: tokens,
   };
+}
+
+/** The simulator's answer key for test cases graded numerically ({ id, prompt, expected }). */
+export function numericAnswerKey(cases: readonly { id: string; prompt: string; expected: unknown }[]) {
+  return answerKeyFromCases(
+    cases.map((c) => ({ ...c, expected: String(c.expected), category: '', grader: { type: 'numeric' }, vars: {} })),
+  );
 }

@@ -7,10 +7,20 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerKeyFromCases, startSimulator, type Simulator } from '../src/sim/index.js';
+import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { loadConfig } from '../src/config/config.js';
 import { planReasoning } from '../src/config/reasoning.js';
-import { cli, csvRows, runManifest, runRecords, suiteYaml, tempDir, withServer, writeFiles } from './helpers.js';
+import {
+  cli,
+  csvRows,
+  numericAnswerKey,
+  runManifest,
+  runRecords,
+  suiteYaml,
+  tempDir,
+  withServer,
+  writeFiles,
+} from './helpers.js';
 import { openaiBatch } from '../src/providers/openai-batch.js';
 
 const CASES = Array.from({ length: 6 }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} plus 5?`, expected: i + 5 }));
@@ -44,9 +54,7 @@ beforeAll(async () => {
       { name: 'gpt-4o-mini', accuracy: 1 },
       { name: 'deepseek-v4-flash', accuracy: 1, reasoningTokens: 25, thinkingSwitch: true },
     ],
-    answers: answerKeyFromCases(
-      CASES.map((c) => ({ ...c, expected: String(c.expected), category: '', grader: { type: 'numeric' }, vars: {} })),
-    ),
+    answers: numericAnswerKey(CASES),
   });
 });
 afterAll(() => sim.close());

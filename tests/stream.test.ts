@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorRecord, JobRecord, OkRecord } from '../src/journal/record.js';
 import { SUMMARY_COLUMNS } from '../src/report/summary.js';
-import { answerKeyFromCases, parseSimModelSpec, startSimulator, type Simulator } from '../src/sim/index.js';
-import { cli, csvRows, runRecords, suiteYaml, tempDir, withServer, writeFiles } from './helpers.js';
+import { parseSimModelSpec, startSimulator, type Simulator } from '../src/sim/index.js';
+import { cli, csvRows, numericAnswerKey, runRecords, suiteYaml, tempDir, withServer, writeFiles } from './helpers.js';
 
 const cases = Array.from({ length: 6 }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} + 2?`, expected: i + 2 }));
 const env = { OPENAI_API_KEY: 'k' };
@@ -17,9 +17,7 @@ beforeAll(async () => {
   sim = await startSimulator({
     port: 0,
     seed: 2,
-    answers: answerKeyFromCases(
-      cases.map((c) => ({ ...c, expected: String(c.expected), category: '', grader: { type: 'numeric' }, vars: {} })),
-    ),
+    answers: numericAnswerKey(cases),
     models: [
       // Thinks 40 tokens, first token 30 ms after arrival, 400 tokens/s.
       { name: 'thinker', accuracy: 1, reasoningTokens: 40, ttftMs: 30, tokensPerSecond: 400 },
